@@ -1,0 +1,176 @@
+/**
+ * The event catalogue: every fact Mailtime records about an account, as io-ts codecs.
+ * Events are flat records: the envelope (id, instants, provenance) and the payload side by side.
+ * Every byte read back from a store is decoded through `MailEvent`; a failure names the stream
+ * and revision (see `decodeStoredEvent`).
+ */
+import * as t from 'io-ts'
+import { AccountId, EventId, ItemId } from './ids'
+import { InstantFromISO } from './instant'
+import { ItemType } from './itemTypes'
+import { Flag, Tag } from './flags'
+
+export const SCHEMA_VERSION = 1 as const
+
+/** How Mailtime learned of a fact. */
+export const ObservedVia = t.keyof({
+  'imap-scan': null,
+  'mailbox-log': null,
+  'mail-log': null,
+  restore: null,
+  import: null,
+  demo: null,
+  admin: null,
+  purge: null,
+})
+export type ObservedVia = t.TypeOf<typeof ObservedVia>
+
+/** Where in its source a fact was read: a file and line, an IMAP folder and modseq, an operation. */
+export const SourcePosition = t.intersection([
+  t.type({ kind: t.string }),
+  t.partial({
+    file: t.string,
+    line: t.number,
+    offset: t.number,
+    mailbox: t.string,
+    uidValidity: t.number,
+    uid: t.number,
+    modseq: t.string,
+    seq: t.number,
+    operationId: t.string,
+    scanId: t.string,
+  }),
+])
+export type SourcePosition = t.TypeOf<typeof SourcePosition>
+
+/**
+ * The window in which a change must have happened when the source cannot pin it (a scan sees a
+ * message gone, but not when it went). `occurredAt` is then the window's end, so an as-of query
+ * inside the window still shows the item: a backup errs on the side of keeping things.
+ */
+export const OccurredWindow = t.type({ from: InstantFromISO, to: InstantFromISO })
+export type OccurredWindow = t.TypeOf<typeof OccurredWindow>
+
+const Envelope = t.intersection([
+  t.type({
+    schemaVersion: t.literal(SCHEMA_VERSION),
+    eventId: EventId,
+    accountId: AccountId,
+    occurredAt: InstantFromISO,
+    recordedAt: InstantFromISO,
+    observedVia: ObservedVia,
+    source: SourcePosition,
+  }),
+  t.partial({ occurredWindow: OccurredWindow, by: t.string }),
+])
+
+export const Content = t.type({ digest: t.string, size: t.number })
+export type Content = t.TypeOf<typeof Content>
+
+/** Header fields people search by; bodies never go into events (they live in the blob store). */
+export const Headers = t.partial({
+  subject: t.string,
+  from: t.string,
+  to: t.string,
+  cc: t.string,
+  messageId: t.string,
+  date: t.string,
+})
+export type Headers = t.TypeOf<typeof Headers>
+
+/** Where an IMAP-captured message lives on its server, so the scanner can follow it. */
+export const ImapLocation = t.type({ mailbox: t.string, uidValidity: t.number, uid: t.number })
+export type ImapLocation = t.TypeOf<typeof ImapLocation>
+
+const ItemFields = t.partial({
+  name: t.string,
+  content: Content,
+  headers: Headers,
+  internalDate: InstantFromISO,
+  imap: ImapLocation,
+  /** Calendar UID, contact e-mail and similar identifiers from non-mail items. */
+  uid: t.string,
+})
+
+const event = <T extends string, P extends t.Props, O extends t.Props>(type: T, required: P, optional: O) =>
+  t.intersection([Envelope, t.type({ type: t.literal(type), ...required }), t.partial(optional)], type)
+
+export const ItemCreated = t.intersection(
+  [
+    Envelope,
+    t.type({
+      type: t.literal('ItemCreated'),
+      itemId: ItemId,
+      itemType: ItemType,
+      folderId: ItemId,
+      flags: t.array(Flag),
+      tags: t.array(Tag),
+    }),
+    ItemFields,
+  ],
+  'ItemCreated',
+)
+export const ItemMoved = event(
+  'ItemMoved',
+  { itemId: ItemId, folderId: ItemId },
+  { fromFolderId: ItemId, itemType: ItemType, imap: ImapLocation },
+)
+export const ItemRenamed = event('ItemRenamed', { itemId: ItemId, name: t.string }, { itemType: ItemType })
+export const ItemFlagsChanged = event('ItemFlagsChanged', { itemId: ItemId, flags: t.array(Flag) }, { itemType: ItemType })
+export const ItemTagsChanged = event('ItemTagsChanged', { itemId: ItemId, tags: t.array(Tag) }, { itemType: ItemType })
+export const ItemContentChanged = event(
+  'ItemContentChanged',
+  { itemId: ItemId, content: Content },
+  { headers: Headers, itemType: ItemType },
+)
+export const ItemDeleted = event('ItemDeleted', { itemId: ItemId }, { itemType: ItemType, folderId: ItemId })
+export const ItemPurged = event('ItemPurged', { itemId: ItemId, reason: t.string }, { itemType: ItemType })
+export const AccountCreated = event('AccountCreated', { name: t.string }, {})
+export const AccountRenamed = event('AccountRenamed', { name: t.string }, {})
+export const AccountDeleted = event('AccountDeleted', {}, {})
+export const LegalHoldSet = event('LegalHoldSet', {}, { reason: t.string })
+export const LegalHoldReleased = event('LegalHoldReleased', {}, { reason: t.string })
+
+export const MailEvent = t.union([
+  ItemCreated,
+  ItemMoved,
+  ItemRenamed,
+  ItemFlagsChanged,
+  ItemTagsChanged,
+  ItemContentChanged,
+  ItemDeleted,
+  ItemPurged,
+  AccountCreated,
+  AccountRenamed,
+  AccountDeleted,
+  LegalHoldSet,
+  LegalHoldReleased,
+])
+export type MailEvent = t.TypeOf<typeof MailEvent>
+export type EventType = MailEvent['type']
+export type ItemEvent = Extract<MailEvent, { itemId: ItemId }>
+export type AccountEvent = Exclude<MailEvent, ItemEvent>
+
+export const EVENT_TYPES: readonly EventType[] = [
+  'ItemCreated',
+  'ItemMoved',
+  'ItemRenamed',
+  'ItemFlagsChanged',
+  'ItemTagsChanged',
+  'ItemContentChanged',
+  'ItemDeleted',
+  'ItemPurged',
+  'AccountCreated',
+  'AccountRenamed',
+  'AccountDeleted',
+  'LegalHoldSet',
+  'LegalHoldReleased',
+]
+
+export const isItemEvent = (e: MailEvent): e is ItemEvent => 'itemId' in e
+
+/** The event type names as an io-ts enum, for stores and the API. */
+export const EventTypeCodec = t.keyof(Object.fromEntries(EVENT_TYPES.map((k) => [k, null])) as Record<EventType, null>)
+
+/** Distributes Omit over a union, so each event keeps its own fields. */
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never

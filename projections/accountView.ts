@@ -1,0 +1,169 @@
+/**
+ * Composite time-travel queries built on the `TimeTravel` primitives, once for every
+ * implementation: the account as of an instant (folder tree with counts, and items with their
+ * folder path, flags, tags and digest), the account's own state, and the diff of two instants.
+ */
+import * as TE from 'fp-ts/TaskEither'
+import { pipe } from 'fp-ts/function'
+import type { AccountEvent } from '../domain/events'
+import type { AccountId, ItemId } from '../domain/ids'
+import type { Instant } from '../domain/instant'
+import { evolveAccount } from '../domain/evolve'
+import { ALWAYS_SHOWN_FOLDERS, SYSTEM_FOLDERS, isSystemFolder, FolderIds } from '../domain/folders'
+import { type AccountState, type ItemState, initialAccountState } from '../domain/state'
+import type { StoreError } from './errors'
+import { folderTree } from './folderTree'
+import { type RecordedEvent, sortRecorded } from './order'
+import type { AsOf, TimeTravel } from './timeTravel'
+
+export interface FolderView {
+  readonly folderId: number
+  readonly name: string
+  readonly path: string
+  readonly parentId: number
+  readonly itemCount: number
+  readonly system: boolean
+}
+
+export interface ItemView {
+  readonly itemId: ItemId
+  readonly itemType: ItemState['itemType']
+  readonly folderId: number
+  readonly folderPath: string
+  readonly state: ItemState
+}
+
+export interface AccountView {
+  readonly account: AccountState
+  /** False when the account did not exist yet, or had been deleted, at `validAt`. */
+  readonly exists: boolean
+  readonly validAt: Instant
+  readonly knownAt?: Instant
+  readonly folders: FolderView[]
+  readonly items: ItemView[]
+}
+
+/** The account-level state at an instant, from its account events. */
+export const accountStateAt = (
+  accountId: AccountId,
+  events: readonly RecordedEvent<AccountEvent>[],
+  at: AsOf,
+): AccountState =>
+  sortRecorded(events)
+    .filter((r) => r.event.occurredAt <= at.validAt && (at.knownAt === undefined || r.event.recordedAt <= at.knownAt))
+    .reduce((s, r) => evolveAccount(s, r.event), initialAccountState(accountId))
+
+/** Builds the view from the live items of one instant (pure). */
+export const buildAccountView = (account: AccountState, live: readonly ItemState[], at: AsOf, hasItems: boolean): AccountView => {
+  const folders = live.filter((s) => s.itemType === 'folder')
+  const tree = folderTree(folders)
+  const items = live
+    .filter((s) => s.itemType !== 'folder')
+    .sort((a, b) => a.itemId - b.itemId)
+    .map((s) => ({ itemId: s.itemId, itemType: s.itemType, folderId: s.folderId, folderPath: tree.pathOf(s.folderId), state: s }))
+  const counts = new Map<number, number>()
+  for (const i of items) counts.set(i.folderId, (counts.get(i.folderId) ?? 0) + 1)
+  const shown = new Set<number>([...ALWAYS_SHOWN_FOLDERS, ...folders.map((f) => f.itemId), ...counts.keys()])
+  // A folder is shown when it, or something under it, is; walk parents so paths have no holes.
+  for (const id of [...shown]) {
+    let p = tree.parentOf(id)
+    for (let guard = 0; p !== FolderIds.USER_ROOT && guard < 64; guard++, p = tree.parentOf(p)) shown.add(p)
+  }
+  shown.delete(FolderIds.USER_ROOT)
+  const folderViews = [...shown]
+    .map((id) => ({
+      folderId: id,
+      name: tree.nameOf(id),
+      path: tree.pathOf(id),
+      parentId: tree.parentOf(id),
+      itemCount: counts.get(id) ?? 0,
+      system: isSystemFolder(id) && SYSTEM_FOLDERS.has(id),
+    }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.folderId - b.folderId))
+  const created = account.createdAt === undefined ? hasItems : account.createdAt <= at.validAt
+  const exists = created && account.deletedAt === undefined
+  return {
+    account,
+    exists,
+    validAt: at.validAt,
+    ...(at.knownAt !== undefined && { knownAt: at.knownAt }),
+    folders: folderViews,
+    items,
+  }
+}
+
+export const accountAsOf = (tt: TimeTravel, account: AccountId, at: AsOf): TE.TaskEither<StoreError, AccountView> =>
+  pipe(
+    TE.Do,
+    TE.bind('events', () => tt.accountEvents(account)),
+    TE.bind('live', () => tt.liveItemsAsOf(account, at)),
+    TE.map(({ events, live }) => buildAccountView(accountStateAt(account, events, at), live, at, live.length > 0)),
+  )
+
+export interface MovedItem {
+  readonly itemId: ItemId
+  readonly itemType: ItemState['itemType']
+  readonly fromPath: string
+  readonly toPath: string
+}
+
+export interface ReflaggedItem {
+  readonly itemId: ItemId
+  readonly itemType: ItemState['itemType']
+  readonly flagsBefore: readonly string[]
+  readonly flagsAfter: readonly string[]
+  readonly tagsBefore: readonly string[]
+  readonly tagsAfter: readonly string[]
+}
+
+export interface AccountDiff {
+  readonly from: Instant
+  readonly to: Instant
+  readonly added: ItemView[]
+  readonly removed: ItemView[]
+  readonly moved: MovedItem[]
+  readonly reflagged: ReflaggedItem[]
+}
+
+const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i])
+
+/** What changed between two account views: items added, removed, moved to another path, re-flagged or re-tagged. */
+export const diffViews = (before: AccountView, after: AccountView): AccountDiff => {
+  const b = new Map(before.items.map((i) => [i.itemId, i]))
+  const a = new Map(after.items.map((i) => [i.itemId, i]))
+  const added = after.items.filter((i) => !b.has(i.itemId))
+  const removed = before.items.filter((i) => !a.has(i.itemId))
+  const moved: MovedItem[] = []
+  const reflagged: ReflaggedItem[] = []
+  for (const x of after.items) {
+    const y = b.get(x.itemId)
+    if (y === undefined) continue
+    if (y.folderPath !== x.folderPath) moved.push({ itemId: x.itemId, itemType: x.itemType, fromPath: y.folderPath, toPath: x.folderPath })
+    if (!same(y.state.flags, x.state.flags) || !same(y.state.tags, x.state.tags))
+      reflagged.push({
+        itemId: x.itemId,
+        itemType: x.itemType,
+        flagsBefore: y.state.flags,
+        flagsAfter: x.state.flags,
+        tagsBefore: y.state.tags,
+        tagsAfter: x.state.tags,
+      })
+  }
+  return { from: before.validAt, to: after.validAt, added, removed, moved, reflagged }
+}
+
+export const diff = (
+  tt: TimeTravel,
+  account: AccountId,
+  t1: Instant,
+  t2: Instant,
+  knownAt?: Instant,
+): TE.TaskEither<StoreError, AccountDiff> => {
+  const k = knownAt === undefined ? {} : { knownAt }
+  return pipe(
+    TE.Do,
+    TE.bind('before', () => accountAsOf(tt, account, { validAt: t1, ...k })),
+    TE.bind('after', () => accountAsOf(tt, account, { validAt: t2, ...k })),
+    TE.map(({ before, after }) => diffViews(before, after)),
+  )
+}

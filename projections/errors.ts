@@ -1,0 +1,28 @@
+/**
+ * Failures a store or a projection reports as values. Each names what it failed on, so the CLI can
+ * print one precise line.
+ */
+export type StoreError =
+  | { readonly _tag: 'ConcurrencyConflict'; readonly stream: string; readonly expected: number; readonly actual: number }
+  | { readonly _tag: 'StoreUnavailable'; readonly store: string; readonly reason: string }
+  | { readonly _tag: 'CorruptEvent'; readonly stream: string; readonly revision: number; readonly reason: string }
+  | { readonly _tag: 'StoreFailure'; readonly store: string; readonly reason: string }
+
+export const storeFailure = (store: string, e: unknown): StoreError => ({
+  _tag: 'StoreFailure',
+  store,
+  reason: e instanceof Error ? e.message : String(e),
+})
+
+export const describeStoreError = (e: StoreError): string => {
+  switch (e._tag) {
+    case 'ConcurrencyConflict':
+      return `concurrent write on stream ${e.stream}: expected revision ${e.expected}, found ${e.actual}`
+    case 'StoreUnavailable':
+      return `cannot open store ${e.store}: ${e.reason}`
+    case 'CorruptEvent':
+      return `stored event ${e.stream}@${e.revision} cannot be decoded: ${e.reason}`
+    case 'StoreFailure':
+      return `store ${e.store} failed: ${e.reason}`
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The embedded event store: one SQLite file (WAL) holding every account stream, the stream heads,
+ * capture checkpoints and the temporal index. See `eventStore.ts` for the guarantees.
+ */
+import Database from 'better-sqlite3'
+import * as fs from 'fs'
+import * as path from 'path'
+import * as E from 'fp-ts/Either'
+import * as TE from 'fp-ts/TaskEither'
+import type { MailEvent } from '../../domain/events'
+import { isItemEvent } from '../../domain/events'
+import type { StoreError } from '../../projections/errors'
+import { storeFailure } from '../../projections/errors'
+import type { AppendOptions, AppendResult, EventStore, ReadOptions, StoredEvent } from './eventStore'
+import { decodeStoredEvent, encodeEvent } from './decodeStored'
+import { migrate } from './sqliteSchema'
+
+interface Row {
+  global_position: number
+  stream: string
+  revision: number
+  data: string
+}
+
+class Conflict extends Error {
+  constructor(readonly expected: number, readonly actual: number) {
+    super('conflict')
+  }
+}
+
+export interface SqliteHandle {
+  readonly db: Database.Database
+  readonly file: string
+}
+
+/** Opens (creating if needed) a store file and brings its schema up to date. */
+export const openSqliteDatabase = (file: string): E.Either<StoreError, SqliteHandle> => {
+  const where = `sqlite:${file}`
+  try {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+    const db = new Database(file)
+    try {
+      db.pragma('journal_mode = WAL')
+      db.pragma('synchronous = NORMAL')
+      db.pragma('busy_timeout = 10000')
+      db.pragma('foreign_keys = ON')
+      migrate(db)
+    } catch (e) {
+      db.close()
+      throw e
+    }
+    return E.right({ db, file })
+  } catch (e) {
+    return E.left({ _tag: 'StoreUnavailable', store: where, reason: (e as Error).message })
+  }
+}
+
+const rowsToEvents = (rows: readonly Row[]): E.Either<StoreError, StoredEvent[]> => {
+  const out: StoredEvent[] = []
+  for (const r of rows) {
+    const d = decodeStoredEvent(r.stream, r.revision, r.data)
+    if (E.isLeft(d)) return d
+    out.push({ stream: r.stream, revision: r.revision, globalPosition: r.global_position, event: d.right })
+  }
+  return E.right(out)
+}
+
+export const sqliteEventStore = (h: SqliteHandle, onAppended?: () => void): EventStore => {
+  const { db } = h
+  const description = `sqlite:${h.file}`
+  const st = {
+    head: db.prepare<[string], { revision: number }>('SELECT revision FROM streams WHERE stream = ?'),
+    insert: db.prepare(
+      `INSERT INTO events (stream, revision, event_id, type, item_id, occurred_at, recorded_at, data)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING`,
+    ),
+    setHead: db.prepare('INSERT INTO streams (stream, revision) VALUES (?, ?) ON CONFLICT(stream) DO UPDATE SET revision = excluded.revision'),
+    setCheckpoint: db.prepare('INSERT INTO checkpoints (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
+    getCheckpoint: db.prepare<[string], { value: string }>('SELECT value FROM checkpoints WHERE name = ?'),
+    forwards: db.prepare<[string, number, number], Row>(
+      'SELECT global_position, stream, revision, data FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
+    ),
+    backwards: db.prepare<[string, number, number], Row>(
+      'SELECT global_position, stream, revision, data FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?',
+    ),
+    until: db.prepare<[string, number], Row>(
+      'SELECT global_position, stream, revision, data FROM events WHERE stream = ? AND occurred_at <= ? ORDER BY revision',
+    ),
+    all: db.prepare<[number, number], Row>(
+      'SELECT global_position, stream, revision, data FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?',
+    ),
+    streams: db.prepare<[string, string], { stream: string }>(
+      'SELECT stream FROM streams WHERE substr(stream, 1, length(?)) = ? ORDER BY stream',
+    ),
+  }
+
+  const append = db.transaction((stream: string, events: readonly MailEvent[], options: AppendOptions): AppendResult => {
+    const current = st.head.get(stream)?.revision ?? -1
+    let rev = current
+    for (const e of events) {
+      const r = st.insert.run(
+        stream,
+        rev + 1,
+        e.eventId,
+        e.type,
+        isItemEvent(e) ? e.itemId : null,
+        e.occurredAt,
+        e.recordedAt,
+        encodeEvent(e),
+      )
+      if (r.changes === 1) rev++
+    }
+    const appended = rev - current
+    const expected = options.expectedRevision ?? 'any'
+    if (appended > 0 && expected !== 'any' && expected !== current) throw new Conflict(expected, current)
+    if (appended > 0) st.setHead.run(stream, rev)
+    if (options.checkpoint !== undefined) st.setCheckpoint.run(options.checkpoint.name, options.checkpoint.value)
+    return { lastRevision: rev, appended, duplicates: events.length - appended }
+  })
+
+  const sync =
+    <A>(f: () => E.Either<StoreError, A>): TE.TaskEither<StoreError, A> =>
+    async () => {
+      try {
+        return f()
+      } catch (e) {
+        return E.left(storeFailure(description, e))
+      }
+    }
+
+  return {
+    description,
+    appendToStream: (stream, events, options = {}) =>
+      sync(() => {
+        try {
+          const r = append.immediate(stream, events, options)
+          if (r.appended > 0) onAppended?.()
+          return E.right(r)
+        } catch (e) {
+          if (e instanceof Conflict) return E.left({ _tag: 'ConcurrencyConflict', stream, expected: e.expected, actual: e.actual })
+          throw e
+        }
+      }),
+    readStream: (stream, o: ReadOptions = {}) =>
+      sync(() => {
+        const max = o.maxCount ?? Number.MAX_SAFE_INTEGER
+        return rowsToEvents(
+          o.direction === 'backwards'
+            ? st.backwards.all(stream, o.from ?? Number.MAX_SAFE_INTEGER, max)
+            : st.forwards.all(stream, o.from ?? 0, max),
+        )
+      }),
+    readStreamUntil: (stream, until) => sync(() => rowsToEvents(st.until.all(stream, until))),
+    readAll: (o) => sync(() => rowsToEvents(st.all.all(o.after ?? 0, o.maxCount ?? Number.MAX_SAFE_INTEGER))),
+    streamRevision: (stream) => sync(() => E.right(st.head.get(stream)?.revision ?? -1)),
+    listStreams: (prefix = '') => sync(() => E.right(st.streams.all(prefix, prefix).map((r) => r.stream))),
+    readCheckpoint: (name) => sync(() => E.right(st.getCheckpoint.get(name)?.value)),
+    close: async () => {
+      if (db.open) db.close()
+    },
+  }
+}
