@@ -15,4 +15,4 @@ export const decodeStoredEvent = (stream: string, revision: number, text: string
   return E.isRight(r) ? r : E.left({ _tag: 'CorruptEvent', stream, revision, reason: describeErrors(r.left) })
 }
 
-export const encodeEvent = (e: MailEvent): string => JSON.stringify(MailEvent.encode(e))
+export { eventJson as encodeEvent } from '../../domain/json'

@@ -43,6 +43,7 @@ export const openSqliteDatabase = (file: string): E.Either<StoreError, SqliteHan
       db.pragma('journal_mode = WAL')
       db.pragma('synchronous = NORMAL')
       db.pragma('busy_timeout = 10000')
+      db.pragma('cache_size = -65536')
       db.pragma('foreign_keys = ON')
       migrate(db)
     } catch (e) {

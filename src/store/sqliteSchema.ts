@@ -34,6 +34,8 @@ CREATE TABLE IF NOT EXISTS item_versions (
   upper INTEGER NOT NULL,
   cause TEXT NOT NULL,
   event_id TEXT NOT NULL,
+  ev_recorded_at INTEGER NOT NULL,
+  ev_revision INTEGER NOT NULL,
   state TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS iv_item ON item_versions(account, item_id, valid_from);

@@ -5,6 +5,13 @@
  *
  * Current knowledge lives in `item_versions`; versions the backup later corrected (late events)
  * move to `item_versions_superseded` with the system time at which they stopped being believed.
+ *
+ * Catching up walks each touched item through the system times of its new events, one at a time:
+ * 1. the usual case (the new facts sort after everything known about the item) reads only the
+ *    item's open version, evolves it, closes it and appends: O(new events);
+ * 2. a fact that lands in the item's past re-folds the item and rewrites the versions it changed;
+ * 3. a fact recorded before facts already indexed (system time going backwards, as when two
+ *    stores are merged) rebuilds the item's whole bitemporal history.
  */
 import type Database from 'better-sqlite3'
 import * as E from 'fp-ts/Either'
@@ -13,14 +20,16 @@ import { type AccountEvent, type ItemEvent, isItemEvent } from '../../domain/eve
 import type { AccountId, ItemId } from '../../domain/ids'
 import { streamOfAccount, accountOfStream } from '../../domain/ids'
 import type { Instant } from '../../domain/instant'
-import { ItemState } from '../../domain/state'
+import type { ItemState } from '../../domain/state'
+import { evolveItem } from '../../domain/evolve'
 import { describeErrors } from '../../domain/decode'
+import { StoredItemState, stateText } from '../../domain/stateText'
 import { type StoreError, storeFailure } from '../../projections/errors'
 import { forkNode, stabbingPlan, upperOf } from '../../projections/intervalTree'
-import type { RecordedEvent } from '../../projections/order'
+import { type RecordedEvent, compareRecorded, sortRecorded } from '../../projections/order'
 import type { AsOf, ItemChange, TimeTravel, Window } from '../../projections/timeTravel'
 import { byItemThenTime } from '../../projections/timeTravel'
-import { type BitemporalVersion, type ItemVersion, bitemporalVersions, itemVersions, versionKey } from '../../projections/versions'
+import { type BitemporalVersion, type ItemVersion, bitemporalVersions, itemVersions, rowKey, versionKey } from '../../projections/versions'
 import { decodeStoredEvent } from './decodeStored'
 import type { SqliteHandle } from './sqliteEventStore'
 
@@ -40,6 +49,13 @@ interface VersionRow {
   state: string
 }
 
+interface CurrentRow extends VersionRow {
+  rowid: number
+  kind: number
+  ev_recorded_at: number
+  ev_revision: number
+}
+
 const POSITION = 'index:global_position'
 const BATCH = 5000
 
@@ -50,6 +66,12 @@ export interface SqliteTemporalIndex extends TimeTravel {
   rebuild(onProgress?: (done: number, total: number) => void): E.Either<StoreError, { items: number; versions: number }>
 }
 
+class DecodeFailure extends Error {
+  constructor(readonly error: StoreError) {
+    super('decode failure')
+  }
+}
+
 export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
   const { db } = h
   const where = `sqlite:${h.file}`
@@ -58,21 +80,29 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     position: db.prepare<[string], { value: string }>('SELECT value FROM checkpoints WHERE name = ?'),
     setPosition: db.prepare('INSERT INTO checkpoints (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
     lastPosition: db.prepare<[], { p: number | null }>('SELECT max(global_position) AS p FROM events'),
-    batch: db.prepare<[number, number], { global_position: number; stream: string; item_id: number | null; recorded_at: number }>(
-      'SELECT global_position, stream, item_id, recorded_at FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?',
+    batch: db.prepare<[number, number], { global_position: number; stream: string; revision: number; item_id: number | null; data: string }>(
+      'SELECT global_position, stream, revision, item_id, data FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?',
     ),
-    itemEvents: db.prepare<[string, number], { revision: number; global_position: number; data: string }>(
-      'SELECT revision, global_position, data FROM events WHERE stream = ? AND item_id = ? ORDER BY revision',
+    itemEvents: db.prepare<[string, number, number], { revision: number; data: string }>(
+      'SELECT revision, data FROM events WHERE stream = ? AND item_id = ? AND global_position <= ? ORDER BY revision',
     ),
     accountEvents: db.prepare<[string], { revision: number; data: string }>(
       'SELECT revision, data FROM events WHERE stream = ? AND item_id IS NULL ORDER BY revision',
     ),
-    current: db.prepare<[string, number], VersionRow & { rowid: number }>(
-      `SELECT rowid, ${cols} FROM item_versions WHERE account = ? AND item_id = ?`,
+    current: db.prepare<[string, number], CurrentRow>(
+      `SELECT rowid, kind, ev_recorded_at, ev_revision, ${cols} FROM item_versions WHERE account = ? AND item_id = ?`,
+    ),
+    openRow: db.prepare<[string, number], CurrentRow>(
+      `SELECT rowid, kind, ev_recorded_at, ev_revision, ${cols} FROM item_versions WHERE account = ? AND item_id = ? AND valid_to IS NULL
+       ORDER BY valid_from DESC LIMIT 1`,
+    ),
+    // Every indexed event has exactly one current version, so this is the latest system time indexed for the item.
+    lastKnown: db.prepare<[string, number], { r: number | null }>(
+      'SELECT max(ev_recorded_at) AS r FROM item_versions WHERE account = ? AND item_id = ?',
     ),
     insertCurrent: db.prepare(
-      `INSERT INTO item_versions (account, item_id, kind, valid_from, valid_to, recorded_from, fork, lower, upper, cause, event_id, state)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO item_versions (account, item_id, kind, valid_from, valid_to, recorded_from, fork, lower, upper, cause, event_id, ev_recorded_at, ev_revision, state)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertSuperseded: db.prepare(
       `INSERT INTO item_versions_superseded (account, item_id, kind, valid_from, valid_to, recorded_from, recorded_to, cause, event_id, state)
@@ -81,14 +111,18 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     deleteRow: db.prepare('DELETE FROM item_versions WHERE rowid = ?'),
     deleteItem: db.prepare('DELETE FROM item_versions WHERE account = ? AND item_id = ?'),
     deleteItemSuperseded: db.prepare('DELETE FROM item_versions_superseded WHERE account = ? AND item_id = ?'),
-    stabLeft: db.prepare<[string, number, number, number, number, number], { state: string }>(
-      `SELECT state FROM item_versions WHERE account = ? AND kind = ? AND fork = ? AND upper >= ?
-         AND valid_from <= ? AND recorded_from <= ?`,
-    ),
-    stabRight: db.prepare<[string, number, number, number, number, number], { state: string }>(
-      `SELECT state FROM item_versions WHERE account = ? AND kind = ? AND fork = ? AND lower <= ?
-         AND (valid_to IS NULL OR valid_to > ?) AND recorded_from <= ?`,
-    ),
+    stabLeft: db
+      .prepare<[string, number, number, number, number, number], string>(
+        `SELECT state FROM item_versions WHERE account = ? AND kind = ? AND fork = ? AND upper >= ?
+           AND valid_from <= ? AND recorded_from <= ?`,
+      )
+      .pluck(),
+    stabRight: db
+      .prepare<[string, number, number, number, number, number], string>(
+        `SELECT state FROM item_versions WHERE account = ? AND kind = ? AND fork = ? AND lower <= ?
+           AND (valid_to IS NULL OR valid_to > ?) AND recorded_from <= ?`,
+      )
+      .pluck(),
     stabSuperseded: db.prepare<[string, number, number, number, number], { state: string; kind: number }>(
       `SELECT state, kind FROM item_versions_superseded WHERE account = ? AND recorded_to > ? AND recorded_from <= ?
          AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)`,
@@ -119,21 +153,32 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     ),
   }
 
-  const loadItemEvents = (stream: string, item: number): { events: RecordedEvent<ItemEvent>[]; positions: number[] } => {
-    const events: RecordedEvent<ItemEvent>[] = []
-    const positions: number[] = []
-    for (const r of st.itemEvents.all(stream, item)) {
-      const d = decodeStoredEvent(stream, r.revision, r.data)
-      if (E.isLeft(d)) throw new DecodeFailure(d.left)
-      if (!isItemEvent(d.right)) continue
-      events.push({ event: d.right, revision: r.revision })
-      positions.push(r.global_position)
-    }
-    return { events, positions }
+  const decodeEvent = (stream: string, revision: number, data: string): RecordedEvent<ItemEvent> | undefined => {
+    const d = decodeStoredEvent(stream, revision, data)
+    if (E.isLeft(d)) throw new DecodeFailure(d.left)
+    return isItemEvent(d.right) ? { event: d.right, revision } : undefined
   }
 
-  const insertVersion = (account: string, item: number, v: ItemVersion, recordedFrom: number): void => {
-    const state = JSON.stringify(ItemState.encode(v.state))
+  const loadItemEvents = (stream: string, item: number, upTo: number): RecordedEvent<ItemEvent>[] =>
+    st.itemEvents.all(stream, item, upTo).flatMap((r) => decodeEvent(stream, r.revision, r.data) ?? [])
+
+  const decodeState = (text: string): ItemState => {
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch (e) {
+      throw new DecodeFailure({ _tag: 'CorruptEvent', stream: 'item_versions', revision: -1, reason: (e as Error).message })
+    }
+    const r = StoredItemState.decode(json)
+    if (E.isLeft(r)) throw new DecodeFailure({ _tag: 'CorruptEvent', stream: 'item_versions', revision: -1, reason: describeErrors(r.left) })
+    return r.right
+  }
+
+  /** Where each event sorts, so a version row can tell whether new facts come after it. */
+  type OrderOf = (eventId: string) => { recordedAt: number; revision: number }
+
+  const insertVersion = (account: string, item: number, v: ItemVersion, recordedFrom: number, order: OrderOf): void => {
+    const o = order(v.eventId)
     st.insertCurrent.run(
       account,
       item,
@@ -146,60 +191,88 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
       upperOf(v.validTo),
       v.cause,
       v.eventId,
-      state,
+      o.recordedAt,
+      o.revision,
+      stateText(v.state),
     )
   }
 
-  const writeBitemporal = (account: string, item: number, versions: readonly BitemporalVersion[]): void => {
+  const supersede = (account: string, item: number, row: CurrentRow, at: number): void => {
+    st.deleteRow.run(row.rowid)
+    // A row believed and corrected at the same system time was never believed: drop it.
+    if (row.recorded_from < at)
+      st.insertSuperseded.run(account, item, row.kind, row.valid_from, row.valid_to, row.recorded_from, at, row.cause, row.event_id, row.state)
+  }
+
+  const orderFrom = (events: readonly RecordedEvent<ItemEvent>[]): OrderOf => {
+    const m = new Map(events.map((r) => [r.event.eventId as string, { recordedAt: r.event.recordedAt as number, revision: r.revision }]))
+    return (id) => m.get(id) ?? { recordedAt: 0, revision: 0 }
+  }
+
+  const writeBitemporal = (account: string, item: number, versions: readonly BitemporalVersion[], order: OrderOf): void => {
     for (const v of versions) {
-      if (v.recordedTo === null) insertVersion(account, item, v, v.recordedFrom)
+      if (v.recordedTo === null) insertVersion(account, item, v, v.recordedFrom, order)
       else
-        st.insertSuperseded.run(
-          account,
-          item,
-          kindOf(v.state),
-          v.validFrom,
-          v.validTo,
-          v.recordedFrom,
-          v.recordedTo,
-          v.cause,
-          v.eventId,
-          JSON.stringify(ItemState.encode(v.state)),
-        )
+        st.insertSuperseded.run(account, item, kindOf(v.state), v.validFrom, v.validTo, v.recordedFrom, v.recordedTo, v.cause, v.eventId, stateText(v.state))
     }
   }
 
-  /** Recomputes one item after new events; `newFrom` is the first global position not yet indexed. */
-  const reindexItem = (stream: string, account: string, item: number, newFrom: number): void => {
-    const { events, positions } = loadItemEvents(stream, item)
-    const olds = events.filter((_, i) => (positions[i] ?? 0) < newFrom)
-    const news = events.filter((_, i) => (positions[i] ?? 0) >= newFrom)
-    const lastKnown = olds.reduce((m, r) => Math.max(m, r.event.recordedAt), -1)
-    const stamps = new Set(news.map((r) => r.event.recordedAt))
-    const [stamp] = stamps
-    if (stamps.size === 1 && stamp !== undefined && stamp >= lastKnown) {
-      // The usual case: new facts recorded after everything known about the item. Close the
-      // versions they change at that system time and open the new ones.
-      const next = itemVersions(events)
-      const keys = new Map(next.map((v) => [versionKey(v), v]))
-      for (const row of st.current.all(account, item)) {
-        const v = rowToVersion(row)
-        const k = versionKey(v)
-        if (keys.has(k)) {
-          keys.delete(k)
-          continue
-        }
-        st.deleteRow.run(row.rowid)
-        if (row.recorded_from < stamp)
-          st.insertSuperseded.run(account, item, kindOf(v.state), v.validFrom, v.validTo, row.recorded_from, stamp, v.cause, v.eventId, row.state)
-      }
-      for (const v of keys.values()) insertVersion(account, item, v, stamp)
+  /** Case 1: every new fact sorts after the open version's cause; evolve from it. */
+  const appendAtEnd = (account: string, item: number, fresh: readonly RecordedEvent<ItemEvent>[], at: number): boolean => {
+    const open = st.openRow.get(account, item)
+    const first = fresh[0]
+    if (first === undefined) return true
+    if (open !== undefined) {
+      const last = { event: { occurredAt: open.valid_from, recordedAt: open.ev_recorded_at }, revision: open.ev_revision } as RecordedEvent
+      if (compareRecorded(last, first) > 0) return false
+    } else if (st.current.all(account, item).length > 0) return false
+    const order = orderFrom(fresh)
+    let state = open === undefined ? undefined : decodeState(open.state)
+    if (open !== undefined) {
+      supersede(account, item, open, at)
+      const closed: ItemVersion = { validFrom: open.valid_from as Instant, validTo: first.event.occurredAt, cause: open.cause as ItemVersion['cause'], eventId: open.event_id as ItemVersion['eventId'], state: state as ItemState }
+      insertVersion(account, item, closed, at, () => ({ recordedAt: open.ev_recorded_at, revision: open.ev_revision }))
+    }
+    fresh.forEach((r, i) => {
+      state = evolveItem(state, r.event)
+      const next = fresh[i + 1]
+      insertVersion(account, item, { validFrom: r.event.occurredAt, validTo: next === undefined ? null : next.event.occurredAt, cause: r.event.type, eventId: r.event.eventId, state }, at, order)
+    })
+    return true
+  }
+
+  /** Case 2: re-fold the item with everything known at `at`, and rewrite the rows that changed. */
+  const refold = (account: string, item: number, known: readonly RecordedEvent<ItemEvent>[], at: number): void => {
+    const keys = new Map(itemVersions(known).map((v) => [versionKey(v), v]))
+    for (const row of st.current.all(account, item)) {
+      const k = rowKey(row.valid_from, row.valid_to, row.cause, row.event_id, row.state)
+      if (keys.has(k)) keys.delete(k)
+      else supersede(account, item, row, at)
+    }
+    const order = orderFrom(known)
+    for (const v of keys.values()) insertVersion(account, item, v, at, order)
+  }
+
+  /** Brings one item up to date with its events at global positions in (from, upTo]. */
+  const reindexItem = (stream: string, account: string, item: number, fresh: readonly RecordedEvent<ItemEvent>[], upTo: number): void => {
+    const lastKnown = st.lastKnown.get(account, item)?.r ?? -1
+    const stamps = [...new Set(fresh.map((r) => r.event.recordedAt as number))].sort((a, b) => a - b)
+    if ((stamps[0] ?? 0) < lastKnown) {
+      // Case 3: system time went backwards for this item.
+      const all = loadItemEvents(stream, item, upTo)
+      st.deleteItem.run(account, item)
+      st.deleteItemSuperseded.run(account, item)
+      writeBitemporal(account, item, bitemporalVersions(all), orderFrom(all))
       return
     }
-    // Facts arrived out of system-time order: rebuild the item's whole bitemporal history.
-    st.deleteItem.run(account, item)
-    st.deleteItemSuperseded.run(account, item)
-    writeBitemporal(account, item, bitemporalVersions(events))
+    let known: RecordedEvent<ItemEvent>[] | undefined
+    for (const at of stamps) {
+      const now = sortRecorded(fresh.filter((r) => r.event.recordedAt === at))
+      if (known === undefined && appendAtEnd(account, item, now, at)) continue
+      if (known === undefined) known = loadItemEvents(stream, item, upTo).filter((r) => r.event.recordedAt <= at)
+      else known.push(...now)
+      refold(account, item, known, at)
+    }
   }
 
   const catchUpTx = db.transaction((): number => {
@@ -208,13 +281,19 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     for (;;) {
       const rows = st.batch.all(from, BATCH)
       if (rows.length === 0) break
-      const touched = new Map<string, { stream: string; item: number }>()
-      for (const r of rows) if (r.item_id !== null) touched.set(`${r.stream}\u0000${r.item_id}`, { stream: r.stream, item: r.item_id })
-      for (const { stream, item } of touched.values()) {
-        const account = accountOfStream(stream)
-        if (account !== undefined) reindexItem(stream, account, item, from + 1)
+      const upTo = rows[rows.length - 1]?.global_position ?? from
+      const touched = new Map<string, { stream: string; item: number; fresh: RecordedEvent<ItemEvent>[] }>()
+      for (const r of rows) {
+        if (r.item_id === null || accountOfStream(r.stream) === undefined) continue
+        const key = `${r.stream}\u0000${r.item_id}`
+        const ev = decodeEvent(r.stream, r.revision, r.data)
+        if (ev === undefined) continue
+        const t = touched.get(key) ?? { stream: r.stream, item: r.item_id, fresh: [] }
+        t.fresh.push(ev)
+        touched.set(key, t)
       }
-      from = rows[rows.length - 1]?.global_position ?? from
+      for (const { stream, item, fresh } of touched.values()) reindexItem(stream, accountOfStream(stream) as string, item, fresh, upTo)
+      from = upTo
       done += rows.length
       st.setPosition.run(POSITION, String(from))
     }
@@ -239,21 +318,25 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
 
   const rebuild = (onProgress?: (done: number, total: number) => void) =>
     guard(() =>
-      db.transaction(() => {
-        db.exec('DELETE FROM item_versions; DELETE FROM item_versions_superseded;')
-        const items = st.allItems.all()
-        let versions = 0
-        items.forEach(({ stream, item_id }, i) => {
-          const account = accountOfStream(stream)
-          if (account === undefined) return
-          const bt = bitemporalVersions(loadItemEvents(stream, item_id).events)
-          writeBitemporal(account, item_id, bt)
-          versions += bt.length
-          if (onProgress !== undefined && i % 1000 === 0) onProgress(i, items.length)
+      db
+        .transaction(() => {
+          db.exec('DELETE FROM item_versions; DELETE FROM item_versions_superseded;')
+          const upTo = st.lastPosition.get()?.p ?? 0
+          const items = st.allItems.all()
+          let versions = 0
+          items.forEach(({ stream, item_id }, i) => {
+            const account = accountOfStream(stream)
+            if (account === undefined) return
+            const events = loadItemEvents(stream, item_id, upTo)
+            const bt = bitemporalVersions(events)
+            writeBitemporal(account, item_id, bt, orderFrom(events))
+            versions += bt.length
+            if (onProgress !== undefined && i % 1000 === 0) onProgress(i, items.length)
+          })
+          st.setPosition.run(POSITION, String(upTo))
+          return { items: items.length, versions }
         })
-        st.setPosition.run(POSITION, String(st.lastPosition.get()?.p ?? 0))
-        return { items: items.length, versions }
-      }).immediate(),
+        .immediate(),
     )
 
   /** Runs a query after catching up, so reads never miss an appended event. */
@@ -265,20 +348,14 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
       return guard(f)
     }
 
-  const decodeState = (text: string): ItemState => {
-    const r = ItemState.decode(JSON.parse(text))
-    if (E.isLeft(r)) throw new DecodeFailure({ _tag: 'CorruptEvent', stream: 'item_versions', revision: -1, reason: describeErrors(r.left) })
-    return r.right
-  }
-
-  const rowToVersion = (r: VersionRow): ItemVersion => ({
+  const rowToChange = (r: VersionRow): ItemChange => ({
+    itemId: r.item_id as ItemId,
     validFrom: r.valid_from as Instant,
     validTo: r.valid_to as Instant | null,
     cause: r.cause as ItemVersion['cause'],
     eventId: r.event_id as ItemVersion['eventId'],
     state: decodeState(r.state),
   })
-  const rowToChange = (r: VersionRow): ItemChange => ({ itemId: r.item_id as ItemId, ...rowToVersion(r) })
 
   const stab = (account: AccountId, kinds: readonly number[], at: AsOf): ItemState[] => {
     const T = at.validAt
@@ -286,8 +363,8 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     const plan = stabbingPlan(T)
     const out: ItemState[] = []
     for (const kind of kinds) {
-      for (const n of plan.leftNodes) for (const r of st.stabLeft.all(account, kind, n, T, T, K)) out.push(decodeState(r.state))
-      for (const n of plan.rightNodes) for (const r of st.stabRight.all(account, kind, n, T, T, K)) out.push(decodeState(r.state))
+      for (const n of plan.leftNodes) for (const text of st.stabLeft.all(account, kind, n, T, T, K)) out.push(decodeState(text))
+      for (const n of plan.rightNodes) for (const text of st.stabRight.all(account, kind, n, T, T, K)) out.push(decodeState(text))
     }
     if (at.knownAt !== undefined)
       for (const r of st.stabSuperseded.all(account, K, K, T, T)) if (kinds.includes(r.kind)) out.push(decodeState(r.state))
@@ -330,11 +407,5 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     itemHistory: (account, item, knownAt) => query(() => versionsOf(account, item, knownAt)),
     changesBetween: (account, w) => query(() => windowed(st.windowRows, st.windowRowsSuperseded, account, w)),
     deletedBetween: (account, w) => query(() => windowed(st.deletedRows, st.deletedRowsSuperseded, account, w)),
-  }
-}
-
-class DecodeFailure extends Error {
-  constructor(readonly error: StoreError) {
-    super('decode failure')
   }
 }

@@ -1,0 +1,43 @@
+/**
+ * The one place where failures become messages and exit codes. Every verb returns or throws a
+ * `CliFailure`; `main` prints its message on one line of stderr and exits with its code.
+ */
+import type { StoreError } from '../../projections/errors'
+import { describeStoreError } from '../../projections/errors'
+import type { BlobError } from '../blobs/blobStore'
+import { describeBlobError } from '../blobs/blobStore'
+import type { ConfigError } from '../config'
+import type { DateError } from '../time/dates'
+import { describeDateError } from '../time/dates'
+
+/** Documented in docs/cli.md; keep the two in step. */
+export const ExitCode = {
+  OK: 0,
+  INTERNAL: 1,
+  USAGE: 2,
+  NOT_FOUND: 3,
+  STORE: 4,
+  CONFLICT: 5,
+  UNAVAILABLE: 6,
+  PARTIAL: 7,
+  INTERRUPTED: 130,
+} as const
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
+
+export class CliFailure extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+  ) {
+    super(message)
+  }
+}
+
+export const usage = (message: string): CliFailure => new CliFailure(message, ExitCode.USAGE)
+export const notFound = (message: string): CliFailure => new CliFailure(message, ExitCode.NOT_FOUND)
+
+export const fromStoreError = (e: StoreError): CliFailure =>
+  new CliFailure(describeStoreError(e), e._tag === 'ConcurrencyConflict' ? ExitCode.CONFLICT : ExitCode.STORE)
+export const fromBlobError = (e: BlobError): CliFailure => new CliFailure(describeBlobError(e), ExitCode.STORE)
+export const fromDateError = (e: DateError): CliFailure => new CliFailure(describeDateError(e), ExitCode.USAGE)
+export const fromConfigError = (e: ConfigError): CliFailure => new CliFailure(`config file ${e.file}: ${e.reason}`, ExitCode.USAGE)

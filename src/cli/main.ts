@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+/**
+ * The `mailtime` command: global flags, Carbonio-style verbs, and the one place where failures
+ * become a line on stderr and an exit code (a stack trace only with --debug).
+ */
+import { Command, CommanderError, Option } from 'commander'
+import * as E from 'fp-ts/Either'
+import { instant } from '../../domain/instant'
+import { type Backend, openBackend } from '../app/backend'
+import { type GlobalFlags, resolveSettings } from '../config'
+import { systemZone, validZone } from '../time/dates'
+import { describeStoreError } from '../../projections/errors'
+import { CliFailure, ExitCode, fromConfigError, fromDateError, fromStoreError } from './failure'
+import { type Context, type Verb, parseWords, usageLine } from './grammar'
+import { silentProgress, ttyProgress } from './progress'
+import { stableStringify } from './stableJson'
+import { VERBS } from './verbs'
+
+export interface Io {
+  readonly stdout: (s: string) => void
+  readonly stderr: (s: string) => void
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly isTTY: boolean
+}
+
+const VALUE_FLAGS = new Set(['--store', '--blobs', '--tz', '--config'])
+
+/** Verb names are case-insensitive, as in Carbonio: rewrite the first word to its canonical name. */
+export const canonicalVerb = (argv: readonly string[]): string[] => {
+  const out = [...argv]
+  for (let i = 0; i < out.length; i++) {
+    const w = out[i] ?? ''
+    if (VALUE_FLAGS.has(w)) {
+      i++
+      continue
+    }
+    if (w.startsWith('-')) continue
+    const v = VERBS.find((x) => x.name.toLowerCase() === w.toLowerCase())
+    if (v !== undefined) out[i] = v.name
+    break
+  }
+  return out
+}
+
+const verbHelp = (v: Verb): string =>
+  [
+    '',
+    `Usage: ${usageLine(v)}`,
+    ...(v.positionals.length ? ['', 'Arguments:', ...v.positionals.map((p) => `  ${p.name.padEnd(22)}${p.help}`)] : []),
+    ...(v.attributes.length ? ['', 'Attributes:', ...v.attributes.map((a) => `  ${a.name.padEnd(22)}${a.help}`)] : []),
+    '',
+    'Examples:',
+    ...v.examples.map((e) => `  ${e}`),
+    '',
+    'Exit codes: 0 ok, 2 usage or bad date, 3 unknown account or item, 4 store error' + (v.exitCodes?.length ? `; ${v.exitCodes.join('; ')}` : ''),
+  ].join('\n')
+
+const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io): Promise<number> => {
+  const settingsE = resolveSettings(flags, io.env, systemZone())
+  if (E.isLeft(settingsE)) throw fromConfigError(settingsE.left)
+  const settings = settingsE.right
+  const z = validZone(settings.zone)
+  if (E.isLeft(z)) throw fromDateError(z.left)
+  const args = parseWords(verb, words)
+  if (E.isLeft(args)) throw new CliFailure(args.left, ExitCode.USAGE)
+  let backend: Backend | undefined
+  const quiet = settings.quiet || settings.json
+  const ctx: Context = {
+    settings,
+    zone: settings.zone,
+    backend: () => {
+      if (backend !== undefined) return backend
+      const b = openBackend(settings.store, settings.blobs)
+      if (E.isLeft(b)) throw fromStoreError(b.left)
+      backend = b.right
+      return backend
+    },
+    now: () => instant(Date.now()),
+    progress: !quiet && io.isTTY ? ttyProgress(process.stderr) : silentProgress,
+    note: (line) => {
+      if (!quiet) io.stderr(`${line}\n`)
+    },
+  }
+  try {
+    const out = await verb.run(ctx, args.right)
+    io.stdout(settings.json ? `${stableStringify(out.json)}\n` : `${out.text}\n`)
+    return out.exitCode ?? ExitCode.OK
+  } finally {
+    await backend?.close()
+  }
+}
+
+export const runCli = async (argv: readonly string[], io: Io): Promise<number> => {
+  let code: number = ExitCode.OK
+  const debug = argv.includes('--debug')
+  const program = new Command('mailtime')
+    .description('Point-in-time backup and restore for mailboxes. Every change is an event; any instant can be inspected and restored.')
+    .version(require('../../../package.json').version as string)
+    .addOption(new Option('--store <location>', 'event store: sqlite:<file> (env MAILTIME_STORE)').default(undefined, 'sqlite:./mailtime-data/mailtime.db'))
+    .option('--blobs <dir>', 'blob folder (env MAILTIME_BLOBS; default: blobs/ beside the SQLite file)')
+    .option('--tz <zone>', 'time zone for dates in and out (env MAILTIME_TZ; default: config, then system)')
+    .option('--config <file>', 'JSON config file (env MAILTIME_CONFIG)')
+    .option('--json', 'machine-readable output (stable, documented in docs/cli.md)')
+    .option('--quiet', 'no progress and no notes on stderr')
+    .option('--debug', 'stack traces on errors')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .addHelpText('after', '\nRun "mailtime <verb> --help" for a verb\'s attributes. Exit codes: docs/cli.md.')
+  for (const v of VERBS) {
+    program
+      .command(v.name)
+      .description(v.summary)
+      .argument('[words...]', 'positionals, then attribute value pairs')
+      .addHelpText('after', verbHelp(v))
+      .action(async (words: string[], _o: unknown, cmd: Command) => {
+        code = await execute(v, words, cmd.optsWithGlobals() as GlobalFlags, io)
+      })
+  }
+  try {
+    await program.parseAsync(canonicalVerb(argv), { from: 'user' })
+    return code
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.OK
+      return ExitCode.USAGE
+    }
+    if (e instanceof CliFailure) {
+      io.stderr(`mailtime: ${e.message}\n`)
+      if (debug) io.stderr(`${e.stack ?? ''}\n`)
+      return e.exitCode
+    }
+    if (typeof e === 'object' && e !== null && '_tag' in e) {
+      io.stderr(`mailtime: ${describeStoreError(e as never)}\n`)
+      return ExitCode.STORE
+    }
+    io.stderr(`mailtime: internal error: ${e instanceof Error ? e.message : String(e)}${debug ? '' : ' (run with --debug for details)'}\n`)
+    if (debug && e instanceof Error) io.stderr(`${e.stack ?? ''}\n`)
+    return ExitCode.INTERNAL
+  }
+}
+
+if (require.main === module) {
+  void runCli(process.argv.slice(2), {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    env: process.env,
+    isTTY: process.stderr.isTTY === true,
+  }).then((code) => {
+    process.exitCode = code
+  })
+}

@@ -1,0 +1,114 @@
+/**
+ * Configuration: the config file's codec and the precedence that turns flags, `MAILTIME_*`
+ * environment variables, the config file and defaults into settings. Nothing below the CLI reads
+ * `process.env`; it receives these settings.
+ */
+import * as fs from 'fs'
+import * as path from 'path'
+import * as E from 'fp-ts/Either'
+import * as t from 'io-ts'
+import { describeErrors } from '../domain/decode'
+
+const ImapConfig = t.exact(
+  t.partial({
+    url: t.string,
+    user: t.string,
+    password: t.string,
+    accounts: t.array(t.string),
+    /** Per-user passwords, for servers without an admin who can log in on behalf of users. */
+    passwords: t.record(t.string, t.string),
+  }),
+)
+const SmtpConfig = t.exact(
+  t.partial({ host: t.string, port: t.number, secure: t.boolean, user: t.string, password: t.string, from: t.string, admin: t.string }),
+)
+const RetentionConfig = t.exact(t.partial({ dataDays: t.number, accountDays: t.number }))
+
+export const ConfigFile = t.exact(
+  t.partial({
+    store: t.string,
+    blobs: t.string,
+    timezone: t.string,
+    imap: ImapConfig,
+    smtp: SmtpConfig,
+    retention: RetentionConfig,
+  }),
+)
+export type ConfigFile = t.TypeOf<typeof ConfigFile>
+
+const KNOWN_KEYS = ['store', 'blobs', 'timezone', 'imap', 'smtp', 'retention']
+
+export type ConfigError = { readonly _tag: 'ConfigError'; readonly file: string; readonly reason: string }
+
+export const loadConfigFile = (file: string): E.Either<ConfigError, ConfigFile> => {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (e) {
+    return E.left({ _tag: 'ConfigError', file, reason: (e as Error).message })
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (e) {
+    return E.left({ _tag: 'ConfigError', file, reason: `not valid JSON (${(e as Error).message})` })
+  }
+  if (typeof json === 'object' && json !== null) {
+    const unknown = Object.keys(json).filter((k) => !KNOWN_KEYS.includes(k))
+    if (unknown.length > 0) return E.left({ _tag: 'ConfigError', file, reason: `unknown key(s) ${unknown.join(', ')}` })
+  }
+  const r = ConfigFile.decode(json)
+  return E.isLeft(r) ? E.left({ _tag: 'ConfigError', file, reason: describeErrors(r.left) }) : E.right(r.right)
+}
+
+export interface GlobalFlags {
+  readonly store?: string
+  readonly blobs?: string
+  readonly tz?: string
+  readonly config?: string
+  readonly json?: boolean
+  readonly quiet?: boolean
+  readonly debug?: boolean
+}
+
+export interface Settings {
+  readonly store: string
+  readonly blobs: string
+  readonly zone: string
+  readonly json: boolean
+  readonly quiet: boolean
+  readonly debug: boolean
+  readonly config: ConfigFile
+  readonly env: Readonly<Record<string, string | undefined>>
+}
+
+export const DEFAULT_STORE = 'sqlite:./mailtime-data/mailtime.db'
+
+/** The blob folder that goes with a store when none is given: beside the SQLite file. */
+export const defaultBlobsFor = (store: string): string => {
+  const file = store.startsWith('sqlite:') ? store.slice('sqlite:'.length) : store
+  return store.includes('://') ? './mailtime-data/blobs' : path.join(path.dirname(file), 'blobs')
+}
+
+/** Flag, then environment, then config file, then default. */
+export const resolveSettings = (
+  flags: GlobalFlags,
+  env: Readonly<Record<string, string | undefined>>,
+  systemZone: string,
+): E.Either<ConfigError, Settings> => {
+  const configPath = flags.config ?? env.MAILTIME_CONFIG
+  const loaded = configPath === undefined ? E.right<ConfigError, ConfigFile>({}) : loadConfigFile(configPath)
+  if (E.isLeft(loaded)) return loaded
+  const config = loaded.right
+  const store = flags.store ?? env.MAILTIME_STORE ?? config.store ?? DEFAULT_STORE
+  return E.right({
+    store,
+    blobs: flags.blobs ?? env.MAILTIME_BLOBS ?? config.blobs ?? defaultBlobsFor(store),
+    zone: flags.tz ?? env.MAILTIME_TZ ?? config.timezone ?? systemZone,
+    json: flags.json ?? false,
+    quiet: flags.quiet ?? false,
+    debug: flags.debug ?? false,
+    config,
+    env,
+  })
+}

@@ -1,0 +1,55 @@
+import * as fs from 'fs'
+import * as path from 'path'
+import * as zlib from 'zlib'
+import * as E from 'fp-ts/Either'
+import { fsBlobStore, sha256 } from '../../src/blobs/blobStore'
+import { cleanupTmp, tmpDir } from '../support/tmp'
+
+afterAll(cleanupTmp)
+
+describe('filesystem blob store', () => {
+  it('stores content under its SHA-256, compressed, and reads back the same bytes', () => {
+    const b = fsBlobStore(tmpDir())
+    const body = Buffer.from('Subject: hi\r\n\r\n' + 'hello world '.repeat(1000))
+    const r = b.put(body)
+    expect(r).toEqual(E.right({ digest: sha256(body), size: body.length, written: true }))
+    const file = path.join(b.root, sha256(body).slice(0, 2), `${sha256(body)}.gz`)
+    expect(fs.statSync(file).size).toBeLessThan(body.length / 10)
+    expect(b.get(sha256(body))).toEqual(E.right(body))
+  })
+
+  it('stores identical content once', () => {
+    const b = fsBlobStore(tmpDir())
+    const body = Buffer.from('same bytes')
+    b.put(body)
+    expect(b.put(Buffer.from('same bytes'))).toEqual(E.right({ digest: sha256(body), size: body.length, written: false }))
+    expect(b.list()).toEqual([sha256(body)])
+  })
+
+  it('reports a blob whose content no longer matches its hash, naming digest and file', () => {
+    const b = fsBlobStore(tmpDir())
+    const { digest } = (b.put(Buffer.from('original')) as E.Right<{ digest: string }>).right
+    const file = path.join(b.root, digest.slice(0, 2), `${digest}.gz`)
+    fs.writeFileSync(file, zlib.gzipSync(Buffer.from('tampered')))
+    expect(b.get(digest)).toEqual(E.left({ _tag: 'BlobCorrupt', digest, path: file, reason: `content hashes to ${sha256(Buffer.from('tampered'))}` }))
+  })
+
+  it('reports a truncated blob as corrupt, and a missing one as missing', () => {
+    const b = fsBlobStore(tmpDir())
+    const { digest } = (b.put(Buffer.from('x'.repeat(5000))) as E.Right<{ digest: string }>).right
+    const file = path.join(b.root, digest.slice(0, 2), `${digest}.gz`)
+    fs.truncateSync(file, 10)
+    expect(b.get(digest)).toMatchObject(E.left({ _tag: 'BlobCorrupt', digest }))
+    const absent = sha256(Buffer.from('never stored'))
+    expect(b.get(absent)).toMatchObject(E.left({ _tag: 'BlobMissing', digest: absent }))
+    expect(b.get('../../etc/passwd')).toEqual(E.left({ _tag: 'BadDigest', digest: '../../etc/passwd' }))
+  })
+
+  it('removes blobs, and removing an absent one is not an error', () => {
+    const b = fsBlobStore(tmpDir())
+    const { digest } = (b.put(Buffer.from('bye')) as E.Right<{ digest: string }>).right
+    expect(b.remove(digest)).toEqual(E.right(true))
+    expect(b.remove(digest)).toEqual(E.right(false))
+    expect(b.has(digest)).toBe(false)
+  })
+})
