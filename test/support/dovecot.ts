@@ -1,0 +1,178 @@
+/**
+ * A real Dovecot IMAP server for tests: its own config, users and Maildirs in a temporary directory,
+ * on a free loopback port, with a master user (`admin`) that logs in on behalf of users, and the
+ * mail_log plugin writing every change to its log. See ../shared/services.md.
+ */
+import { execFileSync, spawnSync } from 'child_process'
+import * as fs from 'fs'
+import * as net from 'net'
+import * as os from 'os'
+import * as path from 'path'
+
+export const DOVECOT = '/usr/sbin/dovecot'
+export const dovecotAvailable = (): boolean => fs.existsSync(DOVECOT)
+
+export interface Dovecot {
+  readonly port: number
+  readonly url: string
+  readonly dir: string
+  readonly mailRoot: string
+  readonly logPath: string
+  readonly admin: { readonly user: string; readonly password: string }
+  addUser(name: string, password: string): void
+  /** The Maildir of a user, as Dovecot stores it. */
+  maildirOf(user: string): string
+  /** Points a user at an existing Maildir (to let Dovecot serve a restored tree). */
+  addUserWithMaildir(name: string, password: string, maildir: string): void
+  stop(): Promise<void>
+  start(): Promise<void>
+}
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address()
+      s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error('no port'))))
+    })
+  })
+
+const waitFor = async (what: string, ok: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> => {
+  const until = Date.now() + ms
+  while (Date.now() < until) {
+    if (await ok()) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+const listening = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1')
+    s.once('connect', () => {
+      s.destroy()
+      resolve(true)
+    })
+    s.once('error', () => resolve(false))
+  })
+
+export const startDovecot = async (users: Record<string, string> = { alice: 'alicepw', bob: 'bobpw' }): Promise<Dovecot> => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailtime-dovecot-'))
+  fs.chmodSync(dir, 0o755)
+  const port = await freePort()
+  const mailRoot = path.join(dir, 'mail')
+  for (const d of ['run', 'state', 'mail']) fs.mkdirSync(path.join(dir, d), { mode: 0o755 })
+  fs.chownSync(mailRoot, 8, 8)
+  const usersFile = path.join(dir, 'users')
+  const mastersFile = path.join(dir, 'masters')
+  const logPath = path.join(dir, 'dovecot.log')
+  const line = (u: string, p: string, home?: string) =>
+    home === undefined ? `${u}:{PLAIN}${p}::::::\n` : `${u}:{PLAIN}${p}:8:8::${home}::userdb_mail=maildir:${home}\n`
+  fs.writeFileSync(usersFile, Object.entries(users).map(([u, p]) => line(u, p)).join(''))
+  fs.writeFileSync(mastersFile, 'admin:{PLAIN}adminpw\n')
+  for (const f of [usersFile, mastersFile]) {
+    execFileSync('chown', ['root:dovecot', f])
+    fs.chmodSync(f, 0o640)
+  }
+  const conf = path.join(dir, 'dovecot.conf')
+  fs.writeFileSync(
+    conf,
+    `protocols = imap
+listen = 127.0.0.1
+base_dir = ${dir}/run
+state_dir = ${dir}/state
+instance_name = mailtime-test-${port}
+log_path = ${logPath}
+log_timestamp = "%Y-%m-%d %H:%M:%S "
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_master_user_separator = *
+mail_location = maildir:${mailRoot}/%u
+mail_plugins = $mail_plugins mail_log notify
+first_valid_uid = 8
+first_valid_gid = 8
+passdb {
+  driver = passwd-file
+  master = yes
+  args = scheme=PLAIN ${mastersFile}
+  result_success = continue
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u ${usersFile}
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u ${usersFile}
+  default_fields = uid=8 gid=8 home=${mailRoot}/%u
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${port}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service anvil {
+  chroot =
+}
+protocol imap {
+  mail_max_userip_connections = 64
+}
+plugin {
+  mail_log_events = delete undelete expunge save copy mailbox_create mailbox_delete mailbox_rename flag_change
+  mail_log_fields = uid box msgid size vsize flags from subject
+}
+`,
+  )
+  const pidFile = path.join(dir, 'run', 'master.pid')
+  const start = async () => {
+    // The master daemonizes and keeps inherited pipes open, so give it none; errors go to its log.
+    const r = spawnSync(DOVECOT, ['-c', conf], { stdio: 'ignore' })
+    if (r.status !== 0) throw new Error(`dovecot failed to start (exit ${r.status}): ${fs.existsSync(logPath) ? fs.readFileSync(logPath, 'utf8').slice(-2000) : ''}`)
+    await waitFor(`dovecot on port ${port}`, () => listening(port))
+  }
+  const stop = async () => {
+    if (!fs.existsSync(pidFile)) return
+    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim())
+    try {
+      process.kill(pid, 'SIGTERM')
+    } catch {
+      return
+    }
+    await waitFor('dovecot to stop', () => {
+      try {
+        process.kill(pid, 0)
+        return false
+      } catch {
+        return true
+      }
+    })
+    await waitFor(`port ${port} to close`, async () => !(await listening(port)))
+  }
+  await start()
+  return {
+    port,
+    url: `imap://127.0.0.1:${port}`,
+    dir,
+    mailRoot,
+    logPath,
+    admin: { user: 'admin', password: 'adminpw' },
+    addUser: (u, p) => fs.appendFileSync(usersFile, line(u, p)),
+    addUserWithMaildir: (u, p, maildir) => {
+      execFileSync('chown', ['-R', '8:8', maildir])
+      fs.appendFileSync(usersFile, line(u, p, maildir))
+    },
+    maildirOf: (u) => path.join(mailRoot, u),
+    stop,
+    start,
+  }
+}
+
+export const removeDovecot = async (d: Dovecot): Promise<void> => {
+  await d.stop()
+  fs.rmSync(d.dir, { recursive: true, force: true })
+}
