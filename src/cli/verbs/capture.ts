@@ -1,0 +1,209 @@
+/**
+ * Capture verbs: `doAccountScan` (one account) and `doSmartScan` (every configured account, once or
+ * continuously with `watch true`), reading a real IMAP server.
+ */
+import * as E from 'fp-ts/Either'
+import type { ImapFlow } from 'imapflow'
+import { type AccountId, parseAccountId } from '../../../domain/ids'
+import { listAccountIds } from '../../app/accounts'
+import { type ConnectError, type ImapSource, connectAs, describeConnectError, imapSourceOf } from '../../capture/imap/source'
+import { type ScanError, type ScanReport, scanAccount } from '../../capture/imap/scanner'
+import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
+import { booleanAttr, type Context, type Output, type Verb } from '../grammar'
+import { must, table } from '../render'
+
+const connectFailure = (e: ConnectError): CliFailure =>
+  new CliFailure(describeConnectError(e), e._tag === 'NoCredentials' ? ExitCode.USAGE : ExitCode.UNAVAILABLE)
+
+const scanFailure = (e: ScanError): CliFailure => {
+  switch (e._tag) {
+    case 'Store':
+      return fromStoreError(e.error)
+    case 'Blob':
+      return new CliFailure(`blob store: ${e.message}`, ExitCode.STORE)
+    case 'Imap':
+      return new CliFailure(`IMAP error while scanning ${e.account}: ${e.reason}`, ExitCode.UNAVAILABLE)
+    case 'BadCheckpoint':
+      return new CliFailure(`the scan checkpoint of ${e.account} cannot be read (${e.reason}); it is rewritten by a full scan after deleting it`, ExitCode.STORE)
+  }
+}
+
+const source = (ctx: Context): ImapSource => {
+  const s = imapSourceOf(ctx.settings)
+  if (E.isLeft(s)) throw usage(s.left.reason)
+  return s.right
+}
+
+const reportJson = (r: ScanReport) => ({
+  account: r.account,
+  firstScan: r.firstScan,
+  eventsAppended: r.eventsAppended,
+  bytesStored: r.bytesStored,
+  foldersCreated: r.foldersCreated,
+  foldersRenamed: r.foldersRenamed,
+  foldersDeleted: r.foldersDeleted,
+  interrupted: r.interrupted,
+  skippedFolders: r.skippedFolders,
+  folders: r.folders,
+})
+
+const reportText = (r: ScanReport): string =>
+  [
+    `${r.account}: ${r.firstScan ? 'first scan, ' : ''}${r.eventsAppended} events recorded, ${(r.bytesStored / 1e6).toFixed(1)} MB of new content` +
+      (r.interrupted ? ' (stopped early; run again to finish)' : ''),
+    table([
+      ['folder', 'messages', 'new', 'moved in', 'deleted', 'flag changes'],
+      ...r.folders.map((f) => [f.path, String(f.messages), String(f.created), String(f.moved), String(f.deleted), f.skipped ? 'unchanged' : String(f.flagChanges)]),
+    ]),
+    ...r.skippedFolders.map((f) => `could not open ${f.path} (${f.reason}); its messages are kept as recorded`),
+  ].join('\n')
+
+/** Stops long work cleanly on SIGINT/SIGTERM: the current batch finishes, then the verb returns. */
+const stopSignal = () => {
+  let stop = false
+  let wake: (() => void) | undefined
+  const on = () => {
+    stop = true
+    wake?.()
+  }
+  process.on('SIGINT', on)
+  process.on('SIGTERM', on)
+  return {
+    stopped: () => stop,
+    sleep: (ms: number) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, ms)
+        wake = () => {
+          clearTimeout(t)
+          resolve()
+        }
+      }),
+    wakeNow: () => wake?.(),
+    dispose: () => {
+      process.off('SIGINT', on)
+      process.off('SIGTERM', on)
+    },
+  }
+}
+
+const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, stopped: () => boolean): Promise<ScanReport> => {
+  const b = ctx.backend()
+  ctx.progress.start(`scanning ${account}`, 1)
+  const r = await scanAccount(client, account, {
+    store: b.store,
+    index: b.index,
+    blobs: b.blobs,
+    now: ctx.now,
+    shouldStop: stopped,
+    onProgress: (p) => {
+      ctx.progress.start(`scanning ${account}`, p.folders)
+      ctx.progress.update(p.foldersDone, `${p.folder} (${p.messages} messages)`)
+    },
+  })
+  ctx.progress.stop()
+  if (E.isLeft(r)) throw scanFailure(r.left)
+  return r.right
+}
+
+export const doAccountScan: Verb = {
+  name: 'doAccountScan',
+  summary: 'Scans one account on the configured IMAP server and records what changed since the last scan.',
+  positionals: [{ name: 'account', help: 'IMAP login name, such as alice or alice@example.com' }],
+  attributes: [],
+  examples: ['MAILTIME_IMAP_URL=imap://mail.example.com:143 MAILTIME_IMAP_USER=admin MAILTIME_IMAP_PASSWORD=… mailtime doAccountScan alice@example.com'],
+  exitCodes: ['6: the IMAP server is unreachable or refused the login', '5: another scan of the same account appended first; run again', '130: interrupted; run again to resume'],
+  run: async (ctx, { positionals: [raw = ''] }): Promise<Output> => {
+    const account = parseAccountId(raw)
+    if (account === undefined) throw usage(`not a valid account name: ${JSON.stringify(raw)}`)
+    const src = source(ctx)
+    const sig = stopSignal()
+    const c = await connectAs(src, account)
+    if (E.isLeft(c)) throw connectFailure(c.left)
+    try {
+      const r = await scanOne(ctx, account, c.right, sig.stopped)
+      return { json: reportJson(r), text: reportText(r), exitCode: r.interrupted ? ExitCode.INTERRUPTED : ExitCode.OK }
+    } finally {
+      sig.dispose()
+      await c.right.logout().catch(() => undefined)
+    }
+  },
+}
+
+export const doSmartScan: Verb = {
+  name: 'doSmartScan',
+  summary: 'Scans every configured account; with watch true, keeps capturing changes in near real time.',
+  positionals: [{ name: 'start', help: 'the word "start", as in Carbonio (optional)', optional: true }],
+  attributes: [
+    { name: 'watch', help: 'true: keep running, rescanning on IMAP IDLE notifications and every interval (default false)' },
+    { name: 'interval', help: 'seconds between full rescans in watch mode (default 60)' },
+  ],
+  examples: ['mailtime doSmartScan', 'mailtime doSmartScan start watch true interval 30'],
+  exitCodes: ['6: the IMAP server is unreachable', '7: some accounts failed (the others were scanned)'],
+  run: async (ctx, { positionals, attrs }): Promise<Output> => {
+    if (positionals[0] !== undefined && positionals[0].toLowerCase() !== 'start') throw usage(`doSmartScan: unexpected ${JSON.stringify(positionals[0])}`)
+    const watch = booleanAttr(attrs.watch, 'watch', false)
+    if (E.isLeft(watch)) throw usage(watch.left)
+    const interval = Number(attrs.interval ?? '60')
+    if (!Number.isFinite(interval) || interval < 1) throw usage('interval must be a number of seconds ≥ 1')
+    const src = source(ctx)
+    const configured = src.accounts.map((a) => parseAccountId(a)).filter((a): a is AccountId => a !== undefined)
+    const accounts = configured.length > 0 ? configured : await must(listAccountIds(ctx.backend()))
+    if (accounts.length === 0) throw usage('no accounts to scan: set MAILTIME_IMAP_ACCOUNTS or imap.accounts, or scan one account first with doAccountScan')
+    const sig = stopSignal()
+    const clients = new Map<AccountId, ImapFlow>()
+    const reports: ScanReport[] = []
+    const failures: { account: string; error: string }[] = []
+    let rounds = 0
+    try {
+      do {
+        rounds++
+        for (const a of accounts) {
+          if (sig.stopped()) break
+          let client = clients.get(a)
+          if (client === undefined || !client.usable) {
+            const c = await connectAs(src, a)
+            if (E.isLeft(c)) {
+              if (!watch.right && accounts.length === 1) throw connectFailure(c.left)
+              failures.push({ account: a, error: describeConnectError(c.left) })
+              ctx.note(`mailtime: ${describeConnectError(c.left)}`)
+              continue
+            }
+            client = c.right
+            clients.set(a, client)
+            if (watch.right) for (const ev of ['exists', 'expunge', 'flags']) client.on(ev, () => sig.wakeNow())
+          }
+          try {
+            const r = await scanOne(ctx, a, client, sig.stopped)
+            reports.push(r)
+            if (watch.right && r.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${r.eventsAppended} events`)
+            // Sit in INBOX so the server's IDLE notifications wake the next round early.
+            if (watch.right) await client.mailboxOpen('INBOX', { readOnly: true }).catch(() => undefined)
+          } catch (e) {
+            if (!(e instanceof CliFailure)) throw e
+            if (e.exitCode === ExitCode.STORE) throw e
+            failures.push({ account: a, error: e.message })
+            ctx.note(`mailtime: ${e.message}`)
+            clients.delete(a)
+            client.close()
+          }
+        }
+        if (watch.right && !sig.stopped()) await sig.sleep(interval * 1000)
+      } while (watch.right && !sig.stopped())
+    } finally {
+      sig.dispose()
+      for (const c of clients.values()) await c.logout().catch(() => undefined)
+    }
+    const totals = new Map<string, number>()
+    for (const r of reports) totals.set(r.account, (totals.get(r.account) ?? 0) + r.eventsAppended)
+    return {
+      json: { rounds, accounts: [...totals.entries()].map(([account, events]) => ({ account, eventsAppended: events })), failures, scans: reports.map(reportJson) },
+      text: [
+        ...(watch.right ? [`stopped after ${rounds} round(s)`] : reports.map(reportText)),
+        ...(watch.right ? [table([['account', 'events recorded'], ...[...totals.entries()].map(([a, n]) => [a, String(n)])])] : []),
+        ...failures.map((f) => `FAILED ${f.account}: ${f.error}`),
+      ].join('\n'),
+      exitCode: failures.length > 0 ? (reports.length > 0 ? ExitCode.PARTIAL : ExitCode.UNAVAILABLE) : ExitCode.OK,
+    }
+  },
+}
+
