@@ -39,6 +39,11 @@ export const SourcePosition = t.intersection([
     seq: t.number,
     operationId: t.string,
     scanId: t.string,
+    /** Display name of a log file; the id uses `file` (the file's identity) instead. */
+    name: t.string,
+    /** Zimbra provenance of a log line: the mailbox id and the SOAP request. */
+    mid: t.string,
+    request: t.string,
   }),
 ])
 export type SourcePosition = t.TypeOf<typeof SourcePosition>

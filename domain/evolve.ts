@@ -54,7 +54,8 @@ export const evolveItem = (current: ItemState | undefined, e: ItemEvent): ItemSt
     case 'ItemContentChanged':
       return { ...s, content: e.content, ...(e.headers !== undefined && { headers: e.headers }) }
     case 'ItemDeleted':
-      return { ...s, status: 'deleted', deletedAt: e.occurredAt }
+      // A deletion seen twice (a log line pinning what a scan bounded) keeps the first instant.
+      return s.status === 'deleted' ? s : { ...s, status: 'deleted', deletedAt: e.occurredAt }
     case 'ItemPurged':
       return { ...s, status: 'purged', purgedAt: e.occurredAt, purgeReason: e.reason }
   }

@@ -21,8 +21,14 @@ type EnvelopeKeys = 'schemaVersion' | 'eventId' | 'accountId' | 'occurredAt' | '
 export type EventOf<T extends EventType> = Extract<MailEvent, { type: T }>
 export type Payload<T extends EventType> = Omit<EventOf<T>, EnvelopeKeys>
 
+// A file's display name is left out of the id, so a renamed or rotated copy of a log yields the same ids.
 const stableSource = (s: SourcePosition): string =>
-  JSON.stringify(Object.keys(s).sort().map((k) => [k, (s as Record<string, unknown>)[k]]))
+  JSON.stringify(
+    Object.keys(s)
+      .filter((k) => k !== 'name')
+      .sort()
+      .map((k) => [k, (s as Record<string, unknown>)[k]]),
+  )
 
 export const makeEvent = <T extends EventType>(type: T, p: Provenance, occurredAt: Instant, payload: Payload<T>): EventOf<T> => {
   const itemId = (payload as { itemId?: number }).itemId

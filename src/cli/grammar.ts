@@ -13,6 +13,8 @@ export interface Positional {
   readonly name: string
   readonly help: string
   readonly optional?: boolean
+  /** Takes every word up to the first attribute name (only as the last positional). */
+  readonly variadic?: boolean
 }
 
 export interface Attribute {
@@ -28,6 +30,8 @@ export interface Output {
   /** What people see without `--json`. */
   readonly text: string
   readonly exitCode?: ExitCode
+  /** Print the `--json` document on one line (the last line of a JSON-lines stream). */
+  readonly jsonLine?: boolean
 }
 
 export interface Progress {
@@ -45,6 +49,8 @@ export interface Context {
   readonly progress: Progress
   /** One line for people on stderr (silenced by --quiet and --json). */
   readonly note: (line: string) => void
+  /** One line on stdout at once, for verbs that stream (JSON lines). */
+  readonly emitLine: (line: string) => void
 }
 
 export interface Args {
@@ -67,10 +73,12 @@ export const parseWords = (verb: Verb, words: readonly string[]): E.Either<strin
   const required = verb.positionals.filter((p) => p.optional !== true).length
   const positionals: string[] = []
   let i = 0
-  while (i < words.length && positionals.length < verb.positionals.length) {
+  const isAttr = (w: string) => verb.attributes.some((a) => a.name === w.toLowerCase())
+  const variadic = verb.positionals[verb.positionals.length - 1]?.variadic === true
+  while (i < words.length && (positionals.length < verb.positionals.length || variadic)) {
     const w = words[i] ?? ''
-    // An optional positional is absent when the word is an attribute name.
-    if (positionals.length >= required && verb.attributes.some((a) => a.name === w.toLowerCase())) break
+    // An optional (or further variadic) positional is absent when the word is an attribute name.
+    if (positionals.length >= required && isAttr(w)) break
     positionals.push(w)
     i++
   }
@@ -101,7 +109,7 @@ export const usageLine = (v: Verb): string =>
   [
     'mailtime',
     v.name,
-    ...v.positionals.map((p) => (p.optional === true ? `[${p.name}]` : `<${p.name}>`)),
+    ...v.positionals.map((p) => (p.optional === true ? `[${p.name}]` : `<${p.name}>`) + (p.variadic === true ? '…' : '')),
     ...v.attributes.map((a) => `[${a.name} ${a.values !== undefined ? a.values.join('|') : '<value>'}]`),
   ].join(' ')
 

@@ -80,10 +80,11 @@ const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io):
     note: (line) => {
       if (!quiet) io.stderr(`${line}\n`)
     },
+    emitLine: (line) => io.stdout(`${line}\n`),
   }
   try {
     const out = await verb.run(ctx, args.right)
-    io.stdout(settings.json ? `${stableStringify(out.json)}\n` : `${out.text}\n`)
+    io.stdout(settings.json ? `${stableStringify(out.json, out.jsonLine === true ? 0 : 2)}\n` : `${out.text}\n`)
     return out.exitCode ?? ExitCode.OK
   } finally {
     await backend?.close()
