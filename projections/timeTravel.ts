@@ -52,5 +52,13 @@ export interface TimeTravel {
   deletedBetween(account: AccountId, w: Window): TE.TaskEither<StoreError, ItemChange[]>
 }
 
+/**
+ * Versions by item, then by when they began; versions that began at the same instant are in the
+ * order they took effect: the zero-length ones (superseded within that instant) before the one
+ * that lasted.
+ */
 export const byItemThenTime = (a: ItemChange, b: ItemChange): number =>
-  a.itemId - b.itemId || a.validFrom - b.validFrom || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0)
+  a.itemId - b.itemId ||
+  a.validFrom - b.validFrom ||
+  (a.validTo ?? Number.MAX_SAFE_INTEGER) - (b.validTo ?? Number.MAX_SAFE_INTEGER) ||
+  (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0)

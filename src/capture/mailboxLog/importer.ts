@@ -78,7 +78,7 @@ export const rotationOrder = (files: readonly string[]): string[] => {
   })
 }
 
-const openLines = (file: string): readline.Interface => {
+export const openLines = (file: string): readline.Interface => {
   const fd = fs.openSync(file, 'r')
   const head = Buffer.alloc(2)
   fs.readSync(fd, head, 0, 2, 0)

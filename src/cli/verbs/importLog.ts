@@ -5,15 +5,18 @@
 import * as E from 'fp-ts/Either'
 import { parseAccountId } from '../../../domain/ids'
 import { isItemEvent } from '../../../domain/events'
-import { type ImportSummary, importMailboxLogs } from '../../capture/mailboxLog/importer'
+import { type ImportSummary, importMailboxLogs, openLines } from '../../capture/mailboxLog/importer'
+import { importMailLogs } from '../../capture/mailLog/importer'
+import { looksLikeMailLog } from '../../capture/mailLog/parse'
 import { validZone, isoInZone } from '../../time/dates'
 import { CliFailure, ExitCode, fromDateError, fromStoreError, usage } from '../failure'
 import { booleanAttr, type Verb } from '../grammar'
 import { table } from '../render'
 import { stableStringify } from '../stableJson'
 
-const summaryJson = (s: ImportSummary, dryRun: boolean) => ({
+const summaryJson = (s: ImportSummary, dryRun: boolean, format: string) => ({
   dryRun,
+  format,
   files: s.files,
   linesRead: s.linesRead,
   records: s.records,
@@ -28,18 +31,33 @@ const summaryJson = (s: ImportSummary, dryRun: boolean) => ({
   dstAdjusted: s.dstAdjusted,
 })
 
+/** The format of a log, from its first non-empty line. */
+const detectFormat = async (file: string): Promise<'mailbox' | 'dovecot'> => {
+  const rl = openLines(file)
+  try {
+    for await (const line of rl) if (line.trim() !== '') return looksLikeMailLog(line) ? 'dovecot' : 'mailbox'
+  } catch {
+    // An unreadable file is reported by the importer, with its name.
+  } finally {
+    rl.close()
+  }
+  return 'mailbox'
+}
+
 export const importLog: Verb = {
   name: 'importLog',
-  summary: 'Records the item changes in Zimbra/Carbonio mailbox.log files (plain or gzipped, rotated files in date order).',
+  summary: 'Records the item changes in Zimbra/Carbonio mailbox.log or Dovecot mail_log files (plain or gzipped, rotated files in date order).',
   positionals: [{ name: 'file', help: 'one or more log files', variadic: true }],
   attributes: [
     { name: 'account', help: 'only lines about this account (name= in the context)' },
     { name: 'tz', help: "the mail server's time zone (log times carry none); default --tz" },
     { name: 'dry_run', help: 'true: show the events, append nothing' },
+    { name: 'format', help: 'auto (default: from the first line), mailbox (Zimbra/Carbonio) or dovecot (mail_log plugin)', values: ['auto', 'mailbox', 'dovecot'] },
   ],
   examples: [
     'mailtime importLog /opt/zextras/log/mailbox.log.2026-03-0*.gz /opt/zextras/log/mailbox.log tz Europe/Rome',
     'mailtime importLog mailbox.log account alice@example.com dry_run true --json',
+    'mailtime importLog /var/log/dovecot.log format dovecot tz Europe/Rome',
   ],
   exitCodes: ['4: a file cannot be read, or the store failed (malformed lines do not stop the import; they are counted)'],
   run: async (ctx, { positionals: files, attrs }) => {
@@ -51,8 +69,9 @@ export const importLog: Verb = {
     const account = attrs.account === undefined ? undefined : parseAccountId(attrs.account)
     if (attrs.account !== undefined && account === undefined) throw usage(`not a valid account name: ${JSON.stringify(attrs.account)}`)
     const b = ctx.backend()
+    const format = attrs.format === undefined || attrs.format === 'auto' ? await detectFormat(files[0] ?? '') : attrs.format
     ctx.progress.start('importing', 100)
-    const r = await importMailboxLogs(b.store, b.index, {
+    const r = await (format === 'dovecot' ? importMailLogs : importMailboxLogs)(b.store, b.index, {
       files,
       zone,
       ...(account !== undefined && { account }),
@@ -86,7 +105,7 @@ export const importLog: Verb = {
     }
     const s = r.right
     return {
-      json: dry.right ? { summary: true, ...summaryJson(s, true) } : summaryJson(s, false),
+      json: dry.right ? { summary: true, ...summaryJson(s, true, format) } : summaryJson(s, false, format),
       jsonLine: dry.right,
       text: [
         `${dry.right ? 'dry run: ' : ''}${s.linesRead} lines, ${s.records} records: ${s.events} events${dry.right ? ' would be appended' : `, ${s.appended} appended, ${s.duplicates} already recorded`}, ${s.malformed} malformed`,

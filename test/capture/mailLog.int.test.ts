@@ -1,0 +1,87 @@
+/**
+ * Dovecot's own mail_log, imported after a scan, pins the exact instants of the changes the scan
+ * could only bound, without recording anything twice when the next scan runs.
+ */
+import * as path from 'path'
+import { ImapFlow } from 'imapflow'
+import { type Dovecot, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
+import { describeWithService } from '../support/services'
+import { mailtime } from '../support/cli'
+import { cleanupTmp, tmpDir } from '../support/tmp'
+import { parseMailLogLine } from '../../src/capture/mailLog/parse'
+
+describe('mail_log lines', () => {
+  it('reads saves, copies, expunges, flag changes and folder changes', () => {
+    expect(parseMailLogLine('2026-03-03 14:02:11 imap(alice)<123><abc>: Info: copy from INBOX: box=Projects, uid=4, msgid=<a@b>, size=36, vsize=40, from=x, subject=hi, flags=(\\Seen)')?.change).toEqual({
+      kind: 'copy',
+      from: 'INBOX',
+      box: 'Projects',
+      uid: 4,
+      msgid: '<a@b>',
+    })
+    expect(parseMailLogLine('2026-03-03 14:02:12 imap(alice)<123><abc>: Info: flag_change: box=INBOX, uid=7, msgid=<c@d>, size=1, vsize=2, from=, subject=, flags=(\\Seen \\Flagged $Work)')?.change).toEqual({
+      kind: 'flag_change',
+      box: 'INBOX',
+      uid: 7,
+      msgid: '<c@d>',
+      flags: ['\\Seen', '\\Flagged', '$Work'],
+    })
+    expect(parseMailLogLine('2026-03-03 14:02:13 imap(bob)<1><x>: Info: Mailbox renamed: Old -> New.Sub')?.change).toEqual({ kind: 'mailbox_rename', from: 'Old', box: 'New.Sub' })
+    expect(parseMailLogLine('2026-03-03 14:02:13 imap(bob)<1><x>: Info: Disconnected: Logged out')?.change).toBeUndefined()
+    expect(parseMailLogLine('garbage')).toBeUndefined()
+  })
+})
+
+describeWithService(dovecotAvailable(), 'Dovecot')('Dovecot mail_log import', () => {
+  let d: Dovecot
+  beforeAll(async () => {
+    d = await startDovecot({ dave: 'davepw' })
+  })
+  afterAll(async () => {
+    await removeDovecot(d)
+    cleanupTmp()
+  })
+
+  it('pins moves, flag changes, expunges and renames at the instants the server logged', async () => {
+    const store = ['--store', `sqlite:${path.join(tmpDir(), 'm.db')}`, '--tz', 'UTC']
+    const env = { MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw' }
+    const c = new ImapFlow({ host: '127.0.0.1', port: d.port, secure: false, logger: false, auth: { user: 'admin', pass: 'adminpw', authzid: 'dave', loginMethod: 'AUTH=PLAIN' } })
+    await c.connect()
+    await c.mailboxCreate('Projects')
+    for (const s of ['One', 'Two', 'Three']) await c.append('INBOX', Buffer.from(`Subject: ${s}\r\nMessage-ID: <${s}@x>\r\n\r\n${s}\r\n`), [], new Date('2026-03-01T10:00:00Z'))
+    expect(mailtime([...store, 'doAccountScan', 'dave'], env).code).toBe(0)
+    const ids = Object.fromEntries(
+      (JSON.parse(mailtime([...store, '--json', 'getAccountState', 'dave'], env).stdout).items as { subject: string; itemId: number }[]).map((i) => [i.subject, i.itemId]),
+    )
+    await c.mailboxOpen('INBOX')
+    await c.messageMove('1', 'Projects', { uid: true })
+    await c.messageFlagsAdd('2', ['\\Flagged'], { uid: true })
+    await c.messageDelete('3', { uid: true })
+    await c.mailboxRename('Projects', 'Work')
+    await c.logout()
+    const changedBy = Date.now()
+    await new Promise((r) => setTimeout(r, 2100))
+
+    const imp = mailtime([...store, '--json', 'importLog', d.logPath], env)
+    expect(imp.code).toBe(0)
+    const s = JSON.parse(imp.stdout)
+    expect(s.format).toBe('dovecot')
+    expect(s.byType).toMatchObject({ ItemMoved: 1, ItemDeleted: 1, ItemRenamed: 1 })
+    // \Flagged on one message, and \Deleted on the other before its expunge.
+    expect(s.byType.ItemFlagsChanged).toBe(2)
+    // The scan after the log records nothing the log already pinned.
+    const scan = JSON.parse(mailtime([...store, '--json', 'doAccountScan', 'dave'], env).stdout)
+    expect(scan.folders.flatMap((f: { moved: number; deleted: number }) => [f.moved, f.deleted])).toEqual([0, 0, 0, 0])
+    const hist = (id: number) => JSON.parse(mailtime([...store, '--json', 'getItem', 'dave', String(id), 'date', 'all'], env).stdout).versions
+    const moved = hist(ids.One)
+    expect(moved.map((v: { cause: string }) => v.cause)).toEqual(['ItemCreated', 'ItemMoved'])
+    expect(Date.parse(moved[1].validFrom)).toBeLessThanOrEqual(changedBy)
+    expect(moved[1].state.folderPath).toBe('/Work')
+    const gone = hist(ids.Three)
+    expect(gone.map((v: { cause: string }) => v.cause)).toEqual(['ItemCreated', 'ItemFlagsChanged', 'ItemDeleted'])
+    expect(Date.parse(gone[1].validFrom)).toBeLessThanOrEqual(changedBy)
+    expect(hist(ids.Two).pop().state.flags).toEqual(['\\Flagged'])
+    // Importing the same log again appends nothing.
+    expect(JSON.parse(mailtime([...store, '--json', 'importLog', d.logPath], env).stdout).appended).toBe(0)
+  })
+})
