@@ -20,4 +20,4 @@ export const timeAll = async (runs: number, f: (i: number) => Promise<unknown> |
 export const peakRssMB = (): number => process.resourceUsage().maxRSS / 1024
 
 export const fmt = (n: number, digits = 1): string =>
-  !Number.isFinite(n) ? 'n/a' : n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(digits)
+  !Number.isFinite(n) ? 'n/a' : n >= 100 ? Math.round(n).toLocaleString('en-US') : n < 0.1 ? n.toPrecision(2) : n.toFixed(digits)

@@ -12,9 +12,10 @@ import * as os from 'os'
 import * as path from 'path'
 import type { RowParams, RowResult, RowSpec } from './row'
 import { appendRow, asOfRow } from './rows/core'
+import { logImportRow } from './rows/logImport'
 import { fmt } from './measure'
 
-const ROWS: readonly RowSpec[] = [appendRow, asOfRow]
+const ROWS: readonly RowSpec[] = [appendRow, asOfRow, logImportRow]
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name)

@@ -1,5 +1,5 @@
 import { classify } from '../../src/capture/mailboxLog/changes'
-import { parseRecordLine, soapRequestOf } from '../../src/capture/mailboxLog/record'
+import { parseContext, parseRecordLine, soapRequestOf } from '../../src/capture/mailboxLog/record'
 
 describe('mailbox.log records', () => {
   it('reads the log4j layout with one or more spaces after the level, and the context pairs', () => {
@@ -7,10 +7,10 @@ describe('mailbox.log records', () => {
       '2026-03-03 14:02:11,495 INFO  [qtp1-123:https://mail.example.com:443/service/soap/MsgActionRequest] [name=alice@example.com;mid=7;ua=zclient/10.0.0_GA (Linux; x64);ip=10.0.0.1;] mailop - moving Message (id=339) to Folder Trash (id=3)',
     )
     expect(a).toMatchObject({ timestamp: '2026-03-03 14:02:11,495', level: 'INFO', logger: 'mailop', message: 'moving Message (id=339) to Folder Trash (id=3)' })
-    expect(a?.context).toMatchObject({ name: 'alice@example.com', mid: '7', ua: 'zclient/10.0.0_GA (Linux; x64)' })
+    expect(parseContext(a?.contextRaw ?? '')).toMatchObject({ name: 'alice@example.com', mid: '7', ua: 'zclient/10.0.0_GA (Linux; x64)' })
     expect(soapRequestOf(a?.thread ?? '')).toBe('MsgActionRequest')
     const b = parseRecordLine('2026-03-03 14:02:11,495 DEBUG [ImapServer-2] [] mailop - renaming Folder Old (id=257) to New')
-    expect(b).toMatchObject({ level: 'DEBUG', context: {}, message: 'renaming Folder Old (id=257) to New' })
+    expect(b).toMatchObject({ level: 'DEBUG', contextRaw: '', message: 'renaming Folder Old (id=257) to New' })
     expect(parseRecordLine('2026-03-03 14:02:11 garbage')).toBeUndefined()
   })
 })

@@ -28,7 +28,7 @@ import { folderTree } from '../../../projections/folderTree'
 import type { TimeTravel } from '../../../projections/timeTravel'
 import type { EventStore } from '../../store/eventStore'
 import { type LogChange, CHANGE_LOGGERS, classify } from './changes'
-import { type LogRecord, parseRecordLine, soapRequestOf, startsRecord } from './record'
+import { type LogRecord, parseContext, parseRecordLine, soapRequestOf, startsRecord } from './record'
 
 export interface ImportOptions {
   readonly files: readonly string[]
@@ -154,7 +154,8 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
       if (!CHANGE_LOGGERS.has(rec.logger)) return bump(summary.skipped, `logger ${rec.logger}`)
       const change = classify(rec.message)
       if (change === undefined) return bump(summary.skipped, 'no item change')
-      const rawAccount = rec.context.name
+      const context = parseContext(rec.contextRaw)
+      const rawAccount = context.name
       if (rawAccount === undefined) return malformed(name, line, 'item change without name= in its context')
       const account = parseAccountId(rawAccount)
       if (account === undefined) return malformed(name, line, `bad account name ${JSON.stringify(rawAccount)}`)
@@ -169,7 +170,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
         file: identity ?? '',
         name,
         line,
-        ...(rec.context.mid !== undefined && { mid: rec.context.mid }),
+        ...(context.mid !== undefined && { mid: context.mid }),
         ...(soapRequestOf(rec.thread) !== undefined && { request: soapRequestOf(rec.thread) as string }),
       }
       const out = pending.get(account) ?? []

@@ -8,7 +8,8 @@ export interface LogRecord {
   readonly timestamp: string
   readonly level: string
   readonly thread: string
-  readonly context: Readonly<Record<string, string>>
+  /** The raw `[%z]` text; `parseContext` reads it (only change lines need it, so it is left raw). */
+  readonly contextRaw: string
   readonly logger: string
   readonly message: string
   /** Lines that followed without a timestamp (stack traces, ExceptionId, Code). */
@@ -34,7 +35,7 @@ export const parseRecordLine = (line: string): LogRecord | undefined => {
     timestamp: m[1] as string,
     level: m[2] as string,
     thread: m[3] as string,
-    context: parseContext(m[4] as string),
+    contextRaw: m[4] as string,
     logger: m[5] as string,
     message: (m[6] as string).trimEnd(),
     continuation: [],
