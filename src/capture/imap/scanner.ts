@@ -340,7 +340,24 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
     // Items recorded under an older UIDVALIDITY are re-read and matched by content.
     for (const s of known) if (s.imap?.uidValidity !== f.uidValidity) vanished.push({ state: s, path: f.path })
     try {
-      if (f.messages > 0)
+      const condstore = client.enabled.has('CONDSTORE') || client.capabilities.has('CONDSTORE')
+      if (f.messages > 0 && condstore && cp?.highestModseq !== undefined && cp.uidValidity === f.uidValidity) {
+        // CONDSTORE: the UID list tells what is new or gone; flags come only for messages changed
+        // since the modseq of the last scan (RFC 7162 CHANGEDSINCE). Others keep their recorded flags.
+        const uids = (await client.search({ all: true }, { uid: true })) || []
+        const changed = new Map<number, { flags: string[]; tags: string[]; modseq?: string }>()
+        for await (const m of client.fetch('1:*', { uid: true, flags: true }, { uid: true, changedSince: BigInt(cp.highestModseq) })) {
+          const { flags, tags } = splitFlags(m.flags ?? [])
+          changed.set(m.uid, { flags, tags, ...(m.modseq !== undefined && { modseq: String(m.modseq) }) })
+        }
+        for (const uid of uids) {
+          const c = changed.get(uid)
+          const s = byUid.get(uid)
+          if (c !== undefined) current.push({ uid, ...c })
+          else current.push({ uid, flags: s?.flags ?? [], tags: s?.tags ?? [] })
+        }
+      } else if (f.messages > 0)
+        // Without CONDSTORE (or on a first look at the folder), a full UID and flag listing.
         for await (const m of client.fetch('1:*', { uid: true, flags: true }, { uid: true })) {
           const { flags, tags } = splitFlags(m.flags ?? [])
           current.push({ uid: m.uid, flags, tags, ...(m.modseq !== undefined && { modseq: String(m.modseq) }) })

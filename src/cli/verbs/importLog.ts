@@ -33,13 +33,14 @@ const summaryJson = (s: ImportSummary, dryRun: boolean, format: string) => ({
 
 /** The format of a log, from its first non-empty line. */
 const detectFormat = async (file: string): Promise<'mailbox' | 'dovecot'> => {
-  const rl = openLines(file)
+  let rl: ReturnType<typeof openLines> | undefined
   try {
+    rl = openLines(file)
     for await (const line of rl) if (line.trim() !== '') return looksLikeMailLog(line) ? 'dovecot' : 'mailbox'
   } catch {
-    // An unreadable file is reported by the importer, with its name.
+    // An unreadable file is reported by the importer, with its name and exit code 4.
   } finally {
-    rl.close()
+    rl?.close()
   }
   return 'mailbox'
 }
