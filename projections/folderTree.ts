@@ -14,6 +14,10 @@ export interface FolderTree {
   parentOf(folderId: number): number
   /** Folder ids known at that instant (user folders plus visible system folders). */
   ids(): number[]
+  /** The names from the top level down (`['Projects', 'Alpha']`); names may themselves hold `/`. */
+  segmentsOf(folderId: number): string[]
+  /** Whether the folder (and so its name) is known at that instant, or is a system folder. */
+  has(folderId: number): boolean
 }
 
 export const folderTree = (folders: readonly ItemState[]): FolderTree => {
@@ -43,5 +47,15 @@ export const folderTree = (folders: readonly ItemState[]): FolderTree => {
     return p
   }
   const ids = (): number[] => [...new Set([...SYSTEM_FOLDERS.keys(), ...byId.keys()])].sort((a, b) => a - b)
-  return { pathOf: (id) => pathOf(id), nameOf, parentOf, ids }
+  const segmentsOf = (id: number): string[] => {
+    const out: string[] = []
+    const seen = new Set<number>()
+    for (let f = id; f !== FolderIds.USER_ROOT && f !== FolderIds.ROOT && !seen.has(f); f = parentOf(f)) {
+      seen.add(f)
+      out.unshift(nameOf(f))
+    }
+    return out
+  }
+  const has = (id: number): boolean => byId.has(id) || SYSTEM_FOLDERS.has(id) || id === FolderIds.USER_ROOT
+  return { pathOf: (id) => pathOf(id), nameOf, parentOf, ids, segmentsOf, has }
 }

@@ -3,6 +3,7 @@ import type { Verb } from '../grammar'
 import { doAccountScan, doSmartScan } from './capture'
 import { demo } from './demo'
 import { importLog } from './importLog'
+import { doItemRestore, doRestoreOnNewAccount, doUndelete } from './restore'
 import { diffVerb, doItemSearch, getAccountInfo, getAccountState, getAvailableAccounts, getItem, rebuildIndex } from './inspect'
 
-export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getAvailableAccounts, getAccountInfo, rebuildIndex, doAccountScan, doSmartScan, importLog, demo]
+export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getAvailableAccounts, getAccountInfo, rebuildIndex, doAccountScan, doSmartScan, importLog, doItemRestore, doRestoreOnNewAccount, doUndelete, demo]

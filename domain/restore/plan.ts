@@ -1,0 +1,139 @@
+/**
+ * Restore plans: which items a restore writes, into which folders, with which flags and tags, and
+ * which items it cannot restore and why. Planning is pure; `src/restore` materializes a plan into a
+ * target. Folders are given as name segments from the top level down, as they were named in the
+ * source; targets map names they cannot hold and report it.
+ */
+import type { ItemId } from '../ids'
+import type { Instant } from '../instant'
+import type { ItemType } from '../itemTypes'
+import type { ItemState } from '../state'
+
+export interface RestoreItem {
+  readonly itemId: ItemId
+  readonly itemType: ItemType
+  readonly folder: readonly string[]
+  readonly flags: readonly string[]
+  readonly tags: readonly string[]
+  readonly internalDate?: Instant
+  readonly digest: string
+  readonly size: number
+  readonly subject?: string
+}
+
+export interface Unrestorable {
+  readonly itemId: ItemId
+  readonly itemType: ItemType
+  readonly reason: string
+}
+
+export interface RestorePlan {
+  readonly kind: 'undelete' | 'newAccount' | 'item'
+  readonly sourceAccount: string
+  readonly targetAccount: string
+  /** Every folder the restore needs, parents first. */
+  readonly folders: readonly (readonly string[])[]
+  readonly items: readonly RestoreItem[]
+  readonly unrestorable: readonly Unrestorable[]
+}
+
+/** Why an item cannot be written into a mailbox, or undefined if it can. */
+export const whyUnrestorable = (s: ItemState): string | undefined => {
+  if (s.status === 'purged') return `purged by retention${s.purgeReason !== undefined ? ` (${s.purgeReason})` : ''}`
+  if (s.itemType !== 'message') return `a ${s.itemType} is not a message; mailbox targets hold messages only (export it instead)`
+  if (s.content === undefined) return 'no content was captured (known only from a log line)'
+  return undefined
+}
+
+const toItem = (s: ItemState, folder: readonly string[], flags: readonly string[], tags: readonly string[]): RestoreItem => ({
+  itemId: s.itemId,
+  itemType: s.itemType,
+  folder,
+  flags,
+  tags,
+  ...(s.internalDate !== undefined && { internalDate: s.internalDate }),
+  digest: s.content?.digest ?? '',
+  size: s.content?.size ?? 0,
+  ...(s.headers?.subject !== undefined && { subject: s.headers.subject }),
+})
+
+const foldersOf = (items: readonly RestoreItem[]): string[][] => {
+  const keys = new Map<string, string[]>()
+  for (const i of items)
+    for (let n = 1; n <= i.folder.length; n++) {
+      const seg = i.folder.slice(0, n)
+      keys.set(JSON.stringify(seg), seg)
+    }
+  return [...keys.values()].sort((a, b) => a.length - b.length || (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1))
+}
+
+const finish = (kind: RestorePlan['kind'], source: string, target: string, pairs: readonly { s: ItemState; item?: RestoreItem }[]): RestorePlan => {
+  const items: RestoreItem[] = []
+  const unrestorable: Unrestorable[] = []
+  for (const { s, item } of pairs) {
+    const why = whyUnrestorable(s)
+    if (why !== undefined || item === undefined) unrestorable.push({ itemId: s.itemId, itemType: s.itemType, reason: why ?? 'not restorable' })
+    else items.push(item)
+  }
+  items.sort((a, b) => a.itemId - b.itemId)
+  unrestorable.sort((a, b) => a.itemId - b.itemId)
+  return { kind, sourceAccount: source, targetAccount: target, folders: foldersOf(items), items, unrestorable }
+}
+
+/** Carbonio's undelete tag: `undelete_DD_MM_YY`, the day the undelete runs. */
+export const undeleteTag = (runDay: { day: number; month: number; year: number }): string =>
+  `undelete_${String(runDay.day).padStart(2, '0')}_${String(runDay.month).padStart(2, '0')}_${String(runDay.year % 100).padStart(2, '0')}`
+
+export interface DeletedItem {
+  /** The item's state as it was deleted (its folder is where it was). */
+  readonly state: ItemState
+  /** The folder's name segments as valid in the window (unknown_<id> when never known). */
+  readonly folder: readonly string[]
+}
+
+/**
+ * Time-range undelete: every item deleted in the window goes back to its source folder (or under
+ * `dedicatedFolder` when given), tagged `undelete_DD_MM_YY` and without `\Deleted`.
+ */
+export const planUndelete = (
+  account: string,
+  deleted: readonly DeletedItem[],
+  tag: string,
+  dedicatedFolder: string | undefined,
+): RestorePlan =>
+  finish(
+    'undelete',
+    account,
+    account,
+    deleted.map(({ state: s, folder }) => ({
+      s,
+      item: toItem(
+        s,
+        dedicatedFolder === undefined ? folder : [dedicatedFolder, ...folder],
+        s.flags.filter((f) => f !== '\\Deleted'),
+        [...new Set([...s.tags, tag])].sort(),
+      ),
+    })),
+  )
+
+export interface PlacedItem {
+  readonly state: ItemState
+  readonly folder: readonly string[]
+}
+
+/** Restore on a new account: every item alive at the instant, with its folder, flags and tags. */
+export const planRestoreOnNewAccount = (source: string, target: string, items: readonly PlacedItem[]): RestorePlan => {
+  const seen = new Set<number>()
+  return finish(
+    'newAccount',
+    source,
+    target,
+    items
+      .filter((p) => !seen.has(p.state.itemId) && seen.add(p.state.itemId) !== undefined)
+      .map(({ state: s, folder }) => ({ s, item: toItem(s, folder, s.flags.filter((f) => f !== '\\Deleted'), s.tags) })),
+  )
+}
+
+/** Single item restore: the item as it was, into its folder then (or `restoreFolder`), as a copy. */
+export const planItemRestore = (account: string, item: PlacedItem, restoreFolder: readonly string[] | undefined): RestorePlan =>
+  finish('item', account, account, [{ s: item.state, item: toItem(item.state, restoreFolder ?? item.folder, item.state.flags.filter((f) => f !== '\\Deleted'), item.state.tags) }])
