@@ -23,6 +23,7 @@ describe('Carbonio grammar', () => {
 
   it('accepts verbs in any case, skipping global flags and their values', () => {
     expect(canonicalVerb(['--store', 'getitem', 'GETITEM', 'x'])).toEqual(['--store', 'getitem', 'getItem', 'x'])
-    expect(canonicalVerb(['doundelete'])).toEqual(['doundelete'])
+    expect(canonicalVerb(['doundelete'])).toEqual(['doUndelete'])
+    expect(canonicalVerb(['frobnicate'])).toEqual(['frobnicate'])
   })
 })

@@ -114,6 +114,8 @@ export const demo: Verb = {
             `  mailtime getAccountState ${alice} date ${q(wipe - 60_000)}`,
             `  mailtime diff ${alice} ${q(wipe - 60_000)} ${q(wipe + 600_000)}`,
             `  mailtime doItemSearch ${alice} after ${q(wipe - 60_000)}`,
+            `  mailtime doUndelete ${alice} ${q(wipe - 60_000)} ${q(wipe + 600_000)} dry_run true`,
+            `  mailtime doUndelete ${alice} ${q(wipe - 60_000)} ${q(wipe + 600_000)} target maildir:./restored/alice`,
           ]
         : []),
       ...(showcase !== null ? [`  mailtime getItem ${alice} ${showcase} date all`] : []),
