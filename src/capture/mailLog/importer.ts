@@ -24,12 +24,9 @@ import type { ItemState } from '../../../domain/state'
 import type { TimeTravel } from '../../../projections/timeTravel'
 import type { EventStore } from '../../store/eventStore'
 import { ScanCheckpoint, checkpointName, splitFlags } from '../imap/scanner'
-import { type ImportError, type ImportOptions, type ImportSummary, openLines, rotationOrder } from '../mailboxLog/importer'
+import { type ImportError, type ImportOptions, type ImportSummary, bump, newSummary, noteMalformed, openLines, rotationOrder } from '../mailboxLog/importer'
 import { parseMailLogLine } from './parse'
 
-const bump = (m: Record<string, number>, k: string) => {
-  m[k] = (m[k] ?? 0) + 1
-}
 
 interface AccountView {
   readonly byLocation: Map<string, ItemState>
@@ -41,20 +38,7 @@ const loc = (box: string, uid: number) => `${box}\u0000${uid}`
 
 export const importMailLogs = async (store: EventStore, index: TimeTravel, o: ImportOptions): Promise<E.Either<ImportError, ImportSummary>> => {
   const files = rotationOrder(o.files)
-  const summary: ImportSummary = {
-    files: files.map((f) => path.basename(f)),
-    linesRead: 0,
-    records: 0,
-    events: 0,
-    appended: 0,
-    duplicates: 0,
-    malformed: 0,
-    malformedSamples: [],
-    skipped: {},
-    byType: {},
-    accounts: [],
-    dstAdjusted: 0,
-  }
+  const summary = newSummary(files)
   const views = new Map<AccountId, AccountView>()
   const view = async (a: AccountId): Promise<E.Either<ImportError, AccountView>> => {
     const hit = views.get(a)
@@ -99,10 +83,7 @@ export const importMailLogs = async (store: EventStore, index: TimeTravel, o: Im
         const line = parseMailLogLine(text)
         if (line === undefined) {
           if (/^\d{4}-\d{2}-\d{2} /.test(text)) bump(summary.skipped, 'not a mail_log line')
-          else {
-            summary.malformed++
-            if (summary.malformedSamples.length < 50) summary.malformedSamples.push({ file: name, line: lineNo, reason: 'unrecognised line layout' })
-          }
+          else noteMalformed(summary, { file: name, line: lineNo, reason: 'unrecognised line layout' })
           continue
         }
         summary.records++
@@ -113,8 +94,7 @@ export const importMailLogs = async (store: EventStore, index: TimeTravel, o: Im
         }
         const account = parseAccountId(line.user)
         if (account === undefined) {
-          summary.malformed++
-          if (summary.malformedSamples.length < 50) summary.malformedSamples.push({ file: name, line: lineNo, reason: `bad user ${JSON.stringify(line.user)}` })
+          noteMalformed(summary, { file: name, line: lineNo, reason: `bad user ${JSON.stringify(line.user)}` })
           continue
         }
         if (o.account !== undefined && account !== o.account) {
@@ -123,7 +103,7 @@ export const importMailLogs = async (store: EventStore, index: TimeTravel, o: Im
         }
         const local = DateTime.fromFormat(line.timestamp, 'yyyy-MM-dd HH:mm:ss', { zone: o.zone })
         if (!local.isValid) {
-          summary.malformed++
+          noteMalformed(summary, { file: name, line: lineNo, reason: `bad timestamp ${line.timestamp}` })
           continue
         }
         if (local.toFormat('yyyy-MM-dd HH:mm:ss') !== line.timestamp || local.getPossibleOffsets().length > 1) summary.dstAdjusted++

@@ -88,26 +88,35 @@ export const openLines = (file: string): readline.Interface => {
   return readline.createInterface({ input, crlfDelay: Infinity })
 }
 
-const bump = (m: Record<string, number>, k: string, n = 1) => {
+export const bump = (m: Record<string, number>, k: string, n = 1): void => {
   m[k] = (m[k] ?? 0) + n
+}
+
+/** An empty summary for an import of these files (both log importers fill the same one). */
+export const newSummary = (files: readonly string[]): ImportSummary => ({
+  files: files.map((f) => path.basename(f)),
+  linesRead: 0,
+  records: 0,
+  events: 0,
+  appended: 0,
+  duplicates: 0,
+  malformed: 0,
+  malformedSamples: [],
+  skipped: {},
+  byType: {},
+  accounts: [],
+  dstAdjusted: 0,
+})
+
+/** Counts a malformed line, keeping the first 50 for the report. */
+export const noteMalformed = (summary: ImportSummary, m: Malformed): void => {
+  summary.malformed++
+  if (summary.malformedSamples.length < 50) summary.malformedSamples.push(m)
 }
 
 export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o: ImportOptions): Promise<E.Either<ImportError, ImportSummary>> => {
   const files = rotationOrder(o.files)
-  const summary: ImportSummary = {
-    files: files.map((f) => path.basename(f)),
-    linesRead: 0,
-    records: 0,
-    events: 0,
-    appended: 0,
-    duplicates: 0,
-    malformed: 0,
-    malformedSamples: [],
-    skipped: {},
-    byType: {},
-    accounts: [],
-    dstAdjusted: 0,
-  }
+  const summary = newSummary(files)
   for (const f of files) {
     try {
       fs.accessSync(f, fs.constants.R_OK)
@@ -138,10 +147,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
     }
     return true
   }
-  const malformed = (file: string, line: number, reason: string) => {
-    summary.malformed++
-    if (summary.malformedSamples.length < 50) summary.malformedSamples.push({ file, line, reason })
-  }
+  const malformed = (file: string, line: number, reason: string) => noteMalformed(summary, { file, line, reason })
 
   for (const file of files) {
     const name = path.basename(file)
