@@ -130,6 +130,17 @@ describeWithService(dovecotAvailable(), 'Dovecot')('IMAP scanner against Dovecot
     expect(after.items.find((i: { subject: string }) => i.subject === 'Travel').folderPath).toBe('/Projects')
   })
 
+  it('logs in with per-user passwords from a config file when there is no admin', () => {
+    const config = path.join(dir, 'config.json')
+    require('fs').writeFileSync(config, JSON.stringify({ imap: { url: d.url, passwords: { bob: 'bobpw' } } }))
+    const r = mailtime([...store(), '--config', config, '--json', 'doAccountScan', 'bob'], {})
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).firstScan).toBe(true)
+    const none = mailtime([...store(), '--config', config, 'doAccountScan', 'alice'], {})
+    expect(none.code).toBe(2)
+    expect(none.stderr).toContain('no IMAP credentials for alice')
+  })
+
   it('reports an unreachable server with exit code 6 and no stack trace', () => {
     const r = mailtime([...store(), 'doAccountScan', 'alice'], { ...env, MAILTIME_IMAP_URL: 'imap://127.0.0.1:1' })
     expect(r.code).toBe(6)
