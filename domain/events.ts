@@ -173,9 +173,3 @@ export const EVENT_TYPES: readonly EventType[] = [
 ]
 
 export const isItemEvent = (e: MailEvent): e is ItemEvent => 'itemId' in e
-
-/** The event type names as an io-ts enum, for stores and the API. */
-export const EventTypeCodec = t.keyof(Object.fromEntries(EVENT_TYPES.map((k) => [k, null])) as Record<EventType, null>)
-
-/** Distributes Omit over a union, so each event keeps its own fields. */
-export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never

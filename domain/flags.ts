@@ -26,9 +26,3 @@ export const Tag = t.brand(
 export type Tag = t.TypeOf<typeof Tag>
 
 export const normaliseSet = <A extends string>(xs: readonly A[]): A[] => [...new Set(xs)].sort()
-
-export const sameSet = (a: readonly string[], b: readonly string[]): boolean => {
-  const x = normaliseSet(a)
-  const y = normaliseSet(b)
-  return x.length === y.length && x.every((v, i) => v === y[i])
-}

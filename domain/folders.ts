@@ -43,8 +43,6 @@ export const ALWAYS_SHOWN_FOLDERS: readonly number[] = [2, 3, 4, 5, 6]
 
 export const isSystemFolder = (id: number): boolean => id >= 1 && id <= 20
 
-export const isUserRoot = (id: number): boolean => id === FolderIds.USER_ROOT
-
 /** Folder name shown for a folder id whose name the backup never learned (Carbonio's `unknown_XX`). */
 export const unknownFolderName = (id: ItemId | number): string => `unknown_${id}`
 

@@ -38,5 +38,3 @@ export const instant = (ms: number): Instant => {
   const clamped = Math.min(Math.max(Math.trunc(ms), 0), MAX_INSTANT)
   return clamped as Instant
 }
-
-export const toISO = (i: Instant): string => new Date(i).toISOString()

@@ -52,5 +52,3 @@ export interface AccountState {
 }
 
 export const initialAccountState = (accountId: AccountId): AccountState => ({ accountId, name: accountId })
-
-export const isAlive = (s: ItemState | undefined): s is ItemState => s !== undefined && s.status === 'live'

@@ -8,13 +8,11 @@
  * temporal index can recompute one item without touching others; zero-length versions (two events
  * at the same instant) are kept in the history but can never match an as-of query.
  */
-import * as t from 'io-ts'
 import type { EventType, ItemEvent } from '../domain/events'
-import { EventTypeCodec } from '../domain/events'
-import { EventId } from '../domain/ids'
-import { Instant, InstantFromISO } from '../domain/instant'
+import type { EventId } from '../domain/ids'
+import type { Instant } from '../domain/instant'
 import { evolveItem } from '../domain/evolve'
-import { ItemState } from '../domain/state'
+import type { ItemState } from '../domain/state'
 import { stateText } from '../domain/stateText'
 import { type RecordedEvent, compareRecorded, sortRecorded } from './order'
 
@@ -30,14 +28,6 @@ export interface BitemporalVersion extends ItemVersion {
   readonly recordedFrom: Instant
   readonly recordedTo: Instant | null
 }
-
-export const ItemVersionCodec = t.type({
-  validFrom: InstantFromISO,
-  validTo: t.union([InstantFromISO, t.null]),
-  cause: EventTypeCodec,
-  eventId: EventId,
-  state: ItemState,
-})
 
 /** Folds one item's events (in any order) into its versions, oldest first. */
 export const itemVersions = (events: readonly RecordedEvent<ItemEvent>[]): ItemVersion[] => {
@@ -122,8 +112,3 @@ export const bitemporalVersions = (events: readonly RecordedEvent<ItemEvent>[]):
   return out
 }
 
-export const validAt = (v: { validFrom: number; validTo: number | null }, at: number): boolean =>
-  v.validFrom <= at && (v.validTo === null || v.validTo > at)
-
-export const recordedAt = (v: { recordedFrom: number; recordedTo: number | null }, at: number | undefined): boolean =>
-  at === undefined ? v.recordedTo === null : v.recordedFrom <= at && (v.recordedTo === null || v.recordedTo > at)

@@ -88,10 +88,6 @@ export const parseDate = (raw: string, zone: string): E.Either<DateError, DateSp
   return E.left({ _tag: 'BadDate', input, reason: 'unrecognised format' })
 }
 
-/** Resolves `first`/`last` against the bounds of what the backup holds. */
-export const resolveDate = (d: DateSpec, bounds: { first: Instant; last: Instant }): Instant =>
-  d.kind === 'first' ? bounds.first : d.kind === 'last' ? bounds.last : d.at
-
 /** Formats an instant for people: `03/03/2026 14:02:00 +01:00`, in the chosen zone. */
 export const formatInstant = (i: number, zone: string): string =>
   DateTime.fromMillis(i, { zone }).toFormat('dd/MM/yyyy HH:mm:ss ZZ')

@@ -22,7 +22,7 @@ import type { AccountId, ItemId } from '../../../domain/ids'
 import { FIRST_USER_ITEM_ID, streamOfAccount } from '../../../domain/ids'
 import { type Instant, MAX_INSTANT, instant } from '../../../domain/instant'
 import type { MailEvent, OccurredWindow, SourcePosition, EventType } from '../../../domain/events'
-import type { Flag, Tag } from '../../../domain/flags'
+import { type Flag, type Tag, SYSTEM_FLAGS } from '../../../domain/flags'
 import { FolderIds } from '../../../domain/folders'
 import { type Payload, type Provenance, makeEvent } from '../../../domain/makeEvent'
 import type { ItemState } from '../../../domain/state'
@@ -126,7 +126,7 @@ const SPECIAL: Readonly<Record<string, number>> = {
   '\\Sent': FolderIds.SENT,
   '\\Drafts': FolderIds.DRAFTS,
 }
-const SYSTEM_FLAGS = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'])
+const SYSTEM: ReadonlySet<string> = new Set(SYSTEM_FLAGS)
 
 /** IMAP flags split into Mailtime flags (system flags, minus the session-only \Recent) and tags (keywords). */
 export const splitFlags = (flags: Iterable<string>): { flags: string[]; tags: string[] } => {
@@ -135,7 +135,7 @@ export const splitFlags = (flags: Iterable<string>): { flags: string[]; tags: st
   for (const x of flags) {
     if (x === '\\Recent') continue
     if (x.startsWith('\\')) {
-      if (SYSTEM_FLAGS.has(x)) f.push(x)
+      if (SYSTEM.has(x)) f.push(x)
     } else if (x.length > 0 && x.length <= 128) k.push(x)
   }
   return { flags: [...new Set(f)].sort(), tags: [...new Set(k)].sort() }
