@@ -275,7 +275,10 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
         } else if (text.trim().length > 0) malformed(name, lineNo, 'a continuation line with no record before it')
         if (lineNo % 10_000 === 0) {
           o.onProgress?.(bytesDone, totalBytes)
-          for (const [, evs] of pending) if (evs.length >= 2000) if (!(await flush())) break
+          // Bounded memory: what is pending across all accounts is appended every few thousand events.
+          let waiting = 0
+          for (const evs of pending.values()) waiting += evs.length
+          if (waiting >= 5000 && !(await flush())) break
         }
       }
       if (current !== undefined && failure === undefined) await handle(current.rec, current.line)
