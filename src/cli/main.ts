@@ -46,8 +46,8 @@ const verbHelp = (v: Verb): string =>
   [
     '',
     `Usage: ${usageLine(v)}`,
-    ...(v.positionals.length ? ['', 'Arguments:', ...v.positionals.map((p) => `  ${p.name.padEnd(22)}${p.help}`)] : []),
-    ...(v.attributes.length ? ['', 'Attributes:', ...v.attributes.map((a) => `  ${a.name.padEnd(22)}${a.help}`)] : []),
+    ...(v.positionals.length ? ['', 'Arguments:', ...v.positionals.map((p) => `  ${p.name.padEnd(22)} ${p.help}`)] : []),
+    ...(v.attributes.length ? ['', 'Attributes:', ...v.attributes.map((a) => `  ${a.name.padEnd(22)} ${a.help}`)] : []),
     '',
     'Examples:',
     ...v.examples.map((e) => `  ${e}`),
