@@ -89,11 +89,14 @@ const stopSignal = () => {
 const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, stopped: () => boolean): Promise<ScanReport> => {
   const b = ctx.backend()
   ctx.progress.start(`scanning ${account}`, 1)
+  const batch = Number(ctx.settings.env.MAILTIME_SCAN_BATCH_SIZE ?? '1000')
+  if (!Number.isInteger(batch) || batch < 1) throw usage('MAILTIME_SCAN_BATCH_SIZE must be a positive whole number')
   const r = await scanAccount(client, account, {
     store: b.store,
     index: b.index,
     blobs: b.blobs,
     now: ctx.now,
+    batchSize: batch,
     shouldStop: stopped,
     onProgress: (p) => {
       ctx.progress.start(`scanning ${account}`, p.folders)
