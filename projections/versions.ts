@@ -64,7 +64,11 @@ export const rowKey = (validFrom: number, validTo: number | null, cause: string,
  */
 export const bitemporalVersions = (events: readonly RecordedEvent<ItemEvent>[]): BitemporalVersion[] => {
   const bySystemTime = new Map<number, RecordedEvent<ItemEvent>[]>()
-  for (const r of events) bySystemTime.set(r.event.recordedAt, [...(bySystemTime.get(r.event.recordedAt) ?? []), r])
+  for (const r of events) {
+    const list = bySystemTime.get(r.event.recordedAt)
+    if (list === undefined) bySystemTime.set(r.event.recordedAt, [r])
+    else list.push(r)
+  }
   const systemTimes = [...bySystemTime.keys()].sort((a, b) => a - b)
   const included: RecordedEvent<ItemEvent>[] = []
   const states: ItemState[] = []

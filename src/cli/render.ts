@@ -23,9 +23,9 @@ export const must = async <A>(te: TE.TaskEither<StoreError, A>): Promise<A> => {
 export const foundOrFail = (raw: string, l: AccountLookup): AccountId => {
   if (l._tag === 'Found') return l.id
   const known = l.known.slice(0, 8).join(', ')
-  return (() => {
-    throw notFound(`unknown account ${JSON.stringify(raw)}${l.known.length > 0 ? ` (accounts in this store: ${known}${l.known.length > 8 ? ', …' : ''})` : ' (the store holds no account; run mailtime demo or a scan first)'}`)
-  })()
+  throw notFound(
+    `unknown account ${JSON.stringify(raw)}${l.known.length > 0 ? ` (accounts in this store: ${known}${l.known.length > 8 ? ', …' : ''})` : ' (the store holds no account; run mailtime demo or a scan first)'}`,
+  )
 }
 
 export const when = (i: number | null | undefined, zone: string): string | null =>

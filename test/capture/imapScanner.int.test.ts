@@ -76,7 +76,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('IMAP scanner against Dovecot
     const id = (subject: string) => before.items.find((i: { subject: string }) => i.subject === subject).itemId
     const c = as(d, 'alice')
     await c.connect()
-    let lock = await c.getMailboxLock('INBOX')
+    const lock = await c.getMailboxLock('INBOX')
     const uids: Record<string, number> = {}
     for await (const m of c.fetch('1:*', { uid: true, envelope: true })) uids[m.envelope?.subject ?? ''] = m.uid
     await c.messageMove(String(uids.Travel), 'Projects', { uid: true })
@@ -108,7 +108,6 @@ describeWithService(dovecotAvailable(), 'Dovecot')('IMAP scanner against Dovecot
     // As of before this scan's window, the old state stands.
     expect(state('2026-03-02T13:00:00Z').items.find((i: { subject: string }) => i.subject === 'Travel').folderPath).toBe('/Inbox')
 
-    lock = undefined as never
   })
 
   it('appends nothing when nothing changed, and survives a UIDVALIDITY change without duplicates', async () => {

@@ -206,7 +206,12 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
   )
   const knownFolders = new Map(live.filter((s) => s.itemType === 'folder').map((s) => [s.itemId as number, s]))
   const messagesByFolder = new Map<number, ItemState[]>()
-  for (const s of live) if (s.itemType !== 'folder' && s.imap !== undefined) messagesByFolder.set(s.folderId, [...(messagesByFolder.get(s.folderId) ?? []), s])
+  for (const s of live) {
+    if (s.itemType === 'folder' || s.imap === undefined) continue
+    const list = messagesByFolder.get(s.folderId)
+    if (list === undefined) messagesByFolder.set(s.folderId, [s])
+    else list.push(s)
+  }
 
   let server: ServerFolder[]
   try {
@@ -430,7 +435,9 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
   const pool = new Map<string, { state: ItemState; path: string }[]>()
   for (const v of vanished) {
     const k = v.state.content?.digest ?? `no-content:${v.state.itemId}`
-    pool.set(k, [...(pool.get(k) ?? []), v])
+    const list = pool.get(k)
+    if (list === undefined) pool.set(k, [v])
+    else list.push(v)
   }
   for (const m of created) {
     const candidates = pool.get(m.digest) ?? []

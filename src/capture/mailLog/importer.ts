@@ -17,14 +17,13 @@ import * as E from 'fp-ts/Either'
 import { DateTime } from 'luxon'
 import { type AccountId, type ItemId, parseAccountId, streamOfAccount } from '../../../domain/ids'
 import { type Instant, MAX_INSTANT, instant } from '../../../domain/instant'
-import type { EventType, MailEvent, SourcePosition } from '../../../domain/events'
+import type { MailEvent, SourcePosition } from '../../../domain/events'
 import type { Flag, Tag } from '../../../domain/flags'
-import { type Payload, makeEvent } from '../../../domain/makeEvent'
 import type { ItemState } from '../../../domain/state'
 import type { TimeTravel } from '../../../projections/timeTravel'
 import type { EventStore } from '../../store/eventStore'
 import { ScanCheckpoint, checkpointName, splitFlags } from '../imap/scanner'
-import { type ImportError, type ImportOptions, type ImportSummary, bump, newSummary, noteMalformed, openLines, rotationOrder } from '../mailboxLog/importer'
+import { type ImportError, type ImportOptions, type ImportSummary, bump, emitter, newSummary, noteMalformed, openLines, rotationOrder } from '../mailboxLog/importer'
 import { parseMailLogLine } from './parse'
 
 
@@ -115,13 +114,7 @@ export const importMailLogs = async (store: EventStore, index: TimeTravel, o: Im
         const source: SourcePosition = { kind: 'mail-log', file: identity ?? '', name, line: lineNo }
         const out = pending.get(account) ?? []
         pending.set(account, out)
-        const emit = <K extends EventType>(type: K, payload: Payload<K>) => {
-          const e = makeEvent(type, { accountId: account, observedVia: 'mail-log', source, recordedAt: o.now }, at, payload)
-          out.push(e)
-          summary.events++
-          bump(summary.byType, type)
-          o.onDryEvent?.(e, name)
-        }
+        const emit = emitter(summary, out, { accountId: account, observedVia: 'mail-log', source, recordedAt: o.now }, at, name, o.onDryEvent)
         switch (c.kind) {
           case 'copy':
             ;(copies.get(account) ?? copies.set(account, []).get(account))?.push(c)

@@ -22,7 +22,7 @@ import { type AccountId, type ItemId, parseAccountId, streamOfAccount } from '..
 import { type Instant, instant } from '../../../domain/instant'
 import type { EventType, MailEvent, SourcePosition } from '../../../domain/events'
 import type { Flag, Tag } from '../../../domain/flags'
-import { type Payload, makeEvent } from '../../../domain/makeEvent'
+import { type Payload, type Provenance, makeEvent } from '../../../domain/makeEvent'
 import type { StoreError } from '../../../projections/errors'
 import { folderTree } from '../../../projections/folderTree'
 import type { TimeTravel } from '../../../projections/timeTravel'
@@ -108,6 +108,19 @@ export const newSummary = (files: readonly string[]): ImportSummary => ({
   dstAdjusted: 0,
 })
 
+/** The function a log line's changes are emitted through: builds the event, queues it, counts it. */
+export type Emit = <K extends EventType>(type: K, payload: Payload<K>) => void
+
+export const emitter =
+  (summary: ImportSummary, out: MailEvent[], p: Provenance, at: Instant, fileName: string, onDryEvent: ImportOptions['onDryEvent']): Emit =>
+  (type, payload) => {
+    const e = makeEvent(type, p, at, payload)
+    out.push(e)
+    summary.events++
+    bump(summary.byType, type)
+    onDryEvent?.(e, fileName)
+  }
+
 /** Counts a malformed line, keeping the first 50 for the report. */
 export const noteMalformed = (summary: ImportSummary, m: Malformed): void => {
   summary.malformed++
@@ -181,13 +194,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
       }
       const out = pending.get(account) ?? []
       pending.set(account, out)
-      const emit = <K extends EventType>(type: K, payload: Payload<K>) => {
-        const e = makeEvent(type, { accountId: account, observedVia: 'mailbox-log', source, recordedAt: o.now }, at, payload)
-        out.push(e)
-        summary.events++
-        bump(summary.byType, type)
-        o.onDryEvent?.(e, name)
-      }
+      const emit = emitter(summary, out, { accountId: account, observedVia: 'mailbox-log', source, recordedAt: o.now }, at, name, o.onDryEvent)
       await emitChange(change, account, at, emit)
     }
 
@@ -195,7 +202,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
       c: LogChange,
       account: AccountId,
       at: Instant,
-      emit: <K extends EventType>(type: K, payload: Payload<K>) => void,
+      emit: Emit,
     ): Promise<void> => {
       switch (c.kind) {
         case 'created': {

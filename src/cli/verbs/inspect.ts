@@ -4,15 +4,15 @@
  * table).
  */
 import * as E from 'fp-ts/Either'
-import { parseItemId, type AccountId } from '../../../domain/ids'
+import { parseItemId, streamOfAccount, type AccountId } from '../../../domain/ids'
 import { MAX_INSTANT, type Instant } from '../../../domain/instant'
 import type { ItemState } from '../../../domain/state'
 import { SEARCHABLE_TYPES } from '../../../domain/itemTypes'
 import { accountAsOf, diff } from '../../../projections/accountView'
-import { folderTree } from '../../../projections/folderTree'
 import { accountSummary, findAccount, listAccountIds } from '../../app/accounts'
 import { instantArg } from '../dateArgs'
-import { CliFailure, ExitCode, notFound, usage, fromStoreError } from '../failure'
+import { folderTreesOf } from '../folderTrees'
+import { notFound, usage, fromStoreError } from '../failure'
 import type { Context, Verb } from '../grammar'
 import { clip, foundOrFail, human, itemJson, itemLabel, must, table, viewJson, when } from '../render'
 
@@ -20,8 +20,6 @@ const account = { name: 'account', help: 'account name (login or e-mail address)
 
 const resolve = async (ctx: Context, raw: string): Promise<AccountId> => foundOrFail(raw, await must(findAccount(ctx.backend(), raw)))
 
-const pathAt = async (ctx: Context, a: AccountId, folderId: number, at: Instant): Promise<string> =>
-  folderTree(await must(ctx.backend().index.foldersAsOf(a, { validAt: at }))).pathOf(folderId)
 
 export const getItem: Verb = {
   name: 'getItem',
@@ -39,7 +37,8 @@ export const getItem: Verb = {
     const { zone } = ctx
     if ((attrs.date ?? '').toLowerCase() === 'all') {
       const versions = []
-      for (const v of history) versions.push({ ...v, path: await pathAt(ctx, a, v.state.folderId, v.validFrom) })
+      const trees = folderTreesOf(ctx.backend(), a)
+      for (const v of history) versions.push({ ...v, path: (await trees(v.validFrom)).pathOf(v.state.folderId) })
       const rows = versions.map((v) => [
         human(v.validFrom, zone),
         human(v.validTo, zone),
@@ -78,7 +77,7 @@ export const getItem: Verb = {
         text: `item ${item} did not exist yet at ${human(at, zone)} (first seen ${human(from, zone)})`,
       }
     }
-    const path = await pathAt(ctx, a, v.state.folderId, at)
+    const path = (await folderTreesOf(ctx.backend(), a)(at)).pathOf(v.state.folderId)
     const s = v.state
     return {
       json: {
@@ -183,9 +182,10 @@ export const doItemSearch: Verb = {
       })
       .sort((x, y) => x.itemId - y.itemId)
     const rows = []
+    const trees = folderTreesOf(ctx.backend(), a)
     for (const s of hits) {
       const at = s.status === 'live' ? (MAX_INSTANT as Instant) : ((s.deletedAt ?? 1) - 1) as Instant
-      rows.push({ s, path: await pathAtFolders(ctx, a, s.folderId, at) })
+      rows.push({ s, path: (await trees(at)).pathOf(s.folderId) })
     }
     return {
       json: { account: a, filter, type, count: rows.length, items: rows.map(({ s, path }) => itemJson(s, path, zone)) },
@@ -205,18 +205,6 @@ export const doItemSearch: Verb = {
             ]),
     }
   },
-}
-
-const folderCache = new WeakMap<Context, Map<number, ReturnType<typeof folderTree>>>()
-const pathAtFolders = async (ctx: Context, a: AccountId, folderId: number, at: Instant): Promise<string> => {
-  const cache = folderCache.get(ctx) ?? new Map()
-  folderCache.set(ctx, cache)
-  let tree = cache.get(at)
-  if (tree === undefined) {
-    tree = folderTree(await must(ctx.backend().index.foldersAsOf(a, { validAt: at })))
-    cache.set(at, tree)
-  }
-  return tree.pathOf(folderId)
 }
 
 export const diffVerb: Verb = {
@@ -310,8 +298,8 @@ export const getAccountInfo: Verb = {
     const last = { validAt: MAX_INSTANT as Instant }
     const live = await must(b.index.liveItemsAsOf(a, last))
     const deleted = await must(b.index.deletedBetween(a, { from: 0 as Instant, to: MAX_INSTANT as Instant }))
-    const first = await must(b.store.readStream(`account-${a}`, { maxCount: 1 }))
-    const latest = await must(b.store.readStream(`account-${a}`, { direction: 'backwards', maxCount: 1 }))
+    const first = await must(b.store.readStream(streamOfAccount(a), { maxCount: 1 }))
+    const latest = await must(b.store.readStream(streamOfAccount(a), { direction: 'backwards', maxCount: 1 }))
     const info = {
       account: a,
       name: s.state.name,
@@ -366,4 +354,3 @@ export const rebuildIndex: Verb = {
   },
 }
 
-export { CliFailure, ExitCode }

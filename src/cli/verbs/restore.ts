@@ -10,12 +10,11 @@ import { type AccountId, parseItemId } from '../../../domain/ids'
 import { type Instant, MAX_INSTANT, instant } from '../../../domain/instant'
 import { type DeletedItem, type PlacedItem, type RestorePlan, planItemRestore, planRestoreOnNewAccount, planUndelete, undeleteTag } from '../../../domain/restore/plan'
 import { accountAsOf, accountStateAt } from '../../../projections/accountView'
-import { type FolderTree, folderTree } from '../../../projections/folderTree'
 import { findAccount } from '../../app/accounts'
-import type { Backend } from '../../app/backend'
 import { maildirTarget } from '../../restore/maildirTarget'
 import type { RestoreTarget } from '../../restore/target'
 import { instantArg } from '../dateArgs'
+import { folderTreesOf } from '../folderTrees'
 import { CliFailure, ExitCode, notFound, usage } from '../failure'
 import { booleanAttr, type Context, type Output, type Verb } from '../grammar'
 import { clip, foundOrFail, human, must, table, when } from '../render'
@@ -34,17 +33,6 @@ const targetOf = (raw: string | undefined): RestoreTarget => {
 
 /** A restore's identity: the same command against the same target gets the same key, so a re-run skips what is done. */
 const opKeyOf = (parts: readonly unknown[]): string => createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 12)
-
-const treeCache = (b: Backend, account: AccountId) => {
-  const cache = new Map<number, FolderTree>()
-  return async (at: number): Promise<FolderTree> => {
-    const hit = cache.get(at)
-    if (hit !== undefined) return hit
-    const t = folderTree(await must(b.index.foldersAsOf(account, { validAt: at as Instant })))
-    cache.set(at, t)
-    return t
-  }
-}
 
 const planJson = (p: RestorePlan, zone: string) => ({
   kind: p.kind,
@@ -130,7 +118,7 @@ export const doUndelete: Verb = {
     const latest = new Map<number, (typeof versions)[number]>()
     for (const v of versions) latest.set(v.itemId, v)
     const now = ctx.now()
-    const tree = treeCache(b, a)
+    const tree = folderTreesOf(b, a)
     const end = await tree(Math.min(to, now))
     const deleted: DeletedItem[] = []
     for (const v of latest.values()) {
@@ -169,7 +157,7 @@ export const doRestoreOnNewAccount: Verb = {
     // Account Restore: a deleted account is restored as it was the moment before its deletion.
     if (info.deletedAt !== undefined && at >= info.deletedAt) at = instant(info.deletedAt - 1)
     const view = await must(accountAsOf(b.index, src, { validAt: at }))
-    const tree = treeCache(b, src)
+    const tree = folderTreesOf(b, src)
     const t = await tree(at)
     const placed: PlacedItem[] = view.items.map((i) => ({ state: i.state, folder: t.segmentsOf(i.folderId) }))
     const und = booleanAttr(attrs.undelete, 'undelete', false)
@@ -211,7 +199,7 @@ export const doItemRestore: Verb = {
     if (v === undefined) throw notFound(`item ${item} did not exist in ${a} at ${human(at, ctx.zone)}`)
     // A deleted item is restored as it was just before its deletion, in the folder it was in then.
     const folderAt = v.state.status === 'live' ? at : Math.max(0, (v.state.deletedAt ?? v.validFrom) - 1)
-    const t = await treeCache(b, a)(folderAt)
+    const t = await folderTreesOf(b, a)(folderAt)
     const restoreFolder = attrs.restore_folder?.split('/').filter((s) => s.length > 0)
     const plan = planItemRestore(a, { state: v.state, folder: t.segmentsOf(v.state.folderId) }, restoreFolder)
     return run(ctx, plan, attrs, opKeyOf(['item', a, item, at, attrs.restore_folder ?? '', attrs.target ?? '']))
