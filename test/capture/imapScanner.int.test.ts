@@ -5,8 +5,7 @@
  */
 import * as path from 'path'
 import * as E from 'fp-ts/Either'
-import { ImapFlow } from 'imapflow'
-import { type Dovecot, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
+import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
 import { describeWithService } from '../support/services'
 import { mailtime } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
@@ -20,8 +19,6 @@ import type { AccountId } from '../../domain/ids'
 const msg = (subject: string, id: string, body = 'Hello') =>
   Buffer.from(`From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\n${body}\r\n`)
 
-const as = (d: Dovecot, user: string) =>
-  new ImapFlow({ host: '127.0.0.1', port: d.port, secure: false, logger: false, auth: { user: 'admin', pass: 'adminpw', authzid: user, loginMethod: 'AUTH=PLAIN' } })
 
 describeWithService(dovecotAvailable(), 'Dovecot')('IMAP scanner against Dovecot', () => {
   let d: Dovecot
@@ -46,7 +43,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('IMAP scanner against Dovecot
   })
 
   it('records every folder and message on the first scan, bodies byte for byte', async () => {
-    const c = as(d, 'alice')
+    const c = clientAs(d, 'alice')
     await c.connect()
     await c.mailboxCreate('Projects')
     await c.mailboxCreate('Trash')
@@ -74,7 +71,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('IMAP scanner against Dovecot
   it('records only the changes on the next scan: moves keep identity, flags, keywords, deletions, folders', async () => {
     const before = state()
     const id = (subject: string) => before.items.find((i: { subject: string }) => i.subject === subject).itemId
-    const c = as(d, 'alice')
+    const c = clientAs(d, 'alice')
     await c.connect()
     const lock = await c.getMailboxLock('INBOX')
     const uids: Record<string, number> = {}
@@ -114,7 +111,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('IMAP scanner against Dovecot
     expect(scan().eventsAppended).toBe(0)
     const before = state()
     // Recreating a folder gives it a new UIDVALIDITY: its messages must be matched, not duplicated.
-    const c = as(d, 'alice')
+    const c = clientAs(d, 'alice')
     await c.connect()
     await c.mailboxRename('Projects', 'Tmp')
     await c.mailboxCreate('Projects')
@@ -155,7 +152,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('IMAP scanner against Dovecot
   })
 
   it('a scan killed after its first batch resumes to the same state as a clean scan', async () => {
-    const c = as(d, 'bob')
+    const c = clientAs(d, 'bob')
     await c.connect()
     await c.mailboxCreate('Work')
     for (let i = 0; i < 25; i++) await c.append(i % 2 ? 'INBOX' : 'Work', msg(`Bob ${i}`, `b${i}`, `body ${i}`), i % 3 ? [] : ['\\Seen'], new Date(Date.UTC(2026, 2, 1, 8, i)))

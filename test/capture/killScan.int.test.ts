@@ -6,8 +6,7 @@
  */
 import { spawn } from 'child_process'
 import * as path from 'path'
-import { ImapFlow } from 'imapflow'
-import { type Dovecot, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
+import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
 import { describeWithService } from '../support/services'
 import { BIN, mailtime } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
@@ -16,7 +15,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('scanner killed with SIGKILL'
   let d: Dovecot
   beforeAll(async () => {
     d = await startDovecot({ erin: 'erinpw' })
-    const c = new ImapFlow({ host: '127.0.0.1', port: d.port, secure: false, logger: false, auth: { user: 'admin', pass: 'adminpw', authzid: 'erin', loginMethod: 'AUTH=PLAIN' } })
+    const c = clientAs(d, 'erin')
     await c.connect()
     for (const box of ['Work', 'Work.Old', 'Trash']) await c.mailboxCreate(box)
     const boxes = ['INBOX', 'Work', 'Work.Old', 'Trash']

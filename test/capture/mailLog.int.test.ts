@@ -3,8 +3,7 @@
  * could only bound, without recording anything twice when the next scan runs.
  */
 import * as path from 'path'
-import { ImapFlow } from 'imapflow'
-import { type Dovecot, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
+import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
 import { describeWithService } from '../support/services'
 import { mailtime } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
@@ -45,7 +44,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('Dovecot mail_log import', ()
   it('pins moves, flag changes, expunges and renames at the instants the server logged', async () => {
     const store = ['--store', `sqlite:${path.join(tmpDir(), 'm.db')}`, '--tz', 'UTC']
     const env = { MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw' }
-    const c = new ImapFlow({ host: '127.0.0.1', port: d.port, secure: false, logger: false, auth: { user: 'admin', pass: 'adminpw', authzid: 'dave', loginMethod: 'AUTH=PLAIN' } })
+    const c = clientAs(d, 'dave')
     await c.connect()
     await c.mailboxCreate('Projects')
     for (const s of ['One', 'Two', 'Three']) await c.append('INBOX', Buffer.from(`Subject: ${s}\r\nMessage-ID: <${s}@x>\r\n\r\n${s}\r\n`), [], new Date('2026-03-01T10:00:00Z'))

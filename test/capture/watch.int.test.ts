@@ -4,8 +4,7 @@
  */
 import { spawn } from 'child_process'
 import * as path from 'path'
-import { ImapFlow } from 'imapflow'
-import { type Dovecot, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
+import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
 import { describeWithService } from '../support/services'
 import { BIN, mailtime } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
@@ -37,7 +36,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('continuous capture (doSmartS
     }
     // The first round runs at once and records the (empty) account.
     expect(await waitFor(() => mailtime(['--store', store, 'getAccountInfo', 'carol'], {}).code === 0, 15_000)).toBe(true)
-    const c = new ImapFlow({ host: '127.0.0.1', port: d.port, secure: false, logger: false, auth: { user: 'admin', pass: 'adminpw', authzid: 'carol', loginMethod: 'AUTH=PLAIN' } })
+    const c = clientAs(d, 'carol')
     await c.connect()
     await c.append('INBOX', Buffer.from('Subject: Live one\r\nMessage-ID: <live@x>\r\n\r\nhi\r\n'))
     await c.logout()

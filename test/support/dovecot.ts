@@ -8,6 +8,7 @@ import * as fs from 'fs'
 import * as net from 'net'
 import * as os from 'os'
 import * as path from 'path'
+import { ImapFlow } from 'imapflow'
 
 export const DOVECOT = '/usr/sbin/dovecot'
 export const dovecotAvailable = (): boolean => fs.existsSync(DOVECOT)
@@ -176,3 +177,7 @@ export const removeDovecot = async (d: Dovecot): Promise<void> => {
   await d.stop()
   fs.rmSync(d.dir, { recursive: true, force: true })
 }
+
+/** A real IMAP client logged in as the master user on behalf of `user` (connect it before use). */
+export const clientAs = (d: Dovecot, user: string): ImapFlow =>
+  new ImapFlow({ host: '127.0.0.1', port: d.port, secure: false, logger: false, auth: { user: d.admin.user, pass: d.admin.password, authzid: user, loginMethod: 'AUTH=PLAIN' } })
