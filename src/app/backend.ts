@@ -7,6 +7,8 @@ import type { StoreError } from '../../projections/errors'
 import type { TimeTravel } from '../../projections/timeTravel'
 import { type BlobStore, fsBlobStore } from '../blobs/blobStore'
 import type { EventStore } from '../store/eventStore'
+import type { OperationLog } from '../store/operationLog'
+import { sqliteOperationLog } from '../store/sqliteOperationLog'
 import { openSqliteDatabase, sqliteEventStore } from '../store/sqliteEventStore'
 import { sqliteTemporalIndex } from '../store/sqliteTemporalIndex'
 
@@ -18,6 +20,8 @@ export interface Backend {
   readonly store: EventStore
   readonly index: TemporalIndex
   readonly blobs: BlobStore
+  /** The operations streams (restores and other long work). */
+  readonly operations: OperationLog
   close(): Promise<void>
 }
 
@@ -37,5 +41,5 @@ export const openBackend = (location: string, blobsDir: string): E.Either<StoreE
   const store = sqliteEventStore(h.right, () => {
     index.catchUp()
   })
-  return E.right({ store, index, blobs: fsBlobStore(blobsDir), close: () => store.close() })
+  return E.right({ store, index, blobs: fsBlobStore(blobsDir), operations: sqliteOperationLog(h.right), close: () => store.close() })
 }

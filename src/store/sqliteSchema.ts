@@ -59,13 +59,25 @@ CREATE INDEX IF NOT EXISTS ivs_known ON item_versions_superseded(account, record
 CREATE INDEX IF NOT EXISTS ivs_from ON item_versions_superseded(account, valid_from);
 `
 
-export const SCHEMA_VERSION = 1
+/** The operations streams (restores and other long work), one row per event. */
+const V2 = `
+CREATE TABLE IF NOT EXISTS operations (
+  operation_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  resume_key TEXT,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (operation_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS operations_resume ON operations(resume_key) WHERE resume_key IS NOT NULL;
+`
+
+export const SCHEMA_VERSION = 2
 
 export const migrate = (db: Database.Database): void => {
   const v = db.pragma('user_version', { simple: true }) as number
   if (v > SCHEMA_VERSION) throw new Error(`store schema version ${v} is newer than this Mailtime (${SCHEMA_VERSION}); upgrade Mailtime`)
-  if (v < 1) {
-    db.exec(V1)
-    db.pragma(`user_version = ${SCHEMA_VERSION}`)
-  }
+  if (v < 1) db.exec(V1)
+  if (v < 2) db.exec(V2)
+  if (v < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`)
 }
