@@ -20,8 +20,10 @@ const ImapConfig = t.exact(
   }),
 )
 const SmtpConfig = t.exact(
-  t.partial({ host: t.string, port: t.number, secure: t.boolean, user: t.string, password: t.string, from: t.string, admin: t.string }),
+  t.partial({ host: t.string, port: t.number, secure: t.boolean, user: t.string, password: t.string, from: t.string, admin: t.string, initiator: t.string }),
 )
+/** How restores create a new destination account: a Dovecot passwd file, or a command template. */
+const ProvisioningConfig = t.exact(t.partial({ passwdFile: t.string, command: t.string, checkCommand: t.string }))
 const RetentionConfig = t.exact(t.partial({ dataDays: t.number, accountDays: t.number }))
 
 export const ConfigFile = t.exact(
@@ -32,11 +34,12 @@ export const ConfigFile = t.exact(
     imap: ImapConfig,
     smtp: SmtpConfig,
     retention: RetentionConfig,
+    provisioning: ProvisioningConfig,
   }),
 )
 export type ConfigFile = t.TypeOf<typeof ConfigFile>
 
-const KNOWN_KEYS = ['store', 'blobs', 'timezone', 'imap', 'smtp', 'retention']
+const KNOWN_KEYS = ['store', 'blobs', 'timezone', 'imap', 'smtp', 'retention', 'provisioning']
 
 export type ConfigError = { readonly _tag: 'ConfigError'; readonly file: string; readonly reason: string }
 

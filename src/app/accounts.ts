@@ -9,7 +9,7 @@ import { MAX_INSTANT, type Instant } from '../../domain/instant'
 import type { StoreError } from '../../projections/errors'
 import { accountStateAt } from '../../projections/accountView'
 import type { AccountState } from '../../domain/state'
-import type { Backend } from './backend'
+import type { ReadBackend } from './backend'
 
 export type AccountLookup = { readonly _tag: 'Found'; readonly id: AccountId } | { readonly _tag: 'Unknown'; readonly known: AccountId[] }
 
@@ -18,13 +18,13 @@ export interface AccountSummary {
   readonly revision: number
 }
 
-export const listAccountIds = (b: Backend): TE.TaskEither<StoreError, AccountId[]> =>
+export const listAccountIds = (b: ReadBackend): TE.TaskEither<StoreError, AccountId[]> =>
   pipe(
     b.store.listStreams('account-'),
     TE.map((ss) => ss.flatMap((s) => (accountOfStream(s) === undefined ? [] : [accountOfStream(s) as AccountId]))),
   )
 
-export const accountSummary = (b: Backend, id: AccountId, at: Instant = MAX_INSTANT as Instant): TE.TaskEither<StoreError, AccountSummary> =>
+export const accountSummary = (b: ReadBackend, id: AccountId, at: Instant = MAX_INSTANT as Instant): TE.TaskEither<StoreError, AccountSummary> =>
   pipe(
     TE.Do,
     TE.bind('events', () => b.index.accountEvents(id)),
@@ -33,7 +33,7 @@ export const accountSummary = (b: Backend, id: AccountId, at: Instant = MAX_INST
   )
 
 /** Resolves what a user typed: an account id, or the current name of a renamed account. */
-export const findAccount = (b: Backend, raw: string): TE.TaskEither<StoreError, AccountLookup> =>
+export const findAccount = (b: ReadBackend, raw: string): TE.TaskEither<StoreError, AccountLookup> =>
   pipe(
     listAccountIds(b),
     TE.flatMap((ids) => {

@@ -11,15 +11,23 @@ import type { OperationLog } from '../store/operationLog'
 import { sqliteOperationLog } from '../store/sqliteOperationLog'
 import { openSqliteDatabase, sqliteEventStore } from '../store/sqliteEventStore'
 import { sqliteTemporalIndex } from '../store/sqliteTemporalIndex'
+import { streamReader } from '../store/streamReader'
+import { replayTimeTravel } from '../../projections/replay'
 
 export interface TemporalIndex extends TimeTravel {
   rebuild(onProgress?: (done: number, total: number) => void): E.Either<StoreError, { items: number; versions: number }>
 }
 
-export interface Backend {
+/** What reading a store needs: events, time travel and blobs (a source store opened read-only has just this). */
+export interface ReadBackend {
   readonly store: EventStore
-  readonly index: TemporalIndex
+  readonly index: TimeTravel
   readonly blobs: BlobStore
+  close(): Promise<void>
+}
+
+export interface Backend extends ReadBackend {
+  readonly index: TemporalIndex
   /** The operations streams (restores and other long work). */
   readonly operations: OperationLog
   close(): Promise<void>
@@ -29,6 +37,19 @@ export const sqlitePathOf = (location: string): string | undefined => {
   if (location.startsWith('sqlite:')) return location.slice('sqlite:'.length)
   if (!location.includes('://')) return location
   return undefined
+}
+
+/**
+ * Opens another installation's SQLite store read-only (External Restore): nothing is written to it,
+ * not even the temporal index, so time travel on it is the replay.
+ */
+export const openReadOnlyBackend = (location: string, blobsDir: string): E.Either<StoreError, ReadBackend> => {
+  const file = sqlitePathOf(location)
+  if (file === undefined) return E.left({ _tag: 'StoreUnavailable', store: location.replace(/\/\/[^@/]*@/, '//***@'), reason: 'unsupported store scheme (use a SQLite file or a directory holding mailtime.db)' })
+  const h = openSqliteDatabase(file, { readonly: true })
+  if (E.isLeft(h)) return h
+  const store = sqliteEventStore(h.right)
+  return E.right({ store, index: replayTimeTravel(streamReader(store)), blobs: fsBlobStore(blobsDir), close: () => store.close() })
 }
 
 export const openBackend = (location: string, blobsDir: string): E.Either<StoreError, Backend> => {

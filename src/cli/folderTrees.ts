@@ -2,10 +2,10 @@
 import type { AccountId } from '../../domain/ids'
 import type { Instant } from '../../domain/instant'
 import { type FolderTree, folderTree } from '../../projections/folderTree'
-import type { Backend } from '../app/backend'
+import type { ReadBackend } from '../app/backend'
 import { must } from './render'
 
-export const folderTreesOf = (b: Backend, account: AccountId): ((at: number) => Promise<FolderTree>) => {
+export const folderTreesOf = (b: ReadBackend, account: AccountId): ((at: number) => Promise<FolderTree>) => {
   const cache = new Map<number, FolderTree>()
   return async (at) => {
     const hit = cache.get(at)

@@ -22,3 +22,19 @@ export const encodeModifiedUtf7 = (s: string): string =>
     for (let i = 0; i < chunk.length; i++) utf16.writeUInt16BE(chunk.charCodeAt(i), i * 2)
     return `&${utf16.toString('base64').replace(/=+$/, '').replace(/\//g, ',')}-`
   })
+
+export interface MappedFolder {
+  /** Safe name segments; empty for INBOX. */
+  readonly segments: readonly string[]
+  readonly isInbox: boolean
+  /** Set when a name had to change: the original path and the path written. */
+  readonly renamed?: { original: string[]; mapped: string }
+}
+
+/** A plan's folder (name segments from the top) as a target with these separators can hold it. */
+export const mapFolder = (segments: readonly string[], separators: readonly string[]): MappedFolder => {
+  const mapped = segments.map((s) => safeSegment(s, separators))
+  const isInbox = mapped.length === 0 || (mapped.length === 1 && (mapped[0] ?? '').toLowerCase() === 'inbox')
+  const changed = mapped.some((m, i) => m !== segments[i])
+  return { segments: isInbox ? [] : mapped, isInbox, ...(changed && { renamed: { original: [...segments], mapped: mapped.join('/') } }) }
+}

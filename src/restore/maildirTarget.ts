@@ -8,24 +8,28 @@
  * 1. Nothing is written outside the target directory, whatever the folder names (names are mapped,
  *    and every path is checked).
  * 2. A message is written to `tmp/` and renamed into `cur/`, so a crash never leaves half a message.
- * 3. File names are derived from the operation and the item, so running the same restore again
- *    writes nothing twice; such items are reported as skipped.
+ * 3. File names are derived from the restore's resume key and the item, so running the same
+ *    restore again writes nothing twice, even when a crash came between the write and its record in
+ *    the operations stream; such items are reported as skipped.
  */
 import * as fs from 'fs'
 import * as path from 'path'
 import * as E from 'fp-ts/Either'
+import type { ItemOutcome } from '../../domain/operations'
 import type { RestoreItem, RestorePlan } from '../../domain/restore/plan'
 import { type BlobStore, describeBlobError } from '../blobs/blobStore'
-import { encodeModifiedUtf7, safeSegment } from './folderNames'
-import type { MaterializeReport, RestoreTarget, TargetError } from './target'
+import { encodeModifiedUtf7, mapFolder } from './folderNames'
+import type { Journal, MaterializeReport, RestoreTarget, TargetError } from './target'
 
 const FLAG_LETTERS: Readonly<Record<string, string>> = { '\\Draft': 'D', '\\Flagged': 'F', '\\Answered': 'R', '\\Seen': 'S', '\\Deleted': 'T' }
-const INBOX_NAMES = new Set(['inbox'])
+/** Outcomes are recorded in the operations stream in batches of this many items. */
+const RECORD_EVERY = 200
 
 interface Folder {
   readonly dir: string
   readonly keywords: string[]
-  readonly existing: Set<string>
+  /** Base name (before `:2,`) → file name, for the messages already in the folder. */
+  readonly existing: Map<string, string>
 }
 
 export const maildirTarget = (root: string): RestoreTarget => {
@@ -37,30 +41,29 @@ export const maildirTarget = (root: string): RestoreTarget => {
   }
   return {
     description: `maildir:${top}`,
-    materialize: async (plan: RestorePlan, blobs: BlobStore, opKey: string, onProgress?: (done: number, total: number) => void): Promise<E.Either<TargetError, MaterializeReport>> => {
-      const report: MaterializeReport = { restored: 0, skipped: 0, unrestored: [], renamedFolders: [], locations: [] }
+    materialize: async (plan: RestorePlan, blobs: BlobStore, journal: Journal, onProgress?: (done: number, total: number) => void): Promise<E.Either<TargetError, MaterializeReport>> => {
+      const renamedFolders: MaterializeReport['renamedFolders'] = []
       const folders = new Map<string, Folder>()
       const openFolder = (segments: readonly string[]): Folder => {
         const key = JSON.stringify(segments)
         const hit = folders.get(key)
         if (hit !== undefined) return hit
-        const mapped = segments.map((s) => safeSegment(s, ['.']))
-        if (mapped.some((m, i) => m !== segments[i])) report.renamedFolders.push({ original: [...segments], mapped: mapped.join('/') })
-        const isInbox = mapped.length === 0 || (mapped.length === 1 && INBOX_NAMES.has((mapped[0] ?? '').toLowerCase()))
-        const dir = inside(isInbox ? top : path.join(top, `.${mapped.map(encodeModifiedUtf7).join('.')}`))
+        const m = mapFolder(segments, ['.'])
+        if (m.renamed !== undefined) renamedFolders.push(m.renamed)
+        const dir = inside(m.isInbox ? top : path.join(top, `.${m.segments.map(encodeModifiedUtf7).join('.')}`))
         for (const sub of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(dir, sub), { recursive: true })
-        if (!isInbox) fs.writeFileSync(path.join(dir, 'maildirfolder'), '')
+        if (!m.isInbox) fs.writeFileSync(path.join(dir, 'maildirfolder'), '')
         const kwFile = path.join(dir, 'dovecot-keywords')
         const keywords = fs.existsSync(kwFile)
           ? fs
               .readFileSync(kwFile, 'utf8')
               .split('\n')
               .map((l) => /^(\d+) (.+)$/.exec(l))
-              .filter((m): m is RegExpExecArray => m !== null)
+              .filter((x): x is RegExpExecArray => x !== null)
               .sort((a, b) => Number(a[1]) - Number(b[1]))
-              .map((m) => m[2] as string)
+              .map((x) => x[2] as string)
           : []
-        const existing = new Set([...fs.readdirSync(path.join(dir, 'cur')), ...fs.readdirSync(path.join(dir, 'new'))].map((f) => f.split(':')[0] ?? f))
+        const existing = new Map([...fs.readdirSync(path.join(dir, 'cur')), ...fs.readdirSync(path.join(dir, 'new'))].map((f) => [f.split(':')[0] ?? f, f]))
         const f = { dir, keywords, existing }
         folders.set(key, f)
         return f
@@ -78,35 +81,53 @@ export const maildirTarget = (root: string): RestoreTarget => {
         }
         return [...new Set(out)].sort().join('')
       }
+      const account = plan.targetAccount
+      const key = journal.key.replace(/[^A-Za-z0-9]/g, '').slice(0, 16)
+      let pending: ItemOutcome[] = []
+      const flush = async () => {
+        if (pending.length > 0) await journal.record(pending)
+        pending = []
+      }
+      let stopped = false
       try {
         for (const seg of plan.folders) openFolder(seg)
         let done = 0
         for (const item of plan.items) {
+          if (done % RECORD_EVERY === 0 && done > 0) {
+            await flush()
+            if (await journal.stopRequested()) {
+              stopped = true
+              break
+            }
+          }
           const f = openFolder(item.folder)
           const seconds = Math.floor((item.internalDate ?? 0) / 1000)
-          const base = `${seconds}.M${item.itemId}P${opKey}.mailtime`
-          if (f.existing.has(base)) {
-            report.skipped++
+          const base = `${seconds}.M${item.itemId}P${key}.mailtime`
+          const earlier = journal.doneAt(account, item.itemId)
+          const onDisk = f.existing.get(base)
+          if (earlier !== undefined || onDisk !== undefined) {
+            pending.push({ account, itemId: item.itemId, outcome: 'skipped', location: earlier ?? path.relative(top, path.join(f.dir, 'cur', onDisk ?? '')) })
           } else {
             const bytes = blobs.get(item.digest)
-            if (E.isLeft(bytes)) report.unrestored.push({ itemId: item.itemId, reason: describeBlobError(bytes.left) })
+            if (E.isLeft(bytes)) pending.push({ account, itemId: item.itemId, outcome: 'unrestored', reason: describeBlobError(bytes.left) })
             else {
               const tmp = inside(path.join(f.dir, 'tmp', base))
               fs.writeFileSync(tmp, bytes.right)
               if (item.internalDate !== undefined) fs.utimesSync(tmp, seconds, seconds)
               const name = `${base}:2,${letters(f, item)}`
               fs.renameSync(tmp, inside(path.join(f.dir, 'cur', name)))
-              f.existing.add(base)
-              report.restored++
-              report.locations.push({ itemId: item.itemId, location: path.relative(top, path.join(f.dir, 'cur', name)) })
+              f.existing.set(base, name)
+              pending.push({ account, itemId: item.itemId, outcome: 'restored', location: path.relative(top, path.join(f.dir, 'cur', name)) })
             }
           }
           onProgress?.(++done, plan.items.length)
         }
+        await flush()
       } catch (e) {
+        await flush().catch(() => undefined)
         return E.left({ _tag: 'TargetFailure', target: `maildir:${top}`, reason: (e as Error).message })
       }
-      return E.right(report)
+      return E.right({ renamedFolders, stopped })
     },
   }
 }

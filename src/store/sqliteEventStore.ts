@@ -34,9 +34,20 @@ export interface SqliteHandle {
 }
 
 /** Opens (creating if needed) a store file and brings its schema up to date. */
-export const openSqliteDatabase = (file: string): E.Either<StoreError, SqliteHandle> => {
+export const openSqliteDatabase = (file: string, options: { readonly?: boolean } = {}): E.Either<StoreError, SqliteHandle> => {
   const where = `sqlite:${file}`
   try {
+    if (options.readonly === true) {
+      if (!fs.existsSync(file)) throw new Error('no such file')
+      const db = new Database(file, { readonly: true, fileMustExist: true })
+      const v = db.pragma('user_version', { simple: true }) as number
+      const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'events'").get() as { n: number }
+      if (v < 1 || tables.n === 0) {
+        db.close()
+        throw new Error('not a Mailtime store (no events table)')
+      }
+      return E.right({ db, file })
+    }
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
     const db = new Database(file)
     try {

@@ -1,5 +1,5 @@
 /** Runs the built `mailtime` binary as a user would, capturing its output and exit code. */
-import { spawnSync } from 'child_process'
+import { type ChildProcess, spawn, spawnSync } from 'child_process'
 import * as path from 'path'
 
 export const BIN = path.join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js')
@@ -13,9 +13,22 @@ export interface CliResult {
 export const mailtime = (args: readonly string[], env: Record<string, string> = {}, cwd?: string): CliResult => {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TZ: 'UTC', ...env },
+    env: envOf(env),
     ...(cwd !== undefined && { cwd }),
     maxBuffer: 256 * 1024 * 1024,
   })
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
+}
+
+const envOf = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TZ: 'UTC', ...env })
+
+/** The same, without blocking the test's event loop (for servers the test itself runs, and for killing it midway). */
+export const mailtimeAsync = (args: readonly string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult> } => {
+  const child = spawn(process.execPath, [BIN, ...args], { env: envOf(env), stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.on('data', (b: Buffer) => (stdout += b.toString('utf8')))
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString('utf8')))
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : -1), stdout, stderr })))
+  return { child, done }
 }

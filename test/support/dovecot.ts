@@ -19,6 +19,8 @@ export interface Dovecot {
   readonly dir: string
   readonly mailRoot: string
   readonly logPath: string
+  /** The passwd file of users (what a passwd-file provisioner appends to). */
+  readonly usersFile: string
   readonly admin: { readonly user: string; readonly password: string }
   addUser(name: string, password: string): void
   /** The Maildir of a user, as Dovecot stores it. */
@@ -167,6 +169,7 @@ plugin {
       execFileSync('chown', ['-R', '8:8', maildir])
       fs.appendFileSync(usersFile, line(u, p, maildir))
     },
+    usersFile,
     maildirOf: (u) => path.join(mailRoot, u),
     stop,
     start,

@@ -32,10 +32,13 @@ export const parseImapUrl = (url: string): E.Either<SourceError, { host: string;
   return E.right({ host: (m[2] ?? '').replace(/^\[|\]$/g, ''), port, secure })
 }
 
-/** The source from the environment first (MAILTIME_IMAP_*), then the config file's `imap` section. */
-export const imapSourceOf = (s: Settings): E.Either<SourceError, ImapSource> => {
+/**
+ * The source from the environment first (MAILTIME_IMAP_*), then the config file's `imap` section.
+ * `url` overrides the server (a restore's `target imap://…`); the credentials stay those configured.
+ */
+export const imapSourceOf = (s: Settings, url0?: string): E.Either<SourceError, ImapSource> => {
   const c = s.config.imap ?? {}
-  const url = s.env.MAILTIME_IMAP_URL ?? c.url
+  const url = url0 ?? s.env.MAILTIME_IMAP_URL ?? c.url
   if (url === undefined) return E.left({ _tag: 'NoSource', reason: 'no IMAP server configured: set MAILTIME_IMAP_URL (and MAILTIME_IMAP_USER, MAILTIME_IMAP_PASSWORD) or the "imap" section of the config file' })
   const where = parseImapUrl(url)
   if (E.isLeft(where)) return where

@@ -9,6 +9,7 @@ import { listAccountIds } from '../../app/accounts'
 import { type ConnectError, type ImapSource, connectAs, describeConnectError, imapSourceOf } from '../../capture/imap/source'
 import { type ScanError, type ScanReport, scanAccount } from '../../capture/imap/scanner'
 import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
+import { stopSignal } from '../stopSignal'
 import { booleanAttr, type Context, type Output, type Verb } from '../grammar'
 import { must, table } from '../render'
 
@@ -57,34 +58,6 @@ const reportText = (r: ScanReport): string =>
     ]),
     ...r.skippedFolders.map((f) => `could not open ${f.path} (${f.reason}); its messages are kept as recorded`),
   ].join('\n')
-
-/** Stops long work cleanly on SIGINT/SIGTERM: the current batch finishes, then the verb returns. */
-const stopSignal = () => {
-  let stop = false
-  let wake: (() => void) | undefined
-  const on = () => {
-    stop = true
-    wake?.()
-  }
-  process.on('SIGINT', on)
-  process.on('SIGTERM', on)
-  return {
-    stopped: () => stop,
-    sleep: (ms: number) =>
-      new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, ms)
-        wake = () => {
-          clearTimeout(t)
-          resolve()
-        }
-      }),
-    wakeNow: () => wake?.(),
-    dispose: () => {
-      process.off('SIGINT', on)
-      process.off('SIGTERM', on)
-    },
-  }
-}
 
 const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, stopped: () => boolean): Promise<ScanReport> => {
   const b = ctx.backend()

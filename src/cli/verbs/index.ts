@@ -4,6 +4,8 @@ import { doAccountScan, doSmartScan } from './capture'
 import { demo } from './demo'
 import { importLog } from './importLog'
 import { doItemRestore, doRestoreOnNewAccount, doUndelete } from './restore'
+import { doExternalRestore } from './externalRestore'
+import { doStopOperation, getAllOperations, monitor } from './operations'
 import { diffVerb, doItemSearch, getAccountInfo, getAccountState, getAvailableAccounts, getItem, rebuildIndex } from './inspect'
 
-export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getAvailableAccounts, getAccountInfo, rebuildIndex, doAccountScan, doSmartScan, importLog, doItemRestore, doRestoreOnNewAccount, doUndelete, demo]
+export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getAvailableAccounts, getAccountInfo, rebuildIndex, doAccountScan, doSmartScan, importLog, doItemRestore, doRestoreOnNewAccount, doUndelete, doExternalRestore, getAllOperations, monitor, doStopOperation, demo]

@@ -1,0 +1,237 @@
+/**
+ * What the restore verbs share: choosing the target (the capture IMAP server by default,
+ * `target imap://…` or `target maildir:<dir>`), the provisioner and the notifier from the settings,
+ * running the operation with progress and a clean stop on SIGINT/SIGTERM, and the report.
+ */
+import { createHash } from 'crypto'
+import * as os from 'os'
+import * as E from 'fp-ts/Either'
+import type { RestorePlan } from '../../domain/restore/plan'
+import type { BlobStore } from '../blobs/blobStore'
+import { connectAs, describeConnectError, imapSourceOf } from '../capture/imap/source'
+import type { Settings } from '../config'
+import { smtpNotifier, type Notifier } from '../notify/notifier'
+import { imapTarget } from '../restore/imap/imapTarget'
+import { maildirTarget } from '../restore/maildirTarget'
+import { type Provisioner, commandProvisioner, newPassword, passwdFileProvisioner } from '../restore/provision/provisioner'
+import { runRestore } from '../restore/runRestore'
+import type { RestoreTarget } from '../restore/target'
+import { human, table, when, clip } from './render'
+import { ExitCode, usage } from './failure'
+import { booleanAttr, type Context, type Output } from './grammar'
+import { stopSignal } from './stopSignal'
+import { isAlive } from './processes'
+
+export const targetAttr = { name: 'target', help: 'imap://host:port (credentials from the config/environment), or maildir:<dir>; default: the IMAP server configured for capture' }
+export const dryRunAttr = { name: 'dry_run', help: 'true: print the plan, write nothing' }
+export const RESTORE_EXIT_CODES = [
+  '6: the target became unavailable; what was restored is recorded, and the same command resumes',
+  '7: some items could not be restored (listed with the reason)',
+  '130: stopped (doStopOperation, SIGINT or SIGTERM); the same command resumes',
+]
+export const notificationsAttr = { name: 'notifications', help: 'more addresses (a@b,c@d) for the start and end e-mails' }
+
+export interface ChosenTarget {
+  readonly target: RestoreTarget
+  /** True when the target is a mail server whose accounts may have to be created. */
+  readonly server: boolean
+}
+
+export const chooseTarget = (settings: Settings, raw: string | undefined): ChosenTarget => {
+  if (raw !== undefined && raw.startsWith('maildir:')) {
+    if (raw.length === 'maildir:'.length) throw usage('target maildir:<dir> needs a directory')
+    return { target: maildirTarget(raw.slice('maildir:'.length)), server: false }
+  }
+  if (raw !== undefined && !/^imaps?:\/\//i.test(raw)) throw usage(`unsupported target ${JSON.stringify(raw)}: use imap://host:port, imaps://host:port or maildir:<dir>`)
+  const src = imapSourceOf(settings, raw)
+  if (E.isLeft(src))
+    throw usage(raw === undefined ? `${src.left.reason}; or give target maildir:<dir> (Dovecot serves that tree as is), or dry_run true` : src.left.reason)
+  const s = src.right
+  const batch = Number(settings.env.MAILTIME_RESTORE_BATCH_SIZE ?? '50')
+  if (!Number.isInteger(batch) || batch < 1 || batch > 1000) throw usage('MAILTIME_RESTORE_BATCH_SIZE must be a whole number from 1 to 1000')
+  return {
+    server: true,
+    target: imapTarget(
+      {
+        host: s.host,
+        port: s.port,
+        secure: s.secure,
+        description: s.description,
+        loginFor: (account) => {
+          const own = s.passwords[account]
+          if (own !== undefined) return { user: account, pass: own }
+          return s.admin === undefined ? undefined : { user: s.admin.user, pass: s.admin.password, authzid: account }
+        },
+        connect: async (account) => {
+          const c = await connectAs(s, account)
+          return E.isLeft(c) ? E.left(describeConnectError(c.left)) : E.right(c.right)
+        },
+      },
+      { batchSize: batch, ...faultOf(settings.env.MAILTIME_FAULT) },
+    ),
+  }
+}
+
+/**
+ * Test-only fault injection (docs/restore.md): `kill-after-append:N` kills the process right after
+ * the N-th batch reached the server and before it was recorded, the hardest moment to resume from;
+ * `pause-after-append:MS` slows a restore down so that a test can stop it.
+ */
+const faultOf = (raw: string | undefined): { afterAppend?: (n: number) => Promise<void> } => {
+  const m = /^(kill|pause)-after-append:(\d+)$/.exec(raw ?? '')
+  if (m === null) return {}
+  const n = Number(m[2])
+  return {
+    afterAppend: async (batch) => {
+      if (m[1] === 'kill' && batch === n) process.kill(process.pid, 'SIGKILL')
+      if (m[1] === 'pause') await new Promise((r) => setTimeout(r, n))
+    },
+  }
+}
+
+export const provisionerOf = (settings: Settings): Provisioner | undefined => {
+  const p = settings.config.provisioning ?? {}
+  const password = () => newPassword(settings.env)
+  if (p.passwdFile !== undefined) return passwdFileProvisioner(p.passwdFile, password)
+  if (p.command !== undefined) return commandProvisioner(p.command, p.checkCommand, password)
+  return undefined
+}
+
+const notifierOf = (settings: Settings): Notifier | undefined => {
+  const c = settings.config.smtp
+  if (c?.host === undefined) return undefined
+  const password = settings.env.MAILTIME_SMTP_PASSWORD ?? c.password
+  return smtpNotifier({
+    host: c.host,
+    port: c.port ?? 25,
+    secure: c.secure ?? false,
+    ...(c.user !== undefined && { user: c.user }),
+    ...(password !== undefined && { password }),
+    from: c.from ?? `mailtime@${os.hostname()}`,
+  })
+}
+
+const initiatorOf = (settings: Settings): string => settings.env.MAILTIME_INITIATOR ?? settings.config.smtp?.initiator ?? os.userInfo().username
+
+const recipientsOf = (settings: Settings, extra: string | undefined): string[] => {
+  const addresses = [initiatorOf(settings), settings.config.smtp?.admin, ...(extra ?? '').split(',')].map((a) => a?.trim() ?? '').filter((a) => a.includes('@'))
+  const bad = (extra ?? '').split(',').map((a) => a.trim()).filter((a) => a.length > 0 && !/^[^@\s,]+@[^@\s,]+$/.test(a))
+  if (bad.length > 0) throw usage(`notifications: not an e-mail address: ${bad.join(', ')}`)
+  return [...new Set(addresses)]
+}
+
+export const planJson = (p: RestorePlan, zone: string) => ({
+  kind: p.kind,
+  sourceAccount: p.sourceAccount,
+  targetAccount: p.targetAccount,
+  counts: { items: p.items.length, unrestorable: p.unrestorable.length, folders: p.folders.length },
+  folders: p.folders.map((f) => f.join('/')),
+  items: p.items.map((i) => ({ ...i, folder: i.folder.join('/'), internalDate: when(i.internalDate, zone) })),
+  unrestorable: p.unrestorable,
+})
+
+export const planText = (p: RestorePlan, zone: string): string =>
+  [
+    `${p.kind} plan for ${p.sourceAccount}${p.targetAccount !== p.sourceAccount ? ` → ${p.targetAccount}` : ''}: ${p.items.length} item(s) in ${p.folders.length} folder(s), ${p.unrestorable.length} unrestorable`,
+    table([
+      ['id', 'folder', 'flags', 'tags', 'date', 'subject'],
+      ...p.items.slice(0, 50).map((i) => [String(i.itemId), `/${i.folder.join('/')}`, i.flags.join(' ') || '-', i.tags.join(',') || '-', human(i.internalDate, zone), clip(i.subject ?? '')]),
+    ]),
+    ...(p.items.length > 50 ? [`… ${p.items.length - 50} more (--json lists all)`] : []),
+    ...p.unrestorable.slice(0, 20).map((u) => `unrestorable ${u.itemId} (${u.itemType}): ${u.reason}`),
+  ].join('\n')
+
+export interface RestoreRun {
+  readonly verb: string
+  /** The words of the command, for the operation's record. */
+  readonly params: Readonly<Record<string, string>>
+  /** What identifies "the same restore" besides the target. */
+  readonly identity: readonly unknown[]
+  readonly plans: readonly RestorePlan[]
+  /** Create destination accounts that do not exist (restore on a new account, external restore). */
+  readonly provision: boolean
+  /** Where the message bytes come from, when not from this store (External Restore). */
+  readonly blobs?: BlobStore
+}
+
+/** Prints the plans (dry run) or runs the restore as an operation and reports it. */
+export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Readonly<Record<string, string>>): Promise<Output> => {
+  const dry = booleanAttr(attrs.dry_run, 'dry_run', false)
+  if (E.isLeft(dry)) throw usage(dry.left)
+  if (dry.right)
+    return {
+      json: { dryRun: true, plans: run.plans.map((p) => planJson(p, ctx.zone)), ...(run.plans.length === 1 && { plan: planJson(run.plans[0] as RestorePlan, ctx.zone) }) },
+      text: `dry run: nothing written\n${run.plans.map((p) => planText(p, ctx.zone)).join('\n\n')}`,
+    }
+  const chosen = chooseTarget(ctx.settings, attrs.target)
+  const recipients = recipientsOf(ctx.settings, attrs.notifications)
+  const provisioner = run.provision && chosen.server ? provisionerOf(ctx.settings) : undefined
+  const b = ctx.backend()
+  const total = run.plans.reduce((n, p) => n + p.items.length + p.unrestorable.length, 0)
+  const signal = stopSignal()
+  ctx.progress.start(`restoring into ${chosen.target.description}`, total)
+  const notifier = notifierOf(ctx.settings)
+  let outcome
+  try {
+    outcome = await runRestore(
+      {
+        operations: b.operations,
+        blobs: run.blobs ?? b.blobs,
+        ...(notifier !== undefined && { notifier }),
+        now: ctx.now,
+        host: os.hostname(),
+        pid: process.pid,
+        isAlive,
+        show: (ms) => human(ms, ctx.zone),
+        signalled: signal.stopped,
+        ...(provisioner !== undefined && {
+          provision: async (account: string) => {
+            const r = await provisioner.ensure(account)
+            if (E.isRight(r) && r.right.created) ctx.note(`created account ${account} with ${provisioner.description}`)
+            return E.isLeft(r) ? r : E.right(undefined)
+          },
+        }),
+        onProgress: (done) => ctx.progress.update(done),
+      },
+      { verb: run.verb, params: run.params, resumeKey: resumeKeyOf([...run.identity, chosen.target.description]), plans: run.plans, target: chosen.target, initiator: initiatorOf(ctx.settings), recipients },
+    )
+  } finally {
+    ctx.progress.stop()
+    signal.dispose()
+  }
+  const s = outcome.summary
+  const failedNotes = s.notifications.filter((n) => !n.sent).map((n) => `the ${n.phase} notification to ${n.to.join(', ')} was not sent: ${n.error ?? 'unknown error'}`)
+  for (const n of failedNotes) ctx.note(n)
+  const json = {
+    dryRun: false,
+    operationId: s.operationId,
+    state: s.state,
+    target: chosen.target.description,
+    restored: s.restored,
+    skipped: s.skipped,
+    unrestored: s.unrestored.map((u) => ({ account: u.account, itemId: u.itemId, reason: u.reason ?? '' })),
+    renamedFolders: outcome.renamedFolders,
+    idMap: outcome.idMap.map((o) => ({ account: o.account, itemId: o.itemId, outcome: o.outcome, location: o.location ?? '' })),
+    notifications: s.notifications,
+    ...(s.error !== undefined && { error: s.error }),
+    seconds: outcome.seconds,
+  }
+  const text = [
+    `operation ${s.operationId}: ${s.state}`,
+    `Restored Items: ${s.restored}`,
+    `Skipped Items:  ${s.skipped}`,
+    `Unrestored Items: ${s.unrestored.length}`,
+    ...s.unrestored.slice(0, 20).map((u) => `  ${u.account} ${u.itemId}: ${u.reason ?? ''}`),
+    ...(s.unrestored.length > 20 ? [`  … ${s.unrestored.length - 20} more (monitor ${s.operationId} --json lists all)`] : []),
+    ...outcome.renamedFolders.map((f) => `folder ${JSON.stringify(f.original.join('/'))} written as ${JSON.stringify(f.mapped)}`),
+    ...failedNotes,
+    `into ${chosen.target.description} in ${outcome.seconds.toFixed(1)} s`,
+  ].join('\n')
+  if (s.state === 'failed')
+    return { json, text: `${text}\nfailed: ${s.error ?? 'unknown error'}; run the same command again to resume`, exitCode: ExitCode.UNAVAILABLE }
+  if (s.state === 'stopped') return { json, text: `${text}\nstopped on request; run the same command again to resume`, exitCode: ExitCode.INTERRUPTED }
+  return { json, text, exitCode: s.unrestored.length > 0 ? ExitCode.PARTIAL : ExitCode.OK }
+}
+
+/** A restore's identity: the same command against the same target gets the same key, so a re-run skips what is done. */
+export const resumeKeyOf = (parts: readonly unknown[]): string => createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16)

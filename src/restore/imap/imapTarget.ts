@@ -1,0 +1,220 @@
+/**
+ * The IMAP target: writes a restore plan into an account on an IMAP server, logged in as the user
+ * or as an admin on the user's behalf. Folders are created as needed (names mapped to what the
+ * server's hierarchy separator allows, and reported); messages go in with their original bytes,
+ * flags, keywords and INTERNALDATE, many per MULTIAPPEND command.
+ *
+ * Resuming without duplicates: before each batch the target records an `AppendIntent` (folder,
+ * UIDVALIDITY, UIDNEXT, digests); after it, the UIDs the server gave. A run that finds an intent
+ * never settled (the process died mid-batch) reads the messages at or above that UIDNEXT, hashes
+ * them, and counts the ones whose digests match as already restored. The message bytes are never
+ * altered, so a restored message is byte-identical to the original.
+ */
+import * as E from 'fp-ts/Either'
+import type { ImapFlow } from 'imapflow'
+import type { ItemOutcome } from '../../../domain/operations'
+import type { RestoreItem, RestorePlan } from '../../../domain/restore/plan'
+import { type BlobStore, describeBlobError, sha256 } from '../../blobs/blobStore'
+import { encodeModifiedUtf7, mapFolder } from '../folderNames'
+import type { Journal, MaterializeReport, RestoreTarget, TargetError } from '../target'
+import { type AppendEndpoint, type AppendMessage, type AppendSession, ImapCommandError, openAppendSession } from './multiAppend'
+
+export interface ImapLogin {
+  readonly user: string
+  readonly pass: string
+  readonly authzid?: string
+}
+
+export interface ImapTargetServer {
+  readonly host: string
+  readonly port: number
+  readonly secure: boolean
+  /** Display form without secrets. */
+  readonly description: string
+  /** How to log in for an account (its own password, or an admin on its behalf). */
+  loginFor(account: string): ImapLogin | undefined
+  /** An imapflow client logged in for the account (folders, STATUS, reading back). */
+  connect(account: string): Promise<E.Either<string, ImapFlow>>
+}
+
+export interface ImapTargetOptions {
+  /** Messages per MULTIAPPEND command. */
+  readonly batchSize?: number
+  /** Bytes per MULTIAPPEND command (a batch closes early when it would exceed this). */
+  readonly batchBytes?: number
+  /** Called after each batch's APPEND, before its record (fault injection in tests: MAILTIME_FAULT). */
+  readonly afterAppend?: (batchNo: number) => Promise<void>
+}
+
+const SYSTEM_FLAGS = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'])
+// eslint-disable-next-line no-control-regex
+const NOT_ATOM = /[(){ %*"\\\]\u0000-\u001f\u007f-\uffff]/g
+
+/** An IMAP keyword for a tag: atom characters only (others become `_`). */
+export const keywordOf = (tag: string): string => tag.replace(NOT_ATOM, '_').slice(0, 100) || '_'
+
+const flagsOf = (item: RestoreItem): string[] => [...new Set([...item.flags.filter((f) => SYSTEM_FLAGS.has(f)), ...item.tags.map(keywordOf)])]
+
+const failure = (target: string, reason: string): E.Either<TargetError, never> => E.left({ _tag: 'TargetFailure', target, reason })
+
+export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions = {}): RestoreTarget => {
+  const batchSize = options.batchSize ?? 50
+  const batchBytes = options.batchBytes ?? 16 * 1024 * 1024
+  const description = server.description
+  return {
+    description,
+    materialize: async (plan: RestorePlan, blobs: BlobStore, journal: Journal, onProgress?: (done: number, total: number) => void): Promise<E.Either<TargetError, MaterializeReport>> => {
+      const account = plan.targetAccount
+      const where = `${description} (account ${account})`
+      const login = server.loginFor(account)
+      if (login === undefined) return failure(where, `no IMAP credentials for ${account}: configure an admin (MAILTIME_IMAP_USER) or imap.passwords`)
+      const connected = await server.connect(account)
+      if (E.isLeft(connected)) return failure(where, connected.left)
+      const client = connected.right
+      let session: AppendSession | undefined
+      const renamedFolders: MaterializeReport['renamedFolders'] = []
+      let stopped = false
+      try {
+        const listed = await client.list()
+        const delimiter = listed.find((b) => b.delimiter)?.delimiter ?? '/'
+        const existing = new Set(listed.map((b) => b.path.toLowerCase()))
+        const paths = new Map<string, string>()
+        const pathOf = (segments: readonly string[]): string => {
+          const key = JSON.stringify(segments)
+          const hit = paths.get(key)
+          if (hit !== undefined) return hit
+          const m = mapFolder(segments, [delimiter])
+          if (m.renamed !== undefined) renamedFolders.push(m.renamed)
+          const p = m.isInbox ? 'INBOX' : m.segments.join(delimiter)
+          paths.set(key, p)
+          return p
+        }
+        for (const seg of plan.folders) {
+          const p = pathOf(seg)
+          if (existing.has(p.toLowerCase())) continue
+          await client.mailboxCreate(p)
+          await client.mailboxSubscribe(p).catch(() => undefined)
+          existing.add(p.toLowerCase())
+        }
+
+        // Batches an earlier run announced but never settled: what landed is skipped below, with its UID.
+        const settled = new Map<number, string>()
+        for (const intent of journal.pendingIntents.filter((i) => i.account === account)) {
+          const st = await client.status(intent.folder, { uidValidity: true, uidNext: true }).catch(() => undefined)
+          if (st === undefined || st === false || Number(st.uidValidity) !== intent.uidValidity || (st.uidNext ?? 0) <= intent.uidNext) continue
+          const wanted = new Map<string, number[]>()
+          for (const i of intent.items) if (journal.doneAt(account, i.itemId) === undefined) wanted.set(i.digest, [...(wanted.get(i.digest) ?? []), i.itemId])
+          const lock = await client.getMailboxLock(intent.folder, { readOnly: true })
+          try {
+            for await (const m of client.fetch(`${intent.uidNext}:*`, { uid: true, source: true }, { uid: true })) {
+              if (m.uid < intent.uidNext || m.source === undefined) continue
+              const ids = wanted.get(sha256(m.source))
+              const id = ids?.shift()
+              if (id !== undefined) settled.set(id, `${intent.folder};${intent.uidValidity};${m.uid}`)
+            }
+          } finally {
+            lock.release()
+          }
+        }
+
+        session = await openAppendSession({ host: server.host, port: server.port, secure: server.secure, ...login } satisfies AppendEndpoint)
+        const s = session
+        let done = 0
+        let batches = 0
+        const progress = (n: number) => {
+          done += n
+          onProgress?.(done, plan.items.length)
+        }
+
+        // Items in plan order, grouped by folder, in batches bounded by count and bytes.
+        const byFolder = new Map<string, RestoreItem[]>()
+        for (const item of plan.items) {
+          const p = pathOf(item.folder)
+          byFolder.set(p, [...(byFolder.get(p) ?? []), item])
+        }
+        outer: for (const [folder, items] of byFolder) {
+          let i = 0
+          while (i < items.length) {
+            if (await journal.stopRequested()) {
+              stopped = true
+              break outer
+            }
+            const outcomes: ItemOutcome[] = []
+            const batch: { item: RestoreItem; message: AppendMessage }[] = []
+            let bytes = 0
+            while (i < items.length && batch.length < batchSize) {
+              const item = items[i] as RestoreItem
+              const earlier = journal.doneAt(account, item.itemId) ?? settled.get(item.itemId)
+              if (earlier !== undefined) {
+                outcomes.push({ account, itemId: item.itemId, outcome: 'skipped', location: earlier })
+                i++
+                continue
+              }
+              const blob = blobs.get(item.digest)
+              if (E.isLeft(blob)) {
+                outcomes.push({ account, itemId: item.itemId, outcome: 'unrestored', reason: describeBlobError(blob.left) })
+                i++
+                continue
+              }
+              if (batch.length > 0 && bytes + blob.right.length > batchBytes) break
+              bytes += blob.right.length
+              batch.push({ item, message: { bytes: blob.right, flags: flagsOf(item), ...(item.internalDate !== undefined && { internalDate: item.internalDate }) } })
+              i++
+            }
+            if (batch.length > 0) {
+              const st = await client.status(folder, { uidValidity: true, uidNext: true })
+              if (st === false) throw new Error(`cannot read the status of folder ${folder}`)
+              const uidValidity = Number(st.uidValidity ?? 0)
+              await journal.intent({ account, folder, uidValidity, uidNext: st.uidNext ?? 0, items: batch.map((b) => ({ itemId: b.item.itemId, digest: b.item.digest })) })
+              outcomes.push(...(await appendBatch(s, encodeModifiedUtf7(folder), folder, uidValidity, account, batch)))
+              await options.afterAppend?.(++batches)
+            }
+            await journal.record(outcomes)
+            progress(outcomes.length)
+          }
+        }
+      } catch (e) {
+        return failure(where, (e as Error).message)
+      } finally {
+        await session?.close().catch(() => undefined)
+        await client.logout().catch(() => undefined)
+      }
+      return E.right({ renamedFolders, stopped })
+    },
+  }
+}
+
+/**
+ * One MULTIAPPEND; when the server refuses the whole command (one bad message fails them all), each
+ * message is sent alone so that only the bad ones are reported unrestored.
+ */
+const appendBatch = async (
+  s: AppendSession,
+  wireName: string,
+  folder: string,
+  uidValidity: number,
+  account: string,
+  batch: readonly { item: RestoreItem; message: AppendMessage }[],
+): Promise<ItemOutcome[]> => {
+  const located = (itemId: number, uv: number | undefined, uid: number | undefined): ItemOutcome => ({
+    account,
+    itemId,
+    outcome: 'restored',
+    location: `${folder};${uv ?? uidValidity};${uid ?? '?'}`,
+  })
+  try {
+    const r = await s.append(
+      wireName,
+      batch.map((b) => b.message),
+    )
+    return batch.map((b, n) => located(b.item.itemId, r.uidValidity, r.uids[n]))
+  } catch (e) {
+    if (!(e instanceof ImapCommandError) || batch.length === 1) {
+      if (e instanceof ImapCommandError) return [{ account, itemId: batch[0]?.item.itemId ?? 0, outcome: 'unrestored', reason: `the server refused it: ${e.text}` }]
+      throw e
+    }
+    const out: ItemOutcome[] = []
+    for (const b of batch) out.push(...(await appendBatch(s, wireName, folder, uidValidity, account, [b])))
+    return out
+  }
+}

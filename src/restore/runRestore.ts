@@ -1,0 +1,189 @@
+/**
+ * Runs a restore as an operation: records its start in the operations stream, sends the start
+ * notification, materializes each account's plan into the target with a journal that skips what
+ * earlier runs of the same command wrote, records the end, and sends the end notification.
+ * Nothing here throws for an expected failure: a target that is down, a provisioner that fails or
+ * an SMTP server that is unreachable all end up in the operation's record.
+ */
+import { randomBytes } from 'crypto'
+import * as E from 'fp-ts/Either'
+import {
+  type AppendIntent,
+  type ItemOutcome,
+  type OperationEvent,
+  type OperationStatus,
+  type OperationSummary,
+  alreadyRestored,
+  itemKey,
+  pendingIntents,
+  summarize,
+} from '../../domain/operations'
+import type { RestorePlan } from '../../domain/restore/plan'
+import type * as TE from 'fp-ts/TaskEither'
+import { type StoreError, describeStoreError } from '../../projections/errors'
+import type { BlobStore } from '../blobs/blobStore'
+import type { Notifier } from '../notify/notifier'
+import { type Mail, endMail, startMail } from '../notify/restoreMail'
+import type { OperationLog } from '../store/operationLog'
+import type { Journal, MaterializeReport, RestoreTarget } from './target'
+
+export interface RestoreRequest {
+  readonly verb: string
+  readonly params: Readonly<Record<string, string>>
+  /** The same for every run of the same command into the same target. */
+  readonly resumeKey: string
+  readonly plans: readonly RestorePlan[]
+  readonly target: RestoreTarget
+  readonly initiator: string
+  /** Where notifications go; empty means none are sent. */
+  readonly recipients: readonly string[]
+}
+
+export interface RestoreDeps {
+  readonly operations: OperationLog
+  readonly blobs: BlobStore
+  readonly notifier?: Notifier
+  readonly now: () => number
+  readonly host: string
+  readonly pid: number
+  readonly isAlive: (host: string, pid: number) => boolean
+  /** Formats an instant for people (the notification mails). */
+  readonly show: (ms: number) => string
+  /** True once a signal asked this process to stop. */
+  readonly signalled: () => boolean
+  /** Creates the target account when needed (restore on a new account); an error makes its items unrestored. */
+  readonly provision?: (account: string) => Promise<E.Either<string, void>>
+  readonly onProgress?: (done: number, total: number) => void
+}
+
+export interface RestoreOutcome {
+  readonly summary: OperationSummary
+  readonly renamedFolders: MaterializeReport['renamedFolders']
+  /** Source item → where it is in the target, for every restored or skipped item of this run. */
+  readonly idMap: readonly ItemOutcome[]
+  readonly seconds: number
+}
+
+export class OperationRecordError extends Error {}
+
+export const newOperationId = (now: number): string => `op-${new Date(now).toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`
+
+export const runRestore = async (deps: RestoreDeps, req: RestoreRequest): Promise<RestoreOutcome> => {
+  const ops = deps.operations
+  const must = async <A>(te: TE.TaskEither<StoreError, A>): Promise<A> => {
+    const r = await te()
+    if (E.isLeft(r)) throw new OperationRecordError(`operations stream: ${describeStoreError(r.left)}`)
+    return r.right
+  }
+  const started = deps.now()
+  const operationId = newOperationId(started)
+  const earlierIds = await must(ops.byResumeKey(req.resumeKey))
+  const earlier: OperationEvent[][] = []
+  for (const id of earlierIds) earlier.push(await must(ops.read(id)))
+  const done = alreadyRestored(earlier)
+  const pending: AppendIntent[] = pendingIntents(earlier)
+  const append = (events: OperationEvent[]) => must(ops.append(operationId, events))
+  const total = req.plans.reduce((n, p) => n + p.items.length + p.unrestorable.length, 0)
+  await append([
+    {
+      type: 'OperationStarted',
+      operationId,
+      at: started,
+      kind: 'restore',
+      verb: req.verb,
+      params: { ...req.params },
+      initiator: req.initiator,
+      host: deps.host,
+      pid: deps.pid,
+      resumeKey: req.resumeKey,
+      target: req.target.description,
+      total,
+      accounts: [...new Set(req.plans.map((p) => p.targetAccount))],
+    },
+  ])
+  const current = async (): Promise<OperationSummary> => {
+    const s = summarize(await must(ops.read(operationId)), deps.isAlive)
+    if (s === undefined) throw new OperationRecordError(`operation ${operationId} has no start record`)
+    return s
+  }
+  const notify = async (phase: 'start' | 'end', mail: Mail) => {
+    if (req.recipients.length === 0) return
+    const r = deps.notifier === undefined ? E.left('no SMTP server is configured (the "smtp" section of the config file)') : await deps.notifier.send(req.recipients, mail)
+    await append([
+      {
+        type: 'NotificationRecorded',
+        operationId,
+        at: deps.now(),
+        notification: { phase, to: [...req.recipients], sent: E.isRight(r), ...(E.isLeft(r) && { error: r.left }) },
+      },
+    ])
+  }
+  await notify('start', startMail(await current(), deps.show(started)))
+
+  const idMap: ItemOutcome[] = []
+  const record = async (outcomes: readonly ItemOutcome[]) => {
+    if (outcomes.length === 0) return
+    await append([{ type: 'ItemsRecorded', operationId, at: deps.now(), items: [...outcomes] }])
+    for (const o of outcomes)
+      if (o.outcome !== 'unrestored') {
+        done.set(itemKey(o.account, o.itemId), o.location ?? '')
+        idMap.push(o)
+      }
+  }
+  const journal: Journal = {
+    key: req.resumeKey,
+    doneAt: (account, itemId) => done.get(itemKey(account, itemId)),
+    pendingIntents: pending,
+    intent: (i) => append([{ type: 'AppendIntent', operationId, at: deps.now(), ...i }]),
+    record,
+    stopRequested: async () => deps.signalled() || (await must(ops.read(operationId))).some((e) => e.type === 'StopRequested'),
+  }
+
+  const renamedFolders: MaterializeReport['renamedFolders'] = []
+  let stopped = false
+  let error: string | undefined
+  let progressed = 0
+  for (const plan of req.plans) {
+    await record(plan.unrestorable.map((u) => ({ account: plan.targetAccount, itemId: u.itemId, outcome: 'unrestored' as const, reason: u.reason })))
+    progressed += plan.unrestorable.length
+    if (plan.items.length === 0) continue
+    if (deps.provision !== undefined) {
+      const p = await deps.provision(plan.targetAccount)
+      if (E.isLeft(p)) {
+        await record(plan.items.map((i) => ({ account: plan.targetAccount, itemId: i.itemId, outcome: 'unrestored' as const, reason: `account ${plan.targetAccount} could not be created: ${p.left}` })))
+        progressed += plan.items.length
+        continue
+      }
+    }
+    const base = progressed
+    const r = await req.target.materialize(plan, deps.blobs, journal, (n) => deps.onProgress?.(base + n, total))
+    progressed += plan.items.length
+    if (E.isLeft(r)) {
+      error = `${r.left.target}: ${r.left.reason}`
+      break
+    }
+    renamedFolders.push(...r.right.renamedFolders)
+    if (r.right.stopped) {
+      stopped = true
+      break
+    }
+  }
+  const sofar = await current()
+  const status: OperationStatus = error !== undefined ? 'failed' : stopped ? 'stopped' : sofar.unrestored.length > 0 ? 'partial' : 'done'
+  const ended = deps.now()
+  await append([
+    {
+      type: 'OperationEnded',
+      operationId,
+      at: ended,
+      status,
+      restored: sofar.restored,
+      skipped: sofar.skipped,
+      unrestored: sofar.unrestored.length,
+      ...(error !== undefined && { error }),
+    },
+  ])
+  const seconds = (ended - started) / 1000
+  await notify('end', endMail(await current(), deps.show(ended), seconds))
+  return { summary: await current(), renamedFolders, idMap, seconds }
+}
