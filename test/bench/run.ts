@@ -13,9 +13,10 @@ import * as path from 'path'
 import type { RowParams, RowResult, RowSpec } from './row'
 import { appendRow, asOfRow } from './rows/core'
 import { logImportRow } from './rows/logImport'
+import { restoreRow } from './rows/restore'
 import { fmt } from './measure'
 
-const ROWS: readonly RowSpec[] = [appendRow, asOfRow, logImportRow]
+const ROWS: readonly RowSpec[] = [appendRow, asOfRow, logImportRow, restoreRow]
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name)
