@@ -49,6 +49,8 @@ export const chooseTarget = (settings: Settings, raw: string | undefined): Chose
   const s = src.right
   const batch = Number(settings.env.MAILTIME_RESTORE_BATCH_SIZE ?? '50')
   if (!Number.isInteger(batch) || batch < 1 || batch > 1000) throw usage('MAILTIME_RESTORE_BATCH_SIZE must be a whole number from 1 to 1000')
+  const connections = Number(settings.env.MAILTIME_RESTORE_CONNECTIONS ?? '2')
+  if (!Number.isInteger(connections) || connections < 1 || connections > 16) throw usage('MAILTIME_RESTORE_CONNECTIONS must be a whole number from 1 to 16')
   return {
     server: true,
     target: imapTarget(
@@ -67,7 +69,7 @@ export const chooseTarget = (settings: Settings, raw: string | undefined): Chose
           return E.isLeft(c) ? E.left(describeConnectError(c.left)) : E.right(c.right)
         },
       },
-      { batchSize: batch, ...faultOf(settings.env.MAILTIME_FAULT) },
+      { batchSize: batch, connections, ...faultOf(settings.env.MAILTIME_FAULT) },
     ),
   }
 }

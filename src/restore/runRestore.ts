@@ -136,7 +136,7 @@ export const runRestore = async (deps: RestoreDeps, req: RestoreRequest): Promis
     pendingIntents: pending,
     intent: (i) => append([{ type: 'AppendIntent', operationId, at: deps.now(), ...i }]),
     record,
-    stopRequested: async () => deps.signalled() || (await must(ops.read(operationId))).some((e) => e.type === 'StopRequested'),
+    stopRequested: async () => deps.signalled() || (await must(ops.stopRequested(operationId))),
   }
 
   const renamedFolders: MaterializeReport['renamedFolders'] = []

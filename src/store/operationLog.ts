@@ -9,6 +9,8 @@ import type { StoreError } from '../../projections/errors'
 export interface OperationLog {
   append(operationId: string, events: readonly OperationEvent[]): TE.TaskEither<StoreError, void>
   read(operationId: string): TE.TaskEither<StoreError, OperationEvent[]>
+  /** Whether a stop was requested (checked between batches, so it must not read the whole stream). */
+  stopRequested(operationId: string): TE.TaskEither<StoreError, boolean>
   /** Every operation id, oldest first. */
   list(): TE.TaskEither<StoreError, string[]>
   /** Ids of the operations started with this resume key, oldest first. */

@@ -29,6 +29,7 @@ export const sqliteOperationLog = (h: SqliteHandle): OperationLog => {
   const next = h.db.prepare<[string], { n: number }>('SELECT COALESCE(MAX(seq), -1) + 1 AS n FROM operations WHERE operation_id = ?')
   const insert = h.db.prepare('INSERT INTO operations (operation_id, seq, resume_key, type, data) VALUES (?, ?, ?, ?, ?)')
   const read = h.db.prepare<[string], Row>('SELECT operation_id, seq, data FROM operations WHERE operation_id = ? ORDER BY seq')
+  const stop = h.db.prepare<[string], { n: number }>("SELECT 1 AS n FROM operations WHERE operation_id = ? AND type = 'StopRequested' LIMIT 1")
   const ids = h.db.prepare<[], { operation_id: string; data: string }>('SELECT operation_id, data FROM operations WHERE seq = 0')
   const byKey = h.db.prepare<[string], { operation_id: string; data: string }>('SELECT operation_id, data FROM operations WHERE resume_key = ? AND seq = 0')
   const startedAt = (data: string): number => {
@@ -61,6 +62,7 @@ export const sqliteOperationLog = (h: SqliteHandle): OperationLog => {
           ),
         ),
       ),
+    stopRequested: (id) => TE.fromEither(E.tryCatch(() => stop.get(id) !== undefined, (e) => storeFailure(where, e))),
     list: () => TE.fromEither(E.tryCatch(() => ordered(ids.all()), (e) => storeFailure(where, e))),
     byResumeKey: (key) => TE.fromEither(E.tryCatch(() => ordered(byKey.all(key)), (e) => storeFailure(where, e))),
   }

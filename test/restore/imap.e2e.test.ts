@@ -297,11 +297,14 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
     const want = expected(await state('bob'))
     const killed = await mailtimeAsync([...store(), '--json', 'doRestoreOnNewAccount', 'bob', 'bob.restored', 'last'], { ...env, MAILTIME_RESTORE_BATCH_SIZE: '5', MAILTIME_FAULT: 'kill-after-append:3' }).done
     expect(killed.code).not.toBe(0)
-    const partial = await readAccount(d, 'bob.restored')
-    expect(partial).toHaveLength(15)
-    expect((await runJson('getAllOperations')).operations.at(-1)).toMatchObject({ state: 'interrupted', restored: 10 })
+    const partial = (await readAccount(d, 'bob.restored')).length
+    const interrupted = (await runJson('getAllOperations')).operations.at(-1)
+    expect(interrupted.state).toBe('interrupted')
+    // At least the third batch is on the server without a record of it.
+    expect(partial).toBeGreaterThanOrEqual(15)
+    expect(interrupted.restored).toBeLessThan(partial)
     const resumed = await runJson('doRestoreOnNewAccount', 'bob', 'bob.restored', 'last')
-    expect(resumed).toMatchObject({ state: 'done', restored: 25, skipped: 15 })
+    expect(resumed).toMatchObject({ state: 'done', restored: 40 - partial, skipped: partial })
     expect(await readAccount(d, 'bob.restored')).toEqual(want)
   })
 
@@ -318,7 +321,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
     const stop = await run('doStopOperation', id as string)
     expect(stop.code).toBe(0)
     const r = await p.done
-    expect(r.code).toBe(130)
+    expect({ code: r.code, output: (r.stdout + r.stderr).slice(0, 2000) }).toMatchObject({ code: 130 })
     const out = JSON.parse(r.stdout)
     expect(out.state).toBe('stopped')
     expect(out.restored).toBeLessThan(40)

@@ -42,6 +42,8 @@ export interface ImapTargetOptions {
   readonly batchSize?: number
   /** Bytes per MULTIAPPEND command (a batch closes early when it would exceed this). */
   readonly batchBytes?: number
+  /** Parallel APPEND connections (Dovecot saves on two connections faster than on one; measured). */
+  readonly connections?: number
   /** Called after each batch's APPEND, before its record (fault injection in tests: MAILTIME_FAULT). */
   readonly afterAppend?: (batchNo: number) => Promise<void>
 }
@@ -60,6 +62,7 @@ const failure = (target: string, reason: string): E.Either<TargetError, never> =
 export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions = {}): RestoreTarget => {
   const batchSize = options.batchSize ?? 50
   const batchBytes = options.batchBytes ?? 16 * 1024 * 1024
+  const connections = Math.max(1, options.connections ?? 2)
   const description = server.description
   return {
     description,
@@ -71,7 +74,7 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
       const connected = await server.connect(account)
       if (E.isLeft(connected)) return failure(where, connected.left)
       const client = connected.right
-      let session: AppendSession | undefined
+      const sessions: AppendSession[] = []
       const renamedFolders: MaterializeReport['renamedFolders'] = []
       let stopped = false
       try {
@@ -99,6 +102,8 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
 
         // Batches an earlier run announced but never settled: what landed is skipped below, with its UID.
         const settled = new Map<number, string>()
+        // Messages whose place is recorded belong to their items; never match them to another item.
+        const known = new Set(plan.items.map((i) => journal.doneAt(account, i.itemId)).filter((l): l is string => l !== undefined))
         for (const intent of journal.pendingIntents.filter((i) => i.account === account)) {
           const st = await client.status(intent.folder, { uidValidity: true, uidNext: true }).catch(() => undefined)
           if (st === undefined || st === false || Number(st.uidValidity) !== intent.uidValidity || (st.uidNext ?? 0) <= intent.uidNext) continue
@@ -107,18 +112,21 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
           const lock = await client.getMailboxLock(intent.folder, { readOnly: true })
           try {
             for await (const m of client.fetch(`${intent.uidNext}:*`, { uid: true, source: true }, { uid: true })) {
-              if (m.uid < intent.uidNext || m.source === undefined) continue
+              const here = `${intent.folder};${intent.uidValidity};${m.uid}`
+              if (m.uid < intent.uidNext || m.source === undefined || known.has(here)) continue
               const ids = wanted.get(sha256(m.source))
               const id = ids?.shift()
-              if (id !== undefined) settled.set(id, `${intent.folder};${intent.uidValidity};${m.uid}`)
+              if (id !== undefined) {
+                settled.set(id, here)
+                known.add(here)
+              }
             }
           } finally {
             lock.release()
           }
         }
 
-        session = await openAppendSession({ host: server.host, port: server.port, secure: server.secure, ...login } satisfies AppendEndpoint)
-        const s = session
+        for (let k = 0; k < connections; k++) sessions.push(await openAppendSession({ host: server.host, port: server.port, secure: server.secure, ...login } satisfies AppendEndpoint))
         let done = 0
         let batches = 0
         const progress = (n: number) => {
@@ -126,57 +134,99 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
           onProgress?.(done, plan.items.length)
         }
 
-        // Items in plan order, grouped by folder, in batches bounded by count and bytes.
+        // Items in plan order, grouped by folder, in batches bounded by count and bytes; each batch's
+        // bytes are read from the blob store when a connection asks for it, so one connection reads
+        // while the other's batch is on the server.
         const byFolder = new Map<string, RestoreItem[]>()
         for (const item of plan.items) {
           const p = pathOf(item.folder)
           byFolder.set(p, [...(byFolder.get(p) ?? []), item])
         }
-        outer: for (const [folder, items] of byFolder) {
-          let i = 0
-          while (i < items.length) {
+        function* prepared(): Generator<{ folder: string; outcomes: ItemOutcome[]; batch: { item: RestoreItem; message: AppendMessage }[] }> {
+          for (const [folder, items] of byFolder) {
+            let i = 0
+            while (i < items.length) {
+              const outcomes: ItemOutcome[] = []
+              const batch: { item: RestoreItem; message: AppendMessage }[] = []
+              let bytes = 0
+              while (i < items.length && batch.length < batchSize) {
+                const item = items[i] as RestoreItem
+                const earlier = journal.doneAt(account, item.itemId) ?? settled.get(item.itemId)
+                if (earlier !== undefined) {
+                  outcomes.push({ account, itemId: item.itemId, outcome: 'skipped', location: earlier })
+                  i++
+                  continue
+                }
+                const blob = blobs.get(item.digest)
+                if (E.isLeft(blob)) {
+                  outcomes.push({ account, itemId: item.itemId, outcome: 'unrestored', reason: describeBlobError(blob.left) })
+                  i++
+                  continue
+                }
+                if (batch.length > 0 && bytes + blob.right.length > batchBytes) break
+                bytes += blob.right.length
+                batch.push({ item, message: { bytes: blob.right, flags: flagsOf(item), ...(item.internalDate !== undefined && { internalDate: item.internalDate }) } })
+                i++
+              }
+              yield { folder, outcomes, batch }
+            }
+          }
+        }
+        // A lower bound of the next UID is all an intent needs (a resume searches from it, by digest),
+        // so STATUS is asked once per folder and then advanced from the UIDs the server returns.
+        const folderState = new Map<string, Promise<{ uidValidity: number; uidNext: number }>>()
+        const stateOf = (folder: string) => {
+          let hit = folderState.get(folder)
+          if (hit === undefined) {
+            hit = client.status(folder, { uidValidity: true, uidNext: true }).then((st) => {
+              if (st === false) throw new Error(`cannot read the status of folder ${folder}`)
+              return { uidValidity: Number(st.uidValidity ?? 0), uidNext: st.uidNext ?? 1 }
+            })
+            folderState.set(folder, hit)
+          }
+          return hit
+        }
+        const work = prepared()
+        let failed = false
+        const worker = async (s: AppendSession): Promise<void> => {
+          for (;;) {
+            if (failed || stopped) return
             if (await journal.stopRequested()) {
               stopped = true
-              break outer
+              return
             }
-            const outcomes: ItemOutcome[] = []
-            const batch: { item: RestoreItem; message: AppendMessage }[] = []
-            let bytes = 0
-            while (i < items.length && batch.length < batchSize) {
-              const item = items[i] as RestoreItem
-              const earlier = journal.doneAt(account, item.itemId) ?? settled.get(item.itemId)
-              if (earlier !== undefined) {
-                outcomes.push({ account, itemId: item.itemId, outcome: 'skipped', location: earlier })
-                i++
-                continue
-              }
-              const blob = blobs.get(item.digest)
-              if (E.isLeft(blob)) {
-                outcomes.push({ account, itemId: item.itemId, outcome: 'unrestored', reason: describeBlobError(blob.left) })
-                i++
-                continue
-              }
-              if (batch.length > 0 && bytes + blob.right.length > batchBytes) break
-              bytes += blob.right.length
-              batch.push({ item, message: { bytes: blob.right, flags: flagsOf(item), ...(item.internalDate !== undefined && { internalDate: item.internalDate }) } })
-              i++
-            }
+            const next = work.next()
+            if (next.done === true) return
+            const { folder, outcomes, batch } = next.value
             if (batch.length > 0) {
-              const st = await client.status(folder, { uidValidity: true, uidNext: true })
-              if (st === false) throw new Error(`cannot read the status of folder ${folder}`)
-              const uidValidity = Number(st.uidValidity ?? 0)
-              await journal.intent({ account, folder, uidValidity, uidNext: st.uidNext ?? 0, items: batch.map((b) => ({ itemId: b.item.itemId, digest: b.item.digest })) })
-              outcomes.push(...(await appendBatch(s, encodeModifiedUtf7(folder), folder, uidValidity, account, batch)))
+              const st = await stateOf(folder)
+              await journal.intent({ account, folder, uidValidity: st.uidValidity, uidNext: st.uidNext, items: batch.map((b) => ({ itemId: b.item.itemId, digest: b.item.digest })) })
+              const appended = await appendBatch(s, encodeModifiedUtf7(folder), folder, st.uidValidity, account, batch)
+              for (const o of appended) {
+                const uid = Number(o.location?.split(';')[2])
+                if (Number.isInteger(uid) && uid + 1 > st.uidNext) st.uidNext = uid + 1
+              }
               await options.afterAppend?.(++batches)
+              outcomes.push(...appended)
             }
             await journal.record(outcomes)
             progress(outcomes.length)
           }
         }
+        const results = await Promise.allSettled(
+          sessions.map((x) =>
+            worker(x).catch((e: unknown) => {
+              failed = true
+              throw e
+            }),
+          ),
+        )
+        const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+        if (rejected !== undefined) throw rejected.reason
       } catch (e) {
         return failure(where, (e as Error).message)
       } finally {
-        await session?.close().catch(() => undefined)
+        await Promise.all(sessions.map((x) => x.close().catch(() => undefined)))
         await client.logout().catch(() => undefined)
       }
       return E.right({ renamedFolders, stopped })
