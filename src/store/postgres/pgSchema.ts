@@ -1,0 +1,53 @@
+/**
+ * The PostgreSQL schema of a Mailtime store: the same tables as SQLite (events, stream heads,
+ * checkpoints, operations). Migrations run in one transaction under an advisory lock, so several
+ * workers starting at once do not race; the version is kept in `mailtime_schema`.
+ */
+import type { PoolClient } from 'pg'
+
+const V1 = `
+CREATE TABLE IF NOT EXISTS events (
+  stream TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  event_id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  item_id INTEGER,
+  occurred_at BIGINT NOT NULL,
+  recorded_at BIGINT NOT NULL,
+  data TEXT NOT NULL,
+  -- Set at the end of the appending transaction, in commit order (see pgEventStore.ts).
+  global_position BIGINT UNIQUE,
+  PRIMARY KEY (stream, revision)
+);
+CREATE INDEX IF NOT EXISTS events_item ON events (stream, item_id, revision);
+CREATE TABLE IF NOT EXISTS streams (stream TEXT PRIMARY KEY, revision INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS operations (
+  operation_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  resume_key TEXT,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (operation_id, seq)
+);
+CREATE INDEX IF NOT EXISTS operations_resume ON operations (resume_key) WHERE resume_key IS NOT NULL;
+`
+
+export const PG_SCHEMA_VERSION = 1
+
+export const migratePg = async (c: PoolClient): Promise<void> => {
+  await c.query('BEGIN')
+  try {
+    await c.query('SELECT pg_advisory_xact_lock(7170001)')
+    await c.query('CREATE TABLE IF NOT EXISTS mailtime_schema (version INTEGER NOT NULL)')
+    const v = (await c.query<{ version: number }>('SELECT version FROM mailtime_schema')).rows[0]?.version ?? 0
+    if (v > PG_SCHEMA_VERSION) throw new Error(`store schema version ${v} is newer than this Mailtime (${PG_SCHEMA_VERSION}); upgrade Mailtime`)
+    if (v < 1) await c.query(V1)
+    if (v === 0) await c.query('INSERT INTO mailtime_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION])
+    else if (v < PG_SCHEMA_VERSION) await c.query('UPDATE mailtime_schema SET version = $1', [PG_SCHEMA_VERSION])
+    await c.query('COMMIT')
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => undefined)
+    throw e
+  }
+}
