@@ -60,7 +60,8 @@ export type OperationStatus = t.TypeOf<typeof OperationStatus>
 
 export const OperationEnded = t.intersection([
   t.type({ ...Base, type: t.literal('OperationEnded'), status: OperationStatus, restored: t.number, skipped: t.number, unrestored: t.number }),
-  t.partial({ error: t.string }),
+  /** What operations other than restores count (purged items, freed bytes, accounts held…). */
+  t.partial({ error: t.string, counts: t.record(t.string, t.number) }),
 ])
 
 export const OperationEvent = t.union([OperationStarted, ItemsRecorded, AppendIntent, StopRequested, NotificationRecorded, OperationEnded])
@@ -89,6 +90,7 @@ export interface OperationSummary {
   readonly resumeKey?: string
   readonly target?: string
   readonly error?: string
+  readonly counts?: Readonly<Record<string, number>>
 }
 
 /**
@@ -135,6 +137,7 @@ export const summarize = (events: readonly OperationEvent[], isAlive: (host: str
     ...(start.resumeKey !== undefined && { resumeKey: start.resumeKey }),
     ...(start.target !== undefined && { target: start.target }),
     ...(end?.error !== undefined && { error: end.error }),
+    ...(end?.counts !== undefined && { counts: end.counts }),
   }
 }
 

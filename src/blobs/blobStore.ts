@@ -62,7 +62,16 @@ export const fsBlobStore = (root: string): BlobStore => {
     put: (bytes) => {
       const digest = sha256(bytes)
       const file = fileOf(digest)
-      if (fs.existsSync(file)) return E.right({ digest, size: bytes.length, written: false })
+      if (fs.existsSync(file)) {
+        // Fresh again: a purge never deletes a blob a capture has just asked to store (purge.ts).
+        try {
+          const t = new Date()
+          fs.utimesSync(file, t, t)
+        } catch {
+          // A read-only store still deduplicates; only the purge grace period is lost.
+        }
+        return E.right({ digest, size: bytes.length, written: false })
+      }
       try {
         fs.mkdirSync(path.dirname(file), { recursive: true })
         const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`

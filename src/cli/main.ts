@@ -5,12 +5,12 @@
  */
 import { Command, CommanderError, Option } from 'commander'
 import * as E from 'fp-ts/Either'
-import { instant } from '../../domain/instant'
+import { type Instant, instant } from '../../domain/instant'
 import { type Backend, openBackend } from '../app/backend'
 import { type GlobalFlags, resolveSettings } from '../config'
 import { systemZone, validZone } from '../time/dates'
 import { describeStoreError } from '../../projections/errors'
-import { CliFailure, ExitCode, fromConfigError, fromDateError, fromStoreError } from './failure'
+import { CliFailure, ExitCode, fromConfigError, fromDateError, fromStoreError, usage } from './failure'
 import { type Context, type Verb, parseWords, usageLine } from './grammar'
 import { silentProgress, ttyProgress } from './progress'
 import { stableStringify } from './stableJson'
@@ -75,7 +75,7 @@ const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io):
       backend = b.right
       return backend
     },
-    now: () => instant(Date.now()),
+    now: clockOf(settings.env.MAILTIME_NOW),
     progress: !quiet && io.isTTY ? ttyProgress(process.stderr) : silentProgress,
     note: (line) => {
       if (!quiet) io.stderr(`${line}\n`)
@@ -89,6 +89,14 @@ const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io):
   } finally {
     await backend?.close()
   }
+}
+
+/** The clock: the real one, or MAILTIME_NOW (an ISO-8601 instant) to see what a verb would do at another time. */
+const clockOf = (raw: string | undefined): (() => Instant) => {
+  if (raw === undefined) return () => instant(Date.now())
+  const t = Date.parse(raw)
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(raw) || Number.isNaN(t)) throw usage(`MAILTIME_NOW must be an ISO-8601 instant such as 2026-03-01T12:00:00Z, got ${JSON.stringify(raw)}`)
+  return () => instant(t)
 }
 
 export const runCli = async (argv: readonly string[], io: Io): Promise<number> => {
@@ -141,6 +149,10 @@ export const runCli = async (argv: readonly string[], io: Io): Promise<number> =
 }
 
 if (require.main === module) {
+  // A reader that stops early (`| head`) is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+  })
   void runCli(process.argv.slice(2), {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),

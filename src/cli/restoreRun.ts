@@ -113,7 +113,7 @@ const notifierOf = (settings: Settings): Notifier | undefined => {
   })
 }
 
-const initiatorOf = (settings: Settings): string => settings.env.MAILTIME_INITIATOR ?? settings.config.smtp?.initiator ?? os.userInfo().username
+export const initiatorOf = (settings: Settings): string => settings.env.MAILTIME_INITIATOR ?? settings.config.smtp?.initiator ?? os.userInfo().username
 
 const recipientsOf = (settings: Settings, extra: string | undefined): string[] => {
   const addresses = [initiatorOf(settings), settings.config.smtp?.admin, ...(extra ?? '').split(',')].map((a) => a?.trim() ?? '').filter((a) => a.includes('@'))

@@ -6,6 +6,7 @@ import { importLog } from './importLog'
 import { doItemRestore, doRestoreOnNewAccount, doUndelete } from './restore'
 import { doExternalRestore } from './externalRestore'
 import { doStopOperation, getAllOperations, monitor } from './operations'
+import { doPurge, legalHold } from './retention'
 import { diffVerb, doItemSearch, getAccountInfo, getAccountState, getAvailableAccounts, getItem, rebuildIndex } from './inspect'
 
-export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getAvailableAccounts, getAccountInfo, rebuildIndex, doAccountScan, doSmartScan, importLog, doItemRestore, doRestoreOnNewAccount, doUndelete, doExternalRestore, getAllOperations, monitor, doStopOperation, demo]
+export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getAvailableAccounts, getAccountInfo, rebuildIndex, doAccountScan, doSmartScan, importLog, doItemRestore, doRestoreOnNewAccount, doUndelete, doExternalRestore, getAllOperations, monitor, doStopOperation, doPurge, legalHold, demo]

@@ -9,6 +9,7 @@ import { type AccountId, parseItemId } from '../../../domain/ids'
 import { type Instant, MAX_INSTANT, instant } from '../../../domain/instant'
 import { type DeletedItem, type PlacedItem, type RestorePlan, planItemRestore, planRestoreOnNewAccount, planUndelete, undeleteTag } from '../../../domain/restore/plan'
 import { accountAsOf, accountStateAt } from '../../../projections/accountView'
+import type { ItemState } from '../../../domain/state'
 import { findAccount } from '../../app/accounts'
 import type { ReadBackend } from '../../app/backend'
 import { instantArg } from '../dateArgs'
@@ -17,6 +18,15 @@ import { notFound, usage } from '../failure'
 import { booleanAttr, type Context, type Verb } from '../grammar'
 import { foundOrFail, human, must } from '../render'
 import { RESTORE_EXIT_CODES, dryRunAttr, notificationsAttr, runRestoreVerb, targetAttr } from '../restoreRun'
+
+/**
+ * Items purged by retention since `from`: a plan built from an earlier state must report them
+ * unrestorable (their content is gone), with the purge's reason.
+ */
+const purgedSince = async (b: ReadBackend, account: AccountId, from: number): Promise<Map<number, ItemState>> =>
+  new Map((await must(b.index.changesBetween(account, { from: from as Instant, to: MAX_INSTANT as Instant }))).filter((v) => v.cause === 'ItemPurged').map((v) => [v.itemId as number, v.state]))
+
+const unlessPurged = (purged: ReadonlyMap<number, ItemState>, s: ItemState): ItemState => purged.get(s.itemId) ?? s
 
 const resolve = async (ctx: Context, raw: string): Promise<AccountId> => foundOrFail(raw, await must(findAccount(ctx.backend(), raw)))
 
@@ -55,10 +65,11 @@ export const doUndelete: Verb = {
     const tree = folderTreesOf(b, a)
     const end = await tree(Math.min(to, now))
     const deleted: DeletedItem[] = []
+    const purged = await purgedSince(b, a, from)
     for (const v of latest.values()) {
       // The folder with the name it had in the window: at the window's end if it still existed, else as it was at the deletion.
       const t = end.has(v.state.folderId) ? end : await tree(Math.max(0, v.validFrom - 1))
-      deleted.push({ state: v.state, folder: t.segmentsOf(v.state.folderId) })
+      deleted.push({ state: unlessPurged(purged, v.state), folder: t.segmentsOf(v.state.folderId) })
     }
     const d = DateTime.fromMillis(now, { zone: ctx.zone })
     const tag = undeleteTag({ day: d.day, month: d.month, year: d.year })
@@ -113,11 +124,12 @@ export const newAccountPlan = async (b: ReadBackend, src: AccountId, dst: string
   const view = await must(accountAsOf(b.index, src, { validAt: at }))
   const tree = folderTreesOf(b, src)
   const t = await tree(at)
-  const placed: PlacedItem[] = view.items.map((i) => ({ state: i.state, folder: t.segmentsOf(i.folderId) }))
+  const purged = await purgedSince(b, src, Math.min(at, undeleteFrom ?? at))
+  const placed: PlacedItem[] = view.items.map((i) => ({ state: unlessPurged(purged, i.state), folder: t.segmentsOf(i.folderId) }))
   if (undeleteFrom !== undefined)
     for (const v of await must(b.index.deletedBetween(src, { from: undeleteFrom, to: MAX_INSTANT as Instant }))) {
       const td = await tree(Math.max(0, v.validFrom - 1))
-      placed.push({ state: v.state, folder: td.segmentsOf(v.state.folderId) })
+      placed.push({ state: unlessPurged(purged, v.state), folder: td.segmentsOf(v.state.folderId) })
     }
   return planRestoreOnNewAccount(src, dst, placed)
 }
@@ -150,7 +162,8 @@ export const doItemRestore: Verb = {
     const folderAt = v.state.status === 'live' ? at : Math.max(0, (v.state.deletedAt ?? v.validFrom) - 1)
     const t = await folderTreesOf(b, a)(folderAt)
     const restoreFolder = attrs.restore_folder?.split('/').filter((s) => s.length > 0)
-    const plan = planItemRestore(a, { state: v.state, folder: t.segmentsOf(v.state.folderId) }, restoreFolder)
+    const purged = await purgedSince(b, a, at)
+    const plan = planItemRestore(a, { state: unlessPurged(purged, v.state), folder: t.segmentsOf(v.state.folderId) }, restoreFolder)
     return runRestoreVerb(ctx, { verb: 'doItemRestore', params: { account: a, item_id: rawItem, ...attrs }, identity: ['item', a, item, at, attrs.restore_folder ?? ''], plans: [plan], provision: false }, attrs)
   },
 }

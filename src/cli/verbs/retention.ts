@@ -1,0 +1,159 @@
+/**
+ * Retention and legal hold: `doPurge [purgeDays N] [dry_run true]` and
+ * `legalHold get|set|unset all|<account,…> [reason text]`. Both are recorded in the operations
+ * stream (the audit trail), and a legal hold is an event in the account's stream with who and when.
+ */
+import * as os from 'os'
+import * as E from 'fp-ts/Either'
+import { type AccountId, streamOfAccount } from '../../../domain/ids'
+import { type Instant, MAX_INSTANT } from '../../../domain/instant'
+import { makeEvent } from '../../../domain/makeEvent'
+import type { OperationStatus } from '../../../domain/operations'
+import { accountStateAt } from '../../../projections/accountView'
+import { findAccount, listAccountIds } from '../../app/accounts'
+import { recordOperation } from '../../operations/record'
+import { PurgeStoreError, purge } from '../../retention/purge'
+import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
+import { booleanAttr, type Context, type Verb } from '../grammar'
+import { foundOrFail, human, must, table } from '../render'
+import { initiatorOf } from '../restoreRun'
+
+const meta = (ctx: Context, kind: string, verb: string, params: Record<string, string>) => ({
+  kind,
+  verb,
+  params,
+  initiator: initiatorOf(ctx.settings),
+  host: os.hostname(),
+  pid: process.pid,
+  now: ctx.now,
+})
+
+const days = (raw: string | number | undefined, name: string, dflt: number): number => {
+  if (raw === undefined) return dflt
+  const n = typeof raw === 'number' ? raw : Number(raw)
+  if (!Number.isInteger(n) || n < 0 || n > 100_000) throw usage(`${name} must be a whole number of days (0 keeps forever), got ${JSON.stringify(raw)}`)
+  return n
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`
+
+export const doPurge: Verb = {
+  name: 'doPurge',
+  summary: 'Purges what retention lets go: items deleted longer ago than data retention, deleted accounts past account retention; frees blobs nothing retained references. Held accounts are never purged; events are never removed.',
+  positionals: [],
+  attributes: [
+    { name: 'purgedays', help: 'purgeDays N: data retention in days for this run (default: retention.dataDays in the config, else 30; 0 purges nothing)' },
+    { name: 'dry_run', help: 'true: list what would go, with sizes, and change nothing' },
+  ],
+  examples: ['mailtime doPurge dry_run true', 'mailtime doPurge purgeDays 90'],
+  exitCodes: ['2: MAILTIME_NOW is later than the real clock (allowed with dry_run true only)'],
+  run: async (ctx, { attrs }) => {
+    const dry = booleanAttr(attrs.dry_run, 'dry_run', false)
+    if (E.isLeft(dry)) throw usage(dry.left)
+    const r = ctx.settings.config.retention ?? {}
+    const policy = { dataDays: days(attrs.purgedays, 'purgeDays', days(r.dataDays, 'retention.dataDays', 30)), accountDays: days(r.accountDays, 'retention.accountDays', 30) }
+    const now = ctx.now()
+    if (!dry.right && now > Date.now() + 60_000) throw usage('MAILTIME_NOW is in the future: a purge would remove data before its retention ends; use dry_run true to preview')
+    const b = ctx.backend()
+    ctx.progress.start('purging', 0)
+    const run = async (operationId: string) => {
+      try {
+        return await purge(b, { policy, now, dryRun: dry.right, by: initiatorOf(ctx.settings), operationId, graceMs: 3_600_000, onProgress: (d) => ctx.progress.update(d) })
+      } catch (e) {
+        if (e instanceof PurgeStoreError) throw fromStoreError(e.error)
+        throw e
+      }
+    }
+    const { operationId, result: rep } = dry.right
+      ? { operationId: undefined, result: await run('dry-run') }
+      : await recordOperation(b.operations, meta(ctx, 'purge', 'doPurge', { ...attrs }), async (id) => {
+          const rep = await run(id)
+          const status: OperationStatus = 'done'
+          return { result: rep, status, counts: { itemsPurged: rep.plan.purge.length, blobsDeleted: rep.blobsDeleted, accountsHeld: rep.plan.held.length } }
+        })
+    ctx.progress.stop()
+    const size = rep.plan.purge.reduce((n, c) => n + c.size, 0)
+    return {
+      json: {
+        dryRun: dry.right,
+        ...(operationId !== undefined && { operationId }),
+        policy,
+        items: rep.plan.purge.map((c) => ({ account: c.account, itemId: c.itemId, itemType: c.itemType, size: c.size, reason: c.reason })),
+        itemBytes: size,
+        held: rep.plan.held,
+        orphanBlobs: rep.orphanBlobs,
+        orphanBytes: rep.orphanBytes,
+        recentBlobsKept: rep.recentBlobs,
+        eventsAppended: rep.eventsAppended,
+        blobsDeleted: rep.blobsDeleted,
+      },
+      text: [
+        `${dry.right ? 'dry run: would purge' : 'purged'} ${rep.plan.purge.length} item(s) (${mb(size)} of content) and ${rep.orphanBlobs} unreferenced blob(s) (${mb(rep.orphanBytes)} on disk); data retention ${policy.dataDays || 'forever'}${policy.dataDays ? ' days' : ''}, account retention ${policy.accountDays || 'forever'}${policy.accountDays ? ' days' : ''}`,
+        ...(rep.plan.purge.length > 0
+          ? [table([['account', 'item', 'type', 'size', 'reason'], ...rep.plan.purge.slice(0, 50).map((c) => [c.account, String(c.itemId), c.itemType, String(c.size), c.reason])])]
+          : []),
+        ...(rep.plan.purge.length > 50 ? [`… ${rep.plan.purge.length - 50} more (--json lists all)`] : []),
+        ...rep.plan.held.map((h) => `${h.account} is under legal hold: ${h.wouldPurge} item(s) kept`),
+        ...(rep.recentBlobs > 0 ? [`${rep.recentBlobs} unreferenced blob(s) younger than an hour kept (a capture may be about to reference them)`] : []),
+        ...(operationId !== undefined ? [`operation ${operationId}`] : []),
+      ].join('\n'),
+    }
+  },
+}
+
+export const legalHold: Verb = {
+  name: 'legalHold',
+  summary: 'Shows, sets or releases legal holds. A held account is never purged, whatever the retention; a hold set after a deletion protects the item if it was not purged yet.',
+  positionals: [
+    { name: 'command', help: 'get, set or unset' },
+    { name: 'accounts', help: 'all, or a comma list of accounts', optional: true },
+  ],
+  attributes: [{ name: 'reason', help: 'why (kept in the event, e.g. a case number)' }],
+  examples: ['mailtime legalHold get all', 'mailtime legalHold set alice@example.com,bob@example.com reason "case 2026-117"', 'mailtime legalHold unset alice@example.com'],
+  exitCodes: ['3: an unknown account'],
+  run: async (ctx, { positionals: [rawCmd = '', rawAccounts = 'all'], attrs }) => {
+    const cmd = rawCmd.toLowerCase()
+    if (!['get', 'set', 'unset'].includes(cmd)) throw usage(`legalHold: the command must be get, set or unset, got ${JSON.stringify(rawCmd)}`)
+    const b = ctx.backend()
+    const accounts: AccountId[] =
+      rawAccounts.toLowerCase() === 'all'
+        ? await must(listAccountIds(b))
+        : await Promise.all(rawAccounts.split(',').map(async (a) => foundOrFail(a.trim(), await must(findAccount(b, a.trim())))))
+    const stateOf = async (a: AccountId) => accountStateAt(a, await must(b.index.accountEvents(a)), { validAt: MAX_INSTANT as Instant })
+    const rows: { account: AccountId; name: string; hold: 'set' | 'unset'; since?: number; by?: string; reason?: string; changed: boolean }[] = []
+    const apply = async (operationId: string | undefined) => {
+      for (const a of accounts) {
+        const s = await stateOf(a)
+        const held = s.legalHold !== undefined
+        let changed = false
+        if (operationId !== undefined && (cmd === 'set') !== held) {
+          const now = ctx.now()
+          const by = initiatorOf(ctx.settings)
+          const prov = { accountId: a, observedVia: 'admin' as const, source: { kind: 'legal-hold', operationId }, recordedAt: now, by }
+          const e = cmd === 'set' ? makeEvent('LegalHoldSet', prov, now, attrs.reason !== undefined ? { reason: attrs.reason } : {}) : makeEvent('LegalHoldReleased', prov, now, attrs.reason !== undefined ? { reason: attrs.reason } : {})
+          const r = await b.store.appendToStream(streamOfAccount(a), [e])()
+          if (E.isLeft(r)) throw fromStoreError(r.left)
+          changed = true
+        }
+        const after = changed ? await stateOf(a) : s
+        const h = after.legalHold
+        rows.push({ account: a, name: after.name, hold: h !== undefined ? 'set' : 'unset', ...(h !== undefined && { since: h.since, by: h.by, ...(h.reason !== undefined && { reason: h.reason }) }), changed })
+      }
+      return rows
+    }
+    let operationId: string | undefined
+    if (cmd === 'get') await apply(undefined)
+    else
+      operationId = (
+        await recordOperation(b.operations, meta(ctx, 'legal-hold', 'legalHold', { command: cmd, accounts: rawAccounts, ...attrs }), async (id) => {
+          const r = await apply(id)
+          return { result: r, status: 'done', counts: { accounts: r.length, changed: r.filter((x) => x.changed).length } }
+        })
+      ).operationId
+    if (rows.length === 0 && cmd !== 'get') throw new CliFailure('legalHold: the store holds no account', ExitCode.NOT_FOUND)
+    return {
+      json: { command: cmd, ...(operationId !== undefined && { operationId }), accounts: rows.map((r) => ({ ...r, since: r.since === undefined ? null : new Date(r.since).toISOString() })) },
+      text: rows.length === 0 ? 'no accounts' : rows.map((r) => `${r.account} ${r.hold}${r.since !== undefined ? ` since ${human(r.since, ctx.zone)} by ${r.by ?? '?'}${r.reason !== undefined ? ` (${r.reason})` : ''}` : ''}${r.changed ? '' : cmd === 'get' ? '' : ' (unchanged)'}`).join('\n'),
+    }
+  },
+}

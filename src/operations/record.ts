@@ -1,0 +1,44 @@
+/**
+ * Records an operation other than a restore (a purge, a legal hold change, a scan, an import) in the
+ * operations stream: who ran it, when, with which parameters, and how it ended, for the audit trail
+ * `getAllOperations` shows. A failure is recorded and then rethrown.
+ */
+import * as E from 'fp-ts/Either'
+import type { OperationStatus } from '../../domain/operations'
+import { describeStoreError } from '../../projections/errors'
+import type { OperationLog } from '../store/operationLog'
+import { newOperationId } from '../restore/runRestore'
+
+export interface OperationMeta {
+  readonly kind: string
+  readonly verb: string
+  readonly params: Readonly<Record<string, string>>
+  readonly initiator: string
+  readonly host: string
+  readonly pid: number
+  readonly now: () => number
+}
+
+export interface OperationOutcome<A> {
+  readonly result: A
+  readonly status: OperationStatus
+  readonly counts: Readonly<Record<string, number>>
+}
+
+export const recordOperation = async <A>(log: OperationLog, meta: OperationMeta, body: (operationId: string) => Promise<OperationOutcome<A>>): Promise<{ operationId: string; result: A }> => {
+  const operationId = newOperationId(meta.now())
+  const must = async (te: ReturnType<OperationLog['append']>) => {
+    const r = await te()
+    if (E.isLeft(r)) throw new Error(`operations stream: ${describeStoreError(r.left)}`)
+  }
+  await must(log.append(operationId, [{ type: 'OperationStarted', operationId, at: meta.now(), kind: meta.kind, verb: meta.verb, params: { ...meta.params }, initiator: meta.initiator, host: meta.host, pid: meta.pid }]))
+  let out: OperationOutcome<A>
+  try {
+    out = await body(operationId)
+  } catch (e) {
+    await must(log.append(operationId, [{ type: 'OperationEnded', operationId, at: meta.now(), status: 'failed', restored: 0, skipped: 0, unrestored: 0, error: e instanceof Error ? e.message : String(e) }])).catch(() => undefined)
+    throw e
+  }
+  await must(log.append(operationId, [{ type: 'OperationEnded', operationId, at: meta.now(), status: out.status, restored: 0, skipped: 0, unrestored: 0, counts: { ...out.counts } }]))
+  return { operationId, result: out.result }
+}
