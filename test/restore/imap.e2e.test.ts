@@ -239,7 +239,10 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
   })
 
   it('getAllOperations and monitor show every restore with its counts and notifications', async () => {
-    const ops = (await runJson('getAllOperations')).operations
+    const all = (await runJson('getAllOperations')).operations
+    // Captures are in the audit trail too.
+    expect(all.filter((o: { kind: string }) => o.kind === 'scan').map((o: { verb: string; state: string }) => `${o.verb}:${o.state}`)).toEqual(['doAccountScan:done', 'doAccountScan:done', 'doAccountScan:done'])
+    const ops = all.filter((o: { kind: string }) => o.kind === 'restore')
     expect(ops.map((o: { verb: string }) => o.verb)).toEqual(['doRestoreOnNewAccount', 'doUndelete', 'doUndelete', 'doItemRestore', 'doItemRestore'])
     expect(ops.every((o: { state: string; initiator: string }) => o.state === 'done' && o.initiator === 'ops@example.com')).toBe(true)
     const m = await runJson('monitor', ops[1].operationId)

@@ -1,5 +1,6 @@
 /** Every verb the CLI knows, in the order `--help` lists them. */
 import type { Verb } from '../grammar'
+import { audited } from '../audited'
 import { doAccountScan, doSmartScan } from './capture'
 import { demo } from './demo'
 import { importLog } from './importLog'
@@ -9,4 +10,4 @@ import { doStopOperation, getAllOperations, monitor } from './operations'
 import { doPurge, legalHold } from './retention'
 import { diffVerb, doItemSearch, getAccountInfo, getAccountState, getAvailableAccounts, getItem, rebuildIndex } from './inspect'
 
-export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getAvailableAccounts, getAccountInfo, rebuildIndex, doAccountScan, doSmartScan, importLog, doItemRestore, doRestoreOnNewAccount, doUndelete, doExternalRestore, getAllOperations, monitor, doStopOperation, doPurge, legalHold, demo]
+export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getAvailableAccounts, getAccountInfo, rebuildIndex, audited('scan', doAccountScan), audited('scan', doSmartScan), audited('import', importLog), doItemRestore, doRestoreOnNewAccount, doUndelete, doExternalRestore, getAllOperations, monitor, doStopOperation, doPurge, legalHold, demo]

@@ -1,0 +1,32 @@
+/**
+ * Puts a verb's runs in the operations stream (the audit trail): who ran it, when, with which
+ * words, and how it ended (its exit code as a state). Dry runs change nothing and are not recorded.
+ */
+import * as os from 'os'
+import type { OperationStatus } from '../../domain/operations'
+import { recordOperation } from '../operations/record'
+import { ExitCode } from './failure'
+import type { Verb } from './grammar'
+import { initiatorOf } from './restoreRun'
+
+const statusOf = (code: number | undefined): OperationStatus =>
+  code === undefined || code === ExitCode.OK ? 'done' : code === ExitCode.PARTIAL ? 'partial' : code === ExitCode.INTERRUPTED ? 'stopped' : 'failed'
+
+export const audited = (kind: string, verb: Verb): Verb => ({
+  ...verb,
+  run: async (ctx, args) => {
+    if ((args.attrs.dry_run ?? '').toLowerCase() === 'true') return verb.run(ctx, args)
+    const params: Record<string, string> = {}
+    args.positionals.forEach((p, i) => {
+      const name = verb.positionals[Math.min(i, verb.positionals.length - 1)]?.name ?? `arg${i}`
+      params[name] = params[name] === undefined ? p : `${params[name]},${p}`
+    })
+    Object.assign(params, args.attrs)
+    const meta = { kind, verb: verb.name, params, initiator: initiatorOf(ctx.settings), host: os.hostname(), pid: process.pid, now: ctx.now }
+    const { result } = await recordOperation(ctx.backend().operations, meta, async () => {
+      const out = await verb.run(ctx, args)
+      return { result: out, status: statusOf(out.exitCode), counts: {} }
+    })
+    return result
+  },
+})
