@@ -20,6 +20,7 @@ export const ExitCode = {
   CONFLICT: 5,
   UNAVAILABLE: 6,
   PARTIAL: 7,
+  VERIFY: 8,
   INTERRUPTED: 130,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]

@@ -8,6 +8,7 @@ import { doItemRestore, doRestoreOnNewAccount, doUndelete } from './restore'
 import { doExternalRestore } from './externalRestore'
 import { doStopOperation, getAllOperations, monitor } from './operations'
 import { doPurge, legalHold } from './retention'
+import { exportHistoryVerb, verifyExportVerb } from './export'
 import { diffVerb, doItemSearch, getAccountInfo, getAccountState, getAvailableAccounts, getItem, rebuildIndex } from './inspect'
 
-export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getAvailableAccounts, getAccountInfo, rebuildIndex, audited('scan', doAccountScan), audited('scan', doSmartScan), audited('import', importLog), doItemRestore, doRestoreOnNewAccount, doUndelete, doExternalRestore, getAllOperations, monitor, doStopOperation, doPurge, legalHold, demo]
+export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getAvailableAccounts, getAccountInfo, rebuildIndex, audited('scan', doAccountScan), audited('scan', doSmartScan), audited('import', importLog), doItemRestore, doRestoreOnNewAccount, doUndelete, doExternalRestore, getAllOperations, monitor, doStopOperation, doPurge, legalHold, exportHistoryVerb, verifyExportVerb, demo]

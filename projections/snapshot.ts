@@ -1,0 +1,36 @@
+/**
+ * What an export records of an account at an instant (`states/*.json`): the folder tree and the item
+ * list. The export writes it from the temporal index; `verifyExport` rebuilds it by replaying the
+ * timeline, and the two must be equal, field for field.
+ */
+import type { AccountView } from './accountView'
+
+export interface Snapshot {
+  readonly at: string
+  readonly exists: boolean
+  readonly folders: readonly { folderId: number; path: string }[]
+  readonly items: readonly {
+    itemId: number
+    itemType: string
+    folder: string
+    flags: readonly string[]
+    tags: readonly string[]
+    digest: string | null
+    subject: string | null
+  }[]
+}
+
+export const snapshotOf = (v: AccountView): Snapshot => ({
+  at: new Date(v.validAt).toISOString(),
+  exists: v.exists,
+  folders: v.folders.map((f) => ({ folderId: f.folderId, path: f.path })),
+  items: v.items.map((i) => ({
+    itemId: i.itemId,
+    itemType: i.itemType,
+    folder: i.folderPath,
+    flags: [...i.state.flags].sort(),
+    tags: [...i.state.tags].sort(),
+    digest: i.state.content?.digest ?? null,
+    subject: i.state.headers?.subject ?? null,
+  })),
+})
