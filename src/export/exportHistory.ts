@@ -1,7 +1,7 @@
 /**
  * The verifiable full-history export of one account, for legal holds and investigations:
  *
- *   messages/<sha256>.eml      every distinct message body of every version, once
+ *   messages/<sha256>.eml      every distinct message body of every version in the timeline, once
  *   contacts/<sha256>.vcf      contact content, calendar/<sha256>.ics appointment content
  *   timeline.jsonl             every event of the account in stream order, both instants and
  *                              provenance, each line chained to the previous one by SHA-256
@@ -72,7 +72,7 @@ const PAGE = 5000
 /** A writer that hashes what it writes. */
 const hashedFile = (root: string, rel: string) => {
   const file = path.join(root, rel)
-  fs.mkdirSync(path.dirname(file), { recursive: true })
+  if (!fs.existsSync(path.dirname(file))) fs.mkdirSync(path.dirname(file), { recursive: true })
   const fd = fs.openSync(file, 'wx')
   const h = createHash('sha256')
   let size = 0
@@ -112,7 +112,8 @@ export const exportHistory = async (b: Backend, dest: string, p: ExportParams, o
   const stream = streamOfAccount(p.account)
   const total = (await must(b.store.streamRevision(stream))) + 1
 
-  // 1. The timeline, a page at a time, chained.
+  // 1. The timeline, a page at a time, chained; it also names every content the export must hold.
+  const contents = new Map<string, string>()
   const tl = hashedFile(dest, 'timeline.jsonl')
   let prev = GENESIS
   let events = 0
@@ -120,6 +121,8 @@ export const exportHistory = async (b: Backend, dest: string, p: ExportParams, o
     const page = await must(b.store.readStream(stream, { from, maxCount: PAGE }))
     for (const s of page) {
       if (s.event.occurredAt > p.to) continue
+      const e = s.event as { content?: { digest: string }; itemType?: string }
+      if (e.content !== undefined) contents.set(e.content.digest, e.itemType ?? contents.get(e.content.digest) ?? 'message')
       const ej = eventJson(s.event)
       const hash = chainHash(prev, ej)
       tl.write(`{"seq":${events},"revision":${s.revision},"prev":"${prev}","hash":"${hash}","event":${ej}}\n`)
@@ -131,22 +134,35 @@ export const exportHistory = async (b: Backend, dest: string, p: ExportParams, o
   }
   files.push(tl.close())
 
-  // 2. Every distinct content of every version valid at some point in [from, to].
-  const versions = await must(b.index.changesBetween(p.account, { from: 0 as Instant, to: p.to }))
-  const contents = new Map<string, string>()
-  for (const v of versions) if ((v.validTo === null || v.validTo > p.from) && v.state.content !== undefined) contents.set(v.state.content.digest, v.state.itemType)
+  // 2. Every distinct content the timeline references, once.
+  // Read a batch, then write it: on ext4 here, alternating one read and one file creation ran
+  // three times slower than batches (measured; see docs/performance.md).
   let done = 0
+  let batch: { rel: string; bytes: Buffer }[] = []
+  let batchBytes = 0
+  const flush = () => {
+    for (const x of batch) {
+      const f = hashedFile(dest, x.rel)
+      f.write(x.bytes)
+      files.push(f.close())
+      onProgress?.(++done, contents.size, 'contents')
+    }
+    batch = []
+    batchBytes = 0
+  }
+  for (const dir of new Set([...contents.values()].map((t) => contentPlace(t).dir))) fs.mkdirSync(path.join(dest, dir), { recursive: true })
   for (const [digest, itemType] of contents) {
     const bytes = b.blobs.get(digest)
-    if (E.isLeft(bytes)) missing.push({ digest, reason: describeBlobError(bytes.left) })
-    else {
-      const { dir, ext } = contentPlace(itemType)
-      const f = hashedFile(dest, `${dir}/${digest}.${ext}`)
-      f.write(bytes.right)
-      files.push(f.close())
+    if (E.isLeft(bytes)) {
+      missing.push({ digest, reason: describeBlobError(bytes.left) })
+      continue
     }
-    onProgress?.(++done, contents.size, 'contents')
+    const { dir, ext } = contentPlace(itemType)
+    batch.push({ rel: `${dir}/${digest}.${ext}`, bytes: bytes.right })
+    batchBytes += bytes.right.length
+    if (batch.length >= 1000 || batchBytes >= 32 * 1024 * 1024) flush()
   }
+  flush()
 
   // 3. States, and the MBOX of each folder as of `to`.
   const labels: { label: string; at: Instant }[] = [

@@ -14,9 +14,10 @@ import type { RowParams, RowResult, RowSpec } from './row'
 import { appendRow, asOfRow } from './rows/core'
 import { logImportRow } from './rows/logImport'
 import { restoreRow } from './rows/restore'
+import { exportRow } from './rows/export'
 import { fmt } from './measure'
 
-const ROWS: readonly RowSpec[] = [appendRow, asOfRow, logImportRow, restoreRow]
+const ROWS: readonly RowSpec[] = [appendRow, asOfRow, logImportRow, restoreRow, exportRow]
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name)
