@@ -221,6 +221,12 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
     const again = await runJson('doUndelete', 'alice', 'first', 'last')
     expect(again).toMatchObject({ state: 'done', restored: 0, skipped: 2 })
     expect(await readAccount(d, 'alice')).toEqual(inAccount)
+
+    // target_original_folder false: everything under one folder named like the tag, original paths below it.
+    const dedicated = await runJson('doUndelete', 'alice', 'first', 'last', 'target_original_folder', 'false')
+    expect(dedicated).toMatchObject({ state: 'done', restored: 2 })
+    const under = (await readAccount(d, 'alice')).filter((m) => m.folder.startsWith(`${tag}.`))
+    expect(under.map((m) => `${m.folder}:${m.subject}`).sort()).toEqual([`${tag}.Inbox:Old news`, `${tag}.Trash:Spam`])
   })
 
   it('doItemRestore restores an item as of a date into its folder then, recreated under its old name, as a copy', async () => {
@@ -243,7 +249,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
     // Captures are in the audit trail too.
     expect(all.filter((o: { kind: string }) => o.kind === 'scan').map((o: { verb: string; state: string }) => `${o.verb}:${o.state}`)).toEqual(['doAccountScan:done', 'doAccountScan:done', 'doAccountScan:done'])
     const ops = all.filter((o: { kind: string }) => o.kind === 'restore')
-    expect(ops.map((o: { verb: string }) => o.verb)).toEqual(['doRestoreOnNewAccount', 'doUndelete', 'doUndelete', 'doItemRestore', 'doItemRestore'])
+    expect(ops.map((o: { verb: string }) => o.verb)).toEqual(['doRestoreOnNewAccount', 'doUndelete', 'doUndelete', 'doUndelete', 'doItemRestore', 'doItemRestore'])
     expect(ops.every((o: { state: string; initiator: string }) => o.state === 'done' && o.initiator === 'ops@example.com')).toBe(true)
     const m = await runJson('monitor', ops[1].operationId)
     expect(m).toMatchObject({ restored: 2, skipped: 0, state: 'done' })
