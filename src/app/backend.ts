@@ -55,7 +55,13 @@ export const openReadOnlyBackend = (location: string, blobsDir: string): E.Eithe
 export const openBackend = (location: string, blobsDir: string): E.Either<StoreError, Backend> => {
   const file = sqlitePathOf(location)
   if (file === undefined)
-    return E.left({ _tag: 'StoreUnavailable', store: location.replace(/\/\/[^@/]*@/, '//***@'), reason: 'unsupported store scheme (use sqlite:<file>)' })
+    return E.left({
+      _tag: 'StoreUnavailable',
+      store: location.replace(/\/\/[^@/]*@/, '//***@'),
+      reason: /^postgres(ql)?:/i.test(location)
+        ? 'this version keeps PostgreSQL stores for migrateStore only; time travel and capture run on sqlite:<file>'
+        : 'unsupported store scheme (use sqlite:<file>)',
+    })
   const h = openSqliteDatabase(file)
   if (E.isLeft(h)) return h
   const index = sqliteTemporalIndex(h.right)
