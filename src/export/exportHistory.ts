@@ -23,7 +23,7 @@ import type { Instant } from '../../domain/instant'
 import { eventJson } from '../../domain/json'
 import { accountAsOf } from '../../projections/accountView'
 import { type StoreError } from '../../projections/errors'
-import { snapshotOf } from '../../projections/snapshot'
+import { type Snapshot, snapshotOf } from '../../projections/snapshot'
 import { describeBlobError } from '../blobs/blobStore'
 import type { Backend } from '../app/backend'
 import { safeSegment } from '../restore/folderNames'
@@ -97,6 +97,24 @@ const mboxEntry = (bytes: Buffer, date: number): Buffer => {
   const body = bytes.toString('latin1').replace(/^(>*From )/gm, '>$1')
   const end = body.endsWith('\n') ? '' : '\n'
   return Buffer.from(`From MAILER-DAEMON ${asctime}\n${body}${end}\n`, 'latin1')
+}
+
+/**
+ * A state file, one item per line, written in chunks: the same JSON value as the snapshot (what
+ * `verifyExport` compares), without building one string of the whole account.
+ */
+const writeSnapshot = (f: ReturnType<typeof hashedFile>, s: Snapshot): ManifestFile => {
+  f.write(`{"at":${JSON.stringify(s.at)},"exists":${s.exists},"folders":${stableStringify(s.folders, 0)},"items":[`)
+  let chunk: string[] = []
+  s.items.forEach((item, i) => {
+    chunk.push(`${i === 0 ? '' : ','}\n${stableStringify(item, 0)}`)
+    if (chunk.length >= 2000) {
+      f.write(chunk.join(''))
+      chunk = []
+    }
+  })
+  f.write(`${chunk.join('')}\n]}\n`)
+  return f.close()
 }
 
 const DIR_OF: Readonly<Record<string, { dir: string; ext: string }>> = {
@@ -173,9 +191,7 @@ export const exportHistory = async (b: Backend, dest: string, p: ExportParams, o
   const states: Manifest['states'] = []
   for (const { label, at } of labels) {
     const view = await must(accountAsOf(b.index, p.account, { validAt: at }))
-    const f = hashedFile(dest, `states/${label}.json`)
-    f.write(`${stableStringify(snapshotOf(view))}\n`)
-    files.push(f.close())
+    files.push(writeSnapshot(hashedFile(dest, `states/${label}.json`), snapshotOf(view)))
     states.push({ label, at: new Date(at).toISOString(), file: `states/${label}.json` })
     if (label !== 'to') continue
     const byFolder = new Map<string, typeof view.items>()
