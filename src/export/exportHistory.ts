@@ -28,6 +28,7 @@ import { describeBlobError } from '../blobs/blobStore'
 import type { Backend } from '../app/backend'
 import { safeSegment } from '../restore/folderNames'
 import { stableStringify } from '../cli/stableJson'
+import { groupBy } from '../../domain/groupBy'
 
 export interface ExportParams {
   readonly account: AccountId
@@ -67,7 +68,7 @@ const must = async <A>(te: () => Promise<E.Either<StoreError, A>>): Promise<A> =
   return r.right
 }
 
-const PAGE = 5000
+const PAGE = 1000
 
 /** A writer that hashes what it writes. */
 const hashedFile = (root: string, rel: string) => {
@@ -189,13 +190,17 @@ export const exportHistory = async (b: Backend, dest: string, p: ExportParams, o
     ...p.at.map((t) => ({ label: `at-${new Date(t).toISOString().replace(/[:.]/g, '-')}`, at: t })),
   ]
   const states: Manifest['states'] = []
-  for (const { label, at } of labels) {
+  for (const [n, { label, at }] of labels.entries()) {
+    onProgress?.(n, labels.length, 'states')
     const view = await must(accountAsOf(b.index, p.account, { validAt: at }))
     files.push(writeSnapshot(hashedFile(dest, `states/${label}.json`), snapshotOf(view)))
     states.push({ label, at: new Date(at).toISOString(), file: `states/${label}.json` })
     if (label !== 'to') continue
-    const byFolder = new Map<string, typeof view.items>()
-    for (const i of view.items) if (i.itemType === 'message' && i.state.content !== undefined) byFolder.set(i.folderPath, [...(byFolder.get(i.folderPath) ?? []), i])
+    onProgress?.(n, labels.length, 'mbox')
+    const byFolder = groupBy(
+      view.items.filter((i) => i.itemType === 'message' && i.state.content !== undefined),
+      (i) => i.folderPath,
+    )
     for (const [folder, items] of byFolder) {
       const rel = `mbox/${folder.split('/').filter((s) => s.length > 0).map((s) => safeSegment(s, ['/'])).join('/') || 'root'}.mbox`
       const f = hashedFile(dest, rel)

@@ -4,6 +4,7 @@
  * and the duration.
  */
 import type { OperationSummary } from '../../domain/operations'
+import { groupBy } from '../../domain/groupBy'
 
 export interface Mail {
   readonly subject: string
@@ -18,8 +19,7 @@ export const startMail = (s: OperationSummary, when: string): Mail => ({
 })
 
 export const endMail = (s: OperationSummary, when: string, seconds: number): Mail => {
-  const byAccount = new Map<string, string[]>()
-  for (const u of s.unrestored) byAccount.set(u.account, [...(byAccount.get(u.account) ?? []), `${u.itemId} (${u.reason ?? 'unknown reason'})`])
+  const byAccount = new Map([...groupBy(s.unrestored, (u) => u.account)].map(([a, us]) => [a, us.map((u) => `${u.itemId} (${u.reason ?? 'unknown reason'})`)]))
   return {
     subject: `Mailtime: operation ${s.state === 'done' ? 'completed' : s.state}: ${s.verb} (${s.operationId})`,
     text: [

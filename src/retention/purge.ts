@@ -12,7 +12,7 @@ import * as fs from 'fs'
 import * as path from 'path'
 import * as E from 'fp-ts/Either'
 import { type ItemEvent } from '../../domain/events'
-import { type AccountId, streamOfAccount } from '../../domain/ids'
+import { streamOfAccount } from '../../domain/ids'
 import { type Instant, MAX_INSTANT } from '../../domain/instant'
 import { makeEvent } from '../../domain/makeEvent'
 import { type AccountForPurge, type PurgePlan, type RetentionPolicy, planPurge, retainedDigests } from '../../domain/retention'
@@ -21,6 +21,7 @@ import { accountStateAt } from '../../projections/accountView'
 import { type StoreError } from '../../projections/errors'
 import { listAccountIds } from '../app/accounts'
 import type { Backend } from '../app/backend'
+import { groupBy } from '../../domain/groupBy'
 
 export interface PurgeReport {
   readonly plan: PurgePlan
@@ -113,8 +114,7 @@ export const purge = async (b: Backend, o: PurgeOptions): Promise<PurgeReport> =
   if (o.dryRun) return { plan, orphanBlobs: orphans.length, orphanBytes, recentBlobs, eventsAppended: 0, blobsDeleted: 0 }
 
   let eventsAppended = 0
-  const byAccount = new Map<AccountId, typeof plan.purge>()
-  for (const c of plan.purge) byAccount.set(c.account, [...(byAccount.get(c.account) ?? []), c])
+  const byAccount = groupBy(plan.purge, (c) => c.account)
   let done = 0
   for (const [account, cs] of byAccount) {
     for (let i = 0; i < cs.length; i += 1000) {

@@ -18,6 +18,7 @@ import { type BlobStore, describeBlobError, sha256 } from '../../blobs/blobStore
 import { encodeModifiedUtf7, mapFolder } from '../folderNames'
 import type { Journal, MaterializeReport, RestoreTarget, TargetError } from '../target'
 import { type AppendEndpoint, type AppendMessage, type AppendSession, ImapCommandError, openAppendSession } from './multiAppend'
+import { groupBy } from '../../../domain/groupBy'
 
 export interface ImapLogin {
   readonly user: string
@@ -107,8 +108,7 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
         for (const intent of journal.pendingIntents.filter((i) => i.account === account)) {
           const st = await client.status(intent.folder, { uidValidity: true, uidNext: true }).catch(() => undefined)
           if (st === undefined || st === false || Number(st.uidValidity) !== intent.uidValidity || (st.uidNext ?? 0) <= intent.uidNext) continue
-          const wanted = new Map<string, number[]>()
-          for (const i of intent.items) if (journal.doneAt(account, i.itemId) === undefined) wanted.set(i.digest, [...(wanted.get(i.digest) ?? []), i.itemId])
+          const wanted = new Map([...groupBy(intent.items.filter((i) => journal.doneAt(account, i.itemId) === undefined), (i) => i.digest)].map(([d, is]) => [d, is.map((i) => i.itemId)]))
           const lock = await client.getMailboxLock(intent.folder, { readOnly: true })
           try {
             for await (const m of client.fetch(`${intent.uidNext}:*`, { uid: true, source: true }, { uid: true })) {
@@ -137,11 +137,7 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
         // Items in plan order, grouped by folder, in batches bounded by count and bytes; each batch's
         // bytes are read from the blob store when a connection asks for it, so one connection reads
         // while the other's batch is on the server.
-        const byFolder = new Map<string, RestoreItem[]>()
-        for (const item of plan.items) {
-          const p = pathOf(item.folder)
-          byFolder.set(p, [...(byFolder.get(p) ?? []), item])
-        }
+        const byFolder = groupBy(plan.items, (item) => pathOf(item.folder))
         function* prepared(): Generator<{ folder: string; outcomes: ItemOutcome[]; batch: { item: RestoreItem; message: AppendMessage }[] }> {
           for (const [folder, items] of byFolder) {
             let i = 0
