@@ -15,9 +15,10 @@ import { appendRow, asOfRow } from './rows/core'
 import { logImportRow } from './rows/logImport'
 import { restoreRow } from './rows/restore'
 import { exportRow } from './rows/export'
+import { pgStoreRow } from './rows/pgStore'
 import { fmt } from './measure'
 
-const ROWS: readonly RowSpec[] = [appendRow, asOfRow, logImportRow, restoreRow, exportRow]
+const ROWS: readonly RowSpec[] = [appendRow, asOfRow, logImportRow, restoreRow, exportRow, pgStoreRow]
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name)

@@ -4,10 +4,11 @@
  *
  * Concurrency: an append locks its stream's head row (`SELECT … FOR UPDATE`), so two writers on one
  * account queue and the second sees the first's revision (a `ConcurrencyConflict` when it expected
- * another); writers on different accounts do their work in parallel. Global positions are handed out
- * at the end of the transaction under a transaction-scoped advisory lock, which is held until commit,
- * so positions grow in commit order and a projector reading "after position P" never skips an
- * event that commits later with a smaller position.
+ * another). Writers on different accounts check revisions and duplicates in parallel, then queue for
+ * the insert itself: global positions are handed out under a transaction-scoped advisory lock held
+ * until commit, so positions grow in commit order and a projector reading "after position P" never
+ * skips an event that commits later with a smaller position. (Assigning positions after the insert
+ * kept inserts parallel but rewrote every row, and ran at 0.47× raw inserts instead of 0.72×.)
  *
  * Reads use unnamed statements: a named prepared statement switches to a generic plan after five
  * runs and made keyset-paged reads about 14× slower here (../shared/services.md).
@@ -116,9 +117,13 @@ export const openPgEventStore = async (url: string, onAppended?: () => void): Pr
       const expected = options.expectedRevision ?? 'any'
       if (fresh.length > 0 && expected !== 'any' && expected !== current) throw new Conflict(expected, current)
       if (fresh.length > 0) {
+        // Positions are handed out under a transaction-scoped lock held until commit, so they grow
+        // in commit order; the rows are written with their positions (no second write).
+        await c.query('SELECT pg_advisory_xact_lock($1)', [POSITION_LOCK.toString()])
+        const base = Number((await c.query<{ p: string }>('SELECT COALESCE(MAX(global_position), 0) AS p FROM events')).rows[0]?.p ?? 0)
         const inserted = await c.query(
-          `INSERT INTO events (stream, revision, event_id, type, item_id, occurred_at, recorded_at, data)
-           SELECT $1, r, i, t, it, o, rc, d FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[]) AS x(r, i, t, it, o, rc, d)
+          `INSERT INTO events (stream, revision, event_id, type, item_id, occurred_at, recorded_at, data, global_position)
+           SELECT $1, r, i, t, it, o, rc, d, $9::bigint + (r - $10::int) + 1 FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[]) AS x(r, i, t, it, o, rc, d)
            ON CONFLICT (event_id) DO NOTHING`,
           [
             stream,
@@ -129,17 +134,13 @@ export const openPgEventStore = async (url: string, onAppended?: () => void): Pr
             fresh.map((e) => e.occurredAt),
             fresh.map((e) => e.recordedAt),
             fresh.map((e) => encodeEvent(e)),
+            base,
+            current + 1,
           ],
         )
         // Another transaction stored one of these ids meanwhile: retry, so revisions stay gap-free.
         if (inserted.rowCount !== fresh.length) throw new Retry()
         await c.query('UPDATE streams SET revision = $2 WHERE stream = $1', [stream, current + fresh.length])
-        await c.query('SELECT pg_advisory_xact_lock($1)', [POSITION_LOCK.toString()])
-        await c.query(
-          `UPDATE events SET global_position = (SELECT COALESCE(MAX(global_position), 0) FROM events) + (revision - $2) + 1
-           WHERE stream = $1 AND revision >= $2`,
-          [stream, current + 1],
-        )
       }
       if (options.checkpoint !== undefined)
         await c.query('INSERT INTO checkpoints (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [options.checkpoint.name, options.checkpoint.value])

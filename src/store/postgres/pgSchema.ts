@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS events (
   occurred_at BIGINT NOT NULL,
   recorded_at BIGINT NOT NULL,
   data TEXT NOT NULL,
-  -- Set at the end of the appending transaction, in commit order (see pgEventStore.ts).
+  -- Assigned under a lock held until commit, so positions grow in commit order (see pgEventStore.ts).
   global_position BIGINT UNIQUE,
   PRIMARY KEY (stream, revision)
 );

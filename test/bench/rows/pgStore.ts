@@ -1,0 +1,121 @@
+/**
+ * The PostgreSQL event store on a throwaway PostgreSQL 15 cluster (the tests' one: loopback, fsync
+ * off, so both sides measure the database's work rather than this VM's disk): appends in batches of
+ * 1,000 against raw batched INSERTs of the same rows into the same schema, and keyset-paged reads of
+ * the stream against a raw SELECT of the same pages.
+ */
+import * as E from 'fp-ts/Either'
+import { Client } from 'pg'
+import { isItemEvent } from '../../../domain/events'
+import { eventJson } from '../../../domain/json'
+import { openPgEventStore } from '../../../src/store/postgres/pgEventStore'
+import { startPostgres } from '../../support/postgres'
+import { fmt, now, peakRssMB } from '../measure'
+import type { RowResult, RowSpec } from '../row'
+import { BENCH_ACCOUNT, syntheticEvents } from '../synthetic'
+
+const STREAM = `account-${BENCH_ACCOUNT}`
+
+export const pgStoreRow: RowSpec = {
+  name: 'pgstore',
+  title: 'PostgreSQL event store: appends and paged reads against raw SQL',
+  run: async ({ items, events }): Promise<RowResult> => {
+    const n = Math.floor(events / 5)
+    const pg = await startPostgres()
+    try {
+      const storeUrl = await pg.freshDatabase()
+      const rawUrl = await pg.freshDatabase()
+      const opened = await openPgEventStore(storeUrl)
+      if (E.isLeft(opened)) throw new Error(JSON.stringify(opened.left))
+      const store = opened.right
+      let ours = 0
+      let total = 0
+      for (const batch of syntheticEvents(Math.floor(items / 5), n)) {
+        for (let i = 0; i < batch.length; i += 1000) {
+          const slice = batch.slice(i, i + 1000)
+          const t = now()
+          const r = await store.appendToStream(STREAM, slice)()
+          ours += now() - t
+          if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
+          total += slice.length
+        }
+      }
+      // Baseline: one INSERT … SELECT FROM unnest per 1,000 rows, same encoder, same schema.
+      const raw0 = await openPgEventStore(rawUrl)
+      if (E.isLeft(raw0)) throw new Error('raw schema')
+      await raw0.right.close()
+      const raw = new Client({ connectionString: rawUrl })
+      await raw.connect()
+      let baseline = 0
+      let rev = 0
+      for (const batch of syntheticEvents(Math.floor(items / 5), n)) {
+        for (let i = 0; i < batch.length; i += 1000) {
+          const slice = batch.slice(i, i + 1000)
+          const t = now()
+          await raw.query(
+            `INSERT INTO events (stream, revision, event_id, type, item_id, occurred_at, recorded_at, data, global_position)
+             SELECT $1, r, i, t, it, o, rc, d, r + 1 FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[]) AS x(r, i, t, it, o, rc, d)`,
+            [
+              STREAM,
+              slice.map((_, k) => rev + k),
+              slice.map((e) => e.eventId),
+              slice.map((e) => e.type),
+              slice.map((e) => (isItemEvent(e) ? e.itemId : null)),
+              slice.map((e) => e.occurredAt),
+              slice.map((e) => e.recordedAt),
+              slice.map((e) => eventJson(e)),
+            ],
+          )
+          baseline += now() - t
+          rev += slice.length
+        }
+      }
+      // Paged reads: the adapter (unnamed statements, decoded events) against the raw pages, both
+      // tables analyzed first so that the planner has the same statistics on both sides.
+      await raw.query('ANALYZE events')
+      await store.pool.query('ANALYZE events')
+      let t = now()
+      let read = 0
+      for (let from = 0; ; from += 1000) {
+        const page = await store.readStream(STREAM, { from, maxCount: 1000 })()
+        if (E.isLeft(page)) throw new Error('read')
+        read += page.right.length
+        if (page.right.length < 1000) break
+      }
+      const readMs = now() - t
+      t = now()
+      for (let from = 0; ; from += 1000) {
+        const r = await raw.query('SELECT global_position, stream, revision, data FROM events WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3', [STREAM, from, 1000])
+        if (r.rows.length < 1000) break
+      }
+      const rawReadMs = now() - t
+      await raw.end()
+      await store.close()
+      const oursRate = total / (ours / 1000)
+      const baseRate = total / (baseline / 1000)
+      return {
+        rows: [
+          {
+            what: `append ${total.toLocaleString('en-US')} events, batches of 1,000`,
+            ours: `${fmt(oursRate)} events/s`,
+            baseline: `${fmt(baseRate)} events/s (raw INSERT … unnest)`,
+            ratio: oursRate / baseRate,
+            goal: '≥ 0.5×',
+            pass: oursRate >= 0.5 * baseRate,
+          },
+          {
+            what: `read the stream in pages of 1,000 (${read.toLocaleString('en-US')} events)`,
+            ours: `${fmt(read / (readMs / 1000))} events/s (decoded)`,
+            baseline: `${fmt(read / (rawReadMs / 1000))} events/s (raw rows)`,
+            ratio: rawReadMs / readMs,
+            goal: '',
+            pass: undefined,
+          },
+        ],
+        peakRssMB: peakRssMB(),
+      }
+    } finally {
+      await pg.stop()
+    }
+  },
+}
