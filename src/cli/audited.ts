@@ -7,7 +7,7 @@ import type { OperationStatus } from '../../domain/operations'
 import { recordOperation } from '../operations/record'
 import { ExitCode } from './failure'
 import type { Verb } from './grammar'
-import { initiatorOf } from './restoreRun'
+import { initiatorOf } from './initiator'
 
 const statusOf = (code: number | undefined): OperationStatus =>
   code === undefined || code === ExitCode.OK ? 'done' : code === ExitCode.PARTIAL ? 'partial' : code === ExitCode.INTERRUPTED ? 'stopped' : 'failed'

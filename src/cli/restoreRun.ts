@@ -21,6 +21,7 @@ import { ExitCode, usage } from './failure'
 import { booleanAttr, type Context, type Output } from './grammar'
 import { stopSignal } from './stopSignal'
 import { isAlive } from './processes'
+import { initiatorOf } from './initiator'
 
 export const targetAttr = { name: 'target', help: 'imap://host:port (credentials from the config/environment), or maildir:<dir>; default: the IMAP server configured for capture' }
 export const dryRunAttr = { name: 'dry_run', help: 'true: print the plan, write nothing' }
@@ -113,7 +114,6 @@ const notifierOf = (settings: Settings): Notifier | undefined => {
   })
 }
 
-export const initiatorOf = (settings: Settings): string => settings.env.MAILTIME_INITIATOR ?? settings.config.smtp?.initiator ?? os.userInfo().username
 
 const recipientsOf = (settings: Settings, extra: string | undefined): string[] => {
   const addresses = [initiatorOf(settings), settings.config.smtp?.admin, ...(extra ?? '').split(',')].map((a) => a?.trim() ?? '').filter((a) => a.includes('@'))

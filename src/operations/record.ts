@@ -7,7 +7,7 @@ import * as E from 'fp-ts/Either'
 import type { OperationStatus } from '../../domain/operations'
 import { describeStoreError } from '../../projections/errors'
 import type { OperationLog } from '../store/operationLog'
-import { newOperationId } from '../restore/runRestore'
+import { newOperationId } from './operationId'
 
 export interface OperationMeta {
   readonly kind: string

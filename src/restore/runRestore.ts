@@ -5,7 +5,6 @@
  * Nothing here throws for an expected failure: a target that is down, a provisioner that fails or
  * an SMTP server that is unreachable all end up in the operation's record.
  */
-import { randomBytes } from 'crypto'
 import * as E from 'fp-ts/Either'
 import {
   type AppendIntent,
@@ -25,6 +24,7 @@ import type { BlobStore } from '../blobs/blobStore'
 import type { Notifier } from '../notify/notifier'
 import { type Mail, endMail, startMail } from '../notify/restoreMail'
 import type { OperationLog } from '../store/operationLog'
+import { newOperationId } from '../operations/operationId'
 import type { Journal, MaterializeReport, RestoreTarget } from './target'
 
 export interface RestoreRequest {
@@ -65,8 +65,6 @@ export interface RestoreOutcome {
 }
 
 export class OperationRecordError extends Error {}
-
-export const newOperationId = (now: number): string => `op-${new Date(now).toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`
 
 export const runRestore = async (deps: RestoreDeps, req: RestoreRequest): Promise<RestoreOutcome> => {
   const ops = deps.operations

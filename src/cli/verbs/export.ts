@@ -17,7 +17,7 @@ import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
 import { booleanAttr, type Verb } from '../grammar'
 import { foundOrFail, human, must } from '../render'
 import { instantArg } from '../dateArgs'
-import { initiatorOf } from '../restoreRun'
+import { initiatorOf } from '../initiator'
 
 import { VERSION } from '../../version'
 

@@ -9,6 +9,7 @@ import { CliFailure, ExitCode, notFound, usage } from '../failure'
 import { booleanAttr, type Context, type Verb } from '../grammar'
 import { human, must, table, when } from '../render'
 import { isAlive } from '../processes'
+import { initiatorOf } from '../initiator'
 
 const load = async (ctx: Context, id: string): Promise<OperationSummary> => {
   const events = await must(ctx.backend().operations.read(id))
@@ -120,9 +121,8 @@ export const doStopOperation: Verb = {
   run: async (ctx, { positionals: [id = ''] }) => {
     const s = await load(ctx, id)
     if (s.state !== 'running') throw new CliFailure(`operation ${id} is not running (state: ${s.state})`, ExitCode.CONFLICT)
-    await must(ctx.backend().operations.append(id, [{ type: 'StopRequested', operationId: id, at: ctx.now(), by: requester(ctx) }]))
+    await must(ctx.backend().operations.append(id, [{ type: 'StopRequested', operationId: id, at: ctx.now(), by: initiatorOf(ctx.settings) }]))
     return { json: { operationId: id, stopRequested: true }, text: `asked operation ${id} to stop; it stops after its current batch (monitor ${id} follow true)` }
   },
 }
 
-const requester = (ctx: Context): string => ctx.settings.env.MAILTIME_INITIATOR ?? ctx.settings.env.USER ?? 'unknown'

@@ -16,7 +16,7 @@ import { PurgeStoreError, purge } from '../../retention/purge'
 import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
 import { booleanAttr, type Context, type Verb } from '../grammar'
 import { foundOrFail, human, must, table } from '../render'
-import { initiatorOf } from '../restoreRun'
+import { initiatorOf } from '../initiator'
 
 const meta = (ctx: Context, kind: string, verb: string, params: Record<string, string>) => ({
   kind,
