@@ -4,20 +4,13 @@
  * `getAllOperations` shows. A failure is recorded and then rethrown.
  */
 import * as E from 'fp-ts/Either'
-import type { OperationStatus } from '../../domain/operations'
+import type { OperationStatus, OperationSummary } from '../../domain/operations'
 import { describeStoreError } from '../../projections/errors'
 import type { OperationLog } from '../store/operationLog'
 import { newOperationId } from './operationId'
 
-export interface OperationMeta {
-  readonly kind: string
-  readonly verb: string
-  readonly params: Readonly<Record<string, string>>
-  readonly initiator: string
-  readonly host: string
-  readonly pid: number
-  readonly now: () => number
-}
+/** What the start record says of an operation, and the clock for its records. */
+export type OperationMeta = Pick<OperationSummary, 'kind' | 'verb' | 'params' | 'initiator' | 'host' | 'pid'> & { readonly now: () => number }
 
 export interface OperationOutcome<A> {
   readonly result: A
