@@ -2,6 +2,9 @@
  * Failures a store or a projection reports as values. Each names what it failed on, so the CLI can
  * print one precise line.
  */
+import * as E from 'fp-ts/Either'
+import type * as TE from 'fp-ts/TaskEither'
+
 export type StoreError =
   | { readonly _tag: 'ConcurrencyConflict'; readonly stream: string; readonly expected: number; readonly actual: number }
   | { readonly _tag: 'StoreUnavailable'; readonly store: string; readonly reason: string }
@@ -25,4 +28,21 @@ export const describeStoreError = (e: StoreError): string => {
     case 'StoreFailure':
       return `store ${e.store} failed: ${e.reason}`
   }
+}
+
+/**
+ * A store error raised through code that reads and writes in long loops (purge, export, migration,
+ * the operations stream) instead of threading an Either through every step. The CLI's one error
+ * handler turns it back into the store error's message and exit code.
+ */
+export class StoreErrorRaised extends Error {
+  constructor(readonly error: StoreError) {
+    super(describeStoreError(error))
+  }
+}
+
+export const orRaise = async <A>(te: TE.TaskEither<StoreError, A>): Promise<A> => {
+  const r = await te()
+  if (E.isLeft(r)) throw new StoreErrorRaised(r.left)
+  return r.right
 }

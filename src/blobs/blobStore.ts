@@ -47,8 +47,8 @@ export interface BlobStore {
   remove(digest: string): E.Either<BlobError, boolean>
   /** Every stored digest (for purge and verification). */
   list(): string[]
-  /** Size on disk (compressed) of one blob, or undefined if absent. */
-  storedSize(digest: string): number | undefined
+  /** Size on disk (compressed) and last write (or dedup refresh) of one blob, or undefined if absent. */
+  stat(digest: string): { readonly size: number; readonly mtimeMs: number } | undefined
 }
 
 const HEX64 = /^[0-9a-f]{64}$/
@@ -126,9 +126,10 @@ export const fsBlobStore = (root: string): BlobStore => {
         .map((f) => f.slice(0, 64))
         .sort()
     },
-    storedSize: (digest) => {
+    stat: (digest) => {
       try {
-        return fs.statSync(fileOf(digest)).size
+        const st = fs.statSync(fileOf(digest))
+        return { size: st.size, mtimeMs: st.mtimeMs }
       } catch {
         return undefined
       }

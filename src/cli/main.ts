@@ -9,7 +9,7 @@ import { type Instant, instant } from '../../domain/instant'
 import { type Backend, openBackend } from '../app/backend'
 import { type GlobalFlags, resolveSettings } from '../config'
 import { systemZone, validZone } from '../time/dates'
-import { describeStoreError } from '../../projections/errors'
+import { StoreErrorRaised, describeStoreError } from '../../projections/errors'
 import { CliFailure, ExitCode, fromConfigError, fromDateError, fromStoreError, usage } from './failure'
 import { type Context, type Verb, parseWords, usageLine } from './grammar'
 import { silentProgress, ttyProgress } from './progress'
@@ -133,6 +133,7 @@ export const runCli = async (argv: readonly string[], io: Io): Promise<number> =
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.OK
       return ExitCode.USAGE
     }
+    if (e instanceof StoreErrorRaised) e = fromStoreError(e.error)
     if (e instanceof CliFailure) {
       io.stderr(`mailtime: ${e.message}\n`)
       if (debug) io.stderr(`${e.stack ?? ''}\n`)

@@ -22,12 +22,13 @@ import { type AccountId, streamOfAccount } from '../../domain/ids'
 import type { Instant } from '../../domain/instant'
 import { eventJson } from '../../domain/json'
 import { accountAsOf } from '../../projections/accountView'
-import { type StoreError } from '../../projections/errors'
+import { orRaise } from '../../projections/errors'
 import { type Snapshot, snapshotOf } from '../../projections/snapshot'
 import { describeBlobError } from '../blobs/blobStore'
 import type { Backend } from '../app/backend'
 import { safeSegment } from '../restore/folderNames'
 import { stableStringify } from '../cli/stableJson'
+import { contentPlace } from './layout'
 import { groupBy } from '../../domain/groupBy'
 
 export interface ExportParams {
@@ -56,17 +57,6 @@ export interface Manifest {
   readonly files: ManifestFile[]
 }
 
-export class ExportFailure extends Error {
-  constructor(readonly error: StoreError | { _tag: 'ExportIO'; reason: string }) {
-    super(error._tag === 'ExportIO' ? error.reason : error._tag)
-  }
-}
-
-const must = async <A>(te: () => Promise<E.Either<StoreError, A>>): Promise<A> => {
-  const r = await te()
-  if (E.isLeft(r)) throw new ExportFailure(r.left)
-  return r.right
-}
 
 const PAGE = 1000
 
@@ -118,18 +108,12 @@ const writeSnapshot = (f: ReturnType<typeof hashedFile>, s: Snapshot): ManifestF
   return f.close()
 }
 
-const DIR_OF: Readonly<Record<string, { dir: string; ext: string }>> = {
-  contact: { dir: 'contacts', ext: 'vcf' },
-  appointment: { dir: 'calendar', ext: 'ics' },
-  task: { dir: 'calendar', ext: 'ics' },
-}
-const contentPlace = (itemType: string): { dir: string; ext: string } => DIR_OF[itemType] ?? { dir: 'messages', ext: 'eml' }
 
 export const exportHistory = async (b: Backend, dest: string, p: ExportParams, onProgress?: (done: number, total: number, what: string) => void): Promise<Manifest> => {
   const files: ManifestFile[] = []
   const missing: { digest: string; reason: string }[] = []
   const stream = streamOfAccount(p.account)
-  const total = (await must(b.store.streamRevision(stream))) + 1
+  const total = (await orRaise(b.store.streamRevision(stream))) + 1
 
   // 1. The timeline, a page at a time, chained; it also names every content the export must hold.
   const contents = new Map<string, string>()
@@ -137,7 +121,7 @@ export const exportHistory = async (b: Backend, dest: string, p: ExportParams, o
   let prev = GENESIS
   let events = 0
   for (let from = 0; ; from += PAGE) {
-    const page = await must(b.store.readStream(stream, { from, maxCount: PAGE }))
+    const page = await orRaise(b.store.readStream(stream, { from, maxCount: PAGE }))
     for (const s of page) {
       if (s.event.occurredAt > p.to) continue
       const e = s.event as { content?: { digest: string }; itemType?: string }
@@ -192,7 +176,7 @@ export const exportHistory = async (b: Backend, dest: string, p: ExportParams, o
   const states: Manifest['states'] = []
   for (const [n, { label, at }] of labels.entries()) {
     onProgress?.(n, labels.length, 'states')
-    const view = await must(accountAsOf(b.index, p.account, { validAt: at }))
+    const view = await orRaise(accountAsOf(b.index, p.account, { validAt: at }))
     files.push(writeSnapshot(hashedFile(dest, `states/${label}.json`), snapshotOf(view)))
     states.push({ label, at: new Date(at).toISOString(), file: `states/${label}.json` })
     if (label !== 'to') continue

@@ -21,6 +21,7 @@ import type { RecordedEvent } from '../../projections/order'
 import { replayTimeTravel } from '../../projections/replay'
 import { snapshotOf } from '../../projections/snapshot'
 import { stableStringify } from '../cli/stableJson'
+import { CONTENT_FILE, filesUnder } from './layout'
 
 const ManifestCodec = t.type({
   format: t.literal('mailtime-export-v1'),
@@ -37,9 +38,6 @@ const sha256File = async (file: string): Promise<string> => {
   for await (const chunk of fs.createReadStream(file)) h.update(chunk as Buffer)
   return h.digest('hex')
 }
-
-const listFiles = (root: string, rel = ''): string[] =>
-  fs.readdirSync(path.join(root, rel), { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? listFiles(root, path.posix.join(rel, d.name)) : [path.posix.join(rel, d.name)]))
 
 /** The first path where two JSON values differ, for a message that says where to look. */
 const firstDifference = (a: unknown, b: unknown, at = ''): string | undefined => {
@@ -101,10 +99,10 @@ export const verifyExport = async (dir: string): Promise<VerifyResult> => {
     const size = fs.statSync(file).size
     const digest = await sha256File(file)
     if (size !== f.size || digest !== f.sha256) return E.left(`${f.path}: SHA-256 mismatch (the file was changed after the export)`)
-    const named = /^(?:messages|contacts|calendar)\/([0-9a-f]{64})\.\w+$/.exec(f.path)
+    const named = CONTENT_FILE.exec(f.path)
     if (named !== null && named[1] !== digest) return E.left(`${f.path}: its content does not match the digest in its name`)
   }
-  for (const f of listFiles(dir)) if (f !== 'manifest.json' && !listed.has(f)) return E.left(`${f}: not in the manifest (added after the export)`)
+  for (const f of filesUnder(dir)) if (f !== 'manifest.json' && !listed.has(f)) return E.left(`${f}: not in the manifest (added after the export)`)
 
   // 3. Replay the timeline; the states must be the recorded ones.
   const tt = replayTimeTravel(() => TE.right(events))

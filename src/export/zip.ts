@@ -3,14 +3,12 @@ import * as fs from 'fs'
 import * as path from 'path'
 import * as yazl from 'yazl'
 import * as yauzl from 'yauzl'
-
-const filesOf = (root: string, rel = ''): string[] =>
-  fs.readdirSync(path.join(root, rel), { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesOf(root, path.posix.join(rel, d.name)) : [path.posix.join(rel, d.name)]))
+import { filesUnder } from './layout'
 
 export const zipDirectory = (dir: string, zipFile: string): Promise<void> =>
   new Promise((resolve, reject) => {
     const z = new yazl.ZipFile()
-    for (const f of filesOf(dir).sort()) z.addFile(path.join(dir, f), f)
+    for (const f of filesUnder(dir).sort()) z.addFile(path.join(dir, f), f)
     const out = fs.createWriteStream(zipFile, { flags: 'wx' })
     out.on('error', reject)
     out.on('close', () => resolve())

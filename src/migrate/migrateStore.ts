@@ -6,10 +6,9 @@
  * in revision order.
  */
 import { createHash } from 'crypto'
-import * as E from 'fp-ts/Either'
 import type { MailEvent } from '../../domain/events'
 import { eventJson } from '../../domain/json'
-import type { StoreError } from '../../projections/errors'
+import { orRaise } from '../../projections/errors'
 import type { EventStore } from '../store/eventStore'
 
 export interface MigrateReport {
@@ -21,17 +20,6 @@ export interface MigrateReport {
   readonly mismatches: readonly { stream: string; reason: string }[]
 }
 
-export class MigrateFailure extends Error {
-  constructor(readonly error: StoreError) {
-    super(error._tag)
-  }
-}
-
-const must = async <A>(te: () => Promise<E.Either<StoreError, A>>): Promise<A> => {
-  const r = await te()
-  if (E.isLeft(r)) throw new MigrateFailure(r.left)
-  return r.right
-}
 
 const PAGE = 5000
 
@@ -40,7 +28,7 @@ export const streamDigest = async (store: EventStore, stream: string): Promise<{
   const h = createHash('sha256')
   let count = 0
   for (let from = 0; ; from += PAGE) {
-    const page = await must(store.readStream(stream, { from, maxCount: PAGE }))
+    const page = await orRaise(store.readStream(stream, { from, maxCount: PAGE }))
     for (const s of page) {
       h.update(eventJson(s.event)).update('\n')
       count++
@@ -55,7 +43,7 @@ export const migrateStore = async (from: EventStore, to: EventStore, onProgress?
   const revisionOf = async (stream: string) => {
     const hit = revisions.get(stream)
     if (hit !== undefined) return hit
-    const r = await must(to.streamRevision(stream))
+    const r = await orRaise(to.streamRevision(stream))
     revisions.set(stream, r)
     return r
   }
@@ -63,7 +51,7 @@ export const migrateStore = async (from: EventStore, to: EventStore, onProgress?
   let duplicates = 0
   let events = 0
   for (let after = 0; ; ) {
-    const page = await must(from.readAll({ after, maxCount: PAGE }))
+    const page = await orRaise(from.readAll({ after, maxCount: PAGE }))
     if (page.length === 0) break
     // Consecutive events of one stream go in one append.
     let i = 0
@@ -75,18 +63,17 @@ export const migrateStore = async (from: EventStore, to: EventStore, onProgress?
         i++
       }
       const expected = await revisionOf(stream)
-      const r = await to.appendToStream(stream, run, { expectedRevision: expected })()
-      if (E.isLeft(r)) throw new MigrateFailure(r.left)
-      revisions.set(stream, r.right.lastRevision)
-      appended += r.right.appended
-      duplicates += r.right.duplicates
+      const r = await orRaise(to.appendToStream(stream, run, { expectedRevision: expected }))
+      revisions.set(stream, r.lastRevision)
+      appended += r.appended
+      duplicates += r.duplicates
     }
     events += page.length
     after = page[page.length - 1]?.globalPosition ?? after
     onProgress?.(events)
   }
   const mismatches: { stream: string; reason: string }[] = []
-  const streams = await must(from.listStreams())
+  const streams = await orRaise(from.listStreams())
   for (const s of streams) {
     const [a, b] = [await streamDigest(from, s), await streamDigest(to, s)]
     if (a.count !== b.count) mismatches.push({ stream: s, reason: `${a.count} events in the source, ${b.count} in the target` })

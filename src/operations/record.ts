@@ -3,9 +3,8 @@
  * operations stream: who ran it, when, with which parameters, and how it ended, for the audit trail
  * `getAllOperations` shows. A failure is recorded and then rethrown.
  */
-import * as E from 'fp-ts/Either'
 import type { OperationStatus, OperationSummary } from '../../domain/operations'
-import { describeStoreError } from '../../projections/errors'
+import { orRaise } from '../../projections/errors'
 import type { OperationLog } from '../store/operationLog'
 import { newOperationId } from './operationId'
 
@@ -20,18 +19,14 @@ export interface OperationOutcome<A> {
 
 export const recordOperation = async <A>(log: OperationLog, meta: OperationMeta, body: (operationId: string) => Promise<OperationOutcome<A>>): Promise<{ operationId: string; result: A }> => {
   const operationId = newOperationId(meta.now())
-  const must = async (te: ReturnType<OperationLog['append']>) => {
-    const r = await te()
-    if (E.isLeft(r)) throw new Error(`operations stream: ${describeStoreError(r.left)}`)
-  }
-  await must(log.append(operationId, [{ type: 'OperationStarted', operationId, at: meta.now(), kind: meta.kind, verb: meta.verb, params: { ...meta.params }, initiator: meta.initiator, host: meta.host, pid: meta.pid }]))
+  await orRaise(log.append(operationId, [{ type: 'OperationStarted', operationId, at: meta.now(), kind: meta.kind, verb: meta.verb, params: { ...meta.params }, initiator: meta.initiator, host: meta.host, pid: meta.pid }]))
   let out: OperationOutcome<A>
   try {
     out = await body(operationId)
   } catch (e) {
-    await must(log.append(operationId, [{ type: 'OperationEnded', operationId, at: meta.now(), status: 'failed', restored: 0, skipped: 0, unrestored: 0, error: e instanceof Error ? e.message : String(e) }])).catch(() => undefined)
+    await orRaise(log.append(operationId, [{ type: 'OperationEnded', operationId, at: meta.now(), status: 'failed', restored: 0, skipped: 0, unrestored: 0, error: e instanceof Error ? e.message : String(e) }])).catch(() => undefined)
     throw e
   }
-  await must(log.append(operationId, [{ type: 'OperationEnded', operationId, at: meta.now(), status: out.status, restored: 0, skipped: 0, unrestored: 0, counts: { ...out.counts } }]))
+  await orRaise(log.append(operationId, [{ type: 'OperationEnded', operationId, at: meta.now(), status: out.status, restored: 0, skipped: 0, unrestored: 0, counts: { ...out.counts } }]))
   return { operationId, result: out.result }
 }

@@ -18,8 +18,7 @@ import {
   summarize,
 } from '../../domain/operations'
 import type { RestorePlan } from '../../domain/restore/plan'
-import type * as TE from 'fp-ts/TaskEither'
-import { type StoreError, describeStoreError } from '../../projections/errors'
+import { orRaise } from '../../projections/errors'
 import type { BlobStore } from '../blobs/blobStore'
 import type { Notifier } from '../notify/notifier'
 import { type Mail, endMail, startMail } from '../notify/restoreMail'
@@ -64,23 +63,16 @@ export interface RestoreOutcome {
   readonly seconds: number
 }
 
-export class OperationRecordError extends Error {}
-
 export const runRestore = async (deps: RestoreDeps, req: RestoreRequest): Promise<RestoreOutcome> => {
   const ops = deps.operations
-  const must = async <A>(te: TE.TaskEither<StoreError, A>): Promise<A> => {
-    const r = await te()
-    if (E.isLeft(r)) throw new OperationRecordError(`operations stream: ${describeStoreError(r.left)}`)
-    return r.right
-  }
   const started = deps.now()
   const operationId = newOperationId(started)
-  const earlierIds = await must(ops.byResumeKey(req.resumeKey))
+  const earlierIds = await orRaise(ops.byResumeKey(req.resumeKey))
   const earlier: OperationEvent[][] = []
-  for (const id of earlierIds) earlier.push(await must(ops.read(id)))
+  for (const id of earlierIds) earlier.push(await orRaise(ops.read(id)))
   const done = alreadyRestored(earlier)
   const pending: AppendIntent[] = pendingIntents(earlier)
-  const append = (events: OperationEvent[]) => must(ops.append(operationId, events))
+  const append = (events: OperationEvent[]) => orRaise(ops.append(operationId, events))
   const total = req.plans.reduce((n, p) => n + p.items.length + p.unrestorable.length, 0)
   await append([
     {
@@ -100,8 +92,8 @@ export const runRestore = async (deps: RestoreDeps, req: RestoreRequest): Promis
     },
   ])
   const current = async (): Promise<OperationSummary> => {
-    const s = summarize(await must(ops.read(operationId)), deps.isAlive)
-    if (s === undefined) throw new OperationRecordError(`operation ${operationId} has no start record`)
+    const s = summarize(await orRaise(ops.read(operationId)), deps.isAlive)
+    if (s === undefined) throw new Error(`operation ${operationId} has no start record`)
     return s
   }
   const notify = async (phase: 'start' | 'end', mail: Mail) => {
@@ -134,7 +126,7 @@ export const runRestore = async (deps: RestoreDeps, req: RestoreRequest): Promis
     pendingIntents: pending,
     intent: (i) => append([{ type: 'AppendIntent', operationId, at: deps.now(), ...i }]),
     record,
-    stopRequested: async () => deps.signalled() || (await must(ops.stopRequested(operationId))),
+    stopRequested: async () => deps.signalled() || (await orRaise(ops.stopRequested(operationId))),
   }
 
   const renamedFolders: MaterializeReport['renamedFolders'] = []

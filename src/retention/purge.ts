@@ -8,8 +8,6 @@
  * appends the event that references it (the blob store refreshes the time of a blob it is asked to
  * store again), so a purge running beside a capture cannot take a blob from under it.
  */
-import * as fs from 'fs'
-import * as path from 'path'
 import * as E from 'fp-ts/Either'
 import { type ItemEvent } from '../../domain/events'
 import { streamOfAccount } from '../../domain/ids'
@@ -18,7 +16,7 @@ import { makeEvent } from '../../domain/makeEvent'
 import { type AccountForPurge, type PurgePlan, type RetentionPolicy, planPurge, retainedDigests } from '../../domain/retention'
 import type { ItemState } from '../../domain/state'
 import { accountStateAt } from '../../projections/accountView'
-import { type StoreError } from '../../projections/errors'
+import { orRaise } from '../../projections/errors'
 import { listAccountIds } from '../app/accounts'
 import type { Backend } from '../app/backend'
 import { groupBy } from '../../domain/groupBy'
@@ -34,17 +32,6 @@ export interface PurgeReport {
   readonly blobsDeleted: number
 }
 
-const must = async <A>(te: () => Promise<E.Either<StoreError, A>>): Promise<A> => {
-  const r = await te()
-  if (E.isLeft(r)) throw new PurgeStoreError(r.left)
-  return r.right
-}
-
-export class PurgeStoreError extends Error {
-  constructor(readonly error: StoreError) {
-    super(error._tag)
-  }
-}
 
 interface Gathered {
   readonly accounts: AccountForPurge[]
@@ -55,10 +42,10 @@ interface Gathered {
 const gather = async (b: Backend): Promise<Gathered> => {
   const accounts: AccountForPurge[] = []
   const items = new Map<string, { purged: boolean; digests: Set<string> }>()
-  for (const a of await must(listAccountIds(b))) {
-    const state = accountStateAt(a, await must(b.index.accountEvents(a)), { validAt: MAX_INSTANT as Instant })
+  for (const a of await orRaise(listAccountIds(b))) {
+    const state = accountStateAt(a, await orRaise(b.index.accountEvents(a)), { validAt: MAX_INSTANT as Instant })
     const latest = new Map<number, ItemState>()
-    for (const v of await must(b.index.changesBetween(a, { from: 0 as Instant, to: MAX_INSTANT as Instant }))) {
+    for (const v of await orRaise(b.index.changesBetween(a, { from: 0 as Instant, to: MAX_INSTANT as Instant }))) {
       latest.set(v.itemId, v.state)
       const key = `${a}#${v.itemId}`
       const entry = items.get(key) ?? { purged: false, digests: new Set<string>() }
@@ -97,19 +84,14 @@ export const purge = async (b: Backend, o: PurgeOptions): Promise<PurgeReport> =
   let recentBlobs = 0
   for (const d of b.blobs.list()) {
     if (keep.has(d)) continue
-    const file = path.join(b.blobs.root, d.slice(0, 2), `${d}.gz`)
-    let mtime = 0
-    try {
-      mtime = fs.statSync(file).mtimeMs
-    } catch {
-      continue
-    }
-    if (mtime > o.now - o.graceMs) {
+    const st = b.blobs.stat(d)
+    if (st === undefined) continue
+    if (st.mtimeMs > o.now - o.graceMs) {
       recentBlobs++
       continue
     }
     orphans.push(d)
-    orphanBytes += b.blobs.storedSize(d) ?? 0
+    orphanBytes += st.size
   }
   if (o.dryRun) return { plan, orphanBlobs: orphans.length, orphanBytes, recentBlobs, eventsAppended: 0, blobsDeleted: 0 }
 
@@ -125,7 +107,7 @@ export const purge = async (b: Backend, o: PurgeOptions): Promise<PurgeReport> =
           reason: c.reason,
         }),
       )
-      const r = await must(b.store.appendToStream(streamOfAccount(account), events))
+      const r = await orRaise(b.store.appendToStream(streamOfAccount(account), events))
       eventsAppended += r.appended
       done += events.length
       o.onProgress?.(done, plan.purge.length + orphans.length)

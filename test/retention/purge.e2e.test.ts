@@ -166,3 +166,22 @@ describe('purge on a store with shared content and deleted accounts', () => {
     await b2.close()
   })
 })
+
+describe('a store that fails in the middle of a long operation', () => {
+  it('exits 4 and names the stream and revision, for export and migration alike', () => {
+    const dir = tmpDir()
+    const db = path.join(dir, 'm.db')
+    const store = ['--store', `sqlite:${db}`]
+    expect(mailtime([...store, 'demo', 'end', '2026-10-01T00:00:00Z']).code).toBe(0)
+    // The temporal index already holds the states; the raw event is what these verbs re-read.
+    const Database = require('better-sqlite3') as typeof import('better-sqlite3')
+    const h = new Database(db)
+    h.prepare("UPDATE events SET data = json_set(data, '$.occurredAt', 'yesterday') WHERE stream = 'account-carol@example.com' AND revision = 3").run()
+    h.close()
+    for (const args of [['exportHistory', 'carol@example.com', 'dest', path.join(dir, 'x')], ['migrateStore', `sqlite:${db}`, `sqlite:${path.join(dir, 'copy.db')}`]]) {
+      const r = mailtime(args[0] === 'migrateStore' ? args : [...store, ...args])
+      expect({ args: args[0], code: r.code }).toEqual({ args: args[0], code: 4 })
+      expect(r.stderr).toMatch(/account-carol@example\.com@3 cannot be decoded/)
+    }
+  })
+})

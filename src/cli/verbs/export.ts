@@ -9,11 +9,11 @@ import * as path from 'path'
 import * as E from 'fp-ts/Either'
 import { MAX_INSTANT, type Instant } from '../../../domain/instant'
 import { findAccount } from '../../app/accounts'
-import { ExportFailure, exportHistory } from '../../export/exportHistory'
+import { exportHistory } from '../../export/exportHistory'
 import { verifyExport } from '../../export/verifyExport'
 import { unzipTo, zipDirectory } from '../../export/zip'
 import { recordOperation } from '../../operations/record'
-import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
+import { CliFailure, ExitCode, usage } from '../failure'
 import { booleanAttr, type Verb } from '../grammar'
 import { foundOrFail, human, must } from '../render'
 import { instantArg } from '../dateArgs'
@@ -62,8 +62,7 @@ export const exportHistoryVerb: Verb = {
       b.operations,
       { kind: 'export', verb: 'exportHistory', params: { account, ...attrs }, initiator: initiatorOf(ctx.settings), host: os.hostname(), pid: process.pid, now: ctx.now },
       async () => {
-        try {
-          const m = await exportHistory(b, work, { account, from, to, at, toolVersion: VERSION, createdAt: ctx.now() }, (d, n) => ctx.progress.update(d, `${n}`))
+        const m = await exportHistory(b, work, { account, from, to, at, toolVersion: VERSION, createdAt: ctx.now() }, (d, n) => ctx.progress.update(d, `${n}`))
           if (zip) {
             await zipDirectory(work, dest)
             fs.rmSync(work, { recursive: true, force: true })
@@ -74,10 +73,6 @@ export const exportHistoryVerb: Verb = {
             } else fs.renameSync(work, dest)
           }
           return { result: m, status: 'done', counts: { events: m.timeline.events, files: m.files.length, missing: m.missing.length } }
-        } catch (e) {
-          if (e instanceof ExportFailure && e.error._tag !== 'ExportIO') throw fromStoreError(e.error)
-          throw e
-        }
       },
     )
     ctx.progress.stop()

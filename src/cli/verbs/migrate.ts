@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/Either'
 import { openEventStore } from '../../app/openStore'
-import { MigrateFailure, migrateStore } from '../../migrate/migrateStore'
+import { migrateStore } from '../../migrate/migrateStore'
 import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
 import type { Verb } from '../grammar'
 
@@ -37,9 +37,7 @@ export const migrateStoreVerb: Verb = {
     const started = Date.now()
     try {
       ctx.progress.start(`copying ${a.right.store.description} → ${b.right.store.description}`, 0)
-      const r = await migrateStore(a.right.store, b.right.store, (n) => ctx.progress.update(n)).catch((e: unknown) => {
-        throw e instanceof MigrateFailure ? fromStoreError(e.error) : e
-      })
+      const r = await migrateStore(a.right.store, b.right.store, (n) => ctx.progress.update(n))
       ctx.progress.stop()
       if (r.mismatches.length > 0)
         throw new CliFailure(`migrateStore: ${r.mismatches.length} stream(s) differ after the copy; first: ${r.mismatches[0]?.stream}: ${r.mismatches[0]?.reason}`, ExitCode.VERIFY)

@@ -12,7 +12,7 @@ import type { OperationStatus } from '../../../domain/operations'
 import { accountStateAt } from '../../../projections/accountView'
 import { findAccount, listAccountIds } from '../../app/accounts'
 import { recordOperation } from '../../operations/record'
-import { PurgeStoreError, purge } from '../../retention/purge'
+import { purge } from '../../retention/purge'
 import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
 import { booleanAttr, type Context, type Verb } from '../grammar'
 import { foundOrFail, human, must, table } from '../render'
@@ -56,14 +56,8 @@ export const doPurge: Verb = {
     if (!dry.right && now > Date.now() + 60_000) throw usage('MAILTIME_NOW is in the future: a purge would remove data before its retention ends; use dry_run true to preview')
     const b = ctx.backend()
     ctx.progress.start('purging', 0)
-    const run = async (operationId: string) => {
-      try {
-        return await purge(b, { policy, now, dryRun: dry.right, by: initiatorOf(ctx.settings), operationId, graceMs: 3_600_000, onProgress: (d) => ctx.progress.update(d) })
-      } catch (e) {
-        if (e instanceof PurgeStoreError) throw fromStoreError(e.error)
-        throw e
-      }
-    }
+    const run = (operationId: string) =>
+      purge(b, { policy, now, dryRun: dry.right, by: initiatorOf(ctx.settings), operationId, graceMs: 3_600_000, onProgress: (d) => ctx.progress.update(d) })
     const { operationId, result: rep } = dry.right
       ? { operationId: undefined, result: await run('dry-run') }
       : await recordOperation(b.operations, meta(ctx, 'purge', 'doPurge', { ...attrs }), async (id) => {

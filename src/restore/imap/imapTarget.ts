@@ -54,7 +54,7 @@ const SYSTEM_FLAGS = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', 
 const NOT_ATOM = /[(){ %*"\\\]\u0000-\u001f\u007f-\uffff]/g
 
 /** An IMAP keyword for a tag: atom characters only (others become `_`). */
-export const keywordOf = (tag: string): string => tag.replace(NOT_ATOM, '_').slice(0, 100) || '_'
+const keywordOf = (tag: string): string => tag.replace(NOT_ATOM, '_').slice(0, 100) || '_'
 
 const flagsOf = (item: RestoreItem): string[] => [...new Set([...item.flags.filter((f) => SYSTEM_FLAGS.has(f)), ...item.tags.map(keywordOf)])]
 
