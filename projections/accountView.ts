@@ -53,6 +53,34 @@ export const accountStateAt = (
     .filter((r) => r.event.occurredAt <= at.validAt && (at.knownAt === undefined || r.event.recordedAt <= at.knownAt))
     .reduce((s, r) => evolveAccount(s, r.event), initialAccountState(accountId))
 
+/**
+ * The folder list of a view: every live folder, the always-shown ones, every folder an item is in
+ * (with its count), and their parents, so that paths have no holes.
+ */
+export const folderViewsOf = (folders: readonly ItemState[], counts: ReadonlyMap<number, number>): FolderView[] => {
+  const tree = folderTree(folders)
+  const shown = new Set<number>([...ALWAYS_SHOWN_FOLDERS, ...folders.map((f) => f.itemId), ...counts.keys()])
+  for (const id of [...shown]) {
+    let p = tree.parentOf(id)
+    for (let guard = 0; p !== FolderIds.USER_ROOT && guard < 64; guard++, p = tree.parentOf(p)) shown.add(p)
+  }
+  shown.delete(FolderIds.USER_ROOT)
+  return [...shown]
+    .map((id) => ({
+      folderId: id,
+      name: tree.nameOf(id),
+      path: tree.pathOf(id),
+      parentId: tree.parentOf(id),
+      itemCount: counts.get(id) ?? 0,
+      system: isSystemFolder(id) && SYSTEM_FOLDERS.has(id),
+    }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.folderId - b.folderId))
+}
+
+/** Whether the account existed at the instant (before any account event, having items is the evidence). */
+export const accountExists = (account: AccountState, validAt: Instant, hasItems: boolean): boolean =>
+  (account.createdAt === undefined ? hasItems : account.createdAt <= validAt) && account.deletedAt === undefined
+
 /** Builds the view from the live items of one instant (pure). */
 export const buildAccountView = (account: AccountState, live: readonly ItemState[], at: AsOf, hasItems: boolean): AccountView => {
   const folders = live.filter((s) => s.itemType === 'folder')
@@ -63,28 +91,10 @@ export const buildAccountView = (account: AccountState, live: readonly ItemState
     .map((s) => ({ itemId: s.itemId, itemType: s.itemType, folderId: s.folderId, folderPath: tree.pathOf(s.folderId), state: s }))
   const counts = new Map<number, number>()
   for (const i of items) counts.set(i.folderId, (counts.get(i.folderId) ?? 0) + 1)
-  const shown = new Set<number>([...ALWAYS_SHOWN_FOLDERS, ...folders.map((f) => f.itemId), ...counts.keys()])
-  // A folder is shown when it, or something under it, is; walk parents so paths have no holes.
-  for (const id of [...shown]) {
-    let p = tree.parentOf(id)
-    for (let guard = 0; p !== FolderIds.USER_ROOT && guard < 64; guard++, p = tree.parentOf(p)) shown.add(p)
-  }
-  shown.delete(FolderIds.USER_ROOT)
-  const folderViews = [...shown]
-    .map((id) => ({
-      folderId: id,
-      name: tree.nameOf(id),
-      path: tree.pathOf(id),
-      parentId: tree.parentOf(id),
-      itemCount: counts.get(id) ?? 0,
-      system: isSystemFolder(id) && SYSTEM_FOLDERS.has(id),
-    }))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.folderId - b.folderId))
-  const created = account.createdAt === undefined ? hasItems : account.createdAt <= at.validAt
-  const exists = created && account.deletedAt === undefined
+  const folderViews = folderViewsOf(folders, counts)
   return {
     account,
-    exists,
+    exists: accountExists(account, at.validAt, hasItems),
     validAt: at.validAt,
     ...(at.knownAt !== undefined && { knownAt: at.knownAt }),
     folders: folderViews,

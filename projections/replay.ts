@@ -65,6 +65,19 @@ export const replayTimeTravel = (read: ReadAccount): TimeTravel => {
         items(account),
         TE.map((xs) => sortStates([...foldUntil(xs, at).values()].filter((s) => s.status === 'live'))),
       ),
+    eachLiveItem: (account, at, visit) =>
+      pipe(
+        items(account),
+        TE.map((xs) => {
+          let n = 0
+          for (const s of foldUntil(xs, at).values())
+            if (s.status === 'live') {
+              visit(s)
+              n++
+            }
+          return n
+        }),
+      ),
     foldersAsOf: (account, at) =>
       pipe(
         items(account),

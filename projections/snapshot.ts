@@ -3,7 +3,21 @@
  * list. The export writes it from the temporal index; `verifyExport` rebuilds it by replaying the
  * timeline, and the two must be equal, field for field.
  */
+import type { ItemState } from '../domain/state'
 import type { AccountView } from './accountView'
+
+export type SnapshotItem = Snapshot['items'][number]
+
+/** One item's line of a state file. */
+export const snapshotItem = (folderPath: string, s: ItemState): SnapshotItem => ({
+  itemId: s.itemId,
+  itemType: s.itemType,
+  folder: folderPath,
+  flags: [...s.flags].sort(),
+  tags: [...s.tags].sort(),
+  digest: s.content?.digest ?? null,
+  subject: s.headers?.subject ?? null,
+})
 
 export interface Snapshot {
   readonly at: string
@@ -24,13 +38,5 @@ export const snapshotOf = (v: AccountView): Snapshot => ({
   at: new Date(v.validAt).toISOString(),
   exists: v.exists,
   folders: v.folders.map((f) => ({ folderId: f.folderId, path: f.path })),
-  items: v.items.map((i) => ({
-    itemId: i.itemId,
-    itemType: i.itemType,
-    folder: i.folderPath,
-    flags: [...i.state.flags].sort(),
-    tags: [...i.state.tags].sort(),
-    digest: i.state.content?.digest ?? null,
-    subject: i.state.headers?.subject ?? null,
-  })),
+  items: v.items.map((i) => snapshotItem(i.folderPath, i.state)),
 })

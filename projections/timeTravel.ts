@@ -40,6 +40,11 @@ export interface TimeTravel {
   accountEvents(account: AccountId): TE.TaskEither<StoreError, RecordedEvent<AccountEvent>[]>
   /** Every item alive (not deleted, not purged) at the instant. */
   liveItemsAsOf(account: AccountId, at: AsOf): TE.TaskEither<StoreError, ItemState[]>
+  /**
+   * Calls `visit` for every item alive at the instant, in no particular order, without building the
+   * list: what a consumer that streams a large account (the export) uses. Returns how many it visited.
+   */
+  eachLiveItem(account: AccountId, at: AsOf, visit: (s: ItemState) => void): TE.TaskEither<StoreError, number>
   /** Every folder alive at the instant (a subset of `liveItemsAsOf`, cheaper). */
   foldersAsOf(account: AccountId, at: AsOf): TE.TaskEither<StoreError, ItemState[]>
   /** The version of one item valid at the instant, deleted or not; undefined before it existed. */

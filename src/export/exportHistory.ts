@@ -10,8 +10,9 @@
  *   manifest.json              every file's SHA-256 and size, the parameters, the tool version,
  *                              and the chain's head
  *
- * Everything is streamed: the timeline is read and written a page at a time, blobs one at a time.
- * Memory holds the item states of one instant at a time and the set of digests.
+ * Everything is streamed: the timeline is read and written a page at a time, blobs one at a time,
+ * item states one at a time from the index. Memory holds the set of digests, one short line per
+ * item of the state being written, and one small record per message for the MBOX.
  */
 import { createHash } from 'crypto'
 import * as fs from 'fs'
@@ -21,15 +22,15 @@ import { GENESIS, chainHash } from '../../domain/export/hashChain'
 import { type AccountId, streamOfAccount } from '../../domain/ids'
 import type { Instant } from '../../domain/instant'
 import { eventJson } from '../../domain/json'
-import { accountAsOf } from '../../projections/accountView'
+import { accountExists, accountStateAt, folderViewsOf } from '../../projections/accountView'
+import { folderTree } from '../../projections/folderTree'
 import { orRaise } from '../../projections/errors'
-import { type Snapshot, snapshotOf } from '../../projections/snapshot'
+import { snapshotItem } from '../../projections/snapshot'
 import { describeBlobError } from '../blobs/blobStore'
 import type { Backend } from '../app/backend'
 import { safeSegment } from '../restore/folderNames'
 import { stableStringify } from '../cli/stableJson'
 import { contentPlace } from './layout'
-import { groupBy } from '../../domain/groupBy'
 
 export interface ExportParams {
   readonly account: AccountId
@@ -90,24 +91,90 @@ const mboxEntry = (bytes: Buffer, date: number): Buffer => {
   return Buffer.from(`From MAILER-DAEMON ${asctime}\n${body}${end}\n`, 'latin1')
 }
 
+interface MboxItem {
+  readonly folder: string
+  readonly order: number
+  readonly date: number
+  readonly itemId: number
+  readonly digest: string
+}
+
 /**
- * A state file, one item per line, written in chunks: the same JSON value as the snapshot (what
- * `verifyExport` compares), without building one string of the whole account.
+ * A state file, one item per line, streamed from the temporal index: the same JSON value as
+ * `snapshotOf` of the account view (what `verifyExport` compares), without building the view. What
+ * it keeps is one short line per item (to sort them by id) and, for the MBOX, one small record per
+ * message.
  */
-const writeSnapshot = (f: ReturnType<typeof hashedFile>, s: Snapshot): ManifestFile => {
-  f.write(`{"at":${JSON.stringify(s.at)},"exists":${s.exists},"folders":${stableStringify(s.folders, 0)},"items":[`)
-  let chunk: string[] = []
-  s.items.forEach((item, i) => {
-    chunk.push(`${i === 0 ? '' : ','}\n${stableStringify(item, 0)}`)
-    if (chunk.length >= 2000) {
-      f.write(chunk.join(''))
-      chunk = []
-    }
-  })
-  f.write(`${chunk.join('')}\n]}\n`)
+const writeState = async (b: Backend, f: ReturnType<typeof hashedFile>, account: AccountId, at: Instant, mbox: MboxItem[] | undefined): Promise<ManifestFile> => {
+  const asOf = { validAt: at }
+  const folders = await orRaise(b.index.foldersAsOf(account, asOf))
+  const tree = folderTree(folders)
+  const lines: { id: number; line: string }[] = []
+  const counts = new Map<number, number>()
+  const live = await orRaise(
+    b.index.eachLiveItem(account, asOf, (s) => {
+      if (s.itemType === 'folder') return
+      const folder = tree.pathOf(s.folderId)
+      counts.set(s.folderId, (counts.get(s.folderId) ?? 0) + 1)
+      lines.push({ id: s.itemId, line: stableStringify(snapshotItem(folder, s), 0) })
+      if (mbox !== undefined && s.itemType === 'message' && s.content !== undefined)
+        mbox.push({ folder, order: s.internalDate ?? 0, date: s.internalDate ?? s.createdAt ?? 0, itemId: s.itemId, digest: s.content.digest })
+    }),
+  )
+  const exists = accountExists(accountStateAt(account, await orRaise(b.index.accountEvents(account)), asOf), at, live > 0)
+  const folderList = folderViewsOf(folders, counts).map((v) => ({ folderId: v.folderId, path: v.path }))
+  f.write(`{"at":${JSON.stringify(new Date(at).toISOString())},"exists":${exists},"folders":${stableStringify(folderList, 0)},"items":[`)
+  lines.sort((a, c) => a.id - c.id)
+  for (let i = 0; i < lines.length; i += 2000)
+    f.write(
+      lines
+        .slice(i, i + 2000)
+        .map((l, j) => `${i + j === 0 ? '' : ','}\n${l.line}`)
+        .join(''),
+    )
+  f.write('\n]}\n')
   return f.close()
 }
 
+/** Each folder's messages as of `to`, oldest first, one mboxrd file per folder. */
+const writeMboxes = (b: Backend, dest: string, items: MboxItem[]): ManifestFile[] => {
+  items.sort((a, c) => (a.folder < c.folder ? -1 : a.folder > c.folder ? 1 : a.order - c.order || a.itemId - c.itemId))
+  const files: ManifestFile[] = []
+  let current: { folder: string; file: ReturnType<typeof hashedFile> } | undefined
+  for (const i of items) {
+    if (current?.folder !== i.folder) {
+      if (current !== undefined) files.push(current.file.close())
+      const rel = `mbox/${i.folder.split('/').filter((s) => s.length > 0).map((s) => safeSegment(s, ['/'])).join('/') || 'root'}.mbox`
+      current = { folder: i.folder, file: hashedFile(dest, rel) }
+    }
+    const bytes = b.blobs.get(i.digest)
+    if (E.isRight(bytes)) current.file.write(mboxEntry(bytes.right, i.date))
+  }
+  if (current !== undefined) files.push(current.file.close())
+  return files
+}
+
+/**
+ * The manifest, with one line per file written a chunk at a time: a single string of 100,000
+ * entries would be the export's largest allocation.
+ */
+const writeManifest = (file: string, m: Manifest): void => {
+  const placeholder = '\u0000files\u0000'
+  const mark = JSON.stringify(placeholder)
+  const [head = '', tail = ''] = stableStringify({ ...m, files: [placeholder] }).split(mark)
+  const fd = fs.openSync(file, 'w')
+  fs.writeSync(fd, head)
+  for (let i = 0; i < m.files.length; i += 5000)
+    fs.writeSync(
+      fd,
+      m.files
+        .slice(i, i + 5000)
+        .map((f, j) => `${i + j === 0 ? '' : ',\n    '}${stableStringify(f, 0)}`)
+        .join(''),
+    )
+  fs.writeSync(fd, `${tail}\n`)
+  fs.closeSync(fd)
+}
 
 export const exportHistory = async (b: Backend, dest: string, p: ExportParams, onProgress?: (done: number, total: number, what: string) => void): Promise<Manifest> => {
   const files: ManifestFile[] = []
@@ -163,7 +230,7 @@ export const exportHistory = async (b: Backend, dest: string, p: ExportParams, o
     const { dir, ext } = contentPlace(itemType)
     batch.push({ rel: `${dir}/${digest}.${ext}`, bytes: bytes.right })
     batchBytes += bytes.right.length
-    if (batch.length >= 1000 || batchBytes >= 32 * 1024 * 1024) flush()
+    if (batch.length >= 1000 || batchBytes >= 8 * 1024 * 1024) flush()
   }
   flush()
 
@@ -174,27 +241,14 @@ export const exportHistory = async (b: Backend, dest: string, p: ExportParams, o
     ...p.at.map((t) => ({ label: `at-${new Date(t).toISOString().replace(/[:.]/g, '-')}`, at: t })),
   ]
   const states: Manifest['states'] = []
+  const mbox: MboxItem[] = []
   for (const [n, { label, at }] of labels.entries()) {
     onProgress?.(n, labels.length, 'states')
-    const view = await orRaise(accountAsOf(b.index, p.account, { validAt: at }))
-    files.push(writeSnapshot(hashedFile(dest, `states/${label}.json`), snapshotOf(view)))
+    files.push(await writeState(b, hashedFile(dest, `states/${label}.json`), p.account, at, label === 'to' ? mbox : undefined))
     states.push({ label, at: new Date(at).toISOString(), file: `states/${label}.json` })
-    if (label !== 'to') continue
-    onProgress?.(n, labels.length, 'mbox')
-    const byFolder = groupBy(
-      view.items.filter((i) => i.itemType === 'message' && i.state.content !== undefined),
-      (i) => i.folderPath,
-    )
-    for (const [folder, items] of byFolder) {
-      const rel = `mbox/${folder.split('/').filter((s) => s.length > 0).map((s) => safeSegment(s, ['/'])).join('/') || 'root'}.mbox`
-      const f = hashedFile(dest, rel)
-      for (const i of [...items].sort((a, c) => (a.state.internalDate ?? 0) - (c.state.internalDate ?? 0) || a.itemId - c.itemId)) {
-        const bytes = b.blobs.get(i.state.content?.digest ?? '')
-        if (E.isRight(bytes)) f.write(mboxEntry(bytes.right, i.state.internalDate ?? i.state.createdAt ?? 0))
-      }
-      files.push(f.close())
-    }
   }
+  onProgress?.(labels.length, labels.length, 'mbox')
+  files.push(...writeMboxes(b, dest, mbox))
 
   const manifest: Manifest = {
     format: 'mailtime-export-v1',
@@ -206,6 +260,6 @@ export const exportHistory = async (b: Backend, dest: string, p: ExportParams, o
     missing,
     files: files.sort((a, c) => (a.path < c.path ? -1 : 1)),
   }
-  fs.writeFileSync(path.join(dest, 'manifest.json'), `${stableStringify(manifest)}\n`)
+  writeManifest(path.join(dest, 'manifest.json'), manifest)
   return manifest
 }

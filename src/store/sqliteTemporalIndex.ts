@@ -357,17 +357,26 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     state: decodeState(r.state),
   })
 
-  const stab = (account: AccountId, kinds: readonly number[], at: AsOf): ItemState[] => {
+  const stabEach = (account: AccountId, kinds: readonly number[], at: AsOf, visit: (s: ItemState) => void): number => {
     const T = at.validAt
     const K = at.knownAt ?? Number.MAX_SAFE_INTEGER
     const plan = stabbingPlan(T)
-    const out: ItemState[] = []
-    for (const kind of kinds) {
-      for (const n of plan.leftNodes) for (const text of st.stabLeft.all(account, kind, n, T, T, K)) out.push(decodeState(text))
-      for (const n of plan.rightNodes) for (const text of st.stabRight.all(account, kind, n, T, T, K)) out.push(decodeState(text))
+    let n = 0
+    const see = (text: string): void => {
+      visit(decodeState(text))
+      n++
     }
-    if (at.knownAt !== undefined)
-      for (const r of st.stabSuperseded.all(account, K, K, T, T)) if (kinds.includes(r.kind)) out.push(decodeState(r.state))
+    for (const kind of kinds) {
+      for (const node of plan.leftNodes) for (const text of st.stabLeft.iterate(account, kind, node, T, T, K)) see(text)
+      for (const node of plan.rightNodes) for (const text of st.stabRight.iterate(account, kind, node, T, T, K)) see(text)
+    }
+    if (at.knownAt !== undefined) for (const r of st.stabSuperseded.iterate(account, K, K, T, T)) if (kinds.includes(r.kind)) see(r.state)
+    return n
+  }
+
+  const stab = (account: AccountId, kinds: readonly number[], at: AsOf): ItemState[] => {
+    const out: ItemState[] = []
+    stabEach(account, kinds, at, (s) => out.push(s))
     return out.sort((a, b) => a.itemId - b.itemId)
   }
 
@@ -401,6 +410,7 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
         }),
       ),
     liveItemsAsOf: (account, at) => query(() => stab(account, [KIND_FOLDER, KIND_ITEM], at)),
+    eachLiveItem: (account, at, visit) => query(() => stabEach(account, [KIND_FOLDER, KIND_ITEM], at, visit)),
     foldersAsOf: (account, at) => query(() => stab(account, [KIND_FOLDER], at)),
     itemAsOf: (account, item, at) =>
       query(() => versionsOf(account, item, at.knownAt).find((v) => v.validFrom <= at.validAt && (v.validTo === null || v.validTo > at.validAt))),

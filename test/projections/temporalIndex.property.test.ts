@@ -7,6 +7,7 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/Either'
 import type { AccountId } from '../../domain/ids'
 import type { Instant } from '../../domain/instant'
+import type { ItemState } from '../../domain/state'
 import { accountAsOf, diff } from '../../projections/accountView'
 import { replayTimeTravel } from '../../projections/replay'
 import type { TimeTravel } from '../../projections/timeTravel'
@@ -19,6 +20,14 @@ import { ok } from '../support/run'
 const account = ACCOUNT as AccountId
 const ITEMS = [256, 257, 258, 300, 301, 302, 303, 304, 305, 306, 307, 999]
 
+/** What `eachLiveItem` visits, in item order. */
+const visited = async (tt: TimeTravel, at: { validAt: Instant; knownAt?: Instant }) => {
+  const seen: ItemState[] = []
+  const n = await ok(tt.eachLiveItem(account, at, (s) => seen.push(s)))
+  expect(n).toBe(seen.length)
+  return seen.sort((a, b) => a.itemId - b.itemId)
+}
+
 const compareAll = async (index: TimeTravel, replay: TimeTravel, validAt: number[], knownAt: (number | undefined)[]) => {
   for (const k of knownAt) {
     const known = k === undefined ? {} : { knownAt: k as Instant }
@@ -26,6 +35,7 @@ const compareAll = async (index: TimeTravel, replay: TimeTravel, validAt: number
       const at = { validAt: t as Instant, ...known }
       expect(await ok(index.liveItemsAsOf(account, at))).toEqual(await ok(replay.liveItemsAsOf(account, at)))
       expect(await ok(index.foldersAsOf(account, at))).toEqual(await ok(replay.foldersAsOf(account, at)))
+      expect(await visited(index, at)).toEqual(await ok(replay.liveItemsAsOf(account, at)))
       expect(await ok(accountAsOf(index, account, at))).toEqual(await ok(accountAsOf(replay, account, at)))
       for (const item of ITEMS)
         expect(await ok(index.itemAsOf(account, item as never, at))).toEqual(await ok(replay.itemAsOf(account, item as never, at)))
