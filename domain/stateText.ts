@@ -100,6 +100,15 @@ const parseForm = (u: unknown): ItemState => {
   return s as unknown as ItemState
 }
 
+/** Parses and decodes a state's stored text, or says why it cannot. */
+export const parseStateText = (text: string): { ok: true; state: ItemState } | { ok: false; reason: string } => {
+  try {
+    return { ok: true, state: parseForm(JSON.parse(text)) }
+  } catch (e) {
+    return { ok: false, reason: `stored item state: ${(e as Error).message}` }
+  }
+}
+
 /** Decodes the stored text's parsed JSON into an item state. */
 export const StoredItemState = new t.Type<ItemState, unknown, unknown>(
   'StoredItemState',

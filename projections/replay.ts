@@ -69,13 +69,9 @@ export const replayTimeTravel = (read: ReadAccount): TimeTravel => {
       pipe(
         items(account),
         TE.map((xs) => {
-          let n = 0
-          for (const s of foldUntil(xs, at).values())
-            if (s.status === 'live') {
-              visit(s)
-              n++
-            }
-          return n
+          const live = sortStates([...foldUntil(xs, at).values()].filter((s) => s.status === 'live'))
+          live.forEach((s) => visit(s))
+          return live.length
         }),
       ),
     foldersAsOf: (account, at) =>

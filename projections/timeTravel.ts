@@ -41,8 +41,9 @@ export interface TimeTravel {
   /** Every item alive (not deleted, not purged) at the instant. */
   liveItemsAsOf(account: AccountId, at: AsOf): TE.TaskEither<StoreError, ItemState[]>
   /**
-   * Calls `visit` for every item alive at the instant, in no particular order, without building the
-   * list: what a consumer that streams a large account (the export) uses. Returns how many it visited.
+   * Calls `visit` for every item alive at the instant, in item id order, without building the list:
+   * what a consumer that streams a large account (the export) uses; a store sorts in its own bounded
+   * memory. Returns how many it visited.
    */
   eachLiveItem(account: AccountId, at: AsOf, visit: (s: ItemState) => void): TE.TaskEither<StoreError, number>
   /** Every folder alive at the instant (a subset of `liveItemsAsOf`, cheaper). */

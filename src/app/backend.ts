@@ -3,6 +3,7 @@
  * `sqlite:<file>` (or a bare path) is the embedded default.
  */
 import * as E from 'fp-ts/Either'
+import * as TE from 'fp-ts/TaskEither'
 import type { StoreError } from '../../projections/errors'
 import type { TimeTravel } from '../../projections/timeTravel'
 import { type BlobStore, fsBlobStore } from '../blobs/blobStore'
@@ -12,10 +13,13 @@ import { sqliteOperationLog } from '../store/sqliteOperationLog'
 import { openSqliteDatabase, sqliteEventStore } from '../store/sqliteEventStore'
 import { sqliteTemporalIndex } from '../store/sqliteTemporalIndex'
 import { streamReader } from '../store/streamReader'
+import { pgOperationLog } from '../store/postgres/pgOperationLog'
+import { openPgEventStore } from '../store/postgres/pgEventStore'
+import { pgTemporalIndex } from '../store/postgres/pgTemporalIndex'
 import { replayTimeTravel } from '../../projections/replay'
 
 export interface TemporalIndex extends TimeTravel {
-  rebuild(onProgress?: (done: number, total: number) => void): E.Either<StoreError, { items: number; versions: number }>
+  rebuild(onProgress?: (done: number, total: number) => void): TE.TaskEither<StoreError, { items: number; versions: number }>
 }
 
 /** What reading a store needs: events, time travel and blobs (a source store opened read-only has just this). */
@@ -32,6 +36,8 @@ export interface Backend extends ReadBackend {
   readonly operations: OperationLog
   close(): Promise<void>
 }
+
+export const isPostgres = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location)
 
 export const sqlitePathOf = (location: string): string | undefined => {
   if (location.startsWith('sqlite:')) return location.slice('sqlite:'.length)
@@ -52,15 +58,14 @@ export const openReadOnlyBackend = (location: string, blobsDir: string): E.Eithe
   return E.right({ store, index: replayTimeTravel(streamReader(store)), blobs: fsBlobStore(blobsDir), close: () => store.close() })
 }
 
+/** Opens a SQLite store (`sqlite:<file>` or a path) with its index, blobs and operations. */
 export const openBackend = (location: string, blobsDir: string): E.Either<StoreError, Backend> => {
   const file = sqlitePathOf(location)
   if (file === undefined)
     return E.left({
       _tag: 'StoreUnavailable',
       store: location.replace(/\/\/[^@/]*@/, '//***@'),
-      reason: /^postgres(ql)?:/i.test(location)
-        ? 'this version keeps PostgreSQL stores for migrateStore only; time travel and capture run on sqlite:<file>'
-        : 'unsupported store scheme (use sqlite:<file>)',
+      reason: isPostgres(location) ? 'a PostgreSQL store opens with openStoreBackend' : 'unsupported store scheme (use sqlite:<file> or postgres://…)',
     })
   const h = openSqliteDatabase(file)
   if (E.isLeft(h)) return h
@@ -68,5 +73,29 @@ export const openBackend = (location: string, blobsDir: string): E.Either<StoreE
   const store = sqliteEventStore(h.right, () => {
     index.catchUp()
   })
-  return E.right({ store, index, blobs: fsBlobStore(blobsDir), operations: sqliteOperationLog(h.right), close: () => store.close() })
+  return E.right({
+    store,
+    index: { ...index, rebuild: (onProgress) => TE.fromEither(index.rebuild(onProgress)) },
+    blobs: fsBlobStore(blobsDir),
+    operations: sqliteOperationLog(h.right),
+    close: () => store.close(),
+  })
+}
+
+/**
+ * Opens the store a `--store` location names: SQLite, or PostgreSQL (`postgres://…`, whose temporal
+ * index and operations streams are tables beside its events). Blobs are files in both cases.
+ */
+export const openStoreBackend = async (location: string, blobsDir: string): Promise<E.Either<StoreError, Backend>> => {
+  if (!isPostgres(location)) return openBackend(location, blobsDir)
+  const pg = await openPgEventStore(location)
+  if (E.isLeft(pg)) return pg
+  const { pool, description } = pg.right
+  return E.right({
+    store: pg.right,
+    index: pgTemporalIndex(pool, description),
+    blobs: fsBlobStore(blobsDir),
+    operations: pgOperationLog(pool, description),
+    close: () => pg.right.close(),
+  })
 }

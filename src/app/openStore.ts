@@ -3,30 +3,30 @@
  * `postgres://…`. For `migrateStore`, which copies events between stores of either kind.
  */
 import * as E from 'fp-ts/Either'
+import * as TE from 'fp-ts/TaskEither'
 import type { StoreError } from '../../projections/errors'
 import type { EventStore } from '../store/eventStore'
 import { openPgEventStore } from '../store/postgres/pgEventStore'
+import { pgTemporalIndex } from '../store/postgres/pgTemporalIndex'
 import { openSqliteDatabase, sqliteEventStore } from '../store/sqliteEventStore'
 import { sqliteTemporalIndex } from '../store/sqliteTemporalIndex'
-import { sqlitePathOf } from './backend'
+import { isPostgres, sqlitePathOf } from './backend'
 
 export interface OpenedStore {
   readonly store: EventStore
   /** Rebuilds the temporal index from the events, where the store keeps one. */
-  readonly rebuildIndex?: () => E.Either<StoreError, { items: number; versions: number }>
+  readonly rebuildIndex: () => TE.TaskEither<StoreError, { items: number; versions: number }>
 }
-
-export const isPostgres = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location)
 
 export const openEventStore = async (location: string): Promise<E.Either<StoreError, OpenedStore>> => {
   if (isPostgres(location)) {
     const pg = await openPgEventStore(location)
-    return E.isLeft(pg) ? pg : E.right({ store: pg.right })
+    return E.isLeft(pg) ? pg : E.right({ store: pg.right, rebuildIndex: () => pgTemporalIndex(pg.right.pool, pg.right.description).rebuild() })
   }
   const file = sqlitePathOf(location)
   if (file === undefined) return E.left({ _tag: 'StoreUnavailable', store: location.replace(/\/\/[^@/]*@/, '//***@'), reason: 'unsupported store scheme (use sqlite:<file> or postgres://…)' })
   const h = openSqliteDatabase(file)
   if (E.isLeft(h)) return h
   const index = sqliteTemporalIndex(h.right)
-  return E.right({ store: sqliteEventStore(h.right), rebuildIndex: () => index.rebuild() })
+  return E.right({ store: sqliteEventStore(h.right), rebuildIndex: () => TE.fromEither(index.rebuild()) })
 }

@@ -23,7 +23,7 @@ export const audited = (kind: string, verb: Verb): Verb => ({
     })
     Object.assign(params, args.attrs)
     const meta = { kind, verb: verb.name, params, initiator: initiatorOf(ctx.settings), host: os.hostname(), pid: process.pid, now: ctx.now }
-    const { result } = await recordOperation(ctx.backend().operations, meta, async () => {
+    const { result } = await recordOperation((await ctx.backend()).operations, meta, async () => {
       const out = await verb.run(ctx, args)
       return { result: out, status: statusOf(out.exitCode), counts: {} }
     })

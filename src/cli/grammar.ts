@@ -44,7 +44,7 @@ export interface Context {
   readonly settings: Settings
   readonly zone: string
   /** Opens the store on first use; later calls return the same backend. */
-  backend(): Backend
+  backend(): Promise<Backend>
   readonly now: () => Instant
   readonly progress: Progress
   /** One line for people on stderr (silenced by --quiet and --json). */

@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander'
 import * as E from 'fp-ts/Either'
 import { type Instant, instant } from '../../domain/instant'
-import { type Backend, openBackend } from '../app/backend'
+import { type Backend, openStoreBackend } from '../app/backend'
 import { type GlobalFlags, resolveSettings } from '../config'
 import { systemZone, validZone } from '../time/dates'
 import { StoreErrorRaised, describeStoreError } from '../../projections/errors'
@@ -68,9 +68,9 @@ const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io):
   const ctx: Context = {
     settings,
     zone: settings.zone,
-    backend: () => {
+    backend: async () => {
       if (backend !== undefined) return backend
-      const b = openBackend(settings.store, settings.blobs)
+      const b = await openStoreBackend(settings.store, settings.blobs)
       if (E.isLeft(b)) throw fromStoreError(b.left)
       backend = b.right
       return backend
@@ -105,7 +105,7 @@ export const runCli = async (argv: readonly string[], io: Io): Promise<number> =
   const program = new Command('mailtime')
     .description('Point-in-time backup and restore for mailboxes. Every change is an event; any instant can be inspected and restored.')
     .version(require('../../../package.json').version as string)
-    .addOption(new Option('--store <location>', 'event store: sqlite:<file> (env MAILTIME_STORE)').default(undefined, 'sqlite:./mailtime-data/mailtime.db'))
+    .addOption(new Option('--store <location>', 'event store: sqlite:<file> or postgres://user@host/db (env MAILTIME_STORE; a password goes in PGPASSWORD)').default(undefined, 'sqlite:./mailtime-data/mailtime.db'))
     .option('--blobs <dir>', 'blob folder (env MAILTIME_BLOBS; default: blobs/ beside the SQLite file)')
     .option('--tz <zone>', 'time zone for dates in and out (env MAILTIME_TZ; default: config, then system)')
     .option('--config <file>', 'JSON config file (env MAILTIME_CONFIG)')

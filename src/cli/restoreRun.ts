@@ -168,7 +168,7 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
   const chosen = chooseTarget(ctx.settings, attrs.target)
   const recipients = recipientsOf(ctx.settings, attrs.notifications)
   const provisioner = run.provision && chosen.server ? provisionerOf(ctx.settings) : undefined
-  const b = ctx.backend()
+  const b = await ctx.backend()
   const total = run.plans.reduce((n, p) => n + p.items.length + p.unrestorable.length, 0)
   const signal = stopSignal()
   ctx.progress.start(`restoring into ${chosen.target.description}`, total)

@@ -14,10 +14,8 @@
  * item states one at a time from the index. Memory holds the set of digests, one short line per
  * item of the state being written, and one small record per message for the MBOX.
  */
-import { createHash } from 'crypto'
 import * as fs from 'fs'
 import * as path from 'path'
-import * as E from 'fp-ts/Either'
 import { GENESIS, chainHash } from '../../domain/export/hashChain'
 import { type AccountId, streamOfAccount } from '../../domain/ids'
 import type { Instant } from '../../domain/instant'
@@ -26,10 +24,11 @@ import { accountExists, accountStateAt, folderViewsOf } from '../../projections/
 import { folderTree } from '../../projections/folderTree'
 import { orRaise } from '../../projections/errors'
 import { snapshotItem } from '../../projections/snapshot'
-import { describeBlobError } from '../blobs/blobStore'
 import type { Backend } from '../app/backend'
 import { safeSegment } from '../restore/folderNames'
 import { stableStringify } from '../cli/stableJson'
+import { type ContentJob, type ContentWriter, contentWriter } from './contentFiles'
+import { type HashedFile, type ManifestFile, hashedFile } from './hashedFile'
 import { contentPlace } from './layout'
 
 export interface ExportParams {
@@ -41,11 +40,7 @@ export interface ExportParams {
   readonly createdAt: Instant
 }
 
-export interface ManifestFile {
-  readonly path: string
-  readonly sha256: string
-  readonly size: number
-}
+export type { ManifestFile }
 
 export interface Manifest {
   readonly format: 'mailtime-export-v1'
@@ -61,36 +56,6 @@ export interface Manifest {
 
 const PAGE = 1000
 
-/** A writer that hashes what it writes. */
-const hashedFile = (root: string, rel: string) => {
-  const file = path.join(root, rel)
-  if (!fs.existsSync(path.dirname(file))) fs.mkdirSync(path.dirname(file), { recursive: true })
-  const fd = fs.openSync(file, 'wx')
-  const h = createHash('sha256')
-  let size = 0
-  return {
-    write: (data: string | Buffer) => {
-      const b = typeof data === 'string' ? Buffer.from(data) : data
-      fs.writeSync(fd, b)
-      h.update(b)
-      size += b.length
-    },
-    close: (): ManifestFile => {
-      fs.closeSync(fd)
-      return { path: rel, sha256: h.digest('hex'), size }
-    },
-  }
-}
-
-/** mboxrd: a `From ` line before each message, `>` added to lines that start with `>*From `. */
-const mboxEntry = (bytes: Buffer, date: number): Buffer => {
-  const d = new Date(date)
-  const asctime = d.toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/, (_, wd: string, day: string, mon: string, y: string, t: string) => `${wd} ${mon} ${day.padStart(2, ' ')} ${t} ${y}`)
-  const body = bytes.toString('latin1').replace(/^(>*From )/gm, '>$1')
-  const end = body.endsWith('\n') ? '' : '\n'
-  return Buffer.from(`From MAILER-DAEMON ${asctime}\n${body}${end}\n`, 'latin1')
-}
-
 interface MboxItem {
   readonly folder: string
   readonly order: number
@@ -100,58 +65,37 @@ interface MboxItem {
 }
 
 /**
- * A state file, one item per line, streamed from the temporal index: the same JSON value as
- * `snapshotOf` of the account view (what `verifyExport` compares), without building the view. What
- * it keeps is one short line per item (to sort them by id) and, for the MBOX, one small record per
- * message.
+ * A state file, one item per line, streamed from the temporal index in item order: the same JSON
+ * value as `snapshotOf` of the account view (what `verifyExport` compares), without building the
+ * view or holding the items. The folder list comes after the items, since which folders are shown
+ * depends on them. For the MBOX it keeps one small record per message.
  */
-const writeState = async (b: Backend, f: ReturnType<typeof hashedFile>, account: AccountId, at: Instant, mbox: MboxItem[] | undefined): Promise<ManifestFile> => {
+const writeState = async (b: Backend, f: HashedFile, account: AccountId, at: Instant, mbox: MboxItem[] | undefined): Promise<ManifestFile> => {
   const asOf = { validAt: at }
   const folders = await orRaise(b.index.foldersAsOf(account, asOf))
   const tree = folderTree(folders)
-  const lines: { id: number; line: string }[] = []
   const counts = new Map<number, number>()
+  f.write(`{"at":${JSON.stringify(new Date(at).toISOString())},"items":[`)
+  let chunk: string[] = []
+  let items = 0
   const live = await orRaise(
     b.index.eachLiveItem(account, asOf, (s) => {
       if (s.itemType === 'folder') return
       const folder = tree.pathOf(s.folderId)
       counts.set(s.folderId, (counts.get(s.folderId) ?? 0) + 1)
-      lines.push({ id: s.itemId, line: stableStringify(snapshotItem(folder, s), 0) })
+      chunk.push(`${items++ === 0 ? '' : ','}\n${stableStringify(snapshotItem(folder, s), 0)}`)
+      if (chunk.length >= 2000) {
+        f.write(chunk.join(''))
+        chunk = []
+      }
       if (mbox !== undefined && s.itemType === 'message' && s.content !== undefined)
         mbox.push({ folder, order: s.internalDate ?? 0, date: s.internalDate ?? s.createdAt ?? 0, itemId: s.itemId, digest: s.content.digest })
     }),
   )
   const exists = accountExists(accountStateAt(account, await orRaise(b.index.accountEvents(account)), asOf), at, live > 0)
   const folderList = folderViewsOf(folders, counts).map((v) => ({ folderId: v.folderId, path: v.path }))
-  f.write(`{"at":${JSON.stringify(new Date(at).toISOString())},"exists":${exists},"folders":${stableStringify(folderList, 0)},"items":[`)
-  lines.sort((a, c) => a.id - c.id)
-  for (let i = 0; i < lines.length; i += 2000)
-    f.write(
-      lines
-        .slice(i, i + 2000)
-        .map((l, j) => `${i + j === 0 ? '' : ','}\n${l.line}`)
-        .join(''),
-    )
-  f.write('\n]}\n')
+  f.write(`${chunk.join('')}\n],"exists":${exists},"folders":${stableStringify(folderList, 0)}}\n`)
   return f.close()
-}
-
-/** Each folder's messages as of `to`, oldest first, one mboxrd file per folder. */
-const writeMboxes = (b: Backend, dest: string, items: MboxItem[]): ManifestFile[] => {
-  items.sort((a, c) => (a.folder < c.folder ? -1 : a.folder > c.folder ? 1 : a.order - c.order || a.itemId - c.itemId))
-  const files: ManifestFile[] = []
-  let current: { folder: string; file: ReturnType<typeof hashedFile> } | undefined
-  for (const i of items) {
-    if (current?.folder !== i.folder) {
-      if (current !== undefined) files.push(current.file.close())
-      const rel = `mbox/${i.folder.split('/').filter((s) => s.length > 0).map((s) => safeSegment(s, ['/'])).join('/') || 'root'}.mbox`
-      current = { folder: i.folder, file: hashedFile(dest, rel) }
-    }
-    const bytes = b.blobs.get(i.digest)
-    if (E.isRight(bytes)) current.file.write(mboxEntry(bytes.right, i.date))
-  }
-  if (current !== undefined) files.push(current.file.close())
-  return files
 }
 
 /**
@@ -176,14 +120,86 @@ const writeManifest = (file: string, m: Manifest): void => {
   fs.closeSync(fd)
 }
 
-export const exportHistory = async (b: Backend, dest: string, p: ExportParams, onProgress?: (done: number, total: number, what: string) => void): Promise<Manifest> => {
+/** The MBOX file of a folder path. */
+const mboxFile = (folder: string): string =>
+  `mbox/${folder.split('/').filter((s) => s.length > 0).map((s) => safeSegment(s, ['/'])).join('/') || 'root'}.mbox`
+
+type Progress = (done: number, total: number, what: string) => void
+
+export const exportHistory = async (b: Backend, dest: string, p: ExportParams, onProgress?: Progress): Promise<Manifest> => {
+  // Message bodies go to the content writer (another thread), each blob read once for its content
+  // file and its MBOX; this thread writes the states and the timeline meanwhile.
+  const queued = { jobs: 0 }
+  const writer = contentWriter(b.blobs, dest, (d) => onProgress?.(d, queued.jobs, 'contents'))
+  try {
+    return await writeExport(b, dest, p, writer, queued, onProgress)
+  } catch (e) {
+    await writer.abort()
+    throw e
+  }
+}
+
+const writeExport = async (
+  b: Backend,
+  dest: string,
+  p: ExportParams,
+  writer: ContentWriter,
+  queued: { jobs: number },
+  onProgress?: Progress,
+): Promise<Manifest> => {
+  const submit = (jobs: ContentJob[]) => {
+    queued.jobs += jobs.length
+    writer.submit(jobs)
+  }
   const files: ManifestFile[] = []
-  const missing: { digest: string; reason: string }[] = []
   const stream = streamOfAccount(p.account)
   const total = (await orRaise(b.store.streamRevision(stream))) + 1
+  const written = new Set<string>()
+  const dirs = new Set<string>()
+  /** The content file of a digest the first time it is asked for, then undefined. */
+  const contentFile = (digest: string, itemType: string): string | undefined => {
+    if (written.has(digest)) return undefined
+    written.add(digest)
+    const { dir, ext } = contentPlace(itemType)
+    if (!dirs.has(dir)) fs.mkdirSync(path.join(dest, dir), { recursive: true })
+    dirs.add(dir)
+    return `${dir}/${digest}.${ext}`
+  }
 
-  // 1. The timeline, a page at a time, chained; it also names every content the export must hold.
-  const contents = new Map<string, string>()
+  // 1. States, `to` first: it lists the MBOX messages, which the writer starts on at once.
+  const labels: { label: string; at: Instant }[] = [
+    { label: 'from', at: p.from },
+    { label: 'to', at: p.to },
+    ...p.at.map((t) => ({ label: `at-${new Date(t).toISOString().replace(/[:.]/g, '-')}`, at: t })),
+  ]
+  const states: Manifest['states'] = labels.map(({ label, at }) => ({ label, at: new Date(at).toISOString(), file: `states/${label}.json` }))
+  for (const [n, { label, at }] of [...labels.entries()].sort(([, a], [, c]) => Number(c.label === 'to') - Number(a.label === 'to'))) {
+    onProgress?.(n, labels.length, 'states')
+    const mbox: MboxItem[] = []
+    files.push(await writeState(b, hashedFile(dest, `states/${label}.json`), p.account, at, label === 'to' ? mbox : undefined))
+    if (mbox.length === 0) continue
+    mbox.sort((a, c) => (a.folder < c.folder ? -1 : a.folder > c.folder ? 1 : a.order - c.order || a.itemId - c.itemId))
+    // Claim each digest's content file now, so the timeline does not read those blobs again; make
+    // the jobs only when the writer asks for them.
+    const rels = mbox.map((m) => contentFile(m.digest, 'message'))
+    queued.jobs += mbox.length
+    let next = 0
+    writer.feed(() => {
+      if (next >= mbox.length) return undefined
+      const end = Math.min(next + 1000, mbox.length)
+      const jobs: ContentJob[] = []
+      for (; next < end; next++) {
+        const m = mbox[next] as MboxItem
+        jobs.push({ digest: m.digest, rel: rels[next], mbox: { rel: mboxFile(m.folder), date: m.date } })
+      }
+      return jobs
+    })
+  }
+
+  // 2. The timeline, a page at a time, chained; every content it names that no MBOX holds goes to
+  // the writer as it is found.
+  const typeOfItem = new Map<number, string>()
+  let jobs: ContentJob[] = []
   const tl = hashedFile(dest, 'timeline.jsonl')
   let prev = GENESIS
   let events = 0
@@ -191,64 +207,32 @@ export const exportHistory = async (b: Backend, dest: string, p: ExportParams, o
     const page = await orRaise(b.store.readStream(stream, { from, maxCount: PAGE }))
     for (const s of page) {
       if (s.event.occurredAt > p.to) continue
-      const e = s.event as { content?: { digest: string }; itemType?: string }
-      if (e.content !== undefined) contents.set(e.content.digest, e.itemType ?? contents.get(e.content.digest) ?? 'message')
+      const e = s.event as { content?: { digest: string }; itemType?: string; itemId?: number }
+      if (e.itemId !== undefined && e.itemType !== undefined) typeOfItem.set(e.itemId, e.itemType)
+      if (e.content !== undefined) {
+        // A content change names no item type: the item's creation did.
+        const rel = contentFile(e.content.digest, e.itemType ?? (e.itemId === undefined ? undefined : typeOfItem.get(e.itemId)) ?? 'message')
+        if (rel !== undefined) jobs.push({ digest: e.content.digest, rel })
+      }
       const ej = eventJson(s.event)
       const hash = chainHash(prev, ej)
       tl.write(`{"seq":${events},"revision":${s.revision},"prev":"${prev}","hash":"${hash}","event":${ej}}\n`)
       prev = hash
       events++
     }
+    if (jobs.length >= 1000) {
+      submit(jobs)
+      jobs = []
+    }
     onProgress?.(Math.min(from + page.length, total), total, 'timeline')
+    // Let the content writer's replies in, so that it is handed more work while this loop runs.
+    await new Promise((resolve) => setImmediate(resolve))
     if (page.length < PAGE) break
   }
+  submit(jobs)
   files.push(tl.close())
-
-  // 2. Every distinct content the timeline references, once.
-  // Read a batch, then write it: on ext4 here, alternating one read and one file creation ran
-  // three times slower than batches (measured; see docs/performance.md).
-  let done = 0
-  let batch: { rel: string; bytes: Buffer }[] = []
-  let batchBytes = 0
-  const flush = () => {
-    for (const x of batch) {
-      const f = hashedFile(dest, x.rel)
-      f.write(x.bytes)
-      files.push(f.close())
-      onProgress?.(++done, contents.size, 'contents')
-    }
-    batch = []
-    batchBytes = 0
-  }
-  for (const dir of new Set([...contents.values()].map((t) => contentPlace(t).dir))) fs.mkdirSync(path.join(dest, dir), { recursive: true })
-  for (const [digest, itemType] of contents) {
-    const bytes = b.blobs.get(digest)
-    if (E.isLeft(bytes)) {
-      missing.push({ digest, reason: describeBlobError(bytes.left) })
-      continue
-    }
-    const { dir, ext } = contentPlace(itemType)
-    batch.push({ rel: `${dir}/${digest}.${ext}`, bytes: bytes.right })
-    batchBytes += bytes.right.length
-    if (batch.length >= 1000 || batchBytes >= 8 * 1024 * 1024) flush()
-  }
-  flush()
-
-  // 3. States, and the MBOX of each folder as of `to`.
-  const labels: { label: string; at: Instant }[] = [
-    { label: 'from', at: p.from },
-    { label: 'to', at: p.to },
-    ...p.at.map((t) => ({ label: `at-${new Date(t).toISOString().replace(/[:.]/g, '-')}`, at: t })),
-  ]
-  const states: Manifest['states'] = []
-  const mbox: MboxItem[] = []
-  for (const [n, { label, at }] of labels.entries()) {
-    onProgress?.(n, labels.length, 'states')
-    files.push(await writeState(b, hashedFile(dest, `states/${label}.json`), p.account, at, label === 'to' ? mbox : undefined))
-    states.push({ label, at: new Date(at).toISOString(), file: `states/${label}.json` })
-  }
-  onProgress?.(labels.length, labels.length, 'mbox')
-  files.push(...writeMboxes(b, dest, mbox))
+  const contents = await writer.finish()
+  files.push(...contents.files)
 
   const manifest: Manifest = {
     format: 'mailtime-export-v1',
@@ -257,7 +241,7 @@ export const exportHistory = async (b: Backend, dest: string, p: ExportParams, o
     parameters: { account: p.account, from: new Date(p.from).toISOString(), to: new Date(p.to).toISOString(), at: p.at.map((t) => new Date(t).toISOString()) },
     timeline: { file: 'timeline.jsonl', events, genesis: GENESIS, head: prev },
     states,
-    missing,
+    missing: contents.missing,
     files: files.sort((a, c) => (a.path < c.path ? -1 : 1)),
   }
   writeManifest(path.join(dest, 'manifest.json'), manifest)

@@ -39,9 +39,9 @@ const sha256File = async (file: string): Promise<string> => {
   return h.digest('hex')
 }
 
-/** The first path where two JSON values differ, for a message that says where to look. */
+/** The first path where two JSON values differ (key order aside), for a message that says where to look. */
 const firstDifference = (a: unknown, b: unknown, at = ''): string | undefined => {
-  if (JSON.stringify(a) === JSON.stringify(b)) return undefined
+  if (stableStringify(a, 0) === stableStringify(b, 0)) return undefined
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return at || '(root)'
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])]
   for (const k of keys) {

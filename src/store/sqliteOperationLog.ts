@@ -1,46 +1,20 @@
 /** The operations streams in the SQLite store file (table `operations`). */
 import * as E from 'fp-ts/Either'
 import * as TE from 'fp-ts/TaskEither'
-import { describeErrors } from '../../domain/decode'
-import { OperationEvent } from '../../domain/operations'
+import type { OperationEvent } from '../../domain/operations'
 import { type StoreError, storeFailure } from '../../projections/errors'
 import type { OperationLog } from './operationLog'
+import { type OperationRow, decodeRow, startOrder } from './operationRows'
 import type { SqliteHandle } from './sqliteEventStore'
-
-interface Row {
-  readonly operation_id: string
-  readonly seq: number
-  readonly data: string
-}
-
-const decodeRow = (r: Row): E.Either<StoreError, OperationEvent> => {
-  let json: unknown
-  try {
-    json = JSON.parse(r.data)
-  } catch (e) {
-    return E.left({ _tag: 'CorruptEvent', stream: `operation-${r.operation_id}`, revision: r.seq, reason: (e as Error).message })
-  }
-  const d = OperationEvent.decode(json)
-  return E.isLeft(d) ? E.left({ _tag: 'CorruptEvent', stream: `operation-${r.operation_id}`, revision: r.seq, reason: describeErrors(d.left) }) : E.right(d.right)
-}
 
 export const sqliteOperationLog = (h: SqliteHandle): OperationLog => {
   const where = `sqlite:${h.file}`
   const next = h.db.prepare<[string], { n: number }>('SELECT COALESCE(MAX(seq), -1) + 1 AS n FROM operations WHERE operation_id = ?')
   const insert = h.db.prepare('INSERT INTO operations (operation_id, seq, resume_key, type, data) VALUES (?, ?, ?, ?, ?)')
-  const read = h.db.prepare<[string], Row>('SELECT operation_id, seq, data FROM operations WHERE operation_id = ? ORDER BY seq')
+  const read = h.db.prepare<[string], OperationRow>('SELECT operation_id, seq, data FROM operations WHERE operation_id = ? ORDER BY seq')
   const stop = h.db.prepare<[string], { n: number }>("SELECT 1 AS n FROM operations WHERE operation_id = ? AND type = 'StopRequested' LIMIT 1")
   const ids = h.db.prepare<[], { operation_id: string; data: string }>('SELECT operation_id, data FROM operations WHERE seq = 0')
   const byKey = h.db.prepare<[string], { operation_id: string; data: string }>('SELECT operation_id, data FROM operations WHERE resume_key = ? AND seq = 0')
-  const startedAt = (data: string): number => {
-    try {
-      return Number((JSON.parse(data) as { at?: unknown }).at) || 0
-    } catch {
-      return 0
-    }
-  }
-  const ordered = (rows: readonly { operation_id: string; data: string }[]): string[] =>
-    [...rows].sort((a, b) => startedAt(a.data) - startedAt(b.data) || (a.operation_id < b.operation_id ? -1 : 1)).map((r) => r.operation_id)
   const append = h.db.transaction((id: string, events: readonly OperationEvent[]) => {
     let seq = next.get(id)?.n ?? 0
     for (const e of events) insert.run(id, seq++, e.type === 'OperationStarted' ? (e.resumeKey ?? null) : null, e.type, JSON.stringify(e))
@@ -63,7 +37,7 @@ export const sqliteOperationLog = (h: SqliteHandle): OperationLog => {
         ),
       ),
     stopRequested: (id) => TE.fromEither(E.tryCatch(() => stop.get(id) !== undefined, (e) => storeFailure(where, e))),
-    list: () => TE.fromEither(E.tryCatch(() => ordered(ids.all()), (e) => storeFailure(where, e))),
-    byResumeKey: (key) => TE.fromEither(E.tryCatch(() => ordered(byKey.all(key)), (e) => storeFailure(where, e))),
+    list: () => TE.fromEither(E.tryCatch(() => startOrder(ids.all()), (e) => storeFailure(where, e))),
+    byResumeKey: (key) => TE.fromEither(E.tryCatch(() => startOrder(byKey.all(key)), (e) => storeFailure(where, e))),
   }
 }

@@ -357,20 +357,40 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     state: decodeState(r.state),
   })
 
+  /** The stab as one statement in item order, for a plan of this shape (statements are cached by shape). */
+  const orderedStabs = new Map<string, Database.Statement<unknown[], string>>()
+  const orderedStab = (left: number, right: number, known: boolean, kinds: number): Database.Statement<unknown[], string> => {
+    const key = `${left}/${right}/${known}/${kinds}`
+    const hit = orderedStabs.get(key)
+    if (hit !== undefined) return hit
+    const list = (n: number) => Array.from({ length: n }, () => '?').join(',')
+    const parts = [
+      ...(left > 0 ? [`SELECT item_id, state FROM item_versions WHERE account = ? AND kind IN (${list(kinds)}) AND fork IN (${list(left)}) AND upper >= ? AND valid_from <= ? AND recorded_from <= ?`] : []),
+      ...(right > 0 ? [`SELECT item_id, state FROM item_versions WHERE account = ? AND kind IN (${list(kinds)}) AND fork IN (${list(right)}) AND lower <= ? AND (valid_to IS NULL OR valid_to > ?) AND recorded_from <= ?`] : []),
+      ...(known
+        ? [`SELECT item_id, state FROM item_versions_superseded WHERE account = ? AND recorded_to > ? AND recorded_from <= ? AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?) AND kind IN (${list(kinds)})`]
+        : []),
+    ]
+    const stmt = db.prepare<unknown[], string>(`SELECT state FROM (${parts.join(' UNION ALL ')}) ORDER BY item_id`).pluck()
+    orderedStabs.set(key, stmt)
+    return stmt
+  }
+
   const stabEach = (account: AccountId, kinds: readonly number[], at: AsOf, visit: (s: ItemState) => void): number => {
     const T = at.validAt
     const K = at.knownAt ?? Number.MAX_SAFE_INTEGER
     const plan = stabbingPlan(T)
+    const known = at.knownAt !== undefined
+    const args = [
+      ...(plan.leftNodes.length > 0 ? [account, ...kinds, ...plan.leftNodes, T, T, K] : []),
+      ...(plan.rightNodes.length > 0 ? [account, ...kinds, ...plan.rightNodes, T, T, K] : []),
+      ...(known ? [account, K, K, T, T, ...kinds] : []),
+    ]
     let n = 0
-    const see = (text: string): void => {
+    for (const text of orderedStab(plan.leftNodes.length, plan.rightNodes.length, known, kinds.length).iterate(...args)) {
       visit(decodeState(text))
       n++
     }
-    for (const kind of kinds) {
-      for (const node of plan.leftNodes) for (const text of st.stabLeft.iterate(account, kind, node, T, T, K)) see(text)
-      for (const node of plan.rightNodes) for (const text of st.stabRight.iterate(account, kind, node, T, T, K)) see(text)
-    }
-    if (at.knownAt !== undefined) for (const r of st.stabSuperseded.iterate(account, K, K, T, T)) if (kinds.includes(r.kind)) see(r.state)
     return n
   }
 

@@ -60,7 +60,7 @@ const reportText = (r: ScanReport): string =>
   ].join('\n')
 
 const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, stopped: () => boolean): Promise<ScanReport> => {
-  const b = ctx.backend()
+  const b = await ctx.backend()
   ctx.progress.start(`scanning ${account}`, 1)
   const batch = Number(ctx.settings.env.MAILTIME_SCAN_BATCH_SIZE ?? '1000')
   if (!Number.isInteger(batch) || batch < 1) throw usage('MAILTIME_SCAN_BATCH_SIZE must be a positive whole number')
@@ -123,7 +123,7 @@ export const doSmartScan: Verb = {
     if (!Number.isFinite(interval) || interval < 1) throw usage('interval must be a number of seconds ≥ 1')
     const src = source(ctx)
     const configured = src.accounts.map((a) => parseAccountId(a)).filter((a): a is AccountId => a !== undefined)
-    const accounts = configured.length > 0 ? configured : await must(listAccountIds(ctx.backend()))
+    const accounts = configured.length > 0 ? configured : await must(listAccountIds((await ctx.backend())))
     if (accounts.length === 0) throw usage('no accounts to scan: set MAILTIME_IMAP_ACCOUNTS or imap.accounts, or scan one account first with doAccountScan')
     const sig = stopSignal()
     const clients = new Map<AccountId, ImapFlow>()

@@ -22,7 +22,7 @@ type DemoMeta = t.TypeOf<typeof DemoMeta>
 const META = (account: string) => `demo:${account}`
 
 const folderSummary = async (ctx: Context, account: string, at: Instant): Promise<{ text: string; items: number }> => {
-  const v = await must(accountAsOf(ctx.backend().index, account as never, { validAt: at }))
+  const v = await must(accountAsOf((await ctx.backend()).index, account as never, { validAt: at }))
   const rows = v.folders.filter((f) => f.itemCount > 0 || !f.system).map((f) => [`  ${f.path}`, String(f.itemCount)])
   return { text: table(rows), items: v.items.length }
 }
@@ -34,7 +34,7 @@ export const demo: Verb = {
   attributes: [{ name: 'end', help: 'instant at which the demo history ends (default: the current hour)' }],
   examples: ['mailtime demo', 'mailtime demo --store sqlite:/tmp/demo.db --tz Europe/Rome'],
   run: async (ctx, { attrs }) => {
-    const b = ctx.backend()
+    const b = await ctx.backend()
     const { zone } = ctx
     const started = Date.now()
     const defaultEnd = instant(Math.floor(ctx.now() / 3_600_000) * 3_600_000)

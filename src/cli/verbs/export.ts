@@ -36,7 +36,7 @@ export const exportHistoryVerb: Verb = {
   examples: ['mailtime exportHistory alice@example.com dest /srv/legal/case-117', 'mailtime exportHistory alice@example.com from "01/03/2026 00:00:00" to last at "03/03/2026 14:02:00" format zip'],
   exitCodes: ['2: dest is not empty (force true overrides), or from/at are after to'],
   run: async (ctx, { positionals: [raw = ''], attrs }) => {
-    const b = ctx.backend()
+    const b = await ctx.backend()
     const account = foundOrFail(raw, await must(findAccount(b, raw)))
     const from = attrs.from === undefined ? (0 as Instant) : instantArg(attrs.from, ctx.zone, 'from', { first: true })
     const toRaw = attrs.to === undefined ? (MAX_INSTANT as Instant) : instantArg(attrs.to, ctx.zone, 'to', { last: true })

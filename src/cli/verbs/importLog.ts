@@ -69,7 +69,7 @@ export const importLog: Verb = {
     if (E.isLeft(z)) throw fromDateError(z.left)
     const account = attrs.account === undefined ? undefined : parseAccountId(attrs.account)
     if (attrs.account !== undefined && account === undefined) throw usage(`not a valid account name: ${JSON.stringify(attrs.account)}`)
-    const b = ctx.backend()
+    const b = await ctx.backend()
     const format = attrs.format === undefined || attrs.format === 'auto' ? await detectFormat(files[0] ?? '') : attrs.format
     ctx.progress.start('importing', 100)
     const r = await (format === 'dovecot' ? importMailLogs : importMailboxLogs)(b.store, b.index, {

@@ -18,7 +18,7 @@ import { clip, foundOrFail, human, itemJson, itemLabel, must, table, viewJson, w
 
 const account = { name: 'account', help: 'account name (login or e-mail address)' }
 
-const resolve = async (ctx: Context, raw: string): Promise<AccountId> => foundOrFail(raw, await must(findAccount(ctx.backend(), raw)))
+const resolve = async (ctx: Context, raw: string): Promise<AccountId> => foundOrFail(raw, await must(findAccount((await ctx.backend()), raw)))
 
 
 export const getItem: Verb = {
@@ -32,12 +32,12 @@ export const getItem: Verb = {
     const a = await resolve(ctx, rawAccount)
     const item = parseItemId(rawItem)
     if (item === undefined) throw usage(`getItem: item id must be a positive integer, got ${JSON.stringify(rawItem)}`)
-    const history = await must(ctx.backend().index.itemHistory(a, item))
+    const history = await must((await ctx.backend()).index.itemHistory(a, item))
     if (history.length === 0) throw notFound(`item ${item} never existed in account ${a}`)
     const { zone } = ctx
     if ((attrs.date ?? '').toLowerCase() === 'all') {
       const versions = []
-      const trees = folderTreesOf(ctx.backend(), a)
+      const trees = folderTreesOf((await ctx.backend()), a)
       for (const v of history) versions.push({ ...v, path: (await trees(v.validFrom)).pathOf(v.state.folderId) })
       const rows = versions.map((v) => [
         human(v.validFrom, zone),
@@ -77,7 +77,7 @@ export const getItem: Verb = {
         text: `item ${item} did not exist yet at ${human(at, zone)} (first seen ${human(from, zone)})`,
       }
     }
-    const path = (await folderTreesOf(ctx.backend(), a)(at)).pathOf(v.state.folderId)
+    const path = (await folderTreesOf((await ctx.backend()), a)(at)).pathOf(v.state.folderId)
     const s = v.state
     return {
       json: {
@@ -118,7 +118,7 @@ export const getAccountState: Verb = {
     const a = await resolve(ctx, raw)
     const validAt = attrs.date === undefined ? (MAX_INSTANT as Instant) : instantArg(attrs.date, ctx.zone, 'date', { last: true })
     const knownAt = attrs.known_at === undefined ? undefined : instantArg(attrs.known_at, ctx.zone, 'known_at')
-    const v = await must(accountAsOf(ctx.backend().index, a, { validAt, ...(knownAt !== undefined && { knownAt }) }))
+    const v = await must(accountAsOf((await ctx.backend()).index, a, { validAt, ...(knownAt !== undefined && { knownAt }) }))
     const { zone } = ctx
     const lines = [
       `${v.account.name} as of ${validAt >= MAX_INSTANT ? 'last' : human(validAt, zone)}${knownAt !== undefined ? `, as known at ${human(knownAt, zone)}` : ''}` +
@@ -160,7 +160,7 @@ export const doItemSearch: Verb = {
     const type = attrs.type ?? 'message'
     const before = attrs.before === undefined ? undefined : instantArg(attrs.before, zone, 'before', { last: true })
     const after = attrs.after === undefined ? undefined : instantArg(attrs.after, zone, 'after', { first: true })
-    const ix = ctx.backend().index
+    const ix = (await ctx.backend()).index
     const last = { validAt: MAX_INSTANT as Instant }
     const live = await must(ix.liveItemsAsOf(a, last))
     const liveIds = new Set(live.map((s) => s.itemId))
@@ -182,7 +182,7 @@ export const doItemSearch: Verb = {
       })
       .sort((x, y) => x.itemId - y.itemId)
     const rows = []
-    const trees = folderTreesOf(ctx.backend(), a)
+    const trees = folderTreesOf((await ctx.backend()), a)
     for (const s of hits) {
       const at = s.status === 'live' ? (MAX_INSTANT as Instant) : ((s.deletedAt ?? 1) - 1) as Instant
       rows.push({ s, path: (await trees(at)).pathOf(s.folderId) })
@@ -219,7 +219,7 @@ export const diffVerb: Verb = {
     const t1 = instantArg(d1, zone, 'date1', { first: true, last: true })
     const t2 = instantArg(d2, zone, 'date2', { first: true, last: true })
     if (t2 < t1) throw usage('diff: date2 is before date1')
-    const d = await must(diff(ctx.backend().index, a, t1, t2))
+    const d = await must(diff((await ctx.backend()).index, a, t1, t2))
     const line = (i: { itemId: number; itemType: string; folderPath: string; state: ItemState }) =>
       [String(i.itemId), i.itemType, i.folderPath, clip(itemLabel(i.state))]
     const text = [
@@ -254,7 +254,7 @@ export const getAvailableAccounts: Verb = {
   attributes: [],
   examples: ['mailtime getAvailableAccounts --json'],
   run: async (ctx) => {
-    const b = ctx.backend()
+    const b = await ctx.backend()
     const ids = await must(listAccountIds(b))
     const sums = []
     for (const id of ids) sums.push(await must(accountSummary(b, id)))
@@ -292,7 +292,7 @@ export const getAccountInfo: Verb = {
   examples: ['mailtime getAccountInfo alice@example.com'],
   run: async (ctx, { positionals: [raw = ''] }) => {
     const a = await resolve(ctx, raw)
-    const b = ctx.backend()
+    const b = await ctx.backend()
     const { zone } = ctx
     const s = await must(accountSummary(b, a))
     const last = { validAt: MAX_INSTANT as Instant }
@@ -340,10 +340,10 @@ export const rebuildIndex: Verb = {
   run: async (ctx) => {
     const started = Date.now()
     ctx.progress.start('rebuilding index', 0)
-    const r = ctx.backend().index.rebuild((done, total) => {
+    const r = await (await ctx.backend()).index.rebuild((done, total) => {
       ctx.progress.start('rebuilding index', total)
       ctx.progress.update(done)
-    })
+    })()
     ctx.progress.stop()
     if (E.isLeft(r)) throw fromStoreError(r.left)
     const ms = Date.now() - started

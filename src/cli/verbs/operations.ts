@@ -12,7 +12,7 @@ import { isAlive } from '../processes'
 import { initiatorOf } from '../initiator'
 
 const load = async (ctx: Context, id: string): Promise<OperationSummary> => {
-  const events = await must(ctx.backend().operations.read(id))
+  const events = await must((await ctx.backend()).operations.read(id))
   const s = summarize(events, isAlive)
   if (s === undefined) throw notFound(`no operation ${JSON.stringify(id)} (getAllOperations lists them)`)
   return s
@@ -51,10 +51,10 @@ export const getAllOperations: Verb = {
   attributes: [{ name: 'state', help: 'only operations in this state', values: ['running', 'interrupted', 'done', 'partial', 'failed', 'stopped'] }],
   examples: ['mailtime getAllOperations', 'mailtime getAllOperations state running --json'],
   run: async (ctx, { attrs }) => {
-    const ids = await must(ctx.backend().operations.list())
+    const ids = await must((await ctx.backend()).operations.list())
     const all: OperationSummary[] = []
     for (const id of ids) {
-      const s = summarize(await must(ctx.backend().operations.read(id)), isAlive)
+      const s = summarize(await must((await ctx.backend()).operations.read(id)), isAlive)
       if (s !== undefined && (attrs.state === undefined || s.state === attrs.state)) all.push(s)
     }
     return {
@@ -121,7 +121,7 @@ export const doStopOperation: Verb = {
   run: async (ctx, { positionals: [id = ''] }) => {
     const s = await load(ctx, id)
     if (s.state !== 'running') throw new CliFailure(`operation ${id} is not running (state: ${s.state})`, ExitCode.CONFLICT)
-    await must(ctx.backend().operations.append(id, [{ type: 'StopRequested', operationId: id, at: ctx.now(), by: initiatorOf(ctx.settings) }]))
+    await must((await ctx.backend()).operations.append(id, [{ type: 'StopRequested', operationId: id, at: ctx.now(), by: initiatorOf(ctx.settings) }]))
     return { json: { operationId: id, stopRequested: true }, text: `asked operation ${id} to stop; it stops after its current batch (monitor ${id} follow true)` }
   },
 }

@@ -28,7 +28,7 @@ const purgedSince = async (b: ReadBackend, account: AccountId, from: number): Pr
 
 const unlessPurged = (purged: ReadonlyMap<number, ItemState>, s: ItemState): ItemState => purged.get(s.itemId) ?? s
 
-const resolve = async (ctx: Context, raw: string): Promise<AccountId> => foundOrFail(raw, await must(findAccount(ctx.backend(), raw)))
+const resolve = async (ctx: Context, raw: string): Promise<AccountId> => foundOrFail(raw, await must(findAccount((await ctx.backend()), raw)))
 
 export const doUndelete: Verb = {
   name: 'doUndelete',
@@ -57,7 +57,7 @@ export const doUndelete: Verb = {
     if (to < from) throw usage('doUndelete: end is before start')
     const original = booleanAttr(attrs.target_original_folder, 'target_original_folder', true)
     if (E.isLeft(original)) throw usage(original.left)
-    const b = ctx.backend()
+    const b = await ctx.backend()
     const versions = await must(b.index.deletedBetween(a, { from, to }))
     const latest = new Map<number, (typeof versions)[number]>()
     for (const v of versions) latest.set(v.itemId, v)
@@ -104,7 +104,7 @@ export const doRestoreOnNewAccount: Verb = {
     const und = booleanAttr(attrs.undelete, 'undelete', false)
     if (E.isLeft(und)) throw usage(und.left)
     const start = attrs.undelete_start_date === undefined ? instant(0) : instantArg(attrs.undelete_start_date, ctx.zone, 'undelete_start_date', { first: true })
-    const plan = await newAccountPlan(ctx.backend(), src, dst, at, und.right ? start : undefined)
+    const plan = await newAccountPlan((await ctx.backend()), src, dst, at, und.right ? start : undefined)
     return runRestoreVerb(
       ctx,
       { verb: 'doRestoreOnNewAccount', params: { source: src, destination: dst, date: rawDate, ...attrs }, identity: ['newAccount', src, dst, at, und.right, attrs.undelete_start_date ?? ''], plans: [plan], provision: true },
@@ -154,7 +154,7 @@ export const doItemRestore: Verb = {
     const a = await resolve(ctx, raw)
     const item = parseItemId(rawItem)
     if (item === undefined) throw usage(`item id must be a positive integer, got ${JSON.stringify(rawItem)}`)
-    const b = ctx.backend()
+    const b = await ctx.backend()
     const at = attrs.date === undefined ? (MAX_INSTANT as Instant) : instantArg(attrs.date, ctx.zone, 'date', { last: true })
     const v = await must(b.index.itemAsOf(a, item, { validAt: at }))
     if (v === undefined) throw notFound(`item ${item} did not exist in ${a} at ${human(at, ctx.zone)}`)

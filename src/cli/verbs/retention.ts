@@ -54,7 +54,7 @@ export const doPurge: Verb = {
     const policy = { dataDays: days(attrs.purgedays, 'purgeDays', days(r.dataDays, 'retention.dataDays', 30)), accountDays: days(r.accountDays, 'retention.accountDays', 30) }
     const now = ctx.now()
     if (!dry.right && now > Date.now() + 60_000) throw usage('MAILTIME_NOW is in the future: a purge would remove data before its retention ends; use dry_run true to preview')
-    const b = ctx.backend()
+    const b = await ctx.backend()
     ctx.progress.start('purging', 0)
     const run = (operationId: string) =>
       purge(b, { policy, now, dryRun: dry.right, by: initiatorOf(ctx.settings), operationId, graceMs: 3_600_000, onProgress: (d) => ctx.progress.update(d) })
@@ -108,7 +108,7 @@ export const legalHold: Verb = {
   run: async (ctx, { positionals: [rawCmd = '', rawAccounts = 'all'], attrs }) => {
     const cmd = rawCmd.toLowerCase()
     if (!['get', 'set', 'unset'].includes(cmd)) throw usage(`legalHold: the command must be get, set or unset, got ${JSON.stringify(rawCmd)}`)
-    const b = ctx.backend()
+    const b = await ctx.backend()
     const accounts: AccountId[] =
       rawAccounts.toLowerCase() === 'all'
         ? await must(listAccountIds(b))

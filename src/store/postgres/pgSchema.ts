@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL schema of a Mailtime store: the same tables as SQLite (events, stream heads,
- * checkpoints, operations). Migrations run in one transaction under an advisory lock, so several
+ * checkpoints, operations, the temporal index). Migrations run in one transaction under an advisory lock, so several
  * workers starting at once do not race; the version is kept in `mailtime_schema`.
  */
 import type { PoolClient } from 'pg'
@@ -33,7 +33,36 @@ CREATE TABLE IF NOT EXISTS operations (
 CREATE INDEX IF NOT EXISTS operations_resume ON operations (resume_key) WHERE resume_key IS NOT NULL;
 `
 
-export const PG_SCHEMA_VERSION = 1
+/**
+ * V2: the temporal index (see pgTemporalIndex.ts). One table holds current and superseded versions
+ * (`recorded_to` is null for what is believed now). `fork`, `lower` and `upper` place each version in
+ * the same centred interval tree as SQLite's index, so an as-of query reads only the versions that
+ * contain the instant, through B-trees.
+ */
+const V2 = `
+CREATE TABLE IF NOT EXISTS item_versions (
+  account TEXT NOT NULL,
+  item_id INTEGER NOT NULL,
+  kind SMALLINT NOT NULL,
+  valid_from BIGINT NOT NULL,
+  valid_to BIGINT,
+  recorded_from BIGINT NOT NULL,
+  recorded_to BIGINT,
+  fork BIGINT NOT NULL,
+  lower BIGINT NOT NULL,
+  upper BIGINT NOT NULL,
+  cause TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  state TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS iv_item ON item_versions (account, item_id, valid_from);
+CREATE INDEX IF NOT EXISTS iv_lower ON item_versions (account, kind, fork, lower) WHERE recorded_to IS NULL;
+CREATE INDEX IF NOT EXISTS iv_upper ON item_versions (account, kind, fork, upper) WHERE recorded_to IS NULL;
+CREATE INDEX IF NOT EXISTS iv_from ON item_versions (account, valid_from);
+CREATE INDEX IF NOT EXISTS iv_superseded ON item_versions (account, recorded_to) WHERE recorded_to IS NOT NULL;
+`
+
+export const PG_SCHEMA_VERSION = 2
 
 export const migratePg = async (c: PoolClient): Promise<void> => {
   await c.query('BEGIN')
@@ -43,6 +72,7 @@ export const migratePg = async (c: PoolClient): Promise<void> => {
     const v = (await c.query<{ version: number }>('SELECT version FROM mailtime_schema')).rows[0]?.version ?? 0
     if (v > PG_SCHEMA_VERSION) throw new Error(`store schema version ${v} is newer than this Mailtime (${PG_SCHEMA_VERSION}); upgrade Mailtime`)
     if (v < 1) await c.query(V1)
+    if (v < 2) await c.query(V2)
     if (v === 0) await c.query('INSERT INTO mailtime_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION])
     else if (v < PG_SCHEMA_VERSION) await c.query('UPDATE mailtime_schema SET version = $1', [PG_SCHEMA_VERSION])
     await c.query('COMMIT')

@@ -1,0 +1,177 @@
+/**
+ * Writing an export's files that hold message bodies: the content files (`messages/<sha256>.eml`,
+ * …) and the MBOX of each folder. Each blob is read once, for both. This runs on a worker thread
+ * when one can be started: creating 100,000 small files is mostly kernel time, which then runs on
+ * the other core while the main thread writes the timeline and the states (docs/performance.md).
+ * Where no worker can be started (the TypeScript sources run directly, as under a test runner), the
+ * same code runs on the calling thread.
+ */
+import * as fs from 'fs'
+import * as path from 'path'
+import { Worker } from 'worker_threads'
+import * as E from 'fp-ts/Either'
+import { type BlobStore, describeBlobError } from '../blobs/blobStore'
+import { type HashedFile, type ManifestFile, hashedFile } from './hashedFile'
+import { mboxEntry } from './mbox'
+
+/** One blob to write: to its content file, to an MBOX, or both. */
+export interface ContentJob {
+  readonly digest: string
+  /** The content file, when this is the first job of the digest. */
+  readonly rel?: string | undefined
+  /** The MBOX to append the message to (jobs come in each MBOX's order) and its `From ` date. */
+  readonly mbox?: { readonly rel: string; readonly date: number }
+}
+
+/** What writing one batch gave: each job's file size (-1 when its blob could not be read), and why not. */
+export interface BatchResult {
+  readonly sizes: number[]
+  readonly missing: { digest: string; reason: string }[]
+}
+
+/** Writes batches of jobs as they come; `end` closes the MBOX files and lists them. */
+export const contentSink = (blobs: BlobStore, dest: string) => {
+  const mboxes = new Map<string, HashedFile>()
+  return {
+    write: (jobs: readonly ContentJob[]): BatchResult => {
+      const out: BatchResult = { sizes: [], missing: [] }
+      for (const j of jobs) {
+        const bytes = blobs.get(j.digest)
+        if (E.isLeft(bytes)) {
+          out.sizes.push(-1)
+          out.missing.push({ digest: j.digest, reason: describeBlobError(bytes.left) })
+          continue
+        }
+        out.sizes.push(bytes.right.length)
+        if (j.rel !== undefined) fs.writeFileSync(path.join(dest, j.rel), bytes.right, { flag: 'wx' })
+        if (j.mbox !== undefined) {
+          let f = mboxes.get(j.mbox.rel)
+          if (f === undefined) mboxes.set(j.mbox.rel, (f = hashedFile(dest, j.mbox.rel)))
+          f.write(mboxEntry(bytes.right, j.mbox.date))
+        }
+      }
+      return out
+    },
+    end: (): ManifestFile[] => {
+      const files = [...mboxes.values()].map((f) => f.close())
+      mboxes.clear()
+      return files
+    },
+  }
+}
+
+export interface ContentResult {
+  readonly files: ManifestFile[]
+  readonly missing: { digest: string; reason: string }[]
+}
+
+export interface ContentWriter {
+  /** Queues a batch of jobs; batches are written in the order they were queued. */
+  submit(jobs: readonly ContentJob[]): void
+  /**
+   * Adds a source of batches, pulled only when the writer has room (so a long list is not turned
+   * into jobs all at once); it goes before queued batches, and returns undefined when it is done.
+   */
+  feed(next: () => readonly ContentJob[] | undefined): void
+  finish(): Promise<ContentResult>
+  /** Stops the writer after a failure elsewhere (its thread would otherwise keep the process alive). */
+  abort(): Promise<void>
+}
+
+const WORKER = path.join(__dirname, 'contentWorker.js')
+/** Batches handed to the worker and not yet written: enough to keep it busy, few enough to stay small. */
+const IN_FLIGHT = 16
+
+/** Starts the writer; `onDone` hears how many jobs have been written so far. */
+export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: number) => void): ContentWriter => {
+  // The worker reports only sizes: the manifest entry of a content file is its path, its digest
+  // (checked when the blob was read) and that size, so nothing else crosses between threads.
+  const files: ManifestFile[] = []
+  const missing = new Map<string, string>()
+  let done = 0
+  const record = (jobs: readonly ContentJob[], r: BatchResult) => {
+    jobs.forEach((j, i) => {
+      const size = r.sizes[i] ?? -1
+      if (j.rel !== undefined && size >= 0) files.push({ path: j.rel, sha256: j.digest, size })
+    })
+    for (const m of r.missing) missing.set(m.digest, m.reason)
+    done += jobs.length
+    onDone?.(done)
+  }
+  const result = (mboxFiles: readonly ManifestFile[]): ContentResult => ({
+    files: [...files, ...mboxFiles],
+    missing: [...missing].map(([digest, reason]) => ({ digest, reason })),
+  })
+
+  if (!fs.existsSync(WORKER)) {
+    const sink = contentSink(blobs, dest)
+    return {
+      submit: (jobs) => record(jobs, sink.write(jobs)),
+      feed: (next) => {
+        for (let jobs = next(); jobs !== undefined; jobs = next()) record(jobs, sink.write(jobs))
+      },
+      finish: async () => result(sink.end()),
+      abort: async () => void sink.end(),
+    }
+  }
+  const worker = new Worker(WORKER, { workerData: { blobs: blobs.root, dest }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } })
+  const queue: (readonly ContentJob[])[] = []
+  let source: (() => readonly ContentJob[] | undefined) | undefined
+  const inFlight: (readonly ContentJob[])[] = []
+  let failure: Error | undefined
+  let ended: ManifestFile[] | undefined
+  let wake: (() => void) | undefined
+  const pump = () => {
+    while (inFlight.length < IN_FLIGHT) {
+      let jobs = source?.()
+      if (jobs === undefined) source = undefined
+      jobs ??= queue.shift()
+      if (jobs === undefined) return
+      inFlight.push(jobs)
+      worker.postMessage({ jobs })
+    }
+  }
+  const stop = (e: Error | undefined) => {
+    failure ??= e
+    wake?.()
+  }
+  worker.on('message', (m: { batch?: BatchResult; mbox?: ManifestFile[]; error?: string }) => {
+    if (m.error !== undefined) return stop(new Error(m.error))
+    if (m.batch !== undefined) {
+      record(inFlight.shift() ?? [], m.batch)
+      pump()
+      if (source === undefined && queue.length === 0 && inFlight.length === 0) wake?.()
+    }
+    if (m.mbox !== undefined) {
+      ended = m.mbox
+      wake?.()
+    }
+  })
+  worker.on('error', (e) => stop(e))
+  worker.on('exit', () => stop(ended === undefined ? new Error('the content writer stopped before it finished') : undefined))
+  const until = async (ready: () => boolean) => {
+    while (!ready() && failure === undefined) await new Promise<void>((resolve) => (wake = resolve))
+  }
+  return {
+    submit: (jobs) => {
+      if (jobs.length === 0) return
+      queue.push(jobs)
+      pump()
+    },
+    feed: (next) => {
+      source = next
+      pump()
+    },
+    finish: async () => {
+      await until(() => source === undefined && queue.length === 0 && inFlight.length === 0)
+      if (failure === undefined) worker.postMessage({ end: true })
+      await until(() => ended !== undefined)
+      await worker.terminate()
+      if (failure !== undefined || ended === undefined) throw failure ?? new Error('the content writer stopped before it finished')
+      return result(ended)
+    },
+    abort: async () => {
+      await worker.terminate()
+    },
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * PostgreSQL's temporal index against the naive replay, for random histories (the same property as
+ * SQLite's index, test/support/indexProperty.ts), on a real PostgreSQL 15; and two processes' worth
+ * of indexes catching up on one store at once, which must index every event exactly once.
+ */
+import * as E from 'fp-ts/Either'
+import type { AccountId } from '../../domain/ids'
+import type { Instant } from '../../domain/instant'
+import { type PgStore, openPgEventStore } from '../../src/store/postgres/pgEventStore'
+import { pgTemporalIndex } from '../../src/store/postgres/pgTemporalIndex'
+import { ev } from '../support/build'
+import { indexAgreesWithReplay } from '../support/indexProperty'
+import { type Postgres, postgresAvailable, startPostgres } from '../support/postgres'
+import { ok } from '../support/run'
+import { describeWithService } from '../support/services'
+
+jest.setTimeout(300_000)
+
+let pg: Postgres | undefined
+const server = async (): Promise<Postgres> => (pg ??= await startPostgres())
+afterAll(async () => {
+  await pg?.stop()
+})
+
+const open = async (url: string): Promise<PgStore> => {
+  const r = await openPgEventStore(url)
+  if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
+  return r.right
+}
+
+describeWithService(postgresAvailable(), 'PostgreSQL')('PostgreSQL temporal index', () => {
+  it('agrees with the naive replay on every query for random histories, instants and system times', async () => {
+    const store = await open(await (await server()).freshDatabase())
+    try {
+      await indexAgreesWithReplay(async () => {
+        await store.pool.query('TRUNCATE events, streams, checkpoints, item_versions')
+        const index = pgTemporalIndex(store.pool, 'test')
+        return {
+          store,
+          index,
+          catchUp: async () => void (await ok(index.catchUp())),
+          rebuild: async () => void (await ok(index.rebuild())),
+          dispose: async () => undefined,
+        }
+      }, Number(process.env.MAILTIME_PROPERTY_RUNS ?? 25))
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('two indexes catching up on one store at once index every event once', async () => {
+    const url = await (await server()).freshDatabase()
+    const a = await open(url)
+    const b = await open(url)
+    const account = 'par@example.com'
+    const events = Array.from({ length: 3000 }, (_, i) =>
+      ev('ItemCreated', account, 1000 + i, { itemId: (300 + i) as never, itemType: 'message', folderId: 2 as never, flags: [], tags: [] }),
+    )
+    for (let i = 0; i < events.length; i += 500) await ok(a.appendToStream(`account-${account}`, events.slice(i, i + 500)))
+    const ia = pgTemporalIndex(a.pool, 'a')
+    const ib = pgTemporalIndex(b.pool, 'b')
+    const [na, nb] = await Promise.all([ok(ia.catchUp()), ok(ib.catchUp())])
+    expect(na + nb).toBe(3000)
+    const rows = await a.pool.query<{ n: string; d: string }>('SELECT count(*) AS n, count(DISTINCT item_id) AS d FROM item_versions')
+    expect(Number(rows.rows[0]?.n)).toBe(3000)
+    expect(Number(rows.rows[0]?.d)).toBe(3000)
+    const live = await ok(ib.liveItemsAsOf(account as AccountId, { validAt: 2500 as Instant }))
+    expect(live).toHaveLength(1501)
+    await a.close()
+    await b.close()
+  })
+})
