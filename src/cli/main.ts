@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander'
 import * as E from 'fp-ts/Either'
 import { type Instant, instant } from '../../domain/instant'
 import { type Backend, openStoreBackend } from '../app/backend'
+import { noPasswordOnArgv } from './storeLocation'
 import { type GlobalFlags, resolveSettings } from '../config'
 import { systemZone, validZone } from '../time/dates'
 import { StoreErrorRaised, describeStoreError } from '../../projections/errors'
@@ -56,6 +57,7 @@ const verbHelp = (v: Verb): string =>
   ].join('\n')
 
 const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io): Promise<number> => {
+  if (flags.store !== undefined) noPasswordOnArgv(flags.store)
   const settingsE = resolveSettings(flags, io.env, systemZone())
   if (E.isLeft(settingsE)) throw fromConfigError(settingsE.left)
   const settings = settingsE.right

@@ -8,24 +8,21 @@ import { openEventStore } from '../../app/openStore'
 import { migrateStore } from '../../migrate/migrateStore'
 import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
 import type { Verb } from '../grammar'
+import { noPasswordOnArgv, withEsdbPassword } from '../storeLocation'
 
-const noPassword = (location: string): string => {
-  if (/^postgres(ql)?:\/\/[^/@:]+:[^@/]*@/i.test(location)) throw usage('a store URL must not carry a password on the command line: set PGPASSWORD (or use ~/.pgpass) instead')
-  return location
-}
 
 export const migrateStoreVerb: Verb = {
   name: 'migrateStore',
-  summary: 'Copies a whole event store to another (sqlite:<file> or postgres://…, either way), verifies every stream, and rebuilds the target index.',
+  summary: 'Copies a whole event store to another (sqlite:<file>, postgres://… or esdb://…, any way), verifies every stream, and rebuilds the target index.',
   positionals: [
-    { name: 'from', help: 'the source store: sqlite:<file> or postgres://user@host:port/db' },
-    { name: 'to', help: 'the target store (PostgreSQL passwords come from PGPASSWORD or ~/.pgpass)' },
+    { name: 'from', help: 'the source store: sqlite:<file>, postgres://user@host:port/db or esdb://host:2113?tls=false' },
+    { name: 'to', help: 'the target store (passwords come from PGPASSWORD or ~/.pgpass, and MAILTIME_ESDB_PASSWORD)' },
   ],
   attributes: [],
   examples: ['mailtime migrateStore sqlite:./mailtime-data/mailtime.db postgres://mailtime@db.example.com:5432/mailtime'],
   exitCodes: ['4: a store cannot be opened', '5: another writer changed the target during the copy (run it again)', '8: a stream differs after the copy (named)'],
   run: async (ctx, { positionals: [rawFrom = '', rawTo = ''] }) => {
-    const [from, to] = [noPassword(rawFrom), noPassword(rawTo)]
+    const [from, to] = [noPasswordOnArgv(rawFrom), noPasswordOnArgv(rawTo)].map((l) => withEsdbPassword(l, ctx.settings.env.MAILTIME_ESDB_PASSWORD)) as [string, string]
     if (from === to) throw usage('migrateStore: the source and the target are the same store')
     const a = await openEventStore(from)
     if (E.isLeft(a)) throw fromStoreError(a.left)

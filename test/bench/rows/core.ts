@@ -31,7 +31,7 @@ const open = (file: string) => {
   return h.right
 }
 
-const randomInstants = (n: number, seed: number): Instant[] => {
+export const randomInstants = (n: number, seed: number): Instant[] => {
   const r = rng(seed)
   return Array.from({ length: n }, () => (YEAR_START + Math.floor(r.next() * YEAR)) as Instant)
 }

@@ -2,24 +2,38 @@
  * The PostgreSQL event store on a throwaway PostgreSQL 15 cluster (the tests' one: loopback, fsync
  * off, so both sides measure the database's work rather than this VM's disk): appends in batches of
  * 1,000 against raw batched INSERTs of the same rows into the same schema, and keyset-paged reads of
- * the stream against a raw SELECT of the same pages.
+ * the stream against a raw SELECT of the same pages; then the temporal index table built from those
+ * events, and account as-of, item as-of, item history and changesBetween against the naive replay.
  */
 import * as E from 'fp-ts/Either'
 import { Client } from 'pg'
 import { type MailEvent, isItemEvent } from '../../../domain/events'
 import { eventJson } from '../../../domain/json'
+import type { Instant } from '../../../domain/instant'
+import { accountAsOf } from '../../../projections/accountView'
+import { replayTimeTravel } from '../../../projections/replay'
+import { rng } from '../../../src/demo/random'
 import { openPgEventStore } from '../../../src/store/postgres/pgEventStore'
+import { pgTemporalIndex } from '../../../src/store/postgres/pgTemporalIndex'
+import { streamReader } from '../../../src/store/streamReader'
+import { randomInstants } from './core'
 import { startPostgres } from '../../support/postgres'
-import { fmt, now, peakRssMB } from '../measure'
+import { fmt, now, peakRssMB, percentile, timeAll } from '../measure'
 import type { RowResult, RowSpec } from '../row'
 import { BENCH_ACCOUNT, syntheticEvents } from '../synthetic'
 
 const STREAM = `account-${BENCH_ACCOUNT}`
 
+const must = async <A>(t: () => Promise<E.Either<unknown, A>>): Promise<A> => {
+  const r = await t()
+  if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
+  return r.right
+}
+
 export const pgStoreRow: RowSpec = {
   name: 'pgstore',
-  title: 'PostgreSQL event store: appends and paged reads against raw SQL',
-  run: async ({ items, events }): Promise<RowResult> => {
+  title: 'PostgreSQL store: appends and paged reads against raw SQL, time travel against the replay',
+  run: async ({ items, events, samples, replaySamples }): Promise<RowResult> => {
     const n = Math.floor(events / 5)
     // The same events, in the batches of 1,000 both sides write.
     function* thousands(): Generator<MailEvent[]> {
@@ -88,7 +102,31 @@ export const pgStoreRow: RowSpec = {
       }
       const rawReadMs = now() - t
       await raw.end()
+
+      // Time travel on PostgreSQL: building the index table, then the same queries as the asof
+      // row, against the naive replay reading the same store.
+      const index = pgTemporalIndex(store.pool, store.description)
+      t = now()
+      await must(index.catchUp())
+      const indexMs = now() - t
+      await store.pool.query('ANALYZE item_versions')
+      const replay = replayTimeTravel(streamReader(store))
+      const instants = randomInstants(Math.min(samples, 50), 7)
+      let live = 0
+      const ix = await timeAll(instants.length, async (i) => {
+        live += (await must(accountAsOf(index, BENCH_ACCOUNT, { validAt: instants[i] as Instant }))).items.length
+      })
+      const rp = await timeAll(Math.min(replaySamples, 2), (i) => must(accountAsOf(replay, BENCH_ACCOUNT, { validAt: instants[i] as Instant })))
+      const r = rng(11)
+      const itemIds = Array.from({ length: instants.length }, () => 1000 + r.int(0, Math.floor(items / 5) - 1))
+      const itemIx = await timeAll(itemIds.length, (i) => must(index.itemAsOf(BENCH_ACCOUNT, itemIds[i] as never, { validAt: instants[i] as Instant })))
+      const histIx = await timeAll(itemIds.length, (i) => must(index.itemHistory(BENCH_ACCOUNT, itemIds[i] as never)))
+      const day = 24 * 3600_000
+      const win = (i: number) => ({ from: instants[i] as Instant, to: ((instants[i] as number) + day) as Instant })
+      const chIx = await timeAll(instants.length, (i) => must(index.changesBetween(BENCH_ACCOUNT, win(i))))
+      const chRp = await timeAll(1, (i) => must(replay.changesBetween(BENCH_ACCOUNT, win(i))))
       await store.close()
+      const ms = (xs: number[]) => `p50 ${fmt(percentile(xs, 50), 2)} ms, p95 ${fmt(percentile(xs, 95), 2)} ms`
       const oursRate = total / (ours / 1000)
       const baseRate = total / (baseline / 1000)
       return {
@@ -106,6 +144,25 @@ export const pgStoreRow: RowSpec = {
             ours: `${fmt(read / (readMs / 1000))} events/s (decoded)`,
             baseline: `${fmt(read / (rawReadMs / 1000))} events/s (raw rows)`,
             ratio: rawReadMs / readMs,
+            goal: '',
+            pass: undefined,
+          },
+          { what: 'build the temporal index table (catch-up)', ours: `${fmt(total / (indexMs / 1000))} events/s`, baseline: '', ratio: NaN, goal: '', pass: undefined },
+          {
+            what: `account as-of, ${instants.length} random instants (${fmt(live / instants.length)} live items on average)`,
+            ours: ms(ix),
+            baseline: `replay p50 ${fmt(percentile(rp, 50))} ms (${rp.length} runs)`,
+            ratio: percentile(rp, 50) / percentile(ix, 50),
+            goal: '≥ 100× replay',
+            pass: percentile(rp, 50) / percentile(ix, 50) >= 100,
+          },
+          { what: 'item as-of', ours: ms(itemIx), baseline: '', ratio: NaN, goal: '', pass: undefined },
+          { what: 'item history', ours: ms(histIx), baseline: '', ratio: NaN, goal: '', pass: undefined },
+          {
+            what: 'changesBetween, one-day window',
+            ours: ms(chIx),
+            baseline: `replay ${fmt(percentile(chRp, 50))} ms (1 run)`,
+            ratio: percentile(chRp, 50) / percentile(chIx, 50),
             goal: '',
             pass: undefined,
           },
