@@ -151,23 +151,25 @@ export const pgTemporalIndex = (pool: Pool, description: string): PgTemporalInde
     const quick = await positions(pool)
     if (quick.last <= quick.at) return 0
     return locked(async (c) => {
-      let { at } = await positions(c)
+      // Collect every item the backlog touches, then fold each once up to the backlog's end: a
+      // batch-by-batch catch-up refolded the same items again for every batch.
+      const { at } = await positions(c)
+      const touched = new Map<string, Set<number>>()
+      let upTo = at
       let done = 0
       for (;;) {
         const batch = await c.query<{ global_position: string; stream: string; item_id: number | null }>(
           'SELECT global_position, stream, item_id FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2',
-          [at, EVENTS_PER_BATCH],
+          [upTo, EVENTS_PER_BATCH],
         )
-        const last = batch.rows[batch.rows.length - 1]
-        if (last === undefined) break
-        const upTo = Number(last.global_position)
-        const touched = new Map<string, Set<number>>()
         for (const r of batch.rows) if (r.item_id !== null) touched.set(r.stream, (touched.get(r.stream) ?? new Set()).add(r.item_id))
-        for (const [stream, items] of touched) await reindex(c, stream, [...items], upTo)
-        await setPosition(c, upTo)
-        at = upTo
+        const last = batch.rows[batch.rows.length - 1]
+        if (last !== undefined) upTo = Number(last.global_position)
         done += batch.rows.length
+        if (batch.rows.length < EVENTS_PER_BATCH) break
       }
+      for (const [stream, items] of touched) await reindex(c, stream, [...items], upTo)
+      await setPosition(c, upTo)
       return done
     })
   }
