@@ -25,6 +25,8 @@ const SmtpConfig = t.exact(
 /** How restores create a new destination account: a Dovecot passwd file, or a command template. */
 const ProvisioningConfig = t.exact(t.partial({ passwdFile: t.string, command: t.string, checkCommand: t.string }))
 const RetentionConfig = t.exact(t.partial({ dataDays: t.number, accountDays: t.number }))
+/** The web console's API token (or MAILTIME_API_TOKEN). */
+const ApiConfig = t.exact(t.partial({ token: t.string }))
 
 export const ConfigFile = t.exact(
   t.partial({
@@ -35,11 +37,12 @@ export const ConfigFile = t.exact(
     smtp: SmtpConfig,
     retention: RetentionConfig,
     provisioning: ProvisioningConfig,
+    api: ApiConfig,
   }),
 )
 export type ConfigFile = t.TypeOf<typeof ConfigFile>
 
-const KNOWN_KEYS = ['store', 'blobs', 'timezone', 'imap', 'smtp', 'retention', 'provisioning']
+const KNOWN_KEYS = ['store', 'blobs', 'timezone', 'imap', 'smtp', 'retention', 'provisioning', 'api']
 
 export type ConfigError = { readonly _tag: 'ConfigError'; readonly file: string; readonly reason: string }
 
