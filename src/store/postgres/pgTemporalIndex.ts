@@ -211,7 +211,7 @@ export const pgTemporalIndex = (pool: Pool, description: string): PgTemporalInde
       }),
     )
 
-  /** Live versions at T as known at K: the interval-tree plan over current rows, plus superseded rows still believed at K. */
+  /** Live versions at T as known at K, in item order: the interval-tree plan over current rows, plus superseded rows still believed at K. */
   const stab = async (account: AccountId, kinds: readonly number[], at: AsOf, visit: (s: ItemState) => void): Promise<number> => {
     const T = at.validAt
     const plan = stabbingPlan(T)
@@ -235,10 +235,11 @@ export const pgTemporalIndex = (pool: Pool, description: string): PgTemporalInde
     return n
   }
 
+  /** The stab's rows as a list (already in item order: the query sorts). */
   const sorted = async (account: AccountId, kinds: readonly number[], at: AsOf): Promise<ItemState[]> => {
     const out: ItemState[] = []
     await stab(account, kinds, at, (s) => out.push(s))
-    return out.sort((a, b) => a.itemId - b.itemId)
+    return out
   }
 
   const cols = 'item_id, valid_from, valid_to, cause, event_id, state'
