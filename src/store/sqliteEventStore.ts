@@ -54,8 +54,8 @@ export const openSqliteDatabase = (file: string, options: { readonly?: boolean }
       db.pragma('journal_mode = WAL')
       db.pragma('synchronous = NORMAL')
       db.pragma('busy_timeout = 10000')
-      // 16 MB: account as-of measured the same with 64 MB (the OS caches the file), while a
-      // streaming export's sequential scan filled all 64 MB and pushed its peak RSS over its goal.
+      // 16 MB: account as-of with 64 MB measured within this VM's run-to-run noise (the OS caches
+      // the file), while a streaming export's sequential scan filled all 64 MB of it.
       db.pragma('cache_size = -16384')
       db.pragma('foreign_keys = ON')
       migrate(db)
