@@ -9,7 +9,7 @@ import type { Instant } from '../../domain/instant'
 import { type PgStore, openPgEventStore } from '../../src/store/postgres/pgEventStore'
 import { pgTemporalIndex } from '../../src/store/postgres/pgTemporalIndex'
 import { ev } from '../support/build'
-import { indexAgreesWithReplay } from '../support/indexProperty'
+import { boundaryExamples, indexAgreesWithReplay } from '../support/indexProperty'
 import { type Postgres, postgresAvailable, startPostgres } from '../support/postgres'
 import { ok } from '../support/run'
 import { describeWithService } from '../support/services'
@@ -46,6 +46,18 @@ describeWithService(postgresAvailable(), 'PostgreSQL')('PostgreSQL temporal inde
     } finally {
       await store.close()
     }
+  })
+
+  it('answers exactly at the end of a version', async () => {
+    const store = await open(await (await server()).freshDatabase())
+    const index = pgTemporalIndex(store.pool, 'test')
+    await boundaryExamples(async () => ({
+      store,
+      index,
+      catchUp: async () => void (await ok(index.catchUp())),
+      rebuild: async () => void (await ok(index.rebuild())),
+      dispose: () => store.close(),
+    }))
   })
 
   it('two indexes catching up on one store at once index every event once', async () => {

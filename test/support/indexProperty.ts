@@ -15,6 +15,7 @@ import type { TimeTravel } from '../../projections/timeTravel'
 import type { EventStore } from '../../src/store/eventStore'
 import { streamReader } from '../../src/store/streamReader'
 import { ACCOUNT, historyArb } from './histories'
+import { ev } from './build'
 import { ok } from './run'
 
 const account = ACCOUNT as AccountId
@@ -105,4 +106,37 @@ export const indexAgreesWithReplay = async (open: () => Promise<IndexedStore>, r
     ),
     { numRuns: runs },
   )
+}
+
+/**
+ * Instants exactly at a version's end, by hand: the version that ends at T is not alive at T, the
+ * next one is, and an item deleted at T is gone at T. (Random instants rarely land exactly there
+ * for every query shape, so these are asserted outright, on each store's index.)
+ */
+export const boundaryExamples = async (open: () => Promise<IndexedStore>): Promise<void> => {
+  const s = await open()
+  try {
+    const a = ACCOUNT
+    await ok(
+      s.store.appendToStream(`account-${a}`, [
+        ev('ItemCreated', a, 1000, { itemId: 300 as never, itemType: 'message', folderId: 2 as never, flags: [], tags: [] }),
+        ev('ItemMoved', a, 2000, { itemId: 300 as never, folderId: 5 as never }),
+        ev('ItemDeleted', a, 3000, { itemId: 300 as never }),
+      ]),
+    )
+    await s.catchUp()
+    const live = async (t: number) => (await ok(s.index.liveItemsAsOf(account, { validAt: t as Instant }))).filter((x) => x.itemId === 300).map((x) => x.folderId)
+    const visit = async (t: number) => (await visited(s.index, { validAt: t as Instant })).filter((x) => x.itemId === 300).map((x) => x.folderId)
+    for (const f of [live, visit]) {
+      expect(await f(999)).toEqual([])
+      expect(await f(1000)).toEqual([2])
+      expect(await f(1999)).toEqual([2])
+      expect(await f(2000)).toEqual([5])
+      expect(await f(2999)).toEqual([5])
+      expect(await f(3000)).toEqual([])
+    }
+    expect((await ok(s.index.itemAsOf(account, 300 as never, { validAt: 2000 as Instant })))?.state.folderId).toBe(5)
+  } finally {
+    await s.dispose()
+  }
 }
