@@ -41,6 +41,21 @@ export class StoreErrorRaised extends Error {
   }
 }
 
+/**
+ * Runs an adapter's async work as a TaskEither: a `StoreErrorRaised` from inside becomes its error,
+ * anything else a `StoreFailure` naming the store.
+ */
+export const attemptStore =
+  (where: string) =>
+  <A>(f: () => Promise<A>): TE.TaskEither<StoreError, A> =>
+  async () => {
+    try {
+      return E.right(await f())
+    } catch (e) {
+      return E.left(e instanceof StoreErrorRaised ? e.error : storeFailure(where, e))
+    }
+  }
+
 export const orRaise = async <A>(te: TE.TaskEither<StoreError, A>): Promise<A> => {
   const r = await te()
   if (E.isLeft(r)) throw new StoreErrorRaised(r.left)

@@ -7,24 +7,16 @@
 import * as E from 'fp-ts/Either'
 import { type PgStore, openPgEventStore, redactUrl } from '../../src/store/postgres/pgEventStore'
 import { eventStoreContract } from '../contract/eventStoreContract'
-import { type Postgres, postgresAvailable, startPostgres } from '../support/postgres'
+import { openPg, postgresAvailable, sharedPostgres, stopSharedPostgres } from '../support/postgres'
 import { describeWithService } from '../support/services'
 import { ev } from '../support/build'
 import { fail, ok } from '../support/run'
 
 jest.setTimeout(120_000)
 
-let pg: Postgres | undefined
-const server = async (): Promise<Postgres> => (pg ??= await startPostgres())
-afterAll(async () => {
-  await pg?.stop()
-})
-
-const open = async (url: string): Promise<PgStore> => {
-  const r = await openPgEventStore(url)
-  if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
-  return r.right
-}
+const server = sharedPostgres
+const open = openPg
+afterAll(stopSharedPostgres)
 
 const created = (account: string, item: number, at: number) => ev('ItemCreated', account, at, { itemId: item as never, itemType: 'message', folderId: 2 as never, flags: [], tags: [] })
 

@@ -3,30 +3,20 @@
  * SQLite's index, test/support/indexProperty.ts), on a real PostgreSQL 15; and two processes' worth
  * of indexes catching up on one store at once, which must index every event exactly once.
  */
-import * as E from 'fp-ts/Either'
 import type { AccountId } from '../../domain/ids'
 import type { Instant } from '../../domain/instant'
-import { type PgStore, openPgEventStore } from '../../src/store/postgres/pgEventStore'
 import { pgTemporalIndex } from '../../src/store/postgres/pgTemporalIndex'
 import { ev } from '../support/build'
 import { boundaryExamples, indexAgreesWithReplay } from '../support/indexProperty'
-import { type Postgres, postgresAvailable, startPostgres } from '../support/postgres'
+import { openPg, postgresAvailable, sharedPostgres, stopSharedPostgres } from '../support/postgres'
 import { ok } from '../support/run'
 import { describeWithService } from '../support/services'
 
 jest.setTimeout(300_000)
 
-let pg: Postgres | undefined
-const server = async (): Promise<Postgres> => (pg ??= await startPostgres())
-afterAll(async () => {
-  await pg?.stop()
-})
-
-const open = async (url: string): Promise<PgStore> => {
-  const r = await openPgEventStore(url)
-  if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
-  return r.right
-}
+const server = sharedPostgres
+const open = openPg
+afterAll(stopSharedPostgres)
 
 describeWithService(postgresAvailable(), 'PostgreSQL')('PostgreSQL temporal index', () => {
   it('agrees with the naive replay on every query for random histories, instants and system times', async () => {

@@ -7,7 +7,9 @@ import { execFileSync } from 'child_process'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
+import * as E from 'fp-ts/Either'
 import { Client } from 'pg'
+import { type PgStore, openPgEventStore } from '../../src/store/postgres/pgEventStore'
 import { freePort } from './dovecot'
 
 const BIN = '/usr/lib/postgresql/15/bin'
@@ -61,4 +63,21 @@ export const startPostgres = async (): Promise<Postgres> => {
       fs.rmSync(dir, { recursive: true, force: true })
     }
   })
+}
+
+let shared: Postgres | undefined
+
+/** One server per test file, started on first use; `stopSharedPostgres` in the file's afterAll. */
+export const sharedPostgres = async (): Promise<Postgres> => (shared ??= await startPostgres())
+
+export const stopSharedPostgres = async (): Promise<void> => {
+  await shared?.stop()
+  shared = undefined
+}
+
+/** Opens the PostgreSQL event store at a URL, or fails the test with the store's error. */
+export const openPg = async (url: string): Promise<PgStore> => {
+  const r = await openPgEventStore(url)
+  if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
+  return r.right
 }

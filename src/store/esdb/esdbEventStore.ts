@@ -18,21 +18,14 @@
  * What was verified: see docs/scale.md (the contract suite runs when MAILTIME_ESDB_URL is set).
  */
 import * as E from 'fp-ts/Either'
-import type * as TE from 'fp-ts/TaskEither'
 import type { MailEvent } from '../../../domain/events'
-import { type StoreError, storeFailure } from '../../../projections/errors'
+import { StoreErrorRaised, attemptStore } from '../../../projections/errors'
 import type { AppendResult, EventStore, StoredEvent } from '../eventStore'
 import { RevisionConflict, connectEsdb } from './esdbClient'
 import { type EsdbRecorded, fromEsdb, toEsdb } from './esdbMapping'
 
 const CHECKPOINT_PREFIX = 'mailtime-checkpoint-'
 const ACCOUNT_PREFIX = 'account-'
-
-class Failure extends Error {
-  constructor(readonly error: StoreError) {
-    super(error._tag)
-  }
-}
 
 export const redactEsdbUrl = (url: string): string => url.replace(/\/\/([^:@/]*)(:[^@/]*)?@/, (_, user: string) => `//${user}${user ? ':***' : ''}@`)
 
@@ -60,20 +53,11 @@ export const esdbEventStore = (location: string): EventStore => {
   }
   const known = new Map<string, { revision: number; ids: Set<string> }>()
 
-  const attempt =
-    <A>(f: () => Promise<A>): TE.TaskEither<StoreError, A> =>
-    async () => {
-      try {
-        return E.right(await f())
-      } catch (e) {
-        if (e instanceof Failure) return E.left(e.error)
-        return E.left(storeFailure(description, e))
-      }
-    }
+  const attempt = attemptStore(description)
 
   const decode = (r: EsdbRecorded & { position?: number }): StoredEvent => {
     const d = fromEsdb(r)
-    if (E.isLeft(d)) throw new Failure(d.left)
+    if (E.isLeft(d)) throw new StoreErrorRaised(d.left)
     return { stream: r.streamId, revision: r.revision, globalPosition: r.position ?? 0, event: d.right }
   }
 
@@ -109,11 +93,11 @@ export const esdbEventStore = (location: string): EventStore => {
         let last = k.revision
         if (fresh.length > 0) {
           const expected = options?.expectedRevision ?? 'any'
-          if (typeof expected === 'number' && expected !== k.revision) throw new Failure({ _tag: 'ConcurrencyConflict', stream, expected, actual: k.revision })
+          if (typeof expected === 'number' && expected !== k.revision) throw new StoreErrorRaised({ _tag: 'ConcurrencyConflict', stream, expected, actual: k.revision })
           try {
             last = await client.append(stream, fresh.map(toEsdb), expected)
           } catch (e) {
-            if (e instanceof RevisionConflict) throw new Failure({ _tag: 'ConcurrencyConflict', stream, expected: e.expected, actual: e.actual })
+            if (e instanceof RevisionConflict) throw new StoreErrorRaised({ _tag: 'ConcurrencyConflict', stream, expected: e.expected, actual: e.actual })
             throw e
           }
           for (const e of fresh) k.ids.add(e.eventId)

@@ -22,6 +22,7 @@ import { type StoreError, storeFailure } from '../../../projections/errors'
 import { decodeStoredEvent, encodeEvent } from '../decodeStored'
 import type { AppendOptions, AppendResult, EventStore, ReadOptions, StoredEvent } from '../eventStore'
 import { migratePg } from './pgSchema'
+import { inTransaction } from './transaction'
 
 interface Row {
   readonly global_position: string
@@ -85,23 +86,11 @@ export const openPgEventStore = async (url: string, onAppended?: () => void): Pr
       }
     }
 
-  const inTransaction = async <A>(f: (c: PoolClient) => Promise<A>): Promise<A> => {
-    const c = await pool.connect()
-    try {
-      await c.query('BEGIN')
-      const r = await f(c)
-      await c.query('COMMIT')
-      return r
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined)
-      throw e
-    } finally {
-      c.release()
-    }
-  }
+  const transaction = <A>(f: (c: PoolClient) => Promise<A>): Promise<A> => inTransaction(pool, f)
+
 
   const appendOnce = (stream: string, events: readonly MailEvent[], options: AppendOptions): Promise<AppendResult> =>
-    inTransaction(async (c) => {
+    transaction(async (c) => {
       await c.query('INSERT INTO streams (stream, revision) VALUES ($1, -1) ON CONFLICT (stream) DO NOTHING', [stream])
       const head = await c.query<{ revision: number }>('SELECT revision FROM streams WHERE stream = $1 FOR UPDATE', [stream])
       const current = head.rows[0]?.revision ?? -1

@@ -17,12 +17,13 @@ import { type AccountId, type ItemId, accountOfStream, streamOfAccount } from '.
 import type { Instant } from '../../../domain/instant'
 import type { ItemState } from '../../../domain/state'
 import { parseStateText, stateText } from '../../../domain/stateText'
-import { type StoreError, storeFailure } from '../../../projections/errors'
+import { type StoreError, StoreErrorRaised, attemptStore } from '../../../projections/errors'
 import { forkNode, stabbingPlan, upperOf } from '../../../projections/intervalTree'
 import type { RecordedEvent } from '../../../projections/order'
 import { type AsOf, type ItemChange, type TimeTravel, type Window, byItemThenTime } from '../../../projections/timeTravel'
 import { type ItemVersion, bitemporalVersions } from '../../../projections/versions'
 import { decodeStoredEvent } from '../decodeStored'
+import { inTransaction } from './transaction'
 
 const KIND_FOLDER = 0
 const KIND_ITEM = 1
@@ -46,12 +47,6 @@ interface VersionRow {
   readonly state: string
 }
 
-class Failure extends Error {
-  constructor(readonly error: StoreError) {
-    super(error._tag)
-  }
-}
-
 export interface PgTemporalIndex extends TimeTravel {
   /** Indexes every event appended since the last call; returns how many it processed. */
   catchUp(): TE.TaskEither<StoreError, number>
@@ -59,17 +54,15 @@ export interface PgTemporalIndex extends TimeTravel {
 }
 
 export const pgTemporalIndex = (pool: Pool, description: string): PgTemporalIndex => {
-  const fail = (e: unknown): StoreError => (e instanceof Failure ? e.error : storeFailure(description, e))
-
   const decodeState = (text: string): ItemState => {
     const r = parseStateText(text)
-    if (!r.ok) throw new Failure({ _tag: 'CorruptEvent', stream: 'item_versions', revision: -1, reason: r.reason })
+    if (!r.ok) throw new StoreErrorRaised({ _tag: 'CorruptEvent', stream: 'item_versions', revision: -1, reason: r.reason })
     return r.state
   }
 
   const decodeEvent = (stream: string, revision: number, data: string) => {
     const d = decodeStoredEvent(stream, revision, data)
-    if (E.isLeft(d)) throw new Failure(d.left)
+    if (E.isLeft(d)) throw new StoreErrorRaised(d.left)
     return d.right
   }
 
@@ -120,21 +113,7 @@ export const pgTemporalIndex = (pool: Pool, description: string): PgTemporalInde
   }
 
   /** Runs `f` in a transaction holding the index lock. */
-  const locked = async <A>(f: (c: PoolClient) => Promise<A>): Promise<A> => {
-    const c = await pool.connect()
-    try {
-      await c.query('BEGIN')
-      await c.query('SELECT pg_advisory_xact_lock($1)', [INDEX_LOCK])
-      const a = await f(c)
-      await c.query('COMMIT')
-      return a
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined)
-      throw e
-    } finally {
-      c.release()
-    }
-  }
+  const locked = <A>(f: (c: PoolClient) => Promise<A>): Promise<A> => inTransaction(pool, f, INDEX_LOCK)
 
   const positions = async (c: Pool | PoolClient): Promise<{ last: number; at: number }> => {
     const r = await c.query<{ last: string | null; at: string | null }>(
@@ -174,15 +153,7 @@ export const pgTemporalIndex = (pool: Pool, description: string): PgTemporalInde
     })
   }
 
-  const attempt =
-    <A>(f: () => Promise<A>): TE.TaskEither<StoreError, A> =>
-    async () => {
-      try {
-        return E.right(await f())
-      } catch (e) {
-        return E.left(fail(e))
-      }
-    }
+  const attempt = attemptStore(description)
 
   /** Runs a query after catching up, so reads never miss an appended event. */
   const query = <A>(f: () => Promise<A>): TE.TaskEither<StoreError, A> =>
