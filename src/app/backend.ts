@@ -8,6 +8,7 @@ import type { StoreError } from '../../projections/errors'
 import type { TimeTravel } from '../../projections/timeTravel'
 import { type BlobStore, fsBlobStore } from '../blobs/blobStore'
 import type { EventStore } from '../store/eventStore'
+import { redactUrl } from '../store/redactUrl'
 import type { OperationLog } from '../store/operationLog'
 import { sqliteOperationLog } from '../store/sqliteOperationLog'
 import { openSqliteDatabase, sqliteEventStore } from '../store/sqliteEventStore'
@@ -51,7 +52,7 @@ export const sqlitePathOf = (location: string): string | undefined => {
  */
 export const openReadOnlyBackend = (location: string, blobsDir: string): E.Either<StoreError, ReadBackend> => {
   const file = sqlitePathOf(location)
-  if (file === undefined) return E.left({ _tag: 'StoreUnavailable', store: location.replace(/\/\/[^@/]*@/, '//***@'), reason: 'unsupported store scheme (use a SQLite file or a directory holding mailtime.db)' })
+  if (file === undefined) return E.left({ _tag: 'StoreUnavailable', store: redactUrl(location), reason: 'unsupported store scheme (use a SQLite file or a directory holding mailtime.db)' })
   const h = openSqliteDatabase(file, { readonly: true })
   if (E.isLeft(h)) return h
   const store = sqliteEventStore(h.right)
@@ -64,7 +65,7 @@ export const openBackend = (location: string, blobsDir: string): E.Either<StoreE
   if (file === undefined)
     return E.left({
       _tag: 'StoreUnavailable',
-      store: location.replace(/\/\/[^@/]*@/, '//***@'),
+      store: redactUrl(location),
       reason: isPostgres(location) ? 'a PostgreSQL store opens with openStoreBackend' : 'unsupported store scheme (use sqlite:<file> or postgres://…)',
     })
   const h = openSqliteDatabase(file)

@@ -6,6 +6,7 @@ import * as E from 'fp-ts/Either'
 import * as TE from 'fp-ts/TaskEither'
 import type { StoreError } from '../../projections/errors'
 import type { EventStore } from '../store/eventStore'
+import { redactUrl } from '../store/redactUrl'
 import { openPgEventStore } from '../store/postgres/pgEventStore'
 import { pgTemporalIndex } from '../store/postgres/pgTemporalIndex'
 import { esdbEventStore } from '../store/esdb/esdbEventStore'
@@ -29,7 +30,7 @@ export const openEventStore = async (location: string): Promise<E.Either<StoreEr
     return E.isLeft(pg) ? pg : E.right({ store: pg.right, rebuildIndex: () => pgTemporalIndex(pg.right.pool, pg.right.description).rebuild() })
   }
   const file = sqlitePathOf(location)
-  if (file === undefined) return E.left({ _tag: 'StoreUnavailable', store: location.replace(/\/\/[^@/]*@/, '//***@'), reason: 'unsupported store scheme (use sqlite:<file>, postgres://… or esdb://…)' })
+  if (file === undefined) return E.left({ _tag: 'StoreUnavailable', store: redactUrl(location), reason: 'unsupported store scheme (use sqlite:<file>, postgres://… or esdb://…)' })
   const h = openSqliteDatabase(file)
   if (E.isLeft(h)) return h
   const index = sqliteTemporalIndex(h.right)

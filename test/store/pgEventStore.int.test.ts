@@ -5,7 +5,8 @@
  * while writers commit, which must never skip an event.
  */
 import * as E from 'fp-ts/Either'
-import { type PgStore, openPgEventStore, redactUrl } from '../../src/store/postgres/pgEventStore'
+import { type PgStore, openPgEventStore } from '../../src/store/postgres/pgEventStore'
+import { redactUrl } from '../../src/store/redactUrl'
 import { eventStoreContract } from '../contract/eventStoreContract'
 import { openPg, postgresAvailable, sharedPostgres, stopSharedPostgres } from '../support/postgres'
 import { describeWithService } from '../support/services'
@@ -92,6 +93,8 @@ describeWithService(postgresAvailable(), 'PostgreSQL')('PostgreSQL event store',
     expect(E.isLeft(r) && r.left).toMatchObject({ _tag: 'StoreUnavailable' })
     expect(JSON.stringify(r)).not.toContain('s3cret')
     expect(redactUrl('postgres://u:pw@h:5432/d')).toBe('postgres://u:***@h:5432/d')
+    expect(redactUrl('postgres://u@h:5432/d')).toBe('postgres://u@h:5432/d')
+    expect(redactUrl('esdb://admin:changeit@h:2113?tls=false')).toBe('esdb://admin:***@h:2113?tls=false')
   })
 
   it('reports a stored event that no longer decodes with its stream and revision', async () => {

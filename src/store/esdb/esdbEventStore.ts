@@ -23,11 +23,10 @@ import { StoreErrorRaised, attemptStore } from '../../../projections/errors'
 import type { AppendResult, EventStore, StoredEvent } from '../eventStore'
 import { RevisionConflict, connectEsdb } from './esdbClient'
 import { type EsdbRecorded, fromEsdb, toEsdb } from './esdbMapping'
+import { redactUrl } from '../redactUrl'
 
 const CHECKPOINT_PREFIX = 'mailtime-checkpoint-'
 const ACCOUNT_PREFIX = 'account-'
-
-export const redactEsdbUrl = (url: string): string => url.replace(/\/\/([^:@/]*)(:[^@/]*)?@/, (_, user: string) => `//${user}${user ? ':***' : ''}@`)
 
 /** Splits `?namespace=` off a location: the client does not know that option. */
 const parseLocation = (location: string): { url: string; namespace: string } => {
@@ -39,7 +38,7 @@ const parseLocation = (location: string): { url: string; namespace: string } => 
 
 export const esdbEventStore = (location: string): EventStore => {
   const { url, namespace } = parseLocation(location)
-  const description = redactEsdbUrl(location)
+  const description = redactUrl(location)
   const raw = connectEsdb(url)
   const physical = (stream: string) => `${namespace}${stream}`
   const logical = (stream: string) => stream.slice(namespace.length)

@@ -23,6 +23,7 @@ import { decodeStoredEvent, encodeEvent } from '../decodeStored'
 import type { AppendOptions, AppendResult, EventStore, ReadOptions, StoredEvent } from '../eventStore'
 import { migratePg } from './pgSchema'
 import { inTransaction } from './transaction'
+import { redactUrl } from '../redactUrl'
 
 interface Row {
   readonly global_position: string
@@ -34,8 +35,6 @@ interface Row {
 /** The advisory lock key that orders global positions (any constant; "mailtime" in ASCII). */
 const POSITION_LOCK = 0x6d61696c74696d65n
 
-/** Hides the password of a connection string. */
-export const redactUrl = (url: string): string => url.replace(/\/\/([^:@/]*)(:[^@/]*)?@/, (_, user: string) => `//${user}${user ? ':***' : ''}@`)
 
 class Conflict extends Error {
   constructor(
