@@ -42,8 +42,9 @@ export interface TimeTravel {
   liveItemsAsOf(account: AccountId, at: AsOf): TE.TaskEither<StoreError, ItemState[]>
   /**
    * Calls `visit` for every item alive at the instant, in item id order, without building the list:
-   * what a consumer that streams a large account (the export) uses; a store sorts in its own bounded
-   * memory. Returns how many it visited.
+   * what a consumer that streams a large account (the export) uses. SQLite sorts in its own bounded
+   * memory and hands rows over one at a time; PostgreSQL sorts too, but its driver receives the
+   * whole result before the first visit (no cursor yet). Returns how many it visited.
    */
   eachLiveItem(account: AccountId, at: AsOf, visit: (s: ItemState) => void): TE.TaskEither<StoreError, number>
   /** Every folder alive at the instant (a subset of `liveItemsAsOf`, cheaper). */

@@ -38,7 +38,8 @@ export const randomInstants = (n: number, seed: number): Instant[] => {
 
 export const storeFile = (data: string): string => path.join(data, 'core.db')
 
-const must = async <A>(te: () => Promise<E.Either<unknown, A>>): Promise<A> => {
+/** Runs a TaskEither, throwing its error: a failed bench row is a failed run. */
+export const must = async <A>(te: () => Promise<E.Either<unknown, A>>): Promise<A> => {
   const r = await te()
   if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
   return r.right

@@ -16,19 +16,13 @@ import { rng } from '../../../src/demo/random'
 import { openPgEventStore } from '../../../src/store/postgres/pgEventStore'
 import { pgTemporalIndex } from '../../../src/store/postgres/pgTemporalIndex'
 import { streamReader } from '../../../src/store/streamReader'
-import { randomInstants } from './core'
+import { must, randomInstants } from './core'
 import { startPostgres } from '../../support/postgres'
 import { fmt, now, peakRssMB, percentile, timeAll } from '../measure'
 import type { RowResult, RowSpec } from '../row'
 import { BENCH_ACCOUNT, syntheticEvents } from '../synthetic'
 
 const STREAM = `account-${BENCH_ACCOUNT}`
-
-const must = async <A>(t: () => Promise<E.Either<unknown, A>>): Promise<A> => {
-  const r = await t()
-  if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
-  return r.right
-}
 
 export const pgStoreRow: RowSpec = {
   name: 'pgstore',
