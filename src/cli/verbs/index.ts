@@ -11,6 +11,7 @@ import { doPurge, legalHold } from './retention'
 import { exportHistoryVerb, verifyExportVerb } from './export'
 import { migrateStoreVerb } from './migrate'
 import { serve } from './serve'
+import { getActivity } from './activity'
 import { diffVerb, doItemSearch, getAccountInfo, getAccountState, getAvailableAccounts, getItem, rebuildIndex } from './inspect'
 
-export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getAvailableAccounts, getAccountInfo, rebuildIndex, audited('scan', doAccountScan), audited('scan', doSmartScan), audited('import', importLog), doItemRestore, doRestoreOnNewAccount, doUndelete, doExternalRestore, getAllOperations, monitor, doStopOperation, doPurge, legalHold, exportHistoryVerb, verifyExportVerb, migrateStoreVerb, demo, serve]
+export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getActivity, getAvailableAccounts, getAccountInfo, rebuildIndex, audited('scan', doAccountScan), audited('scan', doSmartScan), audited('import', importLog), doItemRestore, doRestoreOnNewAccount, doUndelete, doExternalRestore, getAllOperations, monitor, doStopOperation, doPurge, legalHold, exportHistoryVerb, verifyExportVerb, migrateStoreVerb, demo, serve]
