@@ -21,56 +21,95 @@ const Item = new t.Type<string, string, unknown>(
 )
 const Bool = t.keyof({ true: null, false: null })
 
+/** What the server adds to a route's words: where console restores and exports go. */
+export interface Site {
+  /** The restore target (`target` words), or undefined for the configured IMAP server. */
+  readonly target?: string
+  /** A new directory for an export of this account. */
+  readonly exportDest: (account: string) => string
+}
+
+type Params = Record<string, string | undefined>
+
 export interface Route {
   readonly method: 'GET' | 'POST'
   readonly path: string
   readonly summary: string
+  readonly verb: string
   /** Path parameters and query (GET) or body (POST), validated together. */
   readonly input: t.Type<Record<string, unknown>, unknown, unknown>
-  /** The verb and its words, from the validated input. */
-  readonly words: (p: Record<string, string | undefined>) => { verb: string; words: string[] }
+  /** The verb's words, from the validated input. */
+  readonly words: (p: Params, site: Site) => string[]
+  /** True when the request starts long work (a job) instead of answering at once. */
+  readonly job: (p: Params) => boolean
 }
 
-const attrs = (pairs: Record<string, string | undefined>): string[] => Object.entries(pairs).flatMap(([k, v]) => (v === undefined ? [] : [k, v]))
+const attrs = (pairs: Params): string[] => Object.entries(pairs).flatMap(([k, v]) => (v === undefined ? [] : [k, v]))
+const targetWords = (site: Site): string[] => (site.target === undefined ? [] : ['target', site.target])
+const never = () => false
+const unlessDryRun = (p: Params) => p.dry_run === 'false'
 
 const route = <P extends t.Props, O extends t.Props>(
   method: Route['method'],
   path: string,
+  verb: string,
   summary: string,
   required: P,
   optional: O,
-  words: (p: Record<string, string | undefined>) => { verb: string; words: string[] },
-): Route => ({ method, path, summary, input: t.intersection([t.type(required), t.partial(optional)]) as never, words })
+  words: Route['words'],
+  job: Route['job'] = never,
+): Route => ({ method, path, verb, summary, input: t.intersection([t.type(required), t.partial(optional)]) as never, words, job })
 
 export const ROUTES: readonly Route[] = [
-  route('GET', '/api/accounts', 'the accounts in the store', {}, {}, () => ({ verb: 'getAvailableAccounts', words: [] })),
-  route('GET', '/api/accounts/:account', "an account's summary (folders, counts, first and last change)", { account: Word }, {}, (p) => ({ verb: 'getAccountInfo', words: [p.account ?? ''] })),
-  route('GET', '/api/accounts/:account/state', 'the folder tree and items as of `at` (default: now)', { account: Word }, { at: Word, known_at: Word }, (p) => ({
-    verb: 'getAccountState',
-    words: [p.account ?? '', ...attrs({ date: p.at, known_at: p.known_at })],
-  })),
-  route('GET', '/api/accounts/:account/items/:item', 'one item as of `at` (default: now)', { account: Word, item: Item }, { at: Word }, (p) => ({
-    verb: 'getItem',
-    words: [p.account ?? '', p.item ?? '', ...attrs({ date: p.at })],
-  })),
-  route('GET', '/api/accounts/:account/items/:item/history', "every version of one item, with what changed and when", { account: Word, item: Item }, {}, (p) => ({
-    verb: 'getItem',
-    words: [p.account ?? '', p.item ?? '', 'date', 'all'],
-  })),
-  route('GET', '/api/accounts/:account/diff', 'what changed between `from` and `to`', { account: Word, from: Word, to: Word }, {}, (p) => ({
-    verb: 'diff',
-    words: [p.account ?? '', p.from ?? '', p.to ?? ''],
-  })),
-  route('GET', '/api/accounts/:account/search', 'items by text, type and dates', { account: Word }, { text: Word, type: Word, after: Word, before: Word, filter: Word }, (p) => ({
-    verb: 'doItemSearch',
-    words: [p.account ?? '', ...attrs({ search_string: p.text, type: p.type, after: p.after, before: p.before, search_filter: p.filter })],
-  })),
-  route('POST', '/api/accounts/:account/undelete', 'plan (dry_run, the default) or run an undelete of what was deleted between `from` and `to`', { account: Word, from: Word, to: Word }, { dry_run: Bool }, (p) => ({
-    verb: 'doUndelete',
-    words: [p.account ?? '', p.from ?? '', p.to ?? '', 'dry_run', p.dry_run ?? 'true'],
-  })),
-  route('GET', '/api/operations', 'every operation (restores, exports, purges, holds, scans) with its state and counts', {}, {}, () => ({ verb: 'getAllOperations', words: [] })),
-  route('GET', '/api/operations/:id', 'one operation in detail (items, reasons, notifications)', { id: Word }, {}, (p) => ({ verb: 'monitor', words: [p.id ?? ''] })),
+  route('GET', '/api/accounts', 'getAvailableAccounts', 'the accounts in the store', {}, {}, () => []),
+  route('GET', '/api/accounts/:account', 'getAccountInfo', "an account's summary (folders, counts, first and last change)", { account: Word }, {}, (p) => [p.account ?? '']),
+  route('GET', '/api/accounts/:account/state', 'getAccountState', 'the folder tree and items as of `at` (default: now)', { account: Word }, { at: Word, known_at: Word }, (p) => [
+    p.account ?? '',
+    ...attrs({ date: p.at, known_at: p.known_at }),
+  ]),
+  route('GET', '/api/accounts/:account/items/:item', 'getItem', 'one item as of `at` (default: now)', { account: Word, item: Item }, { at: Word }, (p) => [p.account ?? '', p.item ?? '', ...attrs({ date: p.at })]),
+  route('GET', '/api/accounts/:account/items/:item/history', 'getItem', 'every version of one item, with what changed and when', { account: Word, item: Item }, {}, (p) => [p.account ?? '', p.item ?? '', 'date', 'all']),
+  route('GET', '/api/accounts/:account/diff', 'diff', 'what changed between `from` and `to`', { account: Word, from: Word, to: Word }, {}, (p) => [p.account ?? '', p.from ?? '', p.to ?? '']),
+  route('GET', '/api/accounts/:account/activity', 'getActivity', 'changes per hour or day, deletions apart, with bucket boundaries in `tz`', { account: Word }, { bucket: Word, from: Word, to: Word, tz: Word }, (p) => [
+    p.account ?? '',
+    ...attrs({ bucket: p.bucket, from: p.from, to: p.to, zone: p.tz }),
+  ]),
+  route('GET', '/api/accounts/:account/search', 'doItemSearch', 'items by text, type and dates', { account: Word }, { text: Word, type: Word, after: Word, before: Word, filter: Word }, (p) => [
+    p.account ?? '',
+    ...attrs({ search_string: p.text, type: p.type, after: p.after, before: p.before, search_filter: p.filter }),
+  ]),
+  route(
+    'POST',
+    '/api/accounts/:account/undelete',
+    'doUndelete',
+    'plan (dry_run, the default) or start (a job) an undelete of what was deleted between `from` and `to`',
+    { account: Word, from: Word, to: Word },
+    { dry_run: Bool },
+    (p, site) => [p.account ?? '', p.from ?? '', p.to ?? '', 'dry_run', p.dry_run ?? 'true', ...targetWords(site)],
+    unlessDryRun,
+  ),
+  route(
+    'POST',
+    '/api/accounts/:account/restore-new-account',
+    'doRestoreOnNewAccount',
+    'plan (dry_run, the default) or start (a job) a restore of the account as of `at` into the new account `destination`',
+    { account: Word, destination: Word },
+    { at: Word, undelete: Bool, dry_run: Bool },
+    (p, site) => [p.account ?? '', p.destination ?? '', p.at ?? 'last', ...attrs({ undelete: p.undelete }), 'dry_run', p.dry_run ?? 'true', ...targetWords(site)],
+    unlessDryRun,
+  ),
+  route(
+    'POST',
+    '/api/accounts/:account/export',
+    'exportHistory',
+    "start (a job) an export of the account's history, into a new directory under the server's export folder",
+    { account: Word },
+    { from: Word, to: Word, at: Word, format: t.keyof({ dir: null, zip: null }) },
+    (p, site) => [p.account ?? '', ...attrs({ from: p.from, to: p.to, at: p.at, format: p.format }), 'dest', site.exportDest(p.account ?? '') + (p.format === 'zip' ? '.zip' : '')],
+    () => true,
+  ),
+  route('GET', '/api/operations', 'getAllOperations', 'every operation (restores, exports, purges, holds, scans) with its state and counts', {}, {}, () => []),
+  route('GET', '/api/operations/:id', 'monitor', 'one operation in detail (items, reasons, notifications)', { id: Word }, {}, (p) => [p.id ?? '']),
 ]
 
 /** The parameter each error is about, with what was wrong. */
@@ -78,7 +117,7 @@ const describeParams = (errors: t.Errors): string =>
   [...new Set(errors.map((e) => `${e.context.map((c) => c.key).filter((k) => k !== '' && !/^\d+$/.test(k)).pop() ?? '(input)'}: ${e.message ?? (e.value === undefined ? 'missing' : 'not valid')}`))].join('; ')
 
 /** Validates a route's input, or says which parameter is wrong. */
-export const validate = (r: Route, input: Record<string, unknown>): E.Either<string, Record<string, string | undefined>> => {
+export const validate = (r: Route, input: Record<string, unknown>): E.Either<string, Params> => {
   const d = r.input.decode(input)
-  return E.isLeft(d) ? E.left(`bad parameters: ${describeParams(d.left)}`) : E.right(d.right as Record<string, string | undefined>)
+  return E.isLeft(d) ? E.left(`bad parameters: ${describeParams(d.left)}`) : E.right(d.right as Params)
 }

@@ -1,18 +1,22 @@
 /**
- * The web console's HTTP server (Fastify): the JSON API of routes.ts behind a bearer token, with
- * security headers on every response. Each request runs its verb with a context of its own over the
- * server's one backend; a verb's failure becomes a status code and a one-line message.
+ * The web console's HTTP server (Fastify): the JSON API of routes.ts behind a bearer token, the
+ * page (built by Vite into dist/web), and security headers on every response. Each request runs its
+ * verb with a context of its own over the server's one backend; long work runs as a job (jobs.ts).
+ * A verb's failure becomes a status code and a one-line message.
  */
+import * as fs from 'fs'
+import * as path from 'path'
+import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance } from 'fastify'
 import * as E from 'fp-ts/Either'
-import { StoreErrorRaised } from '../../projections/errors'
 import type { Backend } from '../app/backend'
 import type { Settings } from '../config'
-import { CliFailure, ExitCode, fromStoreError } from '../cli/failure'
-import { type Context, type Verb, parseWords } from '../cli/grammar'
+import { type Context, type Progress, type Verb, parseWords } from '../cli/grammar'
 import type { Instant } from '../../domain/instant'
 import { bearerMatches } from './auth'
-import { ROUTES, validate } from './routes'
+import { explain } from './explain'
+import { jobs } from './jobs'
+import { ROUTES, type Site, validate } from './routes'
 
 export interface ServerOptions {
   readonly verbs: readonly Verb[]
@@ -20,18 +24,18 @@ export interface ServerOptions {
   readonly settings: Settings
   readonly token: string
   readonly now: () => Instant
+  readonly site: Site
+  /** The built page (index.html and assets/); default dist/web beside this module's build. */
+  readonly webRoot?: string
 }
+
+/** Where `npm run build` puts the page: dist/web, two levels above dist/src/server. */
+export const DEFAULT_WEB_ROOT = path.resolve(__dirname, '../../web')
 
 /** Content-Security-Policy: nothing from elsewhere, no inline script, no framing. */
 export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
-const STATUS: Partial<Record<number, number>> = {
-  [ExitCode.USAGE]: 400,
-  [ExitCode.NOT_FOUND]: 404,
-  [ExitCode.CONFLICT]: 409,
-}
-
-const silent = { start: () => undefined, update: () => undefined, stop: () => undefined }
+const silent: Progress = { start: () => undefined, update: () => undefined, stop: () => undefined }
 
 export const buildServer = (o: ServerOptions): FastifyInstance => {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 })
@@ -50,18 +54,25 @@ export const buildServer = (o: ServerOptions): FastifyInstance => {
     }
     return undefined
   })
-  const ctx: Context = {
+  const ctx = (progress: Progress, note: (line: string) => void): Context => ({
     settings: o.settings,
     zone: o.settings.zone,
     backend: async () => o.backend,
     now: o.now,
-    progress: silent,
-    note: () => undefined,
+    progress,
+    note,
     emitLine: () => undefined,
-  }
+  })
+  const running = jobs(explain, o.now)
+  app.addHook('onClose', async () => running.settled())
+  app.get('/api/jobs', async () => ({ jobs: running.list() }))
+  app.get('/api/jobs/:id', async (req, reply) => {
+    const j = running.get((req.params as { id: string }).id)
+    return j === undefined ? reply.code(404).send({ error: `no job ${JSON.stringify((req.params as { id: string }).id)} (jobs are kept in memory until the server stops)` }) : j
+  })
   for (const r of ROUTES) {
-    const verb = o.verbs.find((v) => v.name === r.words({}).verb)
-    if (verb === undefined) throw new Error(`route ${r.path}: no verb ${r.words({}).verb}`)
+    const verb = o.verbs.find((v) => v.name === r.verb)
+    if (verb === undefined) throw new Error(`route ${r.path}: no verb ${r.verb}`)
     app.route({
       method: r.method,
       url: r.path,
@@ -69,18 +80,25 @@ export const buildServer = (o: ServerOptions): FastifyInstance => {
         const input = { ...(req.params as object), ...(r.method === 'GET' ? (req.query as object) : ((req.body ?? {}) as object)) }
         const p = validate(r, input)
         if (E.isLeft(p)) return reply.code(400).send({ error: p.left })
-        const args = parseWords(verb, r.words(p.right).words)
+        const words = r.words(p.right, o.site)
+        const args = parseWords(verb, words)
         if (E.isLeft(args)) return reply.code(400).send({ error: args.left })
+        if (r.job(p.right)) {
+          const j = running.start(r.verb, words, (progress, note) => verb.run(ctx(progress, note), args.right))
+          return reply.code(j.started ? 202 : 409).send({ job: running.get(j.id), ...(!j.started && { error: 'the same command is already running as this job' }) })
+        }
         try {
-          const out = await verb.run(ctx, args.right)
+          const out = await verb.run(ctx(silent, () => undefined), args.right)
           return reply.code(200).send(out.json)
         } catch (e) {
-          const f = e instanceof StoreErrorRaised ? fromStoreError(e.error) : e
-          if (f instanceof CliFailure) return reply.code(STATUS[f.exitCode] ?? 500).send({ error: f.message })
-          return reply.code(500).send({ error: `internal error: ${e instanceof Error ? e.message : String(e)}` })
+          const x = explain(e)
+          return reply.code(x.status).send({ error: x.message })
         }
       },
     })
   }
+  const web = o.webRoot ?? DEFAULT_WEB_ROOT
+  if (fs.existsSync(path.join(web, 'index.html'))) void app.register(fastifyStatic, { root: web, prefix: '/' })
+  else app.get('/', async (_req, reply) => reply.code(503).type('text/plain').send(`the web page is not built (${web}): run npm run build`))
   return app
 }

@@ -4,8 +4,10 @@
  * CLI's --json (one implementation), refuses calls without the token, names bad parameters in a
  * 400, and sends its security headers.
  */
+import * as fs from 'fs'
 import * as path from 'path'
-import { mailtime, mailtimeAsync } from '../support/cli'
+import { mailtime } from '../support/cli'
+import { type Served, startServe } from '../support/serve'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 
 jest.setTimeout(120_000)
@@ -14,28 +16,19 @@ const END = '2026-03-10T00:00:00Z'
 const TOKEN = 'test-token-0123456789abcdef'
 let store: string[]
 let base: string
-let server: ReturnType<typeof mailtimeAsync>
+let server: Served
 
 beforeAll(async () => {
   const dir = tmpDir()
   store = ['--store', `sqlite:${path.join(dir, 'm.db')}`, '--tz', 'UTC']
   const demo = mailtime([...store, 'demo', 'end', END])
   if (demo.code !== 0) throw new Error(demo.stderr)
-  server = mailtimeAsync([...store, 'serve', 'port', '0'], { MAILTIME_API_TOKEN: TOKEN })
-  base = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    server.child.stdout?.on('data', (b: Buffer) => {
-      out += b.toString()
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
-      if (m?.[1] !== undefined) resolve(m[1])
-    })
-    void server.done.then((r) => reject(new Error(`serve exited ${r.code}: ${r.stderr}`)))
-  })
+  server = await startServe(store, ['exports', path.join(dir, 'exports'), 'target', `maildir:${path.join(dir, 'restored')}`], { MAILTIME_API_TOKEN: TOKEN })
+  base = server.base
 })
 
 afterAll(async () => {
-  server.child.kill('SIGTERM')
-  await server.done
+  await server.stop()
   cleanupTmp()
 })
 
@@ -71,6 +64,7 @@ describe('the web console API', () => {
       [`/api/accounts/alice@example.com/items/${meta.showcaseItem}/history`, cli('getItem', 'alice@example.com', String(meta.showcaseItem), 'date', 'all')],
       [`/api/accounts/alice@example.com/diff?from=${q(before)}&to=${q(after)}`, cli('diff', 'alice@example.com', before, after)],
       [`/api/accounts/alice@example.com/search?after=${q(before)}&before=${q(after)}`, cli('doItemSearch', 'alice@example.com', 'after', before, 'before', after)],
+      [`/api/accounts/alice@example.com/activity?bucket=hour&tz=Asia%2FKolkata`, cli('getActivity', 'alice@example.com', 'bucket', 'hour', 'zone', 'Asia/Kolkata')],
       ['/api/operations', cli('getAllOperations')],
     ]
     for (const [p, expected] of pairs) {
@@ -83,6 +77,9 @@ describe('the web console API', () => {
     const body = (await plan.json()) as { plan: { items: unknown[] } }
     expect(body.plan.items.length).toBeGreaterThan(100)
     expect(body).toEqual(cli('doUndelete', 'alice@example.com', before, after, 'dry_run', 'true'))
+    const newPlan = await post('/api/accounts/alice@example.com/restore-new-account', { destination: 'alice.before@example.com', at: before })
+    expect(newPlan.status).toBe(200)
+    expect(await newPlan.json()).toEqual(cli('doRestoreOnNewAccount', 'alice@example.com', 'alice.before@example.com', before, 'dry_run', 'true'))
   })
 
   it('names a bad parameter in a 400, and an unknown account or item in a 404', async () => {
@@ -108,12 +105,92 @@ describe('the web console API', () => {
   })
 })
 
+/** Polls a job until it ends. */
+const finished = async (id: string): Promise<{ state: string; done: number; total: number; result: Record<string, unknown>; error: string | null; status: number | null }> => {
+  for (;;) {
+    const r = await get(`/api/jobs/${id}`)
+    expect(r.status).toBe(200)
+    const j = (await r.json()) as { state: string; done: number; total: number; result: Record<string, unknown>; error: string | null; status: number | null }
+    if (j.state !== 'running') return j
+    await new Promise((res) => setTimeout(res, 200))
+  }
+}
+
+describe('jobs: restores and exports started from the console', () => {
+  it('runs a restore into a new account as a job, with its progress and the verb\'s report', async () => {
+    const meta = (cli('demo', 'end', END) as { accounts: { massDeletionAt: string }[] }).accounts[0]
+    const before = new Date(Date.parse(meta?.massDeletionAt ?? '') - 60_000).toISOString()
+    const plan = cli('doRestoreOnNewAccount', 'alice@example.com', 'alice.job@example.com', before, 'dry_run', 'true') as { plan: { counts: { items: number; unrestorable: number } } }
+    const r = await post('/api/accounts/alice@example.com/restore-new-account', { destination: 'alice.job@example.com', at: before, dry_run: 'false' })
+    expect(r.status).toBe(202)
+    const { job } = (await r.json()) as { job: { id: string; state: string } }
+    const j = await finished(job.id)
+    expect(j.error).toBeNull()
+    expect(j.total).toBe(plan.plan.counts.items + plan.plan.counts.unrestorable)
+    expect(j.done).toBe(j.total)
+    expect(j.result.restored).toBe(plan.plan.counts.items)
+    // The operation the verb recorded is the one the job reports.
+    const op = (await (await get(`/api/operations/${String(j.result.operationId)}`)).json()) as { verb: string; restored: number }
+    expect(op).toMatchObject({ verb: 'doRestoreOnNewAccount', restored: plan.plan.counts.items })
+  })
+
+  it('runs an export as a job into a new directory under the export folder, which verifyExport accepts', async () => {
+    const r = await post('/api/accounts/carol@example.com/export', { to: END })
+    expect(r.status).toBe(202)
+    const j = await finished(((await r.json()) as { job: { id: string } }).job.id)
+    expect(j.state).toBe('done')
+    const dest = String(j.result.dest)
+    expect(path.relative(path.join(path.dirname(store[1]?.slice('sqlite:'.length) ?? ''), 'exports'), dest)).toMatch(/^carol@example\.com-[0-9T]+-[0-9a-f]{6}$/)
+    const v = mailtime([...store, '--json', 'verifyExport', dest])
+    expect(v.code).toBe(0)
+  })
+
+  it('reports a failure inside the verb as a failed job with its status, and an unknown job as a 404', async () => {
+    const r = await post('/api/accounts/carol@example.com/export', { from: END, to: '2026-01-01T00:00:00Z' })
+    expect(r.status).toBe(202)
+    const j = await finished(((await r.json()) as { job: { id: string } }).job.id)
+    expect(j).toMatchObject({ state: 'failed', status: 400 })
+    expect(j.error).toMatch(/from is after to/)
+    expect((await get('/api/jobs/job-nope')).status).toBe(404)
+    const bad = await post('/api/accounts/carol@example.com/export', { format: 'tar' })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: string }).error).toMatch(/format/)
+  })
+})
+
 describe('mailtime serve', () => {
-  it('refuses to start without a token, or beyond loopback without allow_remote true', () => {
-    expect(mailtime([...store, 'serve', 'port', '0']).code).toBe(2)
+  it('refuses a short token, a token file others can read, and a host beyond loopback without allow_remote true', () => {
     expect(mailtime([...store, 'serve', 'port', '0'], { MAILTIME_API_TOKEN: 'short' }).code).toBe(2)
     const wide = mailtime([...store, 'serve', 'port', '0', 'host', '0.0.0.0'], { MAILTIME_API_TOKEN: TOKEN })
     expect(wide.code).toBe(2)
     expect(wide.stderr).toMatch(/allow_remote true/)
+    const dir = tmpDir()
+    const file = path.join(dir, 'api-token')
+    fs.writeFileSync(file, 'a-token-that-others-can-read\n', { mode: 0o644 })
+    const open = mailtime(['--store', `sqlite:${path.join(dir, 'm.db')}`, 'serve', 'port', '0'])
+    expect(open.code).toBe(2)
+    expect(open.stderr).toContain(`${file} can be read by other users`)
+  })
+
+  it('without a configured token, creates one in a file only its owner reads, and never prints it', async () => {
+    const dir = tmpDir()
+    const s = await startServe(['--store', `sqlite:${path.join(dir, 'm.db')}`], [], {})
+    const file = path.join(dir, 'api-token')
+    try {
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600)
+      const token = fs.readFileSync(file, 'utf8').trim()
+      expect(token).toMatch(/^[0-9a-f]{48}$/)
+      expect((await fetch(`${s.base}/api/accounts`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200)
+      expect((await fetch(`${s.base}/api/accounts`)).status).toBe(401)
+      // The page needs no token to load (it holds no data), and is served with the CSP.
+      const pageResponse = await fetch(`${s.base}/`)
+      expect(pageResponse.status).toBe(200)
+      expect(pageResponse.headers.get('content-security-policy')).toMatch(/script-src 'self'/)
+      expect(await pageResponse.text()).not.toMatch(/<script>|<style>| on\w+=/)
+    } finally {
+      const out = await s.stop()
+      expect(out.stdout).toContain(`API token: created in ${file}`)
+      expect(out.stdout + out.stderr).not.toContain(fs.readFileSync(file, 'utf8').trim())
+    }
   })
 })

@@ -1,37 +1,56 @@
 /**
- * `serve`: the web console's API server. Bound to 127.0.0.1 unless told otherwise; every API call
- * needs the token from MAILTIME_API_TOKEN or the config file (`api.token`), never from the command
- * line. Runs until SIGINT or SIGTERM.
+ * `serve`: the web console (page and JSON API). Bound to 127.0.0.1 unless told otherwise; every API
+ * call needs the token from MAILTIME_API_TOKEN, the config file (`api.token`) or the token file
+ * beside the data (apiToken.ts), never from the command line. Restores started from the console go to `target` (default: the configured IMAP
+ * server); exports go into new directories under `exports`. Runs until SIGINT or SIGTERM, then
+ * waits for the jobs it started.
  */
+import { randomBytes } from 'crypto'
+import * as fs from 'fs'
+import * as path from 'path'
 import * as E from 'fp-ts/Either'
 import { CliFailure, ExitCode, usage } from '../failure'
 import { type Verb, booleanAttr } from '../grammar'
+import { chooseTarget } from '../restoreRun'
+import { resolveApiToken } from '../../server/apiToken'
 import { buildServer } from '../../server/server'
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
 
 export const serve: Verb = {
   name: 'serve',
-  summary: "Serves the web console's JSON API on 127.0.0.1 (token from MAILTIME_API_TOKEN or the config file's api.token).",
+  summary: "Serves the web console (page and JSON API) on 127.0.0.1; the API token comes from MAILTIME_API_TOKEN, the config file's api.token, or a token file it creates beside the data.",
   positionals: [],
   attributes: [
     { name: 'port', help: 'TCP port (default 8025; 0 picks a free one)' },
     { name: 'host', help: 'address to bind (default 127.0.0.1)' },
     { name: 'allow_remote', help: 'true: allow binding beyond loopback (put TLS in front of it)' },
+    { name: 'target', help: 'where restores started from the console go: imap://host:port or maildir:<dir> (default: the IMAP server configured for capture)' },
+    { name: 'exports', help: 'the folder under which console exports are written, one new directory each (default ./mailtime-exports)' },
   ],
-  examples: ['MAILTIME_API_TOKEN=$(openssl rand -hex 24) mailtime serve', 'mailtime serve port 9000'],
-  exitCodes: ['2: no API token, a bad port, or a non-loopback host without allow_remote true'],
+  examples: ['mailtime serve', 'MAILTIME_API_TOKEN=$(openssl rand -hex 24) mailtime serve', 'mailtime serve port 9000 target maildir:/srv/restore exports /srv/legal/exports'],
+  exitCodes: ['2: a token shorter than 16 characters or a token file others can read, a bad port or target, or a non-loopback host without allow_remote true', '6: the port cannot be bound'],
   run: async (ctx, { attrs }) => {
-    const token = ctx.settings.env.MAILTIME_API_TOKEN ?? ctx.settings.config.api?.token
-    if (token === undefined || token.length < 16) throw usage('serve: set MAILTIME_API_TOKEN (or api.token in the config file) to a secret of at least 16 characters')
+    const resolved = resolveApiToken(ctx.settings)
+    if (E.isLeft(resolved)) throw usage(resolved.left)
+    const { token } = resolved.right
     const port = Number(attrs.port ?? '8025')
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage(`serve: port must be 0-65535, got ${JSON.stringify(attrs.port)}`)
     const host = attrs.host ?? '127.0.0.1'
     const remote = booleanAttr(attrs.allow_remote, 'allow_remote', false)
     if (E.isLeft(remote)) throw usage(remote.left)
     if (!LOOPBACK.has(host) && !remote.right) throw usage(`serve: refusing to bind ${host} (beyond loopback) without allow_remote true`)
+    if (attrs.target !== undefined) chooseTarget(ctx.settings, attrs.target)
+    const exports = path.resolve(attrs.exports ?? 'mailtime-exports')
+    const exportDest = (account: string): string => {
+      fs.mkdirSync(exports, { recursive: true })
+      const stamp = new Date(ctx.now()).toISOString().replace(/[-:]/g, '').slice(0, 15)
+      // The account name is reduced to safe characters: an export never lands outside `exports`.
+      return path.join(exports, `${account.replace(/[^A-Za-z0-9.@_-]/g, '_').replace(/^\.+/, '_')}-${stamp}-${randomBytes(3).toString('hex')}`)
+    }
     const { VERBS } = await import('./index')
-    const app = buildServer({ verbs: VERBS, backend: await ctx.backend(), settings: ctx.settings, token, now: ctx.now })
+    const site = { exportDest, ...(attrs.target !== undefined && { target: attrs.target }) }
+    const app = buildServer({ verbs: VERBS, backend: await ctx.backend(), settings: ctx.settings, token, now: ctx.now, site })
     let address: string
     try {
       address = await app.listen({ port, host })
@@ -40,6 +59,7 @@ export const serve: Verb = {
     }
     // The address line is the one thing printed while serving (scripts and tests read it).
     ctx.emitLine(`listening on ${address}`)
+    ctx.emitLine(`API token: ${resolved.right.created ? 'created in' : 'from'} ${resolved.right.source} (the page asks for it once)`)
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
