@@ -326,7 +326,12 @@ const wire = (): void => {
     if (confirmRun(`Restore ${page.account ?? ''} as of ${showInstant(page.at, zone)} into ${body.destination}.`))
       await startJob(accountPath(page.account ?? '', '/restore-new-account'), { ...body, dry_run: 'false' })
   }))
-  byId('exp-run').addEventListener('click', guard(() => startJob(accountPath(page.account ?? '', '/export'), { to: iso(Math.min(page.at, Date.now())), format: byId<HTMLSelectElement>('exp-format').value })))
+  const exportBody = () => ({ to: iso(Math.min(page.at, Date.now())), format: byId<HTMLSelectElement>('exp-format').value })
+  byId('exp-preview').addEventListener('click', guard(async () => {
+    const r = await post<Record<string, unknown>>(accountPath(page.account ?? '', '/export'), { ...exportBody(), dry_run: 'true' })
+    fill('plan', h('h3', {}, 'Export preview (nothing written yet)'), report(r))
+  }))
+  byId('exp-run').addEventListener('click', guard(() => startJob(accountPath(page.account ?? '', '/export'), exportBody())))
 }
 
 wire()

@@ -134,6 +134,16 @@ describe('jobs: restores and exports started from the console', () => {
     expect(op).toMatchObject({ verb: 'doRestoreOnNewAccount', restored: plan.plan.counts.items })
   })
 
+  it('previews an export without writing it, with the counts the CLI gives', async () => {
+    const r = await post('/api/accounts/carol@example.com/export', { to: END, dry_run: 'true' })
+    expect(r.status).toBe(200)
+    const preview = (await r.json()) as { dryRun: boolean; dest: string; itemChanges: number; liveItemsAtTo: number }
+    const expected = cli('exportHistory', 'carol@example.com', 'to', END, 'dry_run', 'true') as { itemChanges: number; liveItemsAtTo: number; foldersAtTo: number }
+    expect(preview).toMatchObject({ dryRun: true, itemChanges: expected.itemChanges, liveItemsAtTo: expected.liveItemsAtTo, foldersAtTo: expected.foldersAtTo })
+    expect(expected.itemChanges).toBeGreaterThan(100)
+    expect(fs.existsSync(preview.dest)).toBe(false)
+  })
+
   it('runs an export as a job into a new directory under the export folder, which verifyExport accepts', async () => {
     const r = await post('/api/accounts/carol@example.com/export', { to: END })
     expect(r.status).toBe(202)

@@ -162,6 +162,9 @@ describeWithService(chromiumAvailable(), 'Chromium (browser)')('the web console 
     expect(fs.existsSync(path.join(dir, 'restored'))).toBe(true)
     await screenshot(page, 'console-5-restore-report')
 
+    await page.click('#exp-preview')
+    await page.locator('#plan h3', { hasText: /Export preview/ }).waitFor()
+    expect(Number(await page.locator('#plan .report tr', { hasText: /^itemChanges/ }).locator('td').textContent())).toBeGreaterThan(1000)
     await page.click('#exp-run')
     await page.locator('#job h3', { hasText: /exportHistory: done/ }).waitFor({ timeout: 120_000 })
     const dest = await page.locator('#job .report tr', { hasText: /^dest/ }).locator('td').textContent()

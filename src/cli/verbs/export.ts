@@ -15,7 +15,7 @@ import { unzipTo, zipDirectory } from '../../export/zip'
 import { recordOperation } from '../../operations/record'
 import { CliFailure, ExitCode, usage } from '../failure'
 import { booleanAttr, type Verb } from '../grammar'
-import { foundOrFail, human, must } from '../render'
+import { foundOrFail, human, must, when } from '../render'
 import { instantArg } from '../dateArgs'
 import { initiatorOf } from '../initiator'
 
@@ -32,6 +32,7 @@ export const exportHistoryVerb: Verb = {
     { name: 'format', help: 'dir (default) or zip', values: ['dir', 'zip'] },
     { name: 'dest', help: 'where to write (default ./mailtime-export-<account>-<time>[.zip])' },
     { name: 'force', help: 'true: write into a directory that is not empty' },
+    { name: 'dry_run', help: 'true: say what would be exported (changes, live items and folders at to, states, dest) and write nothing' },
   ],
   examples: ['mailtime exportHistory alice@example.com dest /srv/legal/case-117', 'mailtime exportHistory alice@example.com from "01/03/2026 00:00:00" to last at "03/03/2026 14:02:00" format zip'],
   exitCodes: ['2: dest is not empty (force true overrides), or from/at are after to'],
@@ -47,12 +48,35 @@ export const exportHistoryVerb: Verb = {
     if (late !== undefined) throw usage(`exportHistory: at ${human(late, ctx.zone)} is after to`)
     const force = booleanAttr(attrs.force, 'force', false)
     if (E.isLeft(force)) throw usage(force.left)
+    const dry = booleanAttr(attrs.dry_run, 'dry_run', false)
+    if (E.isLeft(dry)) throw usage(dry.left)
     const zip = attrs.format === 'zip'
     const stamp = new Date(ctx.now()).toISOString().replace(/[-:]/g, '').slice(0, 15)
     const dest = path.resolve(attrs.dest ?? `mailtime-export-${account.replace(/[^A-Za-z0-9.@_-]/g, '_')}-${stamp}${zip ? '.zip' : ''}`)
     if (fs.existsSync(dest)) {
       const empty = fs.statSync(dest).isDirectory() && fs.readdirSync(dest).length === 0
       if (!empty && !(force.right && !zip)) throw usage(`exportHistory: ${dest} exists and is not empty (give another dest, or force true to write into it)`)
+    }
+    if (dry.right) {
+      const changes = await must(b.index.changesBetween(account, { from: 0 as Instant, to }))
+      const live = await must(b.index.liveItemsAsOf(account, { validAt: to }))
+      const folders = live.filter((i) => i.itemType === 'folder').length
+      const preview = {
+        dryRun: true,
+        account,
+        dest,
+        format: zip ? 'zip' : 'dir',
+        from: when(from, ctx.zone),
+        to: when(to, ctx.zone),
+        states: [from, to, ...at].map((t) => when(t, ctx.zone)),
+        itemChanges: changes.length,
+        liveItemsAtTo: live.length - folders,
+        foldersAtTo: folders,
+      }
+      return {
+        json: preview,
+        text: `dry run: nothing written\nwould export ${account} to ${dest}: ${preview.itemChanges} item changes up to ${human(to, ctx.zone)}, ${preview.liveItemsAtTo} items in ${folders} folders then, states at ${[from, to, ...at].map((t) => human(t, ctx.zone)).join(', ')}`,
+      }
     }
     const work = zip ? fs.mkdtempSync(path.join(os.tmpdir(), 'mailtime-export-')) : `${dest}.partial`
     fs.rmSync(work, { recursive: true, force: true })
