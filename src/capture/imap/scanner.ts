@@ -31,6 +31,7 @@ import type { StoreError } from '../../../projections/errors'
 import type { BlobStore } from '../../blobs/blobStore'
 import type { EventStore } from '../../store/eventStore'
 import type { TimeTravel } from '../../../projections/timeTravel'
+import type { RestoredMessages } from '../../../domain/restore/restoredMessages'
 
 const FolderCheckpoint = t.intersection([
   t.type({ folderId: t.number, uidValidity: t.number, uidNext: t.number, messages: t.number }),
@@ -62,6 +63,8 @@ export interface FolderReport {
   readonly folderId: number
   readonly messages: number
   readonly created: number
+  /** New messages that a restore wrote (recorded with the operation as their source). */
+  readonly restored: number
   readonly moved: number
   readonly deleted: number
   readonly flagChanges: number
@@ -92,6 +95,8 @@ export interface ScanDeps {
   readonly shouldStop?: () => boolean
   /** Events per append (and checkpoint). */
   readonly batchSize?: number
+  /** Messages restores wrote into this account on this server: recorded as restored, not as new mail. */
+  readonly restored?: RestoredMessages
 }
 
 interface ServerFolder {
@@ -221,15 +226,16 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
   }
 
   const events: MailEvent[] = []
-  const prov = (source: SourcePosition, w: OccurredWindow | undefined = window): Provenance => ({
+  const prov = (source: SourcePosition, w: OccurredWindow | undefined = window, by?: string): Provenance => ({
     accountId: account,
-    observedVia: 'imap-scan',
+    observedVia: source.kind === 'restore' ? 'restore' : 'imap-scan',
     source,
     recordedAt: now,
     ...(w !== undefined && { occurredWindow: w }),
+    ...(by !== undefined && { by }),
   })
-  const emit = <K extends EventType>(type: K, at: number, source: SourcePosition, payload: Payload<K>, w?: OccurredWindow) =>
-    events.push(makeEvent(type, prov(source, w), instant(at), payload))
+  const emit = <K extends EventType>(type: K, at: number, source: SourcePosition, payload: Payload<K>, w?: OccurredWindow, by?: string) =>
+    events.push(makeEvent(type, prov(source, w, by), instant(at), payload))
 
   // Folders: map each server folder to an item id, detecting creations, renames and deletions.
   const cpFolders: Record<string, FolderCheckpoint> = { ...(cp0.right?.folders ?? {}) }
@@ -306,7 +312,7 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
   // Messages, folder by folder.
   const created: NewMessage[] = []
   const vanished: { state: ItemState; path: string }[] = []
-  const reports = new Map<string, { folderId: number; messages: number; created: number; moved: number; deleted: number; flagChanges: number; skipped: boolean }>()
+  const reports = new Map<string, { folderId: number; messages: number; created: number; restored: number; moved: number; deleted: number; flagChanges: number; skipped: boolean }>()
   const flagEvents: (() => void)[] = []
   let bytes = 0
   let foldersDone = 0
@@ -314,7 +320,7 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
   for (const f of server) {
     const folderId = byPath.get(f.path) as number
     const cp = cpFolders[f.path]
-    const rep = { folderId, messages: f.messages, created: 0, moved: 0, deleted: 0, flagChanges: 0, skipped: false }
+    const rep = { folderId, messages: f.messages, created: 0, restored: 0, moved: 0, deleted: 0, flagChanges: 0, skipped: false }
     reports.set(f.path, rep)
     deps.onProgress?.({ folder: f.path, foldersDone: foldersDone++, folders: server.length, messages: f.messages })
     const unchanged =
@@ -455,13 +461,19 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
       if (!same(s.tags, m.tags)) emit('ItemTagsChanged', now, src, { itemId: s.itemId, tags: m.tags as Tag[] })
       continue
     }
-    if (rep !== undefined) rep.created++
-    const arrival = first || window === undefined ? m.internalDate : m.internalDate >= window.from && m.internalDate <= window.to ? m.internalDate : now
-    const w = !first && arrival === now ? window : undefined
+    const restoredBy = deps.restored?.find({ folder: m.path, uidValidity: m.uidValidity, uid: m.uid, digest: m.digest })
+    if (rep !== undefined) {
+      if (restoredBy !== undefined) rep.restored++
+      else rep.created++
+    }
+    // A restored copy keeps its original INTERNALDATE, but it exists only since the restore wrote it.
+    const arrival =
+      restoredBy !== undefined ? Math.min(restoredBy.at, now) : first || window === undefined ? m.internalDate : m.internalDate >= window.from && m.internalDate <= window.to ? m.internalDate : now
+    const w = restoredBy === undefined && !first && arrival === now ? window : undefined
     emit(
       'ItemCreated',
       arrival,
-      src,
+      restoredBy === undefined ? src : { kind: 'restore', operationId: restoredBy.operationId, seq: restoredBy.itemId, mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid },
       {
         itemId: nextItemId++ as ItemId,
         itemType: 'message',
@@ -474,6 +486,7 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
         imap: loc,
       },
       w,
+      restoredBy?.initiator,
     )
   }
   for (const f of flagEvents) f()

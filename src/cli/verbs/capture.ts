@@ -5,7 +5,10 @@
 import * as E from 'fp-ts/Either'
 import type { ImapFlow } from 'imapflow'
 import { type AccountId, parseAccountId } from '../../../domain/ids'
+import type { OperationEvent } from '../../../domain/operations'
+import { type RestoredMessages, restoredMessages, serverOf } from '../../../domain/restore/restoredMessages'
 import { listAccountIds } from '../../app/accounts'
+import type { Backend } from '../../app/backend'
 import { type ConnectError, type ImapSource, connectAs, describeConnectError, imapSourceOf } from '../../capture/imap/source'
 import { type ScanError, type ScanReport, scanAccount } from '../../capture/imap/scanner'
 import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
@@ -53,13 +56,23 @@ const reportText = (r: ScanReport): string =>
     `${r.account}: ${r.firstScan ? 'first scan, ' : ''}${r.eventsAppended} events recorded, ${(r.bytesStored / 1e6).toFixed(1)} MB of new content` +
       (r.interrupted ? ' (stopped early; run again to finish)' : ''),
     table([
-      ['folder', 'messages', 'new', 'moved in', 'deleted', 'flag changes'],
-      ...r.folders.map((f) => [f.path, String(f.messages), String(f.created), String(f.moved), String(f.deleted), f.skipped ? 'unchanged' : String(f.flagChanges)]),
+      ['folder', 'messages', 'new', 'restored', 'moved in', 'deleted', 'flag changes'],
+      ...r.folders.map((f) => [f.path, String(f.messages), String(f.created), String(f.restored), String(f.moved), String(f.deleted), f.skipped ? 'unchanged' : String(f.flagChanges)]),
     ]),
     ...r.skippedFolders.map((f) => `could not open ${f.path} (${f.reason}); its messages are kept as recorded`),
   ].join('\n')
 
-const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, stopped: () => boolean): Promise<ScanReport> => {
+/**
+ * What restores wrote into the account on this server, read afresh for every scan: a restore may be
+ * running while capture watches the account.
+ */
+const restoredInto = async (b: Backend, account: AccountId, server: string): Promise<RestoredMessages> => {
+  const ops: OperationEvent[][] = []
+  for (const id of await must(b.operations.list())) ops.push(await must(b.operations.read(id)))
+  return restoredMessages(ops, account, serverOf(server))
+}
+
+const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, server: string, stopped: () => boolean): Promise<ScanReport> => {
   const b = await ctx.backend()
   ctx.progress.start(`scanning ${account}`, 1)
   const batch = Number(ctx.settings.env.MAILTIME_SCAN_BATCH_SIZE ?? '1000')
@@ -71,6 +84,7 @@ const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, stopp
     now: ctx.now,
     batchSize: batch,
     shouldStop: stopped,
+    restored: await restoredInto(b, account, server),
     onProgress: (p) => {
       ctx.progress.start(`scanning ${account}`, p.folders)
       ctx.progress.update(p.foldersDone, `${p.folder} (${p.messages} messages)`)
@@ -96,7 +110,7 @@ export const doAccountScan: Verb = {
     const c = await connectAs(src, account)
     if (E.isLeft(c)) throw connectFailure(c.left)
     try {
-      const r = await scanOne(ctx, account, c.right, sig.stopped)
+      const r = await scanOne(ctx, account, c.right, src.description, sig.stopped)
       return { json: reportJson(r), text: reportText(r), exitCode: r.interrupted ? ExitCode.INTERRUPTED : ExitCode.OK }
     } finally {
       sig.dispose()
@@ -149,7 +163,7 @@ export const doSmartScan: Verb = {
             if (watch.right) for (const ev of ['exists', 'expunge', 'flags']) client.on(ev, () => sig.wakeNow())
           }
           try {
-            const r = await scanOne(ctx, a, client, sig.stopped)
+            const r = await scanOne(ctx, a, client, src.description, sig.stopped)
             reports.push(r)
             if (watch.right && r.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${r.eventsAppended} events`)
             // Sit in INBOX so the server's IDLE notifications wake the next round early.

@@ -13,7 +13,6 @@ import { CliFailure, ExitCode, usage } from '../failure'
 import { type Verb, booleanAttr } from '../grammar'
 import { chooseTarget } from '../restoreRun'
 import { resolveApiToken } from '../../server/apiToken'
-import { buildServer } from '../../server/server'
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
 
@@ -49,6 +48,8 @@ export const serve: Verb = {
       return path.join(exports, `${account.replace(/[^A-Za-z0-9.@_-]/g, '_').replace(/^\.+/, '_')}-${stamp}-${randomBytes(3).toString('hex')}`)
     }
     const { VERBS } = await import('./index')
+    // Loaded only here: the other verbs start without the web server (and its ESM dependencies).
+    const { buildServer } = await import('../../server/server')
     const site = { exportDest, ...(attrs.target !== undefined && { target: attrs.target }) }
     const app = buildServer({ verbs: VERBS, backend: await ctx.backend(), settings: ctx.settings, token, now: ctx.now, site })
     let address: string
