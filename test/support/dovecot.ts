@@ -27,7 +27,8 @@ export interface Dovecot {
   maildirOf(user: string): string
   /** Points a user at an existing Maildir (to let Dovecot serve a restored tree). */
   addUserWithMaildir(name: string, password: string, maildir: string): void
-  stop(): Promise<void>
+  /** Stops the server; with `dropClients`, also kills the processes serving open connections (a crash, as clients see it). */
+  stop(dropClients?: boolean): Promise<void>
   start(): Promise<void>
 }
 
@@ -138,13 +139,34 @@ plugin {
     if (r.status !== 0) throw new Error(`dovecot failed to start (exit ${r.status}): ${fs.existsSync(logPath) ? fs.readFileSync(logPath, 'utf8').slice(-2000) : ''}`)
     await waitFor(`dovecot on port ${port}`, () => listening(port))
   }
-  const stop = async () => {
+  const childrenOf = (pid: number): number[] =>
+    fs
+      .readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return Number(fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]) === pid
+        } catch {
+          return false
+        }
+      })
+      .map(Number)
+  const stop = async (dropClients = false) => {
     if (!fs.existsSync(pidFile)) return
     const pid = Number(fs.readFileSync(pidFile, 'utf8').trim())
+    // Dovecot lets the processes serving open connections finish; a crash does not.
+    const clients = dropClients ? childrenOf(pid) : []
     try {
       process.kill(pid, 'SIGTERM')
     } catch {
       return
+    }
+    for (const c of clients) {
+      try {
+        process.kill(c, 'SIGKILL')
+      } catch {
+        // already gone
+      }
     }
     await waitFor('dovecot to stop', () => {
       try {

@@ -97,6 +97,14 @@ export interface ScanDeps {
   readonly batchSize?: number
   /** Messages restores wrote into this account on this server: recorded as restored, not as new mail. */
   readonly restored?: RestoredMessages
+  /** Called after each batch is appended with its checkpoint (fault injection in tests: MAILTIME_FAULT). */
+  readonly afterBatch?: (batch: number) => Promise<void>
+  /**
+   * Test-only planted bug (MAILTIME_TEST_BUG=checkpoint-ahead), which the torture harness must
+   * catch: every batch writes the end-of-scan checkpoint, so a resumed scan skips folders whose
+   * messages were not all recorded.
+   */
+  readonly plantedBug?: 'checkpoint-ahead'
 }
 
 interface ServerFolder {
@@ -522,13 +530,14 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
   for (const [i, batch] of batches.entries()) {
     const lastBatch = i === batches.length - 1
     for (const e of batch) if (e.type === 'ItemCreated') appendedMax = Math.max(appendedMax, e.itemId)
-    const cp: ScanCheckpoint = lastBatch
+    const cp: ScanCheckpoint = lastBatch || deps.plantedBug === 'checkpoint-ahead'
       ? checkpoint
       : { version: 1, nextItemId: appendedMax + 1, folders: mapping, lastScanAt, ...(first && { pendingFirstScan: true }) }
     const r = await deps.store.appendToStream(stream, batch, { expectedRevision: expected, checkpoint: { name: checkpointName(account), value: JSON.stringify(cp) } })()
     if (E.isLeft(r)) return E.left({ _tag: 'Store', error: r.left })
     appended += r.right.appended
     expected = r.right.lastRevision
+    await deps.afterBatch?.(i + 1)
     if (!lastBatch && deps.shouldStop?.() === true) {
       interrupted = true
       break

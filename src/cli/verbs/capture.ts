@@ -10,7 +10,7 @@ import { type RestoredMessages, restoredMessages, serverOf } from '../../../doma
 import { listAccountIds } from '../../app/accounts'
 import type { Backend } from '../../app/backend'
 import { type ConnectError, type ImapSource, connectAs, describeConnectError, imapSourceOf } from '../../capture/imap/source'
-import { type ScanError, type ScanReport, scanAccount } from '../../capture/imap/scanner'
+import { type ScanDeps, type ScanError, type ScanReport, scanAccount } from '../../capture/imap/scanner'
 import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
 import { stopSignal } from '../stopSignal'
 import { booleanAttr, type Context, type Output, type Verb } from '../grammar'
@@ -72,6 +72,23 @@ const restoredInto = async (b: Backend, account: AccountId, server: string): Pro
   return restoredMessages(ops, account, serverOf(server))
 }
 
+/**
+ * Test-only switches (docs/reliability.md): `MAILTIME_FAULT=kill-after-batch:N` kills the process
+ * right after the N-th batch and its checkpoint were committed; `MAILTIME_TEST_BUG=checkpoint-ahead`
+ * plants a bug the torture harness must find.
+ */
+const scanFaults = (env: Readonly<Record<string, string | undefined>>): Pick<ScanDeps, 'afterBatch' | 'plantedBug'> => {
+  const m = /^kill-after-batch:(\d+)$/.exec(env.MAILTIME_FAULT ?? '')
+  return {
+    ...(m !== null && {
+      afterBatch: async (n: number) => {
+        if (n === Number(m[1])) process.kill(process.pid, 'SIGKILL')
+      },
+    }),
+    ...(env.MAILTIME_TEST_BUG === 'checkpoint-ahead' && { plantedBug: 'checkpoint-ahead' as const }),
+  }
+}
+
 const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, server: string, stopped: () => boolean): Promise<ScanReport> => {
   const b = await ctx.backend()
   ctx.progress.start(`scanning ${account}`, 1)
@@ -85,6 +102,7 @@ const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, serve
     batchSize: batch,
     shouldStop: stopped,
     restored: await restoredInto(b, account, server),
+    ...scanFaults(ctx.settings.env),
     onProgress: (p) => {
       ctx.progress.start(`scanning ${account}`, p.folders)
       ctx.progress.update(p.foldersDone, `${p.folder} (${p.messages} messages)`)

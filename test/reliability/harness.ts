@@ -1,0 +1,242 @@
+/**
+ * The fault-injection harness: runs capture, restore and export as child processes against a real
+ * Dovecot and a real store, kills each with SIGKILL at a random point (a random delay, or right
+ * after a random batch reached the store or the server), runs the same command again, and compares
+ * the outcome with a clean run: the same events (by id and content), the same target mailbox
+ * (bytes, flags, folders), the same export (file hashes).
+ */
+import { spawn } from 'child_process'
+import { createHash } from 'crypto'
+import * as fs from 'fs'
+import * as path from 'path'
+import type { ImapFlow } from 'imapflow'
+import { BIN, mailtime } from '../support/cli'
+import { type Dovecot, clientAs } from '../support/dovecot'
+import { tmpDir } from '../support/tmp'
+
+export interface Trial {
+  readonly scenario: string
+  /** Where it was killed: "after 640 ms" or "after batch 3", or "not killed" (it ended first). */
+  readonly killedAt: string
+  readonly killed: boolean
+  readonly lost: number
+  readonly duplicated: number
+  /** The whole outcome equals the clean run's. */
+  readonly same: boolean
+  readonly detail: string
+}
+
+/** A seeded generator, so that a failing trial can be run again (the seed is in the report). */
+export const random = (seed: number) => {
+  let x = seed >>> 0 || 1
+  return () => {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    return (x >>> 0) / 2 ** 32
+  }
+}
+
+export const imapEnv = (d: Dovecot, extra: Record<string, string> = {}): Record<string, string> => ({
+  MAILTIME_IMAP_URL: d.url,
+  MAILTIME_IMAP_USER: 'admin',
+  MAILTIME_IMAP_PASSWORD: 'adminpw',
+  ...extra,
+})
+
+/** Runs the CLI; with `killAfterMs`, SIGKILLs it then (null: it ended first). */
+const run = (args: readonly string[], env: Record<string, string>, killAfterMs?: number): Promise<{ code: number | null; killed: boolean; stderr: string }> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TZ: 'UTC', ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()))
+    let killed = false
+    const t = killAfterMs === undefined ? undefined : setTimeout(() => ((killed = child.kill('SIGKILL')), undefined), killAfterMs)
+    child.on('exit', (code, signal) => {
+      if (t !== undefined) clearTimeout(t)
+      resolve({ code, killed: killed || signal === 'SIGKILL', stderr })
+    })
+  })
+
+const timed = async (f: () => Promise<unknown>): Promise<number> => {
+  const t0 = Date.now()
+  await f()
+  return Date.now() - t0
+}
+
+/** Fills an account with messages in four folders (the capture and restore workload). */
+export const fillAccount = async (d: Dovecot, user: string, n: number): Promise<void> => {
+  const c = clientAs(d, user)
+  await c.connect()
+  for (const box of ['Work', 'Work.Old', 'Trash']) await c.mailboxCreate(box)
+  const boxes = ['INBOX', 'Work', 'Work.Old', 'Trash']
+  for (let i = 0; i < n; i++)
+    await c.append(boxes[i % 4] as string, Buffer.from(`Subject: m${i}\r\nMessage-ID: <m${i}@torture>\r\n\r\n${'x'.repeat(300 + i)}\r\n`), i % 3 ? ['\\Seen'] : [], new Date(Date.UTC(2026, 1, 1, 0, i)))
+  await c.logout()
+}
+
+/** The account's events as a backup export lists them, without the instant each was recorded. */
+const eventsOf = (store: readonly string[], account: string, env: Record<string, string>): string[] => {
+  const dest = path.join(tmpDir(), 'events')
+  const r = mailtime([...store, 'exportHistory', account, 'dest', dest], env)
+  if (r.code !== 0) throw new Error(`exportHistory exited ${r.code}: ${r.stderr}`)
+  return fs
+    .readFileSync(path.join(dest, 'timeline.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const { recordedAt: _r, ...event } = (JSON.parse(l) as { event: Record<string, unknown> }).event
+      return JSON.stringify(event)
+    })
+}
+
+const compareLists = (expected: readonly string[], got: readonly string[]): { lost: number; duplicated: number } => {
+  const count = (xs: readonly string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>())
+  const e = count(expected)
+  const g = count(got)
+  let lost = 0
+  let duplicated = 0
+  for (const [k, n] of e) lost += Math.max(0, n - (g.get(k) ?? 0))
+  for (const [k, n] of g) duplicated += Math.max(0, n - (e.get(k) ?? 0))
+  return { lost, duplicated }
+}
+
+export interface Scenario {
+  readonly name: string
+  /** Runs the command cleanly once and returns what every trial must reproduce. */
+  clean(): Promise<{ outcome: string[]; ms: number; batches: number }>
+  /** One trial: kill (by delay or after a batch), resume, and the outcome. */
+  trial(kill: { afterMs: number } | { afterBatch: number }, n: number): Promise<{ outcome: string[]; killed: boolean; firstCode: number | null; firstStderr: string; resumeCode: number | null; stderr: string }>
+}
+
+/** Capture: a first scan of `user`, in batches of 20 events, into a fresh store per run (`storeFor` gives its global flags). */
+export const captureScenario = (d: Dovecot, user: string, storeFor: (name: string) => Promise<string[]>, extraEnv: Record<string, string> = {}, label = 'capture'): Scenario => {
+  const env = imapEnv(d, { MAILTIME_SCAN_BATCH_SIZE: '20', ...extraEnv })
+  return {
+    name: `${label}${extraEnv.MAILTIME_TEST_BUG === undefined ? '' : ` (planted bug: ${extraEnv.MAILTIME_TEST_BUG})`}`,
+    clean: async () => {
+      const store = await storeFor('clean')
+      const ms = await timed(() => run([...store, 'doAccountScan', user], imapEnv(d, { MAILTIME_SCAN_BATCH_SIZE: '20' })))
+      const outcome = eventsOf(store, user, {})
+      return { outcome, ms, batches: Math.ceil(outcome.length / 20) }
+    },
+    trial: async (kill, n) => {
+      const store = await storeFor(`trial-${n}`)
+      const first = await run([...store, 'doAccountScan', user], 'afterBatch' in kill ? { ...env, MAILTIME_FAULT: `kill-after-batch:${kill.afterBatch}` } : env, 'afterMs' in kill ? kill.afterMs : undefined)
+      const again = await run([...store, 'doAccountScan', user], env)
+      return { outcome: eventsOf(store, user, {}), killed: first.killed, firstCode: first.code, firstStderr: first.stderr, resumeCode: again.code, stderr: again.stderr }
+    },
+  }
+}
+
+/** What a mailbox holds: per folder, each message's SHA-256 and flags. */
+export const mailboxOf = async (d: Dovecot, user: string): Promise<string[]> => {
+  const c: ImapFlow = clientAs(d, user)
+  await c.connect()
+  const out: string[] = []
+  try {
+    for (const box of await c.list()) {
+      const lock = await c.getMailboxLock(box.path)
+      try {
+        for await (const m of c.fetch('1:*', { source: true, flags: true }, { uid: false })) {
+          out.push(`${box.path} ${createHash('sha256').update(m.source ?? Buffer.alloc(0)).digest('hex')} ${[...(m.flags ?? [])].sort().join(' ')}`)
+        }
+      } catch {
+        // An empty folder answers 1:* with nothing.
+      } finally {
+        lock.release()
+      }
+    }
+  } finally {
+    await c.logout()
+  }
+  return out.sort()
+}
+
+/** Restore: `doRestoreOnNewAccount source → a new account per run`, in batches of 10, over IMAP. */
+export const restoreScenario = (d: Dovecot, store: string, source: string): Scenario => {
+  const env = imapEnv(d, { MAILTIME_RESTORE_BATCH_SIZE: '10' })
+  const restoreInto = (target: string, extra: Record<string, string>, killAfterMs?: number) => {
+    d.addUser(target, 'pw')
+    return run(['--store', store, 'doRestoreOnNewAccount', source, target, 'last'], { ...env, ...extra }, killAfterMs)
+  }
+  return {
+    name: 'restore',
+    clean: async () => {
+      const ms = await timed(() => restoreInto('clean', {}))
+      const outcome = await mailboxOf(d, 'clean')
+      return { outcome, ms, batches: Math.ceil(outcome.length / 10) }
+    },
+    trial: async (kill, n) => {
+      const target = `trial${n}`
+      const first = await restoreInto(target, 'afterBatch' in kill ? { MAILTIME_FAULT: `kill-after-append:${kill.afterBatch}` } : {}, 'afterMs' in kill ? kill.afterMs : undefined)
+      const again = await run(['--store', store, 'doRestoreOnNewAccount', source, target, 'last'], env)
+      return { outcome: await mailboxOf(d, target), killed: first.killed, firstCode: first.code, firstStderr: first.stderr, resumeCode: again.code, stderr: again.stderr }
+    },
+  }
+}
+
+/** Export: `exportHistory` to a fixed instant; the outcome is every file's hash and size. */
+export const exportScenario = (store: string, account: string, to: string): Scenario => {
+  const filesOf = (dest: string): string[] => {
+    const m = JSON.parse(fs.readFileSync(path.join(dest, 'manifest.json'), 'utf8')) as { files: { path: string; sha256: string; size: number }[]; timeline: { head: string } }
+    return [...m.files.map((f) => `${f.path} ${f.sha256} ${f.size}`), `head ${m.timeline.head}`].sort()
+  }
+  const exportTo = (dest: string, killAfterMs?: number) => run(['--store', store, 'exportHistory', account, 'to', to, 'dest', dest], {}, killAfterMs)
+  return {
+    name: 'export',
+    clean: async () => {
+      const dest = path.join(tmpDir(), 'clean')
+      const ms = await timed(() => exportTo(dest))
+      return { outcome: filesOf(dest), ms, batches: 1 }
+    },
+    trial: async (kill) => {
+      const dest = path.join(tmpDir(), 'trial')
+      const first = await exportTo(dest, 'afterMs' in kill ? kill.afterMs : 0)
+      const again = await exportTo(dest)
+      return { outcome: fs.existsSync(path.join(dest, 'manifest.json')) ? filesOf(dest) : [], killed: first.killed, firstCode: first.code, firstStderr: first.stderr, resumeCode: again.code, stderr: again.stderr }
+    },
+  }
+}
+
+/**
+ * Runs `trials` trials of a scenario: kill points alternate between a random delay within the
+ * clean run's duration and right after a random batch (where the scenario has batches).
+ */
+export const torture = async (s: Scenario, trials: number, seed: number, deadline = Number.POSITIVE_INFINITY): Promise<Trial[]> => {
+  const rnd = random(seed)
+  const clean = await s.clean()
+  const out: Trial[] = []
+  for (let n = 0; n < trials && Date.now() < deadline; n++) {
+    const byBatch = clean.batches > 1 && n % 2 === 1
+    const kill = byBatch ? { afterBatch: 1 + Math.floor(rnd() * (clean.batches - 1)) } : { afterMs: Math.floor(50 + rnd() * clean.ms) }
+    const t = await s.trial(kill, n)
+    const { lost, duplicated } = compareLists(clean.outcome, t.outcome)
+    const same = lost === 0 && duplicated === 0 && t.outcome.length === clean.outcome.length && t.resumeCode === 0
+    out.push({
+      scenario: s.name,
+      killedAt: 'afterBatch' in kill ? `after batch ${kill.afterBatch}` : `after ${kill.afterMs} ms`,
+      killed: t.killed,
+      lost,
+      duplicated,
+      same,
+      detail: [
+        t.killed ? '' : `first run ended by itself (exit ${t.firstCode}${t.firstStderr === '' ? '' : `: ${t.firstStderr.trim().split('\n')[0]}`})`,
+        same ? '' : `resume exited ${t.resumeCode}${t.stderr === '' ? '' : `: ${t.stderr.trim().split('\n')[0]}`}`,
+      ]
+        .filter((x) => x !== '')
+        .join('; '),
+    })
+  }
+  return out
+}
+
+export const summarize = (trials: readonly Trial[]): string =>
+  [
+    '| scenario | trials | killed mid-run | lost | duplicated | different from a clean run |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...[...new Set(trials.map((t) => t.scenario))].map((sc) => {
+      const ts = trials.filter((t) => t.scenario === sc)
+      return `| ${sc} | ${ts.length} | ${ts.filter((t) => t.killed).length} | ${ts.reduce((n, t) => n + t.lost, 0)} | ${ts.reduce((n, t) => n + t.duplicated, 0)} | ${ts.filter((t) => !t.same).length} |`
+    }),
+  ].join('\n')
