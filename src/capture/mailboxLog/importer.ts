@@ -14,7 +14,6 @@
 import { createHash } from 'crypto'
 import * as fs from 'fs'
 import * as path from 'path'
-import * as readline from 'readline'
 import * as zlib from 'zlib'
 import * as E from 'fp-ts/Either'
 import { DateTime } from 'luxon'
@@ -78,14 +77,44 @@ export const rotationOrder = (files: readonly string[]): string[] => {
   })
 }
 
-export const openLines = (file: string): readline.Interface => {
+export interface Lines extends AsyncIterable<string> {
+  close(): void
+}
+
+/**
+ * A log file's lines, gunzipped when it is gzip, split on "\n" only (a trailing "\r" is dropped):
+ * a stray carriage return or other binary junk inside a line never shifts the line numbers that
+ * errors name, so they match what `sed -n Np` and editors show. Bytes that are not UTF-8 read as
+ * U+FFFD.
+ */
+export const openLines = (file: string): Lines => {
   const fd = fs.openSync(file, 'r')
   const head = Buffer.alloc(2)
   fs.readSync(fd, head, 0, 2, 0)
   fs.closeSync(fd)
   const raw = fs.createReadStream(file)
   const input = head[0] === 0x1f && head[1] === 0x8b ? raw.pipe(zlib.createGunzip()) : raw
-  return readline.createInterface({ input, crlfDelay: Infinity })
+  const text = (b: Buffer) => {
+    const s = b.toString('utf8')
+    return s.endsWith('\r') ? s.slice(0, -1) : s
+  }
+  return {
+    close: () => raw.destroy(),
+    [Symbol.asyncIterator]: async function* () {
+      let rest: Buffer[] = []
+      for await (const chunk of input as AsyncIterable<Buffer>) {
+        let from = 0
+        for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
+          const piece = chunk.subarray(from, nl)
+          yield text(rest.length === 0 ? piece : Buffer.concat([...rest, piece]))
+          rest = []
+          from = nl + 1
+        }
+        if (from < chunk.length) rest.push(chunk.subarray(from))
+      }
+      if (rest.length > 0) yield text(Buffer.concat(rest))
+    },
+  }
 }
 
 export const bump = (m: Record<string, number>, k: string, n = 1): void => {
