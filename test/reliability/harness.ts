@@ -129,17 +129,25 @@ export const captureScenario = (d: Dovecot, user: string, storeFor: (name: strin
   }
 }
 
-/** What a mailbox holds: per folder, each message's SHA-256 and flags. */
+/** What a mailbox holds: per folder, each message's SHA-256 and flags (not \Recent, which says who looked first). */
 export const mailboxOf = async (d: Dovecot, user: string): Promise<string[]> => {
   const c: ImapFlow = clientAs(d, user)
   await c.connect()
   const out: string[] = []
   try {
     for (const box of await c.list()) {
-      const lock = await c.getMailboxLock(box.path)
+      if (box.flags.has('\\Noselect')) continue
+      let lock
+      try {
+        lock = await c.getMailboxLock(box.path)
+      } catch (e) {
+        // A folder listed but not openable is part of what the account looks like.
+        out.push(`${box.path} cannot be opened: ${(e as { responseText?: string }).responseText ?? (e as Error).message}`)
+        continue
+      }
       try {
         for await (const m of c.fetch('1:*', { source: true, flags: true }, { uid: false })) {
-          out.push(`${box.path} ${createHash('sha256').update(m.source ?? Buffer.alloc(0)).digest('hex')} ${[...(m.flags ?? [])].sort().join(' ')}`)
+          out.push(`${box.path} ${createHash('sha256').update(m.source ?? Buffer.alloc(0)).digest('hex')} ${[...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort().join(' ')}`)
         }
       } catch {
         // An empty folder answers 1:* with nothing.
@@ -193,7 +201,9 @@ export const exportScenario = (store: string, account: string, to: string): Scen
     trial: async (kill) => {
       const dest = path.join(tmpDir(), 'trial')
       const first = await exportTo(dest, 'afterMs' in kill ? kill.afterMs : 0)
-      const again = await exportTo(dest)
+      // A finished export is evidence: running the command again refuses to write over it (exit 2),
+      // so only an interrupted one is run again.
+      const again = first.killed ? await exportTo(dest) : first
       return { outcome: fs.existsSync(path.join(dest, 'manifest.json')) ? filesOf(dest) : [], killed: first.killed, firstCode: first.code, firstStderr: first.stderr, resumeCode: again.code, stderr: again.stderr }
     },
   }
@@ -209,7 +219,8 @@ export const torture = async (s: Scenario, trials: number, seed: number, deadlin
   const out: Trial[] = []
   for (let n = 0; n < trials && Date.now() < deadline; n++) {
     const byBatch = clean.batches > 1 && n % 2 === 1
-    const kill = byBatch ? { afterBatch: 1 + Math.floor(rnd() * (clean.batches - 1)) } : { afterMs: Math.floor(50 + rnd() * clean.ms) }
+    // Delays within the first 80% of a clean run, so that most land before its end.
+    const kill = byBatch ? { afterBatch: 1 + Math.floor(rnd() * (clean.batches - 1)) } : { afterMs: Math.floor(50 + rnd() * 0.8 * clean.ms) }
     const t = await s.trial(kill, n)
     const { lost, duplicated } = compareLists(clean.outcome, t.outcome)
     const same = lost === 0 && duplicated === 0 && t.outcome.length === clean.outcome.length && t.resumeCode === 0

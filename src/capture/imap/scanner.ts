@@ -173,6 +173,17 @@ const readCheckpoint = async (deps: ScanDeps, account: AccountId): Promise<E.Eit
   return E.isLeft(d) ? E.left({ _tag: 'BadCheckpoint', account, reason: describeErrors(d.left) }) : E.right(d.right)
 }
 
+/** The names our system folders have (and a restore writes them under). */
+const SYSTEM_NAMES: Readonly<Record<string, string>> = { '\\Sent': 'sent', '\\Drafts': 'drafts', '\\Trash': 'trash', '\\Junk': 'junk' }
+
+/**
+ * A folder's special use, as far as it is safe to map it to a system folder. imapflow also guesses
+ * one from localized names ("Entwürfe" for Drafts); such a folder would come back from a restore
+ * as "Drafts", so a guess counts only when the name is already the system folder's.
+ */
+const specialUseOf = (l: ListResponse): string | undefined =>
+  l.specialUse === undefined || l.specialUseSource !== 'name' || SYSTEM_NAMES[l.specialUse] === l.name.toLowerCase() ? l.specialUse : undefined
+
 const listFolders = async (client: ImapFlow): Promise<ServerFolder[]> => {
   const list: ListResponse[] = await client.list({ statusQuery: { uidValidity: true, uidNext: true, messages: true, highestModseq: true } })
   return list
@@ -182,7 +193,7 @@ const listFolders = async (client: ImapFlow): Promise<ServerFolder[]> => {
       name: l.name,
       parentPath: l.parentPath,
       delimiter: l.delimiter,
-      specialUse: l.specialUse,
+      specialUse: specialUseOf(l),
       uidValidity: Number(l.status?.uidValidity ?? 0),
       uidNext: l.status?.uidNext ?? 0,
       messages: l.status?.messages ?? 0,
