@@ -23,9 +23,10 @@ import { snapshotOf } from '../../projections/snapshot'
 import { stableStringify } from '../cli/stableJson'
 import { CONTENT_FILE, filesUnder } from './layout'
 
-const ManifestCodec = t.type({
+/** The manifest as read back from disk (what verification and an idempotent re-run rely on). */
+export const ManifestCodec = t.type({
   format: t.literal('mailtime-export-v1'),
-  parameters: t.type({ account: t.string }),
+  parameters: t.type({ account: t.string, from: t.string, to: t.string, at: t.array(t.string) }),
   timeline: t.type({ file: t.literal('timeline.jsonl'), events: t.number, genesis: t.string, head: t.string }),
   states: t.array(t.type({ label: t.string, at: t.string, file: t.string })),
   files: t.array(t.type({ path: t.string, sha256: t.string, size: t.number })),

@@ -137,4 +137,17 @@ describe('exportHistory and verifyExport', () => {
     const ops = JSON.parse(run('--json', 'getAllOperations').stdout).operations
     expect(ops.filter((o: { kind: string }) => o.kind === 'export').length).toBe(3)
   })
+
+  it('running the same export again finds it done and verified (a run killed after its last rename), but never writes over anything else', () => {
+    const same = path.join(dir, 'same')
+    const words = ['exportHistory', 'bob@example.com', 'to', '2026-03-05T00:00:00Z', 'dest', same]
+    expect(run(...words).code).toBe(0)
+    const again = run('--json', ...words)
+    expect(again.code).toBe(0)
+    expect(JSON.parse(again.stdout)).toMatchObject({ alreadyExported: true, dest: same })
+    // Other parameters, or a changed file, and the directory is refused as before.
+    expect(run('exportHistory', 'bob@example.com', 'to', '2026-03-06T00:00:00Z', 'dest', same).code).toBe(2)
+    fs.appendFileSync(path.join(same, 'timeline.jsonl'), '\n')
+    expect(run(...words).code).toBe(2)
+  })
 })

@@ -10,16 +10,38 @@ import * as E from 'fp-ts/Either'
 import { MAX_INSTANT, type Instant } from '../../../domain/instant'
 import { findAccount } from '../../app/accounts'
 import { exportHistory } from '../../export/exportHistory'
-import { verifyExport } from '../../export/verifyExport'
+import { ManifestCodec, verifyExport } from '../../export/verifyExport'
 import { unzipTo, zipDirectory } from '../../export/zip'
 import { recordOperation } from '../../operations/record'
 import { CliFailure, ExitCode, usage } from '../failure'
-import { booleanAttr, type Verb } from '../grammar'
+import { booleanAttr, type Output, type Verb } from '../grammar'
 import { foundOrFail, human, must, when } from '../render'
 import { instantArg } from '../dateArgs'
 import { initiatorOf } from '../initiator'
 
 import { VERSION } from '../../version'
+
+/**
+ * When `dest` already holds an export with these exact parameters that verifies, the report of it:
+ * a run killed after its last rename (before it could print) is then finished, and running the
+ * command again is idempotent. Anything else in `dest` is left alone and refused by the caller.
+ */
+const sameExport = async (dest: string, p: { account: string; from: number; to: number; at: number[] }): Promise<Output | undefined> => {
+  const file = path.join(dest, 'manifest.json')
+  if (!fs.existsSync(file)) return undefined
+  const m = ManifestCodec.decode(JSON.parse(fs.readFileSync(file, 'utf8')) as unknown)
+  if (E.isLeft(m)) return undefined
+  const iso = (t: number) => new Date(t).toISOString()
+  const q = m.right.parameters
+  if (q.account !== p.account || q.from !== iso(p.from) || q.to !== iso(p.to) || q.at.join(',') !== p.at.map(iso).join(',')) return undefined
+  const v = await verifyExport(dest)
+  if (E.isLeft(v)) return undefined
+  const bytes = m.right.files.reduce((n, f) => n + f.size, 0)
+  return {
+    json: { alreadyExported: true, dest, format: 'dir', events: m.right.timeline.events, files: m.right.files.length, bytes, head: m.right.timeline.head, missing: [] },
+    text: `${dest} already holds this export, and it verifies: ${m.right.timeline.events} events, ${m.right.files.length} files, timeline head ${m.right.timeline.head}`,
+  }
+}
 
 export const exportHistoryVerb: Verb = {
   name: 'exportHistory',
@@ -55,7 +77,12 @@ export const exportHistoryVerb: Verb = {
     const dest = path.resolve(attrs.dest ?? `mailtime-export-${account.replace(/[^A-Za-z0-9.@_-]/g, '_')}-${stamp}${zip ? '.zip' : ''}`)
     if (fs.existsSync(dest)) {
       const empty = fs.statSync(dest).isDirectory() && fs.readdirSync(dest).length === 0
-      if (!empty && !(force.right && !zip)) throw usage(`exportHistory: ${dest} exists and is not empty (give another dest, or force true to write into it)`)
+      if (!empty && !(force.right && !zip)) {
+        // The same export, finished by a run killed before it could report: verified, not written again.
+        const done = !zip && !dry.right ? await sameExport(dest, { account, from, to, at }) : undefined
+        if (done !== undefined) return done
+        throw usage(`exportHistory: ${dest} exists and is not empty (give another dest, or force true to write into it)`)
+      }
     }
     if (dry.right) {
       const changes = await must(b.index.changesBetween(account, { from: 0 as Instant, to }))
