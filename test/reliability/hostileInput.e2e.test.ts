@@ -134,6 +134,26 @@ describe('a broken store or blob', () => {
   })
 })
 
+describe('paths from the user or from the mail', () => {
+  it('a restore_folder that climbs out, is absolute or holds control characters stays inside the target', () => {
+    const dir = tmpDir()
+    const store = ['--store', `sqlite:${path.join(dir, 'm.db')}`, '--tz', 'UTC']
+    expect(mailtime([...store, 'demo', 'end', '2026-03-10T00:00:00Z']).code).toBe(0)
+    const item = (JSON.parse(mailtime([...store, '--json', 'demo', 'end', '2026-03-10T00:00:00Z']).stdout) as { accounts: { showcaseItem: number }[] }).accounts[0]?.showcaseItem
+    const parent = tmpDir()
+    const target = path.join(parent, 'target')
+    for (const folder of ['../../outside', '/etc/cron.d', 'a/../../b', '..\\..\\windows', 'tab\there\u0001ctrl', '.', '..']) {
+      const r = mailtime([...store, 'doItemRestore', 'alice@example.com', String(item), 'restore_folder', folder, 'target', `maildir:${target}`])
+      expect({ folder, code: r.code }).toEqual({ folder, code: 0 })
+    }
+    expect(fs.readdirSync(parent)).toEqual(['target'])
+    const files = (fs.readdirSync(target, { recursive: true }) as string[]).map((f) => path.resolve(target, f))
+    expect(files.length).toBeGreaterThan(7)
+    expect(files.every((f) => f.startsWith(`${target}/`))).toBe(true)
+    expect(files.filter((f) => /[\u0000-\u001f]/.test(f))).toEqual([])
+  })
+})
+
 describe('dates around DST changes and 29 February, on the command line', () => {
   let store: string[]
   beforeAll(() => {
