@@ -46,14 +46,6 @@ export const buildServer = (o: ServerOptions): FastifyInstance => {
     reply.header('Cache-Control', 'no-store')
     return payload
   })
-  // Every API call needs the token, on loopback too: another local user could otherwise read mail.
-  app.addHook('onRequest', async (req, reply) => {
-    if (req.url.startsWith('/api/') && !bearerMatches(req.headers.authorization, o.token)) {
-      // Returning the reply stops the request here; without it Fastify would go on to the handler.
-      return reply.code(401).header('WWW-Authenticate', 'Bearer').send({ error: 'missing or wrong API token (Authorization: Bearer <token>)' })
-    }
-    return undefined
-  })
   const ctx = (progress: Progress, note: (line: string) => void): Context => ({
     settings: o.settings,
     zone: o.settings.zone,
@@ -65,38 +57,50 @@ export const buildServer = (o: ServerOptions): FastifyInstance => {
   })
   const running = jobs(explain, o.now)
   app.addHook('onClose', async () => running.settled())
-  app.get('/api/jobs', async () => ({ jobs: running.list() }))
-  app.get('/api/jobs/:id', async (req, reply) => {
-    const j = running.get((req.params as { id: string }).id)
-    return j === undefined ? reply.code(404).send({ error: `no job ${JSON.stringify((req.params as { id: string }).id)} (jobs are kept in memory until the server stops)` }) : j
-  })
-  for (const r of ROUTES) {
-    const verb = o.verbs.find((v) => v.name === r.verb)
-    if (verb === undefined) throw new Error(`route ${r.path}: no verb ${r.verb}`)
-    app.route({
-      method: r.method,
-      url: r.path,
-      handler: async (req, reply) => {
-        const input = { ...(req.params as object), ...(r.method === 'GET' ? (req.query as object) : ((req.body ?? {}) as object)) }
-        const p = validate(r, input)
-        if (E.isLeft(p)) return reply.code(400).send({ error: p.left })
-        const words = r.words(p.right, o.site)
-        const args = parseWords(verb, words)
-        if (E.isLeft(args)) return reply.code(400).send({ error: args.left })
-        if (r.job(p.right)) {
-          const j = running.start(r.verb, words, (progress, note) => verb.run(ctx(progress, note), args.right))
-          return reply.code(j.started ? 202 : 409).send({ job: running.get(j.id), ...(!j.started && { error: 'the same command is already running as this job' }) })
-        }
-        try {
-          const out = await verb.run(ctx(silent, () => undefined), args.right)
-          return reply.code(200).send(out.json)
-        } catch (e) {
-          const x = explain(e)
-          return reply.code(x.status).send({ error: x.message })
-        }
-      },
+  // The API lives in its own scope whose hook guards every route in it, whatever spelling of the
+  // URL reached it ("/%61pi/…" routes to "/api/…": a check on the raw URL would let it through).
+  void app.register(async (api) => {
+    // Every API call needs the token, on loopback too: another local user could otherwise read mail.
+    api.addHook('onRequest', async (req, reply) => {
+      if (!bearerMatches(req.headers.authorization, o.token)) {
+        // Returning the reply stops the request here; without it Fastify would go on to the handler.
+        return reply.code(401).header('WWW-Authenticate', 'Bearer').send({ error: 'missing or wrong API token (Authorization: Bearer <token>)' })
+      }
+      return undefined
     })
-  }
+    api.get('/api/jobs', async () => ({ jobs: running.list() }))
+    api.get('/api/jobs/:id', async (req, reply) => {
+      const j = running.get((req.params as { id: string }).id)
+      return j === undefined ? reply.code(404).send({ error: `no job ${JSON.stringify((req.params as { id: string }).id)} (jobs are kept in memory until the server stops)` }) : j
+    })
+    for (const r of ROUTES) {
+      const verb = o.verbs.find((v) => v.name === r.verb)
+      if (verb === undefined) throw new Error(`route ${r.path}: no verb ${r.verb}`)
+      api.route({
+        method: r.method,
+        url: r.path,
+        handler: async (req, reply) => {
+          const input = { ...(req.params as object), ...(r.method === 'GET' ? (req.query as object) : ((req.body ?? {}) as object)) }
+          const p = validate(r, input)
+          if (E.isLeft(p)) return reply.code(400).send({ error: p.left })
+          const words = r.words(p.right, o.site)
+          const args = parseWords(verb, words)
+          if (E.isLeft(args)) return reply.code(400).send({ error: args.left })
+          if (r.job(p.right)) {
+            const j = running.start(r.verb, words, (progress, note) => verb.run(ctx(progress, note), args.right))
+            return reply.code(j.started ? 202 : 409).send({ job: running.get(j.id), ...(!j.started && { error: 'the same command is already running as this job' }) })
+          }
+          try {
+            const out = await verb.run(ctx(silent, () => undefined), args.right)
+            return reply.code(200).send(out.json)
+          } catch (e) {
+            const x = explain(e)
+            return reply.code(x.status).send({ error: x.message })
+          }
+        },
+      })
+    }
+  })
   const web = o.webRoot ?? DEFAULT_WEB_ROOT
   if (fs.existsSync(path.join(web, 'index.html'))) void app.register(fastifyStatic, { root: web, prefix: '/' })
   else app.get('/', async (_req, reply) => reply.code(503).type('text/plain').send(`the web page is not built (${web}): run npm run build`))

@@ -44,6 +44,8 @@ describe('the web console API', () => {
       expect({ token, status: r.status }).toEqual({ token, status: 401 })
       expect(JSON.stringify(await r.json())).not.toContain(TOKEN)
     }
+    // Other spellings of the same route are guarded too ("%61" is "a").
+    for (const p of ['/%61pi/accounts', '/api/accounts/alice%40example.com/state', '/%61pi/jobs']) expect({ p, status: (await get(p, null)).status }).toEqual({ p, status: 401 })
     const ok = await get('/api/accounts')
     expect(ok.status).toBe(200)
     expect(ok.headers.get('content-security-policy')).toMatch(/default-src 'self'.*script-src 'self'/)
