@@ -95,6 +95,19 @@ describeWithService(dovecotAvailable(), 'Dovecot')('awkward mail and folder name
     expect(files.every((f) => path.resolve(f).startsWith(`${path.resolve(maildir)}/`))).toBe(true)
   })
 
+  it('maps a restore_folder with the IMAP separator, "..", "/" and control characters to safe names on the server', async () => {
+    const item = (JSON.parse(run('--json', 'doItemSearch', 'alice', 'search_string', 'in R&D', 'search_filter', 'all').stdout) as { items: { itemId: number }[] }).items[0]?.itemId
+    expect(item).toBeDefined()
+    const r = run('--json', 'doItemRestore', 'alice', String(item), 'restore_folder', 'a.b/../c\u0001d/.')
+    expect([r.code, r.stderr]).toEqual([0, ''])
+    const after = await source()
+    // One segment per "/" of the request, none holding the separator, a bare ".." or a control character.
+    const placed = after.filter((l) => l.startsWith('a_b.'))
+    expect(placed).toHaveLength(1)
+    const folder = placed[0]?.split(' ')[0] ?? ''
+    expect(folder.split('.')).toEqual(['a_b', '__', 'c_d', '_'])
+  })
+
   it('puts the passwords in no output, operation record, store file or export', () => {
     const exportDir = path.join(tmpDir(), 'export')
     expect(run('exportHistory', 'alice', 'dest', exportDir).code).toBe(0)
