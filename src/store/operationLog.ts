@@ -15,4 +15,9 @@ export interface OperationLog {
   list(): TE.TaskEither<StoreError, string[]>
   /** Ids of the operations started with this resume key, oldest first. */
   byResumeKey(resumeKey: string): TE.TaskEither<StoreError, string[]>
+  /**
+   * Ids of the operations that have a resume key (the restores), oldest first: what a scan reads to
+   * recognise restored messages, without reading the many other operations (every scan is one).
+   */
+  restores(): TE.TaskEither<StoreError, string[]>
 }

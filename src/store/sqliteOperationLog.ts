@@ -14,6 +14,7 @@ export const sqliteOperationLog = (h: SqliteHandle): OperationLog => {
   const read = h.db.prepare<[string], OperationRow>('SELECT operation_id, seq, data FROM operations WHERE operation_id = ? ORDER BY seq')
   const stop = h.db.prepare<[string], { n: number }>("SELECT 1 AS n FROM operations WHERE operation_id = ? AND type = 'StopRequested' LIMIT 1")
   const ids = h.db.prepare<[], { operation_id: string; data: string }>('SELECT operation_id, data FROM operations WHERE seq = 0')
+  const withKey = h.db.prepare<[], { operation_id: string; data: string }>('SELECT operation_id, data FROM operations WHERE resume_key IS NOT NULL AND seq = 0')
   const byKey = h.db.prepare<[string], { operation_id: string; data: string }>('SELECT operation_id, data FROM operations WHERE resume_key = ? AND seq = 0')
   const append = h.db.transaction((id: string, events: readonly OperationEvent[]) => {
     let seq = next.get(id)?.n ?? 0
@@ -39,5 +40,6 @@ export const sqliteOperationLog = (h: SqliteHandle): OperationLog => {
     stopRequested: (id) => TE.fromEither(E.tryCatch(() => stop.get(id) !== undefined, (e) => storeFailure(where, e))),
     list: () => TE.fromEither(E.tryCatch(() => startOrder(ids.all()), (e) => storeFailure(where, e))),
     byResumeKey: (key) => TE.fromEither(E.tryCatch(() => startOrder(byKey.all(key)), (e) => storeFailure(where, e))),
+    restores: () => TE.fromEither(E.tryCatch(() => startOrder(withKey.all()), (e) => storeFailure(where, e))),
   }
 }

@@ -64,11 +64,11 @@ const reportText = (r: ScanReport): string =>
 
 /**
  * What restores wrote into the account on this server, read afresh for every scan: a restore may be
- * running while capture watches the account.
+ * running while capture watches the account. Only restores are read, not the other operations.
  */
 const restoredInto = async (b: Backend, account: AccountId, server: string): Promise<RestoredMessages> => {
   const ops: OperationEvent[][] = []
-  for (const id of await must(b.operations.list())) ops.push(await must(b.operations.read(id)))
+  for (const id of await must(b.operations.restores())) ops.push(await must(b.operations.read(id)))
   return restoredMessages(ops, account, serverOf(server))
 }
 

@@ -41,5 +41,6 @@ export const pgOperationLog = (pool: Pool, description: string): OperationLog =>
     list: () => attempt(async () => startOrder((await pool.query<{ operation_id: string; data: string }>('SELECT operation_id, data FROM operations WHERE seq = 0')).rows)),
     byResumeKey: (key) =>
       attempt(async () => startOrder((await pool.query<{ operation_id: string; data: string }>('SELECT operation_id, data FROM operations WHERE resume_key = $1 AND seq = 0', [key])).rows)),
+    restores: () => attempt(async () => startOrder((await pool.query<{ operation_id: string; data: string }>('SELECT operation_id, data FROM operations WHERE resume_key IS NOT NULL AND seq = 0')).rows)),
   }
 }
