@@ -3,13 +3,17 @@
  * folder tree and the item list redraw as of that instant), see when changes and deletions
  * happened, open an item's history, compare two instants, and preview or run an undelete, a
  * restore into a new account or an export, following its progress to its report. Everything comes
- * from the JSON API; all text goes into the page as text (dom.ts).
+ * from the JSON API; all text goes into the page as text (dom.ts). This module holds the page's
+ * state and wiring; the item panel, the comparison and the jobs view are modules of their own.
  */
-import { type Activity, type AccountState, ApiError, type Bucket, type Diff, type History, type Item, type Job, type Plan, accountPath, get, post, setToken, token } from './api'
+import { type Activity, type AccountState, ApiError, type Bucket, type Item, type Plan, accountPath, get, post, setToken, token } from './api'
+import { showDiff } from './diffView'
 import { byId, fill, h, show } from './dom'
+import { label, when as whenIn } from './format'
+import { openItem } from './itemPanel'
+import { renderPlan, report, startJob } from './jobView'
 import { type Plot, activityPlot } from './plot'
 import { fromLocalField, iso, showInstant, toLocalField, viewerZone } from './time'
-import { describeVersions } from './versionChanges'
 
 const zone = viewerZone()
 const ROWS = 500
@@ -54,8 +58,7 @@ const showLogin = (why?: string): void => {
   input('token').focus()
 }
 
-const label = (i: Item): string => i.subject ?? i.name ?? `(${i.itemType} ${i.itemId})`
-const when = (s: string | null | undefined): string => (s === null || s === undefined ? '' : showInstant(Date.parse(s), zone))
+const when = (s: string | null | undefined): string => whenIn(s, zone)
 
 // ---- account and activity ----------------------------------------------------------------------
 
@@ -169,7 +172,7 @@ const renderList = (): void => {
   const rows = items.slice(0, ROWS).map((i) =>
     h(
       'tr',
-      { 'data-item': i.itemId, tabindex: 0, onclick: () => guard(openItem)(i.itemId), onkeydown: (e: Event) => (e as KeyboardEvent).key === 'Enter' && guard(openItem)(i.itemId) },
+      { 'data-item': i.itemId, tabindex: 0, onclick: () => guard(openItem)(page.account ?? '', i.itemId, zone), onkeydown: (e: Event) => (e as KeyboardEvent).key === 'Enter' && guard(openItem)(page.account ?? '', i.itemId, zone) },
       h('td', { class: 'subject' }, label(i)),
       h('td', {}, i.from ?? ''),
       h('td', {}, when(i.internalDate ?? i.createdAt)),
@@ -181,95 +184,13 @@ const renderList = (): void => {
   fill('count', items.length > ROWS ? `showing ${ROWS} of ${items.length} items (filter to narrow)` : `${items.length} ${items.length === 1 ? 'item' : 'items'}`)
 }
 
-// ---- one item's history ------------------------------------------------------------------------
+// ---- the forms' values ------------------------------------------------------------------------
 
-const openItem = async (id: number): Promise<void> => {
-  const hist = await get<History>(accountPath(page.account ?? '', `/items/${id}/history`))
-  const lastState = hist.versions[hist.versions.length - 1]?.state
-  const panel = fill(
-    'item',
-    h('button', { type: 'button', class: 'close', 'aria-label': 'close', onclick: () => show('item', false) }, '×'),
-    h('h3', {}, lastState === undefined ? `item ${id}` : label(lastState)),
-    h('p', { class: 'note' }, `item ${id}${lastState?.from ? `, from ${lastState.from}` : ''}: ${hist.versions.length} versions`),
-    h(
-      'ol',
-      { class: 'versions' },
-      ...describeVersions(hist.versions).map(({ version, changes }) =>
-        h('li', { class: version.state.status }, h('time', {}, when(version.validFrom)), ' ', h('strong', {}, version.cause), h('ul', {}, ...changes.map((c) => h('li', {}, c)))),
-      ),
-    ),
-  )
-  panel.hidden = false
-}
-
-// ---- comparing two instants --------------------------------------------------------------------
-
+/** A date field's instant, or an error naming the field. */
 const field = (id: string, what: string): number => {
   const ms = fromLocalField(input(id).value)
   if (ms === undefined) throw new Error(`${what}: enter a date and time`)
   return ms
-}
-
-const runDiff = async (): Promise<void> => {
-  const from = field('diff-from', 'Compare from')
-  const to = field('diff-to', 'Compare to')
-  const d = await get<Diff>(accountPath(page.account ?? '', '/diff'), { from: iso(from), to: iso(to) })
-  const list = (title: string, lines: string[]) =>
-    lines.length === 0 ? null : h('details', {}, h('summary', {}, `${title} (${lines.length})`), h('ul', {}, ...lines.slice(0, 200).map((l) => h('li', {}, l)), lines.length > 200 ? h('li', {}, `… ${lines.length - 200} more`) : null))
-  fill(
-    'diff',
-    h('p', {}, `${showInstant(from, zone)} → ${showInstant(to, zone)}: added ${d.added.length}, removed ${d.removed.length}, moved ${d.moved.length}, re-flagged ${d.reflagged.length}`),
-    list('added', d.added.map((i) => `${i.folderPath}: ${label(i)}`)),
-    list('removed', d.removed.map((i) => `${i.folderPath}: ${label(i)}`)),
-    list('moved', d.moved.map((m) => `item ${m.itemId}: ${m.fromPath} → ${m.toPath}`)),
-    list('re-flagged', d.reflagged.map((r) => `item ${r.itemId}: ${r.flagsBefore.join(' ') || '-'} → ${r.flagsAfter.join(' ') || '-'}; tags ${r.tagsBefore.join(',') || '-'} → ${r.tagsAfter.join(',') || '-'}`)),
-  )
-}
-
-// ---- restores and exports ----------------------------------------------------------------------
-
-const renderPlan = (title: string, p: Plan['plan']): void => {
-  fill(
-    'plan',
-    h('h3', {}, title),
-    h('p', { class: 'counts' }, `${p.counts.items} items in ${p.counts.folders} folders would be restored${p.targetAccount !== p.sourceAccount ? ` into ${p.targetAccount}` : ''}; ${p.counts.unrestorable} unrestorable.`),
-    h('ul', { class: 'plan-items' }, ...p.items.slice(0, 50).map((i) => h('li', {}, `/${i.folder}: ${i.subject ?? `${i.itemType} ${i.itemId}`}`)), p.items.length > 50 ? h('li', {}, `… ${p.items.length - 50} more`) : null),
-    p.unrestorable.length === 0 ? null : h('ul', { class: 'unrestorable' }, ...p.unrestorable.slice(0, 20).map((u) => h('li', {}, `${u.itemType} ${u.itemId}: ${u.reason}`))),
-  )
-}
-
-/** The end report: the verb's own document, its plain fields listed and its lists counted. */
-const report = (result: unknown): HTMLElement => {
-  const rows = Object.entries((result ?? {}) as Record<string, unknown>).map(([k, v]) =>
-    h('tr', {}, h('th', {}, k), h('td', {}, Array.isArray(v) ? `${v.length} entries` : v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v))),
-  )
-  return h('table', { class: 'report' }, ...rows)
-}
-
-const followJob = async (first: Job): Promise<void> => {
-  let j = first
-  for (;;) {
-    fill(
-      'job',
-      h('h3', {}, `${j.verb}: ${j.state}`),
-      h('p', {}, j.label),
-      // Without a total (an export counts as it goes) the bar only says that work is going on.
-      j.total > 0 || j.state !== 'running' ? h('progress', { max: Math.max(1, j.total), value: j.total > 0 ? j.done : 1 }) : h('progress', {}),
-      h('span', { class: 'progress-text' }, j.total > 0 ? ` ${j.done} / ${j.total}` : ` ${j.done}`),
-      ...j.notes.map((n) => h('p', { class: 'note' }, n)),
-      j.error === null ? null : h('p', { class: 'job-error' }, j.error),
-      j.state === 'running' ? null : report(j.result),
-    )
-    if (j.state !== 'running') return
-    await new Promise((r) => setTimeout(r, 500))
-    j = await get<Job>(`/api/jobs/${encodeURIComponent(j.id)}`)
-  }
-}
-
-const startJob = async (path: string, body: Record<string, string | undefined>): Promise<void> => {
-  const { job } = await post<{ job: Job }>(path, body)
-  fill('plan')
-  await followJob(job)
 }
 
 const undeleteBody = () => ({ from: iso(field('und-from', 'Undelete from')), to: iso(field('und-to', 'Undelete to')) })
@@ -313,7 +234,7 @@ const wire = (): void => {
   })
   byId('now').addEventListener('click', () => guard(moveTo)(Number(slider().max)))
   input('filter').addEventListener('input', renderList)
-  byId('diff-run').addEventListener('click', guard(runDiff))
+  byId('diff-run').addEventListener('click', guard(() => showDiff(page.account ?? '', field('diff-from', 'Compare from'), field('diff-to', 'Compare to'), zone)))
   byId('und-preview').addEventListener('click', guard(async () => renderPlan('Undelete plan', (await post<Plan>(accountPath(page.account ?? '', '/undelete'), { ...undeleteBody(), dry_run: 'true' })).plan)))
   byId('und-run').addEventListener('click', guard(async () => {
     const body = undeleteBody()
