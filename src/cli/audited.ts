@@ -9,7 +9,8 @@ import { ExitCode } from './failure'
 import type { Verb } from './grammar'
 import { initiatorOf } from './initiator'
 
-const statusOf = (code: number | undefined): OperationStatus =>
+/** How a verb's exit code reads as an operation's end state (the audit trail and the console's jobs). */
+export const statusOf = (code: number | undefined): OperationStatus =>
   code === undefined || code === ExitCode.OK ? 'done' : code === ExitCode.PARTIAL ? 'partial' : code === ExitCode.INTERRUPTED ? 'stopped' : 'failed'
 
 export const audited = (kind: string, verb: Verb): Verb => ({

@@ -20,8 +20,12 @@ import { human, table, when, clip } from './render'
 import { ExitCode, usage } from './failure'
 import { booleanAttr, type Context, type Output } from './grammar'
 import { stopSignal } from './stopSignal'
+import { faultAfter } from './faults'
 import { isAlive } from './processes'
 import { initiatorOf } from './initiator'
+
+/** The restore's test-only fault hook, when MAILTIME_FAULT names one (faults.ts). */
+const withAfterAppend = (f: ((n: number) => Promise<void>) | undefined) => (f === undefined ? {} : { afterAppend: f })
 
 export const targetAttr = { name: 'target', help: 'imap://host:port (credentials from the config/environment), or maildir:<dir>; default: the IMAP server configured for capture' }
 export const dryRunAttr = { name: 'dry_run', help: 'true: print the plan, write nothing' }
@@ -70,25 +74,8 @@ export const chooseTarget = (settings: Settings, raw: string | undefined): Chose
           return E.isLeft(c) ? E.left(describeConnectError(c.left)) : E.right(c.right)
         },
       },
-      { batchSize: batch, connections, ...faultOf(settings.env.MAILTIME_FAULT) },
+      { batchSize: batch, connections, ...withAfterAppend(faultAfter(settings.env.MAILTIME_FAULT, 'append')) },
     ),
-  }
-}
-
-/**
- * Test-only fault injection (docs/restore.md): `kill-after-append:N` kills the process right after
- * the N-th batch reached the server and before it was recorded, the hardest moment to resume from;
- * `pause-after-append:MS` slows a restore down so that a test can stop it.
- */
-const faultOf = (raw: string | undefined): { afterAppend?: (n: number) => Promise<void> } => {
-  const m = /^(kill|pause)-after-append:(\d+)$/.exec(raw ?? '')
-  if (m === null) return {}
-  const n = Number(m[2])
-  return {
-    afterAppend: async (batch) => {
-      if (m[1] === 'kill' && batch === n) process.kill(process.pid, 'SIGKILL')
-      if (m[1] === 'pause') await new Promise((r) => setTimeout(r, n))
-    },
   }
 }
 

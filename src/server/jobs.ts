@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'crypto'
 import type { Output, Progress } from '../cli/grammar'
-import { ExitCode } from '../cli/failure'
+import { statusOf } from '../cli/audited'
 
 export type JobState = 'running' | 'done' | 'partial' | 'stopped' | 'failed'
 
@@ -34,8 +34,6 @@ export type Explain = (e: unknown) => { readonly status: number; readonly messag
 
 const KEEP = 200
 
-const stateOf = (o: Output): JobState =>
-  o.exitCode === undefined || o.exitCode === ExitCode.OK ? 'done' : o.exitCode === ExitCode.PARTIAL ? 'partial' : o.exitCode === ExitCode.INTERRUPTED ? 'stopped' : 'failed'
 
 export interface Jobs {
   /**
@@ -73,7 +71,7 @@ export const jobs = (explain: Explain, now: () => number = Date.now): Jobs => {
       const p = (async () => {
         try {
           const out = await run(progress, note)
-          update(id, { state: stateOf(out), result: out.json, endedAt: iso(now()) })
+          update(id, { state: statusOf(out.exitCode), result: out.json, endedAt: iso(now()) })
         } catch (e) {
           const x = explain(e)
           update(id, { state: 'failed', error: x.message, status: x.status, endedAt: iso(now()) })

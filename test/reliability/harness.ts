@@ -5,12 +5,11 @@
  * the outcome with a clean run: the same events (by id and content), the same target mailbox
  * (bytes, flags, folders), the same export (file hashes).
  */
-import { spawn } from 'child_process'
 import { createHash } from 'crypto'
 import * as fs from 'fs'
 import * as path from 'path'
 import type { ImapFlow } from 'imapflow'
-import { BIN, mailtime } from '../support/cli'
+import { mailtime, mailtimeAsync } from '../support/cli'
 import { type Dovecot, clientAs } from '../support/dovecot'
 import { tmpDir } from '../support/tmp'
 
@@ -44,19 +43,15 @@ export const imapEnv = (d: Dovecot, extra: Record<string, string> = {}): Record<
   ...extra,
 })
 
-/** Runs the CLI; with `killAfterMs`, SIGKILLs it then (null: it ended first). */
-const run = (args: readonly string[], env: Record<string, string>, killAfterMs?: number): Promise<{ code: number | null; killed: boolean; stderr: string }> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TZ: 'UTC', ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
-    let stderr = ''
-    child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()))
-    let killed = false
-    const t = killAfterMs === undefined ? undefined : setTimeout(() => ((killed = child.kill('SIGKILL')), undefined), killAfterMs)
-    child.on('exit', (code, signal) => {
-      if (t !== undefined) clearTimeout(t)
-      resolve({ code, killed: killed || signal === 'SIGKILL', stderr })
-    })
-  })
+/** Runs the CLI; with `killAfterMs`, SIGKILLs it then (unless it ended first). */
+const run = async (args: readonly string[], env: Record<string, string>, killAfterMs?: number): Promise<{ code: number | null; killed: boolean; stderr: string }> => {
+  const p = mailtimeAsync(args, env)
+  const t = killAfterMs === undefined ? undefined : setTimeout(() => p.child.kill('SIGKILL'), killAfterMs)
+  const r = await p.done
+  if (t !== undefined) clearTimeout(t)
+  // 137 is how mailtimeAsync reports a SIGKILL, ours or the process's own (a fault switch).
+  return { code: r.code === 137 ? null : r.code, killed: r.code === 137, stderr: r.stderr }
+}
 
 const timed = async (f: () => Promise<unknown>): Promise<number> => {
   const t0 = Date.now()

@@ -13,6 +13,7 @@ import { type ConnectError, type ImapSource, connectAs, describeConnectError, im
 import { type ScanDeps, type ScanError, type ScanReport, scanAccount } from '../../capture/imap/scanner'
 import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
 import { stopSignal } from '../stopSignal'
+import { faultAfter } from '../faults'
 import { booleanAttr, type Context, type Output, type Verb } from '../grammar'
 import { must, table } from '../render'
 
@@ -73,18 +74,13 @@ const restoredInto = async (b: Backend, account: AccountId, server: string): Pro
 }
 
 /**
- * Test-only switches (docs/reliability.md): `MAILTIME_FAULT=kill-after-batch:N` kills the process
- * right after the N-th batch and its checkpoint were committed; `MAILTIME_TEST_BUG=checkpoint-ahead`
- * plants a bug the torture harness must find.
+ * Test-only switches (docs/reliability.md): `MAILTIME_FAULT=kill-after-batch:N` (faults.ts), and
+ * `MAILTIME_TEST_BUG=checkpoint-ahead`, a bug planted for the torture harness to find.
  */
 const scanFaults = (env: Readonly<Record<string, string | undefined>>): Pick<ScanDeps, 'afterBatch' | 'plantedBug'> => {
-  const m = /^kill-after-batch:(\d+)$/.exec(env.MAILTIME_FAULT ?? '')
+  const afterBatch = faultAfter(env.MAILTIME_FAULT, 'batch')
   return {
-    ...(m !== null && {
-      afterBatch: async (n: number) => {
-        if (n === Number(m[1])) process.kill(process.pid, 'SIGKILL')
-      },
-    }),
+    ...(afterBatch !== undefined && { afterBatch }),
     ...(env.MAILTIME_TEST_BUG === 'checkpoint-ahead' && { plantedBug: 'checkpoint-ahead' as const }),
   }
 }
