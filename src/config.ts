@@ -32,6 +32,7 @@ export const ConfigFile = t.exact(
   t.partial({
     store: t.string,
     blobs: t.string,
+    index: t.string,
     timezone: t.string,
     imap: ImapConfig,
     smtp: SmtpConfig,
@@ -42,7 +43,7 @@ export const ConfigFile = t.exact(
 )
 export type ConfigFile = t.TypeOf<typeof ConfigFile>
 
-const KNOWN_KEYS = ['store', 'blobs', 'timezone', 'imap', 'smtp', 'retention', 'provisioning', 'api']
+const KNOWN_KEYS = ['store', 'blobs', 'index', 'timezone', 'imap', 'smtp', 'retention', 'provisioning', 'api']
 
 export type ConfigError = { readonly _tag: 'ConfigError'; readonly file: string; readonly reason: string }
 
@@ -70,6 +71,7 @@ export const loadConfigFile = (file: string): E.Either<ConfigError, ConfigFile> 
 export interface GlobalFlags {
   readonly store?: string
   readonly blobs?: string
+  readonly index?: string
   readonly tz?: string
   readonly config?: string
   readonly json?: boolean
@@ -80,6 +82,8 @@ export interface GlobalFlags {
 export interface Settings {
   readonly store: string
   readonly blobs: string
+  /** Where an EventStoreDB store's copy, temporal index and operations streams live (SQLite or PostgreSQL). */
+  readonly index: string
   readonly zone: string
   readonly json: boolean
   readonly quiet: boolean
@@ -89,6 +93,7 @@ export interface Settings {
 }
 
 export const DEFAULT_STORE = 'sqlite:./mailtime-data/mailtime.db'
+export const DEFAULT_ESDB_INDEX = 'sqlite:./mailtime-data/esdb-index.db'
 
 /** The blob folder that goes with a store when none is given: beside the SQLite file. */
 export const defaultBlobsFor = (store: string): string => {
@@ -110,6 +115,7 @@ export const resolveSettings = (
   return E.right({
     store,
     blobs: flags.blobs ?? env.MAILTIME_BLOBS ?? config.blobs ?? defaultBlobsFor(store),
+    index: flags.index ?? env.MAILTIME_INDEX ?? config.index ?? DEFAULT_ESDB_INDEX,
     zone: flags.tz ?? env.MAILTIME_TZ ?? config.timezone ?? systemZone,
     json: flags.json ?? false,
     quiet: flags.quiet ?? false,

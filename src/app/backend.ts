@@ -18,6 +18,9 @@ import { pgOperationLog } from '../store/postgres/pgOperationLog'
 import { openPgEventStore } from '../store/postgres/pgEventStore'
 import { pgTemporalIndex } from '../store/postgres/pgTemporalIndex'
 import { replayTimeTravel } from '../../projections/replay'
+import { esdbEventStore } from '../store/esdb/esdbEventStore'
+import { DEFAULT_ESDB_INDEX } from '../config'
+import { mirroredBackend } from './mirroredBackend'
 
 export interface TemporalIndex extends TimeTravel {
   rebuild(onProgress?: (done: number, total: number) => void): TE.TaskEither<StoreError, { items: number; versions: number }>
@@ -39,6 +42,7 @@ export interface Backend extends ReadBackend {
 }
 
 export const isPostgres = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location)
+export const isEsdb = (location: string): boolean => /^esdb(\+discover)?:\/\//i.test(location)
 
 export const sqlitePathOf = (location: string): string | undefined => {
   if (location.startsWith('sqlite:')) return location.slice('sqlite:'.length)
@@ -84,10 +88,19 @@ export const openBackend = (location: string, blobsDir: string): E.Either<StoreE
 }
 
 /**
- * Opens the store a `--store` location names: SQLite, or PostgreSQL (`postgres://…`, whose temporal
- * index and operations streams are tables beside its events). Blobs are files in both cases.
+ * Opens the store a `--store` location names: SQLite, PostgreSQL (`postgres://…`, whose temporal
+ * index and operations streams are tables beside its events), or EventStoreDB (`esdb://…`, whose
+ * events are copied into the SQLite or PostgreSQL store `indexLocation` names, which then answers
+ * time travel and holds the operations streams: `mirroredBackend.ts`). Blobs are files in all cases.
  */
-export const openStoreBackend = async (location: string, blobsDir: string): Promise<E.Either<StoreError, Backend>> => {
+export const openStoreBackend = async (location: string, blobsDir: string, indexLocation = DEFAULT_ESDB_INDEX): Promise<E.Either<StoreError, Backend>> => {
+  if (isEsdb(location)) {
+    if (isEsdb(indexLocation)) return E.left({ _tag: 'StoreUnavailable', store: redactUrl(indexLocation), reason: 'the index beside an EventStoreDB store must be a SQLite file or a postgres:// database' })
+    const beside = await openStoreBackend(indexLocation, blobsDir)
+    if (E.isLeft(beside)) return beside
+    const source = esdbEventStore(location)
+    return E.right(mirroredBackend(source, beside.right, source.follow))
+  }
   if (!isPostgres(location)) return openBackend(location, blobsDir)
   const pg = await openPgEventStore(location)
   if (E.isLeft(pg)) return pg

@@ -12,7 +12,7 @@ import { pgTemporalIndex } from '../store/postgres/pgTemporalIndex'
 import { esdbEventStore } from '../store/esdb/esdbEventStore'
 import { openSqliteDatabase, sqliteEventStore } from '../store/sqliteEventStore'
 import { sqliteTemporalIndex } from '../store/sqliteTemporalIndex'
-import { isPostgres, sqlitePathOf } from './backend'
+import { isEsdb, isPostgres, sqlitePathOf } from './backend'
 
 export interface OpenedStore {
   readonly store: EventStore
@@ -21,7 +21,6 @@ export interface OpenedStore {
   readonly rebuildIndex?: () => TE.TaskEither<StoreError, { items: number; versions: number }>
 }
 
-export const isEsdb = (location: string): boolean => /^esdb(\+discover)?:\/\//i.test(location)
 
 export const openEventStore = async (location: string): Promise<E.Either<StoreError, OpenedStore>> => {
   if (isEsdb(location)) return E.right({ store: esdbEventStore(location) })

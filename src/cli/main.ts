@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander'
 import * as E from 'fp-ts/Either'
 import { type Instant, instant } from '../../domain/instant'
 import { type Backend, openStoreBackend } from '../app/backend'
-import { noPasswordOnArgv } from './storeLocation'
+import { noPasswordOnArgv, withEsdbPassword } from './storeLocation'
 import { type GlobalFlags, resolveSettings } from '../config'
 import { systemZone, validZone } from '../time/dates'
 import { StoreErrorRaised, describeStoreError } from '../../projections/errors'
@@ -24,7 +24,7 @@ export interface Io {
   readonly isTTY: boolean
 }
 
-const VALUE_FLAGS = new Set(['--store', '--blobs', '--tz', '--config'])
+const VALUE_FLAGS = new Set(['--store', '--blobs', '--index', '--tz', '--config'])
 
 /** Verb names are case-insensitive, as in Carbonio: rewrite the first word to its canonical name. */
 export const canonicalVerb = (argv: readonly string[]): string[] => {
@@ -58,6 +58,7 @@ const verbHelp = (v: Verb): string =>
 
 const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io): Promise<number> => {
   if (flags.store !== undefined) noPasswordOnArgv(flags.store)
+  if (flags.index !== undefined) noPasswordOnArgv(flags.index)
   const settingsE = resolveSettings(flags, io.env, systemZone())
   if (E.isLeft(settingsE)) throw fromConfigError(settingsE.left)
   const settings = settingsE.right
@@ -72,7 +73,7 @@ const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io):
     zone: settings.zone,
     backend: async () => {
       if (backend !== undefined) return backend
-      const b = await openStoreBackend(settings.store, settings.blobs)
+      const b = await openStoreBackend(withEsdbPassword(settings.store, settings.env.MAILTIME_ESDB_PASSWORD), settings.blobs, settings.index)
       if (E.isLeft(b)) throw fromStoreError(b.left)
       backend = b.right
       return backend
@@ -107,7 +108,8 @@ export const runCli = async (argv: readonly string[], io: Io): Promise<number> =
   const program = new Command('mailtime')
     .description('Point-in-time backup and restore for mailboxes. Every change is an event; any instant can be inspected and restored.')
     .version(require('../../../package.json').version as string)
-    .addOption(new Option('--store <location>', 'event store: sqlite:<file> or postgres://user@host/db (env MAILTIME_STORE; a password goes in PGPASSWORD)').default(undefined, 'sqlite:./mailtime-data/mailtime.db'))
+    .addOption(new Option('--store <location>', 'event store: sqlite:<file>, postgres://user@host/db or esdb://host:2113 (env MAILTIME_STORE; passwords go in PGPASSWORD, MAILTIME_ESDB_PASSWORD)').default(undefined, 'sqlite:./mailtime-data/mailtime.db'))
+    .addOption(new Option('--index <location>', 'with an esdb:// store: the SQLite file or postgres:// database that holds its copy, temporal index and operations (env MAILTIME_INDEX)').default(undefined, 'sqlite:./mailtime-data/esdb-index.db'))
     .option('--blobs <dir>', 'blob folder (env MAILTIME_BLOBS; default: blobs/ beside the SQLite file)')
     .option('--tz <zone>', 'time zone for dates in and out (env MAILTIME_TZ; default: config, then system)')
     .option('--config <file>', 'JSON config file (env MAILTIME_CONFIG)')

@@ -13,6 +13,8 @@ import { CliFailure, ExitCode, usage } from '../failure'
 import { type Verb, booleanAttr } from '../grammar'
 import { chooseTarget } from '../restoreRun'
 import { resolveApiToken } from '../../server/apiToken'
+import { isMirrored } from '../../app/mirroredBackend'
+import { describeStoreError } from '../../../projections/errors'
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
 
@@ -51,7 +53,8 @@ export const serve: Verb = {
     // Loaded only here: the other verbs start without the web server (and its ESM dependencies).
     const { buildServer } = await import('../../server/server')
     const site = { exportDest, ...(attrs.target !== undefined && { target: attrs.target }) }
-    const app = buildServer({ verbs: VERBS, backend: await ctx.backend(), settings: ctx.settings, token, now: ctx.now, site })
+    const backend = await ctx.backend()
+    const app = buildServer({ verbs: VERBS, backend, settings: ctx.settings, token, now: ctx.now, site })
     let address: string
     try {
       address = await app.listen({ port, host })
@@ -61,10 +64,13 @@ export const serve: Verb = {
     // The address line is the one thing printed while serving (scripts and tests read it).
     ctx.emitLine(`listening on ${address}`)
     ctx.emitLine(`API token: ${resolved.right.created ? 'created in' : 'from'} ${resolved.right.source} (the page asks for it once)`)
+    // An EventStoreDB store: follow it live, so that the copy beside it is warm when a query comes.
+    const unfollow = isMirrored(backend) ? backend.follow((e) => ctx.note(`following the store: ${describeStoreError(e)}`)) : () => undefined
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
     })
+    unfollow()
     await app.close()
     return { json: { address, stopped: true }, text: `stopped serving ${address}` }
   },

@@ -3,7 +3,7 @@
  * options appear nowhere else, so moving to `@kurrent/kurrentdb-client` (the same API under a new
  * name) changes this file only.
  */
-import { ANY, BACKWARDS, END, EventStoreDBClient, FORWARDS, NO_STREAM, START, StreamNotFoundError, WrongExpectedVersionError, jsonEvent } from '@eventstore/db-client'
+import { ANY, BACKWARDS, END, EventStoreDBClient, FORWARDS, NO_STREAM, START, StreamNotFoundError, WrongExpectedVersionError, jsonEvent, streamNameFilter } from '@eventstore/db-client'
 import type { EsdbEventData, EsdbRecorded } from './esdbMapping'
 
 export interface EsdbClient {
@@ -13,6 +13,11 @@ export interface EsdbClient {
   read(stream: string, o: { from?: number; direction: 'forwards' | 'backwards'; maxCount?: number }): Promise<(EsdbRecorded & { position?: number })[]>
   /** Events of $all after a commit position, with their positions. */
   readAll(o: { after?: number; maxCount: number }): Promise<(EsdbRecorded & { position: number })[]>
+  /**
+   * A catch-up subscription to $all from its end, filtered by stream prefix on the server: calls
+   * `onEvent` for each event appended from now on. Returns how to stop.
+   */
+  follow(prefix: string, onEvent: () => void, onError: (e: unknown) => void): () => void
   dispose(): Promise<void>
 }
 
@@ -71,6 +76,12 @@ export const connectEsdb = (url: string): EsdbClient => {
       const from = o.after === undefined ? START : { commit: BigInt(o.after), prepare: BigInt(o.after) }
       const events = await collect(client.readAll({ direction: FORWARDS, fromPosition: from, maxCount: o.maxCount + 1 }))
       return events.filter((e): e is EsdbRecorded & { position: number } => e.position !== undefined && (o.after === undefined || e.position > o.after))
+    },
+    follow: (prefix, onEvent, onError) => {
+      const sub = client.subscribeToAll({ fromPosition: END, filter: streamNameFilter({ prefixes: [prefix] }) })
+      sub.on('data', () => onEvent())
+      sub.on('error', onError)
+      return () => void sub.unsubscribe().catch(() => undefined)
     },
     dispose: () => client.dispose(),
   }

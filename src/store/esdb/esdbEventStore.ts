@@ -19,7 +19,7 @@
  */
 import * as E from 'fp-ts/Either'
 import type { MailEvent } from '../../../domain/events'
-import { StoreErrorRaised, attemptStore } from '../../../projections/errors'
+import { type StoreError, StoreErrorRaised, attemptStore, storeFailure } from '../../../projections/errors'
 import type { AppendResult, EventStore, StoredEvent } from '../eventStore'
 import { RevisionConflict, connectEsdb } from './esdbClient'
 import { type EsdbRecorded, fromEsdb, toEsdb } from './esdbMapping'
@@ -36,7 +36,12 @@ const parseLocation = (location: string): { url: string; namespace: string } => 
   return { url, namespace: decodeURIComponent(m[2] ?? '') }
 }
 
-export const esdbEventStore = (location: string): EventStore => {
+export interface EsdbEventStore extends EventStore {
+  /** Calls `onChange` whenever an account stream gains events (a catch-up subscription); returns how to stop. */
+  follow(onChange: () => void, onError: (e: StoreError) => void): () => void
+}
+
+export const esdbEventStore = (location: string): EsdbEventStore => {
   const { url, namespace } = parseLocation(location)
   const description = redactUrl(location)
   const raw = connectEsdb(url)
@@ -48,6 +53,7 @@ export const esdbEventStore = (location: string): EventStore => {
     read: async (stream: string, o: Parameters<typeof raw.read>[1]) => (await raw.read(physical(stream), o)).map((r) => ({ ...r, streamId: logical(r.streamId) })),
     readAll: async (o: Parameters<typeof raw.readAll>[0]) =>
       (await raw.readAll(o)).map((r) => (r.streamId.startsWith(namespace) ? { ...r, streamId: logical(r.streamId) } : { ...r, streamId: `\u0000${r.streamId}` })),
+    follow: (onEvent: () => void, onError: (e: unknown) => void) => raw.follow(physical(ACCOUNT_PREFIX), onEvent, onError),
     dispose: () => raw.dispose(),
   }
   const known = new Map<string, { revision: number; ids: Set<string> }>()
@@ -146,6 +152,7 @@ export const esdbEventStore = (location: string): EventStore => {
         const value = (r?.data as { value?: unknown } | undefined)?.value
         return typeof value === 'string' ? value : undefined
       }),
+    follow: (onChange, onError) => client.follow(onChange, (e) => onError(storeFailure(description, e))),
     close: () => client.dispose(),
   }
 }
