@@ -12,7 +12,7 @@ import { evolveItem } from '../domain/evolve'
 import type { ItemState } from '../domain/state'
 import type { StoreError } from './errors'
 import { type RecordedEvent, knownAt as filterKnown, sortRecorded } from './order'
-import { type AsOf, type ItemChange, type TimeTravel, type Window, byItemThenTime } from './timeTravel'
+import { type AsOf, type ItemChange, type TimeTravel, type Window, byItemThenTime, refsOf } from './timeTravel'
 import type { ItemVersion } from './versions'
 
 /** Reads one account's stream, whole; the replay's only input. */
@@ -64,6 +64,11 @@ export const replayTimeTravel = (read: ReadAccount): TimeTravel => {
       pipe(
         items(account),
         TE.map((xs) => sortStates([...foldUntil(xs, at).values()].filter((s) => s.status === 'live'))),
+      ),
+    liveRefsAsOf: (account, at) =>
+      pipe(
+        items(account),
+        TE.map((xs) => refsOf(sortStates([...foldUntil(xs, at).values()].filter((s) => s.status === 'live')))),
       ),
     eachLiveItem: (account, at, visit) =>
       pipe(

@@ -34,12 +34,38 @@ export interface ItemChange extends ItemVersion {
   readonly itemId: ItemId
 }
 
+/**
+ * An item alive at an instant, with what an account view lists up front and its full state decoded
+ * on first call: an account as-of lists tens of thousands of items, and most uses read a few states.
+ */
+export interface LiveItemRef {
+  readonly itemId: ItemId
+  readonly itemType: ItemState['itemType']
+  readonly folderId: number
+  /** The full state (the same every call). A stored state that cannot be decoded raises `StoreErrorRaised`. */
+  readonly state: () => ItemState
+}
+
+/** What an account view is built from: the live folders (decoded) and the live items, both in item id order. */
+export interface LiveRefs {
+  readonly folders: ItemState[]
+  readonly items: LiveItemRef[]
+}
+
+/** References over states already decoded (what a replay has). */
+export const refsOf = (live: readonly ItemState[]): LiveRefs => ({
+  folders: live.filter((s) => s.itemType === 'folder'),
+  items: live.filter((s) => s.itemType !== 'folder').map((s) => ({ itemId: s.itemId, itemType: s.itemType, folderId: s.folderId, state: () => s })),
+})
+
 export interface TimeTravel {
   readonly kind: 'replay' | 'index'
   /** The account-level events (creation, renames, deletion, holds), in stream order. */
   accountEvents(account: AccountId): TE.TaskEither<StoreError, RecordedEvent<AccountEvent>[]>
   /** Every item alive (not deleted, not purged) at the instant. */
   liveItemsAsOf(account: AccountId, at: AsOf): TE.TaskEither<StoreError, ItemState[]>
+  /** The same items, folders decoded and other items as references (what `accountAsOf` reads). */
+  liveRefsAsOf(account: AccountId, at: AsOf): TE.TaskEither<StoreError, LiveRefs>
   /**
    * Calls `visit` for every item alive at the instant, in item id order, without building the list:
    * what a consumer that streams a large account (the export) uses. SQLite sorts in its own bounded

@@ -45,6 +45,7 @@ export const mirroredBackend = (source: EventStore, beside: Backend, subscribe?:
     kind: ix.kind,
     accountEvents: first(ix.accountEvents),
     liveItemsAsOf: first(ix.liveItemsAsOf),
+    liveRefsAsOf: first(ix.liveRefsAsOf),
     eachLiveItem: first(ix.eachLiveItem),
     foldersAsOf: first(ix.foldersAsOf),
     itemAsOf: first(ix.itemAsOf),

@@ -5,6 +5,8 @@
 const sortKeys = (v: unknown): unknown => {
   if (Array.isArray(v)) return v.map(sortKeys)
   if (v !== null && typeof v === 'object') {
+    // Objects that say how they are JSON (a view's items, whose state is a getter) say it here too.
+    if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return sortKeys((v as { toJSON: () => unknown }).toJSON())
     const o = v as Record<string, unknown>
     return Object.fromEntries(
       Object.keys(o)

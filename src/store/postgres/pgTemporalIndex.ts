@@ -16,11 +16,12 @@ import { type AccountEvent, type ItemEvent, isItemEvent } from '../../../domain/
 import { type AccountId, type ItemId, accountOfStream, streamOfAccount } from '../../../domain/ids'
 import type { Instant } from '../../../domain/instant'
 import type { ItemState } from '../../../domain/state'
-import { parseStateText, stateText } from '../../../domain/stateText'
+import { stateText } from '../../../domain/stateText'
+import { decodeStateText, pushJoinedRefs } from '../stateRefs'
 import { type StoreError, StoreErrorRaised, attemptStore } from '../../../projections/errors'
 import { forkNode, stabbingPlan, upperOf } from '../../../projections/intervalTree'
 import type { RecordedEvent } from '../../../projections/order'
-import { type AsOf, type ItemChange, type TimeTravel, type Window, byItemThenTime } from '../../../projections/timeTravel'
+import { type AsOf, type ItemChange, type LiveItemRef, type LiveRefs, type TimeTravel, type Window, byItemThenTime } from '../../../projections/timeTravel'
 import { type ItemVersion, bitemporalVersions } from '../../../projections/versions'
 import { decodeStoredEvent } from '../decodeStored'
 import { inTransaction } from './transaction'
@@ -54,11 +55,7 @@ export interface PgTemporalIndex extends TimeTravel {
 }
 
 export const pgTemporalIndex = (pool: Pool, description: string): PgTemporalIndex => {
-  const decodeState = (text: string): ItemState => {
-    const r = parseStateText(text)
-    if (!r.ok) throw new StoreErrorRaised({ _tag: 'CorruptEvent', stream: 'item_versions', revision: -1, reason: r.reason })
-    return r.state
-  }
+  const decodeState = decodeStateText
 
   const decodeEvent = (stream: string, revision: number, data: string) => {
     const d = decodeStoredEvent(stream, revision, data)
@@ -182,28 +179,40 @@ export const pgTemporalIndex = (pool: Pool, description: string): PgTemporalInde
       }),
     )
 
-  /** Live versions at T as known at K, in item order: the interval-tree plan over current rows, plus superseded rows still believed at K. */
-  const stab = async (account: AccountId, kinds: readonly number[], at: AsOf, visit: (s: ItemState) => void): Promise<number> => {
-    const T = at.validAt
-    const plan = stabbingPlan(T)
-    const K = at.knownAt ?? NOW
-    let n = 0
-    const see = (text: string) => {
-      visit(decodeState(text))
-      n++
-    }
-    const rows = await pool.query<{ state: string }>(
-      `SELECT state FROM (
+  /** The live states at T as known at K, decoded, in item order. */
+  const stab = (account: AccountId, kinds: readonly number[], at: AsOf, visit: (s: ItemState) => void): Promise<number> =>
+    stabTexts(account, kinds, at, (text) => visit(decodeState(text)))
+
+  /** The live versions at T as known at K: the interval-tree plan over current rows, plus superseded rows still believed at K. */
+  const liveRows = (at: AsOf): string => `
          SELECT item_id, state FROM item_versions WHERE account = $1 AND kind = ANY($2) AND recorded_to IS NULL AND fork = ANY($3) AND upper >= $5 AND valid_from <= $5 AND recorded_from <= $6
          UNION ALL
          SELECT item_id, state FROM item_versions WHERE account = $1 AND kind = ANY($2) AND recorded_to IS NULL AND fork = ANY($4) AND lower <= $5 AND (valid_to IS NULL OR valid_to > $5) AND recorded_from <= $6
          ${at.knownAt === undefined ? '' : `UNION ALL
-         SELECT item_id, state FROM item_versions WHERE account = $1 AND recorded_to > $6 AND recorded_from <= $6 AND kind = ANY($2) AND valid_from <= $5 AND (valid_to IS NULL OR valid_to > $5)`}
-       ) AS live ORDER BY item_id`,
-      [account, kinds, plan.leftNodes, plan.rightNodes, T, K],
-    )
-    for (const r of rows.rows) see(r.state)
-    return n
+         SELECT item_id, state FROM item_versions WHERE account = $1 AND recorded_to > $6 AND recorded_from <= $6 AND kind = ANY($2) AND valid_from <= $5 AND (valid_to IS NULL OR valid_to > $5)`}`
+  const liveParams = (account: AccountId, kinds: readonly number[], at: AsOf) => {
+    const plan = stabbingPlan(at.validAt)
+    return [account, kinds, plan.leftNodes, plan.rightNodes, at.validAt, at.knownAt ?? NOW]
+  }
+
+  const stabTexts = async (account: AccountId, kinds: readonly number[], at: AsOf, visit: (text: string) => void): Promise<number> => {
+    const rows = await pool.query<{ state: string }>(`SELECT state FROM (${liveRows(at)}) AS live ORDER BY item_id`, liveParams(account, kinds, at))
+    for (const r of rows.rows) visit(r.state)
+    return rows.rows.length
+  }
+
+  /**
+   * Folders decoded, other items as references (what an account view needs). The items' states come
+   * as one newline-joined string in item order (stored state JSON holds newlines only escaped): one
+   * value for the driver to convert instead of one row per item.
+   */
+  const refs = async (account: AccountId, at: AsOf): Promise<LiveRefs> => {
+    const folders = await sorted(account, [KIND_FOLDER], at)
+    const r = await pool.query<{ joined: string | null }>(`SELECT string_agg(state, E'\\n' ORDER BY item_id) AS joined FROM (${liveRows(at)}) AS live`, liveParams(account, [KIND_ITEM], at))
+    const items: LiveItemRef[] = []
+    const joined = r.rows[0]?.joined
+    if (joined !== null && joined !== undefined) pushJoinedRefs(joined, items)
+    return { folders, items }
   }
 
   /** The stab's rows as a list (already in item order: the query sorts). */
@@ -249,6 +258,7 @@ export const pgTemporalIndex = (pool: Pool, description: string): PgTemporalInde
         })
       }),
     liveItemsAsOf: (account, at) => query(() => sorted(account, [KIND_FOLDER, KIND_ITEM], at)),
+    liveRefsAsOf: (account, at) => query(() => refs(account, at)),
     eachLiveItem: (account, at, visit) => query(() => stab(account, [KIND_FOLDER, KIND_ITEM], at, visit)),
     foldersAsOf: (account, at) => query(() => sorted(account, [KIND_FOLDER], at)),
     itemAsOf: (account, item, at) =>
