@@ -21,14 +21,21 @@ export type Instant = t.TypeOf<typeof Instant>
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/
 
+/** The instant an ISO-8601 UTC string names, or undefined if it is not one or is out of range. */
+export const instantOfIso = (s: string): Instant | undefined => {
+  if (!ISO_UTC.test(s)) return undefined
+  const ms = Date.parse(s)
+  return Instant.is(ms) ? ms : undefined
+}
+
 /** Decodes `2026-03-03T14:02:00.000Z` into an Instant and encodes it back in the same canonical form. */
 export const InstantFromISO = new t.Type<Instant, string, unknown>(
   'InstantFromISO',
   Instant.is,
   (u, c) => {
     if (typeof u !== 'string' || !ISO_UTC.test(u)) return t.failure(u, c, `expected an ISO-8601 UTC instant, got ${JSON.stringify(u)}`)
-    const ms = Date.parse(u)
-    return Instant.is(ms) ? t.success(ms) : t.failure(u, c, `instant out of range: ${u}`)
+    const ms = instantOfIso(u)
+    return ms !== undefined ? t.success(ms) : t.failure(u, c, `instant out of range: ${u}`)
   },
   (i) => new Date(i).toISOString(),
 )

@@ -12,7 +12,8 @@ import * as E from 'fp-ts/Either'
 import * as TE from 'fp-ts/TaskEither'
 import * as t from 'io-ts'
 import { describeErrors } from '../../domain/decode'
-import { MailEvent } from '../../domain/events'
+import type { MailEvent } from '../../domain/events'
+import { decodeMailEvent } from '../../domain/decodeEvent'
 import { chainHash } from '../../domain/export/hashChain'
 import type { AccountId } from '../../domain/ids'
 import type { Instant } from '../../domain/instant'
@@ -84,8 +85,8 @@ export const verifyExport = async (dir: string): Promise<VerifyResult> => {
     } catch (e) {
       return E.left(`${where}: the event is not JSON (${(e as Error).message})`)
     }
-    const ev = MailEvent.decode(json)
-    if (E.isLeft(ev)) return E.left(`${where}: not a valid event (${describeErrors(ev.left)})`)
+    const ev = decodeMailEvent(json)
+    if (E.isLeft(ev)) return E.left(`${where}: not a valid event (${ev.left})`)
     events.push({ event: ev.right, revision: Number(head[2]) })
     prev = head[4]
   }
