@@ -149,12 +149,6 @@ export const readStateHead = (text: string, from: number, into: StateHead): bool
   return true
 }
 
-/** `readStateHead` as a value: the head, or undefined. */
-export const stateHead = (text: string, from = 0): StateHead | undefined => {
-  const h: StateHead = { itemId: 0, itemType: 'message', folderId: 0 }
-  return readStateHead(text, from, h) ? h : undefined
-}
-
 /** Parses and decodes a state's stored text, or says why it cannot. */
 export const parseStateText = (text: string): { ok: true; state: ItemState } | { ok: false; reason: string } => {
   try {

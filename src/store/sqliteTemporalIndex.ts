@@ -22,8 +22,7 @@ import { streamOfAccount, accountOfStream } from '../../domain/ids'
 import type { Instant } from '../../domain/instant'
 import type { ItemState } from '../../domain/state'
 import { evolveItem } from '../../domain/evolve'
-import { describeErrors } from '../../domain/decode'
-import { StoredItemState, stateText } from '../../domain/stateText'
+import { stateText } from '../../domain/stateText'
 import { type StoreError, StoreErrorRaised, storeFailure } from '../../projections/errors'
 import { forkNode, stabbingPlan, upperOf } from '../../projections/intervalTree'
 import { type RecordedEvent, compareRecorded, sortRecorded } from '../../projections/order'
@@ -31,7 +30,7 @@ import type { AsOf, ItemChange, LiveItemRef, LiveRefs, TimeTravel, Window } from
 import { byItemThenTime } from '../../projections/timeTravel'
 import { type BitemporalVersion, type ItemVersion, bitemporalVersions, itemVersions, rowKey, versionKey } from '../../projections/versions'
 import { decodeStoredEvent } from './decodeStored'
-import { pushJoinedRefs, sortRefs, stateRef } from './stateRefs'
+import { decodeStateText, pushJoinedRefs, sortRefs, stateRef } from './stateRefs'
 import type { SqliteHandle } from './sqliteEventStore'
 
 /** Row kinds, so that live folders, live items and dead versions are separate index ranges. */
@@ -112,19 +111,7 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     deleteRow: db.prepare('DELETE FROM item_versions WHERE rowid = ?'),
     deleteItem: db.prepare('DELETE FROM item_versions WHERE account = ? AND item_id = ?'),
     deleteItemSuperseded: db.prepare('DELETE FROM item_versions_superseded WHERE account = ? AND item_id = ?'),
-    stabLeft: db
-      .prepare<[string, number, number, number, number, number], string>(
-        `SELECT state FROM item_versions WHERE account = ? AND kind = ? AND fork = ? AND upper >= ?
-           AND valid_from <= ? AND recorded_from <= ?`,
-      )
-      .pluck(),
-    stabRight: db
-      .prepare<[string, number, number, number, number, number], string>(
-        `SELECT state FROM item_versions WHERE account = ? AND kind = ? AND fork = ? AND lower <= ?
-           AND (valid_to IS NULL OR valid_to > ?) AND recorded_from <= ?`,
-      )
-      .pluck(),
-    // The same stabs with a node's states joined by newlines (which stored JSON never holds outside
+    // The stab of one plan node, its states joined by newlines (which stored JSON never holds outside
     // escapes): one string per node instead of one per row, a third of an account as-of's reads.
     stabLeftJoined: db
       .prepare<[string, number, number, number, number, number], string | null>(
@@ -177,17 +164,7 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
   const loadItemEvents = (stream: string, item: number, upTo: number): RecordedEvent<ItemEvent>[] =>
     st.itemEvents.all(stream, item, upTo).flatMap((r) => decodeEvent(stream, r.revision, r.data) ?? [])
 
-  const decodeState = (text: string): ItemState => {
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch (e) {
-      throw new DecodeFailure({ _tag: 'CorruptEvent', stream: 'item_versions', revision: -1, reason: (e as Error).message })
-    }
-    const r = StoredItemState.decode(json)
-    if (E.isLeft(r)) throw new DecodeFailure({ _tag: 'CorruptEvent', stream: 'item_versions', revision: -1, reason: describeErrors(r.left) })
-    return r.right
-  }
+  const decodeState = decodeStateText
 
   /** Where each event sorts, so a version row can tell whether new facts come after it. */
   type OrderOf = (eventId: string) => { recordedAt: number; revision: number }
@@ -409,40 +386,33 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     return n
   }
 
-  /** Folders decoded, other items as references: what an account view needs, without decoding every state. */
-  const stabRefs = (account: AccountId, at: AsOf): LiveRefs => {
+  /**
+   * References to the versions of the given kinds alive at T as known at K, in item order: one query
+   * per plan node, sorted here. (A single ordered statement made SQLite sort every row with its state
+   * in a temporary b-tree: 3–4× slower for account as-of, measured on the bench store; the export,
+   * which must not hold the list, pays that instead.)
+   */
+  const stabRefsOf = (account: AccountId, kinds: readonly number[], at: AsOf): LiveItemRef[] => {
     const T = at.validAt
     const K = at.knownAt ?? Number.MAX_SAFE_INTEGER
     const plan = stabbingPlan(T)
-    const items: LiveItemRef[] = []
-    const add = (text: string): number => items.push(stateRef(text))
+    const refs: LiveItemRef[] = []
     const addJoined = (joined: string | null | undefined): void => {
-      if (joined !== null && joined !== undefined) pushJoinedRefs(joined, items)
+      if (joined !== null && joined !== undefined) pushJoinedRefs(joined, refs)
     }
-    for (const n of plan.leftNodes) addJoined(st.stabLeftJoined.get(account, KIND_ITEM, n, T, T, K))
-    for (const n of plan.rightNodes) addJoined(st.stabRightJoined.get(account, KIND_ITEM, n, T, T, K))
-    if (at.knownAt !== undefined) for (const r of st.stabSuperseded.all(account, K, K, T, T)) if (r.kind === KIND_ITEM) add(r.state)
-    return { folders: stab(account, [KIND_FOLDER], at), items: sortRefs(items) }
+    for (const kind of kinds) {
+      for (const n of plan.leftNodes) addJoined(st.stabLeftJoined.get(account, kind, n, T, T, K))
+      for (const n of plan.rightNodes) addJoined(st.stabRightJoined.get(account, kind, n, T, T, K))
+    }
+    if (at.knownAt !== undefined) for (const r of st.stabSuperseded.all(account, K, K, T, T)) if (kinds.includes(r.kind)) refs.push(stateRef(r.state))
+    return sortRefs(refs)
   }
 
-  /**
-   * The stab as a list: one query per plan node, sorted here. (The single ordered statement above
-   * made SQLite sort every row with its state in a temporary b-tree: 3–4× slower for account as-of,
-   * measured on the bench store; the export, which must not hold the list, pays that instead.)
-   */
-  const stab = (account: AccountId, kinds: readonly number[], at: AsOf): ItemState[] => {
-    const T = at.validAt
-    const K = at.knownAt ?? Number.MAX_SAFE_INTEGER
-    const plan = stabbingPlan(T)
-    const out: ItemState[] = []
-    for (const kind of kinds) {
-      for (const n of plan.leftNodes) for (const text of st.stabLeft.all(account, kind, n, T, T, K)) out.push(decodeState(text))
-      for (const n of plan.rightNodes) for (const text of st.stabRight.all(account, kind, n, T, T, K)) out.push(decodeState(text))
-    }
-    if (at.knownAt !== undefined)
-      for (const r of st.stabSuperseded.all(account, K, K, T, T)) if (kinds.includes(r.kind)) out.push(decodeState(r.state))
-    return out.sort((a, b) => a.itemId - b.itemId)
-  }
+  /** The stab's states, decoded. */
+  const stab = (account: AccountId, kinds: readonly number[], at: AsOf): ItemState[] => stabRefsOf(account, kinds, at).map((r) => r.state())
+
+  /** Folders decoded, other items as references: what an account view needs, without decoding every state. */
+  const stabRefs = (account: AccountId, at: AsOf): LiveRefs => ({ folders: stab(account, [KIND_FOLDER], at), items: stabRefsOf(account, [KIND_ITEM], at) })
 
   const versionsOf = (account: AccountId, item: ItemId, knownAt: Instant | undefined): ItemVersion[] => {
     const K = knownAt ?? Number.MAX_SAFE_INTEGER

@@ -5,12 +5,17 @@
  */
 import fc from 'fast-check'
 import { isItemEvent } from '../../domain/events'
-import { stateHead, stateText } from '../../domain/stateText'
+import { type StateHead, readStateHead, stateText } from '../../domain/stateText'
 import { itemVersions } from '../../projections/versions'
 import { pushJoinedRefs, sortRefs, stateRef } from '../../src/store/stateRefs'
 import type { LiveItemRef } from '../../projections/timeTravel'
 import { historyArb } from '../support/histories'
 
+
+const stateHead = (text: string): StateHead | undefined => {
+  const h: StateHead = { itemId: 0, itemType: 'message', folderId: 0 }
+  return readStateHead(text, 0, h) ? h : undefined
+}
 
 describe('stored state heads', () => {
   it('agree with the decoded state, alone and joined, and references decode to the same state', () => {
