@@ -117,16 +117,10 @@ export interface StateHead {
  */
 export const readStateHead = (text: string, from: number, into: StateHead): boolean => {
   if (!text.startsWith('[1,', from)) return false
-  let i = from + 3
-  let itemId = 0
-  for (const start = i; i - start < 15; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 48 || c > 57) break
-    if (i === start && c === 48) return false
-    itemId = itemId * 10 + (c - 48)
-  }
-  if (itemId === 0 || text.charCodeAt(i) !== 44 || text.charCodeAt(i + 1) !== 34) return false
-  const at = i + 2
+  const idEnd = text.indexOf(',', from + 3)
+  const itemId = idBetween(text, from + 3, idEnd)
+  if (itemId === 0 || text.charCodeAt(idEnd + 1) !== 34) return false
+  const at = idEnd + 2
   let itemType: ItemType | undefined
   for (const t of ITEM_TYPES)
     if (text.charCodeAt(at + t.length) === 34 && text.startsWith(t, at)) {
@@ -134,19 +128,25 @@ export const readStateHead = (text: string, from: number, into: StateHead): bool
       break
     }
   if (itemType === undefined || text.charCodeAt(at + itemType.length + 1) !== 44) return false
-  i = at + itemType.length + 2
-  let folderId = 0
-  for (const start = i; i - start < 15; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 48 || c > 57) break
-    if (i === start && c === 48) return false
-    folderId = folderId * 10 + (c - 48)
-  }
-  if (folderId === 0 || text.charCodeAt(i) !== 44) return false
+  const folderAt = at + itemType.length + 2
+  const folderId = idBetween(text, folderAt, text.indexOf(',', folderAt))
+  if (folderId === 0) return false
   into.itemId = itemId
   into.itemType = itemType
   into.folderId = folderId
   return true
+}
+
+/** The id written in [start, end): 1 to 15 digits without a leading zero; 0 if it is not one. */
+const idBetween = (text: string, start: number, end: number): number => {
+  if (end - start < 1 || end - start > 15 || text.charCodeAt(start) === 48) return 0
+  let v = 0
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 48 || c > 57) return 0
+    v = v * 10 + (c - 48)
+  }
+  return v
 }
 
 /** Parses and decodes a state's stored text, or says why it cannot. */
