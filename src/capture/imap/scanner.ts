@@ -95,8 +95,11 @@ export interface ScanDeps {
   readonly shouldStop?: () => boolean
   /** Events per append (and checkpoint). */
   readonly batchSize?: number
-  /** Messages restores wrote into this account on this server: recorded as restored, not as new mail. */
-  readonly restored?: RestoredMessages
+  /**
+   * Reads the messages restores wrote into this account on this server (recorded as restored, not
+   * as new mail). Called after every folder was listed: see the moves below.
+   */
+  readonly restored?: () => Promise<E.Either<StoreError, RestoredMessages>>
   /** Called after each batch is appended with its checkpoint (fault injection in tests: MAILTIME_FAULT). */
   readonly afterBatch?: (batch: number) => Promise<void>
   /**
@@ -456,6 +459,17 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
   }
   for (const p of pending) p()
 
+  // Which new messages restores wrote, read only now that every folder was listed: a restore writes
+  // its intent before each APPEND, so whatever a running restore appended that the listing saw is
+  // found. (Read before the listing, a restore starting meanwhile went unseen and its messages were
+  // recorded as new mail: the concurrency test caught it.)
+  let restored: RestoredMessages | undefined
+  if (created.length > 0 && deps.restored !== undefined) {
+    const r = await deps.restored()
+    if (E.isLeft(r)) return E.left({ _tag: 'Store', error: r.left })
+    restored = r.right
+  }
+
   // Moves: a vanished message and a new one with the same content are the same item.
   const pool = new Map<string, { state: ItemState; path: string }[]>()
   for (const v of vanished) {
@@ -480,7 +494,7 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
       if (!same(s.tags, m.tags)) emit('ItemTagsChanged', now, src, { itemId: s.itemId, tags: m.tags as Tag[] })
       continue
     }
-    const restoredBy = deps.restored?.find({ folder: m.path, uidValidity: m.uidValidity, uid: m.uid, digest: m.digest })
+    const restoredBy = restored?.find({ folder: m.path, uidValidity: m.uidValidity, uid: m.uid, digest: m.digest })
     if (rep !== undefined) {
       if (restoredBy !== undefined) rep.restored++
       else rep.created++

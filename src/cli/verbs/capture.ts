@@ -7,6 +7,7 @@ import type { ImapFlow } from 'imapflow'
 import { type AccountId, parseAccountId } from '../../../domain/ids'
 import type { OperationEvent } from '../../../domain/operations'
 import { type RestoredMessages, restoredMessages, serverOf } from '../../../domain/restore/restoredMessages'
+import type { StoreError } from '../../../projections/errors'
 import { listAccountIds } from '../../app/accounts'
 import type { Backend } from '../../app/backend'
 import { type ConnectError, type ImapSource, connectAs, describeConnectError, imapSourceOf } from '../../capture/imap/source'
@@ -67,10 +68,16 @@ const reportText = (r: ScanReport): string =>
  * What restores wrote into the account on this server, read afresh for every scan: a restore may be
  * running while capture watches the account. Only restores are read, not the other operations.
  */
-const restoredInto = async (b: Backend, account: AccountId, server: string): Promise<RestoredMessages> => {
+const restoredInto = (b: Backend, account: AccountId, server: string) => async (): Promise<E.Either<StoreError, RestoredMessages>> => {
+  const ids = await b.operations.restores()()
+  if (E.isLeft(ids)) return ids
   const ops: OperationEvent[][] = []
-  for (const id of await must(b.operations.restores())) ops.push(await must(b.operations.read(id)))
-  return restoredMessages(ops, account, serverOf(server))
+  for (const id of ids.right) {
+    const events = await b.operations.read(id)()
+    if (E.isLeft(events)) return events
+    ops.push(events.right)
+  }
+  return E.right(restoredMessages(ops, account, serverOf(server)))
 }
 
 /**
@@ -97,7 +104,7 @@ const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, serve
     now: ctx.now,
     batchSize: batch,
     shouldStop: stopped,
-    restored: await restoredInto(b, account, server),
+    restored: restoredInto(b, account, server),
     ...scanFaults(ctx.settings.env),
     onProgress: (p) => {
       ctx.progress.start(`scanning ${account}`, p.folders)
