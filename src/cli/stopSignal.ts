@@ -2,6 +2,9 @@
 export const stopSignal = () => {
   let stop = false
   let wake: (() => void) | undefined
+  // A wake-up that came while no sleep was pending (a server notification during a scan): the next
+  // sleep returns at once instead of losing it.
+  let woken = false
   const on = () => {
     stop = true
     wake?.()
@@ -12,13 +15,25 @@ export const stopSignal = () => {
     stopped: () => stop,
     sleep: (ms: number) =>
       new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, ms)
+        if (woken || stop) {
+          woken = false
+          resolve()
+          return
+        }
+        const t = setTimeout(() => {
+          wake = undefined
+          resolve()
+        }, ms)
         wake = () => {
+          wake = undefined
           clearTimeout(t)
           resolve()
         }
       }),
-    wakeNow: () => wake?.(),
+    wakeNow: () => {
+      if (wake !== undefined) wake()
+      else woken = true
+    },
     dispose: () => {
       process.off('SIGINT', on)
       process.off('SIGTERM', on)

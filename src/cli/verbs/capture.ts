@@ -187,8 +187,16 @@ export const doSmartScan: Verb = {
             const r = await scanOne(ctx, a, client, src.description, sig.stopped)
             reports.push(r)
             if (watch.right && r.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${r.eventsAppended} events`)
-            // Sit in INBOX so the server's IDLE notifications wake the next round early.
-            if (watch.right) await client.mailboxOpen('INBOX', { readOnly: true }).catch(() => undefined)
+            // Sit in INBOX so the server's IDLE notifications wake the next round early. Mail that
+            // arrived between the scan's listing and this open raises no notification: rescan at once.
+            if (watch.right) {
+              const box = await client.mailboxOpen('INBOX', { readOnly: true }).catch(() => undefined)
+              const seen = r.folders.find((f) => f.path === 'INBOX')
+              if (box !== undefined && seen !== undefined && box.exists !== seen.messages) sig.wakeNow()
+              // IDLE now: imapflow would start it only after 15 s without commands, and until then the
+              // server reports nothing (the next command breaks it).
+              if (box !== undefined) void client.idle().catch(() => undefined)
+            }
           } catch (e) {
             if (!(e instanceof CliFailure)) throw e
             if (e.exitCode === ExitCode.STORE) throw e
