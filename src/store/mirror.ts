@@ -34,16 +34,12 @@ const runsOf = (page: readonly StoredEvent[]): StoredEvent[][] => {
   return runs
 }
 
-/**
- * Copies every source event after the copy's checkpoint; returns how many were new to the copy.
- * `onPage` reports progress after each page (events read so far).
- */
-export const catchUpMirror = async (source: EventStore, copy: EventStore, onPage?: (read: number) => void): Promise<E.Either<StoreError, number>> => {
+/** Copies every source event after the copy's checkpoint; returns how many were new to the copy. */
+export const catchUpMirror = async (source: EventStore, copy: EventStore): Promise<E.Either<StoreError, number>> => {
   const name = mirrorCheckpoint(source)
   const cp = await copy.readCheckpoint(name)()
   if (E.isLeft(cp)) return cp
   let after = cp.right === undefined ? undefined : Number(cp.right)
-  let read = 0
   let fresh = 0
   for (;;) {
     const page = await source.readAll({ ...(after !== undefined && { after }), maxCount: PAGE })()
@@ -70,8 +66,6 @@ export const catchUpMirror = async (source: EventStore, copy: EventStore, onPage
         return E.left({ _tag: 'CorruptEvent', stream: last.stream, revision: last.revision, reason: `copied as revision ${r.right.lastRevision}: the copy beside the store has other events in this stream (remove the copy named by --index; the next command copies the source again)` })
       fresh += r.right.appended
     }
-    read += page.right.length
-    onPage?.(read)
     const tail = page.right[page.right.length - 1]
     if (tail === undefined || page.right.length < PAGE) return E.right(fresh)
     after = tail.globalPosition

@@ -191,7 +191,7 @@ export const pgTemporalIndex = (pool: Pool, description: string): PgTemporalInde
       }).then(tidy),
     )
 
-  /** The live states at T as known at K, decoded, in item order. */
+  /** The live states at T as known at K, decoded one at a time in item order (for `eachLiveItem`, which must not hold them). */
   const stab = (account: AccountId, kinds: readonly number[], at: AsOf, visit: (s: ItemState) => void): Promise<number> =>
     stabTexts(account, kinds, at, (text) => visit(decodeState(text)))
 
@@ -220,26 +220,24 @@ export const pgTemporalIndex = (pool: Pool, description: string): PgTemporalInde
   }
 
   /**
-   * Folders decoded, other items as references (what an account view needs). The items' states come
-   * as one newline-joined string (stored state JSON holds newlines only escaped): one value for the
-   * driver to convert instead of one row per item.
+   * References to the live versions of the given kinds, in item order. The states come as one
+   * newline-joined string (stored state JSON holds newlines only escaped): one value for the driver
+   * to convert instead of one row per item; sorted here, since sorting 50,000 states in the query
+   * spilled to disk past work_mem.
    */
-  const refs = async (account: AccountId, at: AsOf): Promise<LiveRefs> => {
-    const folders = await sorted(account, [KIND_FOLDER], at)
-    const r = await pool.query<{ joined: string | null }>(`SELECT string_agg(state, E'\\n') AS joined FROM (${liveRows(at)}) AS live`, liveParams(account, [KIND_ITEM], at))
-    const items: LiveItemRef[] = []
+  const refsOfKinds = async (account: AccountId, kinds: readonly number[], at: AsOf): Promise<LiveItemRef[]> => {
+    const r = await pool.query<{ joined: string | null }>(`SELECT string_agg(state, E'\\n') AS joined FROM (${liveRows(at)}) AS live`, liveParams(account, kinds, at))
+    const refs: LiveItemRef[] = []
     const joined = r.rows[0]?.joined
-    if (joined !== null && joined !== undefined) pushJoinedRefs(joined, items)
-    // Sorted here: sorting 50,000 states in the query spilled to disk past work_mem.
-    return { folders, items: sortRefs(items) }
+    if (joined !== null && joined !== undefined) pushJoinedRefs(joined, refs)
+    return sortRefs(refs)
   }
 
-  /** The stab's rows as a list (already in item order: the query sorts). */
-  const sorted = async (account: AccountId, kinds: readonly number[], at: AsOf): Promise<ItemState[]> => {
-    const out: ItemState[] = []
-    await stab(account, kinds, at, (s) => out.push(s))
-    return out
-  }
+  /** The stab's states as a list, decoded, in item order. */
+  const sorted = async (account: AccountId, kinds: readonly number[], at: AsOf): Promise<ItemState[]> => (await refsOfKinds(account, kinds, at)).map((r) => r.state())
+
+  /** Folders decoded, other items as references (what an account view needs). */
+  const refs = async (account: AccountId, at: AsOf): Promise<LiveRefs> => ({ folders: await sorted(account, [KIND_FOLDER], at), items: await refsOfKinds(account, [KIND_ITEM], at) })
 
   const cols = 'item_id, valid_from, valid_to, cause, event_id, state'
   /** Rows believed at K ($2 of the query); with K = NOW, the current rows. */
