@@ -1,10 +1,13 @@
 /**
  * The content-addressed blob store: message bodies and other item content, stored once each under
- * their SHA-256, gzip-compressed, and verified on every read.
+ * their SHA-256, and verified on every read.
  *
- * Layout: `<root>/<first two hex digits>/<sha256 hex>.gz`. Writes go to a temporary file in the
- * same directory and are renamed into place, so a crash never leaves a half-written blob under a
- * valid name.
+ * Layout: `<root>/<first two hex digits>/<sha256 hex>.gz` (gzip) or `…/<sha256 hex>` (the bytes as
+ * they are). A blob is stored raw when gzip would not save a filesystem block (most bodies under
+ * 4 KB): it takes the same space on disk, and every read (restore, export) skips a gunzip, which
+ * costs more than the read itself for small bodies (docs/performance.md). Writes go to a temporary
+ * file in the same directory and are renamed into place, so a crash never leaves a half-written
+ * blob under a valid name.
  */
 import { createHash, randomBytes } from 'crypto'
 import * as fs from 'fs'
@@ -47,88 +50,121 @@ export interface BlobStore {
   remove(digest: string): E.Either<BlobError, boolean>
   /** Every stored digest (for purge and verification). */
   list(): string[]
-  /** Size on disk (compressed) and last write (or dedup refresh) of one blob, or undefined if absent. */
+  /** Size on disk (as stored: compressed or raw) and last write (or dedup refresh) of one blob, or undefined if absent. */
   stat(digest: string): { readonly size: number; readonly mtimeMs: number } | undefined
 }
 
 const HEX64 = /^[0-9a-f]{64}$/
+const BLOB_FILE = /^[0-9a-f]{64}(?:\.gz)?$/
+/** The allocation unit that compression has to save for a blob to be stored compressed. */
+const BLOCK = 4096
 
 export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex')
 
+const blocks = (n: number) => Math.ceil(n / BLOCK)
+
+/** Where a blob of the store is, raw or compressed, or undefined when it is in neither form. */
+export const storedBlobFile = (root: string, digest: string): { file: string; gzip: boolean } | undefined => {
+  const raw = path.join(root, digest.slice(0, 2), digest)
+  if (fs.existsSync(raw)) return { file: raw, gzip: false }
+  return fs.existsSync(`${raw}.gz`) ? { file: `${raw}.gz`, gzip: true } : undefined
+}
+
 export const fsBlobStore = (root: string): BlobStore => {
-  const fileOf = (digest: string) => path.join(root, digest.slice(0, 2), `${digest}.gz`)
+  // Paths are built by concatenation: `path.join` was a tenth of an export's blob reads.
+  const rawOf = (digest: string) => `${root}/${digest.slice(0, 2)}/${digest}`
+  const ioError = (digest: string, file: string, e: unknown): BlobError => ({ _tag: 'BlobIOError', digest, path: file, reason: (e as Error).message })
+  /** Reads one form of a blob, or undefined when that form is absent. */
+  const readForm = (file: string): Buffer | undefined => {
+    try {
+      return fs.readFileSync(file)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw e
+    }
+  }
   return {
     root,
     put: (bytes) => {
       const digest = sha256(bytes)
-      const file = fileOf(digest)
-      if (fs.existsSync(file)) {
+      const stored = storedBlobFile(root, digest)
+      if (stored !== undefined) {
         // Fresh again: a purge never deletes a blob a capture has just asked to store (purge.ts).
         try {
           const t = new Date()
-          fs.utimesSync(file, t, t)
+          fs.utimesSync(stored.file, t, t)
         } catch {
           // A read-only store still deduplicates; only the purge grace period is lost.
         }
         return E.right({ digest, size: bytes.length, written: false })
       }
+      const gz = zlib.gzipSync(bytes, { level: 6 })
+      const compress = blocks(gz.length) < blocks(bytes.length)
+      const file = compress ? `${rawOf(digest)}.gz` : rawOf(digest)
       try {
         fs.mkdirSync(path.dirname(file), { recursive: true })
         const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-        fs.writeFileSync(tmp, zlib.gzipSync(bytes, { level: 6 }))
+        fs.writeFileSync(tmp, compress ? gz : bytes)
         fs.renameSync(tmp, file)
         return E.right({ digest, size: bytes.length, written: true })
       } catch (e) {
-        return E.left({ _tag: 'BlobIOError', digest, path: file, reason: (e as Error).message })
+        return E.left(ioError(digest, file, e))
       }
     },
     get: (digest) => {
       if (!HEX64.test(digest)) return E.left({ _tag: 'BadDigest', digest })
-      const file = fileOf(digest)
-      let raw: Buffer
+      const raw = rawOf(digest)
+      let file = raw
+      let bytes: Buffer | undefined
       try {
-        raw = fs.readFileSync(file)
+        bytes = readForm(raw)
+        if (bytes === undefined) {
+          file = `${raw}.gz`
+          const gz = readForm(file)
+          if (gz === undefined) return E.left({ _tag: 'BlobMissing', digest, path: file })
+          try {
+            bytes = zlib.gunzipSync(gz)
+          } catch (e) {
+            return E.left({ _tag: 'BlobCorrupt', digest, path: file, reason: `not valid gzip (${(e as Error).message})` })
+          }
+        }
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code
-        return code === 'ENOENT'
-          ? E.left({ _tag: 'BlobMissing', digest, path: file })
-          : E.left({ _tag: 'BlobIOError', digest, path: file, reason: (e as Error).message })
+        return E.left(ioError(digest, file, e))
       }
-      let bytes: Buffer
-      try {
-        bytes = zlib.gunzipSync(raw)
-      } catch (e) {
-        return E.left({ _tag: 'BlobCorrupt', digest, path: file, reason: `not valid gzip (${(e as Error).message})` })
-      }
-      const actual = sha256(bytes)
+      const actual = createHash('sha256').update(bytes).digest('hex')
       return actual === digest
         ? E.right(bytes)
         : E.left({ _tag: 'BlobCorrupt', digest, path: file, reason: `content hashes to ${actual}` })
     },
-    has: (digest) => HEX64.test(digest) && fs.existsSync(fileOf(digest)),
+    has: (digest) => HEX64.test(digest) && storedBlobFile(root, digest) !== undefined,
     remove: (digest) => {
       if (!HEX64.test(digest)) return E.left({ _tag: 'BadDigest', digest })
-      const file = fileOf(digest)
-      try {
-        fs.unlinkSync(file)
-        return E.right(true)
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return E.right(false)
-        return E.left({ _tag: 'BlobIOError', digest, path: file, reason: (e as Error).message })
+      // Both forms: a blob stored raw by one version and compressed by another leaves no copy.
+      let removed = false
+      for (const file of [rawOf(digest), `${rawOf(digest)}.gz`]) {
+        try {
+          fs.unlinkSync(file)
+          removed = true
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return E.left(ioError(digest, file, e))
+        }
       }
+      return E.right(removed)
     },
     list: () => {
       if (!fs.existsSync(root)) return []
-      return fs
+      const digests = fs
         .readdirSync(root)
         .filter((d) => /^[0-9a-f]{2}$/.test(d))
-        .flatMap((d) => fs.readdirSync(path.join(root, d)).filter((f) => /^[0-9a-f]{64}\.gz$/.test(f)))
+        .flatMap((d) => fs.readdirSync(path.join(root, d)).filter((f) => BLOB_FILE.test(f)))
         .map((f) => f.slice(0, 64))
-        .sort()
+      return [...new Set(digests)].sort()
     },
     stat: (digest) => {
+      const stored = HEX64.test(digest) ? storedBlobFile(root, digest) : undefined
+      if (stored === undefined) return undefined
       try {
-        const st = fs.statSync(fileOf(digest))
+        const st = fs.statSync(stored.file)
         return { size: st.size, mtimeMs: st.mtimeMs }
       } catch {
         return undefined

@@ -12,6 +12,7 @@ import fc from 'fast-check'
 import * as fs from 'fs'
 import * as path from 'path'
 import * as zlib from 'zlib'
+import { storedBlobFile } from '../../src/blobs/blobStore'
 import { classify } from '../../src/capture/mailboxLog/changes'
 import { parseRecordLine } from '../../src/capture/mailboxLog/record'
 import { mailtime } from '../support/cli'
@@ -111,12 +112,14 @@ describe('a broken store or blob', () => {
     const state = JSON.parse(mailtime([...store, '--json', 'getAccountState', 'carol@example.com']).stdout) as { items: { itemId: number; itemType: string; digest?: string }[] }
     const victim = state.items.find((i) => i.itemType === 'message' && i.digest !== undefined)
     if (victim?.digest === undefined) throw new Error('no message')
-    const blob = path.join(dir, 'blobs', victim.digest.slice(0, 2), `${victim.digest}.gz`)
+    const stored = storedBlobFile(path.join(dir, 'blobs'), victim.digest)
+    if (stored === undefined) throw new Error('blob not stored')
+    const blob = stored.file
     const original = fs.readFileSync(blob)
-    const bytes = zlib.gunzipSync(original)
+    const bytes = stored.gzip ? zlib.gunzipSync(original) : Buffer.from(original)
     const mid = Math.floor(bytes.length / 2)
     bytes[mid] = (bytes[mid] ?? 0) ^ 0x01
-    fs.writeFileSync(blob, zlib.gzipSync(bytes))
+    fs.writeFileSync(blob, stored.gzip ? zlib.gzipSync(bytes) : bytes)
     try {
       const target = path.join(tmpDir(), 'restore')
       const r = mailtime([...store, '--json', 'doRestoreOnNewAccount', 'carol@example.com', 'carol2@example.com', 'last', 'target', `maildir:${target}`])

@@ -11,6 +11,7 @@ import { purge } from '../../src/retention/purge'
 import { streamOfAccount } from '../../domain/ids'
 import type { Instant } from '../../domain/instant'
 import { mailtime } from '../support/cli'
+import { storedBlobFile } from '../../src/blobs/blobStore'
 import { ev } from '../support/build'
 import { ok } from '../support/run'
 import { cleanupTmp, tmpDir } from '../support/tmp'
@@ -114,7 +115,7 @@ describe('purge on a store with shared content and deleted accounts', () => {
       const r = b.right.blobs.put(Buffer.from(text))
       if (E.isLeft(r)) throw new Error('put')
       // Old enough for the purge's grace period.
-      const file = path.join(dir, 'blobs', r.right.digest.slice(0, 2), `${r.right.digest}.gz`)
+      const file = storedBlobFile(path.join(dir, 'blobs'), r.right.digest)?.file ?? 'missing blob'
       fs.utimesSync(file, new Date(at(100)), new Date(at(100)))
       return r.right.digest
     }

@@ -2,7 +2,7 @@ import * as fs from 'fs'
 import * as path from 'path'
 import * as zlib from 'zlib'
 import * as E from 'fp-ts/Either'
-import { fsBlobStore, sha256 } from '../../src/blobs/blobStore'
+import { fsBlobStore, sha256, storedBlobFile } from '../../src/blobs/blobStore'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 
 afterAll(cleanupTmp)
@@ -18,6 +18,30 @@ describe('filesystem blob store', () => {
     expect(b.get(sha256(body))).toEqual(E.right(body))
   })
 
+  it('stores a body that gzip would not shrink by a 4 KB block as it is, and reads it back', () => {
+    const b = fsBlobStore(tmpDir())
+    const body = Buffer.from('Subject: short\r\n\r\nA short message body.\r\n')
+    const digest = sha256(body)
+    b.put(body)
+    expect(storedBlobFile(b.root, digest)).toEqual({ file: path.join(b.root, digest.slice(0, 2), digest), gzip: false })
+    expect(fs.readFileSync(path.join(b.root, digest.slice(0, 2), digest))).toEqual(body)
+    expect(b.get(digest)).toEqual(E.right(body))
+    expect(b.stat(digest)?.size).toBe(body.length)
+  })
+
+  it('reads blobs that an earlier version stored compressed whatever their size, and lists and removes them', () => {
+    const b = fsBlobStore(tmpDir())
+    const body = Buffer.from('tiny')
+    const digest = sha256(body)
+    fs.mkdirSync(path.join(b.root, digest.slice(0, 2)), { recursive: true })
+    fs.writeFileSync(path.join(b.root, digest.slice(0, 2), `${digest}.gz`), zlib.gzipSync(body))
+    expect(b.get(digest)).toEqual(E.right(body))
+    expect(b.put(body)).toEqual(E.right({ digest, size: body.length, written: false }))
+    expect(b.list()).toEqual([digest])
+    expect(b.remove(digest)).toEqual(E.right(true))
+    expect(b.has(digest)).toBe(false)
+  })
+
   it('stores identical content once', () => {
     const b = fsBlobStore(tmpDir())
     const body = Buffer.from('same bytes')
@@ -29,8 +53,8 @@ describe('filesystem blob store', () => {
   it('reports a blob whose content no longer matches its hash, naming digest and file', () => {
     const b = fsBlobStore(tmpDir())
     const { digest } = (b.put(Buffer.from('original')) as E.Right<{ digest: string }>).right
-    const file = path.join(b.root, digest.slice(0, 2), `${digest}.gz`)
-    fs.writeFileSync(file, zlib.gzipSync(Buffer.from('tampered')))
+    const file = path.join(b.root, digest.slice(0, 2), digest)
+    fs.writeFileSync(file, Buffer.from('tampered'))
     expect(b.get(digest)).toEqual(E.left({ _tag: 'BlobCorrupt', digest, path: file, reason: `content hashes to ${sha256(Buffer.from('tampered'))}` }))
   })
 
@@ -38,6 +62,7 @@ describe('filesystem blob store', () => {
     const b = fsBlobStore(tmpDir())
     const { digest } = (b.put(Buffer.from('x'.repeat(5000))) as E.Right<{ digest: string }>).right
     const file = path.join(b.root, digest.slice(0, 2), `${digest}.gz`)
+    expect(storedBlobFile(b.root, digest)).toEqual({ file, gzip: true })
     fs.truncateSync(file, 10)
     expect(b.get(digest)).toMatchObject(E.left({ _tag: 'BlobCorrupt', digest }))
     const absent = sha256(Buffer.from('never stored'))
