@@ -43,11 +43,11 @@ export const contentSink = (blobs: BlobStore, dest: string) => {
           continue
         }
         out.sizes.push(bytes.right.length)
-        if (j.rel !== undefined) fs.writeFileSync(path.join(dest, j.rel), bytes.right, { flag: 'wx' })
+        if (j.rel !== undefined) fs.writeFileSync(`${dest}/${j.rel}`, bytes.right, { flag: 'wx' })
         if (j.mbox !== undefined) {
           let f = mboxes.get(j.mbox.rel)
           if (f === undefined) mboxes.set(j.mbox.rel, (f = hashedFile(dest, j.mbox.rel)))
-          f.write(mboxEntry(bytes.right, j.mbox.date))
+          for (const part of mboxEntry(bytes.right, j.mbox.date)) f.write(part)
         }
       }
       return out
