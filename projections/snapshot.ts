@@ -19,6 +19,21 @@ export const snapshotItem = (folderPath: string, s: ItemState): SnapshotItem => 
   subject: s.headers?.subject ?? null,
 })
 
+/**
+ * The same line as JSON text, keys in sorted order: exactly `stableStringify(snapshotItem(…), 0)`
+ * (property-tested), without sorting keys for each of an export's 100,000 lines.
+ */
+export const snapshotItemJson = (folderPath: string, s: ItemState): string =>
+  JSON.stringify({
+    digest: s.content?.digest ?? null,
+    flags: [...s.flags].sort(),
+    folder: folderPath,
+    itemId: s.itemId,
+    itemType: s.itemType,
+    subject: s.headers?.subject ?? null,
+    tags: [...s.tags].sort(),
+  })
+
 export interface Snapshot {
   readonly at: string
   readonly exists: boolean

@@ -23,7 +23,7 @@ import { eventJson } from '../../domain/json'
 import { accountExists, accountStateAt, folderViewsOf } from '../../projections/accountView'
 import { folderTree } from '../../projections/folderTree'
 import { orRaise } from '../../projections/errors'
-import { snapshotItem } from '../../projections/snapshot'
+import { snapshotItemJson } from '../../projections/snapshot'
 import type { Backend } from '../app/backend'
 import { safeSegment } from '../restore/folderNames'
 import { stableStringify } from '../cli/stableJson'
@@ -83,7 +83,7 @@ const writeState = async (b: Backend, f: HashedFile, account: AccountId, at: Ins
       if (s.itemType === 'folder') return
       const folder = tree.pathOf(s.folderId)
       counts.set(s.folderId, (counts.get(s.folderId) ?? 0) + 1)
-      chunk.push(`${items++ === 0 ? '' : ','}\n${stableStringify(snapshotItem(folder, s), 0)}`)
+      chunk.push(`${items++ === 0 ? '' : ','}\n${snapshotItemJson(folder, s)}`)
       if (chunk.length >= 2000) {
         f.write(chunk.join(''))
         chunk = []
@@ -113,7 +113,8 @@ const writeManifest = (file: string, m: Manifest): void => {
       fd,
       m.files
         .slice(i, i + 5000)
-        .map((f, j) => `${i + j === 0 ? '' : ',\n    '}${stableStringify(f, 0)}`)
+        // Keys already in sorted order: the same text as `stableStringify`.
+        .map((f, j) => `${i + j === 0 ? '' : ',\n    '}${JSON.stringify({ path: f.path, sha256: f.sha256, size: f.size })}`)
         .join(''),
     )
   fs.writeSync(fd, `${tail}\n`)
@@ -204,7 +205,7 @@ const writeExport = async (
   let prev = GENESIS
   let events = 0
   for (let from = 0; ; from += PAGE) {
-    const page = await orRaise(b.store.readStream(stream, { from, maxCount: PAGE }))
+    const page = await orRaise(b.store.readStream(stream, { from, maxCount: PAGE, withText: true }))
     for (const s of page) {
       if (s.event.occurredAt > p.to) continue
       const e = s.event as { content?: { digest: string }; itemType?: string; itemId?: number }
@@ -214,7 +215,8 @@ const writeExport = async (
         const rel = contentFile(e.content.digest, e.itemType ?? (e.itemId === undefined ? undefined : typeOfItem.get(e.itemId)) ?? 'message')
         if (rel !== undefined) jobs.push({ digest: e.content.digest, rel })
       }
-      const ej = eventJson(s.event)
+      // The store's own text when it has one (decoded above, so valid); a line must stay one line.
+      const ej = s.text !== undefined && !/[\n\r]/.test(s.text) ? s.text : eventJson(s.event)
       const hash = chainHash(prev, ej)
       tl.write(`{"seq":${events},"revision":${s.revision},"prev":"${prev}","hash":"${hash}","event":${ej}}\n`)
       prev = hash

@@ -24,6 +24,12 @@ export interface StoredEvent {
   readonly revision: number
   readonly globalPosition: number
   readonly event: MailEvent
+  /**
+   * The event's JSON text exactly as the store holds it, when the read asked for it (`withText`)
+   * and the adapter keeps one (SQLite and PostgreSQL); it decodes to `event`. An export writes it
+   * as it is instead of encoding the event again.
+   */
+  readonly text?: string
 }
 
 export interface AppendResult {
@@ -49,6 +55,8 @@ export interface ReadOptions {
   readonly from?: number
   readonly direction?: 'forwards' | 'backwards'
   readonly maxCount?: number
+  /** Also give each event's stored JSON text (`StoredEvent.text`), where the adapter keeps one. */
+  readonly withText?: boolean
 }
 
 export interface EventStore {

@@ -69,12 +69,13 @@ export const openSqliteDatabase = (file: string, options: { readonly?: boolean }
   }
 }
 
-const rowsToEvents = (rows: readonly Row[]): E.Either<StoreError, StoredEvent[]> => {
+const rowsToEvents = (rows: readonly Row[], withText = false): E.Either<StoreError, StoredEvent[]> => {
   const out: StoredEvent[] = []
   for (const r of rows) {
     const d = decodeStoredEvent(r.stream, r.revision, r.data)
     if (E.isLeft(d)) return d
-    out.push({ stream: r.stream, revision: r.revision, globalPosition: r.global_position, event: d.right })
+    const stored = { stream: r.stream, revision: r.revision, globalPosition: r.global_position, event: d.right }
+    out.push(withText ? { ...stored, text: r.data } : stored)
   }
   return E.right(out)
 }
@@ -162,6 +163,7 @@ export const sqliteEventStore = (h: SqliteHandle, onAppended?: () => void): Even
           o.direction === 'backwards'
             ? st.backwards.all(stream, o.from ?? Number.MAX_SAFE_INTEGER, max)
             : st.forwards.all(stream, o.from ?? 0, max),
+          o.withText,
         )
       }),
     readStreamUntil: (stream, until) => sync(() => rowsToEvents(st.until.all(stream, until))),

@@ -2,6 +2,8 @@
  * The behaviour every event store adapter must have (see `src/store/eventStore.ts`). Each adapter's
  * test file calls `eventStoreContract` with a factory that returns a fresh, empty store.
  */
+import * as E from 'fp-ts/Either'
+import { decodeMailEvent } from '../../domain/decodeEvent'
 import type { EventStore } from '../../src/store/eventStore'
 import { ev } from '../support/build'
 import { fail, ok } from '../support/run'
@@ -9,6 +11,8 @@ import { fail, ok } from '../support/run'
 export interface ContractFixture {
   readonly store: EventStore
   readonly dispose: () => Promise<void>
+  /** The adapter keeps each event's JSON text and must give it when asked (`withText`). */
+  readonly keepsText?: boolean
 }
 
 const created = (account: string, item: number, at: number, extra: { recordedAt?: number; seq?: number } = {}) =>
@@ -31,6 +35,18 @@ export const eventStoreContract = (name: string, fresh: () => Promise<ContractFi
       const back = await ok(fx.store.readStream('account-a'))
       expect(back.map((s) => s.revision)).toEqual([0, 1, 2])
       expect(back.map((s) => s.event)).toEqual(es)
+    })
+
+    it('gives the stored JSON text of each event when asked, and it decodes to the event', async () => {
+      const es = [created('a', 300, 1000), created('a', 301, 2000)]
+      await ok(fx.store.appendToStream('account-a', es))
+      const plain = await ok(fx.store.readStream('account-a'))
+      expect(plain.map((s) => s.text)).toEqual([undefined, undefined])
+      const back = await ok(fx.store.readStream('account-a', { withText: true }))
+      expect(back.map((s) => s.event)).toEqual(es)
+      // An adapter that keeps no text gives none; one that does gives text that decodes to the event.
+      if (fx.keepsText === true) expect(back.every((s) => s.text !== undefined)).toBe(true)
+      for (const s of back) if (s.text !== undefined) expect(decodeMailEvent(JSON.parse(s.text))).toEqual(E.right(s.event))
     })
 
     it('reads forwards from a revision and backwards from a revision', async () => {

@@ -24,7 +24,7 @@ const created = (account: string, item: number, at: number) => ev('ItemCreated',
 describeWithService(postgresAvailable(), 'PostgreSQL')('PostgreSQL event store', () => {
   eventStoreContract('postgres', async () => {
     const store = await open(await (await server()).freshDatabase())
-    return { store, dispose: () => store.close() }
+    return { store, dispose: () => store.close(), keepsText: true }
   })
 
   describe('with several writers', () => {

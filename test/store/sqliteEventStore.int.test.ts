@@ -18,7 +18,7 @@ const open = (file: string) => {
 eventStoreContract('sqlite (file on disk)', async () => {
   const h = open(path.join(tmpDir(), 'store.db'))
   const store = sqliteEventStore(h)
-  return { store, dispose: () => store.close() }
+  return { store, dispose: () => store.close(), keepsText: true }
 })
 
 describe('sqlite event store specifics', () => {

@@ -45,12 +45,13 @@ class Conflict extends Error {
   }
 }
 
-const rowsToEvents = (rows: readonly Row[]): E.Either<StoreError, StoredEvent[]> => {
+const rowsToEvents = (rows: readonly Row[], withText = false): E.Either<StoreError, StoredEvent[]> => {
   const out: StoredEvent[] = []
   for (const r of rows) {
     const d = decodeStoredEvent(r.stream, r.revision, r.data)
     if (E.isLeft(d)) return d
-    out.push({ stream: r.stream, revision: r.revision, globalPosition: Number(r.global_position), event: d.right })
+    const stored = { stream: r.stream, revision: r.revision, globalPosition: Number(r.global_position), event: d.right }
+    out.push(withText ? { ...stored, text: r.data } : stored)
   }
   return E.right(out)
 }
@@ -164,7 +165,7 @@ export const openPgEventStore = async (url: string, onAppended?: () => void): Pr
                 max,
               ])
             : await pool.query<Row>('SELECT global_position, stream, revision, data FROM events WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3', [stream, o.from ?? 0, max])
-        return rowsToEvents(r.rows)
+        return rowsToEvents(r.rows, o.withText)
       }),
     readStreamUntil: (stream, until) =>
       run(async () => rowsToEvents((await pool.query<Row>('SELECT global_position, stream, revision, data FROM events WHERE stream = $1 AND occurred_at <= $2 ORDER BY revision', [stream, until])).rows)),
