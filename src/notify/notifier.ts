@@ -3,7 +3,7 @@
  * fails the operation: the error comes back as a value and is recorded in the operation.
  */
 import * as E from 'fp-ts/Either'
-import * as nodemailer from 'nodemailer'
+import type * as Nodemailer from 'nodemailer'
 import type { Mail } from './restoreMail'
 
 export interface SmtpSettings {
@@ -21,6 +21,9 @@ export interface Notifier {
 }
 
 export const smtpNotifier = (s: SmtpSettings): Notifier => {
+  // Required when first used, not at start-up: loading every driver and server made each CLI
+  // run half a second slower (docs/performance.md).
+  const nodemailer = require('nodemailer') as typeof Nodemailer
   const transport = nodemailer.createTransport({
     host: s.host,
     port: s.port,

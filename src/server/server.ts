@@ -6,8 +6,9 @@
  */
 import * as fs from 'fs'
 import * as path from 'path'
-import fastifyStatic from '@fastify/static'
-import Fastify, { type FastifyInstance } from 'fastify'
+import type FastifyStatic from '@fastify/static'
+import type { FastifyInstance } from 'fastify'
+import type * as FastifyModule from 'fastify'
 import * as E from 'fp-ts/Either'
 import type { Backend } from '../app/backend'
 import type { Settings } from '../config'
@@ -38,6 +39,10 @@ export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img
 const silent: Progress = { start: () => undefined, update: () => undefined, stop: () => undefined }
 
 export const buildServer = (o: ServerOptions): FastifyInstance => {
+  // Required when first used, not at start-up: loading every driver and server made each CLI
+  // run half a second slower (docs/performance.md).
+  const Fastify = (require('fastify') as typeof FastifyModule).default
+  const fastifyStatic = (require('@fastify/static') as { default: typeof FastifyStatic }).default
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 })
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('Content-Security-Policy', CSP)

@@ -5,7 +5,7 @@
  * the environment only, never from the command line.
  */
 import * as E from 'fp-ts/Either'
-import { ImapFlow } from 'imapflow'
+import type { ImapFlow } from 'imapflow'
 import type { Settings } from '../../config'
 
 export interface ImapSource {
@@ -83,7 +83,10 @@ export const connectAs = async (src: ImapSource, account: string): Promise<E.Eit
         ? { user: src.admin.user, pass: src.admin.password, authzid: account, loginMethod: 'AUTH=PLAIN' }
         : undefined
   if (auth === undefined) return E.left({ _tag: 'NoCredentials', account })
-  const client = new ImapFlow({
+  // Required when first used, not at start-up: loading every driver and server made each CLI
+  // run half a second slower (docs/performance.md).
+  const { ImapFlow: Client } = require('imapflow') as typeof import('imapflow')
+  const client = new Client({
     host: src.host,
     port: src.port,
     secure: src.secure,

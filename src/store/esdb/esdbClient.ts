@@ -3,7 +3,7 @@
  * options appear nowhere else, so moving to `@kurrent/kurrentdb-client` (the same API under a new
  * name) changes this file only.
  */
-import { ANY, BACKWARDS, END, EventStoreDBClient, FORWARDS, NO_STREAM, START, StreamNotFoundError, WrongExpectedVersionError, jsonEvent, streamNameFilter } from '@eventstore/db-client'
+import type * as Db from '@eventstore/db-client'
 import type { EsdbEventData, EsdbRecorded } from './esdbMapping'
 
 export interface EsdbClient {
@@ -34,6 +34,9 @@ export class RevisionConflict extends Error {
 const revisionOf = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : -1)
 
 export const connectEsdb = (url: string): EsdbClient => {
+  // Required when first used, not at start-up: loading every driver and server made each CLI
+  // run half a second slower (docs/performance.md).
+  const { ANY, BACKWARDS, END, EventStoreDBClient, FORWARDS, NO_STREAM, START, StreamNotFoundError, WrongExpectedVersionError, jsonEvent, streamNameFilter } = require('@eventstore/db-client') as typeof Db
   const client = EventStoreDBClient.connectionString(url)
   const collect = async (reads: AsyncIterable<{ event?: { streamId: string; revision: bigint; id: string; type: string; data: unknown; position?: { commit: bigint } } }>) => {
     const out: (EsdbRecorded & { position?: number })[] = []

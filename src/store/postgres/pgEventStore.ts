@@ -15,7 +15,7 @@
  */
 import * as E from 'fp-ts/Either'
 import type * as TE from 'fp-ts/TaskEither'
-import { Pool, type PoolClient } from 'pg'
+import type { Pool, PoolClient } from 'pg'
 import type { MailEvent } from '../../../domain/events'
 import { isItemEvent } from '../../../domain/events'
 import { type StoreError, storeFailure } from '../../../projections/errors'
@@ -63,7 +63,10 @@ export interface PgStore extends EventStore {
 export const openPgEventStore = async (url: string, onAppended?: () => void): Promise<E.Either<StoreError, PgStore>> => {
   const description = `postgres:${redactUrl(url).replace(/^postgres(ql)?:/, '')}`
   // JIT compiled the as-of queries for 40 ms each and saved nothing: these are short index scans.
-  const pool = new Pool({ connectionString: url, max: 8, connectionTimeoutMillis: 10_000, options: '-c jit=off' })
+  // Required when first used, not at start-up: loading every driver and server made each CLI
+  // run half a second slower (docs/performance.md).
+  const { Pool: Client } = require('pg') as typeof import('pg')
+  const pool = new Client({ connectionString: url, max: 8, connectionTimeoutMillis: 10_000, options: '-c jit=off' })
   pool.on('error', () => undefined)
   try {
     const c = await pool.connect()
