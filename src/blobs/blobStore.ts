@@ -44,7 +44,11 @@ export interface PutResult {
 export interface BlobStore {
   readonly root: string
   put(bytes: Buffer): E.Either<BlobError, PutResult>
-  get(digest: string): E.Either<BlobError, Buffer>
+  /**
+   * A blob's bytes, verified. `size`, when the caller knows it (events record it), lets a body too
+   * small to be stored compressed be read raw at once, without asking which form the store holds.
+   */
+  get(digest: string, size?: number): E.Either<BlobError, Buffer>
   has(digest: string): boolean
   /** Removes a blob; removing one that is absent is not an error. */
   remove(digest: string): E.Either<BlobError, boolean>
@@ -97,6 +101,31 @@ export const fsBlobStore = (root: string): BlobStore => {
       fs.closeSync(fd)
     }
   }
+  /**
+   * The raw form of a blob of a known size, in one read of size + 1 bytes (that extra byte tells a
+   * longer file, which is then read whole), or undefined when the raw form is absent.
+   */
+  const readRawOfSize = (file: string, size: number): Buffer | undefined => {
+    let fd: number
+    try {
+      fd = fs.openSync(file, 'r')
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw e
+    }
+    try {
+      const out = Buffer.allocUnsafe(size + 1)
+      let n = 0
+      while (n < out.length) {
+        const r = fs.readSync(fd, out, n, out.length - n, n)
+        if (r === 0) break
+        n += r
+      }
+      return n <= size ? out.subarray(0, n) : undefined
+    } finally {
+      fs.closeSync(fd)
+    }
+  }
   return {
     root,
     put: (bytes) => {
@@ -125,13 +154,14 @@ export const fsBlobStore = (root: string): BlobStore => {
         return E.left(ioError(digest, file, e))
       }
     },
-    get: (digest) => {
+    get: (digest, size) => {
       if (!HEX64.test(digest)) return E.left({ _tag: 'BadDigest', digest })
       const raw = rawOf(digest)
       let file = raw
       let bytes: Buffer | undefined
       try {
-        bytes = readForm(raw)
+        bytes = size !== undefined && size <= BLOCK ? readRawOfSize(raw, size) : undefined
+        bytes ??= readForm(raw)
         if (bytes === undefined) {
           file = `${raw}.gz`
           const gz = readForm(file)

@@ -17,6 +17,8 @@ import { mboxEntry } from './mbox'
 /** One blob to write: to its content file, to an MBOX, or both. */
 export interface ContentJob {
   readonly digest: string
+  /** The content's size, as its event records it (lets a small body be read without a stat). */
+  readonly size?: number | undefined
   /** The content file, when this is the first job of the digest. */
   readonly rel?: string | undefined
   /** The MBOX to append the message to (jobs come in each MBOX's order) and its `From ` date. */
@@ -29,14 +31,35 @@ export interface BatchResult {
   readonly missing: { digest: string; reason: string }[]
 }
 
+/** MBOX files kept open at once; the others are closed until their next message (an account can have thousands of folders). */
+const OPEN_MBOXES = 32
+
 /** Writes batches of jobs as they come; `end` closes the MBOX files and lists them. */
 export const contentSink = (blobs: BlobStore, dest: string) => {
   const mboxes = new Map<string, HashedFile>()
+  /** The MBOX files open now, least recently written first. */
+  const open = new Map<string, HashedFile>()
+  const mboxFile = (rel: string): HashedFile => {
+    let f = open.get(rel)
+    if (f !== undefined) {
+      open.delete(rel)
+    } else {
+      f = mboxes.get(rel)
+      if (f === undefined) mboxes.set(rel, (f = hashedFile(dest, rel)))
+      if (open.size >= OPEN_MBOXES) {
+        const [oldest, g] = open.entries().next().value as [string, HashedFile]
+        g.suspend()
+        open.delete(oldest)
+      }
+    }
+    open.set(rel, f)
+    return f
+  }
   return {
     write: (jobs: readonly ContentJob[]): BatchResult => {
       const out: BatchResult = { sizes: [], missing: [] }
       for (const j of jobs) {
-        const bytes = blobs.get(j.digest)
+        const bytes = blobs.get(j.digest, j.size)
         if (E.isLeft(bytes)) {
           out.sizes.push(-1)
           out.missing.push({ digest: j.digest, reason: describeBlobError(bytes.left) })
@@ -45,8 +68,7 @@ export const contentSink = (blobs: BlobStore, dest: string) => {
         out.sizes.push(bytes.right.length)
         if (j.rel !== undefined) fs.writeFileSync(`${dest}/${j.rel}`, bytes.right, { flag: 'wx' })
         if (j.mbox !== undefined) {
-          let f = mboxes.get(j.mbox.rel)
-          if (f === undefined) mboxes.set(j.mbox.rel, (f = hashedFile(dest, j.mbox.rel)))
+          const f = mboxFile(j.mbox.rel)
           for (const part of mboxEntry(bytes.right, j.mbox.date)) f.write(part)
         }
       }
@@ -55,6 +77,7 @@ export const contentSink = (blobs: BlobStore, dest: string) => {
     end: (): ManifestFile[] => {
       const files = [...mboxes.values()].map((f) => f.close())
       mboxes.clear()
+      open.clear()
       return files
     },
   }
@@ -68,11 +91,6 @@ export interface ContentResult {
 export interface ContentWriter {
   /** Queues a batch of jobs; batches are written in the order they were queued. */
   submit(jobs: readonly ContentJob[]): void
-  /**
-   * Adds a source of batches, pulled only when the writer has room (so a long list is not turned
-   * into jobs all at once); it goes before queued batches, and returns undefined when it is done.
-   */
-  feed(next: () => readonly ContentJob[] | undefined): void
   finish(): Promise<ContentResult>
   /** Stops the writer after a failure elsewhere (its thread would otherwise keep the process alive). */
   abort(): Promise<void>
@@ -80,7 +98,7 @@ export interface ContentWriter {
 
 const WORKER = path.join(__dirname, 'contentWorker.js')
 /** Batches handed to the worker and not yet written: enough to keep it busy, few enough to stay small. */
-const IN_FLIGHT = 16
+const IN_FLIGHT = 32
 
 /** Starts the writer; `onDone` hears how many jobs have been written so far. */
 export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: number) => void): ContentWriter => {
@@ -107,25 +125,19 @@ export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: nu
     const sink = contentSink(blobs, dest)
     return {
       submit: (jobs) => record(jobs, sink.write(jobs)),
-      feed: (next) => {
-        for (let jobs = next(); jobs !== undefined; jobs = next()) record(jobs, sink.write(jobs))
-      },
       finish: async () => result(sink.end()),
       abort: async () => void sink.end(),
     }
   }
   const worker = new Worker(WORKER, { workerData: { blobs: blobs.root, dest }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } })
   const queue: (readonly ContentJob[])[] = []
-  let source: (() => readonly ContentJob[] | undefined) | undefined
   const inFlight: (readonly ContentJob[])[] = []
   let failure: Error | undefined
   let ended: ManifestFile[] | undefined
   let wake: (() => void) | undefined
   const pump = () => {
     while (inFlight.length < IN_FLIGHT) {
-      let jobs = source?.()
-      if (jobs === undefined) source = undefined
-      jobs ??= queue.shift()
+      const jobs = queue.shift()
       if (jobs === undefined) return
       inFlight.push(jobs)
       worker.postMessage({ jobs })
@@ -140,7 +152,7 @@ export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: nu
     if (m.batch !== undefined) {
       record(inFlight.shift() ?? [], m.batch)
       pump()
-      if (source === undefined && queue.length === 0 && inFlight.length === 0) wake?.()
+      if (queue.length === 0 && inFlight.length === 0) wake?.()
     }
     if (m.mbox !== undefined) {
       ended = m.mbox
@@ -158,12 +170,8 @@ export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: nu
       queue.push(jobs)
       pump()
     },
-    feed: (next) => {
-      source = next
-      pump()
-    },
     finish: async () => {
-      await until(() => source === undefined && queue.length === 0 && inFlight.length === 0)
+      await until(() => queue.length === 0 && inFlight.length === 0)
       if (failure === undefined) worker.postMessage({ end: true })
       await until(() => ended !== undefined)
       await worker.terminate()

@@ -56,21 +56,21 @@ export interface Manifest {
 
 const PAGE = 1000
 
-interface MboxItem {
+/** A message of the state being written, for its folder's MBOX. */
+interface MboxMessage {
   readonly folder: string
-  readonly order: number
   readonly date: number
-  readonly itemId: number
   readonly digest: string
+  readonly size: number
 }
 
 /**
  * A state file, one item per line, streamed from the temporal index in item order: the same JSON
  * value as `snapshotOf` of the account view (what `verifyExport` compares), without building the
  * view or holding the items. The folder list comes after the items, since which folders are shown
- * depends on them. For the MBOX it keeps one small record per message.
+ * depends on them. Each message goes to `onMessage` as it is read, for the MBOX files.
  */
-const writeState = async (b: Backend, f: HashedFile, account: AccountId, at: Instant, mbox: MboxItem[] | undefined): Promise<ManifestFile> => {
+const writeState = async (b: Backend, f: HashedFile, account: AccountId, at: Instant, onMessage?: (m: MboxMessage) => void): Promise<ManifestFile> => {
   const asOf = { validAt: at }
   const folders = await orRaise(b.index.foldersAsOf(account, asOf))
   const tree = folderTree(folders)
@@ -88,8 +88,8 @@ const writeState = async (b: Backend, f: HashedFile, account: AccountId, at: Ins
         f.write(chunk.join(''))
         chunk = []
       }
-      if (mbox !== undefined && s.itemType === 'message' && s.content !== undefined)
-        mbox.push({ folder, order: s.internalDate ?? 0, date: s.internalDate ?? s.createdAt ?? 0, itemId: s.itemId, digest: s.content.digest })
+      if (onMessage !== undefined && s.itemType === 'message' && s.content !== undefined)
+        onMessage({ folder, date: s.internalDate ?? s.createdAt ?? 0, digest: s.content.digest, size: s.content.size })
     }),
   )
   const exists = accountExists(accountStateAt(account, await orRaise(b.index.accountEvents(account)), asOf), at, live > 0)
@@ -167,7 +167,9 @@ const writeExport = async (
     return `${dir}/${digest}.${ext}`
   }
 
-  // 1. States, `to` first: it lists the MBOX messages, which the writer starts on at once.
+  // 1. States, `to` first: its messages go to the writer as they are read, each to its folder's
+  // MBOX in the state's order (item id), and to its content file (claimed now, so that the
+  // timeline does not read those blobs again).
   const labels: { label: string; at: Instant }[] = [
     { label: 'from', at: p.from },
     { label: 'to', at: p.to },
@@ -176,25 +178,19 @@ const writeExport = async (
   const states: Manifest['states'] = labels.map(({ label, at }) => ({ label, at: new Date(at).toISOString(), file: `states/${label}.json` }))
   for (const [n, { label, at }] of [...labels.entries()].sort(([, a], [, c]) => Number(c.label === 'to') - Number(a.label === 'to'))) {
     onProgress?.(n, labels.length, 'states')
-    const mbox: MboxItem[] = []
-    files.push(await writeState(b, hashedFile(dest, `states/${label}.json`), p.account, at, label === 'to' ? mbox : undefined))
-    if (mbox.length === 0) continue
-    mbox.sort((a, c) => (a.folder < c.folder ? -1 : a.folder > c.folder ? 1 : a.order - c.order || a.itemId - c.itemId))
-    // Claim each digest's content file now, so the timeline does not read those blobs again; make
-    // the jobs only when the writer asks for them.
-    const rels = mbox.map((m) => contentFile(m.digest, 'message'))
-    queued.jobs += mbox.length
-    let next = 0
-    writer.feed(() => {
-      if (next >= mbox.length) return undefined
-      const end = Math.min(next + 1000, mbox.length)
-      const jobs: ContentJob[] = []
-      for (; next < end; next++) {
-        const m = mbox[next] as MboxItem
-        jobs.push({ digest: m.digest, rel: rels[next], mbox: { rel: mboxFile(m.folder), date: m.date } })
+    const mboxOf = new Map<string, string>()
+    let jobs: ContentJob[] = []
+    const toMbox = (m: MboxMessage) => {
+      let rel = mboxOf.get(m.folder)
+      if (rel === undefined) mboxOf.set(m.folder, (rel = mboxFile(m.folder)))
+      jobs.push({ digest: m.digest, size: m.size, rel: contentFile(m.digest, 'message'), mbox: { rel, date: m.date } })
+      if (jobs.length >= 1000) {
+        submit(jobs)
+        jobs = []
       }
-      return jobs
-    })
+    }
+    files.push(await writeState(b, hashedFile(dest, `states/${label}.json`), p.account, at, label === 'to' ? toMbox : undefined))
+    submit(jobs)
   }
 
   // 2. The timeline, a page at a time, chained; every content it names that no MBOX holds goes to
@@ -208,12 +204,12 @@ const writeExport = async (
     const page = await orRaise(b.store.readStream(stream, { from, maxCount: PAGE, withText: true }))
     for (const s of page) {
       if (s.event.occurredAt > p.to) continue
-      const e = s.event as { content?: { digest: string }; itemType?: string; itemId?: number }
+      const e = s.event as { content?: { digest: string; size: number }; itemType?: string; itemId?: number }
       if (e.itemId !== undefined && e.itemType !== undefined) typeOfItem.set(e.itemId, e.itemType)
       if (e.content !== undefined) {
         // A content change names no item type: the item's creation did.
         const rel = contentFile(e.content.digest, e.itemType ?? (e.itemId === undefined ? undefined : typeOfItem.get(e.itemId)) ?? 'message')
-        if (rel !== undefined) jobs.push({ digest: e.content.digest, rel })
+        if (rel !== undefined) jobs.push({ digest: e.content.digest, size: e.content.size, rel })
       }
       // The store's own text when it has one (decoded above, so valid); a line must stay one line.
       const ej = s.text !== undefined && !/[\n\r]/.test(s.text) ? s.text : eventJson(s.event)

@@ -17,11 +17,15 @@ export type HashedFile = ReturnType<typeof hashedFile>
  */
 const CHUNK = 64 * 1024
 
-/** Creates `<root>/<rel>` (never overwriting) and its directory. */
+/**
+ * Creates `<root>/<rel>` (never overwriting) and its directory. `suspend` writes what is gathered
+ * and closes the descriptor (a writer with many files open keeps only some of them open); the next
+ * write opens the file again to append.
+ */
 export const hashedFile = (root: string, rel: string) => {
   const file = path.join(root, rel)
   if (!fs.existsSync(path.dirname(file))) fs.mkdirSync(path.dirname(file), { recursive: true })
-  const fd = fs.openSync(file, 'wx')
+  let fd: number | undefined = fs.openSync(file, 'wx')
   const h = createHash('sha256')
   let size = 0
   let parts: (string | Buffer)[] = []
@@ -31,6 +35,7 @@ export const hashedFile = (root: string, rel: string) => {
     const b = parts.every((p) => typeof p === 'string') ? Buffer.from(parts.join('')) : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)))
     parts = []
     pending = 0
+    fd ??= fs.openSync(file, 'a')
     for (let off = 0; off < b.length; ) off += fs.writeSync(fd, b, off)
     h.update(b)
     size += b.length
@@ -41,9 +46,15 @@ export const hashedFile = (root: string, rel: string) => {
       pending += data.length
       if (pending >= CHUNK) flush()
     },
+    suspend: () => {
+      flush()
+      if (fd !== undefined) fs.closeSync(fd)
+      fd = undefined
+    },
     close: (): ManifestFile => {
       flush()
-      fs.closeSync(fd)
+      if (fd !== undefined) fs.closeSync(fd)
+      fd = undefined
       return { path: rel, sha256: h.digest('hex'), size }
     },
   }
