@@ -9,7 +9,7 @@
  * file in the same directory and are renamed into place, so a crash never leaves a half-written
  * blob under a valid name.
  */
-import { createHash, randomBytes } from 'crypto'
+import { hash, randomBytes } from 'crypto'
 import * as fs from 'fs'
 import * as path from 'path'
 import * as zlib from 'zlib'
@@ -63,7 +63,7 @@ const BLOB_FILE = /^[0-9a-f]{64}(?:\.gz)?$/
 /** The allocation unit that compression has to save for a blob to be stored compressed. */
 const BLOCK = 4096
 
-export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex')
+export const sha256 = (bytes: Buffer): string => hash('sha256', bytes, 'hex')
 
 const blocks = (n: number) => Math.ceil(n / BLOCK)
 
@@ -175,7 +175,7 @@ export const fsBlobStore = (root: string): BlobStore => {
       } catch (e) {
         return E.left(ioError(digest, file, e))
       }
-      const actual = createHash('sha256').update(bytes).digest('hex')
+      const actual = sha256(bytes)
       return actual === digest
         ? E.right(bytes)
         : E.left({ _tag: 'BlobCorrupt', digest, path: file, reason: `content hashes to ${actual}` })
