@@ -205,7 +205,8 @@ const writeExport = async (
     for (const s of page) {
       if (s.event.occurredAt > p.to) continue
       const e = s.event as { content?: { digest: string; size: number }; itemType?: string; itemId?: number }
-      if (e.itemId !== undefined && e.itemType !== undefined) typeOfItem.set(e.itemId, e.itemType)
+      // Only the types that are not filed as messages, the default below (most items are messages).
+      if (e.itemId !== undefined && e.itemType !== undefined && e.itemType !== 'message') typeOfItem.set(e.itemId, e.itemType)
       if (e.content !== undefined) {
         // A content change names no item type: the item's creation did.
         const rel = contentFile(e.content.digest, e.itemType ?? (e.itemId === undefined ? undefined : typeOfItem.get(e.itemId)) ?? 'message')
