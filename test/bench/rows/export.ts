@@ -1,7 +1,8 @@
 /**
  * Full-history export of one account of 100,000 messages (10,000 with --quick), each with a real
- * body in the blob store, run as a user runs it (the CLI in its own process, whose peak RSS is
- * sampled from /proc), against `cp -r` of the export it wrote (the same bytes, copied).
+ * body in the blob store (300–600 bytes: stored raw, as gzip would not save a block), run as a user
+ * runs it (the CLI in its own process, whose peak RSS is sampled from /proc), against `cp -r` of the
+ * export it wrote (the same bytes, copied), into tmpfs and onto the disk.
  */
 import { spawn, spawnSync } from 'child_process'
 import * as fs from 'fs'
@@ -14,9 +15,11 @@ import type { MailEvent } from '../../../domain/events'
 import { openBackend } from '../../../src/app/backend'
 import { rng } from '../../../src/demo/random'
 import { fmt, now, peakRssMB } from '../measure'
-import type { RowResult, RowSpec } from '../row'
+import type { Line, RowResult, RowSpec } from '../row'
 
 const CLI = path.join(__dirname, '..', '..', '..', 'src', 'cli', 'main.js')
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
 
 /** Runs the CLI and samples its resident memory until it exits. */
 const runSampled = (args: readonly string[]): Promise<{ code: number; ms: number; peakMB: number; stderr: string }> =>
@@ -89,29 +92,50 @@ export const exportRow: RowSpec = {
     await b.right.index.liveItemsAsOf(account as never, { validAt: instant(start) as Instant })()
     await b.right.close()
 
-    const dest = path.join(dir, 'out')
-    const ex = await runSampled(['--store', store, '--quiet', 'exportHistory', account, 'dest', dest])
-    if (ex.code !== 0) throw new Error(`export failed: ${ex.stderr}`)
-    const bytes = Number(spawnSync('du', ['-sb', dest], { encoding: 'utf8' }).stdout.split('\t')[0])
-    const t = now()
-    const cp = spawnSync('cp', ['-r', dest, path.join(dir, 'copy')])
-    const cpMs = now() - t
-    if (cp.status !== 0) throw new Error('cp failed')
-    const ok = spawnSync(process.execPath, [CLI, 'verifyExport', dest], { encoding: 'utf8' })
-    if (ok.status !== 0) throw new Error(`the export does not verify: ${ok.stderr}`)
-    for (const d of [...leftovers, dir]) fs.rmSync(d, { recursive: true, force: true })
-    const ratio = cpMs / ex.ms
-    return {
-      rows: [
-        {
-          what: `export ${n.toLocaleString('en-US')} messages (${fmt(bytes / 1e6)} MB written)`,
-          ours: `${fmt(bytes / 1e6 / (ex.ms / 1000))} MB/s (${fmt(ex.ms / 1000)} s), peak RSS ${fmt(ex.peakMB)} MB`,
-          baseline: `cp -r: ${fmt(bytes / 1e6 / (cpMs / 1000))} MB/s`,
+    // Each place three times, export and cp alternating, medians compared: on this VM one run of
+    // either can take half as long again as the next. tmpfs measures the work of both sides; the
+    // disk adds what this machine's ext4 costs per file to both.
+    const places = [...(fs.existsSync('/dev/shm') ? [{ name: 'tmpfs', root: fs.mkdtempSync('/dev/shm/mailtime-bench-') }] : []), { name: 'disk', root: dir }]
+    const rows: Line[] = []
+    try {
+      for (const place of places) {
+        const exportMs: number[] = []
+        const cpMs: number[] = []
+        let peakMB = 0
+        let bytes = 0
+        for (let round = 0; round < 3; round++) {
+          const dest = path.join(place.root, `out-${round}`)
+          const ex = await runSampled(['--store', store, '--quiet', 'exportHistory', account, 'dest', dest])
+          if (ex.code !== 0) throw new Error(`export failed: ${ex.stderr}`)
+          exportMs.push(ex.ms)
+          peakMB = Math.max(peakMB, ex.peakMB)
+          bytes = Number(spawnSync('du', ['-sb', dest], { encoding: 'utf8' }).stdout.split('\t')[0])
+          const t = now()
+          const cp = spawnSync('cp', ['-r', dest, path.join(place.root, `copy-${round}`)])
+          cpMs.push(now() - t)
+          if (cp.status !== 0) throw new Error('cp failed')
+          if (round === 0) {
+            const ok = spawnSync(process.execPath, [CLI, 'verifyExport', dest], { encoding: 'utf8' })
+            if (ok.status !== 0) throw new Error(`the export does not verify: ${ok.stderr}`)
+          }
+        }
+        const ours = median(exportMs)
+        const theirs = median(cpMs)
+        const ratio = theirs / ours
+        rows.push({
+          what: `export ${n.toLocaleString('en-US')} messages to ${place.name} (${fmt(bytes / 1e6)} MB written; median of 3)`,
+          ours: `${fmt(bytes / 1e6 / (ours / 1000))} MB/s (${exportMs.map((ms) => fmt(ms / 1000)).join(', ')} s), peak RSS ${fmt(peakMB)} MB`,
+          baseline: `cp -r: ${fmt(bytes / 1e6 / (theirs / 1000))} MB/s (${cpMs.map((ms) => fmt(ms / 1000)).join(', ')} s)`,
           ratio,
           goal: '≥ 0.5× cp; RSS < 300 MB',
-          pass: ratio >= 0.5 && ex.peakMB < 300,
-        },
-      ],
+          pass: ratio >= 0.5 && peakMB < 300,
+        })
+      }
+    } finally {
+      for (const d of [...leftovers, ...places.map((p) => p.root), dir]) fs.rmSync(d, { recursive: true, force: true })
+    }
+    return {
+      rows,
       peakRssMB: peakRssMB(),
     }
   },
