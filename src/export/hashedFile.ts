@@ -28,31 +28,39 @@ export const hashedFile = (root: string, rel: string) => {
   let fd: number | undefined = fs.openSync(file, 'wx')
   const h = createHash('sha256')
   let size = 0
-  let parts: (string | Buffer)[] = []
-  let pending = 0
-  const flush = () => {
-    if (parts.length === 0) return
-    const b = parts.every((p) => typeof p === 'string') ? Buffer.from(parts.join('')) : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)))
-    parts = []
-    pending = 0
+  // One buffer per open file, filled in place (joining parts and converting each string allocated
+  // as much again as was written); a suspended file gives its buffer back.
+  let buf: Buffer | undefined
+  let len = 0
+  const put = (b: Buffer) => {
     fd ??= fs.openSync(file, 'a')
     for (let off = 0; off < b.length; ) off += fs.writeSync(fd, b, off)
     h.update(b)
     size += b.length
   }
+  const flush = () => {
+    if (buf === undefined || len === 0) return
+    put(buf.subarray(0, len))
+    len = 0
+  }
   return {
     write: (data: string | Buffer) => {
-      parts.push(data)
-      pending += data.length
-      if (pending >= CHUNK) flush()
+      // A string takes at most three bytes per UTF-16 unit; what cannot fit even alone goes as it is.
+      const most = typeof data === 'string' ? data.length * 3 : data.length
+      if (len + most > CHUNK) flush()
+      if (most > CHUNK) return put(typeof data === 'string' ? Buffer.from(data) : data)
+      buf ??= Buffer.allocUnsafe(CHUNK)
+      len += typeof data === 'string' ? buf.write(data, len) : data.copy(buf, len)
     },
     suspend: () => {
       flush()
+      buf = undefined
       if (fd !== undefined) fs.closeSync(fd)
       fd = undefined
     },
     close: (): ManifestFile => {
       flush()
+      buf = undefined
       if (fd !== undefined) fs.closeSync(fd)
       fd = undefined
       return { path: rel, sha256: h.digest('hex'), size }
