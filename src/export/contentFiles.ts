@@ -97,8 +97,14 @@ export interface ContentWriter {
 }
 
 const WORKER = path.join(__dirname, 'contentWorker.js')
-/** Batches handed to the worker and not yet written: enough to keep it busy, few enough to stay small. */
-const IN_FLIGHT = 32
+/** Batches handed to a worker and not yet written: enough to keep it busy, few enough to stay small. */
+const IN_FLIGHT = 16
+/**
+ * Content worker threads. Two, with the main thread's own work, keep both cores of a small machine
+ * busy to the end: with one, the worker (file creation, mostly kernel time) was still writing when
+ * the main thread had finished (docs/performance.md).
+ */
+const WORKERS = 2
 
 /** Starts the writer; `onDone` hears how many jobs have been written so far. */
 export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: number) => void): ContentWriter => {
@@ -129,57 +135,91 @@ export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: nu
       abort: async () => void sink.end(),
     }
   }
-  const worker = new Worker(WORKER, { workerData: { blobs: blobs.root, dest }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } })
-  const queue: (readonly ContentJob[])[] = []
-  const inFlight: (readonly ContentJob[])[] = []
+  const lanes = Array.from({ length: WORKERS }, () => lane(blobs, dest))
   let failure: Error | undefined
-  let ended: ManifestFile[] | undefined
   let wake: (() => void) | undefined
-  const pump = () => {
-    while (inFlight.length < IN_FLIGHT) {
-      const jobs = queue.shift()
-      if (jobs === undefined) return
-      inFlight.push(jobs)
-      worker.postMessage({ jobs })
-    }
-  }
   const stop = (e: Error | undefined) => {
     failure ??= e
     wake?.()
   }
-  worker.on('message', (m: { batch?: BatchResult; mbox?: ManifestFile[]; error?: string }) => {
-    if (m.error !== undefined) return stop(new Error(m.error))
-    if (m.batch !== undefined) {
-      record(inFlight.shift() ?? [], m.batch)
-      pump()
-      if (queue.length === 0 && inFlight.length === 0) wake?.()
-    }
-    if (m.mbox !== undefined) {
-      ended = m.mbox
-      wake?.()
-    }
-  })
-  worker.on('error', (e) => stop(e))
-  worker.on('exit', () => stop(ended === undefined ? new Error('the content writer stopped before it finished') : undefined))
+  for (const l of lanes) {
+    l.worker.on('message', (m: { batch?: BatchResult; mbox?: ManifestFile[]; error?: string }) => {
+      if (m.error !== undefined) return stop(new Error(m.error))
+      if (m.batch !== undefined) {
+        record(l.inFlight.shift() ?? [], m.batch)
+        l.pump()
+        wake?.()
+      }
+      if (m.mbox !== undefined) {
+        l.ended = m.mbox
+        wake?.()
+      }
+    })
+    l.worker.on('error', (e) => stop(e))
+    l.worker.on('exit', () => stop(l.ended === undefined ? new Error('the content writer stopped before it finished') : undefined))
+  }
+  // Each MBOX file belongs to one worker (its entries must stay in order): the one with the fewest
+  // jobs so far when the file first appears; a job without an MBOX goes to the one with the fewest.
+  const laneOfMbox = new Map<string, Lane>()
+  const lightest = () => lanes.reduce((a, b) => (b.assigned < a.assigned ? b : a))
   const until = async (ready: () => boolean) => {
     while (!ready() && failure === undefined) await new Promise<void>((resolve) => (wake = resolve))
   }
+  const idle = () => lanes.every((l) => l.queue.length === 0 && l.inFlight.length === 0)
   return {
     submit: (jobs) => {
-      if (jobs.length === 0) return
-      queue.push(jobs)
-      pump()
+      const split = new Map<Lane, ContentJob[]>()
+      for (const j of jobs) {
+        let l = j.mbox === undefined ? undefined : laneOfMbox.get(j.mbox.rel)
+        if (l === undefined) {
+          l = lightest()
+          if (j.mbox !== undefined) laneOfMbox.set(j.mbox.rel, l)
+        }
+        l.assigned++
+        const batch = split.get(l)
+        if (batch === undefined) split.set(l, [j])
+        else batch.push(j)
+      }
+      for (const [l, batch] of split) {
+        l.queue.push(batch)
+        l.pump()
+      }
     },
     finish: async () => {
-      await until(() => queue.length === 0 && inFlight.length === 0)
-      if (failure === undefined) worker.postMessage({ end: true })
-      await until(() => ended !== undefined)
-      await worker.terminate()
-      if (failure !== undefined || ended === undefined) throw failure ?? new Error('the content writer stopped before it finished')
+      await until(idle)
+      if (failure === undefined) for (const l of lanes) l.worker.postMessage({ end: true })
+      await until(() => lanes.every((l) => l.ended !== undefined))
+      await Promise.all(lanes.map((l) => l.worker.terminate()))
+      const ended = lanes.flatMap((l) => l.ended ?? [])
+      if (failure !== undefined || lanes.some((l) => l.ended === undefined)) throw failure ?? new Error('the content writer stopped before it finished')
       return result(ended)
     },
     abort: async () => {
-      await worker.terminate()
+      await Promise.all(lanes.map((l) => l.worker.terminate()))
+    },
+  }
+}
+
+type Lane = ReturnType<typeof lane>
+
+/** One worker thread and the batches queued for it and handed to it. */
+const lane = (blobs: BlobStore, dest: string) => {
+  const worker = new Worker(WORKER, { workerData: { blobs: blobs.root, dest }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } })
+  const queue: (readonly ContentJob[])[] = []
+  const inFlight: (readonly ContentJob[])[] = []
+  return {
+    worker,
+    queue,
+    inFlight,
+    assigned: 0,
+    ended: undefined as ManifestFile[] | undefined,
+    pump: () => {
+      while (inFlight.length < IN_FLIGHT) {
+        const jobs = queue.shift()
+        if (jobs === undefined) return
+        inFlight.push(jobs)
+        worker.postMessage({ jobs })
+      }
     },
   }
 }
