@@ -67,6 +67,18 @@ export const sha256 = (bytes: Buffer): string => hash('sha256', bytes, 'hex')
 
 const blocks = (n: number) => Math.ceil(n / BLOCK)
 
+/** Up to `max` bytes from the start of a file, fewer if it is shorter. */
+const readUpTo = (fd: number, max: number): Buffer => {
+  const out = Buffer.allocUnsafe(max)
+  let n = 0
+  while (n < max) {
+    const r = fs.readSync(fd, out, n, max - n, n)
+    if (r === 0) break
+    n += r
+  }
+  return n < max ? out.subarray(0, n) : out
+}
+
 /** Where a blob of the store is, raw or compressed, or undefined when it is in neither form. */
 export const storedBlobFile = (root: string, digest: string): { file: string; gzip: boolean } | undefined => {
   const raw = path.join(root, digest.slice(0, 2), digest)
@@ -89,21 +101,15 @@ export const fsBlobStore = (root: string): BlobStore => {
     const fd = fs.openSync(file, 'r')
     try {
       // Blobs never change in place (they are renamed into place whole), so the stat's size holds.
-      const out = Buffer.allocUnsafe(st.size)
-      let n = 0
-      while (n < out.length) {
-        const r = fs.readSync(fd, out, n, out.length - n, n)
-        if (r === 0) break
-        n += r
-      }
-      return n < out.length ? out.subarray(0, n) : out
+      return readUpTo(fd, st.size)
     } finally {
       fs.closeSync(fd)
     }
   }
   /**
    * The raw form of a blob of a known size, in one read of size + 1 bytes (that extra byte tells a
-   * longer file, which is then read whole), or undefined when the raw form is absent.
+   * longer file, which is then read whole), or undefined when the raw form is absent (only a store
+   * written before small blobs were kept raw pays for the exception that says so).
    */
   const readRawOfSize = (file: string, size: number): Buffer | undefined => {
     let fd: number
@@ -114,14 +120,8 @@ export const fsBlobStore = (root: string): BlobStore => {
       throw e
     }
     try {
-      const out = Buffer.allocUnsafe(size + 1)
-      let n = 0
-      while (n < out.length) {
-        const r = fs.readSync(fd, out, n, out.length - n, n)
-        if (r === 0) break
-        n += r
-      }
-      return n <= size ? out.subarray(0, n) : undefined
+      const out = readUpTo(fd, size + 1)
+      return out.length <= size ? out : undefined
     } finally {
       fs.closeSync(fd)
     }

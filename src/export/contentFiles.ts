@@ -1,8 +1,8 @@
 /**
  * Writing an export's files that hold message bodies: the content files (`messages/<sha256>.eml`,
- * …) and the MBOX of each folder. Each blob is read once, for both. This runs on a worker thread
- * when one can be started: creating 100,000 small files is mostly kernel time, which then runs on
- * the other core while the main thread writes the timeline and the states (docs/performance.md).
+ * …) and the MBOX of each folder. Each blob is read once, for both. This runs on two worker threads
+ * when they can be started: creating 100,000 small files is mostly kernel time, which then runs on
+ * both cores while the main thread writes the timeline and the states (docs/performance.md).
  * Where no worker can be started (the TypeScript sources run directly, as under a test runner), the
  * same code runs on the calling thread.
  */

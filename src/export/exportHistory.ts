@@ -11,8 +11,8 @@
  *                              and the chain's head
  *
  * Everything is streamed: the timeline is read and written a page at a time, blobs one at a time,
- * item states one at a time from the index. Memory holds the set of digests, one short line per
- * item of the state being written, and one small record per message for the MBOX.
+ * item states one at a time from the index. Memory holds the set of digests, the content batches
+ * not yet written, and the manifest's file list.
  */
 import * as fs from 'fs'
 import * as path from 'path'
