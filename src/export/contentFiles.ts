@@ -25,47 +25,6 @@ export interface ContentJob {
   readonly mbox?: { readonly rel: string; readonly date: number }
 }
 
-/**
- * A batch as it crosses to a worker: columns rather than 1,000 objects, which the main thread had
- * to clone for the message and keep (and its collector to move) until the batch came back.
- */
-export interface WireBatch {
-  /** The digests, 64 hex characters each, one after the other. */
-  readonly digests: string
-  readonly sizes: Float64Array
-  /** The content file of each job, '' for none. */
-  readonly rels: readonly string[]
-  /** The MBOX file of each job, '' for none, and its date. */
-  readonly mboxes: readonly string[]
-  readonly dates: Float64Array
-}
-
-export const toWire = (jobs: readonly ContentJob[]): WireBatch => {
-  const sizes = new Float64Array(jobs.length)
-  const dates = new Float64Array(jobs.length)
-  const rels: string[] = []
-  const mboxes: string[] = []
-  jobs.forEach((j, i) => {
-    sizes[i] = j.size ?? -1
-    dates[i] = j.mbox?.date ?? 0
-    rels.push(j.rel ?? '')
-    mboxes.push(j.mbox?.rel ?? '')
-  })
-  return { digests: jobs.map((j) => j.digest).join(''), sizes, rels, mboxes, dates }
-}
-
-export const fromWire = (w: WireBatch): ContentJob[] =>
-  w.rels.map((rel, i) => {
-    const size = w.sizes[i] ?? -1
-    const mbox = w.mboxes[i] ?? ''
-    return {
-      digest: w.digests.slice(i * 64, i * 64 + 64),
-      size: size < 0 ? undefined : size,
-      rel: rel === '' ? undefined : rel,
-      ...(mbox === '' ? {} : { mbox: { rel: mbox, date: w.dates[i] ?? 0 } }),
-    }
-  })
-
 /** What writing one batch gave: each job's file size (-1 when its blob could not be read), and why not. */
 export interface BatchResult {
   readonly sizes: number[]
@@ -154,13 +113,13 @@ export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: nu
   const files: ManifestFile[] = []
   const missing = new Map<string, string>()
   let done = 0
-  const record = (w: WireBatch, r: BatchResult) => {
-    w.rels.forEach((rel, i) => {
+  const record = (jobs: readonly ContentJob[], r: BatchResult) => {
+    jobs.forEach((j, i) => {
       const size = r.sizes[i] ?? -1
-      if (rel !== '' && size >= 0) files.push({ path: rel, sha256: w.digests.slice(i * 64, i * 64 + 64), size })
+      if (j.rel !== undefined && size >= 0) files.push({ path: j.rel, sha256: j.digest, size })
     })
     for (const m of r.missing) missing.set(m.digest, m.reason)
-    done += w.rels.length
+    done += jobs.length
     onDone?.(done)
   }
   const result = (mboxFiles: readonly ManifestFile[]): ContentResult => ({
@@ -171,7 +130,7 @@ export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: nu
   if (!fs.existsSync(WORKER)) {
     const sink = contentSink(blobs, dest)
     return {
-      submit: (jobs) => record(toWire(jobs), sink.write(jobs)),
+      submit: (jobs) => record(jobs, sink.write(jobs)),
       finish: async () => result(sink.end()),
       abort: async () => void sink.end(),
     }
@@ -187,8 +146,7 @@ export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: nu
     l.worker.on('message', (m: { batch?: BatchResult; mbox?: ManifestFile[]; error?: string }) => {
       if (m.error !== undefined) return stop(new Error(m.error))
       if (m.batch !== undefined) {
-        const w = l.inFlight.shift()
-        if (w !== undefined) record(w, m.batch)
+        record(l.inFlight.shift() ?? [], m.batch)
         l.pump()
         wake?.()
       }
@@ -223,7 +181,7 @@ export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: nu
         else batch.push(j)
       }
       for (const [l, batch] of split) {
-        l.queue.push(toWire(batch))
+        l.queue.push(batch)
         l.pump()
       }
     },
@@ -247,8 +205,8 @@ type Lane = ReturnType<typeof lane>
 /** One worker thread and the batches queued for it and handed to it. */
 const lane = (blobs: BlobStore, dest: string) => {
   const worker = new Worker(WORKER, { workerData: { blobs: blobs.root, dest }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } })
-  const queue: WireBatch[] = []
-  const inFlight: WireBatch[] = []
+  const queue: (readonly ContentJob[])[] = []
+  const inFlight: (readonly ContentJob[])[] = []
   return {
     worker,
     queue,
@@ -257,10 +215,10 @@ const lane = (blobs: BlobStore, dest: string) => {
     ended: undefined as ManifestFile[] | undefined,
     pump: () => {
       while (inFlight.length < IN_FLIGHT) {
-        const batch = queue.shift()
-        if (batch === undefined) return
-        inFlight.push(batch)
-        worker.postMessage({ batch })
+        const jobs = queue.shift()
+        if (jobs === undefined) return
+        inFlight.push(jobs)
+        worker.postMessage({ jobs })
       }
     },
   }

@@ -8,27 +8,13 @@ import * as fs from 'fs'
 import * as path from 'path'
 import * as E from 'fp-ts/Either'
 import { fsBlobStore } from '../../src/blobs/blobStore'
-import fc from 'fast-check'
-import { type ContentJob, contentSink, fromWire, toWire } from '../../src/export/contentFiles'
+import { type ContentJob, contentSink } from '../../src/export/contentFiles'
 import { mboxEntry } from '../../src/export/mbox'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 
 afterAll(cleanupTmp)
 
 describe('content sink', () => {
-  it('sends any batch of jobs to a worker and back unchanged (the columns it crosses in)', () => {
-    const job: fc.Arbitrary<ContentJob> = fc.record(
-      {
-        digest: fc.stringMatching(/^[0-9a-f]{64}$/),
-        size: fc.nat(),
-        rel: fc.string({ minLength: 1 }),
-        mbox: fc.record({ rel: fc.string({ minLength: 1 }), date: fc.integer({ min: 0, max: 4_102_444_800_000 }) }),
-      },
-      { requiredKeys: ['digest'] },
-    )
-    fc.assert(fc.property(fc.array(job, { maxLength: 50 }), (jobs) => expect(fromWire(toWire(jobs))).toEqual(jobs)))
-  })
-
   it('writes every folder MBOX in order across reopenings, content files once, and hashes match the files', () => {
     const dir = tmpDir()
     const blobs = fsBlobStore(path.join(dir, 'blobs'))
