@@ -70,14 +70,24 @@ export const chooseTarget = (settings: Settings, raw: string | undefined): Chose
           return s.admin === undefined ? undefined : { user: s.admin.user, pass: s.admin.password, authzid: account }
         },
         connect: async (account) => {
-          const c = await connectAs(s, account)
-          return E.isLeft(c) ? E.left(describeConnectError(c.left)) : E.right(c.right)
+          // A refused login is tried again for two seconds: an account the restore has just
+          // created may not be visible yet (Dovecot re-reads a passwd file at most once a second,
+          // and a directory may take a moment to replicate). Wrong credentials fail as before, later.
+          for (let attempt = 1; ; attempt++) {
+            const c = await connectAs(s, account)
+            if (E.isRight(c)) return E.right(c.right)
+            if (c.left._tag !== 'AuthFailed' || attempt > LOGIN_RETRIES) return E.left(describeConnectError(c.left))
+            await new Promise((resolve) => setTimeout(resolve, 500))
+          }
         },
       },
       { batchSize: batch, connections, ...withAfterAppend(faultAfter(settings.env.MAILTIME_FAULT, 'append')) },
     ),
   }
 }
+
+/** Extra logins after a refused one, half a second apart. */
+const LOGIN_RETRIES = 4
 
 export const provisionerOf = (settings: Settings): Provisioner | undefined => {
   const p = settings.config.provisioning ?? {}
