@@ -71,8 +71,9 @@ export const chooseTarget = (settings: Settings, raw: string | undefined): Chose
         },
         connect: async (account) => {
           // A refused login is tried again for two seconds: an account the restore has just
-          // created may not be visible yet (Dovecot re-reads a passwd file at most once a second,
-          // and a directory may take a moment to replicate). Wrong credentials fail as before, later.
+          // created may not be visible yet (Dovecot here refused the login that came within the
+          // same second as the passwd file's new line; a directory may take a moment to replicate).
+          // Wrong credentials fail as before, two seconds later.
           for (let attempt = 1; ; attempt++) {
             const c = await connectAs(s, account)
             if (E.isRight(c)) return E.right(c.right)
