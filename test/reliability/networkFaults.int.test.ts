@@ -39,12 +39,14 @@ describeWithService(dovecotAvailable(), 'Dovecot')('the IMAP server stops and st
     return r
   }
 
+  // Each batch slowed down (2 s in all), so that the outage at 0.5 s lands in the middle of the scan
+  // however fast the CLI starts: without it the scan could end first (found in CI).
   it('a scan cut off by the server exits 6 naming the server, and the next scan completes it', async () => {
     const clean = store()
     expect(mailtime([...clean, 'doAccountScan', 'erin'], imapEnv(d)).code).toBe(0)
     const s = store()
     const t0 = Date.now()
-    const cut = await withOutage([...s, 'doAccountScan', 'erin'], imapEnv(d, { MAILTIME_SCAN_BATCH_SIZE: '20' }), () => Date.now() - t0 > 500)
+    const cut = await withOutage([...s, 'doAccountScan', 'erin'], imapEnv(d, { MAILTIME_SCAN_BATCH_SIZE: '20', MAILTIME_FAULT: 'pause-after-batch:100' }), () => Date.now() - t0 > 500)
     expect(cut.code).toBe(6)
     expect(cut.stderr).toMatch(/imap:\/\/127\.0\.0\.1:\d+/)
     expect(cut.stderr).not.toMatch(/at .*\.js:\d+/) // a message, not a stack trace

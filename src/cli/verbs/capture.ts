@@ -21,14 +21,14 @@ import { must, table } from '../render'
 const connectFailure = (e: ConnectError): CliFailure =>
   new CliFailure(describeConnectError(e), e._tag === 'NoCredentials' ? ExitCode.USAGE : ExitCode.UNAVAILABLE)
 
-const scanFailure = (e: ScanError): CliFailure => {
+const scanFailure = (e: ScanError, server: string): CliFailure => {
   switch (e._tag) {
     case 'Store':
       return fromStoreError(e.error)
     case 'Blob':
       return new CliFailure(`blob store: ${e.message}`, ExitCode.STORE)
     case 'Imap':
-      return new CliFailure(`IMAP error while scanning ${e.account}: ${e.reason}`, ExitCode.UNAVAILABLE)
+      return new CliFailure(`IMAP error while scanning ${e.account} at ${server}: ${e.reason}`, ExitCode.UNAVAILABLE)
     case 'BadCheckpoint':
       return new CliFailure(`the scan checkpoint of ${e.account} cannot be read (${e.reason}); it is rewritten by a full scan after deleting it`, ExitCode.STORE)
   }
@@ -112,7 +112,7 @@ const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, serve
     },
   })
   ctx.progress.stop()
-  if (E.isLeft(r)) throw scanFailure(r.left)
+  if (E.isLeft(r)) throw scanFailure(r.left, server)
   return r.right
 }
 
