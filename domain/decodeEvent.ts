@@ -21,19 +21,28 @@ type Check = (v: unknown) => boolean
 const isRecord = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v)
 const str: Check = (v) => typeof v === 'string'
 const num: Check = (v) => typeof v === 'number'
-const iso: Check = (v) => typeof v === 'string' && instantOfIso(v) !== undefined
+const instantOf = (v: unknown) => (typeof v === 'string' ? instantOfIso(v) : undefined)
+const iso: Check = (v) => instantOf(v) !== undefined
 const arrayOf =
   (c: Check): Check =>
   (v) =>
     Array.isArray(v) && v.every(c)
-const shape =
-  (required: Record<string, Check>, optional: Record<string, Check> = {}): Check =>
-  (v) => {
+const shape = (required: Record<string, Check>, optional: Record<string, Check> = {}): Check => {
+  // Keys and checks as arrays: walking the records with `for … in` was a third of the decoding.
+  const reqKeys = Object.keys(required)
+  const reqChecks = Object.values(required)
+  const optKeys = Object.keys(optional)
+  const optChecks = Object.values(optional)
+  return (v) => {
     if (!isRecord(v)) return false
-    for (const k in required) if (!(required[k] as Check)(v[k])) return false
-    for (const k in optional) if (v[k] !== undefined && !(optional[k] as Check)(v[k])) return false
+    for (let i = 0; i < reqKeys.length; i++) if (!(reqChecks[i] as Check)(v[reqKeys[i] as string])) return false
+    for (let i = 0; i < optKeys.length; i++) {
+      const x = v[optKeys[i] as string]
+      if (x !== undefined && !(optChecks[i] as Check)(x)) return false
+    }
     return true
   }
+}
 
 const content = shape({ digest: str, size: num })
 const headers = shape({}, { subject: str, from: str, to: str, cc: str, messageId: str, date: str })
@@ -47,8 +56,6 @@ const envelope = shape(
     schemaVersion: (v) => v === SCHEMA_VERSION,
     eventId: EventId.is,
     accountId: AccountId.is,
-    occurredAt: iso,
-    recordedAt: iso,
     observedVia: ObservedVia.is,
     source,
   },
@@ -61,7 +68,8 @@ const tags = arrayOf(Tag.is)
 
 /** Each event type's own fields, as `events.ts` declares them. */
 const BODIES: Record<MailEvent['type'], Check> = {
-  ItemCreated: shape({ itemId, itemType, folderId: itemId, flags, tags }, { name: str, content, headers, internalDate: iso, imap, uid: str }),
+  // internalDate is read by decodeFast, once.
+  ItemCreated: shape({ itemId, itemType, folderId: itemId, flags, tags }, { name: str, content, headers, imap, uid: str }),
   ItemMoved: shape({ itemId, folderId: itemId }, { fromFolderId: itemId, itemType, imap }),
   ItemRenamed: shape({ itemId, name: str }, { itemType }),
   ItemFlagsChanged: shape({ itemId, flags }, { itemType }),
@@ -81,10 +89,16 @@ const TYPES: ReadonlySet<string> = new Set(EVENT_TYPES)
 export const decodeFast = (u: unknown): MailEvent | undefined => {
   if (!isRecord(u) || typeof u.type !== 'string' || !TYPES.has(u.type)) return undefined
   if (!envelope(u) || !(BODIES[u.type as MailEvent['type']] as Check)(u)) return undefined
+  // The instants, each read once: checked here, not by the shapes above.
+  const occurredAt = instantOf(u.occurredAt)
+  const recordedAt = instantOf(u.recordedAt)
+  if (occurredAt === undefined || recordedAt === undefined) return undefined
+  const internalDate = u.type === 'ItemCreated' && u.internalDate !== undefined ? instantOf(u.internalDate) : null
+  if (internalDate === undefined) return undefined
   // As the codec does: the same object's fields, with instants as numbers.
-  const out: Fields = { ...u, occurredAt: instantOfIso(u.occurredAt as string), recordedAt: instantOfIso(u.recordedAt as string) }
+  const out: Fields = { ...u, occurredAt, recordedAt }
   if (isRecord(u.occurredWindow)) out.occurredWindow = { ...u.occurredWindow, from: instantOfIso(u.occurredWindow.from as string), to: instantOfIso(u.occurredWindow.to as string) }
-  if (u.type === 'ItemCreated' && typeof u.internalDate === 'string') out.internalDate = instantOfIso(u.internalDate)
+  if (internalDate !== null) out.internalDate = internalDate
   return out as unknown as MailEvent
 }
 
