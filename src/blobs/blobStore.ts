@@ -59,6 +59,8 @@ export interface BlobStore {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/
+/** Whether a string is a blob digest (SHA-256, lowercase hex). */
+export const isDigest = (s: string): boolean => HEX64.test(s)
 const BLOB_FILE = /^[0-9a-f]{64}(?:\.gz)?$/
 /** The allocation unit that compression has to save for a blob to be stored compressed. */
 const BLOCK = 4096

@@ -10,25 +10,30 @@ import * as fs from 'fs'
 import * as path from 'path'
 import { Worker } from 'worker_threads'
 import * as E from 'fp-ts/Either'
-import { type BlobStore, describeBlobError } from '../blobs/blobStore'
+import { type BlobStore, describeBlobError, isDigest } from '../blobs/blobStore'
+import { type WireBatch, batchEncoder } from './contentBatch'
 import { type HashedFile, type ManifestFile, hashedFile } from './hashedFile'
 import { mboxEntry } from './mbox'
 
 /** One blob to write: to its content file, to an MBOX, or both. */
 export interface ContentJob {
+  /** The blob's digest: 64 hex digits (the writer reports any other as missing without sending it). */
   readonly digest: string
   /** The content's size, as its event records it (lets a small body be read without a stat). */
-  readonly size?: number | undefined
-  /** The content file, when this is the first job of the digest. */
+  readonly size: number
+  /** The content file (`<dir>/<digest>.<ext>`), when this is the first job of the digest. */
   readonly rel?: string | undefined
   /** The MBOX to append the message to (jobs come in each MBOX's order) and its `From ` date. */
   readonly mbox?: { readonly rel: string; readonly date: number }
 }
 
-/** What writing one batch gave: each job's file size (-1 when its blob could not be read), and why not. */
+/**
+ * What writing one batch gave: the blobs that could not be read and why, and the content files
+ * whose size is not the one their job gave (the manifest takes a file's size from its job).
+ */
 export interface BatchResult {
-  readonly sizes: number[]
   readonly missing: { digest: string; reason: string }[]
+  readonly resized: { digest: string; size: number }[]
 }
 
 /** MBOX files kept open at once; the others are closed until their next message (an account can have thousands of folders). */
@@ -57,15 +62,14 @@ export const contentSink = (blobs: BlobStore, dest: string) => {
   }
   return {
     write: (jobs: readonly ContentJob[]): BatchResult => {
-      const out: BatchResult = { sizes: [], missing: [] }
+      const out: BatchResult = { missing: [], resized: [] }
       for (const j of jobs) {
         const bytes = blobs.get(j.digest, j.size)
         if (E.isLeft(bytes)) {
-          out.sizes.push(-1)
           out.missing.push({ digest: j.digest, reason: describeBlobError(bytes.left) })
           continue
         }
-        out.sizes.push(bytes.right.length)
+        if (j.rel !== undefined && bytes.right.length !== j.size) out.resized.push({ digest: j.digest, size: bytes.right.length })
         if (j.rel !== undefined) fs.writeFileSync(`${dest}/${j.rel}`, bytes.right, { flag: 'wx' })
         if (j.mbox !== undefined) {
           const f = mboxFile(j.mbox.rel)
@@ -91,6 +95,11 @@ export interface ContentResult {
 export interface ContentWriter {
   /** Queues a batch of jobs; batches are written in the order they were queued. */
   submit(jobs: readonly ContentJob[]): void
+  /**
+   * Lets the workers' replies in, and waits while many batches are queued for them: a caller that
+   * can wait (the timeline) then holds no more than that, whatever the account's size.
+   */
+  ready(): Promise<void>
   finish(): Promise<ContentResult>
   /** Stops the writer after a failure elsewhere (its thread would otherwise keep the process alive). */
   abort(): Promise<void>
@@ -98,7 +107,9 @@ export interface ContentWriter {
 
 const WORKER = path.join(__dirname, 'contentWorker.js')
 /** Batches handed to a worker and not yet written: enough to keep it busy, few enough to stay small. */
-const IN_FLIGHT = 16
+const IN_FLIGHT = 32
+/** Batches queued for a worker beyond which `ready` waits. */
+const QUEUED = 32
 /**
  * Content worker threads. Two, with the main thread's own work, keep both cores of a small machine
  * busy to the end: with one, the worker (file creation, mostly kernel time) was still writing when
@@ -108,29 +119,51 @@ const WORKERS = 2
 
 /** Starts the writer; `onDone` hears how many jobs have been written so far. */
 export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: number) => void): ContentWriter => {
-  // The worker reports only sizes: the manifest entry of a content file is its path, its digest
-  // (checked when the blob was read) and that size, so nothing else crosses between threads.
+  // A content file's manifest entry is its path, its digest (checked when the blob is read) and the
+  // size its job gives, recorded when it is queued; the workers report only what differs from
+  // that: blobs that could not be read, and sizes that were not the recorded ones.
   const files: ManifestFile[] = []
   const missing = new Map<string, string>()
+  const resized = new Map<string, number>()
   let done = 0
-  const record = (jobs: readonly ContentJob[], r: BatchResult) => {
-    jobs.forEach((j, i) => {
-      const size = r.sizes[i] ?? -1
-      if (j.rel !== undefined && size >= 0) files.push({ path: j.rel, sha256: j.digest, size })
-    })
+  const record = (jobs: number, r: BatchResult) => {
     for (const m of r.missing) missing.set(m.digest, m.reason)
-    done += jobs.length
+    for (const m of r.resized) resized.set(m.digest, m.size)
+    done += jobs
     onDone?.(done)
   }
+  /** The jobs to send: a digest that is not one names no blob, and is reported as missing here. */
+  const accept = (jobs: readonly ContentJob[]): ContentJob[] => {
+    const ok: ContentJob[] = []
+    for (const j of jobs) {
+      if (!isDigest(j.digest)) {
+        missing.set(j.digest, describeBlobError({ _tag: 'BadDigest', digest: j.digest }))
+        done++
+        continue
+      }
+      if (j.rel !== undefined) files.push({ path: j.rel, sha256: j.digest, size: j.size })
+      ok.push(j)
+    }
+    return ok
+  }
   const result = (mboxFiles: readonly ManifestFile[]): ContentResult => ({
-    files: [...files, ...mboxFiles],
+    files: [
+      ...(missing.size === 0 && resized.size === 0
+        ? files
+        : files.filter((f) => !missing.has(f.sha256)).map((f) => ({ ...f, size: resized.get(f.sha256) ?? f.size }))),
+      ...mboxFiles,
+    ],
     missing: [...missing].map(([digest, reason]) => ({ digest, reason })),
   })
 
   if (!fs.existsSync(WORKER)) {
     const sink = contentSink(blobs, dest)
     return {
-      submit: (jobs) => record(jobs, sink.write(jobs)),
+      submit: (jobs) => {
+        const ok = accept(jobs)
+        record(ok.length, sink.write(ok))
+      },
+      ready: () => new Promise((resolve) => setImmediate(resolve)),
       finish: async () => result(sink.end()),
       abort: async () => void sink.end(),
     }
@@ -146,7 +179,7 @@ export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: nu
     l.worker.on('message', (m: { batch?: BatchResult; mbox?: ManifestFile[]; error?: string }) => {
       if (m.error !== undefined) return stop(new Error(m.error))
       if (m.batch !== undefined) {
-        record(l.inFlight.shift() ?? [], m.batch)
+        record(l.inFlight.shift() ?? 0, m.batch)
         l.pump()
         wake?.()
       }
@@ -169,7 +202,7 @@ export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: nu
   return {
     submit: (jobs) => {
       const split = new Map<Lane, ContentJob[]>()
-      for (const j of jobs) {
+      for (const j of accept(jobs)) {
         let l = j.mbox === undefined ? undefined : laneOfMbox.get(j.mbox.rel)
         if (l === undefined) {
           l = lightest()
@@ -181,9 +214,14 @@ export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: nu
         else batch.push(j)
       }
       for (const [l, batch] of split) {
-        l.queue.push(batch)
+        l.queue.push(l.encode(batch))
         l.pump()
       }
+    },
+    ready: async () => {
+      await new Promise((resolve) => setImmediate(resolve))
+      await until(() => lanes.every((l) => l.queue.length <= QUEUED))
+      if (failure !== undefined) throw failure
     },
     finish: async () => {
       await until(idle)
@@ -202,23 +240,24 @@ export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: nu
 
 type Lane = ReturnType<typeof lane>
 
-/** One worker thread and the batches queued for it and handed to it. */
+/** One worker thread, the batches queued for it and the job counts of those handed to it. */
 const lane = (blobs: BlobStore, dest: string) => {
   const worker = new Worker(WORKER, { workerData: { blobs: blobs.root, dest }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } })
-  const queue: (readonly ContentJob[])[] = []
-  const inFlight: (readonly ContentJob[])[] = []
+  const queue: WireBatch[] = []
+  const inFlight: number[] = []
   return {
     worker,
     queue,
     inFlight,
+    encode: batchEncoder(),
     assigned: 0,
     ended: undefined as ManifestFile[] | undefined,
     pump: () => {
       while (inFlight.length < IN_FLIGHT) {
-        const jobs = queue.shift()
-        if (jobs === undefined) return
-        inFlight.push(jobs)
-        worker.postMessage({ jobs })
+        const batch = queue.shift()
+        if (batch === undefined) return
+        inFlight.push(batch.jobs)
+        worker.postMessage({ batch })
       }
     },
   }

@@ -1,15 +1,17 @@
 /** The worker thread of `contentFiles.ts`: writes each batch it is sent, and the MBOX files at the end. */
 import { parentPort, workerData } from 'worker_threads'
 import { fsBlobStore } from '../blobs/blobStore'
-import { type ContentJob, contentSink } from './contentFiles'
+import { type WireBatch, batchDecoder } from './contentBatch'
+import { contentSink } from './contentFiles'
 
 const { blobs, dest } = workerData as { blobs: string; dest: string }
 const sink = contentSink(fsBlobStore(blobs), dest)
+const decode = batchDecoder()
 let failed = false
-parentPort?.on('message', (m: { jobs?: ContentJob[]; end?: boolean }) => {
+parentPort?.on('message', (m: { batch?: WireBatch; end?: boolean }) => {
   if (failed) return
   try {
-    if (m.jobs !== undefined) parentPort?.postMessage({ batch: sink.write(m.jobs) })
+    if (m.batch !== undefined) parentPort?.postMessage({ batch: sink.write(decode(m.batch)) })
     if (m.end === true) parentPort?.postMessage({ mbox: sink.end() })
   } catch (e) {
     failed = true

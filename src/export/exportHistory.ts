@@ -16,6 +16,7 @@
  */
 import * as fs from 'fs'
 import * as path from 'path'
+import { setFlagsFromString } from 'v8'
 import { GENESIS, chainHash } from '../../domain/export/hashChain'
 import { type AccountId, streamOfAccount } from '../../domain/ids'
 import type { Instant } from '../../domain/instant'
@@ -113,8 +114,8 @@ const writeManifest = (file: string, m: Manifest): void => {
       fd,
       m.files
         .slice(i, i + 5000)
-        // Keys already in sorted order: the same text as `stableStringify`.
-        .map((f, j) => `${i + j === 0 ? '' : ',\n    '}${JSON.stringify({ path: f.path, sha256: f.sha256, size: f.size })}`)
+        // Keys already in sorted order, and the digest hex: the same text as `stableStringify`.
+        .map((f, j) => `${i + j === 0 ? '' : ',\n    '}{"path":${JSON.stringify(f.path)},"sha256":"${f.sha256}","size":${f.size}}`)
         .join(''),
     )
   fs.writeSync(fd, `${tail}\n`)
@@ -128,6 +129,13 @@ const mboxFile = (folder: string): string =>
 type Progress = (done: number, total: number, what: string) => void
 
 export const exportHistory = async (b: Backend, dest: string, p: ExportParams, onProgress?: Progress): Promise<Manifest> => {
+  // V8's allocation-site pretenuring, off for the rest of the process: the states' long-lived
+  // records (each content file's entry, the digests already claimed) taught it to allocate objects
+  // of some sites directly in the old generation, where the timeline's short-lived ones then piled
+  // up until a full collection. Peak RSS went from 216 MB to 295–336 MB in about half the runs of
+  // a 100,000-message export, which were slower too (docs/performance.md). Collections read the
+  // flag each time, so setting it now takes effect.
+  setFlagsFromString('--no-allocation-site-pretenuring')
   // Message bodies go to the content writer (another thread), each blob read once for its content
   // file and its MBOX; this thread writes the states and the timeline meanwhile.
   const queued = { jobs: 0 }
@@ -213,9 +221,12 @@ const writeExport = async (
         if (rel !== undefined) jobs.push({ digest: e.content.digest, size: e.content.size, rel })
       }
       // The store's own text when it has one (decoded above, so valid); a line must stay one line.
-      const ej = s.text !== undefined && !/[\n\r]/.test(s.text) ? s.text : eventJson(s.event)
+      const ej = s.text !== undefined && !s.text.includes('\n') && !s.text.includes('\r') ? s.text : eventJson(s.event)
       const hash = chainHash(prev, ej)
-      tl.write(`{"seq":${events},"revision":${s.revision},"prev":"${prev}","hash":"${hash}","event":${ej}}\n`)
+      // In parts: joined, the line would be copied once more before it is written.
+      tl.write(`{"seq":${events},"revision":${s.revision},"prev":"${prev}","hash":"${hash}","event":`)
+      tl.write(ej)
+      tl.write('}\n')
       prev = hash
       events++
     }
@@ -224,8 +235,9 @@ const writeExport = async (
       jobs = []
     }
     onProgress?.(Math.min(from + page.length, total), total, 'timeline')
-    // Let the content writer's replies in, so that it is handed more work while this loop runs.
-    await new Promise((resolve) => setImmediate(resolve))
+    // Let the content writer's replies in, so that it is handed more work while this loop runs,
+    // and wait while it has much queued (the timeline can outrun the workers).
+    await writer.ready()
     if (page.length < PAGE) break
   }
   submit(jobs)

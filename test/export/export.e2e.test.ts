@@ -138,6 +138,36 @@ describe('exportHistory and verifyExport', () => {
     expect(ops.filter((o: { kind: string }) => o.kind === 'export').length).toBe(3)
   })
 
+  it('a blob gone from the store or damaged there is named, left out of the files and the manifest, and the rest verifies (exit 7)', () => {
+    // A store of its own: its blobs are changed.
+    const d2 = path.join(dir, 'damaged')
+    fs.cpSync(path.join(dir, 'm.db'), path.join(d2, 'm.db'), { recursive: true })
+    fs.cpSync(path.join(dir, 'blobs'), path.join(d2, 'blobs'), { recursive: true })
+    const to = JSON.parse(fs.readFileSync(path.join(exp, 'states/to.json'), 'utf8')) as { items: { digest: string | null; folder: string }[] }
+    const [gone, bad] = [...new Set(to.items.filter((i) => i.folder === '/Inbox').flatMap((i) => (i.digest === null ? [] : [i.digest])))]
+    if (gone === undefined || bad === undefined) throw new Error('the demo has too few messages')
+    const blobFile = (digest: string) => fs.readdirSync(path.join(d2, 'blobs', digest.slice(0, 2))).filter((f) => f.startsWith(digest)).map((f) => path.join(d2, 'blobs', digest.slice(0, 2), f))[0] as string
+    fs.rmSync(blobFile(gone))
+    fs.writeFileSync(blobFile(bad), 'not what was stored')
+    const out = path.join(dir, 'partial-export')
+    const r = mailtime(['--store', `sqlite:${path.join(d2, 'm.db')}`, '--tz', 'UTC', '--json', 'exportHistory', 'alice@example.com', 'dest', out])
+    expect(r.code).toBe(7)
+    const missing = (JSON.parse(r.stdout).missing as { digest: string; reason: string }[]).sort((a, b) => (a.digest === gone ? -1 : b.digest === gone ? 1 : 0))
+    expect(missing).toEqual([
+      { digest: gone, reason: expect.stringMatching(/is missing/) },
+      { digest: bad, reason: expect.stringMatching(/is corrupt/) },
+    ])
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')) as { files: { path: string }[]; missing: unknown[] }
+    expect(manifest.missing).toHaveLength(2)
+    for (const digest of [gone, bad]) {
+      expect(fs.existsSync(path.join(out, 'messages', `${digest}.eml`))).toBe(false)
+      expect(manifest.files.some((f) => f.path.includes(digest))).toBe(false)
+    }
+    const messages = (files: { path: string }[]) => files.filter((f) => f.path.startsWith('messages/')).length
+    expect(messages(manifest.files)).toBe(messages(JSON.parse(fs.readFileSync(path.join(exp, 'manifest.json'), 'utf8')).files) - 2)
+    expect(verify(out).code).toBe(0)
+  })
+
   it('running the same export again finds it done and verified (a run killed after its last rename), but never writes over anything else', () => {
     const same = path.join(dir, 'same')
     const words = ['exportHistory', 'bob@example.com', 'to', '2026-03-05T00:00:00Z', 'dest', same]
