@@ -88,7 +88,9 @@ export const contentSink = (blobs: BlobStore, dest: string) => {
 }
 
 export interface ContentResult {
-  readonly files: ManifestFile[]
+  /** The content files (`<dir>/<digest>.<ext>`), in the order they were queued. */
+  readonly contents: ManifestFile[]
+  readonly mbox: ManifestFile[]
   readonly missing: { digest: string; reason: string }[]
 }
 
@@ -96,8 +98,10 @@ export interface ContentWriter {
   /** Queues a batch of jobs; batches are written in the order they were queued. */
   submit(jobs: readonly ContentJob[]): void
   /**
-   * Lets the workers' replies in, and waits while many batches are queued for them: a caller that
-   * can wait (the timeline) then holds no more than that, whatever the account's size.
+   * Lets the workers' replies in and, if jobs were submitted since the last call, waits while a
+   * worker has many batches queued: a caller that can wait (the timeline) then adds no more than
+   * that, whatever the account's size. A caller that added nothing does not wait: what the states
+   * queued drains at the workers' pace either way.
    */
   ready(): Promise<void>
   finish(): Promise<ContentResult>
@@ -108,8 +112,8 @@ export interface ContentWriter {
 const WORKER = path.join(__dirname, 'contentWorker.js')
 /** Batches handed to a worker and not yet written: enough to keep it busy, few enough to stay small. */
 const IN_FLIGHT = 32
-/** Batches queued for a worker beyond which `ready` waits. */
-const QUEUED = 32
+/** Batches queued for a worker beyond which `ready` waits (about 100 bytes a job, 1,000 jobs a batch). */
+const QUEUED = 64
 /**
  * Content worker threads. Two, with the main thread's own work, keep both cores of a small machine
  * busy to the end: with one, the worker (file creation, mostly kernel time) was still writing when
@@ -146,13 +150,12 @@ export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: nu
     }
     return ok
   }
-  const result = (mboxFiles: readonly ManifestFile[]): ContentResult => ({
-    files: [
-      ...(missing.size === 0 && resized.size === 0
+  const result = (mbox: ManifestFile[]): ContentResult => ({
+    contents:
+      missing.size === 0 && resized.size === 0
         ? files
-        : files.filter((f) => !missing.has(f.sha256)).map((f) => ({ ...f, size: resized.get(f.sha256) ?? f.size }))),
-      ...mboxFiles,
-    ],
+        : files.filter((f) => !missing.has(f.sha256)).map((f) => ({ ...f, size: resized.get(f.sha256) ?? f.size })),
+    mbox,
     missing: [...missing].map(([digest, reason]) => ({ digest, reason })),
   })
 
@@ -195,6 +198,7 @@ export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: nu
   // jobs so far when the file first appears; a job without an MBOX goes to the one with the fewest.
   const laneOfMbox = new Map<string, Lane>()
   const lightest = () => lanes.reduce((a, b) => (b.assigned < a.assigned ? b : a))
+  let added = false
   const until = async (ready: () => boolean) => {
     while (!ready() && failure === undefined) await new Promise<void>((resolve) => (wake = resolve))
   }
@@ -217,10 +221,12 @@ export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: nu
         l.queue.push(l.encode(batch))
         l.pump()
       }
+      added ||= split.size > 0
     },
     ready: async () => {
       await new Promise((resolve) => setImmediate(resolve))
-      await until(() => lanes.every((l) => l.queue.length <= QUEUED))
+      if (added) await until(() => lanes.every((l) => l.queue.length <= QUEUED))
+      added = false
       if (failure !== undefined) throw failure
     },
     finish: async () => {

@@ -103,6 +103,8 @@ const writeState = async (b: Backend, f: HashedFile, account: AccountId, at: Ins
  * The manifest, with one line per file written a chunk at a time: a single string of 100,000
  * entries would be the export's largest allocation.
  */
+const PLAIN = /^[\w./-]*$/
+
 const writeManifest = (file: string, m: Manifest): void => {
   const placeholder = '\u0000files\u0000'
   const mark = JSON.stringify(placeholder)
@@ -114,8 +116,9 @@ const writeManifest = (file: string, m: Manifest): void => {
       fd,
       m.files
         .slice(i, i + 5000)
-        // Keys already in sorted order, and the digest hex: the same text as `stableStringify`.
-        .map((f, j) => `${i + j === 0 ? '' : ',\n    '}{"path":${JSON.stringify(f.path)},"sha256":"${f.sha256}","size":${f.size}}`)
+        // Keys already in sorted order, digests hex, and a path JSON would not escape as it is:
+        // the same text as `stableStringify`.
+        .map((f, j) => `${i + j === 0 ? '' : ',\n    '}{"path":${PLAIN.test(f.path) ? `"${f.path}"` : JSON.stringify(f.path)},"sha256":"${f.sha256}","size":${f.size}}`)
         .join(''),
     )
   fs.writeSync(fd, `${tail}\n`)
@@ -243,7 +246,6 @@ const writeExport = async (
   submit(jobs)
   files.push(tl.close())
   const contents = await writer.finish()
-  files.push(...contents.files)
 
   const manifest: Manifest = {
     format: 'mailtime-export-v1',
@@ -253,7 +255,10 @@ const writeExport = async (
     timeline: { file: 'timeline.jsonl', events, genesis: GENESIS, head: prev },
     states,
     missing: contents.missing,
-    files: files.sort((a, c) => (a.path < c.path ? -1 : 1)),
+    // The export's own files in path order, then the content files in the order the export met
+    // them (the `to` state's messages in item order, then the timeline's other contents): as
+    // repeatable as a sort by path, which took 0.2–0.4 s of this last, single-threaded step.
+    files: [...[...files, ...contents.mbox].sort((a, c) => (a.path < c.path ? -1 : 1)), ...contents.contents],
   }
   writeManifest(path.join(dest, 'manifest.json'), manifest)
   return manifest
