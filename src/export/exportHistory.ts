@@ -99,12 +99,13 @@ const writeState = async (b: Backend, f: HashedFile, account: AccountId, at: Ins
   return f.close()
 }
 
+/** A path that JSON writes as it is, between quotes. */
+const PLAIN = /^[\w./-]*$/
+
 /**
  * The manifest, with one line per file written a chunk at a time: a single string of 100,000
  * entries would be the export's largest allocation.
  */
-const PLAIN = /^[\w./-]*$/
-
 const writeManifest = (file: string, m: Manifest): void => {
   const placeholder = '\u0000files\u0000'
   const mark = JSON.stringify(placeholder)
