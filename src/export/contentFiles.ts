@@ -19,7 +19,10 @@ import { mboxEntry } from './mbox'
 export interface ContentJob {
   /** The blob's digest: 64 hex digits (the writer reports any other as missing without sending it). */
   readonly digest: string
-  /** The content's size, as its event records it (lets a small body be read without a stat). */
+  /**
+   * The content's size, as its event records it: its content file's size in the manifest (unless
+   * the blob turns out otherwise), and what lets a small body be read without a stat.
+   */
   readonly size: number
   /** The content file (`<dir>/<digest>.<ext>`), when this is the first job of the digest. */
   readonly rel?: string | undefined
