@@ -157,7 +157,7 @@ export const fsBlobStore = (root: string): BlobStore => {
       }
     },
     get: (digest, size) => {
-      if (!HEX64.test(digest)) return E.left({ _tag: 'BadDigest', digest })
+      if (!isDigest(digest)) return E.left({ _tag: 'BadDigest', digest })
       const raw = rawOf(digest)
       let file = raw
       let bytes: Buffer | undefined
@@ -182,9 +182,9 @@ export const fsBlobStore = (root: string): BlobStore => {
         ? E.right(bytes)
         : E.left({ _tag: 'BlobCorrupt', digest, path: file, reason: `content hashes to ${actual}` })
     },
-    has: (digest) => HEX64.test(digest) && storedBlobFile(root, digest) !== undefined,
+    has: (digest) => isDigest(digest) && storedBlobFile(root, digest) !== undefined,
     remove: (digest) => {
-      if (!HEX64.test(digest)) return E.left({ _tag: 'BadDigest', digest })
+      if (!isDigest(digest)) return E.left({ _tag: 'BadDigest', digest })
       // Both forms: a blob stored raw by one version and compressed by another leaves no copy.
       let removed = false
       for (const file of [rawOf(digest), `${rawOf(digest)}.gz`]) {
@@ -207,7 +207,7 @@ export const fsBlobStore = (root: string): BlobStore => {
       return [...new Set(digests)].sort()
     },
     stat: (digest) => {
-      const stored = HEX64.test(digest) ? storedBlobFile(root, digest) : undefined
+      const stored = isDigest(digest) ? storedBlobFile(root, digest) : undefined
       if (stored === undefined) return undefined
       try {
         const st = fs.statSync(stored.file)

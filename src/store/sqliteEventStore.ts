@@ -15,12 +15,12 @@ import type { AppendOptions, AppendResult, EventStore, ReadOptions, StoredEvent 
 import { decodeStoredEvent, encodeEvent } from './decodeStored'
 import { migrate } from './sqliteSchema'
 
-interface Row {
-  global_position: number
-  stream: string
-  revision: number
-  data: string
-}
+/**
+ * A row of a read, as an array: (global position, revision, data), and the stream's name when the
+ * read spans streams. Arrays, and no name the caller knows: an export reads every event of an
+ * account, and a row object per event was a seventh of its reading time.
+ */
+type Row = [globalPosition: number, revision: number, data: string, stream?: string]
 
 class Conflict extends Error {
   constructor(readonly expected: number, readonly actual: number) {
@@ -69,30 +69,13 @@ export const openSqliteDatabase = (file: string, options: { readonly?: boolean }
   }
 }
 
-const rowsToEvents = (rows: readonly Row[]): E.Either<StoreError, StoredEvent[]> => {
+/** The events of rows read from `stream`, or from the stream each row names. */
+const rowsToEvents = (stream: string, rows: readonly Row[], withText = false): E.Either<StoreError, StoredEvent[]> => {
   const out: StoredEvent[] = []
-  for (const r of rows) {
-    const d = decodeStoredEvent(r.stream, r.revision, r.data)
+  for (const [globalPosition, revision, data, rowStream = stream] of rows) {
+    const d = decodeStoredEvent(rowStream, revision, data)
     if (E.isLeft(d)) return d
-    out.push({ stream: r.stream, revision: r.revision, globalPosition: r.global_position, event: d.right })
-  }
-  return E.right(out)
-}
-
-/** A row of one stream's read, as an array: (global position, revision, data). */
-type StreamRow = [number, number, string]
-
-/**
- * The events of one stream's rows. They come as arrays, without the stream's name, which the
- * caller knows: an export reads every event of an account, and a row object per event was a
- * seventh of its reading time.
- */
-const streamRowsToEvents = (stream: string, rows: readonly StreamRow[], withText = false): E.Either<StoreError, StoredEvent[]> => {
-  const out: StoredEvent[] = []
-  for (const [globalPosition, revision, data] of rows) {
-    const d = decodeStoredEvent(stream, revision, data)
-    if (E.isLeft(d)) return d
-    out.push(withText ? { stream, revision, globalPosition, event: d.right, text: data } : { stream, revision, globalPosition, event: d.right })
+    out.push(withText ? { stream: rowStream, revision, globalPosition, event: d.right, text: data } : { stream: rowStream, revision, globalPosition, event: d.right })
   }
   return E.right(out)
 }
@@ -110,17 +93,15 @@ export const sqliteEventStore = (h: SqliteHandle, onAppended?: () => void): Even
     setCheckpoint: db.prepare('INSERT INTO checkpoints (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
     getCheckpoint: db.prepare<[string], { value: string }>('SELECT value FROM checkpoints WHERE name = ?'),
     forwards: db
-      .prepare<[string, number, number], StreamRow>('SELECT global_position, revision, data FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?')
+      .prepare<[string, number, number], Row>('SELECT global_position, revision, data FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?')
       .raw(),
     backwards: db
-      .prepare<[string, number, number], StreamRow>('SELECT global_position, revision, data FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?')
+      .prepare<[string, number, number], Row>('SELECT global_position, revision, data FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?')
       .raw(),
-    until: db.prepare<[string, number], Row>(
-      'SELECT global_position, stream, revision, data FROM events WHERE stream = ? AND occurred_at <= ? ORDER BY revision',
-    ),
-    all: db.prepare<[number, number], Row>(
-      'SELECT global_position, stream, revision, data FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?',
-    ),
+    until: db.prepare<[string, number], Row>('SELECT global_position, revision, data FROM events WHERE stream = ? AND occurred_at <= ? ORDER BY revision').raw(),
+    all: db
+      .prepare<[number, number], Row>('SELECT global_position, revision, data, stream FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?')
+      .raw(),
     streams: db.prepare<[string, string], { stream: string }>(
       'SELECT stream FROM streams WHERE substr(stream, 1, length(?)) = ? ORDER BY stream',
     ),
@@ -176,7 +157,7 @@ export const sqliteEventStore = (h: SqliteHandle, onAppended?: () => void): Even
     readStream: (stream, o: ReadOptions = {}) =>
       sync(() => {
         const max = o.maxCount ?? Number.MAX_SAFE_INTEGER
-        return streamRowsToEvents(
+        return rowsToEvents(
           stream,
           o.direction === 'backwards'
             ? st.backwards.all(stream, o.from ?? Number.MAX_SAFE_INTEGER, max)
@@ -184,8 +165,9 @@ export const sqliteEventStore = (h: SqliteHandle, onAppended?: () => void): Even
           o.withText,
         )
       }),
-    readStreamUntil: (stream, until) => sync(() => rowsToEvents(st.until.all(stream, until))),
-    readAll: (o) => sync(() => rowsToEvents(st.all.all(o.after ?? 0, o.maxCount ?? Number.MAX_SAFE_INTEGER))),
+    readStreamUntil: (stream, until) => sync(() => rowsToEvents(stream, st.until.all(stream, until))),
+    // Each row names its stream (the '' given here is never used).
+    readAll: (o) => sync(() => rowsToEvents('', st.all.all(o.after ?? 0, o.maxCount ?? Number.MAX_SAFE_INTEGER))),
     streamRevision: (stream) => sync(() => E.right(st.head.get(stream)?.revision ?? -1)),
     listStreams: (prefix = '') => sync(() => E.right(st.streams.all(prefix, prefix).map((r) => r.stream))),
     readCheckpoint: (name) => sync(() => E.right(st.getCheckpoint.get(name)?.value)),
