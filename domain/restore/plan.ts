@@ -3,8 +3,14 @@
  * which items it cannot restore and why. Planning is pure; `src/restore` materializes a plan into a
  * target. Folders are given as name segments from the top level down, as they were named in the
  * source; targets map names they cannot hold and report it.
+ *
+ * A folder the restore selects (a deleted folder in an undelete window, a folder given to
+ * `doItemRestore`) is an item like a message, as in Carbonio's item-centric backup: it is restored
+ * by recreating it at its path, and is counted with the restored (or skipped) items.
  */
+import { unknownFolderName } from '../folders'
 import type { ItemId } from '../ids'
+import { itemKey } from '../operations'
 import type { Instant } from '../instant'
 import type { ItemType } from '../itemTypes'
 import type { ItemState } from '../state'
@@ -21,6 +27,13 @@ export interface RestoreItem {
   readonly subject?: string
 }
 
+/** A folder item the restore recreates (empty if no message goes into it). */
+export interface RestoreFolderItem {
+  readonly itemId: ItemId
+  /** Its own path: its parent's segments, then its name. */
+  readonly folder: readonly string[]
+}
+
 export interface Unrestorable {
   readonly itemId: ItemId
   readonly itemType: ItemType
@@ -33,13 +46,20 @@ export interface RestorePlan {
   readonly targetAccount: string
   /** Every folder the restore needs, parents first. */
   readonly folders: readonly (readonly string[])[]
+  /** The messages to write. */
   readonly items: readonly RestoreItem[]
+  /** The folders restored as items (they are in `folders` too). */
+  readonly folderItems: readonly RestoreFolderItem[]
   readonly unrestorable: readonly Unrestorable[]
 }
+
+/** How many items a plan accounts for: each ends restored, skipped or unrestored. */
+export const planSize = (p: RestorePlan): number => p.items.length + p.folderItems.length + p.unrestorable.length
 
 /** Why an item cannot be written into a mailbox, or undefined if it can. */
 export const whyUnrestorable = (s: ItemState): string | undefined => {
   if (s.status === 'purged') return `purged by retention${s.purgeReason !== undefined ? ` (${s.purgeReason})` : ''}`
+  if (s.itemType === 'folder') return undefined
   if (s.itemType !== 'message') return `a ${s.itemType} is not a message; mailbox targets hold messages only (export it instead)`
   if (s.content === undefined) return 'no content was captured (known only from a log line)'
   return undefined
@@ -57,7 +77,7 @@ const toItem = (s: ItemState, folder: readonly string[], flags: readonly string[
   ...(s.headers?.subject !== undefined && { subject: s.headers.subject }),
 })
 
-const foldersOf = (items: readonly RestoreItem[]): string[][] => {
+const foldersOf = (items: readonly { readonly folder: readonly string[] }[]): string[][] => {
   const keys = new Map<string, string[]>()
   for (const i of items)
     for (let n = 1; n <= i.folder.length; n++) {
@@ -67,17 +87,32 @@ const foldersOf = (items: readonly RestoreItem[]): string[][] => {
   return [...keys.values()].sort((a, b) => a.length - b.length || (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1))
 }
 
-const finish = (kind: RestorePlan['kind'], source: string, target: string, pairs: readonly { s: ItemState; item?: RestoreItem }[]): RestorePlan => {
+/** A folder item's own path, below the segments of the folder it is in. */
+const ownPath = (s: ItemState, parent: readonly string[]): string[] => [...parent, s.name ?? unknownFolderName(s.itemId)]
+
+/**
+ * `parent` is the folder the item goes into (for a folder item: the folder it is recreated in);
+ * `message` builds the message to write, for items that are messages.
+ */
+const finish = (
+  kind: RestorePlan['kind'],
+  source: string,
+  target: string,
+  pairs: readonly { s: ItemState; parent: readonly string[]; message: () => RestoreItem }[],
+): RestorePlan => {
   const items: RestoreItem[] = []
+  const folderItems: RestoreFolderItem[] = []
   const unrestorable: Unrestorable[] = []
-  for (const { s, item } of pairs) {
+  for (const { s, parent, message } of pairs) {
     const why = whyUnrestorable(s)
-    if (why !== undefined || item === undefined) unrestorable.push({ itemId: s.itemId, itemType: s.itemType, reason: why ?? 'not restorable' })
-    else items.push(item)
+    if (why !== undefined) unrestorable.push({ itemId: s.itemId, itemType: s.itemType, reason: why })
+    else if (s.itemType === 'folder') folderItems.push({ itemId: s.itemId, folder: ownPath(s, parent) })
+    else items.push(message())
   }
   items.sort((a, b) => a.itemId - b.itemId)
+  folderItems.sort((a, b) => a.itemId - b.itemId)
   unrestorable.sort((a, b) => a.itemId - b.itemId)
-  return { kind, sourceAccount: source, targetAccount: target, folders: foldersOf(items), items, unrestorable }
+  return { kind, sourceAccount: source, targetAccount: target, folders: foldersOf([...items, ...folderItems]), items, folderItems, unrestorable }
 }
 
 /** Carbonio's undelete tag: `undelete_DD_MM_YY`, the day the undelete runs. */
@@ -87,7 +122,7 @@ export const undeleteTag = (runDay: { day: number; month: number; year: number }
 export interface DeletedItem {
   /** The item's state as it was deleted (its folder is where it was). */
   readonly state: ItemState
-  /** The folder's name segments as valid in the window (unknown_<id> when never known). */
+  /** The segments of the folder it was in, as named in the window (unknown_<id> when never known). */
   readonly folder: readonly string[]
 }
 
@@ -105,15 +140,10 @@ export const planUndelete = (
     'undelete',
     account,
     account,
-    deleted.map(({ state: s, folder }) => ({
-      s,
-      item: toItem(
-        s,
-        dedicatedFolder === undefined ? folder : [dedicatedFolder, ...folder],
-        s.flags.filter((f) => f !== '\\Deleted'),
-        [...new Set([...s.tags, tag])].sort(),
-      ),
-    })),
+    deleted.map(({ state: s, folder }) => {
+      const parent = dedicatedFolder === undefined ? folder : [dedicatedFolder, ...folder]
+      return { s, parent, message: () => toItem(s, parent, s.flags.filter((f) => f !== '\\Deleted'), [...new Set([...s.tags, tag])].sort()) }
+    }),
   )
 
 export interface PlacedItem {
@@ -130,10 +160,19 @@ export const planRestoreOnNewAccount = (source: string, target: string, items: r
     target,
     items
       .filter((p) => !seen.has(p.state.itemId) && seen.add(p.state.itemId) !== undefined)
-      .map(({ state: s, folder }) => ({ s, item: toItem(s, folder, s.flags.filter((f) => f !== '\\Deleted'), s.tags) })),
+      .map(({ state: s, folder }) => ({ s, parent: folder, message: () => toItem(s, folder, s.flags.filter((f) => f !== '\\Deleted'), s.tags) })),
   )
 }
 
-/** Single item restore: the item as it was, into its folder then (or `restoreFolder`), as a copy. */
-export const planItemRestore = (account: string, item: PlacedItem, restoreFolder: readonly string[] | undefined): RestorePlan =>
-  finish('item', account, account, [{ s: item.state, item: toItem(item.state, restoreFolder ?? item.folder, item.state.flags.filter((f) => f !== '\\Deleted'), item.state.tags) }])
+/**
+ * Single item restore: the item as it was, into its folder then (or `restoreFolder`), as a copy. A
+ * folder is recreated (empty) there under its name.
+ */
+export const planItemRestore = (account: string, item: PlacedItem, restoreFolder: readonly string[] | undefined): RestorePlan => {
+  const parent = restoreFolder ?? item.folder
+  return finish('item', account, account, [{ s: item.state, parent, message: () => toItem(item.state, parent, item.state.flags.filter((f) => f !== '\\Deleted'), item.state.tags) }])
+}
+
+/** The folder items of plans, by `itemKey` (target account and item id): what a report names as folders recreated. */
+export const folderItemsOf = (plans: readonly RestorePlan[]): Map<string, readonly string[]> =>
+  new Map(plans.flatMap((p) => p.folderItems.map((f) => [itemKey(p.targetAccount, f.itemId), f.folder] as const)))

@@ -6,12 +6,14 @@
 import { createHash } from 'crypto'
 import * as os from 'os'
 import * as E from 'fp-ts/Either'
-import type { RestorePlan } from '../../domain/restore/plan'
+import { itemKey } from '../../domain/operations'
+import { type RestorePlan, folderItemsOf, planSize } from '../../domain/restore/plan'
 import type { BlobStore } from '../blobs/blobStore'
 import { connectAs, describeConnectError, imapSourceOf } from '../capture/imap/source'
 import type { Settings } from '../config'
 import { smtpNotifier, type Notifier } from '../notify/notifier'
 import { imapTarget } from '../restore/imap/imapTarget'
+import { LOGIN_RETRY_MS, accountMissing, loginAttempts } from '../restore/imap/login'
 import { maildirTarget } from '../restore/maildirTarget'
 import { type Provisioner, commandProvisioner, newPassword, passwdFileProvisioner } from '../restore/provision/provisioner'
 import { runRestore } from '../restore/runRestore'
@@ -42,7 +44,12 @@ export interface ChosenTarget {
   readonly server: boolean
 }
 
-export const chooseTarget = (settings: Settings, raw: string | undefined): ChosenTarget => {
+export interface TargetOptions {
+  /** Whether this run has just created the account (a refused login is then tried again). */
+  readonly justCreated?: (account: string) => boolean
+}
+
+export const chooseTarget = (settings: Settings, raw: string | undefined, options: TargetOptions = {}): ChosenTarget => {
   if (raw !== undefined && raw.startsWith('maildir:')) {
     if (raw.length === 'maildir:'.length) throw usage('target maildir:<dir> needs a directory')
     return { target: maildirTarget(raw.slice('maildir:'.length)), server: false }
@@ -52,6 +59,7 @@ export const chooseTarget = (settings: Settings, raw: string | undefined): Chose
   if (E.isLeft(src))
     throw usage(raw === undefined ? `${src.left.reason}; or give target maildir:<dir> (Dovecot serves that tree as is), or dry_run true` : src.left.reason)
   const s = src.right
+  const server = `${s.secure ? 'imaps' : 'imap'}://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`
   const batch = Number(settings.env.MAILTIME_RESTORE_BATCH_SIZE ?? '50')
   if (!Number.isInteger(batch) || batch < 1 || batch > 1000) throw usage('MAILTIME_RESTORE_BATCH_SIZE must be a whole number from 1 to 1000')
   const connections = Number(settings.env.MAILTIME_RESTORE_CONNECTIONS ?? '2')
@@ -70,15 +78,22 @@ export const chooseTarget = (settings: Settings, raw: string | undefined): Chose
           return s.admin === undefined ? undefined : { user: s.admin.user, pass: s.admin.password, authzid: account }
         },
         connect: async (account) => {
-          // A refused login is tried again for two seconds: an account the restore has just
-          // created may not be visible yet (Dovecot here refused the login that came within the
-          // same second as the passwd file's new line; a directory may take a moment to replicate).
-          // Wrong credentials fail as before, two seconds later.
+          // Only an account this run has just created is tried again (login.ts says why).
+          const attempts = loginAttempts(options.justCreated?.(account) ?? false)
           for (let attempt = 1; ; attempt++) {
             const c = await connectAs(s, account)
             if (E.isRight(c)) return E.right(c.right)
-            if (c.left._tag !== 'AuthFailed' || attempt > LOGIN_RETRIES) return E.left(describeConnectError(c.left))
-            await new Promise((resolve) => setTimeout(resolve, 500))
+            const onBehalf = s.passwords[account] === undefined
+            if (c.left._tag === 'AuthFailed' && attempt < attempts) {
+              await new Promise((resolve) => setTimeout(resolve, LOGIN_RETRY_MS))
+              continue
+            }
+            if (c.left._tag === 'AuthFailed' && accountMissing(c.left, onBehalf))
+              return E.left({
+                _tag: 'NoSuchAccount',
+                reason: `account ${account} does not exist on ${server} (the server accepted ${s.admin?.user ?? 'the admin'}'s login but refused to act for ${account}: ${c.left.reason})`,
+              })
+            return E.left({ _tag: 'Failure', reason: describeConnectError(c.left) })
           }
         },
       },
@@ -86,9 +101,6 @@ export const chooseTarget = (settings: Settings, raw: string | undefined): Chose
     ),
   }
 }
-
-/** Extra logins after a refused one, half a second apart. */
-const LOGIN_RETRIES = 4
 
 export const provisionerOf = (settings: Settings): Provisioner | undefined => {
   const p = settings.config.provisioning ?? {}
@@ -124,15 +136,17 @@ export const planJson = (p: RestorePlan, zone: string) => ({
   kind: p.kind,
   sourceAccount: p.sourceAccount,
   targetAccount: p.targetAccount,
-  counts: { items: p.items.length, unrestorable: p.unrestorable.length, folders: p.folders.length },
+  counts: { items: p.items.length, folderItems: p.folderItems.length, unrestorable: p.unrestorable.length, folders: p.folders.length },
   folders: p.folders.map((f) => f.join('/')),
   items: p.items.map((i) => ({ ...i, folder: i.folder.join('/'), internalDate: when(i.internalDate, zone) })),
+  folderItems: p.folderItems.map((f) => ({ itemId: f.itemId, folder: f.folder.join('/') })),
   unrestorable: p.unrestorable,
 })
 
 export const planText = (p: RestorePlan, zone: string): string =>
   [
     `${p.kind} plan for ${p.sourceAccount}${p.targetAccount !== p.sourceAccount ? ` → ${p.targetAccount}` : ''}: ${p.items.length} item(s) in ${p.folders.length} folder(s), ${p.unrestorable.length} unrestorable`,
+    ...(p.folderItems.length > 0 ? [`folders recreated as items: ${clipList(p.folderItems.map((f) => `/${f.folder.join('/')}`), 20)}`] : []),
     table([
       ['id', 'folder', 'flags', 'tags', 'date', 'subject'],
       ...p.items.slice(0, 50).map((i) => [String(i.itemId), `/${i.folder.join('/')}`, i.flags.join(' ') || '-', i.tags.join(',') || '-', human(i.internalDate, zone), clip(i.subject ?? '')]),
@@ -163,11 +177,12 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
       json: { dryRun: true, plans: run.plans.map((p) => planJson(p, ctx.zone)), ...(run.plans.length === 1 && { plan: planJson(run.plans[0] as RestorePlan, ctx.zone) }) },
       text: `dry run: nothing written\n${run.plans.map((p) => planText(p, ctx.zone)).join('\n\n')}`,
     }
-  const chosen = chooseTarget(ctx.settings, attrs.target)
+  const created = new Set<string>()
+  const chosen = chooseTarget(ctx.settings, attrs.target, { justCreated: (account) => created.has(account) })
   const recipients = recipientsOf(ctx.settings, attrs.notifications)
   const provisioner = run.provision && chosen.server ? provisionerOf(ctx.settings) : undefined
   const b = await ctx.backend()
-  const total = run.plans.reduce((n, p) => n + p.items.length + p.unrestorable.length, 0)
+  const total = run.plans.reduce((n, p) => n + planSize(p), 0)
   const signal = stopSignal()
   ctx.progress.start(`restoring into ${chosen.target.description}`, total)
   const notifier = notifierOf(ctx.settings)
@@ -187,13 +202,25 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
         ...(provisioner !== undefined && {
           provision: async (account: string) => {
             const r = await provisioner.ensure(account)
-            if (E.isRight(r) && r.right.created) ctx.note(`created account ${account} with ${provisioner.description}`)
+            if (E.isRight(r) && r.right.created) {
+              created.add(account)
+              ctx.note(`created account ${account} with ${provisioner.description}`)
+            }
             return E.isLeft(r) ? r : E.right(undefined)
           },
         }),
         onProgress: (done) => ctx.progress.update(done),
       },
-      { verb: run.verb, params: run.params, resumeKey: resumeKeyOf([...run.identity, chosen.target.description]), plans: run.plans, target: chosen.target, initiator: initiatorOf(ctx.settings), recipients },
+      {
+        verb: run.verb,
+        params: run.params,
+        resumeKey: resumeKeyOf([...run.identity, chosen.target.description]),
+        plans: run.plans,
+        target: chosen.target,
+        initiator: initiatorOf(ctx.settings),
+        recipients,
+        provisioning: !run.provision || !chosen.server ? 'not applicable' : provisioner === undefined ? 'not configured' : 'configured',
+      },
     )
   } finally {
     ctx.progress.stop()
@@ -202,6 +229,10 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
   const s = outcome.summary
   const failedNotes = s.notifications.filter((n) => !n.sent).map((n) => `the ${n.phase} notification to ${n.to.join(', ')} was not sent: ${n.error ?? 'unknown error'}`)
   for (const n of failedNotes) ctx.note(n)
+  const folderItems = folderItemsOf(run.plans)
+  const foldersRecreated = outcome.idMap
+    .filter((o) => o.outcome === 'restored' && folderItems.has(itemKey(o.account, o.itemId)))
+    .map((o) => ({ account: o.account, itemId: o.itemId, path: `/${(folderItems.get(itemKey(o.account, o.itemId)) ?? []).join('/')}` }))
   const json = {
     dryRun: false,
     operationId: s.operationId,
@@ -211,6 +242,7 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
     skipped: s.skipped,
     unrestored: s.unrestored.map((u) => ({ account: u.account, itemId: u.itemId, reason: u.reason ?? '' })),
     renamedFolders: outcome.renamedFolders,
+    foldersRecreated,
     idMap: outcome.idMap.map((o) => ({ account: o.account, itemId: o.itemId, outcome: o.outcome, location: o.location ?? '' })),
     notifications: s.notifications,
     ...(s.error !== undefined && { error: s.error }),
@@ -221,8 +253,8 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
     `Restored Items: ${s.restored}`,
     `Skipped Items:  ${s.skipped}`,
     `Unrestored Items: ${s.unrestored.length}`,
-    ...s.unrestored.slice(0, 20).map((u) => `  ${u.account} ${u.itemId}: ${u.reason ?? ''}`),
-    ...(s.unrestored.length > 20 ? [`  … ${s.unrestored.length - 20} more (monitor ${s.operationId} --json lists all)`] : []),
+    ...unrestoredLines(s.unrestored, s.operationId),
+    ...(foldersRecreated.length > 0 ? [`Folders recreated (among the Restored Items): ${clipList(foldersRecreated.map((f) => (run.plans.length > 1 ? `${f.account} ${f.path}` : f.path)), 20)}`] : []),
     ...outcome.renamedFolders.map((f) => `folder ${JSON.stringify(f.original.join('/'))} written as ${JSON.stringify(f.mapped)}`),
     ...failedNotes,
     `into ${chosen.target.description} in ${outcome.seconds.toFixed(1)} s`,
@@ -231,6 +263,25 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
     return { json, text: `${text}\nfailed: ${s.error ?? 'unknown error'}; run the same command again to resume`, exitCode: ExitCode.UNAVAILABLE }
   if (s.state === 'stopped') return { json, text: `${text}\nstopped on request; run the same command again to resume`, exitCode: ExitCode.INTERRUPTED }
   return { json, text, exitCode: s.unrestored.length > 0 ? ExitCode.PARTIAL : ExitCode.OK }
+}
+
+/** `a, b, c` with at most `n` shown, then how many more. */
+const clipList = (xs: readonly string[], n: number): string => `${xs.slice(0, n).join(', ')}${xs.length > n ? `, … ${xs.length - n} more` : ''}`
+
+/**
+ * The report's unrestored lines: one per account and reason with the item ids, at most 20 lines, so
+ * that an account the target lacks is one line, not one per message.
+ */
+export const unrestoredLines = (unrestored: readonly { account: string; itemId: number; reason?: string }[], operationId: string): string[] => {
+  const groups = new Map<string, { account: string; reason: string; ids: number[] }>()
+  for (const u of unrestored) {
+    const key = JSON.stringify([u.account, u.reason ?? ''])
+    const g = groups.get(key) ?? { account: u.account, reason: u.reason ?? '', ids: [] }
+    g.ids.push(u.itemId)
+    groups.set(key, g)
+  }
+  const lines = [...groups.values()].map((g) => `  ${g.account} ${clipList(g.ids.map(String), 10)}: ${g.reason}`)
+  return lines.length > 20 ? [...lines.slice(0, 20), `  … ${lines.length - 20} more reasons (monitor ${operationId} --json lists every item)`] : lines
 }
 
 /** A restore's identity: the same command against the same target gets the same key, so a re-run skips what is done. */

@@ -19,7 +19,7 @@ import type { ItemOutcome } from '../../domain/operations'
 import type { RestoreItem, RestorePlan } from '../../domain/restore/plan'
 import { type BlobStore, describeBlobError } from '../blobs/blobStore'
 import { encodeModifiedUtf7, mapFolder } from './folderNames'
-import type { Journal, MaterializeReport, RestoreTarget, TargetError } from './target'
+import { type Journal, type MaterializeReport, type RestoreTarget, type TargetError, folderItemOutcomes } from './target'
 
 const FLAG_LETTERS: Readonly<Record<string, string>> = { '\\Draft': 'D', '\\Flagged': 'F', '\\Answered': 'R', '\\Seen': 'S', '\\Deleted': 'T' }
 /** Outcomes are recorded in the operations stream in batches of this many items. */
@@ -91,6 +91,7 @@ export const maildirTarget = (root: string): RestoreTarget => {
       let stopped = false
       try {
         for (const seg of plan.folders) openFolder(seg)
+        await journal.record(folderItemOutcomes(plan, journal, (seg) => path.relative(top, openFolder(seg).dir) || '.'))
         let done = 0
         for (const item of plan.items) {
           if (done % RECORD_EVERY === 0 && done > 0) {

@@ -17,7 +17,7 @@ import {
   pendingIntents,
   summarize,
 } from '../../domain/operations'
-import type { RestorePlan } from '../../domain/restore/plan'
+import { type RestorePlan, planSize } from '../../domain/restore/plan'
 import { orRaise } from '../../projections/errors'
 import type { BlobStore } from '../blobs/blobStore'
 import type { Notifier } from '../notify/notifier'
@@ -36,7 +36,20 @@ export interface RestoreRequest {
   readonly initiator: string
   /** Where notifications go; empty means none are sent. */
   readonly recipients: readonly string[]
+  /**
+   * Whether a destination account the target lacks could have been created: what the report says
+   * about a missing account. Default 'not applicable' (an undelete, an item restore).
+   */
+  readonly provisioning?: Provisioning
 }
+
+export type Provisioning = 'configured' | 'not configured' | 'not applicable'
+
+/** Why the items of an account the target does not have are unrestored. */
+export const missingAccountReason = (reason: string, provisioning: Provisioning): string =>
+  provisioning === 'not configured'
+    ? `${reason}, and provisioning is not configured: create the account, or let the restore create it with the config file's "provisioning" section (docs/restore.md)`
+    : reason
 
 export interface RestoreDeps {
   readonly operations: OperationLog
@@ -73,7 +86,7 @@ export const runRestore = async (deps: RestoreDeps, req: RestoreRequest): Promis
   const done = alreadyRestored(earlier)
   const pending: AppendIntent[] = pendingIntents(earlier)
   const append = (events: OperationEvent[]) => orRaise(ops.append(operationId, events))
-  const total = req.plans.reduce((n, p) => n + p.items.length + p.unrestorable.length, 0)
+  const total = req.plans.reduce((n, p) => n + planSize(p), 0)
   await append([
     {
       type: 'OperationStarted',
@@ -136,18 +149,25 @@ export const runRestore = async (deps: RestoreDeps, req: RestoreRequest): Promis
   for (const plan of req.plans) {
     await record(plan.unrestorable.map((u) => ({ account: plan.targetAccount, itemId: u.itemId, outcome: 'unrestored' as const, reason: u.reason })))
     progressed += plan.unrestorable.length
-    if (plan.items.length === 0) continue
+    const writable = [...plan.folderItems, ...plan.items]
+    if (writable.length === 0) continue
+    const unrestored = (reason: string) => record(writable.map((i) => ({ account: plan.targetAccount, itemId: i.itemId, outcome: 'unrestored' as const, reason })))
     if (deps.provision !== undefined) {
       const p = await deps.provision(plan.targetAccount)
       if (E.isLeft(p)) {
-        await record(plan.items.map((i) => ({ account: plan.targetAccount, itemId: i.itemId, outcome: 'unrestored' as const, reason: `account ${plan.targetAccount} could not be created: ${p.left}` })))
-        progressed += plan.items.length
+        await unrestored(`account ${plan.targetAccount} could not be created: ${p.left}`)
+        progressed += writable.length
         continue
       }
     }
-    const base = progressed
+    const base = progressed + plan.folderItems.length
     const r = await req.target.materialize(plan, deps.blobs, journal, (n) => deps.onProgress?.(base + n, total))
-    progressed += plan.items.length
+    progressed += writable.length
+    if (E.isLeft(r) && r.left._tag === 'NoSuchAccount') {
+      // Another account may well exist: record this one's items with the reason and go on.
+      await unrestored(missingAccountReason(r.left.reason, req.provisioning ?? 'not applicable'))
+      continue
+    }
     if (E.isLeft(r)) {
       error = `${r.left.target}: ${r.left.reason}`
       break

@@ -4,7 +4,11 @@ import type { AppendIntent, ItemOutcome } from '../../domain/operations'
 import type { RestorePlan } from '../../domain/restore/plan'
 import type { BlobStore } from '../blobs/blobStore'
 
-export type TargetError = { readonly _tag: 'TargetFailure'; readonly target: string; readonly reason: string }
+export type TargetError =
+  /** The target cannot go on (down, refusing, full): the operation fails and the same command resumes. */
+  | { readonly _tag: 'TargetFailure'; readonly target: string; readonly reason: string }
+  /** The target has no such account: that account's items are unrestored, and the other accounts go on. */
+  | { readonly _tag: 'NoSuchAccount'; readonly target: string; readonly account: string; readonly reason: string }
 
 /**
  * What a target tells the operation as it works, and what it asks of it. Every outcome is recorded
@@ -35,3 +39,15 @@ export interface RestoreTarget {
   readonly description: string
   materialize(plan: RestorePlan, blobs: BlobStore, journal: Journal, onProgress?: (done: number, total: number) => void): Promise<E.Either<TargetError, MaterializeReport>>
 }
+
+/**
+ * The outcomes of a plan's folder items once the target has created the plan's folders: restored
+ * where `locate` says the folder is, or skipped when an earlier run of the same restore recorded it.
+ */
+export const folderItemOutcomes = (plan: RestorePlan, journal: Journal, locate: (folder: readonly string[]) => string): ItemOutcome[] =>
+  plan.folderItems.map((f) => {
+    const earlier = journal.doneAt(plan.targetAccount, f.itemId)
+    return earlier !== undefined
+      ? { account: plan.targetAccount, itemId: f.itemId, outcome: 'skipped', location: earlier }
+      : { account: plan.targetAccount, itemId: f.itemId, outcome: 'restored', location: locate(f.folder) }
+  })

@@ -47,6 +47,32 @@ describe('restore plans', () => {
     ])
   })
 
+  it('a deleted folder is a folder item to recreate at its own path, not an unrestorable item', () => {
+    const folder = (id: number, name: string, parent: number): ItemState => msg(id, { itemType: 'folder', name, folderId: parent, content: undefined } as unknown as Partial<ItemState>)
+    const p = planUndelete(
+      'a',
+      [
+        { state: folder(256, 'Projects', 1), folder: [] },
+        { state: folder(257, 'Alpha', 256), folder: ['Projects'] },
+        { state: folder(258, 'Empty', 1), folder: [] },
+        { state: msg(300), folder: ['Projects', 'Alpha'] },
+      ],
+      'undelete_01_01_26',
+      undefined,
+    )
+    expect(p.unrestorable).toEqual([])
+    expect(p.items.map((i) => i.itemId)).toEqual([300])
+    expect(p.folderItems).toEqual([
+      { itemId: 256, folder: ['Projects'] },
+      { itemId: 257, folder: ['Projects', 'Alpha'] },
+      { itemId: 258, folder: ['Empty'] },
+    ])
+    // An empty deleted folder is recreated too.
+    expect(p.folders).toEqual([['Empty'], ['Projects'], ['Projects', 'Alpha']])
+    const dedicated = planUndelete('a', [{ state: folder(258, 'Empty', 1), folder: [] }], 'undelete_01_01_26', 'undelete_01_01_26')
+    expect(dedicated.folderItems).toEqual([{ itemId: 258, folder: ['undelete_01_01_26', 'Empty'] }])
+  })
+
   it('an item restore goes to restore_folder when given', () => {
     expect(planItemRestore('a', { state: msg(5), folder: ['Inbox'] }, ['Restored']).items[0]?.folder).toEqual(['Restored'])
     expect(planItemRestore('a', { state: msg(5), folder: ['Inbox'] }, undefined).items[0]?.folder).toEqual(['Inbox'])

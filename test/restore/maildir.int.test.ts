@@ -2,6 +2,7 @@
  * Restores from the demo history written as Maildir trees, then opened by Dovecot itself over IMAP:
  * folders, flags, keywords, INTERNALDATE and the bytes of every message must match the backup.
  */
+import { execFileSync } from 'child_process'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
@@ -27,6 +28,15 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Maildir, read 
     fs.chmodSync(base, 0o755)
     return path.join(base, name)
   }
+  /** Every path under a tree whose owner is not uid:gid. */
+  const notOwnedBy = (root: string, uid: number, gid: number): string[] =>
+    execFileSync('find', [root], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter((p) => {
+        const st = fs.lstatSync(p)
+        return st.uid !== uid || st.gid !== gid
+      })
   const readMailbox = async (user: string) => {
     const c = new ImapFlow({ host: '127.0.0.1', port: d.port, secure: false, logger: false, auth: { user, pass: 'pw' } })
     await c.connect()
@@ -131,5 +141,49 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Maildir, read 
     const into = JSON.parse(run('--json', 'doItemRestore', 'alice@example.com', String(meta.showcaseItem), 'restore_folder', '../Escape/Here', 'target', `maildir:${maildir}`).stdout)
     expect(into.idMap[0].location).toMatch(/^\.__\.Escape\.Here\/cur\//)
     expect(fs.existsSync(path.join(path.dirname(maildir), 'Escape'))).toBe(false)
+  })
+
+  it('a Maildir tree is served by Dovecot exactly as written: INBOX and nested folders in full Maildir++ layout, every file owned by the owner asked for', async () => {
+    const from = new Date(Date.parse(meta.massDeletionAt) - 1000).toISOString()
+    const to = new Date(Date.parse(meta.massDeletionAt) + 600_000).toISOString()
+    // A directory that does not exist yet, under one of root's (the tests run as root, as Mailtime often does).
+    const maildir = restoreDir('alice-owner')
+    const r = run('--json', 'doUndelete', 'alice@example.com', from, to, 'target', `maildir:${maildir}`, 'owner', 'mail')
+    expect([r.code, r.stderr]).toEqual([0, ''])
+    const rep = JSON.parse(r.stdout)
+    expect(notOwnedBy(maildir, 8, 8)).toEqual([])
+    d.addUserWithMaildir('owned', 'pw', maildir, { asIs: true })
+    const boxes = await readMailbox('owned')
+    expect([...boxes.values()].flat()).toHaveLength(rep.restored)
+    expect([...boxes.keys()].sort()).toEqual(expect.arrayContaining(['INBOX', 'Projects', 'Projects.Alpha']))
+    expect(boxes.get('INBOX')?.length).toBeGreaterThan(0)
+  })
+
+  it('without owner, the tree belongs to the owner of the target directory, and INBOX has cur/new/tmp even when nothing is restored into it', async () => {
+    const maildir = restoreDir('alice-default-owner')
+    fs.mkdirSync(maildir)
+    fs.chownSync(maildir, 8, 8)
+    // The showcase item was deleted from Trash: nothing goes into INBOX.
+    const r = run('--json', 'doItemRestore', 'alice@example.com', String(meta.showcaseItem), 'target', `maildir:${maildir}`)
+    expect([r.code, r.stderr]).toEqual([0, ''])
+    for (const sub of ['cur', 'new', 'tmp']) expect([sub, fs.statSync(path.join(maildir, sub)).isDirectory()]).toEqual([sub, true])
+    expect(notOwnedBy(maildir, 8, 8)).toEqual([])
+    d.addUserWithMaildir('defaultowner', 'pw', maildir, { asIs: true })
+    const boxes = await readMailbox('defaultowner')
+    expect(boxes.get('INBOX')).toEqual([])
+    expect(boxes.get('Trash')).toHaveLength(1)
+  })
+
+  it('an owner that does not exist is refused before anything is written, naming the attribute; a tree left to root says so', () => {
+    const maildir = restoreDir('alice-bad-owner')
+    const bad = run('doItemRestore', 'alice@example.com', String(meta.showcaseItem), 'target', `maildir:${maildir}`, 'owner', 'no-such-user-here')
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/^mailtime: owner: no user named "no-such-user-here"/)
+    expect(fs.existsSync(maildir)).toBe(false)
+    expect(run('doItemRestore', 'alice@example.com', String(meta.showcaseItem), 'dry_run', 'true', 'owner', 'no-such-user-here').code).toBe(2)
+    const rootOwned = run('doItemRestore', 'alice@example.com', String(meta.showcaseItem), 'target', `maildir:${maildir}`)
+    expect(rootOwned.code).toBe(0)
+    expect(rootOwned.stderr).toContain('owned by root')
+    expect(notOwnedBy(maildir, 0, 0)).toEqual([])
   })
 })

@@ -25,8 +25,11 @@ export interface Dovecot {
   addUser(name: string, password: string): void
   /** The Maildir of a user, as Dovecot stores it. */
   maildirOf(user: string): string
-  /** Points a user at an existing Maildir (to let Dovecot serve a restored tree). */
-  addUserWithMaildir(name: string, password: string, maildir: string): void
+  /**
+   * Points a user at an existing Maildir (to let Dovecot serve a restored tree), first giving the
+   * tree to Dovecot's mail user (uid 8), unless `asIs` asks to serve it exactly as it was written.
+   */
+  addUserWithMaildir(name: string, password: string, maildir: string, options?: { readonly asIs?: boolean }): void
   /** Stops the server; with `dropClients`, also kills the processes serving open connections (a crash, as clients see it). */
   stop(dropClients?: boolean): Promise<void>
   start(): Promise<void>
@@ -187,8 +190,8 @@ plugin {
     logPath,
     admin: { user: 'admin', password: 'adminpw' },
     addUser: (u, p) => fs.appendFileSync(usersFile, line(u, p)),
-    addUserWithMaildir: (u, p, maildir) => {
-      execFileSync('chown', ['-R', '8:8', maildir])
+    addUserWithMaildir: (u, p, maildir, options) => {
+      if (options?.asIs !== true) execFileSync('chown', ['-R', '8:8', maildir])
       fs.appendFileSync(usersFile, line(u, p, maildir))
     },
     usersFile,

@@ -59,7 +59,8 @@ export const imapSourceOf = (s: Settings, url0?: string): E.Either<SourceError, 
 
 export type ConnectError =
   | { readonly _tag: 'Unavailable'; readonly server: string; readonly reason: string }
-  | { readonly _tag: 'AuthFailed'; readonly server: string; readonly account: string; readonly reason: string }
+  /** `code` is the server's response code (`AUTHORIZATIONFAILED`: the admin was accepted, acting for the account was not). */
+  | { readonly _tag: 'AuthFailed'; readonly server: string; readonly account: string; readonly reason: string; readonly code?: string }
   | { readonly _tag: 'NoCredentials'; readonly account: string }
 
 export const describeConnectError = (e: ConnectError): string => {
@@ -101,10 +102,10 @@ export const connectAs = async (src: ImapSource, account: string): Promise<E.Eit
     await client.connect()
     return E.right(client)
   } catch (e) {
-    const err = e as { authenticationFailed?: boolean; code?: string; message?: string; responseText?: string }
+    const err = e as { authenticationFailed?: boolean; code?: string; message?: string; responseText?: string; serverResponseCode?: string }
     client.close()
     if (err.authenticationFailed === true || /auth/i.test(err.responseText ?? ''))
-      return E.left({ _tag: 'AuthFailed', server: src.description, account, reason: err.responseText ?? err.message ?? 'rejected' })
+      return E.left({ _tag: 'AuthFailed', server: src.description, account, reason: err.responseText ?? err.message ?? 'rejected', ...(err.serverResponseCode !== undefined && { code: err.serverResponseCode }) })
     return E.left({ _tag: 'Unavailable', server: src.description, reason: err.code ?? err.message ?? String(e) })
   }
 }

@@ -16,7 +16,7 @@ import type { ItemOutcome } from '../../../domain/operations'
 import type { RestoreItem, RestorePlan } from '../../../domain/restore/plan'
 import { type BlobStore, describeBlobError, sha256 } from '../../blobs/blobStore'
 import { encodeModifiedUtf7, mapFolder } from '../folderNames'
-import type { Journal, MaterializeReport, RestoreTarget, TargetError } from '../target'
+import { type Journal, type MaterializeReport, type RestoreTarget, type TargetError, folderItemOutcomes } from '../target'
 import { type AppendEndpoint, type AppendMessage, type AppendSession, ImapCommandError, openAppendSession } from './multiAppend'
 import { groupBy } from '../../../domain/groupBy'
 
@@ -35,8 +35,11 @@ export interface ImapTargetServer {
   /** How to log in for an account (its own password, or an admin on its behalf). */
   loginFor(account: string): ImapLogin | undefined
   /** An imapflow client logged in for the account (folders, STATUS, reading back). */
-  connect(account: string): Promise<E.Either<string, ImapFlow>>
+  connect(account: string): Promise<E.Either<ConnectFailure, ImapFlow>>
 }
+
+/** Why no client could be had: the server has no such account, or anything else (down, refused). */
+export type ConnectFailure = { readonly _tag: 'NoSuchAccount' | 'Failure'; readonly reason: string }
 
 export interface ImapTargetOptions {
   /** Messages per MULTIAPPEND command. */
@@ -73,7 +76,8 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
       const login = server.loginFor(account)
       if (login === undefined) return failure(where, `no IMAP credentials for ${account}: configure an admin (MAILTIME_IMAP_USER) or imap.passwords`)
       const connected = await server.connect(account)
-      if (E.isLeft(connected)) return failure(where, connected.left)
+      if (E.isLeft(connected))
+        return connected.left._tag === 'NoSuchAccount' ? E.left({ _tag: 'NoSuchAccount', target: description, account, reason: connected.left.reason }) : failure(where, connected.left.reason)
       const client = connected.right
       const sessions: AppendSession[] = []
       const renamedFolders: MaterializeReport['renamedFolders'] = []
@@ -100,6 +104,7 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
           await client.mailboxSubscribe(p).catch(() => undefined)
           existing.add(p.toLowerCase())
         }
+        await journal.record(folderItemOutcomes(plan, journal, pathOf))
 
         // Batches an earlier run announced but never settled: what landed is skipped below, with its UID.
         const settled = new Map<number, string>()

@@ -89,7 +89,7 @@ export const restoreRow: RowSpec = {
       if (E.isLeft(put)) throw new Error('blob put failed')
       return { itemId: (256 + i) as ItemId, itemType: 'message', folder: ['Inbox'], flags: ['\\Seen'], tags: [], internalDate: (Date.UTC(2026, 0, 1) + i * 60_000) as Instant, digest: put.right.digest, size: m.length }
     })
-    const plan = (target: string): RestorePlan => ({ kind: 'newAccount', sourceAccount: 'bench', targetAccount: target, folders: [['Inbox']], items: planItems, unrestorable: [] })
+    const plan = (target: string): RestorePlan => ({ kind: 'newAccount', sourceAccount: 'bench', targetAccount: target, folders: [['Inbox']], items: planItems, folderItems: [], unrestorable: [] })
     const backend = openBackend(`sqlite:${path.join(dir, 'm.db')}`, path.join(dir, 'blobs'))
     if (E.isLeft(backend)) throw new Error('store')
     const d = await startDovecot({ loop1: 'pw', loop4: 'pw', ours: 'pw' })
@@ -124,7 +124,7 @@ export const restoreRow: RowSpec = {
           loginFor: (a) => ({ user: d.admin.user, pass: d.admin.password, authzid: a }),
           connect: async (a) => {
             const c = await connectAs(src, a)
-            return E.isLeft(c) ? E.left(c.left._tag) : E.right(c.right)
+            return E.isLeft(c) ? E.left({ _tag: 'Failure' as const, reason: c.left._tag }) : E.right(c.right)
           },
         }),
         'ours',
