@@ -166,6 +166,8 @@ export interface RestoreRun {
   readonly provision: boolean
   /** Where the message bytes come from, when not from this store (External Restore). */
   readonly blobs?: BlobStore
+  /** What the verb adds to its report, dry run or not: keys of the --json document, and lines of text. */
+  readonly extra?: { readonly json: Readonly<Record<string, unknown>>; readonly text: readonly string[] }
 }
 
 /** Prints the plans (dry run) or runs the restore as an operation and reports it. */
@@ -174,8 +176,8 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
   if (E.isLeft(dry)) throw usage(dry.left)
   if (dry.right)
     return {
-      json: { dryRun: true, plans: run.plans.map((p) => planJson(p, ctx.zone)), ...(run.plans.length === 1 && { plan: planJson(run.plans[0] as RestorePlan, ctx.zone) }) },
-      text: `dry run: nothing written\n${run.plans.map((p) => planText(p, ctx.zone)).join('\n\n')}`,
+      json: { dryRun: true, plans: run.plans.map((p) => planJson(p, ctx.zone)), ...(run.plans.length === 1 && { plan: planJson(run.plans[0] as RestorePlan, ctx.zone) }), ...run.extra?.json },
+      text: [`dry run: nothing written`, run.plans.map((p) => planText(p, ctx.zone)).join('\n\n'), ...(run.extra?.text ?? [])].join('\n'),
     }
   const created = new Set<string>()
   const chosen = chooseTarget(ctx.settings, attrs.target, { justCreated: (account) => created.has(account) })
@@ -247,6 +249,7 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
     notifications: s.notifications,
     ...(s.error !== undefined && { error: s.error }),
     seconds: outcome.seconds,
+    ...run.extra?.json,
   }
   const text = [
     `operation ${s.operationId}: ${s.state}`,
@@ -258,6 +261,7 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
     ...outcome.renamedFolders.map((f) => `folder ${JSON.stringify(f.original.join('/'))} written as ${JSON.stringify(f.mapped)}`),
     ...failedNotes,
     `into ${chosen.target.description} in ${outcome.seconds.toFixed(1)} s`,
+    ...(run.extra?.text ?? []),
   ].join('\n')
   if (s.state === 'failed')
     return { json, text: `${text}\nfailed: ${s.error ?? 'unknown error'}; run the same command again to resume`, exitCode: ExitCode.UNAVAILABLE }

@@ -141,7 +141,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restore reports an admin can
     expect(dryText.stdout).toContain(note)
     const dry = (await runJson(['doUndelete', 'bob', '01/03/2026 10:30:00', '01/03/2026 11:30:00', 'dry_run', 'true'])).out
     expect(dry.plan.counts.items).toBe(0)
-    expect(dry.possiblyInWindow).toEqual([{ from: '2026-03-01T10:00:00.000+00:00', to: '2026-03-01T12:00:00.000+00:00', deletions: 2 }])
+    expect(dry.possiblyInWindow).toEqual([{ from: '2026-03-01T10:00:00.000Z', to: '2026-03-01T12:00:00.000Z', deletions: 2 }])
 
     const empty = await run(['doUndelete', 'bob', '01/03/2026 10:30:00', '01/03/2026 11:30:00'])
     expect(empty.code).toBe(0)

@@ -16,7 +16,9 @@ import { instantArg } from '../dateArgs'
 import { folderTreesOf } from '../folderTrees'
 import { notFound, usage } from '../failure'
 import { booleanAttr, type Context, type Verb } from '../grammar'
-import { foundOrFail, human, must } from '../render'
+import { foundOrFail, human, must, when } from '../render'
+import { possiblyInWindowNote } from '../../../domain/restore/undeleteWindow'
+import { readDeletionsPossiblyIn } from '../../restore/undeleteWindow'
 import { RESTORE_EXIT_CODES, dryRunAttr, notificationsAttr, runRestoreVerb, targetAttr } from '../restoreRun'
 
 /**
@@ -74,7 +76,21 @@ export const doUndelete: Verb = {
     const d = DateTime.fromMillis(now, { zone: ctx.zone })
     const tag = undeleteTag({ day: d.day, month: d.month, year: d.year })
     const plan = planUndelete(a, deleted, tag, original.right ? undefined : tag)
-    return runRestoreVerb(ctx, { verb: 'doUndelete', params: { account: a, start: rawStart, end: rawEnd, ...attrs }, identity: ['undelete', a, from, to, original.right, tag], plans: [plan], provision: false }, attrs)
+    // Deletions a scan could only bound, dated after the window though they may lie in it.
+    const possibly = await readDeletionsPossiblyIn(b.store, a, { from, to }, new Set(latest.keys()))
+    const note = possiblyInWindowNote(latest.size, possibly, (i) => human(i, ctx.zone))
+    return runRestoreVerb(
+      ctx,
+      {
+        verb: 'doUndelete',
+        params: { account: a, start: rawStart, end: rawEnd, ...attrs },
+        identity: ['undelete', a, from, to, original.right, tag],
+        plans: [plan],
+        provision: false,
+        extra: { json: { possiblyInWindow: possibly.map((p) => ({ from: when(p.from, ctx.zone), to: when(p.to, ctx.zone), deletions: p.deletions })) }, text: note === undefined ? [] : [note] },
+      },
+      attrs,
+    )
   },
 }
 
