@@ -15,6 +15,7 @@ import { smtpNotifier, type Notifier } from '../notify/notifier'
 import { imapTarget } from '../restore/imap/imapTarget'
 import { LOGIN_RETRY_MS, accountMissing, loginAttempts } from '../restore/imap/login'
 import { maildirTarget } from '../restore/maildirTarget'
+import { type Owner, chooseOwner, nearestExisting, resolveOwner, systemLookup } from '../restore/maildirOwner'
 import { type Provisioner, commandProvisioner, newPassword, passwdFileProvisioner } from '../restore/provision/provisioner'
 import { runRestore } from '../restore/runRestore'
 import type { RestoreTarget } from '../restore/target'
@@ -42,18 +43,38 @@ export interface ChosenTarget {
   readonly target: RestoreTarget
   /** True when the target is a mail server whose accounts may have to be created. */
   readonly server: boolean
+  /** What the report must say about the target as it will be left (a Maildir tree owned by root). */
+  readonly warnings: readonly string[]
+}
+
+export const ownerAttr = { name: 'owner', help: 'maildir targets: who owns the files written (user, user:group, uid or uid:gid); default: the owner of the target directory' }
+
+/** The `owner` attribute's ids, or a usage error naming it. */
+const ownerOf = (raw: string | undefined): Owner | undefined => {
+  if (raw === undefined) return undefined
+  const r = resolveOwner(raw, systemLookup)
+  if (E.isLeft(r)) throw usage(r.left)
+  return r.right
 }
 
 export interface TargetOptions {
   /** Whether this run has just created the account (a refused login is then tried again). */
   readonly justCreated?: (account: string) => boolean
+  /** The `owner` attribute (Maildir targets only). */
+  readonly owner?: string
 }
 
 export const chooseTarget = (settings: Settings, raw: string | undefined, options: TargetOptions = {}): ChosenTarget => {
   if (raw !== undefined && raw.startsWith('maildir:')) {
     if (raw.length === 'maildir:'.length) throw usage('target maildir:<dir> needs a directory')
-    return { target: maildirTarget(raw.slice('maildir:'.length)), server: false }
+    const dir = raw.slice('maildir:'.length)
+    const asked = ownerOf(options.owner)
+    const there = nearestExisting(dir)
+    const choice = chooseOwner({ ...(asked !== undefined && { asked }), ...(options.owner !== undefined && { raw: options.owner }), directory: there.owner, where: there.path, self: { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 } })
+    if (E.isLeft(choice)) throw usage(choice.left)
+    return { target: maildirTarget(dir, { ...(choice.right.chown !== undefined && { owner: choice.right.chown }) }), server: false, warnings: choice.right.warning === undefined ? [] : [choice.right.warning] }
   }
+  if (options.owner !== undefined) throw usage('owner applies to maildir targets only (an IMAP server owns its files)')
   if (raw !== undefined && !/^imaps?:\/\//i.test(raw)) throw usage(`unsupported target ${JSON.stringify(raw)}: use imap://host:port, imaps://host:port or maildir:<dir>`)
   const src = imapSourceOf(settings, raw)
   if (E.isLeft(src))
@@ -66,6 +87,7 @@ export const chooseTarget = (settings: Settings, raw: string | undefined, option
   if (!Number.isInteger(connections) || connections < 1 || connections > 16) throw usage('MAILTIME_RESTORE_CONNECTIONS must be a whole number from 1 to 16')
   return {
     server: true,
+    warnings: [],
     target: imapTarget(
       {
         host: s.host,
@@ -174,13 +196,14 @@ export interface RestoreRun {
 export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Readonly<Record<string, string>>): Promise<Output> => {
   const dry = booleanAttr(attrs.dry_run, 'dry_run', false)
   if (E.isLeft(dry)) throw usage(dry.left)
+  ownerOf(attrs.owner)
   if (dry.right)
     return {
       json: { dryRun: true, plans: run.plans.map((p) => planJson(p, ctx.zone)), ...(run.plans.length === 1 && { plan: planJson(run.plans[0] as RestorePlan, ctx.zone) }), ...run.extra?.json },
       text: [`dry run: nothing written`, run.plans.map((p) => planText(p, ctx.zone)).join('\n\n'), ...(run.extra?.text ?? [])].join('\n'),
     }
   const created = new Set<string>()
-  const chosen = chooseTarget(ctx.settings, attrs.target, { justCreated: (account) => created.has(account) })
+  const chosen = chooseTarget(ctx.settings, attrs.target, { justCreated: (account) => created.has(account), ...(attrs.owner !== undefined && { owner: attrs.owner }) })
   const recipients = recipientsOf(ctx.settings, attrs.notifications)
   const provisioner = run.provision && chosen.server ? provisionerOf(ctx.settings) : undefined
   const b = await ctx.backend()
@@ -245,6 +268,7 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
     unrestored: s.unrestored.map((u) => ({ account: u.account, itemId: u.itemId, reason: u.reason ?? '' })),
     renamedFolders: outcome.renamedFolders,
     foldersRecreated,
+    warnings: chosen.warnings,
     idMap: outcome.idMap.map((o) => ({ account: o.account, itemId: o.itemId, outcome: o.outcome, location: o.location ?? '' })),
     notifications: s.notifications,
     ...(s.error !== undefined && { error: s.error }),
@@ -261,6 +285,7 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
     ...outcome.renamedFolders.map((f) => `folder ${JSON.stringify(f.original.join('/'))} written as ${JSON.stringify(f.mapped)}`),
     ...failedNotes,
     `into ${chosen.target.description} in ${outcome.seconds.toFixed(1)} s`,
+    ...chosen.warnings.map((w) => `warning: ${w}`),
     ...(run.extra?.text ?? []),
   ].join('\n')
   if (s.state === 'failed')

@@ -1,8 +1,10 @@
 /**
  * The Maildir target: writes a restore plan as a standard Maildir++ tree that Dovecot (and Courier,
- * mutt) serve as is. INBOX is the root; other folders are `.Name.Sub` directories with names in
- * modified UTF-7; flags are in the file names (`:2,FRS`), keywords in each folder's
- * `dovecot-keywords`, and INTERNALDATE is the file's modification time.
+ * mutt) serve as is. INBOX is the root, always with its `cur/`, `new/` and `tmp/`; other folders are
+ * `.Name.Sub` directories with names in modified UTF-7; flags are in the file names (`:2,FRS`),
+ * keywords in each folder's `dovecot-keywords`, and INTERNALDATE is the file's modification time.
+ * Every file and directory it writes goes to `owner` when given (see maildirOwner.ts), with the
+ * permissions of the tree's root as Dovecot does (0700 and 0600 for a root it creates).
  *
  * Guarantees:
  * 1. Nothing is written outside the target directory, whatever the folder names (names are mapped,
@@ -19,11 +21,25 @@ import type { ItemOutcome } from '../../domain/operations'
 import type { RestoreItem, RestorePlan } from '../../domain/restore/plan'
 import { type BlobStore, describeBlobError } from '../blobs/blobStore'
 import { encodeModifiedUtf7, mapFolder } from './folderNames'
+import type { Owner } from './maildirOwner'
 import { type Journal, type MaterializeReport, type RestoreTarget, type TargetError, folderItemOutcomes } from './target'
 
 const FLAG_LETTERS: Readonly<Record<string, string>> = { '\\Draft': 'D', '\\Flagged': 'F', '\\Answered': 'R', '\\Seen': 'S', '\\Deleted': 'T' }
 /** Outcomes are recorded in the operations stream in batches of this many items. */
 const RECORD_EVERY = 200
+
+/**
+ * Dovecot's `subscriptions` file (version 2) with `names` added: a header, a blank line, then one
+ * folder per line, its modified UTF-7 segments separated by tabs. Undefined when the file is in
+ * another format, which is then left as it is.
+ */
+export const withSubscriptions = (existing: string | undefined, names: readonly (readonly string[])[]): string | undefined => {
+  const HEADER = 'V\t2\n\n'
+  if (existing !== undefined && existing.length > 0 && !existing.startsWith(HEADER)) return undefined
+  const lines = (existing ?? '').slice(HEADER.length).split('\n').filter((l) => l.length > 0)
+  const all = [...new Set([...lines, ...names.map((n) => n.map(encodeModifiedUtf7).join('\t'))])]
+  return `${HEADER}${all.map((l) => `${l}\n`).join('')}`
+}
 
 interface Folder {
   readonly dir: string
@@ -32,8 +48,14 @@ interface Folder {
   readonly existing: Map<string, string>
 }
 
-export const maildirTarget = (root: string): RestoreTarget => {
+export interface MaildirOptions {
+  /** Whom every file and directory written goes to (root only can give them away). */
+  readonly owner?: Owner
+}
+
+export const maildirTarget = (root: string, options: MaildirOptions = {}): RestoreTarget => {
   const top = path.resolve(root)
+  const owner = options.owner
   const inside = (p: string): string => {
     const r = path.resolve(p)
     if (r !== top && !r.startsWith(top + path.sep)) throw new Error(`refusing to write outside the target: ${r}`)
@@ -43,16 +65,41 @@ export const maildirTarget = (root: string): RestoreTarget => {
     description: `maildir:${top}`,
     materialize: async (plan: RestorePlan, blobs: BlobStore, journal: Journal, onProgress?: (done: number, total: number) => void): Promise<E.Either<TargetError, MaterializeReport>> => {
       const renamedFolders: MaterializeReport['renamedFolders'] = []
+      // Keyed by directory: "Inbox", "INBOX" and the root are one folder, with one keyword list.
       const folders = new Map<string, Folder>()
+      // Dovecot gives new directories the root's permissions, and files the same without execute.
+      let dirMode = 0o700
+      const own = (p: string, mode: number) => {
+        fs.chmodSync(p, mode)
+        if (owner !== undefined) fs.chownSync(p, owner.uid, owner.gid)
+      }
+      const makeDir = (dir: string) => {
+        if (fs.existsSync(dir)) return
+        fs.mkdirSync(dir)
+        own(dir, dirMode)
+      }
+      const writeFile = (file: string, data: string | Uint8Array) => {
+        fs.writeFileSync(file, data)
+        own(file, dirMode & 0o666)
+      }
+      const bySegments = new Map<string, Folder>()
       const openFolder = (segments: readonly string[]): Folder => {
         const key = JSON.stringify(segments)
-        const hit = folders.get(key)
-        if (hit !== undefined) return hit
+        const known = bySegments.get(key)
+        if (known !== undefined) return known
+        const f = folderAt(segments)
+        bySegments.set(key, f)
+        return f
+      }
+      const folderAt = (segments: readonly string[]): Folder => {
         const m = mapFolder(segments, ['.'])
-        if (m.renamed !== undefined) renamedFolders.push(m.renamed)
         const dir = inside(m.isInbox ? top : path.join(top, `.${m.segments.map(encodeModifiedUtf7).join('.')}`))
-        for (const sub of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(dir, sub), { recursive: true })
-        if (!m.isInbox) fs.writeFileSync(path.join(dir, 'maildirfolder'), '')
+        if (m.renamed !== undefined) renamedFolders.push(m.renamed)
+        const hit = folders.get(dir)
+        if (hit !== undefined) return hit
+        makeDir(dir)
+        for (const sub of ['cur', 'new', 'tmp']) makeDir(path.join(dir, sub))
+        if (!m.isInbox && !fs.existsSync(path.join(dir, 'maildirfolder'))) writeFile(path.join(dir, 'maildirfolder'), '')
         const kwFile = path.join(dir, 'dovecot-keywords')
         const keywords = fs.existsSync(kwFile)
           ? fs
@@ -65,7 +112,7 @@ export const maildirTarget = (root: string): RestoreTarget => {
           : []
         const existing = new Map([...fs.readdirSync(path.join(dir, 'cur')), ...fs.readdirSync(path.join(dir, 'new'))].map((f) => [f.split(':')[0] ?? f, f]))
         const f = { dir, keywords, existing }
-        folders.set(key, f)
+        folders.set(dir, f)
         return f
       }
       const letters = (f: Folder, item: RestoreItem): string => {
@@ -75,7 +122,7 @@ export const maildirTarget = (root: string): RestoreTarget => {
           if (i < 0 && f.keywords.length < 26) {
             f.keywords.push(tag)
             i = f.keywords.length - 1
-            fs.writeFileSync(path.join(f.dir, 'dovecot-keywords'), f.keywords.map((k, n) => `${n} ${k}\n`).join(''))
+            writeFile(path.join(f.dir, 'dovecot-keywords'), f.keywords.map((k, n) => `${n} ${k}\n`).join(''))
           }
           if (i >= 0) out.push(String.fromCharCode(97 + i))
         }
@@ -90,7 +137,25 @@ export const maildirTarget = (root: string): RestoreTarget => {
       }
       let stopped = false
       try {
+        if (fs.existsSync(top)) dirMode = fs.statSync(top).mode & 0o777
+        else {
+          fs.mkdirSync(path.dirname(top), { recursive: true })
+          makeDir(top)
+        }
+        if (owner !== undefined) fs.chownSync(top, owner.uid, owner.gid)
+        // INBOX in full even when nothing goes into it: Dovecot would have to create it, as a user
+        // that may not write in the root.
+        openFolder([])
         for (const seg of plan.folders) openFolder(seg)
+        // Subscribed, as the IMAP target subscribes what it creates: many clients show only those.
+        const subscriptions = path.join(top, 'subscriptions')
+        const names = plan.folders.map((seg) => mapFolder(seg, ['.'])).filter((m) => !m.isInbox).map((m) => m.segments)
+        const before = fs.existsSync(subscriptions) ? fs.readFileSync(subscriptions, 'utf8') : undefined
+        const subscribed = withSubscriptions(before, names)
+        if (names.length > 0 && subscribed !== undefined && subscribed !== before) {
+          writeFile(`${subscriptions}.mailtime`, subscribed)
+          fs.renameSync(`${subscriptions}.mailtime`, subscriptions)
+        }
         await journal.record(folderItemOutcomes(plan, journal, (seg) => path.relative(top, openFolder(seg).dir) || '.'))
         let done = 0
         for (const item of plan.items) {
@@ -113,7 +178,7 @@ export const maildirTarget = (root: string): RestoreTarget => {
             if (E.isLeft(bytes)) pending.push({ account, itemId: item.itemId, outcome: 'unrestored', reason: describeBlobError(bytes.left) })
             else {
               const tmp = inside(path.join(f.dir, 'tmp', base))
-              fs.writeFileSync(tmp, bytes.right)
+              writeFile(tmp, bytes.right)
               if (item.internalDate !== undefined) fs.utimesSync(tmp, seconds, seconds)
               const name = `${base}:2,${letters(f, item)}`
               fs.renameSync(tmp, inside(path.join(f.dir, 'cur', name)))

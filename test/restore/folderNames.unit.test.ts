@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import * as path from 'path'
 import { encodeModifiedUtf7, safeSegment } from '../../src/restore/folderNames'
+import { withSubscriptions } from '../../src/restore/maildirTarget'
 
 describe('folder names a target can hold', () => {
   it.each([
@@ -34,5 +35,14 @@ describe('folder names a target can hold', () => {
     expect(encodeModifiedUtf7('Entwürfe')).toBe('Entw&APw-rfe')
     expect(encodeModifiedUtf7('R&D')).toBe('R&-D')
     expect(encodeModifiedUtf7('日本語')).toBe('&ZeVnLIqe-')
+  })
+})
+
+describe("the Maildir target's subscriptions file", () => {
+  it("is Dovecot's version 2: header, blank line, modified UTF-7 segments separated by tabs, each folder once", () => {
+    expect(withSubscriptions(undefined, [['Projects', 'Alpha'], ['Café']])).toBe('V\t2\n\nProjects\tAlpha\nCaf&AOk-\n')
+    expect(withSubscriptions('V\t2\n\nEmpty\n', [['Empty'], ['Work']])).toBe('V\t2\n\nEmpty\nWork\n')
+    // Another format is left alone.
+    expect(withSubscriptions('Empty\n', [['Work']])).toBeUndefined()
   })
 })

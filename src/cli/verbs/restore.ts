@@ -19,7 +19,7 @@ import { booleanAttr, type Context, type Verb } from '../grammar'
 import { foundOrFail, human, must, when } from '../render'
 import { possiblyInWindowNote } from '../../../domain/restore/undeleteWindow'
 import { readDeletionsPossiblyIn } from '../../restore/undeleteWindow'
-import { RESTORE_EXIT_CODES, dryRunAttr, notificationsAttr, runRestoreVerb, targetAttr } from '../restoreRun'
+import { RESTORE_EXIT_CODES, dryRunAttr, notificationsAttr, ownerAttr, runRestoreVerb, targetAttr } from '../restoreRun'
 
 /**
  * Items purged by retention since `from`: a plan built from an earlier state must report them
@@ -45,6 +45,7 @@ export const doUndelete: Verb = {
     notificationsAttr,
     dryRunAttr,
     targetAttr,
+    ownerAttr,
   ],
   examples: [
     'mailtime doUndelete alice@example.com "02/03/2026 00:00:00" "04/03/2026 23:59:59" dry_run true',
@@ -108,6 +109,7 @@ export const doRestoreOnNewAccount: Verb = {
     notificationsAttr,
     dryRunAttr,
     targetAttr,
+    ownerAttr,
   ],
   examples: [
     'mailtime doRestoreOnNewAccount alice@example.com alice.restored@example.com "17/11/2026 15:01:00"',
@@ -163,6 +165,7 @@ export const doItemRestore: Verb = {
     notificationsAttr,
     dryRunAttr,
     targetAttr,
+    ownerAttr,
   ],
   examples: ['mailtime doItemRestore alice@example.com 1042 date "03/03/2026 14:00:00"', 'mailtime doItemRestore alice@example.com 1042 restore_folder Restored target maildir:/srv/restore/alice'],
   exitCodes: ['3: the item never existed or did not exist at that date', ...RESTORE_EXIT_CODES],
