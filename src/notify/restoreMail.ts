@@ -1,6 +1,6 @@
 /**
  * The texts of the restore notifications, as Carbonio words them: a start mail, and an end mail with
- * the Restored, Skipped and Unrestored counts, the unrestored item ids per account with the reason,
+ * the Restored, Skipped and Unrestored counts, the unrestored item ids per account and reason,
  * and the duration.
  */
 import type { OperationSummary } from '../../domain/operations'
@@ -19,7 +19,10 @@ export const startMail = (s: OperationSummary, when: string): Mail => ({
 })
 
 export const endMail = (s: OperationSummary, when: string, seconds: number): Mail => {
-  const byAccount = new Map([...groupBy(s.unrestored, (u) => u.account)].map(([a, us]) => [a, us.map((u) => `${u.itemId} (${u.reason ?? 'unknown reason'})`)]))
+  // One line per reason: an account the target lacks gives one reason for all of its items.
+  const byAccount = new Map(
+    [...groupBy(s.unrestored, (u) => u.account)].map(([a, us]) => [a, [...groupBy(us, (u) => u.reason ?? 'unknown reason')].map(([reason, rs]) => `${rs.map((u) => u.itemId).join(', ')} (${reason})`)]),
+  )
   return {
     subject: `Mailtime: operation ${s.state === 'done' ? 'completed' : s.state}: ${s.verb} (${s.operationId})`,
     text: [
@@ -37,7 +40,7 @@ export const endMail = (s: OperationSummary, when: string, seconds: number): Mai
       `Skipped Items:  ${s.skipped}`,
       `Unrestored Items: ${s.unrestored.length}`,
       ...(byAccount.size > 0 ? ['', '- unrestored items -'] : []),
-      ...[...byAccount].flatMap(([account, items]) => [`account: ${account}`, `unrestored items: ${items.join(', ')}`]),
+      ...[...byAccount].flatMap(([account, reasons]) => [`account: ${account}`, ...reasons.map((r) => `unrestored items: ${r}`)]),
       '',
     ].join('\n'),
   }
