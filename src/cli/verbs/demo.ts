@@ -106,7 +106,7 @@ export const demo: Verb = {
             `   ${diffViews(before.view, now.view).removed.length} items that are gone now were there then.`,
           ]
         : []),
-      ...(life !== undefined ? ['', `3. The life of item ${showcase}: delivered, filed, moved to Trash, deleted when Trash was emptied:`, life.text] : []),
+      ...(life !== undefined ? ['', `3. The life of item ${showcase}: delivered, moved to Trash, deleted when Trash was emptied:`, life.text] : []),
       '',
       'Try next:',
       ...(wipe !== null
