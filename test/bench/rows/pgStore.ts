@@ -27,6 +27,7 @@ const STREAM = `account-${BENCH_ACCOUNT}`
 export const pgStoreRow: RowSpec = {
   name: 'pgstore',
   title: 'PostgreSQL store: appends and paged reads against raw SQL, time travel against the replay',
+  hasGoal: true,
   run: async ({ items, events, samples, replaySamples }): Promise<RowResult> => {
     const n = events
     // The same events, in the batches of 1,000 both sides write.
