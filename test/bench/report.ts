@@ -64,7 +64,7 @@ export const summarize = (name: string, runs: readonly RowResult[], info: RunInf
       ratio: ratioText(m.ratio),
       goal: m.goal,
       met: !isGoal ? '' : info.scale < 1 ? `not judged (scale ${info.scale})` : `${met} of ${all.length}`,
-      runs: all.length < 2 ? '' : all.map((l) => l.figure?.text ?? ratioText(l.ratio)).join(', '),
+      runs: all.length < 2 || all.every((l) => l.figure === undefined && !Number.isFinite(l.ratio)) ? '' : all.map((l) => l.figure?.text ?? ratioText(l.ratio)).join(', '),
     }
   })
   return { name, lines, peakRssMB: Math.max(...runs.map((r) => r.peakRssMB)), info }
@@ -74,7 +74,7 @@ export const REGION_START = '<!-- bench:results: written by `npm run bench`; a r
 export const REGION_END = '<!-- /bench:results -->'
 
 const RESULT_HEADER = ['row', 'measure', 'Mailtime (median run)', 'baseline (same run)', 'ratio', 'goal', 'met', 'runs', 'peak RSS']
-const RUN_HEADER = ['row', 'run at (UTC)', 'commit', 'machine', 'command', 'size']
+const RUN_HEADER = ['row', 'ended (UTC)', 'commit', 'machine', 'command', 'size']
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ')
 const tableLine = (cells: readonly string[]): string => `| ${cells.map(cell).join(' | ')} |`

@@ -46,11 +46,14 @@ const git = (...args: string[]): string | undefined => {
   return r.status === 0 ? r.stdout.trim() : undefined
 }
 
-/** The commit measured; `+changes` when tracked files differ from it (the figures are then of code no commit holds). */
+/** What the figures depend on: the code and its dependencies, not the docs (which the bench itself writes). */
+const CODE = ['domain', 'projections', 'src', 'test/bench', 'test/support', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']
+
+/** The commit measured; `+changes` when the code differs from it (the figures are then of code no commit holds). */
 const commit = (): string => {
   const head = git('rev-parse', '--short', 'HEAD')
   if (head === undefined) return 'unknown (not a git work tree)'
-  return git('status', '--porcelain', '--untracked-files=no') === '' ? head : `${head}+changes`
+  return git('status', '--porcelain', '--', ...CODE) === '' ? head : `${head}+changes`
 }
 
 const machine = (): string =>

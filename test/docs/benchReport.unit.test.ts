@@ -64,3 +64,11 @@ describe('writing docs/performance.md', () => {
     expect(w.doc).toContain('a \\| b')
   })
 })
+
+describe('a line without a baseline', () => {
+  it("lists its runs by its own figure, and nothing when it has none", () => {
+    const index = (rate: number): Line => ({ ...line(NaN, undefined), figure: { value: rate, text: `${rate}/s` } })
+    expect(summarize('append', [run(index(5)), run(index(9)), run(index(7))], info()).lines[0]).toMatchObject({ runs: '5/s, 9/s, 7/s', ratio: '' })
+    expect(summarize('pgstore', [run(line(NaN, undefined)), run(line(NaN, undefined)), run(line(NaN, undefined))], info()).lines[0]?.runs).toBe('')
+  })
+})
