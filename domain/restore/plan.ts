@@ -60,7 +60,7 @@ export const planSize = (p: RestorePlan): number => p.items.length + p.folderIte
 export const whyUnrestorable = (s: ItemState): string | undefined => {
   if (s.status === 'purged') return `purged by retention${s.purgeReason !== undefined ? ` (${s.purgeReason})` : ''}`
   if (s.itemType === 'folder') return undefined
-  if (s.itemType !== 'message') return `a ${s.itemType} is not a message; mailbox targets hold messages only (export it instead)`
+  if (s.itemType !== 'message') return `${/^[aeiou]/.test(s.itemType) ? 'an' : 'a'} ${s.itemType} is not a message; mailbox targets hold messages only (export it instead)`
   if (s.content === undefined) return 'no content was captured (known only from a log line)'
   return undefined
 }

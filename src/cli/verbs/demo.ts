@@ -9,7 +9,7 @@ import * as t from 'io-ts'
 import { type Instant, instant, MAX_INSTANT } from '../../../domain/instant'
 import type { ItemId } from '../../../domain/ids'
 import { streamOfAccount } from '../../../domain/ids'
-import { accountAsOf } from '../../../projections/accountView'
+import { type AccountView, accountAsOf, diffViews } from '../../../projections/accountView'
 import { demoHistory } from '../../demo/generator'
 import { instantArg } from '../dateArgs'
 import { fromBlobError } from '../failure'
@@ -21,22 +21,21 @@ const DemoMeta = t.type({ end: t.number, massDeletionAt: t.union([t.number, t.nu
 type DemoMeta = t.TypeOf<typeof DemoMeta>
 const META = (account: string) => `demo:${account}`
 
-const folderSummary = async (ctx: Context, account: string, at: Instant): Promise<{ text: string; items: number }> => {
+const folderSummary = async (ctx: Context, account: string, at: Instant): Promise<{ text: string; items: number; view: AccountView }> => {
   const v = await must(accountAsOf((await ctx.backend()).index, account as never, { validAt: at }))
   const rows = v.folders.filter((f) => f.itemCount > 0 || !f.system).map((f) => [`  ${f.path}`, String(f.itemCount)])
-  return { text: table(rows), items: v.items.length }
+  return { text: table(rows), items: v.items.length, view: v }
 }
 
 export const demo: Verb = {
   name: 'demo',
   summary: 'Writes a realistic 90-day history of three accounts into the store and shows a guided tour.',
   positionals: [],
-  attributes: [{ name: 'end', help: 'instant at which the demo history ends (default: the current hour)' }],
-  examples: ['mailtime demo', 'mailtime demo --store sqlite:/tmp/demo.db --tz Europe/Rome'],
+  attributes: [{ name: 'end', help: 'instant at which the demo history ends (default: the current hour); the same end gives the same history and the same tour' }],
+  examples: ['mailtime demo', 'mailtime demo end "26/11/2026 12:00:00" --tz Europe/Rome', 'mailtime demo --store sqlite:/tmp/demo.db --tz Europe/Rome'],
   run: async (ctx, { attrs }) => {
     const b = await ctx.backend()
     const { zone } = ctx
-    const started = Date.now()
     const defaultEnd = instant(Math.floor(ctx.now() / 3_600_000) * 3_600_000)
     const end = attrs.end === undefined ? defaultEnd : instantArg(attrs.end, zone, 'end')
     const history = demoHistory(end)
@@ -79,7 +78,6 @@ export const demo: Verb = {
       metas[a.accountId] = meta
     }
     ctx.progress.stop()
-    const seconds = (Date.now() - started) / 1000
 
     const alice = 'alice@example.com'
     const m = metas[alice]
@@ -92,7 +90,7 @@ export const demo: Verb = {
     const q = (i: number) => `"${human(i, zone).slice(0, 19)}"`
     const lines = [
       appended > 0
-        ? `Demo history written: ${history.length} accounts, ${appended} events, ${blobsWritten} message bodies (${(bytes / 1e6).toFixed(1)} MB) in ${seconds.toFixed(1)} s.`
+        ? `Demo history written: ${history.length} accounts, ${appended} events, ${blobsWritten} message bodies (${(bytes / 1e6).toFixed(1)} MB).`
         : 'The demo history was already in this store; nothing was appended.',
       `Store: ${b.store.description}   Blobs: ${b.blobs.root}   Times in ${zone}.`,
       '',
@@ -103,10 +101,12 @@ export const demo: Verb = {
             '',
             `2. ${alice} one minute before the mass deletion of ${human(wipe, zone)} (${before.items} items):`,
             before.text,
-            `   ${before.items - now.items} items that are gone now were there then.`,
+            // The items there then and not now (what `diff` lists as removed), not the difference of the
+            // two counts: items that arrived since would hide as many that went.
+            `   ${diffViews(before.view, now.view).removed.length} items that are gone now were there then.`,
           ]
         : []),
-      ...(life !== undefined ? ['', `3. The life of item ${showcase}: delivered, filed, moved to Trash, deleted when Trash was emptied:`, life.text] : []),
+      ...(life !== undefined ? ['', `3. The life of item ${showcase}: delivered, moved to Trash, deleted when Trash was emptied:`, life.text] : []),
       '',
       'Try next:',
       ...(wipe !== null

@@ -61,15 +61,18 @@ export const serve: Verb = {
     } catch (e) {
       throw new CliFailure(`serve: cannot listen on ${host}:${port}: ${(e as Error).message}`, ExitCode.UNAVAILABLE)
     }
+    // Listening for the stop before printing the address: a script that reads it and at once sends
+    // SIGINT must get a clean stop, not the default action of a signal nobody listens to yet.
+    const stop = new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve)
+      process.once('SIGTERM', resolve)
+    })
     // The address line is the one thing printed while serving (scripts and tests read it).
     ctx.emitLine(`listening on ${address}`)
     ctx.emitLine(`API token: ${resolved.right.created ? 'created in' : 'from'} ${resolved.right.source} (the page asks for it once)`)
     // An EventStoreDB store: follow it live, so that the copy beside it is warm when a query comes.
     const unfollow = isMirrored(backend) ? backend.follow((e) => ctx.note(`following the store: ${describeStoreError(e)}`)) : () => undefined
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve)
-      process.once('SIGTERM', resolve)
-    })
+    await stop
     unfollow()
     await app.close()
     return { json: { address, stopped: true }, text: `stopped serving ${address}` }

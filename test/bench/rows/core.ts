@@ -48,6 +48,7 @@ export const must = async <A>(te: () => Promise<E.Either<unknown, A>>): Promise<
 export const appendRow: RowSpec = {
   name: 'append',
   title: 'Append to the SQLite event store, then build the temporal index',
+  hasGoal: true,
   run: async ({ data, items, events }): Promise<RowResult> => {
     const file = storeFile(data)
     const rawFile = path.join(data, 'raw.db')
@@ -110,7 +111,15 @@ export const appendRow: RowSpec = {
           goal: '≥ 0.5×',
           pass: oursRate / rawRate >= 0.5,
         },
-        { what: 'build the temporal index (catch-up)', ours: `${fmt(total / (indexMs / 1000))} events/s`, baseline: '', ratio: NaN, goal: '', pass: undefined },
+        {
+          what: 'build the temporal index (catch-up)',
+          ours: `${fmt(total / (indexMs / 1000))} events/s`,
+          baseline: '',
+          ratio: NaN,
+          goal: '',
+          pass: undefined,
+          figure: { value: total / (indexMs / 1000), text: `${fmt(total / (indexMs / 1000))}/s` },
+        },
       ],
       peakRssMB: peakRssMB(),
     }
@@ -120,6 +129,7 @@ export const appendRow: RowSpec = {
 export const asOfRow: RowSpec = {
   name: 'asof',
   title: 'Time travel: the temporal index against the naive replay',
+  hasGoal: true,
   run: async ({ data, samples, replaySamples }): Promise<RowResult> => {
     const h = open(storeFile(data))
     const index = sqliteTemporalIndex(h)
@@ -140,7 +150,9 @@ export const asOfRow: RowSpec = {
       return folders
     })
     const rp = await timeAll(replaySamples, (i) => must(accountAsOf(replay, BENCH_ACCOUNT, { validAt: instants[i] as Instant })))
-    // A stronger baseline: events already decoded in memory, so only the fold is timed.
+    // A stronger baseline: events already decoded in memory, so only the fold is timed. It builds
+    // every item's state, so it is compared with the views whose states were all read (`full`), at
+    // the same instants.
     const all = await must(store.readStream(STREAM))
     const sorted = sortRecorded(
       all.filter((s) => isItemEvent(s.event)).map((s) => ({ event: s.event as ItemEvent, revision: s.revision })),
@@ -169,6 +181,7 @@ export const asOfRow: RowSpec = {
     const p95 = percentile(ix, 95)
     const rp50 = percentile(rp, 50)
     const f50 = percentile(fold, 50)
+    const fullSame = percentile(full.slice(0, fold.length), 50)
     const pair = (name: string, a: number[], b: number[]) => ({
       what: name,
       ours: `p50 ${fmt(percentile(a, 50), 2)} ms, p95 ${fmt(percentile(a, 95), 2)} ms`,
@@ -186,6 +199,7 @@ export const asOfRow: RowSpec = {
           ratio: rp50 / p50,
           goal: 'p50 < 100 ms and ≥ 100×',
           pass: p50 < 100 && rp50 / p50 >= 100,
+          figure: { value: p50, text: `${fmt(p50)} ms` },
         },
         {
           what: 'account as-of with every item state read (decoded on first use)',
@@ -196,10 +210,10 @@ export const asOfRow: RowSpec = {
           pass: undefined,
         },
         {
-          what: 'account as-of against a fold of events already decoded in memory',
-          ours: `p50 ${fmt(p50)} ms`,
+          what: `account as-of with every item state read, against a fold of events already decoded in memory (the same ${fold.length} instants)`,
+          ours: `p50 ${fmt(fullSame)} ms`,
           baseline: `in-memory fold p50 ${fmt(f50)} ms`,
-          ratio: f50 / p50,
+          ratio: f50 / fullSame,
           goal: '',
           pass: undefined,
         },
