@@ -54,17 +54,18 @@ const refs = async (tt: TimeTravel, at: { validAt: Instant; knownAt?: Instant })
 
 /**
  * Asserts that the index answers as the replay does, and that the replay answers as the oracle does
- * (so the index does too): each answer is read once. A failure names the query and the comparison
- * (received: the first named, expected: the second).
+ * (so the index does too): each answer is read once. A failure names the query and who disagreed.
  */
 const agree = (query: string, index: unknown, replay: unknown, oracle?: () => unknown) => {
-  expect({ query, compared: 'index with replay', answer: index }).toEqual({ query, compared: 'index with replay', answer: replay })
-  if (oracle !== undefined)
-    expect({ query, compared: 'index and replay (they agree) with the oracle', answer: replay }).toEqual({
-      query,
-      compared: 'index and replay (they agree) with the oracle',
-      answer: oracle(),
-    })
+  const named = (who: string, check: () => void) => {
+    try {
+      check()
+    } catch (e) {
+      throw new Error(`${query}: ${who} (received: the first, expected: the second)\n${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+  named('the index and the replay disagree', () => expect(index).toEqual(replay))
+  if (oracle !== undefined) named('the index and the replay agree, but not with the oracle', () => expect(replay).toEqual(oracle()))
 }
 
 const versionOf = ({ itemId: _i, ...v }: OracleVersion) => v
