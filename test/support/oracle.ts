@@ -79,7 +79,7 @@ const stubFrom = (e: ItemEvent): ItemState => {
   }
 }
 
-/** Copies `from[key]` into `to` when it is present (optional fields are absent, never undefined). */
+/** Sets `to[key]` when the value is present: optional fields are absent, never undefined. */
 const copyIfPresent = <K extends keyof ItemState>(to: Partial<ItemState>, key: K, value: ItemState[K] | undefined): void => {
   if (value !== undefined) to[key] = value
 }
@@ -87,8 +87,8 @@ const copyIfPresent = <K extends keyof ItemState>(to: Partial<ItemState>, key: K
 /**
  * Where the product is known to differ from the docs, and the oracle can be told to follow the
  * product so that the property tests still see everything else. Each divergence has a hand-written
- * example marked failing in test/projections/foldExamples.unit.test.ts; when the product is fixed,
- * that example passes, jest says so, and the divergence goes.
+ * example (test/support/foldExamples.ts) that the example tests expect to fail against the product;
+ * when the product is fixed, that example passes, jest says so, and the divergence goes.
  */
 export interface Divergences {
   /**
