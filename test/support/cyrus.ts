@@ -191,11 +191,13 @@ const c = new ImapFlow({ host: '127.0.0.1', port: ${port}, secure: false, logger
   )
   fs.chmodSync(script, 0o600)
 
-  await start()
   try {
+    await start()
     for (const u of users) await createUser(u)
   } catch (e) {
+    // The caller gets no handle to clean up with: stop and remove here.
     await stop()
+    fs.rmSync(dir, { recursive: true, force: true })
     throw e
   }
   return {
