@@ -1,7 +1,7 @@
 /**
  * For all histories: SQLite's temporal index and the naive replay give the same answer to every
- * time-travel query (the property is in test/support/indexProperty.ts), and it answers exactly at
- * the end of a version.
+ * time-travel query, and it is the independent oracle's (the property is in
+ * test/support/indexProperty.ts); and it answers exactly at the end of a version.
  */
 import * as E from 'fp-ts/Either'
 import { openSqliteDatabase, sqliteEventStore } from '../../src/store/sqliteEventStore'
@@ -26,7 +26,7 @@ const openSqlite = async (): Promise<IndexedStore> => {
   }
 }
 
-describe('SQLite temporal index against the naive replay', () => {
+describe('SQLite temporal index against the naive replay and the independent oracle', () => {
   it('agrees on every query for random histories, instants and system times', async () => {
     await indexAgreesWithReplay(openSqlite, Number(process.env.MAILTIME_PROPERTY_RUNS ?? 40))
   })

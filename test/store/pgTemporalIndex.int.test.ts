@@ -1,12 +1,14 @@
 /**
- * PostgreSQL's temporal index against the naive replay, for random histories (the same property as
- * SQLite's index, test/support/indexProperty.ts), on a real PostgreSQL 15; and two processes' worth
- * of indexes catching up on one store at once, which must index every event exactly once.
+ * PostgreSQL's temporal index against the naive replay and the independent oracle, for random
+ * histories (the same property as SQLite's index, test/support/indexProperty.ts), and against the
+ * hand-written examples of the fold (test/support/foldExamples.ts), on a real PostgreSQL 15; and two
+ * processes' worth of indexes catching up on one store at once, which must index every event exactly once.
  */
 import type { AccountId } from '../../domain/ids'
 import type { Instant } from '../../domain/instant'
 import { pgTemporalIndex } from '../../src/store/postgres/pgTemporalIndex'
 import { ev } from '../support/build'
+import { EXAMPLE_ACCOUNT, FOLD_EXAMPLES, expectedAnswer, timeTravelAnswers } from '../support/foldExamples'
 import { boundaryExamples, indexAgreesWithReplay } from '../support/indexProperty'
 import { openPg, postgresAvailable, sharedPostgres, stopSharedPostgres } from '../support/postgres'
 import { ok } from '../support/run'
@@ -19,7 +21,7 @@ const open = openPg
 afterAll(stopSharedPostgres)
 
 describeWithService(postgresAvailable(), 'PostgreSQL')('PostgreSQL temporal index', () => {
-  it('agrees with the naive replay on every query for random histories, instants and system times', async () => {
+  it('agrees with the naive replay and the independent oracle on every query for random histories, instants and system times', async () => {
     const store = await open(await (await server()).freshDatabase())
     try {
       await indexAgreesWithReplay(async () => {
@@ -48,6 +50,29 @@ describeWithService(postgresAvailable(), 'PostgreSQL')('PostgreSQL temporal inde
       rebuild: async () => void (await ok(index.rebuild())),
       dispose: () => store.close(),
     }))
+  })
+
+  describe('given the events, caught up after each, when asked, then it answers as the docs say:', () => {
+    let store: Awaited<ReturnType<typeof open>> | undefined
+    beforeAll(async () => {
+      store = await open(await (await server()).freshDatabase())
+    })
+    afterAll(async () => {
+      await store?.close()
+    })
+    for (const ex of FOLD_EXAMPLES) {
+      const test = ex.divergence !== undefined ? it.failing : it
+      test(ex.divergence !== undefined ? `${ex.name} (known divergence: ${ex.divergence})` : ex.name, async () => {
+        const s = store as NonNullable<typeof store>
+        await s.pool.query('TRUNCATE events, streams, checkpoints, item_versions')
+        const index = pgTemporalIndex(s.pool, 'examples')
+        for (const e of ex.given) {
+          await ok(s.appendToStream(`account-${EXAMPLE_ACCOUNT}`, [e]))
+          await ok(index.catchUp())
+        }
+        expect(await timeTravelAnswers(index)(ex.when)).toEqual(expectedAnswer(ex))
+      })
+    }
   })
 
   it('two indexes catching up on one store at once index every event once', async () => {

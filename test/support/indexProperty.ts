@@ -1,7 +1,9 @@
 /**
  * The property every temporal index must have, for all histories: it gives the same answer as the
  * naive replay to every time-travel query, at random instants of valid time and of system time,
- * whether it was kept up to date batch by batch or rebuilt from scratch. Each store's index test
+ * whether it was kept up to date batch by batch or rebuilt from scratch; and both give the answer
+ * of the independent oracle (test/support/oracle.ts), which folds with its own code, so that a bug
+ * in the fold or the ordering the index and the replay share is seen too. Each store's index test
  * runs it with its own way of opening a store.
  */
 import fc from 'fast-check'
@@ -10,13 +12,14 @@ import type { Instant } from '../../domain/instant'
 import type { MailEvent } from '../../domain/events'
 import type { ItemState } from '../../domain/state'
 import { accountAsOf, diff } from '../../projections/accountView'
-import { replayTimeTravel } from '../../projections/replay'
+import { type ReadAccount, replayTimeTravel } from '../../projections/replay'
 import type { TimeTravel } from '../../projections/timeTravel'
 import type { EventStore } from '../../src/store/eventStore'
 import { streamReader } from '../../src/store/streamReader'
 import { ACCOUNT, historyArb } from './histories'
 import { ev } from './build'
 import { ok } from './run'
+import { AS_FOLDED_TODAY, type Oracle, type OracleVersion, oracleOf, versionAt } from './oracle'
 
 const account = ACCOUNT as AccountId
 const ITEMS = [256, 257, 258, 300, 301, 302, 303, 304, 305, 306, 307, 999]
@@ -31,40 +34,119 @@ const visited = async (tt: TimeTravel, at: { validAt: Instant; knownAt?: Instant
 
 const asJson = (v: unknown): unknown => JSON.parse(JSON.stringify(v))
 
+/** A reader that reads each account once and then answers from memory. */
+const readOnce = (read: ReadAccount): ReadAccount => {
+  const seen = new Map<string, Awaited<ReturnType<ReturnType<ReadAccount>>>>()
+  return (a) => async () => {
+    const cached = seen.get(a)
+    if (cached !== undefined) return cached
+    const r = await read(a)()
+    seen.set(a, r)
+    return r
+  }
+}
+
 /** The references with their states read, so that every field is compared. */
 const refs = async (tt: TimeTravel, at: { validAt: Instant; knownAt?: Instant }) => {
   const r = await ok(tt.liveRefsAsOf(account, at))
   return { folders: r.folders, items: r.items.map((i) => ({ itemId: i.itemId, itemType: i.itemType, folderId: i.folderId, state: i.state() })) }
 }
 
-export const compareAll = async (index: TimeTravel, replay: TimeTravel, validAt: number[], knownAt: (number | undefined)[]) => {
+/**
+ * Asserts that the index answers as the replay does, and that the replay answers as the oracle does
+ * (so the index does too): each answer is read once. A failure names the query and who disagreed.
+ */
+const agree = (query: string, index: unknown, replay: unknown, oracle?: () => unknown) => {
+  const named = (who: string, check: () => void) => {
+    try {
+      check()
+    } catch (e) {
+      throw new Error(`${query}: ${who} (received: the first, expected: the second)\n${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+  named('the index and the replay disagree', () => expect(index).toEqual(replay))
+  if (oracle !== undefined) named('the index and the replay agree, but not with the oracle', () => expect(replay).toEqual(oracle()))
+}
+
+const versionOf = ({ itemId: _i, ...v }: OracleVersion) => v
+
+/**
+ * Every primitive query and the composite ones built on them: the index against the replay, and
+ * (when given) both against the independent oracle: the same item states, versions and account
+ * state. (Folder paths, counts and the diff are composed from these once for all implementations;
+ * they are compared between the index and the replay.)
+ */
+export const compareAll = async (index: TimeTravel, replay: TimeTravel, validAt: number[], knownAt: (number | undefined)[], oracle?: Oracle) => {
   for (const k of knownAt) {
     const known = k === undefined ? {} : { knownAt: k as Instant }
+    const ks = k === undefined ? '' : ` known at ${k}`
+    const versions = oracle?.allVersions(k) ?? []
+    const o = <A>(f: () => A) => (oracle === undefined ? undefined : f)
     for (const t of validAt) {
       const at = { validAt: t as Instant, ...known }
-      expect(await ok(index.liveItemsAsOf(account, at))).toEqual(await ok(replay.liveItemsAsOf(account, at)))
-      expect(await ok(index.foldersAsOf(account, at))).toEqual(await ok(replay.foldersAsOf(account, at)))
-      expect(await visited(index, at)).toEqual(await ok(replay.liveItemsAsOf(account, at)))
-      expect(await refs(index, at)).toEqual(await refs(replay, at))
+      const q = (name: string) => `${name} at ${t}${ks}`
+      const live = () => oracle?.liveAt({ validAt: t, knownAt: k }) ?? []
+      const liveFolders = () => live().filter((s) => s.itemType === 'folder')
+      const liveOthers = () => live().filter((s) => s.itemType !== 'folder')
+      const replayLive = await ok(replay.liveItemsAsOf(account, at))
+      agree(q('liveItemsAsOf'), await ok(index.liveItemsAsOf(account, at)), replayLive, o(live))
+      agree(q('foldersAsOf'), await ok(index.foldersAsOf(account, at)), await ok(replay.foldersAsOf(account, at)), o(liveFolders))
+      agree(q('eachLiveItem'), await visited(index, at), replayLive)
+      agree(
+        q('liveRefsAsOf'),
+        await refs(index, at),
+        await refs(replay, at),
+        o(() => ({ folders: liveFolders(), items: liveOthers().map((s) => ({ itemId: s.itemId, itemType: s.itemType, folderId: s.folderId, state: s })) })),
+      )
       // Through JSON: item states are getters, which toEqual does not read.
-      expect(asJson(await ok(accountAsOf(index, account, at)))).toEqual(asJson(await ok(accountAsOf(replay, account, at))))
-      for (const item of ITEMS)
-        expect(await ok(index.itemAsOf(account, item as never, at))).toEqual(await ok(replay.itemAsOf(account, item as never, at)))
+      type View = { account: unknown; items: { state: unknown }[] }
+      const indexView = asJson(await ok(accountAsOf(index, account, at))) as View
+      const replayView = asJson(await ok(accountAsOf(replay, account, at))) as View
+      agree(q('accountAsOf'), indexView, replayView)
+      const folded = (v: View) => ({ account: v.account, states: v.items.map((i) => i.state) })
+      agree(
+        q('account state and item states of accountAsOf'),
+        folded(indexView),
+        folded(replayView),
+        o(() => asJson({ account: oracle?.accountAt({ validAt: t, knownAt: k }), states: liveOthers() })),
+      )
+      for (const item of ITEMS) {
+        const v = () => versionAt(versions.filter((x) => x.itemId === item), t)
+        agree(
+          q(`itemAsOf ${item}`),
+          await ok(index.itemAsOf(account, item as never, at)),
+          await ok(replay.itemAsOf(account, item as never, at)),
+          o(() => {
+            const found = v()
+            return found === undefined ? undefined : versionOf(found)
+          }),
+        )
+      }
     }
     for (const item of ITEMS)
-      expect(await ok(index.itemHistory(account, item as never, k as Instant | undefined))).toEqual(
+      agree(
+        `itemHistory ${item}${ks}`,
+        await ok(index.itemHistory(account, item as never, k as Instant | undefined)),
         await ok(replay.itemHistory(account, item as never, k as Instant | undefined)),
+        o(() => versions.filter((x) => x.itemId === item).map(versionOf)),
       )
     const [a = 0, b = 0] = [...validAt].sort((x, y) => x - y)
     const w = { from: a as Instant, to: b as Instant, ...known }
-    expect(await ok(index.changesBetween(account, w))).toEqual(await ok(replay.changesBetween(account, w)))
-    expect(await ok(index.deletedBetween(account, w))).toEqual(await ok(replay.deletedBetween(account, w)))
-    expect(asJson(await ok(diff(index, account, a as Instant, b as Instant, k as Instant | undefined)))).toEqual(
+    const inWindow = () => versions.filter((v) => v.validFrom >= a && v.validFrom <= b)
+    agree(`changesBetween ${a} ${b}${ks}`, await ok(index.changesBetween(account, w)), await ok(replay.changesBetween(account, w)), o(inWindow))
+    agree(
+      `deletedBetween ${a} ${b}${ks}`,
+      await ok(index.deletedBetween(account, w)),
+      await ok(replay.deletedBetween(account, w)),
+      o(() => inWindow().filter((v) => v.cause === 'ItemDeleted')),
+    )
+    agree(
+      `diff ${a} ${b}${ks}`,
+      asJson(await ok(diff(index, account, a as Instant, b as Instant, k as Instant | undefined))),
       asJson(await ok(diff(replay, account, a as Instant, b as Instant, k as Instant | undefined))),
     )
   }
 }
-
 
 export interface IndexedStore {
   readonly store: EventStore
@@ -103,12 +185,17 @@ export const indexAgreesWithReplay = async (open: () => Promise<IndexedStore>, r
             await ok(s.store.appendToStream(`account-${ACCOUNT}`, batch as MailEvent[]))
             if (catchUpEachBatch) await s.catchUp()
           }
-          const replay = replayTimeTravel(streamReader(s.store))
+          // The stream is read once: the replay folds it again for every query, but the store's
+          // read path is not what this compares, and reading it per query doubled the run time.
+          const replay = replayTimeTravel(readOnce(streamReader(s.store)))
+          // The history as appended, not as read back: the oracle shares not even the store's read path.
+          // It follows the product where a known divergence from the docs is still open (see `Divergences`).
+          const oracle = oracleOf(ACCOUNT, history.batches.flat(), AS_FOLDED_TODAY)
           // Include the history's own system times: corrections happen exactly there.
           const known = [...knownAt, ...history.recordedTimes.slice(0, 2)]
-          await compareAll(s.index, replay, validAt, known)
+          await compareAll(s.index, replay, validAt, known, oracle)
           await s.rebuild()
-          await compareAll(s.index, replay, validAt, [undefined, ...history.recordedTimes.slice(-1)])
+          await compareAll(s.index, replay, validAt, [undefined, ...history.recordedTimes.slice(-1)], oracle)
         } finally {
           await s.dispose()
         }
