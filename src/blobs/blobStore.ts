@@ -5,9 +5,14 @@
  * Layout: `<root>/<first two hex digits>/<sha256 hex>.gz` (gzip) or `…/<sha256 hex>` (the bytes as
  * they are). A blob is stored raw when gzip would not save a filesystem block (most bodies under
  * 4 KB): it takes the same space on disk, and every read (restore, export) skips a gunzip, which
- * costs more than the read itself for small bodies (docs/performance.md). Writes go to a temporary
- * file in the same directory and are renamed into place, so a crash never leaves a half-written
- * blob under a valid name.
+ * costs more than the read itself for small bodies (docs/performance.md).
+ *
+ * Durability (docs/reliability.md): a blob is written to a temporary file in its directory, fsynced,
+ * then renamed into place, so that neither a killed process nor an OS crash leaves a half-written
+ * blob under a valid name (a later `put` of the same bytes would take it as stored). The rename
+ * itself is durable once its directory is fsynced: `put` remembers the directories it touched and
+ * `sync` fsyncs each once. A writer calls `sync` before it commits events that name the blobs, so
+ * that no committed event can outlive the bytes it references.
  */
 import { hash, randomBytes } from 'crypto'
 import * as fs from 'fs'
@@ -20,6 +25,10 @@ export type BlobError =
   | { readonly _tag: 'BlobCorrupt'; readonly digest: string; readonly path: string; readonly reason: string }
   | { readonly _tag: 'BlobIOError'; readonly digest: string; readonly path: string; readonly reason: string }
   | { readonly _tag: 'BadDigest'; readonly digest: string }
+  | { readonly _tag: 'BlobSyncFailed'; readonly path: string; readonly reason: string }
+
+/** What can go wrong writing one blob. */
+export type BlobWriteError = Extract<BlobError, { readonly _tag: 'BlobIOError' }>
 
 export const describeBlobError = (e: BlobError): string => {
   switch (e._tag) {
@@ -31,6 +40,8 @@ export const describeBlobError = (e: BlobError): string => {
       return `blob ${e.digest} could not be read or written (${e.path}): ${e.reason}`
     case 'BadDigest':
       return `not a SHA-256 digest: ${JSON.stringify(e.digest)}`
+    case 'BlobSyncFailed':
+      return `blob folder ${e.path} could not be flushed to disk: ${e.reason}`
   }
 }
 
@@ -43,7 +54,17 @@ export interface PutResult {
 
 export interface BlobStore {
   readonly root: string
-  put(bytes: Buffer): E.Either<BlobError, PutResult>
+  /**
+   * Stores a blob: its bytes are on disk when this returns (fsynced before the rename), its name
+   * once `sync` has run.
+   */
+  put(bytes: Buffer): E.Either<BlobWriteError, PutResult>
+  /**
+   * Makes every blob `put` so far durable under its name: fsyncs each directory that a `put` wrote
+   * into or found its blob in (and the parents of directories it created), once, then forgets them.
+   * Call it before committing events that reference those blobs.
+   */
+  sync(): E.Either<BlobError, void>
   /**
    * A blob's bytes, verified. `size`, when the caller knows it (events record it), lets a body too
    * small to be stored compressed be read raw at once, without asking which form the store holds.
@@ -91,7 +112,7 @@ export const storedBlobFile = (root: string, digest: string): { file: string; gz
 export const fsBlobStore = (root: string): BlobStore => {
   // Paths are built by concatenation: `path.join` was a tenth of an export's blob reads.
   const rawOf = (digest: string) => `${root}/${digest.slice(0, 2)}/${digest}`
-  const ioError = (digest: string, file: string, e: unknown): BlobError => ({ _tag: 'BlobIOError', digest, path: file, reason: (e as Error).message })
+  const ioError = (digest: string, file: string, e: unknown): BlobWriteError => ({ _tag: 'BlobIOError', digest, path: file, reason: (e as Error).message })
   /**
    * Reads one form of a blob, or undefined when that form is absent: asked with `stat`, which says
    * so without an exception (a thrown ENOENT per blob made reading a store of the other form 15%
@@ -128,12 +149,23 @@ export const fsBlobStore = (root: string): BlobStore => {
       fs.closeSync(fd)
     }
   }
+  /** Directories whose entries changed (or may not be durable yet) since the last `sync`. */
+  const touched = new Set<string>()
+  /** Creates a blob's directory; a new directory's entry is in its parent, which then needs a sync too. */
+  const ensureDir = (dir: string) => {
+    const first = fs.mkdirSync(dir, { recursive: true })
+    if (first === undefined) return
+    for (let d = dir; d !== path.dirname(first); d = path.dirname(d)) touched.add(path.dirname(d))
+  }
   return {
     root,
     put: (bytes) => {
       const digest = sha256(bytes)
       const stored = storedBlobFile(root, digest)
       if (stored !== undefined) {
+        // Its bytes were fsynced before it got this name, but the process that renamed it may have
+        // died before its directory was synced: sync it again with this batch.
+        touched.add(path.dirname(stored.file))
         // Fresh again: a purge never deletes a blob a capture has just asked to store (purge.ts).
         try {
           const t = new Date()
@@ -146,15 +178,47 @@ export const fsBlobStore = (root: string): BlobStore => {
       const gz = zlib.gzipSync(bytes, { level: 6 })
       const compress = blocks(gz.length) < blocks(bytes.length)
       const file = compress ? `${rawOf(digest)}.gz` : rawOf(digest)
+      const dir = path.dirname(file)
+      const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
       try {
-        fs.mkdirSync(path.dirname(file), { recursive: true })
-        const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-        fs.writeFileSync(tmp, compress ? gz : bytes)
+        ensureDir(dir)
+        const fd = fs.openSync(tmp, 'wx')
+        try {
+          const data = compress ? gz : bytes
+          for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off)
+          // Data (and size) on disk before the name exists: an OS crash after the rename must not
+          // leave an empty or short file under a valid name.
+          fs.fsyncSync(fd)
+        } finally {
+          fs.closeSync(fd)
+        }
         fs.renameSync(tmp, file)
+        touched.add(dir)
         return E.right({ digest, size: bytes.length, written: true })
       } catch (e) {
+        try {
+          fs.rmSync(tmp, { force: true })
+        } catch {
+          // The error below names the blob; a stray temporary file is ignored by every reader.
+        }
         return E.left(ioError(digest, file, e))
       }
+    },
+    sync: () => {
+      for (const dir of [...touched].sort((a, b) => b.length - a.length)) {
+        try {
+          const fd = fs.openSync(dir, 'r')
+          try {
+            fs.fsyncSync(fd)
+          } finally {
+            fs.closeSync(fd)
+          }
+        } catch (e) {
+          return E.left({ _tag: 'BlobSyncFailed', path: dir, reason: (e as Error).message })
+        }
+        touched.delete(dir)
+      }
+      return E.right(undefined)
     },
     get: (digest, size) => {
       if (!isDigest(digest)) return E.left({ _tag: 'BadDigest', digest })

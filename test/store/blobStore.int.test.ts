@@ -77,4 +77,16 @@ describe('filesystem blob store', () => {
     expect(b.remove(digest)).toEqual(E.right(false))
     expect(b.has(digest)).toBe(false)
   })
+
+  it('flushes the folders its writes touched, and names a folder it could not flush', () => {
+    const b = fsBlobStore(path.join(tmpDir(), 'new', 'blobs'))
+    const { digest } = (b.put(Buffer.from('durable')) as E.Right<{ digest: string }>).right
+    expect(b.sync()).toEqual(E.right(undefined))
+    // Nothing left to flush: a second sync touches no folder, so a vanished one is no error.
+    fs.rmSync(b.root, { recursive: true })
+    expect(b.sync()).toEqual(E.right(undefined))
+    b.put(Buffer.from('durable'))
+    fs.rmSync(path.join(b.root, digest.slice(0, 2)), { recursive: true })
+    expect(b.sync()).toEqual(E.left({ _tag: 'BlobSyncFailed', path: path.join(b.root, digest.slice(0, 2)), reason: expect.stringContaining('ENOENT') }))
+  })
 })

@@ -65,6 +65,9 @@ export const demo: Verb = {
           bytes += body.length
         }
       }
+      // Durable before the events that name them (docs/reliability.md).
+      const synced = b.blobs.sync()
+      if (E.isLeft(synced)) throw fromBlobError(synced.left)
       const meta: DemoMeta = { end, massDeletionAt: a.massDeletionAt ?? null, showcaseItem: a.showcaseItem ?? null }
       const BATCH = 50_000
       for (let i = 0; i < a.events.length; i += BATCH) {
