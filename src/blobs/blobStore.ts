@@ -59,6 +59,8 @@ export interface BlobStore {
    * once `sync` has run.
    */
   put(bytes: Buffer): E.Either<BlobWriteError, PutResult>
+  /** `put` of many blobs, their fsyncs overlapped; the same guarantee for each when it resolves. */
+  putAll(bodies: Iterable<Buffer>): Promise<E.Either<BlobWriteError, PutResult[]>>
   /**
    * Makes every blob `put` so far durable under its name: fsyncs each directory that a `put` wrote
    * into or found its blob in (and the parents of directories it created), once, then forgets them.
@@ -89,6 +91,25 @@ const BLOCK = 4096
 export const sha256 = (bytes: Buffer): string => hash('sha256', bytes, 'hex')
 
 const blocks = (n: number) => Math.ceil(n / BLOCK)
+/** Blob fsyncs in flight at once in `putAll` (libuv runs four at a time by default). */
+const PARALLEL_SYNCS = 8
+
+/** A blob written to its temporary file, to be renamed into place. */
+interface Pending {
+  readonly digest: string
+  readonly size: number
+  readonly file: string
+  readonly tmp: string
+}
+
+/** Removes a temporary file after a failure, which is reported on its own. */
+const removeQuietly = (file: string): void => {
+  try {
+    fs.rmSync(file, { force: true })
+  } catch {
+    // A stray temporary file is ignored by every reader.
+  }
+}
 
 /** Up to `max` bytes from the start of a file, fewer if it is shorter. */
 const readUpTo = (fd: number, max: number): Buffer => {
@@ -157,51 +178,112 @@ export const fsBlobStore = (root: string): BlobStore => {
     if (first === undefined) return
     for (let d = dir; d !== path.dirname(first); d = path.dirname(d)) touched.add(path.dirname(d))
   }
+  const resultOf = (w: Pending | PutResult): PutResult => ('tmp' in w ? { digest: w.digest, size: w.size, written: true } : w)
+  /**
+   * The first half of storing a blob: found already stored (and its directory marked for the next
+   * sync), or written to a temporary file beside its place, fsynced if `fsync`.
+   */
+  const begin = (bytes: Buffer, fsync: boolean): E.Either<BlobWriteError, Pending | PutResult> => {
+    const digest = sha256(bytes)
+    const stored = storedBlobFile(root, digest)
+    if (stored !== undefined) {
+      // Its bytes were fsynced before it got this name, but the process that renamed it may have
+      // died before its directory was synced: sync it again with this batch.
+      touched.add(path.dirname(stored.file))
+      // Fresh again: a purge never deletes a blob a capture has just asked to store (purge.ts).
+      try {
+        const t = new Date()
+        fs.utimesSync(stored.file, t, t)
+      } catch {
+        // A read-only store still deduplicates; only the purge grace period is lost.
+      }
+      return E.right({ digest, size: bytes.length, written: false })
+    }
+    const gz = zlib.gzipSync(bytes, { level: 6 })
+    const compress = blocks(gz.length) < blocks(bytes.length)
+    const file = compress ? `${rawOf(digest)}.gz` : rawOf(digest)
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+    try {
+      ensureDir(path.dirname(file))
+      const fd = fs.openSync(tmp, 'wx')
+      try {
+        const data = compress ? gz : bytes
+        for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off)
+        // Data (and size) on disk before the name exists: an OS crash after the rename must not
+        // leave an empty or short file under a valid name.
+        if (fsync) fs.fsyncSync(fd)
+      } finally {
+        fs.closeSync(fd)
+      }
+      return E.right({ digest, size: bytes.length, file, tmp })
+    } catch (e) {
+      removeQuietly(tmp)
+      return E.left(ioError(digest, file, e))
+    }
+  }
+  /** The second half: the fsynced temporary file takes the blob's name. */
+  const finish = (p: Pending): E.Either<BlobWriteError, PutResult> => {
+    try {
+      fs.renameSync(p.tmp, p.file)
+      touched.add(path.dirname(p.file))
+      return E.right(resultOf(p))
+    } catch (e) {
+      removeQuietly(p.tmp)
+      return E.left(ioError(p.digest, p.file, e))
+    }
+  }
   return {
     root,
     put: (bytes) => {
-      const digest = sha256(bytes)
-      const stored = storedBlobFile(root, digest)
-      if (stored !== undefined) {
-        // Its bytes were fsynced before it got this name, but the process that renamed it may have
-        // died before its directory was synced: sync it again with this batch.
-        touched.add(path.dirname(stored.file))
-        // Fresh again: a purge never deletes a blob a capture has just asked to store (purge.ts).
-        try {
-          const t = new Date()
-          fs.utimesSync(stored.file, t, t)
-        } catch {
-          // A read-only store still deduplicates; only the purge grace period is lost.
-        }
-        return E.right({ digest, size: bytes.length, written: false })
-      }
-      const gz = zlib.gzipSync(bytes, { level: 6 })
-      const compress = blocks(gz.length) < blocks(bytes.length)
-      const file = compress ? `${rawOf(digest)}.gz` : rawOf(digest)
-      const dir = path.dirname(file)
-      const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+      const w = begin(bytes, true)
+      if (E.isLeft(w) || !('tmp' in w.right)) return E.map(resultOf)(w)
+      return finish(w.right)
+    },
+    putAll: async (bodies) => {
+      // Written first, then fsynced all at once on libuv's threads (the file system groups their
+      // journal commits: about half the time of one fsync after another, measured here), then
+      // renamed: the same guarantee as `put` for each.
+      const out: PutResult[] = []
+      const open = new Map<string, Pending>()
       try {
-        ensureDir(dir)
-        const fd = fs.openSync(tmp, 'wx')
-        try {
-          const data = compress ? gz : bytes
-          for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off)
-          // Data (and size) on disk before the name exists: an OS crash after the rename must not
-          // leave an empty or short file under a valid name.
-          fs.fsyncSync(fd)
-        } finally {
-          fs.closeSync(fd)
+        for (const bytes of bodies) {
+          const digest = sha256(bytes)
+          const already = open.get(digest)
+          if (already !== undefined) {
+            out.push({ digest, size: bytes.length, written: false })
+            continue
+          }
+          const w = begin(bytes, false)
+          if (E.isLeft(w)) return w
+          if ('tmp' in w.right) open.set(digest, w.right)
+          out.push(resultOf(w.right))
         }
-        fs.renameSync(tmp, file)
-        touched.add(dir)
-        return E.right({ digest, size: bytes.length, written: true })
-      } catch (e) {
-        try {
-          fs.rmSync(tmp, { force: true })
-        } catch {
-          // The error below names the blob; a stray temporary file is ignored by every reader.
+        const queue = [...open.values()]
+        let failed: BlobWriteError | undefined
+        const syncOne = async (): Promise<void> => {
+          for (let p = queue.pop(); p !== undefined && failed === undefined; p = queue.pop()) {
+            try {
+              const h = await fs.promises.open(p.tmp, 'r')
+              try {
+                await h.sync()
+              } finally {
+                await h.close()
+              }
+            } catch (e) {
+              failed ??= ioError(p.digest, p.file, e)
+            }
+          }
         }
-        return E.left(ioError(digest, file, e))
+        await Promise.all(Array.from({ length: PARALLEL_SYNCS }, syncOne))
+        if (failed !== undefined) return E.left(failed)
+        for (const p of open.values()) {
+          const r = finish(p)
+          if (E.isLeft(r)) return r
+          open.delete(p.digest)
+        }
+        return E.right(out)
+      } finally {
+        for (const p of open.values()) removeQuietly(p.tmp)
       }
     },
     sync: () => {

@@ -119,3 +119,30 @@ describeWithService(dovecotAvailable() && straceAvailable(), 'Dovecot and strace
     expect(later.blobs).toBe(30)
   })
 })
+
+describeWithService(straceAvailable(), 'strace')('durable blob writes in bulk (putAll, as the demo writes)', () => {
+  afterAll(cleanupTmp)
+
+  it('fsyncs every blob before its rename, and each folder after, with blobs found stored or given twice written once', () => {
+    const dir = tmpDir()
+    const blobs = path.join(dir, 'blobs')
+    const script = path.join(dir, 'put.js')
+    const store = path.join(__dirname, '..', '..', 'dist', 'src', 'blobs', 'blobStore.js')
+    fs.writeFileSync(
+      script,
+      `const { fsBlobStore } = require(${JSON.stringify(store)})
+       const b = fsBlobStore(${JSON.stringify(blobs)})
+       b.put(Buffer.from('stored before'))
+       const bodies = Array.from({ length: 60 }, (_, i) => Buffer.from('body ' + i + ' ' + 'z'.repeat(i * 300)))
+       b.putAll([...bodies, Buffer.from('stored before'), bodies[3]]).then((r) => {
+         if (r._tag !== 'Right' || r.right.filter((x) => x.written).length !== 60) throw new Error(JSON.stringify(r))
+         if (b.sync()._tag !== 'Right') throw new Error('sync failed')
+       })`,
+    )
+    const run = traced([process.execPath, script], { PATH: process.env.PATH ?? '' }, path.join(dir, 'put.strace'))
+    expect([run.status, run.stderr]).toEqual([0, ''])
+    const durable = blobDurability(run.calls, blobs)
+    expect(durable.size).toBe(61)
+    expect([...durable.values()].filter((v) => typeof v === 'string')).toEqual([])
+  })
+})

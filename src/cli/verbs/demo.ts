@@ -57,12 +57,12 @@ export const demo: Verb = {
         ctx.progress.update(done)
         continue
       }
-      for (const body of a.blobs.values()) {
-        const r = b.blobs.put(body)
-        if (E.isLeft(r)) throw fromBlobError(r.left)
-        if (r.right.written) {
+      const put = await b.blobs.putAll(a.blobs.values())
+      if (E.isLeft(put)) throw fromBlobError(put.left)
+      for (const r of put.right) {
+        if (r.written) {
           blobsWritten++
-          bytes += body.length
+          bytes += r.size
         }
       }
       // Durable before the events that name them (docs/reliability.md).
