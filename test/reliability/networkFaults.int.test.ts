@@ -49,7 +49,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('the IMAP server stops and st
       ])
       stopped = true
       await d.stop(true)
-      return await child.done
+      return { ...(await child.done), port: relay.port }
     } finally {
       if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL')
       await relay.close()
@@ -91,7 +91,9 @@ describeWithService(dovecotAvailable(), 'Dovecot')('the IMAP server stops and st
     expect(report.restored).toBeGreaterThan(0)
     expect(report.restored).toBeLessThan(400)
     expect(report.error).toMatch(/127\.0\.0\.1|connection|closed|ECONNREFUSED|unavailable/i)
-    const again = mailtime([...s, '--json', 'doRestoreOnNewAccount', 'erin', 'cut', 'last'], imapEnv(d))
+    // The same server as the operation recorded: through a relay on the same port, passing all.
+    const relay = await startRelay(d.port, { port: cut.port })
+    const again = await mailtimeAsync([...s, '--json', 'doRestoreOnNewAccount', 'erin', 'cut', 'last'], imapEnv(d, { MAILTIME_IMAP_URL: relay.url })).done.finally(() => relay.close())
     expect(again.code).toBe(0)
     expect((JSON.parse(again.stdout) as { skipped: number }).skipped).toBeGreaterThanOrEqual(report.restored)
     expect(await mailboxOf(d, 'cut')).toEqual(await mailboxOf(d, 'clean'))

@@ -9,13 +9,14 @@ import * as net from 'net'
 
 export interface Relay {
   readonly url: string
+  readonly port: number
   /** Resolves once the relay holds the server's bytes (after `hold`, or at the first body with `holdAtFirstBody`). */
   readonly holding: Promise<void>
   hold(): void
   close(): Promise<void>
 }
 
-export const startRelay = async (serverPort: number, options: { holdAtFirstBody?: boolean } = {}): Promise<Relay> => {
+export const startRelay = async (serverPort: number, options: { holdAtFirstBody?: boolean; port?: number } = {}): Promise<Relay> => {
   let held = false
   let onHold: () => void = () => undefined
   const holding = new Promise<void>((resolve) => (onHold = resolve))
@@ -50,10 +51,11 @@ export const startRelay = async (serverPort: number, options: { holdAtFirstBody?
       s.on('error', drop)
     }
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
   const port = (server.address() as net.AddressInfo).port
   return {
     url: `imap://127.0.0.1:${port}`,
+    port,
     holding,
     hold,
     close: async () => {
