@@ -15,7 +15,7 @@ import { tmpDir } from '../support/tmp'
 
 export interface Trial {
   readonly scenario: string
-  /** Where it was killed: "after 640 ms" or "after batch 3", or "not killed" (it ended first). */
+  /** Where it was killed: "after 640 ms", "after batch 3" or "after step 3" (see `killed` for whether it landed). */
   readonly killedAt: string
   readonly killed: boolean
   readonly lost: number
@@ -98,6 +98,8 @@ const compareLists = (expected: readonly string[], got: readonly string[]): { lo
 
 export interface Scenario {
   readonly name: string
+  /** What its kill points come after ("batch" unless said). */
+  readonly killUnit?: string
   /**
    * Runs the command cleanly once and returns what every trial must reproduce, and how many
    * batch-boundary kill points it has (a trial killed "after batch N" takes N from 1 to that).
@@ -197,6 +199,7 @@ export const exportScenario = (store: string, account: string, to: string): Scen
   const exportTo = (dest: string, env: Record<string, string> = {}, killAfterMs?: number) => run(['--store', store, 'exportHistory', account, 'to', to, 'dest', dest], env, killAfterMs)
   return {
     name: 'export',
+    killUnit: 'step',
     clean: async () => {
       const dest = path.join(tmpDir(), 'clean')
       const ms = await timed(() => exportTo(dest))
@@ -236,7 +239,7 @@ export const torture = async (s: Scenario, trials: number, seed: number, deadlin
     const same = lost === 0 && duplicated === 0 && t.outcome.length === clean.outcome.length && t.resumeCode === 0
     out.push({
       scenario: s.name,
-      killedAt: 'afterBatch' in kill ? `after batch ${kill.afterBatch}` : `after ${kill.afterMs} ms`,
+      killedAt: 'afterBatch' in kill ? `after ${s.killUnit ?? 'batch'} ${kill.afterBatch}` : `after ${kill.afterMs} ms`,
       killed: t.killed,
       lost,
       duplicated,
