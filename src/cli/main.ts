@@ -15,6 +15,7 @@ import { CliFailure, ExitCode, fromConfigError, fromDateError, fromStoreError, u
 import { type Context, type Verb, parseWords, usageLine } from './grammar'
 import { silentProgress, ttyProgress } from './progress'
 import { stableStringify } from './stableJson'
+import { gateTestSwitches } from './testSwitches'
 import { VERBS } from './verbs'
 
 export interface Io {
@@ -59,7 +60,10 @@ const verbHelp = (v: Verb): string =>
 const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io): Promise<number> => {
   if (flags.store !== undefined) noPasswordOnArgv(flags.store)
   if (flags.index !== undefined) noPasswordOnArgv(flags.index)
-  const settingsE = resolveSettings(flags, io.env, systemZone())
+  const gated = gateTestSwitches(io.env, verb.name)
+  if (E.isLeft(gated)) throw usage(gated.left)
+  for (const w of gated.right.warnings) io.stderr(`${w}\n`)
+  const settingsE = resolveSettings(flags, gated.right.env, systemZone())
   if (E.isLeft(settingsE)) throw fromConfigError(settingsE.left)
   const settings = settingsE.right
   const z = validZone(settings.zone)
@@ -94,7 +98,7 @@ const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io):
   }
 }
 
-/** The clock: the real one, or MAILTIME_NOW (an ISO-8601 instant) to see what a verb would do at another time. */
+/** The clock: the real one, or (test-only, testSwitches.ts) MAILTIME_NOW, an ISO-8601 instant. */
 const clockOf = (raw: string | undefined): (() => Instant) => {
   if (raw === undefined) return () => instant(Date.now())
   const t = Date.parse(raw)

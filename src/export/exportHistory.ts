@@ -39,6 +39,11 @@ export interface ExportParams {
   readonly at: readonly Instant[]
   readonly toolVersion: string
   readonly createdAt: Instant
+  /**
+   * Called after each step that is complete on disk: each state file, the timeline, the content
+   * files and MBOXes, the manifest (fault injection in tests: MAILTIME_FAULT=kill-after-step:N).
+   */
+  readonly afterStep?: () => Promise<void>
 }
 
 export type { ManifestFile }
@@ -203,6 +208,7 @@ const writeExport = async (
     }
     files.push(await writeState(b, hashedFile(dest, `states/${label}.json`), p.account, at, label === 'to' ? toMbox : undefined))
     submit(jobs)
+    await p.afterStep?.()
   }
 
   // 2. The timeline, a page at a time, chained; every content it names that no MBOX holds goes to
@@ -246,7 +252,9 @@ const writeExport = async (
   }
   submit(jobs)
   files.push(tl.close())
+  await p.afterStep?.()
   const contents = await writer.finish()
+  await p.afterStep?.()
 
   const manifest: Manifest = {
     format: 'mailtime-export-v1',
@@ -262,5 +270,6 @@ const writeExport = async (
     files: [...[...files, ...contents.mbox].sort((a, c) => (a.path < c.path ? -1 : 1)), ...contents.contents],
   }
   writeManifest(path.join(dest, 'manifest.json'), manifest)
+  await p.afterStep?.()
   return manifest
 }

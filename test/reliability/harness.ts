@@ -15,7 +15,7 @@ import { tmpDir } from '../support/tmp'
 
 export interface Trial {
   readonly scenario: string
-  /** Where it was killed: "after 640 ms" or "after batch 3", or "not killed" (it ended first). */
+  /** Where it was killed: "after 640 ms", "after batch 3" or "after step 3" (see `killed` for whether it landed). */
   readonly killedAt: string
   readonly killed: boolean
   readonly lost: number
@@ -98,8 +98,13 @@ const compareLists = (expected: readonly string[], got: readonly string[]): { lo
 
 export interface Scenario {
   readonly name: string
-  /** Runs the command cleanly once and returns what every trial must reproduce. */
-  clean(): Promise<{ outcome: string[]; ms: number; batches: number }>
+  /** What its kill points come after ("batch" unless said). */
+  readonly killUnit?: string
+  /**
+   * Runs the command cleanly once and returns what every trial must reproduce, and how many
+   * batch-boundary kill points it has (a trial killed "after batch N" takes N from 1 to that).
+   */
+  clean(): Promise<{ outcome: string[]; ms: number; killPoints: number }>
   /** One trial: kill (by delay or after a batch), resume, and the outcome. */
   trial(kill: { afterMs: number } | { afterBatch: number }, n: number): Promise<{ outcome: string[]; killed: boolean; firstCode: number | null; firstStderr: string; resumeCode: number | null; stderr: string }>
 }
@@ -113,7 +118,8 @@ export const captureScenario = (d: Dovecot, user: string, storeFor: (name: strin
       const store = await storeFor('clean')
       const ms = await timed(() => run([...store, 'doAccountScan', user], imapEnv(d, { MAILTIME_SCAN_BATCH_SIZE: '20' })))
       const outcome = eventsOf(store, user, {})
-      return { outcome, ms, batches: Math.ceil(outcome.length / 20) }
+      // After the last batch the scan has nothing left to do.
+      return { outcome, ms, killPoints: Math.ceil(outcome.length / 20) - 1 }
     },
     trial: async (kill, n) => {
       const store = await storeFor(`trial-${n}`)
@@ -168,7 +174,7 @@ export const restoreScenario = (d: Dovecot, store: string, source: string): Scen
     clean: async () => {
       const ms = await timed(() => restoreInto('clean', {}))
       const outcome = await mailboxOf(d, 'clean')
-      return { outcome, ms, batches: Math.ceil(outcome.length / 10) }
+      return { outcome, ms, killPoints: Math.ceil(outcome.length / 10) - 1 }
     },
     trial: async (kill, n) => {
       const target = `trial${n}`
@@ -179,23 +185,29 @@ export const restoreScenario = (d: Dovecot, store: string, source: string): Scen
   }
 }
 
-/** Export: `exportHistory` to a fixed instant; the outcome is every file's hash and size. */
+/**
+ * Export: `exportHistory` to a fixed instant; the outcome is every file's hash and size. Its kill
+ * points (`MAILTIME_FAULT=kill-after-step:N`) are after each of its six steps: the two state files,
+ * the timeline, the content files and MBOXes, the manifest, and the move into `dest` (the last one
+ * before the operation records its end).
+ */
 export const exportScenario = (store: string, account: string, to: string): Scenario => {
   const filesOf = (dest: string): string[] => {
     const m = JSON.parse(fs.readFileSync(path.join(dest, 'manifest.json'), 'utf8')) as { files: { path: string; sha256: string; size: number }[]; timeline: { head: string } }
     return [...m.files.map((f) => `${f.path} ${f.sha256} ${f.size}`), `head ${m.timeline.head}`].sort()
   }
-  const exportTo = (dest: string, killAfterMs?: number) => run(['--store', store, 'exportHistory', account, 'to', to, 'dest', dest], {}, killAfterMs)
+  const exportTo = (dest: string, env: Record<string, string> = {}, killAfterMs?: number) => run(['--store', store, 'exportHistory', account, 'to', to, 'dest', dest], env, killAfterMs)
   return {
     name: 'export',
+    killUnit: 'step',
     clean: async () => {
       const dest = path.join(tmpDir(), 'clean')
       const ms = await timed(() => exportTo(dest))
-      return { outcome: filesOf(dest), ms, batches: 1 }
+      return { outcome: filesOf(dest), ms, killPoints: 6 }
     },
     trial: async (kill) => {
       const dest = path.join(tmpDir(), 'trial')
-      const first = await exportTo(dest, 'afterMs' in kill ? kill.afterMs : 0)
+      const first = await exportTo(dest, 'afterBatch' in kill ? { MAILTIME_FAULT: `kill-after-step:${kill.afterBatch}` } : {}, 'afterMs' in kill ? kill.afterMs : undefined)
       // Run again whether or not the kill landed: a finished export is found done and verified.
       const again = await exportTo(dest)
       return { outcome: fs.existsSync(path.join(dest, 'manifest.json')) ? filesOf(dest) : [], killed: first.killed, firstCode: first.code, firstStderr: first.stderr, resumeCode: again.code, stderr: again.stderr }
@@ -203,31 +215,38 @@ export const exportScenario = (store: string, account: string, to: string): Scen
   }
 }
 
+/** The first line of stderr that is not a test switch's warning, after a colon. */
+const firstError = (stderr: string): string => {
+  const line = stderr.split('\n').find((l) => l.trim() !== '' && !l.startsWith('mailtime: WARNING'))
+  return line === undefined ? '' : `: ${line.trim()}`
+}
+
 /**
- * Runs `trials` trials of a scenario: kill points alternate between a random delay within the
- * clean run's duration and right after a random batch (where the scenario has batches).
+ * Runs `trials` trials of a scenario: kill points alternate between right after a random batch
+ * (first, so that even one trial has a kill that lands) and a random delay within the clean run's
+ * duration.
  */
 export const torture = async (s: Scenario, trials: number, seed: number, deadline = Number.POSITIVE_INFINITY): Promise<Trial[]> => {
   const rnd = random(seed)
   const clean = await s.clean()
   const out: Trial[] = []
   for (let n = 0; n < trials && Date.now() < deadline; n++) {
-    const byBatch = clean.batches > 1 && n % 2 === 1
+    const byBatch = clean.killPoints > 0 && n % 2 === 0
     // Delays within the first 80% of a clean run, so that most land before its end.
-    const kill = byBatch ? { afterBatch: 1 + Math.floor(rnd() * (clean.batches - 1)) } : { afterMs: Math.floor(50 + rnd() * 0.8 * clean.ms) }
+    const kill = byBatch ? { afterBatch: 1 + Math.floor(rnd() * clean.killPoints) } : { afterMs: Math.floor(50 + rnd() * 0.8 * clean.ms) }
     const t = await s.trial(kill, n)
     const { lost, duplicated } = compareLists(clean.outcome, t.outcome)
     const same = lost === 0 && duplicated === 0 && t.outcome.length === clean.outcome.length && t.resumeCode === 0
     out.push({
       scenario: s.name,
-      killedAt: 'afterBatch' in kill ? `after batch ${kill.afterBatch}` : `after ${kill.afterMs} ms`,
+      killedAt: 'afterBatch' in kill ? `after ${s.killUnit ?? 'batch'} ${kill.afterBatch}` : `after ${kill.afterMs} ms`,
       killed: t.killed,
       lost,
       duplicated,
       same,
       detail: [
-        t.killed ? '' : `first run ended by itself (exit ${t.firstCode}${t.firstStderr === '' ? '' : `: ${t.firstStderr.trim().split('\n')[0]}`})`,
-        same ? '' : `resume exited ${t.resumeCode}${t.stderr === '' ? '' : `: ${t.stderr.trim().split('\n')[0]}`}`,
+        t.killed ? '' : `first run ended by itself (exit ${t.firstCode}${firstError(t.firstStderr)})`,
+        same ? '' : `resume exited ${t.resumeCode}${firstError(t.stderr)}`,
       ]
         .filter((x) => x !== '')
         .join('; '),
@@ -236,12 +255,15 @@ export const torture = async (s: Scenario, trials: number, seed: number, deadlin
   return out
 }
 
+/** How many trials were killed before their command ended. */
+export const killedMidRun = (trials: readonly Trial[]): number => trials.filter((t) => t.killed).length
+
 export const summarize = (trials: readonly Trial[]): string =>
   [
     '| scenario | trials | killed mid-run | lost | duplicated | different from a clean run |',
     '| --- | --- | --- | --- | --- | --- |',
     ...[...new Set(trials.map((t) => t.scenario))].map((sc) => {
       const ts = trials.filter((t) => t.scenario === sc)
-      return `| ${sc} | ${ts.length} | ${ts.filter((t) => t.killed).length} | ${ts.reduce((n, t) => n + t.lost, 0)} | ${ts.reduce((n, t) => n + t.duplicated, 0)} | ${ts.filter((t) => !t.same).length} |`
+      return `| ${sc} | ${ts.length} | ${killedMidRun(ts)} | ${ts.reduce((n, t) => n + t.lost, 0)} | ${ts.reduce((n, t) => n + t.duplicated, 0)} | ${ts.filter((t) => !t.same).length} |`
     }),
   ].join('\n')

@@ -77,4 +77,28 @@ describe('filesystem blob store', () => {
     expect(b.remove(digest)).toEqual(E.right(false))
     expect(b.has(digest)).toBe(false)
   })
+
+  it('flushes the folders its writes touched, and names a folder it could not flush', () => {
+    const b = fsBlobStore(path.join(tmpDir(), 'new', 'blobs'))
+    const { digest } = (b.put(Buffer.from('durable')) as E.Right<{ digest: string }>).right
+    expect(b.sync()).toEqual(E.right(undefined))
+    // Nothing left to flush: a second sync touches no folder, so a vanished one is no error.
+    fs.rmSync(b.root, { recursive: true })
+    expect(b.sync()).toEqual(E.right(undefined))
+    b.put(Buffer.from('durable'))
+    fs.rmSync(path.join(b.root, digest.slice(0, 2)), { recursive: true })
+    expect(b.sync()).toEqual(E.left({ _tag: 'BlobSyncFailed', path: path.join(b.root, digest.slice(0, 2)), reason: expect.stringContaining('ENOENT') }))
+  })
+
+  it('stores many blobs at once, in order, each once, readable when it resolves', async () => {
+    const b = fsBlobStore(tmpDir())
+    const old = Buffer.from('already there')
+    b.put(old)
+    const bodies = [Buffer.from('one'), Buffer.from('two ' + 'x'.repeat(9000)), old, Buffer.from('one')]
+    const r = await b.putAll(bodies)
+    expect(r).toEqual(E.right(bodies.map((x, i) => ({ digest: sha256(x), size: x.length, written: i < 2 }))))
+    for (const x of bodies) expect(b.get(sha256(x))).toEqual(E.right(x))
+    expect(b.list()).toEqual([...new Set(bodies.map(sha256))].sort())
+    expect(b.sync()).toEqual(E.right(undefined))
+  })
 })

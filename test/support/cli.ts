@@ -20,7 +20,8 @@ export const mailtime = (args: readonly string[], env: Record<string, string> = 
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
 }
 
-const envOf = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TZ: 'UTC', ...env })
+/** MAILTIME_TEST_MODE=1 lets the test-only switches act (src/cli/testSwitches.ts); a test may override it. */
+const envOf = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TZ: 'UTC', MAILTIME_TEST_MODE: '1', ...env })
 
 /** The same, without blocking the test's event loop (for servers the test itself runs, and for killing it midway). */
 export const mailtimeAsync = (args: readonly string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult> } => {

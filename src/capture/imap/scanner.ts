@@ -28,7 +28,7 @@ import { type Payload, type Provenance, makeEvent } from '../../../domain/makeEv
 import type { ItemState } from '../../../domain/state'
 import { describeErrors } from '../../../domain/decode'
 import type { StoreError } from '../../../projections/errors'
-import type { BlobStore } from '../../blobs/blobStore'
+import { type BlobStore, describeBlobError } from '../../blobs/blobStore'
 import type { EventStore } from '../../store/eventStore'
 import type { TimeTravel } from '../../../projections/timeTravel'
 import type { RestoredMessages } from '../../../domain/restore/restoredMessages'
@@ -558,6 +558,9 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
     const cp: ScanCheckpoint = lastBatch || deps.plantedBug === 'checkpoint-ahead'
       ? checkpoint
       : { version: 1, nextItemId: appendedMax + 1, folders: mapping, lastScanAt, ...(first && { pendingFirstScan: true }) }
+    // The blobs these events name are durable before the events are (docs/reliability.md).
+    const synced = deps.blobs.sync()
+    if (E.isLeft(synced)) return E.left({ _tag: 'Blob', message: describeBlobError(synced.left) })
     const r = await deps.store.appendToStream(stream, batch, { expectedRevision: expected, checkpoint: { name: checkpointName(account), value: JSON.stringify(cp) } })()
     if (E.isLeft(r)) return E.left({ _tag: 'Store', error: r.left })
     appended += r.right.appended

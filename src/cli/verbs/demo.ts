@@ -56,14 +56,17 @@ export const demo: Verb = {
         ctx.progress.update(done)
         continue
       }
-      for (const body of a.blobs.values()) {
-        const r = b.blobs.put(body)
-        if (E.isLeft(r)) throw fromBlobError(r.left)
-        if (r.right.written) {
+      const put = await b.blobs.putAll(a.blobs.values())
+      if (E.isLeft(put)) throw fromBlobError(put.left)
+      for (const r of put.right) {
+        if (r.written) {
           blobsWritten++
-          bytes += body.length
+          bytes += r.size
         }
       }
+      // Durable before the events that name them (docs/reliability.md).
+      const synced = b.blobs.sync()
+      if (E.isLeft(synced)) throw fromBlobError(synced.left)
       const meta: DemoMeta = { end, massDeletionAt: a.massDeletionAt ?? null, showcaseItem: a.showcaseItem ?? null }
       const BATCH = 50_000
       for (let i = 0; i < a.events.length; i += BATCH) {

@@ -14,6 +14,7 @@ import { ManifestCodec, verifyExport } from '../../export/verifyExport'
 import { unzipTo, zipDirectory } from '../../export/zip'
 import { recordOperation } from '../../operations/record'
 import { CliFailure, ExitCode, usage } from '../failure'
+import { faultAfter } from '../faults'
 import { booleanAttr, type Output, type Verb } from '../grammar'
 import { foundOrFail, human, must, when } from '../render'
 import { instantArg } from '../dateArgs'
@@ -105,6 +106,10 @@ export const exportHistoryVerb: Verb = {
         text: `dry run: nothing written\nwould export ${account} to ${dest}: ${preview.itemChanges} item changes up to ${human(to, ctx.zone)}, ${preview.liveItemsAtTo} items in ${folders} folders then, states at ${[from, to, ...at].map((t) => human(t, ctx.zone)).join(', ')}`,
       }
     }
+    // Test-only (faults.ts): MAILTIME_FAULT=kill-after-step:N.
+    const fault = faultAfter(ctx.settings.env.MAILTIME_FAULT, 'step')
+    let steps = 0
+    const afterStep = fault === undefined ? undefined : () => fault(++steps)
     const work = zip ? fs.mkdtempSync(path.join(os.tmpdir(), 'mailtime-export-')) : `${dest}.partial`
     fs.rmSync(work, { recursive: true, force: true })
     fs.mkdirSync(work, { recursive: true })
@@ -113,7 +118,7 @@ export const exportHistoryVerb: Verb = {
       b.operations,
       { kind: 'export', verb: 'exportHistory', params: { account, ...attrs }, initiator: initiatorOf(ctx.settings), host: os.hostname(), pid: process.pid, now: ctx.now },
       async () => {
-        const m = await exportHistory(b, work, { account, from, to, at, toolVersion: VERSION, createdAt: ctx.now() }, (d, n) => ctx.progress.update(d, `${n}`))
+        const m = await exportHistory(b, work, { account, from, to, at, toolVersion: VERSION, createdAt: ctx.now(), ...(afterStep !== undefined && { afterStep }) }, (d, n) => ctx.progress.update(d, `${n}`))
           if (zip) {
             await zipDirectory(work, dest)
             fs.rmSync(work, { recursive: true, force: true })
@@ -123,6 +128,7 @@ export const exportHistoryVerb: Verb = {
               fs.rmdirSync(work)
             } else fs.renameSync(work, dest)
           }
+          await afterStep?.()
           return { result: m, status: 'done', counts: { events: m.timeline.events, files: m.files.length, missing: m.missing.length } }
       },
     )

@@ -46,7 +46,7 @@ export const doPurge: Verb = {
     { name: 'dry_run', help: 'true: list what would go, with sizes, and change nothing' },
   ],
   examples: ['mailtime doPurge dry_run true', 'mailtime doPurge purgeDays 90'],
-  exitCodes: ['2: MAILTIME_NOW is later than the real clock (allowed with dry_run true only)'],
+  exitCodes: ['2: the test-only MAILTIME_NOW is later than the real clock (allowed with dry_run true only)'],
   run: async (ctx, { attrs }) => {
     const dry = booleanAttr(attrs.dry_run, 'dry_run', false)
     if (E.isLeft(dry)) throw usage(dry.left)

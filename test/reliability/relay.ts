@@ -1,0 +1,66 @@
+/**
+ * A TCP relay on loopback between the CLI and a real Dovecot, so that a network fault lands at a
+ * known point of the conversation instead of after a guessed delay: once told to (`hold`), or once
+ * the server starts sending a message's body (`holdAtFirstBody`), it stops passing the server's
+ * bytes on, so the client waits in the middle of its command; when the server then goes away, the
+ * relay drops the client's connection too, as a crash of the server looks to a client.
+ */
+import * as net from 'net'
+
+export interface Relay {
+  readonly url: string
+  readonly port: number
+  /** Resolves once the relay holds the server's bytes (after `hold`, or at the first body with `holdAtFirstBody`). */
+  readonly holding: Promise<void>
+  hold(): void
+  close(): Promise<void>
+}
+
+export const startRelay = async (serverPort: number, options: { holdAtFirstBody?: boolean; port?: number } = {}): Promise<Relay> => {
+  let held = false
+  let onHold: () => void = () => undefined
+  const holding = new Promise<void>((resolve) => (onHold = resolve))
+  const hold = () => {
+    held = true
+    onHold()
+  }
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((client) => {
+    const upstream = net.connect(serverPort, '127.0.0.1')
+    sockets.add(client)
+    sockets.add(upstream)
+    const drop = () => {
+      client.destroy()
+      upstream.destroy()
+      sockets.delete(client)
+      sockets.delete(upstream)
+    }
+    client.on('data', (b) => upstream.write(b))
+    // The end of the text seen so far, for a response split across reads.
+    let tail = ''
+    upstream.on('data', (b: Buffer) => {
+      if (held) return
+      const text = tail + b.toString('latin1')
+      // A FETCH response carrying a body: `* 3 FETCH (UID 7 … BODY[] {1234}`.
+      if (options.holdAtFirstBody === true && /\* \d+ FETCH \([^\r\n]*BODY\[\] \{\d+\}/.test(text)) return hold()
+      tail = text.slice(-512)
+      client.write(b)
+    })
+    for (const s of [client, upstream]) {
+      s.on('close', drop)
+      s.on('error', drop)
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
+  const port = (server.address() as net.AddressInfo).port
+  return {
+    url: `imap://127.0.0.1:${port}`,
+    port,
+    holding,
+    hold,
+    close: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
