@@ -341,15 +341,16 @@ const lastPosition = async (store: EventStore): Promise<E.Either<StoreError, { p
   let position: number | null = null
   let exact = true
   for (const s of streams.right) {
-    let from = Number.MAX_SAFE_INTEGER
+    // From the end (the adapter's default), then before each row that does not decode.
+    let from: number | undefined
     for (;;) {
-      const r = await store.readStream(s, { direction: 'backwards', from, maxCount: 1 })()
+      const r = await store.readStream(s, { direction: 'backwards', maxCount: 1, ...(from !== undefined && { from }) })()
       if (E.isRight(r)) {
         const last = r.right[0]
         if (last !== undefined) position = Math.max(position ?? 0, last.globalPosition)
         break
       }
-      if (r.left._tag !== 'CorruptEvent' || r.left.revision > from) return r
+      if (r.left._tag !== 'CorruptEvent' || (from !== undefined && r.left.revision > from)) return r
       exact = false
       from = r.left.revision - 1
       if (from < 0) break
