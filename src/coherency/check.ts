@@ -91,11 +91,18 @@ interface RunState {
 
 const storeError = (error: StoreError): CoherencyError => ({ _tag: 'Store', error })
 
+/**
+ * Lets the event loop run: the embedded store answers synchronously, so without this a whole check
+ * is one task, and a stop signal (SIGINT) would wait for its end.
+ */
+const yieldToEvents = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
 /** Reads a whole stream through `visit`; Right(false) when stopped between pages. */
 const readStream = async (deps: CoherencyDeps, stream: string, visit: (entries: readonly Entry[]) => void): Promise<E.Either<StoreError, boolean>> => {
   for await (const page of streamEntries(deps.store, stream)) {
     if (E.isLeft(page)) return page
     visit(page.right)
+    await yieldToEvents()
     if (deps.shouldStop?.() === true) return E.right(false)
   }
   return E.right(true)
@@ -289,7 +296,10 @@ const checkAccount = async (deps: CoherencyDeps, req: CoherencyRequest, account:
         }
         compared++
         if (d.right !== undefined) disagreeing.set(item, { kind: 'index-disagrees', account, itemId: item, detail: d.right })
-        if (compared % 50 === 0) progress('index', compared, total)
+        if (compared % 50 === 0) {
+          progress('index', compared, total)
+          await yieldToEvents()
+        }
         if (deps.shouldStop?.() === true) return E.right({ report: report(compared), problems, damages, disagreeing, scanReset, eventsLost: undecodable + holes > 0, stopped: true })
       }
     }
