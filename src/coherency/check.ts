@@ -272,7 +272,6 @@ const checkAccount = async (deps: CoherencyDeps, req: CoherencyRequest, account:
   if (compare || pending.size > 0) {
     const sample = req.full ? undefined : sampler.chosen()
     const parts = req.full && compare ? Math.max(1, Math.ceil(itemEvents / FULL_BUDGET)) : 1
-    const total = sample?.size ?? itemEvents
     for (let p = 0; p < parts; p++) {
       const selected = (item: number) => compare && (sample !== undefined ? sample.has(item) : partitionOf(item, salt, parts) === p)
       const got = await collectItems(deps, stream, (item) => selected(item) || (p === 0 && pending.has(item)))
@@ -286,6 +285,8 @@ const checkAccount = async (deps: CoherencyDeps, req: CoherencyRequest, account:
           d.locations = locationsOf(evs)
         }
       }
+      const total = [...got.right.items.keys()].filter(selected).length
+      let done = 0
       for (const [item, evs] of got.right.items) {
         if (!selected(item) || run.indexBroken) continue
         const d = await compareItem(deps.index, account, item as ItemId, evs)
@@ -295,9 +296,10 @@ const checkAccount = async (deps: CoherencyDeps, req: CoherencyRequest, account:
           break
         }
         compared++
+        done++
         if (d.right !== undefined) disagreeing.set(item, { kind: 'index-disagrees', account, itemId: item, detail: d.right })
-        if (compared % 50 === 0) {
-          progress('index', compared, total)
+        if (done % 50 === 0 || done === total) {
+          progress('index', done, total)
           await yieldToEvents()
         }
         if (deps.shouldStop?.() === true) return E.right({ report: report(compared), problems, damages, disagreeing, scanReset, eventsLost: undecodable + holes > 0, stopped: true })
