@@ -186,7 +186,7 @@ const checkAccount = async (deps: CoherencyDeps, req: CoherencyRequest, account:
       itemEvents++
       maxItemId = Math.max(maxItemId, e.itemId)
       sampler.offer(e.itemId)
-      if ((e.type === 'ItemCreated' && e.itemType === 'folder') || e.itemType === 'folder') folderIds.add(e.itemId)
+      if (e.itemType === 'folder') folderIds.add(e.itemId)
       if (folderIds.has(e.itemId)) {
         const list = folderEvents.get(e.itemId)
         const rec = { event: e, revision }
