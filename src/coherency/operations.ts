@@ -20,29 +20,52 @@ export const groupOf = (s: OperationSummary): string =>
 
 const resumeText = (s: OperationSummary): string => `run the same ${s.verb} command again (${Object.entries(s.params).map(([k, v]) => `${k} ${v}`).join(', ') || 'no words'})`
 
-/** Classifies operations given in start order (oldest first). */
-export const classifyOperations = (summaries: readonly OperationSummary[]): { report: Omit<OperationsReport, 'checked'>; problems: Problem[] } => {
+/**
+ * Classifies operations fed in start order (oldest first), keeping only the latest run of each
+ * group: a store that scans every minute holds hundreds of thousands of operations, and a few groups.
+ */
+export const operationsFold = () => {
   const latest = new Map<string, OperationSummary>()
-  for (const s of summaries) latest.set(groupOf(s), s)
   let closed = 0
   let running = 0
-  const open: OpenOperation[] = []
-  const problems: Problem[] = []
-  for (const s of summaries) {
+  const settle = (s: OperationSummary) => {
     if (s.state === 'running') running++
-    else if (s.state !== 'interrupted' || latest.get(groupOf(s)) !== s) closed++
-    else if (s.kind === 'restore' && s.resumeKey === undefined)
-      problems.push({
-        kind: 'operation-not-resumable',
-        operationId: s.operationId,
-        detail: `${s.verb} was interrupted (process ${s.pid} on ${s.host} is gone) and has no resume key, so running it again would restore everything twice`,
-      })
-    else open.push({ operationId: s.operationId, kind: s.kind, verb: s.verb, startedAt: s.startedAt, resume: resumeText(s) })
+    else closed++
   }
-  return { report: { closed, running, open }, problems }
+  return {
+    add: (s: OperationSummary): void => {
+      const g = groupOf(s)
+      const before = latest.get(g)
+      // A run of the same command since settles an earlier one, interrupted or not.
+      if (before !== undefined) settle(before)
+      latest.set(g, s)
+    },
+    finish: (): { report: Omit<OperationsReport, 'checked'>; problems: Problem[] } => {
+      const open: OpenOperation[] = []
+      const problems: Problem[] = []
+      for (const s of [...latest.values()].sort((a, b) => a.startedAt - b.startedAt || (a.operationId < b.operationId ? -1 : 1))) {
+        if (s.state !== 'interrupted') settle(s)
+        else if (s.kind === 'restore' && s.resumeKey === undefined)
+          problems.push({
+            kind: 'operation-not-resumable',
+            operationId: s.operationId,
+            detail: `${s.verb} was interrupted (process ${s.pid} on ${s.host} is gone) and has no resume key, so running it again would restore everything twice`,
+          })
+        else open.push({ operationId: s.operationId, kind: s.kind, verb: s.verb, startedAt: s.startedAt, resume: resumeText(s) })
+      }
+      return { report: { closed, running, open }, problems }
+    },
+  }
 }
 
-/** Reads every operation stream (one at a time: only their summaries are kept) and classifies them. */
+/** The same over a list. */
+export const classifyOperations = (summaries: readonly OperationSummary[]): { report: Omit<OperationsReport, 'checked'>; problems: Problem[] } => {
+  const f = operationsFold()
+  for (const s of summaries) f.add(s)
+  return f.finish()
+}
+
+/** Reads every operation stream, one at a time, and classifies them. */
 export const checkOperations = async (
   log: OperationLog,
   isAlive: (host: string, pid: number) => boolean,
@@ -50,10 +73,10 @@ export const checkOperations = async (
 ): Promise<E.Either<StoreError, { report: OperationsReport; problems: Problem[] }>> => {
   const ids = await log.list()()
   if (E.isLeft(ids)) return ids
-  const summaries: OperationSummary[] = []
+  const fold = operationsFold()
   const problems: Problem[] = []
   for (const [i, id] of ids.right.entries()) {
-    onProgress?.(i, ids.right.length)
+    if (i % 100 === 0) onProgress?.(i, ids.right.length)
     const events = await log.read(id)()
     if (E.isLeft(events)) {
       if (events.left._tag !== 'CorruptEvent') return events
@@ -65,9 +88,9 @@ export const checkOperations = async (
       problems.push({ kind: 'operation-without-start', operationId: id, detail: 'the operation has records but no OperationStarted record: who ran it, and with which words, is lost' })
       continue
     }
-    // Only what a summary needs is kept, not the items an operation recorded.
-    summaries.push({ ...s, unrestored: [], notifications: [] })
+    // Only what the classification needs is kept, not the items an operation recorded.
+    fold.add({ ...s, unrestored: [], notifications: [] })
   }
-  const c = classifyOperations(summaries)
+  const c = fold.finish()
   return E.right({ report: { checked: ids.right.length, ...c.report }, problems: [...problems, ...c.problems] })
 }
