@@ -12,6 +12,7 @@ import { exportHistoryVerb, verifyExportVerb } from './export'
 import { migrateStoreVerb } from './migrate'
 import { serve } from './serve'
 import { getActivity } from './activity'
+import { doCoherencyCheck } from './coherency'
 import { diffVerb, doItemSearch, getAccountInfo, getAccountState, getAvailableAccounts, getItem, rebuildIndex } from './inspect'
 
-export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getActivity, getAvailableAccounts, getAccountInfo, rebuildIndex, audited('scan', doAccountScan), audited('scan', doSmartScan), audited('import', importLog), doItemRestore, doRestoreOnNewAccount, doUndelete, doExternalRestore, getAllOperations, monitor, doStopOperation, doPurge, legalHold, exportHistoryVerb, verifyExportVerb, migrateStoreVerb, demo, serve]
+export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getActivity, getAvailableAccounts, getAccountInfo, rebuildIndex, doCoherencyCheck, audited('scan', doAccountScan), audited('scan', doSmartScan), audited('import', importLog), doItemRestore, doRestoreOnNewAccount, doUndelete, doExternalRestore, getAllOperations, monitor, doStopOperation, doPurge, legalHold, exportHistoryVerb, verifyExportVerb, migrateStoreVerb, demo, serve]
