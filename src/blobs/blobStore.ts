@@ -14,11 +14,16 @@
  * `sync` fsyncs each once. A writer calls `sync` before it commits events that name the blobs, so
  * that no committed event can outlive the bytes it references.
  */
-import { hash, randomBytes } from 'crypto'
+import { randomBytes } from 'crypto'
 import * as fs from 'fs'
 import * as path from 'path'
 import * as zlib from 'zlib'
 import * as E from 'fp-ts/Either'
+import type { BlobSpec } from './blobLocation'
+import { BLOCK, encodeForStore, sha256 } from './encoding'
+import { s3BlobStore } from './s3BlobStore'
+
+export { sha256 }
 
 export type BlobError =
   | { readonly _tag: 'BlobMissing'; readonly digest: string; readonly path: string }
@@ -53,7 +58,10 @@ export interface PutResult {
 }
 
 export interface BlobStore {
+  /** How the store is named to people: its folder, or `s3://bucket/prefix`. */
   readonly root: string
+  /** What opens this store again (in another thread: `openBlobStore`); holds S3 credentials, so never print it. */
+  readonly spec: BlobSpec
   /**
    * Stores a blob: its bytes are on disk when this returns (fsynced before the rename), its name
    * once `sync` has run.
@@ -85,12 +93,6 @@ const HEX64 = /^[0-9a-f]{64}$/
 /** Whether a string is a blob digest (SHA-256, lowercase hex). */
 export const isDigest = (s: string): boolean => HEX64.test(s)
 const BLOB_FILE = /^[0-9a-f]{64}(?:\.gz)?$/
-/** The allocation unit that compression has to save for a blob to be stored compressed. */
-const BLOCK = 4096
-
-export const sha256 = (bytes: Buffer): string => hash('sha256', bytes, 'hex')
-
-const blocks = (n: number) => Math.ceil(n / BLOCK)
 /** Blob fsyncs in flight at once in `putAll` (libuv runs four at a time by default). */
 const PARALLEL_SYNCS = 8
 
@@ -199,15 +201,14 @@ export const fsBlobStore = (root: string): BlobStore => {
       }
       return E.right({ digest, size: bytes.length, written: false })
     }
-    const gz = zlib.gzipSync(bytes, { level: 6 })
-    const compress = blocks(gz.length) < blocks(bytes.length)
-    const file = compress ? `${rawOf(digest)}.gz` : rawOf(digest)
+    const enc = encodeForStore(bytes, digest)
+    const file = enc.gzip ? `${rawOf(digest)}.gz` : rawOf(digest)
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
     try {
       ensureDir(path.dirname(file))
       const fd = fs.openSync(tmp, 'wx')
       try {
-        const data = compress ? gz : bytes
+        const data = enc.stored
         for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off)
         // Data (and size) on disk before the name exists: an OS crash after the rename must not
         // leave an empty or short file under a valid name.
@@ -234,6 +235,7 @@ export const fsBlobStore = (root: string): BlobStore => {
   }
   return {
     root,
+    spec: { kind: 'fs', root },
     put: (bytes) => {
       const w = begin(bytes, true)
       if (E.isLeft(w) || !('tmp' in w.right)) return E.map(resultOf)(w)
@@ -364,3 +366,6 @@ export const fsBlobStore = (root: string): BlobStore => {
     },
   }
 }
+
+/** The blob store a spec names: a folder, or an S3 bucket (`s3BlobStore.ts`). */
+export const openBlobStore = (spec: BlobSpec): BlobStore => (spec.kind === 'fs' ? fsBlobStore(spec.root) : s3BlobStore(spec))
