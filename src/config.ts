@@ -8,6 +8,7 @@ import * as path from 'path'
 import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
 import { describeErrors } from '../domain/decode'
+import { type BlobSpec, resolveBlobSpec } from './blobs/blobLocation'
 
 const ImapConfig = t.exact(
   t.partial({
@@ -25,6 +26,13 @@ const SmtpConfig = t.exact(
 /** How restores create a new destination account: a Dovecot passwd file, or a command template. */
 const ProvisioningConfig = t.exact(t.partial({ passwdFile: t.string, command: t.string, checkCommand: t.string }))
 const RetentionConfig = t.exact(t.partial({ dataDays: t.number, accountDays: t.number }))
+/**
+ * S3 object storage for `blobs: "s3://bucket/prefix"`: the server (MinIO, Ceph RGW, Garage; absent
+ * for AWS) and credentials, which the AWS_* variables override (src/blobs/blobLocation.ts).
+ */
+const S3ConfigCodec = t.exact(
+  t.partial({ endpoint: t.string, region: t.string, forcePathStyle: t.boolean, accessKeyId: t.string, secretAccessKey: t.string, sessionToken: t.string }),
+)
 /** The web console's API token (or MAILTIME_API_TOKEN). */
 const ApiConfig = t.exact(t.partial({ token: t.string }))
 
@@ -32,6 +40,7 @@ export const ConfigFile = t.exact(
   t.partial({
     store: t.string,
     blobs: t.string,
+    s3: S3ConfigCodec,
     index: t.string,
     timezone: t.string,
     imap: ImapConfig,
@@ -43,7 +52,7 @@ export const ConfigFile = t.exact(
 )
 export type ConfigFile = t.TypeOf<typeof ConfigFile>
 
-const KNOWN_KEYS = ['store', 'blobs', 'index', 'timezone', 'imap', 'smtp', 'retention', 'provisioning', 'api']
+const KNOWN_KEYS = ['store', 'blobs', 's3', 'index', 'timezone', 'imap', 'smtp', 'retention', 'provisioning', 'api']
 
 export type ConfigError = { readonly _tag: 'ConfigError'; readonly file: string; readonly reason: string }
 
@@ -124,3 +133,6 @@ export const resolveSettings = (
     env,
   })
 }
+
+/** The blob store the settings name: the `blobs` folder, or an S3 location completed from the environment and the config's `s3`. */
+export const blobSpecOf = (settings: Settings): E.Either<string, BlobSpec> => resolveBlobSpec(settings.blobs, settings.env, settings.config.s3)

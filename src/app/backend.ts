@@ -6,7 +6,8 @@ import * as E from 'fp-ts/Either'
 import * as TE from 'fp-ts/TaskEither'
 import type { StoreError } from '../../projections/errors'
 import type { TimeTravel } from '../../projections/timeTravel'
-import { type BlobStore, fsBlobStore } from '../blobs/blobStore'
+import type { BlobSpec } from '../blobs/blobLocation'
+import { type BlobStore, fsBlobStore, openBlobStore } from '../blobs/blobStore'
 import type { EventStore } from '../store/eventStore'
 import { redactUrl } from '../store/redactUrl'
 import type { OperationLog } from '../store/operationLog'
@@ -41,6 +42,11 @@ export interface Backend extends ReadBackend {
   close(): Promise<void>
 }
 
+/** A blob folder (as every caller gave before S3), or a spec: a folder or an S3 bucket. */
+export type BlobsAt = string | BlobSpec
+
+const blobStoreAt = (at: BlobsAt): BlobStore => (typeof at === 'string' ? fsBlobStore(at) : openBlobStore(at))
+
 export const isPostgres = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location)
 export const isEsdb = (location: string): boolean => /^esdb(\+discover)?:\/\//i.test(location)
 
@@ -54,17 +60,17 @@ export const sqlitePathOf = (location: string): string | undefined => {
  * Opens another installation's SQLite store read-only (External Restore): nothing is written to it,
  * not even the temporal index, so time travel on it is the replay.
  */
-export const openReadOnlyBackend = (location: string, blobsDir: string): E.Either<StoreError, ReadBackend> => {
+export const openReadOnlyBackend = (location: string, blobsDir: BlobsAt): E.Either<StoreError, ReadBackend> => {
   const file = sqlitePathOf(location)
   if (file === undefined) return E.left({ _tag: 'StoreUnavailable', store: redactUrl(location), reason: 'unsupported store scheme (use a SQLite file or a directory holding mailtime.db)' })
   const h = openSqliteDatabase(file, { readonly: true })
   if (E.isLeft(h)) return h
   const store = sqliteEventStore(h.right)
-  return E.right({ store, index: replayTimeTravel(streamReader(store)), blobs: fsBlobStore(blobsDir), close: () => store.close() })
+  return E.right({ store, index: replayTimeTravel(streamReader(store)), blobs: blobStoreAt(blobsDir), close: () => store.close() })
 }
 
 /** Opens a SQLite store (`sqlite:<file>` or a path) with its index, blobs and operations. */
-export const openBackend = (location: string, blobsDir: string): E.Either<StoreError, Backend> => {
+export const openBackend = (location: string, blobsDir: BlobsAt): E.Either<StoreError, Backend> => {
   const file = sqlitePathOf(location)
   if (file === undefined)
     return E.left({
@@ -81,7 +87,7 @@ export const openBackend = (location: string, blobsDir: string): E.Either<StoreE
   return E.right({
     store,
     index: { ...index, rebuild: (onProgress) => TE.fromEither(index.rebuild(onProgress)) },
-    blobs: fsBlobStore(blobsDir),
+    blobs: blobStoreAt(blobsDir),
     operations: sqliteOperationLog(h.right),
     close: () => store.close(),
   })
@@ -91,9 +97,10 @@ export const openBackend = (location: string, blobsDir: string): E.Either<StoreE
  * Opens the store a `--store` location names: SQLite, PostgreSQL (`postgres://…`, whose temporal
  * index and operations streams are tables beside its events), or EventStoreDB (`esdb://…`, whose
  * events are copied into the SQLite or PostgreSQL store `indexLocation` names, which then answers
- * time travel and holds the operations streams: `mirroredBackend.ts`). Blobs are files in all cases.
+ * time travel and holds the operations streams: `mirroredBackend.ts`). Blobs are in a folder or an S3
+ * bucket (`s3BlobStore.ts`), whatever the store.
  */
-export const openStoreBackend = async (location: string, blobsDir: string, indexLocation = DEFAULT_ESDB_INDEX): Promise<E.Either<StoreError, Backend>> => {
+export const openStoreBackend = async (location: string, blobsDir: BlobsAt, indexLocation = DEFAULT_ESDB_INDEX): Promise<E.Either<StoreError, Backend>> => {
   if (isEsdb(location)) {
     if (isEsdb(indexLocation)) return E.left({ _tag: 'StoreUnavailable', store: redactUrl(indexLocation), reason: 'the index beside an EventStoreDB store must be a SQLite file or a postgres:// database' })
     const beside = await openStoreBackend(indexLocation, blobsDir)
@@ -108,7 +115,7 @@ export const openStoreBackend = async (location: string, blobsDir: string, index
   return E.right({
     store: pg.right,
     index: pgTemporalIndex(pool, description),
-    blobs: fsBlobStore(blobsDir),
+    blobs: blobStoreAt(blobsDir),
     operations: pgOperationLog(pool, description),
     close: () => pg.right.close(),
   })

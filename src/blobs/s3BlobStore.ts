@@ -98,7 +98,8 @@ export const s3BlobStore = (spec: S3Spec): BlobStore => {
     if (bodies.length === 0) return E.right([])
     const r = call({ op: 'store', bodies })
     if (r._tag === 'Stored') return E.right([...r.results])
-    return E.left({ _tag: 'BlobIOError', digest: '', path: r._tag === 'Failed' ? r.key : root, reason: r._tag === 'Failed' ? r.reason : unexpected(r) })
+    const key = r._tag === 'Failed' ? r.key : root
+    return E.left({ _tag: 'BlobIOError', digest: /[0-9a-f]{64}$/.exec(key)?.[0] ?? '', path: key, reason: r._tag === 'Failed' ? r.reason : unexpected(r) })
   }
   return {
     root,

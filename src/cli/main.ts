@@ -8,7 +8,7 @@ import * as E from 'fp-ts/Either'
 import { type Instant, instant } from '../../domain/instant'
 import { type Backend, openStoreBackend } from '../app/backend'
 import { noPasswordOnArgv, withEsdbPassword } from './storeLocation'
-import { type GlobalFlags, resolveSettings } from '../config'
+import { type GlobalFlags, blobSpecOf, resolveSettings } from '../config'
 import { systemZone, validZone } from '../time/dates'
 import { StoreErrorRaised, describeStoreError } from '../../projections/errors'
 import { CliFailure, ExitCode, fromConfigError, fromDateError, fromStoreError, usage } from './failure'
@@ -68,6 +68,8 @@ const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io):
   const settings = settingsE.right
   const z = validZone(settings.zone)
   if (E.isLeft(z)) throw fromDateError(z.left)
+  const blobs = blobSpecOf(settings)
+  if (E.isLeft(blobs)) throw usage(blobs.left)
   const args = parseWords(verb, words)
   if (E.isLeft(args)) throw new CliFailure(args.left, ExitCode.USAGE)
   let backend: Backend | undefined
@@ -77,7 +79,7 @@ const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io):
     zone: settings.zone,
     backend: async () => {
       if (backend !== undefined) return backend
-      const b = await openStoreBackend(withEsdbPassword(settings.store, settings.env.MAILTIME_ESDB_PASSWORD), settings.blobs, settings.index)
+      const b = await openStoreBackend(withEsdbPassword(settings.store, settings.env.MAILTIME_ESDB_PASSWORD), blobs.right, settings.index)
       if (E.isLeft(b)) throw fromStoreError(b.left)
       backend = b.right
       return backend
@@ -114,7 +116,7 @@ export const runCli = async (argv: readonly string[], io: Io): Promise<number> =
     .version(require('../../../package.json').version as string)
     .addOption(new Option('--store <location>', 'event store: sqlite:<file>, postgres://user@host/db or esdb://host:2113 (env MAILTIME_STORE; passwords go in PGPASSWORD, MAILTIME_ESDB_PASSWORD)').default(undefined, 'sqlite:./mailtime-data/mailtime.db'))
     .addOption(new Option('--index <location>', 'with an esdb:// store: the SQLite file or postgres:// database that holds its copy, temporal index and operations (env MAILTIME_INDEX)').default(undefined, 'sqlite:./mailtime-data/esdb-index.db'))
-    .option('--blobs <dir>', 'blob folder (env MAILTIME_BLOBS; default: blobs/ beside the SQLite file)')
+    .option('--blobs <location>', 'blob store: a folder or s3://bucket/prefix (env MAILTIME_BLOBS; S3 server in MAILTIME_S3_ENDPOINT, credentials in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; default: blobs/ beside the SQLite file)')
     .option('--tz <zone>', 'time zone for dates in and out (env MAILTIME_TZ; default: config, then system)')
     .option('--config <file>', 'JSON config file (env MAILTIME_CONFIG)')
     .option('--json', 'machine-readable output (stable, documented in docs/cli.md)')

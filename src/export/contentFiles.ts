@@ -251,7 +251,7 @@ type Lane = ReturnType<typeof lane>
 
 /** One worker thread, the batches queued for it and the job counts of those handed to it. */
 const lane = (blobs: BlobStore, dest: string) => {
-  const worker = new Worker(WORKER, { workerData: { blobs: blobs.root, dest }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } })
+  const worker = new Worker(WORKER, { workerData: { blobs: blobs.spec, dest }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } })
   const queue: WireBatch[] = []
   const inFlight: number[] = []
   return {

@@ -1,11 +1,12 @@
 /** The worker thread of `contentFiles.ts`: writes each batch it is sent, and the MBOX files at the end. */
 import { parentPort, workerData } from 'worker_threads'
-import { fsBlobStore } from '../blobs/blobStore'
+import type { BlobSpec } from '../blobs/blobLocation'
+import { openBlobStore } from '../blobs/blobStore'
 import { type WireBatch, batchDecoder } from './contentBatch'
 import { contentSink } from './contentFiles'
 
-const { blobs, dest } = workerData as { blobs: string; dest: string }
-const sink = contentSink(fsBlobStore(blobs), dest)
+const { blobs, dest } = workerData as { blobs: BlobSpec; dest: string }
+const sink = contentSink(openBlobStore(blobs), dest)
 const decode = batchDecoder()
 let failed = false
 parentPort?.on('message', (m: { batch?: WireBatch; end?: boolean }) => {

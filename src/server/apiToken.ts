@@ -8,7 +8,8 @@ import { randomBytes } from 'crypto'
 import * as fs from 'fs'
 import * as path from 'path'
 import * as E from 'fp-ts/Either'
-import type { Settings } from '../config'
+import { type Settings, defaultBlobsFor } from '../config'
+import { isS3Location } from '../blobs/blobLocation'
 
 export interface ApiToken {
   readonly token: string
@@ -19,7 +20,9 @@ export interface ApiToken {
 
 const MIN = 16
 
-export const tokenFileOf = (settings: Settings): string => path.resolve(path.dirname(settings.blobs), 'api-token')
+/** Beside the blob folder; with blobs in S3, where that folder would be by default. */
+export const tokenFileOf = (settings: Settings): string =>
+  path.resolve(path.dirname(isS3Location(settings.blobs) ? defaultBlobsFor(settings.store) : settings.blobs), 'api-token')
 
 export const resolveApiToken = (settings: Settings): E.Either<string, ApiToken> => {
   const given = settings.env.MAILTIME_API_TOKEN ?? settings.config.api?.token

@@ -16,7 +16,7 @@ export interface S3rver {
   readonly port: number
   /** The environment a `mailtime` run needs to reach it (endpoint and credentials). */
   readonly env: Record<string, string>
-  /** Object PUTs answered so far (lines `put /bucket/key`). */
+  /** Object PUTs answered so far (lines `put /bucket/key`): exact once `exited` has resolved. */
   readonly puts: () => number
   /** Resolves when the server process has exited (killed, or died on its own). */
   readonly exited: Promise<void>
@@ -39,7 +39,8 @@ export const startS3rver = async (directory: string, o: S3rverOptions = {}): Pro
   let puts = 0
   let out = ''
   let err = ''
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+  // 'close': the process has exited and all its output has been read (so `puts` is final).
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout?.on('data', (b: Buffer) => {
       out += b.toString('utf8')

@@ -417,7 +417,7 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
         for await (const m of client.fetch(range, { uid: true, flags: true, internalDate: true, envelope: true, source: true }, { uid: true })) {
           if (m.source === undefined) continue
           const put = deps.blobs.put(m.source)
-          if (E.isLeft(put)) return E.left({ _tag: 'Blob', message: `${put.left._tag} ${put.left.digest}` })
+          if (E.isLeft(put)) return E.left({ _tag: 'Blob', message: describeBlobError(put.left) })
           if (put.right.written) bytes += m.source.length
           const { flags, tags } = splitFlags(m.flags ?? [])
           const idate = m.internalDate === undefined ? now : new Date(m.internalDate).getTime()

@@ -1,0 +1,95 @@
+/**
+ * Capture into S3 (s3rver on loopback) from a real Dovecot, run as the built CLI: bodies land in the
+ * bucket and read back verified; the S3 server dying mid-capture stops the capture with a clear error
+ * and a non-zero exit, leaves no event without its blob, and a re-run once the server is back ends
+ * with exactly the state of a clean capture.
+ */
+import * as path from 'path'
+import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
+import { describeWithService } from '../support/services'
+import { mailtimeAsync } from '../support/cli'
+import { type S3rver, S3_BUCKET, startS3rver } from '../support/s3rver'
+import { cleanupTmp, tmpDir } from '../support/tmp'
+
+const MESSAGES = 120
+
+describeWithService(dovecotAvailable(), 'Dovecot')('capture with blobs in S3', () => {
+  let d: Dovecot
+  const servers: S3rver[] = []
+  const s3 = async (dir: string, o: Parameters<typeof startS3rver>[1] = {}) => {
+    const s = await startS3rver(dir, o)
+    servers.push(s)
+    return s
+  }
+  beforeAll(async () => {
+    d = await startDovecot({ erin: 'erinpw' })
+    const c = clientAs(d, 'erin')
+    await c.connect()
+    for (const box of ['Work', 'Trash']) await c.mailboxCreate(box)
+    const boxes = ['INBOX', 'Work', 'Trash']
+    for (let i = 0; i < MESSAGES; i++)
+      await c.append(boxes[i % 3] as string, Buffer.from(`Subject: m${i}\r\nMessage-ID: <m${i}@s3>\r\n\r\n${'body line\r\n'.repeat(20 + i * 40)}\r\n`), i % 2 ? ['\\Seen'] : [], new Date(Date.UTC(2026, 1, 1, 0, i)))
+    await c.logout()
+  })
+  afterAll(async () => {
+    for (const s of servers) await s.stop()
+    await removeDovecot(d)
+    cleanupTmp()
+  })
+
+  const imap = () => ({ MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw', MAILTIME_SCAN_BATCH_SIZE: '20' })
+  // Run without blocking this process, which must keep reading the S3 server's output meanwhile.
+  const mailtime = (args: string[], env: Record<string, string>) => mailtimeAsync(args, env).done
+  const view = async (store: string, env: Record<string, string>, blobs: string) => (await mailtime(['--store', store, '--blobs', blobs, '--json', 'getAccountState', 'erin'], env)).stdout
+  const events = async (store: string, env: Record<string, string>, blobs: string) => JSON.parse((await mailtime(['--store', store, '--blobs', blobs, '--json', 'getAccountInfo', 'erin'], env)).stdout).events
+
+  it('stores every body in the bucket under its digest, and the coherency check reads each back verified', async () => {
+    const server = await s3(tmpDir())
+    const store = `sqlite:${path.join(tmpDir(), 'm.db')}`
+    const blobs = `s3://${S3_BUCKET}/site-a/blobs`
+    const env = { ...imap(), ...server.env }
+    const scan = await mailtime(['--store', store, '--blobs', blobs, 'doAccountScan', 'erin'], env)
+    expect([scan.code, scan.stderr]).toEqual([0, ''])
+    expect(JSON.parse(await view(store, env, blobs)).items).toHaveLength(MESSAGES)
+    const check = await mailtime(['--store', store, '--blobs', blobs, '--json', 'doCoherencyCheck', 'all', 'read_data', 'true'], env)
+    expect(check.code).toBe(0)
+    expect(JSON.parse(check.stdout).accounts[0]).toMatchObject({ account: 'erin', blobReferences: MESSAGES, blobsRead: MESSAGES })
+    // Nothing about the credentials in any output.
+    for (const out of [scan.stdout, scan.stderr, check.stdout, check.stderr]) expect(out).not.toContain('S3RVER')
+    await server.stop()
+    expect(server.puts()).toBe(MESSAGES)
+  })
+
+  it('stops with a clear error when the S3 server dies mid-capture, commits no event without its blob, and resumes to a clean capture\'s state', async () => {
+    const clean = `sqlite:${path.join(tmpDir(), 'clean.db')}`
+    const cleanBlobs = path.join(tmpDir(), 'blobs')
+    expect((await mailtime(['--store', clean, '--blobs', cleanBlobs, 'doAccountScan', 'erin'], imap())).code).toBe(0)
+    const expected = await view(clean, {}, cleanBlobs)
+    expect(JSON.parse(expected).items).toHaveLength(MESSAGES)
+
+    const dir = tmpDir()
+    const dying = await s3(dir, { dieAfterPuts: 40 })
+    const store = `sqlite:${path.join(tmpDir(), 'm.db')}`
+    const blobs = `s3://${S3_BUCKET}/blobs`
+    const env = { ...imap(), ...dying.env }
+    const failed = await mailtime(['--store', store, '--blobs', blobs, 'doAccountScan', 'erin'], env)
+    await dying.exited
+    expect(failed.code).not.toBe(0)
+    expect(failed.stderr).toMatch(new RegExp(`blob store: blob [0-9a-f]{64} could not be read or written \\(s3://${S3_BUCKET}/blobs/[0-9a-f]{2}/[0-9a-f]{64}\\): .*(ECONNREFUSED|ECONNRESET|socket hang up)`))
+    expect(dying.puts()).toBe(40)
+
+    // The server comes back on the same port with the same data.
+    const back = await s3(dir, { port: dying.port })
+    const between = await mailtime(['--store', store, '--blobs', blobs, '--json', 'doCoherencyCheck', 'all', 'read_data', 'true'], env)
+    expect([between.code, between.stderr]).toEqual([0, ''])
+    const again = await mailtime(['--store', store, '--blobs', blobs, 'doAccountScan', 'erin'], env)
+    expect([again.code, again.stderr]).toEqual([0, ''])
+    expect(await view(store, env, blobs)).toBe(expected)
+    expect(await events(store, env, blobs)).toBe(await events(clean, {}, cleanBlobs))
+    const check = await mailtime(['--store', store, '--blobs', blobs, 'doCoherencyCheck', 'all', 'read_data', 'true', 'full', 'true'], env)
+    expect([check.code, check.stderr]).toEqual([0, ''])
+    // The 40 bodies stored before the failure were found, not stored again.
+    await back.stop()
+    expect(back.puts()).toBe(MESSAGES - 40)
+  })
+})
