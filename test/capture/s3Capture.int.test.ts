@@ -4,6 +4,7 @@
  * and a non-zero exit, leaves no event without its blob, and a re-run once the server is back ends
  * with exactly the state of a clean capture.
  */
+import * as fs from 'fs'
 import * as path from 'path'
 import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
 import { describeWithService } from '../support/services'
@@ -54,8 +55,15 @@ describeWithService(dovecotAvailable(), 'Dovecot')('capture with blobs in S3', (
     const check = await mailtime(['--store', store, '--blobs', blobs, '--json', 'doCoherencyCheck', 'all', 'read_data', 'true'], env)
     expect(check.code).toBe(0)
     expect(JSON.parse(check.stdout).accounts[0]).toMatchObject({ account: 'erin', blobReferences: MESSAGES, blobsRead: MESSAGES })
+    // An export reads the bodies on its worker threads, each with its own S3 client.
+    const dest = path.join(tmpDir(), 'export')
+    const exp = await mailtime(['--store', store, '--blobs', blobs, '--json', 'exportHistory', 'erin', 'dest', dest], env)
+    expect([exp.code, exp.stderr]).toEqual([0, ''])
+    expect(JSON.parse(exp.stdout).missing).toEqual([])
+    expect(fs.readdirSync(path.join(dest, 'messages'))).toHaveLength(MESSAGES)
+    expect((await mailtime(['verifyExport', dest], {})).code).toBe(0)
     // Nothing about the credentials in any output.
-    for (const out of [scan.stdout, scan.stderr, check.stdout, check.stderr]) expect(out).not.toContain('S3RVER')
+    for (const out of [scan.stdout, scan.stderr, check.stdout, check.stderr, exp.stdout, exp.stderr]) expect(out).not.toContain('S3RVER')
     await server.stop()
     expect(server.puts()).toBe(MESSAGES)
   })
@@ -74,7 +82,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('capture with blobs in S3', (
     const env = { ...imap(), ...dying.env }
     const failed = await mailtime(['--store', store, '--blobs', blobs, 'doAccountScan', 'erin'], env)
     await dying.exited
-    expect(failed.code).not.toBe(0)
+    expect(failed.code).toBe(4)
     expect(failed.stderr).toMatch(new RegExp(`blob store: blob [0-9a-f]{64} could not be read or written \\(s3://${S3_BUCKET}/blobs/[0-9a-f]{2}/[0-9a-f]{64}\\): .*(ECONNREFUSED|ECONNRESET|socket hang up)`))
     expect(dying.puts()).toBe(40)
 

@@ -7,7 +7,7 @@ import * as fs from 'fs'
 import * as path from 'path'
 import * as E from 'fp-ts/Either'
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
-import { blobKey } from '../../src/blobs/blobLocation'
+import { type S3Spec, blobKey, resolveBlobSpec } from '../../src/blobs/blobLocation'
 import { type BlobStore, fsBlobStore, sha256 } from '../../src/blobs/blobStore'
 import { s3BlobStore } from '../../src/blobs/s3BlobStore'
 import { blobStoreContract } from '../contract/blobStoreContract'
@@ -125,3 +125,30 @@ describe('S3 blob store faults', () => {
     }
   })
 })
+
+/**
+ * The same contract against your own S3 server (MinIO, Ceph RGW, Garage, AWS), when
+ * MAILTIME_S3_CONTRACT_LOCATION names a bucket and prefix to use (s3://bucket/prefix; each case
+ * writes under its own sub-prefix and leaves its blobs there), with MAILTIME_S3_ENDPOINT and the
+ * AWS_* credentials as for the CLI. CI has no such server: there it says that it skipped.
+ */
+const own = process.env.MAILTIME_S3_CONTRACT_LOCATION
+if (own === undefined) {
+  describe.skip('blob store contract: your S3 server (set MAILTIME_S3_CONTRACT_LOCATION)', () => undefined)
+} else {
+  const resolved = resolveBlobSpec(own, process.env)
+  if (E.isLeft(resolved) || resolved.right.kind !== 's3') throw new Error(`MAILTIME_S3_CONTRACT_LOCATION: ${E.isLeft(resolved) ? resolved.left : 'not an s3:// location'}`)
+  const base: S3Spec = resolved.right
+  const run = `run-${Date.now()}`
+  let n = 0
+  blobStoreContract(`S3 (${own})`, {
+    open: () => s3BlobStore({ ...base, prefix: `${base.prefix === '' ? '' : `${base.prefix}/`}${run}/${++n}` }),
+    tamper: async (b, digest, stored) => {
+      const spec = b.spec as S3Spec
+      const client = new S3Client({ region: spec.region, forcePathStyle: spec.forcePathStyle, ...(spec.endpoint !== undefined && { endpoint: spec.endpoint }), ...(spec.credentials !== undefined && { credentials: spec.credentials }), requestChecksumCalculation: 'WHEN_REQUIRED' })
+      await client.send(new PutObjectCommand({ Bucket: spec.bucket, Key: blobKey(spec.prefix, digest), Body: stored, Metadata: { 'mailtime-encoding': 'identity' } }))
+      client.destroy()
+    },
+    largeBody: 20 * 1024 * 1024,
+  })
+}
