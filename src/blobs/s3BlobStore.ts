@@ -28,6 +28,7 @@ import * as fs from 'fs'
 import * as path from 'path'
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'worker_threads'
 import * as E from 'fp-ts/Either'
+import { StoreErrorRaised } from '../../projections/errors'
 import { type S3Spec, blobKey, describeBlobSpec } from './blobLocation'
 import type { BlobError, BlobStore, BlobWriteError, PutResult } from './blobStore'
 import type { S3Reply, S3Request } from './s3Protocol'
@@ -90,9 +91,12 @@ export const s3BlobStore = (spec: S3Spec): BlobStore => {
   }
   const where = (digest: string) => `s3://${spec.bucket}/${blobKey(spec.prefix, digest)}`
   const unexpected = (r: S3Reply) => `unexpected answer ${r._tag} from the S3 client thread`
-  /** A failure where the interface has no error channel (has, list, stat): an exception, rendered by the CLI. */
+  /**
+   * A failure where the interface has no error channel (has, list, stat): a store error raised, which
+   * the CLI reports as such (exit 4), never as an absent blob.
+   */
   const raise = (r: S3Reply): never => {
-    throw new Error(r._tag === 'Failed' ? `blob store ${root}: ${r.key}: ${r.reason}` : unexpected(r))
+    throw new StoreErrorRaised({ _tag: 'StoreFailure', store: root, reason: r._tag === 'Failed' ? `${r.key}: ${r.reason}` : unexpected(r) })
   }
   const store = (bodies: readonly Buffer[]): E.Either<BlobWriteError, PutResult[]> => {
     if (bodies.length === 0) return E.right([])

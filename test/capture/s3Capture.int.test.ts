@@ -10,9 +10,14 @@ import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot }
 import { describeWithService } from '../support/services'
 import { mailtimeAsync } from '../support/cli'
 import { type S3rver, S3_BUCKET, startS3rver } from '../support/s3rver'
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { blobKey } from '../../src/blobs/blobLocation'
+import { s3BlobStore } from '../../src/blobs/s3BlobStore'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 
 const MESSAGES = 120
+// Each case runs the CLI seven or eight times.
+jest.setTimeout(240_000)
 
 describeWithService(dovecotAvailable(), 'Dovecot')('capture with blobs in S3', () => {
   let d: Dovecot
@@ -44,7 +49,8 @@ describeWithService(dovecotAvailable(), 'Dovecot')('capture with blobs in S3', (
   const view = async (store: string, env: Record<string, string>, blobs: string) => (await mailtime(['--store', store, '--blobs', blobs, '--json', 'getAccountState', 'erin'], env)).stdout
   const events = async (store: string, env: Record<string, string>, blobs: string) => JSON.parse((await mailtime(['--store', store, '--blobs', blobs, '--json', 'getAccountInfo', 'erin'], env)).stdout).events
 
-  it('stores every body in the bucket under its digest, and the coherency check reads each back verified', async () => {
+  let captured: { server: S3rver; store: string; blobs: string; env: Record<string, string> } | undefined
+  it('stores every body in the bucket under its digest; the coherency check and an export read each back verified', async () => {
     const server = await s3(tmpDir())
     const store = `sqlite:${path.join(tmpDir(), 'm.db')}`
     const blobs = `s3://${S3_BUCKET}/site-a/blobs`
@@ -62,10 +68,34 @@ describeWithService(dovecotAvailable(), 'Dovecot')('capture with blobs in S3', (
     expect(JSON.parse(exp.stdout).missing).toEqual([])
     expect(fs.readdirSync(path.join(dest, 'messages'))).toHaveLength(MESSAGES)
     expect((await mailtime(['verifyExport', dest], {})).code).toBe(0)
-    // Nothing about the credentials in any output.
     for (const out of [scan.stdout, scan.stderr, check.stdout, check.stderr, exp.stdout, exp.stderr]) expect(out).not.toContain('S3RVER')
+    captured = { server, store, blobs, env }
+  })
+
+  it('finds bodies deleted or damaged in the bucket behind its back, and fetches them again from Dovecot into it', async () => {
+    if (captured === undefined) throw new Error('the capture above failed')
+    const { server, store, blobs, env } = captured
+    // A body deleted and another damaged behind the store's back: found, then fetched again from Dovecot into the bucket.
+    const listed = s3BlobStore(server.spec('site-a/blobs')).list()
+    expect(listed).toHaveLength(MESSAGES)
+    const [gone, flipped] = listed as [string, string]
+    const raw = new S3Client({ endpoint: server.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } })
+    await raw.send(new DeleteObjectCommand({ Bucket: S3_BUCKET, Key: blobKey('site-a/blobs', gone) }))
+    await raw.send(new PutObjectCommand({ Bucket: S3_BUCKET, Key: blobKey('site-a/blobs', flipped), Body: Buffer.from('rotten'), Metadata: { 'mailtime-encoding': 'identity' } }))
+    raw.destroy()
+    const damaged = await mailtime(['--store', store, '--blobs', blobs, '--json', 'doCoherencyCheck', 'all', 'read_data', 'true'], env)
+    expect(damaged.code).toBe(8)
+    const kinds = (out: string) => JSON.parse(out).problems.map((p: { kind: string; digest: string; repair: { repaired: boolean } | null }) => [p.kind, p.digest, p.repair?.repaired ?? false]).sort()
+    expect(kinds(damaged.stdout)).toEqual([['blob-corrupt', flipped, false], ['blob-missing', gone, false]].sort())
+    const repaired = await mailtime(['--store', store, '--blobs', blobs, '--json', 'doCoherencyCheck', 'all', 'read_data', 'true', 'repair', 'true'], env)
+    expect(repaired.code).toBe(0)
+    expect(kinds(repaired.stdout)).toEqual([['blob-corrupt', flipped, true], ['blob-missing', gone, true]].sort())
+    expect((await mailtime(['--store', store, '--blobs', blobs, 'doCoherencyCheck', 'all', 'read_data', 'true'], env)).code).toBe(0)
+    // Nothing about the credentials in any output.
+    for (const out of [damaged.stdout, damaged.stderr, repaired.stdout, repaired.stderr]) expect(out).not.toContain('S3RVER')
     await server.stop()
-    expect(server.puts()).toBe(MESSAGES)
+    // Every body once, and the two fetched again (the damaged one by the test itself, too).
+    expect(server.puts()).toBe(MESSAGES + 3)
   })
 
   it('stops with a clear error when the S3 server dies mid-capture, commits no event without its blob, and resumes to a clean capture\'s state', async () => {
