@@ -15,6 +15,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -208,8 +209,26 @@ export const serve = ({ spec, signal, port }: WorkerData): void => {
     return [...out].sort()
   }
 
+  /**
+   * Whether the bucket is there, asked once before the first request: a HEAD of a blob answers 404
+   * alike for a missing blob and a missing bucket, and a misspelt bucket must not read as a backup
+   * whose every blob is missing. A failure is not remembered (the server may be back next time).
+   */
+  let bucketSeen = false
+  const checkBucket = async (): Promise<void> => {
+    if (bucketSeen) return
+    try {
+      await client.send(new HeadBucketCommand({ Bucket: spec.bucket }))
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+      throw new Failure('', status === 404 ? `the bucket ${spec.bucket} does not exist${spec.endpoint !== undefined ? ` on ${spec.endpoint}` : ''} (HTTP 404); Mailtime never creates one` : `the bucket ${spec.bucket} cannot be reached: ${reasonOf(e)}`)
+    }
+    bucketSeen = true
+  }
+
   const handle = async (req: S3Request): Promise<S3Reply> => {
     try {
+      await checkBucket()
       switch (req.op) {
         case 'store': {
           // A body twice in one batch is stored once: two concurrent HEADs would both miss it.
@@ -248,7 +267,12 @@ export const serve = ({ spec, signal, port }: WorkerData): void => {
           return { _tag: 'Listed', digests: await list() }
       }
     } catch (e) {
-      if (e instanceof Failure) return { _tag: 'Failed', key: where(e.key), reason: e.reason }
+      if (e instanceof Failure) {
+        // A failure before any blob was named (the bucket check) is reported at the blob asked for.
+        const first = req.op === 'store' ? req.bodies[0] : undefined
+        const digest = 'digest' in req ? req.digest : first !== undefined ? createHash('sha256').update(first).digest('hex') : undefined
+        return { _tag: 'Failed', key: where(e.key !== '' || digest === undefined ? e.key : blobKey(spec.prefix, digest)), reason: e.reason }
+      }
       const prefix = spec.prefix === '' ? '' : `${spec.prefix}/`
       return { _tag: 'Failed', key: `s3://${spec.bucket}/${prefix}`, reason: reasonOf(e) }
     }

@@ -14,8 +14,6 @@ import { blobStoreContract } from '../contract/blobStoreContract'
 import { type S3rver, S3_BUCKET, startS3rver } from '../support/s3rver'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
-
 afterAll(cleanupTmp)
 
 blobStoreContract('folder', {
@@ -109,6 +107,21 @@ describe('S3 blob store faults', () => {
     const r = b.get(digest)
     expect(r).toMatchObject(E.left({ _tag: 'BlobIOError', digest, path: `s3://${S3_BUCKET}/p/${digest.slice(0, 2)}/${digest}` }))
     expect(() => b.has(digest)).toThrow(/ECONNREFUSED/)
+  })
+
+  it('reports a bucket that does not exist as such, never as blobs missing from it', async () => {
+    const s3 = await startS3rver(tmpDir())
+    try {
+      const b = s3BlobStore({ ...s3.spec('p', { maxAttempts: 1 }), bucket: 'no-such-bucket' })
+      const digest = sha256(Buffer.from('x'))
+      const r = b.get(digest)
+      expect(r).toMatchObject(E.left({ _tag: 'BlobIOError', digest }))
+      expect(E.isLeft(r) && r.left._tag === 'BlobIOError' && r.left.reason).toBe(`the bucket no-such-bucket does not exist on ${s3.endpoint} (HTTP 404); Mailtime never creates one`)
+      expect(() => b.has(digest)).toThrow(/the bucket no-such-bucket does not exist/)
+      expect(b.put(Buffer.from('x'))).toMatchObject(E.left({ _tag: 'BlobIOError' }))
+    } finally {
+      await s3.stop()
+    }
   })
 
   // s3rver does not check SigV4 signatures, only that it knows the access key.
