@@ -29,6 +29,12 @@ server.middleware.unshift(async (ctx, next) => {
   await next()
   if (isObjectPut) process.stdout.write(`put ${ctx.path}\n`)
 })
+// Started by the tests with a pipe as stdin: when the test process goes away (even killed), so does
+// this server.
+if (process.env.S3RVER_EXIT_WITH_STDIN === '1') {
+  process.stdin.on('end', () => process.exit(0))
+  process.stdin.resume()
+}
 server.run().then(
   (addr) => process.stdout.write(`port ${addr.port}\n`),
   (e) => {
