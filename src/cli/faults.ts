@@ -2,10 +2,11 @@
  * Test-only fault injection (docs/reliability.md), one grammar for every batch loop:
  * `MAILTIME_FAULT=kill-after-<event>:N` kills the process with SIGKILL right after the N-th batch
  * (`append`: a restore's batch reached the server, before it was recorded; `batch`: a scan's events
- * and checkpoint were committed); `pause-after-<event>:MS` slows each batch down so that a test can
- * act while the command runs.
+ * and checkpoint were committed; `folder`: a scan read a folder to the end, before recording
+ * anything); `pause-after-<event>:MS` slows each batch down so that a test can act while the
+ * command runs (stop the server in the middle of a scan, start a second scan).
  */
-export const faultAfter = (raw: string | undefined, event: 'append' | 'batch'): ((batch: number) => Promise<void>) | undefined => {
+export const faultAfter = (raw: string | undefined, event: 'append' | 'batch' | 'folder'): ((batch: number) => Promise<void>) | undefined => {
   const m = new RegExp(`^(kill|pause)-after-${event}:(\\d+)$`).exec(raw ?? '')
   if (m === null) return undefined
   const n = Number(m[2])
