@@ -39,14 +39,16 @@ describeWithService(dovecotAvailable(), 'Dovecot')('the IMAP server stops and st
     return r
   }
 
-  // Each batch slowed down (2 s in all), so that the outage at 0.5 s lands in the middle of the scan
-  // however fast the CLI starts: without it the scan could end first (found in CI).
+  // Each folder read is followed by a pause (6 s in all), so that the outage at 0.5 s lands before
+  // the scan read every folder however fast the CLI starts. (Slowing the batches instead let the
+  // outage land after the reading, when the scan no longer needs the server and rightly succeeds.)
+  // test/capture/scanOutage.int.test.ts cuts a scan at a chosen folder and compares event for event.
   it('a scan cut off by the server exits 6 naming the server, and the next scan completes it', async () => {
     const clean = store()
     expect(mailtime([...clean, 'doAccountScan', 'erin'], imapEnv(d)).code).toBe(0)
     const s = store()
     const t0 = Date.now()
-    const cut = await withOutage([...s, 'doAccountScan', 'erin'], imapEnv(d, { MAILTIME_SCAN_BATCH_SIZE: '20', MAILTIME_FAULT: 'pause-after-batch:100' }), () => Date.now() - t0 > 500)
+    const cut = await withOutage([...s, 'doAccountScan', 'erin'], imapEnv(d, { MAILTIME_SCAN_BATCH_SIZE: '20', MAILTIME_FAULT: 'pause-after-folder:1500' }), () => Date.now() - t0 > 500)
     expect(cut.code).toBe(6)
     expect(cut.stderr).toMatch(/imap:\/\/127\.0\.0\.1:\d+/)
     expect(cut.stderr).not.toMatch(/at .*\.js:\d+/) // a message, not a stack trace
