@@ -687,7 +687,7 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
       bytesStored += r.right.bytesStored
     } catch (e) {
       const why = imapFailure(e)
-      if (!client.usable) connectionLost = `the connection to the server was lost (${why.reason})`
+      if (!client.usable) connectionLost = `the connection to the server was lost: ${why.reason}`
       notRead(connectionLost ?? why.reason, why.refused && client.usable)
       continue
     } finally {
