@@ -149,6 +149,11 @@ describeWithService(dovecotAvailable(), 'Dovecot')('a scan that could not read e
         expect(report.unreadFolders.map((f) => f.path)).toEqual(['/Secret'])
         expect(report.unreadFolders[0]?.reason).toMatch(/Internal error/)
         expect(report.folders.find((f) => f.path === '/Work')).toMatchObject({ status: 'read', created: 1 })
+        // doSmartScan counts such an account as failed: exit 7, as another one was scanned to the end.
+        const smart = mailtime([...s.args, '--json', 'doSmartScan'], { ...env(ROUND2), MAILTIME_IMAP_ACCOUNTS: 'fred,ida' })
+        expect(smart.code).toBe(7)
+        expect(smart.stderr).toContain('1 account(s) not scanned to the end: fred')
+        expect((JSON.parse(smart.stdout) as { failures: { account: string }[] }).failures.map((f) => f.account)).toEqual(['fred'])
       } finally {
         fs.chmodSync(secret(), 0o700)
       }

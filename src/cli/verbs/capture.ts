@@ -269,6 +269,7 @@ export const doSmartScan: Verb = {
         ...failures.map((f) => `FAILED ${f.account}: ${f.error}`),
       ].join('\n'),
       exitCode: failures.length > 0 ? (scanned > 0 ? ExitCode.PARTIAL : ExitCode.UNAVAILABLE) : ExitCode.OK,
+      ...(failures.length > 0 && { error: `${new Set(failures.map((f) => f.account)).size} account(s) not scanned to the end: ${[...new Set(failures.map((f) => f.account))].join(', ')} (see failures)` }),
     }
   },
 }
