@@ -30,6 +30,11 @@ export interface Output {
   /** What people see without `--json`. */
   readonly text: string
   readonly exitCode?: ExitCode
+  /**
+   * What went wrong when the verb did only part of its work (its output says what it did): one
+   * line on stderr, `mailtime: <error>`, as for any failure, with or without `--json`.
+   */
+  readonly error?: string
   /** Print the `--json` document on one line (the last line of a JSON-lines stream). */
   readonly jsonLine?: boolean
 }

@@ -92,6 +92,7 @@ const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io):
   try {
     const out = await verb.run(ctx, args.right)
     io.stdout(settings.json ? `${stableStringify(out.json, out.jsonLine === true ? 0 : 2)}\n` : `${out.text}\n`)
+    if (out.error !== undefined) io.stderr(`mailtime: ${out.error}\n`)
     return out.exitCode ?? ExitCode.OK
   } finally {
     await backend?.close()
