@@ -23,7 +23,7 @@ import type { ItemState } from '../../../domain/state'
 import type { TimeTravel } from '../../../projections/timeTravel'
 import type { EventStore } from '../../store/eventStore'
 import { ScanCheckpoint, checkpointName, splitFlags } from '../imap/scanner'
-import { type ImportError, type ImportOptions, type ImportSummary, bump, emitter, newSummary, noteMalformed, openLines, rotationOrder } from '../mailboxLog/importer'
+import { type ImportError, type ImportOptions, type ImportSummary, bump, emitter, newSummary, noteMalformed, openLines, rotationOrder } from '../logImport/common'
 import { parseMailLogLine } from './parse'
 
 
