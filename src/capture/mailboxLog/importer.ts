@@ -133,7 +133,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
         case 'copied': {
           // A copy has the original's content, as far as the backup knows it.
           if (!(await flush(account))) return
-          const original = await index.itemAsOf(account, c.itemId as ItemId, { validAt: at })()
+          const original = await index.itemAsOf(account, c.originalId as ItemId, { validAt: at })()
           const s = E.isRight(original) ? original.right?.state : undefined
           return emit('ItemCreated', {
             itemId: c.itemId as ItemId,
