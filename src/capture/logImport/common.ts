@@ -9,7 +9,7 @@ import * as zlib from 'zlib'
 import type { AccountId } from '../../../domain/ids'
 import type { Instant } from '../../../domain/instant'
 import type { EventType, MailEvent } from '../../../domain/events'
-import { type Payload, type Provenance, makeEvent } from '../../../domain/makeEvent'
+import { type EventOf, type Payload, type Provenance, makeEvent } from '../../../domain/makeEvent'
 import type { StoreError } from '../../../projections/errors'
 
 export interface ImportOptions {
@@ -121,7 +121,7 @@ export const newSummary = (files: readonly string[]): ImportSummary => ({
 })
 
 /** The function a log line's changes are emitted through: builds the event, queues it, counts it. */
-export type Emit = <K extends EventType>(type: K, payload: Payload<K>) => void
+export type Emit = <K extends EventType>(type: K, payload: Payload<K>) => EventOf<K>
 
 export const emitter =
   (summary: ImportSummary, out: MailEvent[], p: Provenance, at: Instant, fileName: string, onDryEvent: ImportOptions['onDryEvent']): Emit =>
@@ -131,6 +131,7 @@ export const emitter =
     summary.events++
     bump(summary.byType, type)
     onDryEvent?.(e, fileName)
+    return e
   }
 
 /** Counts a malformed line, keeping the first 50 for the report. */

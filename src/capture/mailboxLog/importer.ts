@@ -111,7 +111,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
             ...(c.subject !== undefined && { subject: c.subject }),
             ...(c.email !== undefined && { from: c.email }),
           }
-          return emit('ItemCreated', {
+          emit('ItemCreated', {
             itemId: c.itemId as ItemId,
             itemType: c.itemType,
             folderId: Math.max(1, c.folderId) as ItemId,
@@ -121,6 +121,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
             ...(Object.keys(headers).length > 0 && { headers }),
             ...(c.uid !== undefined && { uid: c.uid }),
           })
+          return
         }
         case 'moved':
           for (const id of c.itemIds) emit('ItemMoved', { itemId: id as ItemId, folderId: Math.max(1, c.folderId) as ItemId, itemType: c.itemType })
@@ -129,13 +130,14 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
           for (const id of c.itemIds) emit('ItemDeleted', { itemId: id as ItemId, itemType: c.itemType })
           return
         case 'renamed':
-          return emit('ItemRenamed', { itemId: c.itemId as ItemId, name: c.name, itemType: c.itemType })
+          emit('ItemRenamed', { itemId: c.itemId as ItemId, name: c.name, itemType: c.itemType })
+          return
         case 'copied': {
           // A copy has the original's content, as far as the backup knows it.
           if (!(await flush(account))) return
           const original = await index.itemAsOf(account, c.originalId as ItemId, { validAt: at })()
           const s = E.isRight(original) ? original.right?.state : undefined
-          return emit('ItemCreated', {
+          emit('ItemCreated', {
             itemId: c.itemId as ItemId,
             itemType: c.itemType,
             folderId: Math.max(1, c.folderId) as ItemId,
@@ -144,6 +146,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
             ...(s?.content !== undefined && { content: s.content }),
             ...(s?.headers !== undefined && { headers: s.headers }),
           })
+          return
         }
         case 'emptied': {
           if (!(await flush(account))) return
