@@ -95,7 +95,8 @@ describeWithService(dovecotAvailable(), 'Dovecot')('Dovecot mail_log import', ()
   }
 
   it('refines the instants of changes a later scan already recorded, adding no second version', async () => {
-    const store = ['--store', `sqlite:${path.join(tmpDir(), 'e.db')}`, '--tz', 'UTC']
+    const db = path.join(tmpDir(), 'e.db')
+    const store = ['--store', `sqlite:${db}`, '--tz', 'UTC']
     const env = { MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw' }
     const c = clientAs(d, 'erin')
     await c.connect()
@@ -121,8 +122,23 @@ describeWithService(dovecotAvailable(), 'Dovecot')('Dovecot mail_log import', ()
     // The scan finds every change, and can only date it at its own instant.
     const scan = JSON.parse(mailtime([...store, '--json', 'doAccountScan', 'erin'], env).stdout)
     expect(scan.eventsAppended).toBeGreaterThanOrEqual(4)
+    const eventIds = (): string[] => {
+      const Database = require('better-sqlite3') as typeof import('better-sqlite3')
+      const h = new Database(db, { readonly: true })
+      try {
+        return (h.prepare('SELECT event_id AS id FROM events').all() as { id: string }[]).map((r) => r.id)
+      } finally {
+        h.close()
+      }
+    }
+    const before = new Set(eventIds())
+    const dry = mailtime([...store, '--json', 'importLog', d.logPath, 'account', 'erin', 'dry_run', 'true'], env)
+    expect(dry.code).toBe(0)
+    const shown = dry.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((l: { summary?: boolean }) => l.summary !== true).map((e: { eventId: string }) => e.eventId)
     const imp = mailtime([...store, '--json', 'importLog', d.logPath, 'account', 'erin'], env)
     expect(imp.code).toBe(0)
+    // The dry run showed exactly what the import recorded.
+    expect(shown.sort()).toEqual(eventIds().filter((id) => !before.has(id)).sort())
 
     const hist = (id: number) =>
       JSON.parse(mailtime([...store, '--json', 'getItem', 'erin', String(id), 'date', 'all'], env).stdout).versions as {

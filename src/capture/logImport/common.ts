@@ -1,8 +1,9 @@
 /**
  * What the two log importers (Zimbra/Carbonio mailbox.log, Dovecot mail_log) share: their options,
- * summary and errors, reading log files (plain or gzipped, rotated files in date order), and
- * emitting events.
+ * summary and errors, reading log files (plain or gzipped, rotated files in date order, a file's
+ * identity), and emitting events through a recorder (`recorder.ts`).
  */
+import { createHash } from 'crypto'
 import * as fs from 'fs'
 import * as path from 'path'
 import * as zlib from 'zlib'
@@ -10,7 +11,11 @@ import type { AccountId } from '../../../domain/ids'
 import type { Instant } from '../../../domain/instant'
 import type { EventType, MailEvent } from '../../../domain/events'
 import { type EventOf, type Payload, type Provenance, makeEvent } from '../../../domain/makeEvent'
+import * as E from 'fp-ts/Either'
 import type { StoreError } from '../../../projections/errors'
+import type { TimeTravel } from '../../../projections/timeTravel'
+import type { EventStore } from '../../store/eventStore'
+import { type Recorder, appendingRecorder, dryRunRecorder } from './recorder'
 
 export interface ImportOptions {
   readonly files: readonly string[]
@@ -19,7 +24,7 @@ export interface ImportOptions {
   readonly account?: AccountId
   readonly dryRun: boolean
   readonly now: Instant
-  /** Called for each event in a dry run, instead of appending it. */
+  /** Called in a dry run for each event a real run would append (not for those already stored). */
   readonly onDryEvent?: (e: MailEvent, fileName: string) => void
   readonly onProgress?: (bytes: number, totalBytes: number) => void
 }
@@ -34,8 +39,10 @@ export interface ImportSummary {
   readonly files: readonly string[]
   linesRead: number
   records: number
+  /** Events the lines gave, whether or not the store already held them. */
   events: number
   appended: number
+  /** Events the store already held (in a dry run: that a real run would find already recorded). */
   duplicates: number
   malformed: number
   readonly malformedSamples: Malformed[]
@@ -100,6 +107,23 @@ export const openLines = (file: string): Lines => {
   }
 }
 
+/**
+ * A file's identity: a hash of its first line, so that a rotated (renamed, gzipped) copy of a file
+ * has the same one. Event ids are built from it and the line number.
+ */
+export const identityOf = (firstLine: string): string => createHash('sha256').update(firstLine).digest('hex').slice(0, 24)
+
+/** The identity of a file from its first line; undefined for an empty file. */
+export const fileIdentity = async (file: string): Promise<string | undefined> => {
+  const rl = openLines(file)
+  try {
+    for await (const line of rl) return identityOf(line)
+    return undefined
+  } finally {
+    rl.close()
+  }
+}
+
 export const bump = (m: Record<string, number>, k: string, n = 1): void => {
   m[k] = (m[k] ?? 0) + n
 }
@@ -120,22 +144,42 @@ export const newSummary = (files: readonly string[]): ImportSummary => ({
   dstAdjusted: 0,
 })
 
-/** The function a log line's changes are emitted through: builds the event, queues it, counts it. */
-export type Emit = <K extends EventType>(type: K, payload: Payload<K>) => EventOf<K>
-
-export const emitter =
-  (summary: ImportSummary, out: MailEvent[], p: Provenance, at: Instant, fileName: string, onDryEvent: ImportOptions['onDryEvent']): Emit =>
-  (type, payload) => {
-    const e = makeEvent(type, p, at, payload)
-    out.push(e)
-    summary.events++
-    bump(summary.byType, type)
-    onDryEvent?.(e, fileName)
-    return e
-  }
-
 /** Counts a malformed line, keeping the first 50 for the report. */
 export const noteMalformed = (summary: ImportSummary, m: Malformed): void => {
   summary.malformed++
   if (summary.malformedSamples.length < 50) summary.malformedSamples.push(m)
+}
+
+/** The function a log line's changes are emitted through: builds the event, queues it, counts it. */
+export type Emit = <K extends EventType>(type: K, payload: Payload<K>) => EventOf<K>
+
+/**
+ * An emitter for one line: each event is queued in the recorder (whose account was prepared) and
+ * counted; in a dry run, an event a real run would append is shown through `onDryEvent`, and one
+ * the store already holds is counted as such.
+ */
+export const emitter =
+  (summary: ImportSummary, recorder: Recorder, p: Provenance, at: Instant, fileName: string, onDryEvent: ImportOptions['onDryEvent']): Emit =>
+  (type, payload) => {
+    const e = makeEvent(type, p, at, payload)
+    summary.events++
+    bump(summary.byType, type)
+    if (recorder.queue(e)) onDryEvent?.(e, fileName)
+    else summary.duplicates++
+    return e
+  }
+
+/** The recorder of an import: appending, or a dry run that reads back what a real run would. */
+export const recorderFor = async (store: EventStore, index: TimeTravel, o: ImportOptions, files: readonly string[]): Promise<E.Either<ImportError, Recorder>> => {
+  if (!o.dryRun) return E.right(appendingRecorder(store, index))
+  const identities = new Set<string>()
+  for (const f of files) {
+    try {
+      const id = await fileIdentity(f)
+      if (id !== undefined) identities.add(id)
+    } catch (e) {
+      return E.left({ _tag: 'File', file: f, reason: (e as Error).message })
+    }
+  }
+  return E.right(dryRunRecorder(store, index, identities))
 }

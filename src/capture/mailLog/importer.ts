@@ -21,15 +21,14 @@
 import * as path from 'path'
 import * as E from 'fp-ts/Either'
 import { DateTime } from 'luxon'
-import { createHash } from 'crypto'
-import { type AccountId, type ItemId, parseAccountId, streamOfAccount } from '../../../domain/ids'
+import { type AccountId, type ItemId, parseAccountId } from '../../../domain/ids'
 import { type Instant, MAX_INSTANT, instant } from '../../../domain/instant'
-import type { ItemEvent, MailEvent, SourcePosition } from '../../../domain/events'
+import type { ItemEvent, SourcePosition } from '../../../domain/events'
 import { type Flag, type Tag, normaliseSet } from '../../../domain/flags'
 import type { TimeTravel } from '../../../projections/timeTravel'
 import type { EventStore } from '../../store/eventStore'
 import { ScanCheckpoint, checkpointName, splitFlags } from '../imap/scanner'
-import { type ImportError, type ImportOptions, type ImportSummary, bump, emitter, newSummary, noteMalformed, openLines, rotationOrder } from '../logImport/common'
+import { type ImportError, type ImportOptions, type ImportSummary, bump, emitter, identityOf, newSummary, noteMalformed, openLines, recorderFor, rotationOrder } from '../logImport/common'
 import { type AccountLog, type MappedFolder, accountLog } from './accountLog'
 import { parseMailLogLine } from './parse'
 
@@ -38,12 +37,16 @@ const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.lengt
 export const importMailLogs = async (store: EventStore, index: TimeTravel, o: ImportOptions): Promise<E.Either<ImportError, ImportSummary>> => {
   const files = rotationOrder(o.files)
   const summary = newSummary(files)
-  const pending = new Map<AccountId, MailEvent[]>()
+  const rec0 = await recorderFor(store, index, o, files)
+  if (E.isLeft(rec0)) return rec0
+  const recorder = rec0.right
   const logs = new Map<AccountId, AccountLog>()
   /** What the import knows of an account, read once at its first line. */
   const logOf = async (a: AccountId): Promise<E.Either<ImportError, AccountLog>> => {
     const hit = logs.get(a)
     if (hit !== undefined) return E.right(hit)
+    const ready = await recorder.prepare(a)
+    if (E.isLeft(ready)) return E.left({ _tag: 'Store', error: ready.left })
     const versions = await index.changesBetween(a, { from: 0 as Instant, to: MAX_INSTANT as Instant })()
     if (E.isLeft(versions)) return E.left({ _tag: 'Store', error: versions.left })
     const cp = await store.readCheckpoint(checkpointName(a))()
@@ -70,7 +73,7 @@ export const importMailLogs = async (store: EventStore, index: TimeTravel, o: Im
       for await (const text of rl) {
         lineNo++
         summary.linesRead++
-        if (identity === undefined) identity = createHash('sha256').update(text).digest('hex').slice(0, 24)
+        if (identity === undefined) identity = identityOf(text)
         if (text.trim() === '') continue
         const line = parseMailLogLine(text)
         if (line === undefined) {
@@ -105,9 +108,7 @@ export const importMailLogs = async (store: EventStore, index: TimeTravel, o: Im
         const log = lE.right
         accounts.add(account)
         const source: SourcePosition = { kind: 'mail-log', file: identity ?? '', name, line: lineNo }
-        const out = pending.get(account) ?? []
-        pending.set(account, out)
-        const made = emitter(summary, out, { accountId: account, observedVia: 'mail-log', source, recordedAt: o.now }, at, name, o.onDryEvent)
+        const made = emitter(summary, recorder, { accountId: account, observedVia: 'mail-log', source, recordedAt: o.now }, at, name, o.onDryEvent)
         // Every event also updates what the import knows, so later lines see it.
         const emit: typeof made = (type, payload) => {
           const e = made(type, payload)
@@ -186,14 +187,11 @@ export const importMailLogs = async (store: EventStore, index: TimeTravel, o: Im
     }
   }
   for (const list of copies.values()) for (let i = 0; i < list.length; i++) bump(summary.skipped, 'copy (recorded by the next scan)')
-  if (!o.dryRun)
-    for (const [a, evs] of pending) {
-      if (evs.length === 0) continue
-      const r = await store.appendToStream(streamOfAccount(a), evs)()
-      if (E.isLeft(r)) return E.left({ _tag: 'Store', error: r.left })
-      summary.appended += r.right.appended
-      summary.duplicates += r.right.duplicates
-    }
+  const r = await recorder.flush()
+  if (E.isLeft(r)) return E.left({ _tag: 'Store', error: r.left })
+  const done = recorder.appended()
+  summary.appended += done.appended
+  summary.duplicates += done.duplicates
   summary.accounts.push(...[...accounts].sort())
   return E.right(summary)
 }

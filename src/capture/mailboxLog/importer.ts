@@ -9,21 +9,23 @@
  * 2. A malformed line is reported with file and line and never stops the import.
  * 3. Lines that record no item change are counted and skipped.
  * 4. `Emptying N items from <folder>` becomes one deletion per item the projection says was in that
- *    folder at that instant (events read before it in the same import are recorded first).
+ *    folder at that instant, with the events of the import's earlier lines (a real run appends them
+ *    first; a dry run folds them in, `logImport/recorder.ts`), so both find the same items.
+ * 5. A change logged twice (old builds log `Emptying` and then `Deleting MESSAGES:` for the same
+ *    items) is recorded twice, and has one version (`projections/versions.ts`).
  */
-import { createHash } from 'crypto'
 import * as fs from 'fs'
 import * as path from 'path'
 import * as E from 'fp-ts/Either'
 import { DateTime } from 'luxon'
-import { type AccountId, type ItemId, parseAccountId, streamOfAccount } from '../../../domain/ids'
+import { type AccountId, type ItemId, parseAccountId } from '../../../domain/ids'
 import { type Instant, instant } from '../../../domain/instant'
-import type { MailEvent, SourcePosition } from '../../../domain/events'
+import type { SourcePosition } from '../../../domain/events'
 import type { Flag, Tag } from '../../../domain/flags'
 import { folderTree } from '../../../projections/folderTree'
 import type { TimeTravel } from '../../../projections/timeTravel'
 import type { EventStore } from '../../store/eventStore'
-import { type Emit, type ImportError, type ImportOptions, type ImportSummary, bump, emitter, newSummary, noteMalformed, openLines, rotationOrder } from '../logImport/common'
+import { type Emit, type ImportError, type ImportOptions, type ImportSummary, bump, emitter, identityOf, newSummary, noteMalformed, openLines, recorderFor, rotationOrder } from '../logImport/common'
 import { type LogChange, CHANGE_LOGGERS, classify } from './changes'
 import { type LogRecord, parseContext, parseRecordLine, soapRequestOf, startsRecord } from './record'
 
@@ -39,24 +41,18 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
   }
   const totalBytes = files.reduce((n, f) => n + fs.statSync(f).size, 0)
   let bytesDone = 0
-  const pending = new Map<AccountId, MailEvent[]>()
+  const rec0 = await recorderFor(store, index, o, files)
+  if (E.isLeft(rec0)) return rec0
+  const recorder = rec0.right
   const accounts = new Set<string>()
   let failure: ImportError | undefined
 
+  /** Appends what is queued (for one account, or all); false when the store failed (`failure` says how). */
   const flush = async (account?: AccountId): Promise<boolean> => {
-    for (const [a, evs] of pending) {
-      if (account !== undefined && a !== account) continue
-      if (evs.length === 0) continue
-      // Drain in place: emitters hold this very array.
-      const batch = evs.splice(0, evs.length)
-      if (o.dryRun) continue
-      const r = await store.appendToStream(streamOfAccount(a), batch)()
-      if (E.isLeft(r)) {
-        failure = { _tag: 'Store', error: r.left }
-        return false
-      }
-      summary.appended += r.right.appended
-      summary.duplicates += r.right.duplicates
+    const r = await recorder.flush(account)
+    if (E.isLeft(r)) {
+      failure = { _tag: 'Store', error: r.left }
+      return false
     }
     return true
   }
@@ -83,6 +79,11 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
       if (!local.isValid) return malformed(name, line, `bad timestamp ${rec.timestamp}`)
       if (local.toFormat('yyyy-MM-dd HH:mm:ss') !== rec.timestamp.slice(0, 19) || local.getPossibleOffsets().length > 1) summary.dstAdjusted++
       const at = instant(local.toMillis())
+      const ready = await recorder.prepare(account)
+      if (E.isLeft(ready)) {
+        failure = { _tag: 'Store', error: ready.left }
+        return
+      }
       accounts.add(account)
       const source: SourcePosition = {
         kind: 'mailbox-log',
@@ -92,9 +93,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
         ...(context.mid !== undefined && { mid: context.mid }),
         ...(soapRequestOf(rec.thread) !== undefined && { request: soapRequestOf(rec.thread) as string }),
       }
-      const out = pending.get(account) ?? []
-      pending.set(account, out)
-      const emit = emitter(summary, out, { accountId: account, observedVia: 'mailbox-log', source, recordedAt: o.now }, at, name, o.onDryEvent)
+      const emit = emitter(summary, recorder, { accountId: account, observedVia: 'mailbox-log', source, recordedAt: o.now }, at, name, o.onDryEvent)
       await emitChange(change, account, at, emit)
     }
 
@@ -133,10 +132,14 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
           emit('ItemRenamed', { itemId: c.itemId as ItemId, name: c.name, itemType: c.itemType })
           return
         case 'copied': {
-          // A copy has the original's content, as far as the backup knows it.
-          if (!(await flush(account))) return
-          const original = await index.itemAsOf(account, c.originalId as ItemId, { validAt: at })()
-          const s = E.isRight(original) ? original.right?.state : undefined
+          // A copy has the original's content, as far as the backup knows it (with this import's
+          // own events before this line).
+          const original = await recorder.itemAsOf(account, c.originalId as ItemId, at)
+          if (E.isLeft(original)) {
+            failure = { _tag: 'Store', error: original.left }
+            return
+          }
+          const s = original.right
           emit('ItemCreated', {
             itemId: c.itemId as ItemId,
             itemType: c.itemType,
@@ -149,8 +152,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
           return
         }
         case 'emptied': {
-          if (!(await flush(account))) return
-          const liveE = await index.liveItemsAsOf(account, { validAt: at })()
+          const liveE = await recorder.liveItemsAsOf(account, at)
           if (E.isLeft(liveE)) {
             failure = { _tag: 'Store', error: liveE.left }
             return
@@ -171,7 +173,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
         lineNo++
         summary.linesRead++
         bytesDone += text.length + 1
-        if (identity === undefined) identity = createHash('sha256').update(text).digest('hex').slice(0, 24)
+        if (identity === undefined) identity = identityOf(text)
         if (startsRecord(text)) {
           if (current !== undefined) await handle(current.rec, current.line)
           if (failure !== undefined) break
@@ -186,9 +188,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
         if (lineNo % 10_000 === 0) {
           o.onProgress?.(bytesDone, totalBytes)
           // Bounded memory: what is pending across all accounts is appended every few thousand events.
-          let waiting = 0
-          for (const evs of pending.values()) waiting += evs.length
-          if (waiting >= 5000 && !(await flush())) break
+          if (recorder.waiting() >= 5000 && !(await flush())) break
         }
       }
       if (current !== undefined && failure === undefined) await handle(current.rec, current.line)
@@ -200,6 +200,9 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
     if (failure !== undefined) return E.left(failure)
   }
   if (!(await flush())) return E.left(failure as unknown as ImportError)
+  const done = recorder.appended()
+  summary.appended += done.appended
+  summary.duplicates += done.duplicates
   summary.accounts.push(...[...accounts].sort())
   return E.right(summary)
 }
