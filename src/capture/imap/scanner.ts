@@ -271,7 +271,12 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
   let earliest = now as number
   const parentOf = (f: ServerFolder): number =>
     f.parentPath === '' ? FolderIds.USER_ROOT : (byPath.get(f.parentPath) ?? (f.parentPath.toUpperCase() === 'INBOX' ? FolderIds.INBOX : FolderIds.USER_ROOT))
-  const folderEventsAt = () => (first ? earliest - 1000 : now)
+  // A folder a later scan finds existed before the first message dated in it or its subfolders
+  // (a new message keeps its INTERNALDATE when it falls in the scan's window): dated a second before
+  // that, never before the window, so that no message is in a folder that does not exist yet.
+  const firstDatedIn = new Map<string, number>()
+  const folderEventsAt = (path: string) =>
+    first ? earliest - 1000 : Math.min(now, Math.max(lastScanAt, (firstDatedIn.get(path) ?? now + 1000) - 1000))
   const pending: (() => void)[] = []
   for (const f of server) {
     const special = f.path.toUpperCase() === 'INBOX' ? FolderIds.INBOX : f.specialUse !== undefined ? SPECIAL[f.specialUse] : undefined
@@ -279,6 +284,19 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
     if (special !== undefined && !usedIds.has(special)) {
       byPath.set(f.path, special)
       usedIds.add(special)
+      // Recorded as a folder the first time: an IMAP account has only the system folders its server
+      // shows (Carbonio's are implicit), and an account view lists those that existed at its instant.
+      if (!knownFolders.has(special))
+        pending.push(() =>
+          emit('ItemCreated', folderEventsAt(f.path), { kind: 'imap-folder', mailbox: f.path, uidValidity: f.uidValidity }, {
+            itemId: special as ItemId,
+            itemType: 'folder',
+            folderId: FolderIds.USER_ROOT as ItemId,
+            name: f.name,
+            flags: [],
+            tags: [],
+          }),
+        )
       continue
     }
     if (cp !== undefined) {
@@ -288,7 +306,7 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
       if (!knownFolders.has(cp.folderId)) {
         foldersCreated++
         pending.push(() =>
-          emit('ItemCreated', folderEventsAt(), { kind: 'imap-folder', mailbox: f.path, uidValidity: f.uidValidity }, {
+          emit('ItemCreated', folderEventsAt(f.path), { kind: 'imap-folder', mailbox: f.path, uidValidity: f.uidValidity }, {
             itemId: cp.folderId as ItemId,
             itemType: 'folder',
             folderId: parentOf(f) as ItemId,
@@ -319,7 +337,7 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
     } else if (!knownFolders.has(id)) {
       foldersCreated++
       pending.push(() =>
-        emit('ItemCreated', folderEventsAt(), { kind: 'imap-folder', mailbox: f.path, uidValidity: f.uidValidity }, {
+        emit('ItemCreated', folderEventsAt(f.path), { kind: 'imap-folder', mailbox: f.path, uidValidity: f.uidValidity }, {
           itemId: id as ItemId,
           itemType: 'folder',
           folderId: parentOf(f) as ItemId,
@@ -456,6 +474,11 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
 
   if (first) {
     emit('AccountCreated', earliest - 2000, { kind: 'imap-account', seq: 0 }, { name: account })
+  } else if (window !== undefined) {
+    const parentPath = new Map(server.map((f) => [f.path, f.parentPath]))
+    for (const m of created)
+      if (m.internalDate >= window.from && m.internalDate <= window.to)
+        for (let p: string | undefined = m.path; p !== undefined && p !== ''; p = parentPath.get(p)) firstDatedIn.set(p, Math.min(firstDatedIn.get(p) ?? m.internalDate, m.internalDate))
   }
   for (const p of pending) p()
 
