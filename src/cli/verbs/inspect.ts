@@ -38,7 +38,8 @@ export const getItem: Verb = {
     if ((attrs.date ?? '').toLowerCase() === 'all') {
       const versions = []
       const trees = folderTreesOf((await ctx.backend()), a)
-      for (const v of history) versions.push({ ...v, path: (await trees(v.validFrom)).pathOf(v.state.folderId) })
+      // Each version's folder as of the instant the version began (for a deletion: when it was deleted).
+      for (const v of history) versions.push({ ...v, path: (await trees(v.validFrom, [v.state.folderId])).pathOf(v.state.folderId) })
       const rows = versions.map((v) => [
         human(v.validFrom, zone),
         human(v.validTo, zone),
@@ -77,7 +78,7 @@ export const getItem: Verb = {
         text: `item ${item} did not exist yet at ${human(at, zone)} (first seen ${human(from, zone)})`,
       }
     }
-    const path = (await folderTreesOf((await ctx.backend()), a)(at)).pathOf(v.state.folderId)
+    const path = (await folderTreesOf((await ctx.backend()), a)(at, [v.state.folderId])).pathOf(v.state.folderId)
     const s = v.state
     return {
       json: {
@@ -184,8 +185,9 @@ export const doItemSearch: Verb = {
     const rows = []
     const trees = folderTreesOf((await ctx.backend()), a)
     for (const s of hits) {
-      const at = s.status === 'live' ? (MAX_INSTANT as Instant) : ((s.deletedAt ?? 1) - 1) as Instant
-      rows.push({ s, path: (await trees(at)).pathOf(s.folderId) })
+      // A deleted item's folder as of its deletion, as getItem's deletion version names it.
+      const at = s.status === 'live' ? MAX_INSTANT : (s.deletedAt ?? s.purgedAt ?? MAX_INSTANT)
+      rows.push({ s, path: (await trees(at, [s.folderId])).pathOf(s.folderId) })
     }
     return {
       json: { account: a, filter, type, count: rows.length, items: rows.map(({ s, path }) => itemJson(s, path, zone)) },
