@@ -113,6 +113,18 @@ describeWithService(dovecotAvailable(), 'Dovecot')('inspecting an account captur
     expect(text).not.toMatch(/\/(Junk|Sent|Drafts)\b/)
   })
 
+  it('a date before the first scan gets a note that the state then is rebuilt from INTERNALDATEs; one after it gets none', () => {
+    const before = run(['getAccountState', 'alice', 'date', '2026-03-04T00:00:00Z'])
+    expect(before.code).toBe(0)
+    expect(before.stderr).toBe(
+      'mailtime: note: date 04/03/2026 00:00:00 +00:00 is before the first scan of alice (05/03/2026 10:00:00 +00:00): the state then is rebuilt from the messages that scan found, dated by their INTERNALDATE; what was deleted, moved or re-flagged before it is unknown\n',
+    )
+    expect(run(['--json', 'getItem', 'alice', String(digest), 'date', '2026-03-04T00:00:00Z']).stderr).toContain('before the first scan of alice')
+    expect(run(['diff', 'alice', '2026-03-04T00:00:00Z', 'last']).stderr).toContain('date1 04/03/2026 00:00:00 +00:00 is before the first scan')
+    expect(run(['getAccountState', 'alice', 'date', BETWEEN]).stderr).toBe('')
+    expect(run(['getAccountState', 'alice', 'date', '2026-03-04T00:00:00Z', '--quiet']).stderr).toBe('')
+  })
+
   it('the export states list the same folders, and the export verifies', () => {
     const dest = path.join(dir, 'export')
     const r = run(['--json', 'exportHistory', 'alice', 'at', BETWEEN, 'dest', dest])
