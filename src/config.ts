@@ -51,12 +51,18 @@ export type ConfigFile = t.TypeOf<typeof ConfigFile>
 export const unknownKeys = (codec: t.Mixed, value: unknown, at: readonly string[] = []): string[] => {
   if (codec instanceof t.ExactType) return unknownKeys(codec.type as t.Mixed, value, at)
   if (codec instanceof t.IntersectionType) {
-    // A key is unknown when no member knows it; nested keys are checked by the member that does.
-    const props = (codec.types as t.Mixed[]).flatMap((c) => Object.keys(propsOf(c) ?? {}))
+    // A key is unknown when no member knows it (a member without a key list, such as a union, lets
+    // any key through); nested keys are checked by the member that knows them.
+    const members = codec.types as t.Mixed[]
+    const open = members.some((c) => propsOf(c) === undefined)
+    const props = members.flatMap((c) => Object.keys(propsOf(c) ?? {}))
     if (!isObject(value)) return []
     return [
-      ...Object.keys(value).filter((k) => !props.includes(k)).map((k) => describeUnknown([...at, k], props)),
-      ...(codec.types as t.Mixed[]).flatMap((c) => unknownKeys(c, Object.fromEntries(Object.entries(value).filter(([k]) => k in (propsOf(c) ?? {}))), at)),
+      ...(open ? [] : Object.keys(value).filter((k) => !props.includes(k)).map((k) => describeUnknown([...at, k], props))),
+      ...members.flatMap((c) => {
+        const own = propsOf(c)
+        return own === undefined ? [] : unknownKeys(c, Object.fromEntries(Object.entries(value).filter(([k]) => k in own)), at)
+      }),
     ]
   }
   const props = propsOf(codec)

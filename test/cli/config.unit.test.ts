@@ -5,7 +5,8 @@
 import * as fs from 'fs'
 import * as path from 'path'
 import * as E from 'fp-ts/Either'
-import { loadConfigFile } from '../../src/config'
+import * as t from 'io-ts'
+import { loadConfigFile, unknownKeys } from '../../src/config'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 
 afterAll(cleanupTmp)
@@ -51,6 +52,15 @@ describe('the config file', () => {
       }),
     )
     expect(E.isRight(r) && r.right.imap?.passwords).toEqual({ alice: 'a', 'bob@example.com': 'b' })
+  })
+
+  it('checks the keys of sections built as intersections, and of arrays of objects', () => {
+    const section = t.exact(t.intersection([t.type({ path: t.string }), t.partial({ owner: t.string, hosts: t.array(t.exact(t.partial({ name: t.string }))) })]))
+    const codec = t.exact(t.partial({ maildir: section }))
+    expect(unknownKeys(codec, { maildir: { path: '/srv', ownr: 'vmail', hosts: [{ name: 'a' }, { nmae: 'b' }] } })).toEqual([
+      'unknown key "maildir.ownr" (known: path, owner, hosts)',
+      'unknown key "maildir.hosts.1.nmae" (known: name)',
+    ])
   })
 
   it('still reports a value of the wrong type with its path', () => {
