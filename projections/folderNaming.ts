@@ -30,7 +30,8 @@ import type { ItemVersion } from './versions'
 export const namingState = (versions: readonly ItemVersion[], at: number): ItemState | undefined =>
   versions.find((v) => v.validFrom <= at && (v.validTo === null || v.validTo > at))?.state
 
-type Histories = Map<number, readonly ItemVersion[]>
+/** Folder histories read so far, by folder id (the same at every instant). */
+export type Histories = Map<number, readonly ItemVersion[]>
 
 const needsLookup = (id: number): boolean => id !== FolderIds.USER_ROOT && id !== FolderIds.ROOT && !isSystemFolder(id)
 

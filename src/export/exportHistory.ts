@@ -23,7 +23,7 @@ import type { Instant } from '../../domain/instant'
 import { eventJson } from '../../domain/json'
 import { accountExists, accountStateAt, folderViewsOf } from '../../projections/accountView'
 import { accountSource } from '../../projections/accountSource'
-import { completeFolderTree } from '../../projections/folderNaming'
+import { type Histories, completeFolderTree } from '../../projections/folderNaming'
 import type { FolderTree } from '../../projections/folderTree'
 import { orRaise } from '../../projections/errors'
 import { snapshotItemJson } from '../../projections/snapshot'
@@ -83,7 +83,7 @@ const writeState = async (b: Backend, dest: string, rel: string, account: Accoun
   const asOf = { validAt: at }
   const live = await orRaise(b.index.foldersAsOf(account, asOf))
   const events = await orRaise(b.index.accountEvents(account))
-  const histories = new Map()
+  const histories: Histories = new Map()
   const tree = await orRaise(completeFolderTree(b.index, account, asOf, live, [], histories))
   const first = hashedFile(dest, rel)
   const pass = await streamState(b, first, account, at, tree, events, onMessage, 0, true)
