@@ -54,6 +54,11 @@ export interface Context {
   readonly progress: Progress
   /** One line for people on stderr (silenced by --quiet and --json). */
   readonly note: (line: string) => void
+  /**
+   * One line on stderr that --json does not silence (only --quiet): what a script's caller should
+   * see too, such as a date in the future. Never on stdout, which --json keeps one document.
+   */
+  readonly warn: (line: string) => void
   /** One line on stdout at once, for verbs that stream (JSON lines). */
   readonly emitLine: (line: string) => void
 }

@@ -283,7 +283,7 @@ const notUpToDate = (folderId: number, uidValidity: number): FolderCheckpoint =>
 
 /** A change of a folder item that the server's listing shows (see `planFolders`). */
 export type FolderChange =
-  | { readonly kind: 'create'; readonly folder: ServerFolder; readonly itemId: number; readonly parentId: number }
+  | { readonly kind: 'create'; readonly folder: ServerFolder; readonly itemId: number; readonly parentId: number; readonly system?: boolean }
   | { readonly kind: 'rename'; readonly folder: ServerFolder; readonly itemId: number }
   | { readonly kind: 'move'; readonly folder: ServerFolder; readonly itemId: number; readonly parentId: number; readonly fromParentId: number }
   | { readonly kind: 'flags'; readonly folder: ServerFolder; readonly itemId: number }
@@ -346,6 +346,9 @@ export const planFolders = (
     if (special !== undefined && !used.has(special)) {
       byPath.set(f.path, special)
       used.add(special)
+      // Recorded as a folder the first time: an IMAP account has only the system folders its server
+      // shows (Carbonio's are implicit), and an account view lists those that existed at its instant.
+      if (!known.has(special)) changes.push({ kind: 'create', folder: f, itemId: special, parentId: FolderIds.USER_ROOT, system: true })
       continue
     }
     if (cp !== undefined) {
@@ -726,7 +729,18 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
   let earliest: number = now
   for (const m of created) earliest = Math.min(earliest, m.internalDate)
   if (first) for (const s of live) if (s.internalDate !== undefined) earliest = Math.min(earliest, s.internalDate)
-  const folderEventsAt = first ? earliest - 1000 : now
+  // A folder a later scan finds existed before the first message dated in it or its subfolders (a
+  // new message keeps its INTERNALDATE when it falls in the scan's window): dated a second before
+  // that, never before the window, so that no message is in a folder that does not exist yet.
+  const firstDatedIn = new Map<string, number>()
+  if (!first && window !== undefined) {
+    const parentPath = new Map(server.map((f) => [f.path, f.parentPath]))
+    for (const m of created)
+      if (m.internalDate >= window.from && m.internalDate <= window.to)
+        for (let p: string | undefined = m.path; p !== undefined && p !== ''; p = parentPath.get(p)) firstDatedIn.set(p, Math.min(firstDatedIn.get(p) ?? m.internalDate, m.internalDate))
+  }
+  const folderEventsAt = (path: string): number =>
+    first ? earliest - 1000 : Math.min(now, Math.max(lastScanAt, (firstDatedIn.get(path) ?? now + 1000) - 1000))
   if (first && !cut) emit('AccountCreated', earliest - 2000, { kind: 'imap-account', seq: 0 }, { name: account })
 
   let foldersCreated = 0
@@ -739,8 +753,8 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
       case 'create':
         // On a first scan, dated before the earliest message: only a complete scan knows it.
         if (first && cut) break
-        foldersCreated++
-        emit('ItemCreated', folderEventsAt, { kind: 'imap-folder', mailbox: f.path, uidValidity: f.uidValidity }, {
+        if (c.system !== true) foldersCreated++
+        emit('ItemCreated', folderEventsAt(f.path), { kind: 'imap-folder', mailbox: f.path, uidValidity: f.uidValidity }, {
           itemId,
           itemType: 'folder',
           folderId: c.parentId as ItemId,
