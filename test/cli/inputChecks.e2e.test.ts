@@ -4,15 +4,14 @@
  */
 import * as fs from 'fs'
 import * as path from 'path'
-import { mailtime } from '../support/cli'
+import { mailtime, withoutTestWarning } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 
 afterAll(cleanupTmp)
 
 const END = '2026-03-10T00:00:00Z'
 const NOW = { MAILTIME_NOW: '2026-03-10T00:00:00Z' }
-/** stderr without the test harness's own warning that MAILTIME_NOW acts (src/cli/testSwitches.ts). */
-const notes = (stderr: string): string => stderr.split(/(?<=\n)/).filter((l) => !l.startsWith('mailtime: WARNING: TEST-ONLY SWITCHES ACTIVE')).join('')
+const notes = withoutTestWarning
 let store: string[] = []
 
 beforeAll(() => {
