@@ -63,7 +63,12 @@ const listening = (port: number): Promise<boolean> =>
     s.once('error', () => resolve(false))
   })
 
-export const startDovecot = async (users: Record<string, string> = { alice: 'alicepw', bob: 'bobpw' }): Promise<Dovecot> => {
+export interface DovecotOptions {
+  /** `fs`: Maildir folders as nested directories, hierarchy separator `/` (default: Maildir++, `.`). */
+  readonly layout?: 'fs'
+}
+
+export const startDovecot = async (users: Record<string, string> = { alice: 'alicepw', bob: 'bobpw' }, options: DovecotOptions = {}): Promise<Dovecot> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailtime-dovecot-'))
   fs.chmodSync(dir, 0o755)
   const port = await freePort()
@@ -95,7 +100,7 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_master_user_separator = *
-mail_location = maildir:${mailRoot}/%u
+mail_location = maildir:${mailRoot}/%u${options.layout === 'fs' ? ':LAYOUT=fs' : ''}
 mail_plugins = $mail_plugins mail_log notify
 first_valid_uid = 8
 first_valid_gid = 8
