@@ -216,7 +216,7 @@ export const restoreTargetContract = (adapter: RestoreTargetAdapter): void => {
     })
     afterAll(() => cleanupTmp())
 
-    it('creates every folder of the plan, nested, empty, non-ASCII, differing only in case, and named with either layout\'s separator, and reports each name it changed', async () => {
+    it('creates and subscribes every folder of the plan, nested, empty, non-ASCII, differing only in case, and named with either layout\'s separator, and reports each name it changed', async () => {
       const plan = planOf(
         fx.account,
         blobs,
@@ -251,6 +251,14 @@ export const restoreTargetContract = (adapter: RestoreTargetAdapter): void => {
       expect(report.renamedFolders.map((r) => `${r.original.join('/')} → ${r.mapped}`).sort()).toEqual(
         [`.. → ${parent}`, 'c/d → c_d', ...(dot ? ['a.b → a_b'] : [])].sort(),
       )
+      // Subscribed, as many clients show only subscribed folders.
+      const c = await fx.imap()
+      try {
+        const unsubscribed = (await c.list()).filter((b) => b.path.toUpperCase() !== 'INBOX' && b.subscribed !== true).map((b) => b.path)
+        expect(unsubscribed).toEqual([])
+      } finally {
+        await c.logout()
+      }
       // Every item is accounted for; each folder item restored where its folder is.
       expect(j.outcomes.filter((o) => o.outcome !== 'restored')).toEqual([])
       expect(j.outcomes.map((o) => o.itemId).sort()).toEqual([...plan.items, ...plan.folderItems].map((i) => i.itemId).sort())
