@@ -37,13 +37,12 @@
  *    error before writing anything more.
  */
 import * as E from 'fp-ts/Either'
-import * as t from 'io-ts'
 import type { ImapFlow, ListResponse } from 'imapflow'
 import type { AccountId, ItemId } from '../../../domain/ids'
 import { FIRST_USER_ITEM_ID, streamOfAccount } from '../../../domain/ids'
 import { type Instant, MAX_INSTANT, instant } from '../../../domain/instant'
 import type { MailEvent, OccurredWindow, SourcePosition, EventType } from '../../../domain/events'
-import { type Flag, type Tag, SYSTEM_FLAGS, normaliseSet } from '../../../domain/flags'
+import { type Flag, type Tag, normaliseSet } from '../../../domain/flags'
 import { FolderIds, NOT_A_MAILBOX, isSystemFolder } from '../../../domain/folders'
 import { type Payload, type Provenance, makeEvent } from '../../../domain/makeEvent'
 import type { ItemState } from '../../../domain/state'
@@ -54,30 +53,12 @@ import { type BlobStore, describeBlobError } from '../../blobs/blobStore'
 import type { EventStore } from '../../store/eventStore'
 import type { TimeTravel } from '../../../projections/timeTravel'
 import type { RestoredMessages } from '../../../domain/restore/restoredMessages'
+import { type FolderCheckpoint, ScanCheckpoint, checkpointName, notUpToDate } from '../scanCheckpoint'
+import { splitFlags } from '../../imap/flags'
 
-const FolderCheckpoint = t.intersection([
-  t.type({ folderId: t.number, uidValidity: t.number, uidNext: t.number, messages: t.number }),
-  t.partial({ highestModseq: t.string }),
-])
-export const ScanCheckpoint = t.intersection([
-  t.type({
-    version: t.literal(1),
-    nextItemId: t.number,
-    lastScanAt: t.number,
-    folders: t.record(t.string, FolderCheckpoint),
-  }),
-  t.partial({
-    // Set while a first scan is only partly recorded, so that its resumption still dates arrivals at INTERNALDATE.
-    pendingFirstScan: t.boolean,
-    // The `seq` of the changes of a scan not finished yet (killed, or incomplete), so that its
-    // resumption gives them the ids the first attempt did.
-    round: t.number,
-  }),
-])
-export type ScanCheckpoint = t.TypeOf<typeof ScanCheckpoint>
-export type FolderCheckpoint = t.TypeOf<typeof FolderCheckpoint>
-
-export const checkpointName = (account: AccountId): string => `imap-scan:${account}`
+// Re-exported: other modules and tests named them here before they had a module of their own.
+export { ScanCheckpoint, type FolderCheckpoint, checkpointName } from '../scanCheckpoint'
+export { splitFlags } from '../../imap/flags'
 
 export type ScanError =
   | { readonly _tag: 'Store'; readonly error: StoreError }
@@ -209,20 +190,6 @@ const SPECIAL: Readonly<Record<string, number>> = {
   '\\Sent': FolderIds.SENT,
   '\\Drafts': FolderIds.DRAFTS,
 }
-const SYSTEM: ReadonlySet<string> = new Set(SYSTEM_FLAGS)
-
-/** IMAP flags split into Mailtime flags (system flags, minus the session-only \Recent) and tags (keywords). */
-export const splitFlags = (flags: Iterable<string>): { flags: string[]; tags: string[] } => {
-  const f: string[] = []
-  const k: string[] = []
-  for (const x of flags) {
-    if (x === '\\Recent') continue
-    if (x.startsWith('\\')) {
-      if (SYSTEM.has(x)) f.push(x)
-    } else if (x.length > 0 && x.length <= 128) k.push(x)
-  }
-  return { flags: [...new Set(f)].sort(), tags: [...new Set(k)].sort() }
-}
 
 const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i])
 
@@ -277,9 +244,6 @@ const listFolders = async (client: ImapFlow): Promise<ServerFolder[]> => {
 
 /** What a folder's flags are on the server: its mailbox attributes that Mailtime keeps. */
 const folderFlags = (f: ServerFolder): Flag[] => (f.selectable ? [] : [NOT_A_MAILBOX])
-
-/** A folder mapped to its item but not (or no longer) up to date: the next scan reads it in full. */
-const notUpToDate = (folderId: number, uidValidity: number): FolderCheckpoint => ({ folderId, uidValidity, uidNext: 0, messages: -1 })
 
 /** A change of a folder item that the server's listing shows (see `planFolders`). */
 export type FolderChange =
