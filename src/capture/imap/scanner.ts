@@ -82,7 +82,7 @@ export interface ScanDeps {
   readonly batchSize?: number
   /**
    * Reads the messages restores wrote into this account on this server (recorded as restored, not
-   * as new mail). Called after every folder was listed: see the moves below.
+   * as new mail). Called after every folder was read, and only when a message was fetched: see `scanAccount`.
    */
   readonly restored?: () => Promise<E.Either<StoreError, RestoredMessages>>
   /** Called after each batch is appended with its checkpoint (fault injection in tests: MAILTIME_FAULT). */
