@@ -114,10 +114,16 @@ describeWithService(dovecotAvailable(), 'Dovecot')('capture with blobs in S3', (
     await dying.exited
     expect(failed.code).toBe(4)
     expect(failed.stderr).toMatch(new RegExp(`blob store: blob [0-9a-f]{64} could not be read or written \\(s3://${S3_BUCKET}/blobs/[0-9a-f]{2}/[0-9a-f]{64}\\): .*(ECONNREFUSED|ECONNRESET|socket hang up)`))
-    expect(dying.puts()).toBe(40)
+    // It died at its 41st PUT; the capture stores bodies several at a time, so a few of the 40 before
+    // may have been cut short too.
+    expect(dying.puts()).toBeGreaterThan(0)
+    expect(dying.puts()).toBeLessThanOrEqual(40)
 
     // The server comes back on the same port with the same data.
     const back = await s3(dir, { port: dying.port })
+    const storedBefore = s3BlobStore(back.spec('blobs')).list().length
+    expect(storedBefore).toBeGreaterThanOrEqual(dying.puts())
+    expect(storedBefore).toBeLessThan(MESSAGES)
     const between = await mailtime(['--store', store, '--blobs', blobs, '--json', 'doCoherencyCheck', 'all', 'read_data', 'true'], env)
     expect([between.code, between.stderr]).toEqual([0, ''])
     const again = await mailtime(['--store', store, '--blobs', blobs, 'doAccountScan', 'erin'], env)
@@ -126,8 +132,8 @@ describeWithService(dovecotAvailable(), 'Dovecot')('capture with blobs in S3', (
     expect(await events(store, env, blobs)).toBe(await events(clean, {}, cleanBlobs))
     const check = await mailtime(['--store', store, '--blobs', blobs, 'doCoherencyCheck', 'all', 'read_data', 'true', 'full', 'true'], env)
     expect([check.code, check.stderr]).toEqual([0, ''])
-    // The 40 bodies stored before the failure were found, not stored again.
+    // The bodies stored before the failure were found, not stored again.
     await back.stop()
-    expect(back.puts()).toBe(MESSAGES - 40)
+    expect(back.puts()).toBe(MESSAGES - storedBefore)
   })
 })
