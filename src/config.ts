@@ -40,7 +40,6 @@ export const ConfigFile = t.exact(
   t.partial({
     store: t.string,
     blobs: t.string,
-    s3: S3ConfigCodec,
     index: t.string,
     timezone: t.string,
     imap: ImapConfig,
@@ -48,6 +47,7 @@ export const ConfigFile = t.exact(
     retention: RetentionConfig,
     provisioning: ProvisioningConfig,
     api: ApiConfig,
+    s3: S3ConfigCodec,
   }),
 )
 export type ConfigFile = t.TypeOf<typeof ConfigFile>

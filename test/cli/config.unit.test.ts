@@ -24,12 +24,13 @@ const reasonOf = (content: unknown): string => {
 
 describe('the config file', () => {
   it.each([
-    ['the top level', { stor: 'sqlite:/tmp/x.db' }, 'unknown key "stor" (known: store, blobs, index, timezone, imap, smtp, retention, provisioning, api)'],
+    ['the top level', { stor: 'sqlite:/tmp/x.db' }, 'unknown key "stor" (known: store, blobs, index, timezone, imap, smtp, retention, provisioning, api, s3)'],
     ['imap', { imap: { url: 'imap://h:143', usr: 'admin' } }, 'unknown key "imap.usr" (known: url, user, password, accounts, passwords)'],
     ['smtp', { smtp: { host: 'h', hots: 'x' } }, 'unknown key "smtp.hots" (known: host, port, secure, user, password, from, admin, initiator)'],
     ['provisioning', { provisioning: { passwdfile: '/etc/dovecot/users' } }, 'unknown key "provisioning.passwdfile" (known: passwdFile, command, checkCommand)'],
     ['retention', { retention: { days: 30 } }, 'unknown key "retention.days" (known: dataDays, accountDays)'],
     ['api', { api: { tokn: 'x' } }, 'unknown key "api.tokn" (known: token)'],
+    ['s3', { s3: { secretKey: 'x' } }, 'unknown key "s3.secretKey" (known: endpoint, region, forcePathStyle, accessKeyId, secretAccessKey, sessionToken)'],
   ])('names an unknown key in %s with its path and the keys known there', (_level, content, reason) => {
     expect(reasonOf(content)).toBe(reason)
   })
