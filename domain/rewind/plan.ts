@@ -86,6 +86,8 @@ export type RewindAction =
       readonly folder: Path
       readonly fromFlags: readonly string[]
       readonly fromTags: readonly string[]
+      /** Where the capture saw it (before the renames and moves of the plan). */
+      readonly location?: ServerLocation
       readonly flags: readonly string[]
       readonly tags: readonly string[]
       readonly subject?: string
@@ -314,6 +316,7 @@ export const planRewind = (then: Snapshot, now: Snapshot, options: RewindOptions
           folder: at,
           fromFlags: sortedSet(n.flags),
           fromTags: sortedSet(n.tags),
+          ...(n.location !== undefined && { location: n.location }),
           flags: sortedSet(t.flags),
           tags: sortedSet(t.tags),
           ...((t.subject ?? n.subject) !== undefined && { subject: t.subject ?? n.subject }),
@@ -359,7 +362,7 @@ export const planRewind = (then: Snapshot, now: Snapshot, options: RewindOptions
       removed.add(keyOf(c.path))
     }
   }
-  const foldersLeft = created.filter((c) => !removed.has(keyOf(c.path))).map((c) => c.path)
+  const foldersLeft = created.filter((c) => !removed.has(keyOf(c.path)) && (keepAfter === undefined || !samePath(c.path, keepAfter))).map((c) => c.path)
   const createKeep: RewindAction[] = !keepExists && keepAfter !== undefined && keeps.length > 0 ? [{ kind: 'createKeepFolder', path: keepAfter }] : []
   const expectedFolders = finalFolders.filter((f) => !removed.has(keyOf(f)) && (keepAfter === undefined || keepExists || keeps.length > 0 || !samePath(f, keepAfter)))
   return {

@@ -20,7 +20,7 @@ describe('rewind plan', () => {
 
   it('flags and tags changed since are set back to the exact lists of the instant', () => {
     const p = given({ folders: [INBOX], messages: [msg(300, 2, { flags: ['\\Seen'], tags: ['work'] })] }, { folders: [INBOX], messages: [live(msg(300, 2, { flags: ['\\Flagged'], tags: [] }), 'INBOX')] })
-    expect(p.actions).toEqual([{ kind: 'reflag', itemId: 300, ofItem: 300, folder: ['Inbox'], fromFlags: ['\\Flagged'], fromTags: [], flags: ['\\Seen'], tags: ['work'], subject: 's300' }])
+    expect(p.actions).toEqual([{ kind: 'reflag', itemId: 300, ofItem: 300, folder: ['Inbox'], fromFlags: ['\\Flagged'], fromTags: [], location: { mailbox: 'INBOX', uidValidity: 7, uid: 300 }, flags: ['\\Seen'], tags: ['work'], subject: 's300' }])
   })
 
   it('a message moved and re-flagged is moved, then re-flagged where it lands', () => {
