@@ -109,7 +109,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
   }
 
   beforeAll(async () => {
-    d = await startDovecot({ alice: 'alicepw', bob: 'bobpw', carol: 'carolpw' })
+    d = await startDovecot({ alice: 'alicepw', bob: 'bobpw', carol: 'carolpw', dave: 'davepw' })
     dir = tmpDir()
     const smtpPort = await freePort()
     smtp = new SMTPServer({
@@ -182,14 +182,40 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
     const { instant, before } = await setUp('bob')
     await attack('bob')
     const attacked = await readAccount(d, 'bob')
-    // Killed after the third action (a move) and, in a second run, after the messages written back.
-    const k1 = await run(['doRewind', 'bob', instant], { MAILTIME_FAULT: 'kill-after-action:3' })
-    expect(k1.code).toBe(137)
+    // Killed after its first action (a rename), then a run killed after its second (a folder
+    // recreated, then a move), then one killed after the messages written back reached the server.
+    for (const fault of ['kill-after-action:1', 'kill-after-action:2']) {
+      const k = await run(['doRewind', 'bob', instant], { MAILTIME_FAULT: fault })
+      expect({ fault, code: k.code }).toEqual({ fault, code: 137 })
+    }
     const k2 = await run(['doRewind', 'bob', instant], { MAILTIME_FAULT: 'kill-after-append:1' })
     expect(k2.code).toBe(137)
     const r = await runJson('doRewind', 'bob', instant)
     expect(r).toMatchObject({ state: 'done', differences: [], failed: [] })
     expect(r.foundApplied).toBeGreaterThan(0)
     expect(await readAccount(d, 'bob')).toEqual(expectedAfter(before, attacked, today()).filter((l) => !l.startsWith('Loot')).concat(attacked.includes('Loot/') ? ['Loot/'] : []).sort())
+  })
+
+  it('doStopOperation stops a running rewind between actions; the same command finishes it', async () => {
+    const { instant, before } = await setUp('dave')
+    await attack('dave')
+    const attacked = await readAccount(d, 'dave')
+    // Slow enough (about 7 s in all) that the stop lands before the end even on a loaded machine.
+    const p = mailtimeAsync([...store(), '--json', 'doRewind', 'dave', instant], { ...env, MAILTIME_FAULT: 'pause-after-action:800' })
+    let id: string | undefined
+    for (let i = 0; i < 300 && id === undefined; i++) {
+      await pause(100)
+      const ops = (await runJson('getAllOperations', 'state', 'running')).operations
+      id = ops.find((o: { verb: string; params: { account?: string } }) => o.verb === 'doRewind' && o.params.account === 'dave')?.operationId
+    }
+    expect(id).toBeDefined()
+    expect((await run(['doStopOperation', id as string])).code).toBe(0)
+    const r = await p.done
+    expect({ code: r.code, output: (r.stdout + r.stderr).slice(0, 2000) }).toMatchObject({ code: 130 })
+    expect(JSON.parse(r.stdout).state).toBe('stopped')
+    expect(await readAccount(d, 'dave')).not.toEqual(expectedAfter(before, attacked, today()))
+    const resumed = await runJson('doRewind', 'dave', instant)
+    expect(resumed).toMatchObject({ state: 'done', differences: [] })
+    expect(await readAccount(d, 'dave')).toEqual(expectedAfter(before, attacked, today()).filter((l) => !l.startsWith('Loot')).concat(['Loot/']).sort())
   })
 })

@@ -19,7 +19,7 @@ import { booleanAttr, type Context, type Output, type Verb } from '../grammar'
 import { initiatorOf } from '../initiator'
 import { isAlive } from '../processes'
 import { foundOrFail, human, must } from '../render'
-import { RESTORE_EXIT_CODES, chooseTarget, dryRunAttr, notificationsAttr, notifierOf, recipientsOf, resumeKeyOf } from '../restoreRun'
+import { RESTORE_EXIT_CODES, chooseTarget, notificationsAttr, notifierOf, recipientsOf, resumeKeyOf } from '../restoreRun'
 import { stopSignal } from '../stopSignal'
 
 /** The keep-aside folder's default name: `rewind_DD_MM_YY`, the day the rewind runs. */
@@ -55,7 +55,7 @@ export const doRewind: Verb = {
     { name: 'date', help: 'the instant to go back to ("dd/MM/yyyy HH:mm:ss")' },
   ],
   attributes: [
-    dryRunAttr,
+    { name: 'dry_run', help: 'true: capture the account and print the plan, grouped with counts; nothing changes on the server' },
     { name: 'keep_after', help: 'folder the mail that arrived after the instant moves to (default rewind_DD_MM_YY, the day of the run), or in_place: it stays where it is' },
     { name: 'remove_new_folders', help: 'true: remove the folders created since that end up empty (never one holding mail); default false: leave them' },
     notificationsAttr,
