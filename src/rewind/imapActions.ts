@@ -34,7 +34,9 @@ export const imapRewinder = async (client: ImapFlow): Promise<ImapRewinder> => {
   const delimiter = listed.find((b) => b.delimiter)?.delimiter ?? '/'
   const serverPath = (p: Path): string => {
     const m = mapFolder(p, [delimiter])
-    return m.isInbox ? 'INBOX' : m.segments.join(delimiter)
+    if (m.isInbox) return 'INBOX'
+    // The backup names INBOX "Inbox" (Carbonio's name); a folder below it is below the server's INBOX.
+    return m.segments.map((s, i) => (i === 0 && s.toLowerCase() === 'inbox' ? 'INBOX' : s)).join(delimiter)
   }
   // Where messages this run moved are now: the re-flag of a moved message follows it.
   const movedTo = new Map<number, ServerLocation>()

@@ -6,6 +6,7 @@
  */
 import * as fs from 'fs'
 import * as path from 'path'
+import { DateTime } from 'luxon'
 import { simpleParser } from 'mailparser'
 import { SMTPServer } from 'smtp-server'
 import { type Dovecot, clientAs, dovecotAvailable, freePort, removeDovecot, startDovecot } from '../support/dovecot'
@@ -144,6 +145,13 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
 
     const dry = await runJson('doRewind', 'alice', instant, 'dry_run', 'true', 'remove_new_folders', 'true')
     expect(dry.plan.counts).toEqual({ 'rename back': 1, 'recreate folder': 1, 'move back': 2, 'come back': 1, 're-flag': 1, 'keep aside': 2, 'remove folder': 1 })
+    // The preview docs/restore.md shows is this one, the instant and the day aside.
+    const text = await run(['doRewind', 'alice', instant, 'dry_run', 'true', 'remove_new_folders', 'true'])
+    expect(text.code).toBe(0)
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'restore.md'), 'utf8')
+    const block = /<!-- rewind preview:[^\n]*-->\n```text\n([\s\S]*?)```/.exec(doc)?.[1] ?? ''
+    const shown = DateTime.fromISO(instant, { zone: 'UTC' }).toFormat('dd/MM/yyyy HH:mm:ss ZZ')
+    expect(text.stdout.split(shown).join('07/12/2026 09:12:00 +00:00').split(today()).join('rewind_07_12_26')).toBe(block)
     // A preview changes nothing on the server.
     expect(await readAccount(d, 'alice')).toEqual(attacked)
 
