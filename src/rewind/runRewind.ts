@@ -75,7 +75,7 @@ export interface RewindRequest {
 export type RewindOutcome =
   | { readonly _tag: 'Refused'; readonly reason: string }
   | { readonly _tag: 'CaptureFailed'; readonly reason: string }
-  | { readonly _tag: 'Preview'; readonly plan: RewindPlan }
+  | { readonly _tag: 'Preview'; readonly plan: RewindPlan; readonly hold?: string }
   | {
       readonly _tag: 'Ran'
       readonly plan: RewindPlan
@@ -117,11 +117,13 @@ const itemOf = (a: RewindAction): number => ('itemId' in a ? a.itemId : 'folderI
 
 /** Plans only: the capture, then the plan (what `dry_run true` shows). */
 export const previewRewind = async (deps: RewindDeps, req: RewindRequest): Promise<RewindOutcome> => {
+  // A preview changes nothing in the mailbox, so a hold does not forbid it; it says the run would be refused.
   const hold = await deps.legalHold()
-  if (hold !== undefined) return refusal(req.account, hold)
   const c = await deps.capture()
   if (E.isLeft(c)) return { _tag: 'CaptureFailed', reason: c.left }
-  return { _tag: 'Preview', plan: planRewind(await deps.snapshotAt(req.at), await deps.snapshotAt(deps.now()), req.options) }
+  const plan = planRewind(await deps.snapshotAt(req.at), await deps.snapshotAt(deps.now()), req.options)
+  const refused = hold === undefined ? undefined : refusal(req.account, hold)
+  return { _tag: 'Preview', plan, ...(refused?._tag === 'Refused' && { hold: refused.reason }) }
 }
 
 const refusal = (account: string, hold: LegalHold): RewindOutcome => ({

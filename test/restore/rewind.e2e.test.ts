@@ -175,7 +175,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
     expect(await readAccount(d, 'alice')).toEqual(expectedAfter(before, attacked, today()))
   })
 
-  it('refuses while the account is under legal hold, and changes nothing', async () => {
+  it('refuses while the account is under legal hold, and changes nothing; the preview says so', async () => {
     const { instant } = await setUp('carol')
     await attack('carol')
     const attacked = await readAccount(d, 'carol')
@@ -183,6 +183,11 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
     const r = await run(['doRewind', 'carol', instant])
     expect(r.code).toBe(5)
     expect(r.stderr).toContain('carol is under legal hold')
+    expect(await readAccount(d, 'carol')).toEqual(attacked)
+    // The preview changes nothing, so the hold allows it; it says the rewind would be refused.
+    const dry = await runJson('doRewind', 'carol', instant, 'dry_run', 'true')
+    expect(dry.refusedBecause).toContain('carol is under legal hold (set by')
+    expect(dry.plan.counts['move back']).toBe(2)
     expect(await readAccount(d, 'carol')).toEqual(attacked)
   })
 

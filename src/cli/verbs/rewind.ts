@@ -155,8 +155,8 @@ const render = (ctx: Context, o: RewindOutcome, at: number): Output => {
       throw new CliFailure(`the capture before the rewind did not finish: ${o.reason}; nothing was changed`, ExitCode.UNAVAILABLE)
     case 'Preview':
       return {
-        json: { dryRun: true, instant: instantText, plan: planJson(o.plan) },
-        text: [`dry run: nothing changed; the plan to put the account back as it was at ${instantText}:`, ...planLines(o.plan)].join('\n'),
+        json: { dryRun: true, instant: instantText, plan: planJson(o.plan), ...(o.hold !== undefined && { refusedBecause: o.hold }) },
+        text: [`dry run: nothing changed; the plan to put the account back as it was at ${instantText}:`, ...planLines(o.plan), ...(o.hold !== undefined ? [`the rewind itself will be refused: ${o.hold}`] : [])].join('\n'),
       }
     case 'Ran': {
       const s = o.summary
