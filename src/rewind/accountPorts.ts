@@ -38,6 +38,10 @@ export const snapshotAt = async (b: ReadBackend, account: AccountId, at: number)
   return { folders, messages }
 }
 
+/** Whether the backup knew the account at `at`: a rewind to before its first capture would move all its mail aside. */
+export const knownAt = async (b: ReadBackend, account: AccountId, at: number): Promise<boolean> =>
+  (await orRaise(accountAsOf(b.index, account, { validAt: instant(Math.min(at, MAX_INSTANT)) }))).exists
+
 export const legalHoldOf = async (b: ReadBackend, account: AccountId): Promise<LegalHold | undefined> =>
   accountStateAt(account, await orRaise(b.index.accountEvents(account)), { validAt: MAX_INSTANT as Instant }).legalHold
 

@@ -179,6 +179,9 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
     const { instant } = await setUp('carol')
     await attack('carol')
     const attacked = await readAccount(d, 'carol')
+    // An instant before the account's first capture: the backup knows no mail of it then.
+    const early = await run(['doRewind', 'carol', '2026-01-01T00:00:00Z', 'dry_run', 'true'])
+    expect({ code: early.code, err: early.stderr }).toMatchObject({ code: 3, err: expect.stringContaining('the backup holds nothing of carol at 01/01/2026 00:00:00 +00:00') })
     await runJson('legalHold', 'set', 'carol', 'reason', 'case 2026-117')
     const r = await run(['doRewind', 'carol', instant])
     expect(r.code).toBe(5)

@@ -9,11 +9,11 @@ import { DateTime } from 'luxon'
 import { type Path, type RewindPlan, groupActions } from '../../../domain/rewind/plan'
 import { findAccount } from '../../app/accounts'
 import { connectAs, describeConnectError, imapSourceOf } from '../../capture/imap/source'
-import { captureAccount, legalHoldOf, snapshotAt } from '../../rewind/accountPorts'
+import { captureAccount, knownAt, legalHoldOf, snapshotAt } from '../../rewind/accountPorts'
 import { imapRewinder } from '../../rewind/imapActions'
 import { type RewindDeps, type RewindOutcome, describeAction, previewRewind, runRewind } from '../../rewind/runRewind'
 import { instantArg } from '../dateArgs'
-import { CliFailure, ExitCode, usage } from '../failure'
+import { CliFailure, ExitCode, notFound, usage } from '../failure'
 import { faultAfter } from '../faults'
 import { booleanAttr, type Context, type Output, type Verb } from '../grammar'
 import { initiatorOf } from '../initiator'
@@ -67,6 +67,7 @@ export const doRewind: Verb = {
     'mailtime doRewind alice@example.com "07/12/2026 09:12:00" keep_after in_place remove_new_folders true',
   ],
   exitCodes: [
+    '3: the backup knows nothing of the account at that date (before its first capture)',
     '5: the account is under legal hold (release it first)',
     '7: the account does not match the state it had to reach (each difference listed), or some actions were refused or cannot be done',
     ...RESTORE_EXIT_CODES.filter((c) => !c.startsWith('7:')),
@@ -76,6 +77,8 @@ export const doRewind: Verb = {
     const account = foundOrFail(raw, await must(findAccount(b, raw)))
     const at = instantArg(rawDate, ctx.zone, 'date')
     if (at > ctx.now()) throw usage(`doRewind: date ${JSON.stringify(rawDate)} is in the future`)
+    // Before its first capture the backup knows no mail of the account: the rewind would move it all aside.
+    if (!(await knownAt(b, account, at))) throw notFound(`the backup holds nothing of ${account} at ${human(at, ctx.zone)} (before its first capture, or while it did not exist): pick a later instant`)
     const dry = booleanAttr(attrs.dry_run, 'dry_run', false)
     if (E.isLeft(dry)) throw usage(dry.left)
     const remove = booleanAttr(attrs.remove_new_folders, 'remove_new_folders', false)
