@@ -239,6 +239,9 @@ export const runRewind = async (deps: RewindDeps, req: RewindRequest): Promise<R
     const after = await deps.capture()
     if (E.isLeft(after)) error = `the capture after the rewind did not finish: ${after.left}`
     else differences = compareWithExpected(plan.expected, await deps.snapshotAt(deps.now()))
+    // Recorded as unrestored items, so that `monitor` and the end notification list them too.
+    if (differences.length > 0)
+      await append([{ type: 'ItemsRecorded', operationId, at: deps.now(), items: differences.map((d) => ({ account: req.account, itemId: d.itemId ?? 0, outcome: 'unrestored' as const, reason: `after the rewind: ${d.text}` })) }])
   }
   const sofar = await current()
   const incomplete = failed.length > 0 || differences.length > 0 || plan.unachievable.length > 0
