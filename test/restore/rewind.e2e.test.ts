@@ -110,7 +110,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
   }
 
   beforeAll(async () => {
-    d = await startDovecot({ alice: 'alicepw', bob: 'bobpw', carol: 'carolpw', dave: 'davepw' })
+    d = await startDovecot({ alice: 'alicepw', bob: 'bobpw', carol: 'carolpw', dave: 'davepw', erin: 'erinpw' })
     dir = tmpDir()
     const smtpPort = await freePort()
     smtp = new SMTPServer({
@@ -233,5 +233,45 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
     const resumed = await runJson('doRewind', 'dave', instant)
     expect(resumed).toMatchObject({ state: 'done', differences: [] })
     expect(await readAccount(d, 'dave')).toEqual(expectedAfter(before, attacked, today()).filter((l) => !l.startsWith('Loot')).concat(['Loot/']).sort())
+  })
+
+  it('a change made while the rewind runs is found by its last capture: listed item by item, exit 7; the same command then finishes it', async () => {
+    const { instant, before } = await setUp('erin')
+    await attack('erin')
+    const attacked = await readAccount(d, 'erin')
+    const p = mailtimeAsync([...store(), '--json', 'doRewind', 'erin', instant], { ...env, MAILTIME_FAULT: 'pause-after-action:700' })
+    let id: string | undefined
+    for (let i = 0; i < 300 && id === undefined; i++) {
+      await pause(100)
+      const ops = (await runJson('getAllOperations', 'state', 'running')).operations
+      id = ops.find((o: { verb: string; params: { account?: string } }) => o.verb === 'doRewind' && o.params.account === 'erin')?.operationId
+    }
+    expect(id).toBeDefined()
+    // Someone else expunges Spec, which the rewind has no action for, while it runs.
+    const c = clientAs(d, 'erin')
+    await c.connect()
+    for (const box of await c.list()) {
+      const lock = await c.getMailboxLock(box.path)
+      try {
+        const uids: number[] = []
+        for await (const m of c.fetch('1:*', { uid: true, envelope: true })) if (m.envelope?.subject === 'Spec') uids.push(m.uid)
+        if (uids.length > 0) await c.messageDelete(uids.join(','), { uid: true })
+      } catch {
+        // an empty folder has no message 1
+      } finally {
+        lock.release()
+      }
+    }
+    await c.logout()
+    const r = await p.done
+    expect({ code: r.code, err: r.stderr.slice(-500) }).toMatchObject({ code: 7 })
+    const out = JSON.parse(r.stdout)
+    expect(out.state).toBe('partial')
+    expect(out.differences).toEqual([expect.objectContaining({ kind: 'missing message', folder: ['Projects'], text: expect.stringMatching(/^item \d+ \(at the instant\) is not in \/Projects$/) })])
+    const m = await runJson('monitor', id as string)
+    expect(JSON.stringify(m)).toContain('after the rewind: item')
+    const again = await runJson('doRewind', 'erin', instant)
+    expect(again).toMatchObject({ state: 'done', differences: [], plan: { counts: { 'come back': 1 } } })
+    expect(await readAccount(d, 'erin')).toEqual(expectedAfter(before, attacked, today()).filter((l) => !l.startsWith('Loot')).concat(['Loot/']).sort())
   })
 })
