@@ -48,6 +48,15 @@ export const AppendIntent = t.type({
 })
 export type AppendIntent = t.TypeOf<typeof AppendIntent>
 
+/**
+ * Written before a rewind sends one action to the server (a move, a rename, a STORE…): what it is
+ * about to do. The outcome follows as an `ItemsRecorded`; a run that dies in between leaves the
+ * intent alone, and the next run, which starts from a fresh capture of the server, finds whether it
+ * landed (the action is no longer in its plan) or not (it is planned again).
+ */
+export const ActionIntent = t.type({ ...Base, type: t.literal('ActionIntent'), account: t.string, itemId: t.number, kind: t.string, action: t.string })
+export type ActionIntent = t.TypeOf<typeof ActionIntent>
+
 export const StopRequested = t.type({ ...Base, type: t.literal('StopRequested'), by: t.string })
 
 export const Notification = t.intersection([t.type({ phase: t.keyof({ start: null, end: null }), to: t.array(t.string), sent: t.boolean }), t.partial({ error: t.string })])
@@ -64,7 +73,7 @@ export const OperationEnded = t.intersection([
   t.partial({ error: t.string, counts: t.record(t.string, t.number) }),
 ])
 
-export const OperationEvent = t.union([OperationStarted, ItemsRecorded, AppendIntent, StopRequested, NotificationRecorded, OperationEnded])
+export const OperationEvent = t.union([OperationStarted, ItemsRecorded, AppendIntent, ActionIntent, StopRequested, NotificationRecorded, OperationEnded])
 export type OperationEvent = t.TypeOf<typeof OperationEvent>
 export type OperationStarted = t.TypeOf<typeof OperationStarted>
 

@@ -41,7 +41,7 @@ export interface Unrestorable {
 }
 
 export interface RestorePlan {
-  readonly kind: 'undelete' | 'newAccount' | 'item'
+  readonly kind: 'undelete' | 'newAccount' | 'item' | 'rewind'
   readonly sourceAccount: string
   readonly targetAccount: string
   /** Every folder the restore needs, parents first. */

@@ -102,7 +102,7 @@ export const provisionerOf = (settings: Settings): Provisioner | undefined => {
   return undefined
 }
 
-const notifierOf = (settings: Settings): Notifier | undefined => {
+export const notifierOf = (settings: Settings): Notifier | undefined => {
   const c = settings.config.smtp
   if (c?.host === undefined) return undefined
   const password = settings.env.MAILTIME_SMTP_PASSWORD ?? c.password
@@ -117,7 +117,7 @@ const notifierOf = (settings: Settings): Notifier | undefined => {
 }
 
 
-const recipientsOf = (settings: Settings, extra: string | undefined): string[] => {
+export const recipientsOf = (settings: Settings, extra: string | undefined): string[] => {
   const addresses = [initiatorOf(settings), settings.config.smtp?.admin, ...(extra ?? '').split(',')].map((a) => a?.trim() ?? '').filter((a) => a.includes('@'))
   const bad = (extra ?? '').split(',').map((a) => a.trim()).filter((a) => a.length > 0 && !/^[^@\s,]+@[^@\s,]+$/.test(a))
   if (bad.length > 0) throw usage(`notifications: not an e-mail address: ${bad.join(', ')}`)

@@ -8,6 +8,7 @@ import { doItemRestore, doRestoreOnNewAccount, doUndelete } from './restore'
 import { doExternalRestore } from './externalRestore'
 import { doStopOperation, getAllOperations, monitor } from './operations'
 import { doPurge, legalHold } from './retention'
+import { doRewind } from './rewind'
 import { exportHistoryVerb, verifyExportVerb } from './export'
 import { migrateBlobsVerb, migrateStoreVerb } from './migrate'
 import { serve } from './serve'
@@ -15,4 +16,4 @@ import { getActivity } from './activity'
 import { doCoherencyCheck } from './coherency'
 import { diffVerb, doItemSearch, getAccountInfo, getAccountState, getAvailableAccounts, getItem, rebuildIndex } from './inspect'
 
-export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getActivity, getAvailableAccounts, getAccountInfo, rebuildIndex, doCoherencyCheck, audited('scan', doAccountScan), audited('scan', doSmartScan), audited('import', importLog), doItemRestore, doRestoreOnNewAccount, doUndelete, doExternalRestore, getAllOperations, monitor, doStopOperation, doPurge, legalHold, exportHistoryVerb, verifyExportVerb, migrateStoreVerb, migrateBlobsVerb, demo, serve]
+export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getActivity, getAvailableAccounts, getAccountInfo, rebuildIndex, doCoherencyCheck, audited('scan', doAccountScan), audited('scan', doSmartScan), audited('import', importLog), doItemRestore, doRestoreOnNewAccount, doUndelete, doRewind, doExternalRestore, getAllOperations, monitor, doStopOperation, doPurge, legalHold, exportHistoryVerb, verifyExportVerb, migrateStoreVerb, migrateBlobsVerb, demo, serve]

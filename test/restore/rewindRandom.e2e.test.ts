@@ -1,0 +1,153 @@
+/**
+ * `doRewind` on random histories against a real Dovecot, through the built CLI: an account is made
+ * and captured, an instant is taken, then random changes are made by a plain IMAP client (deliver,
+ * move, flag, keyword, delete, rename and move folders, create and delete folders); the rewind must
+ * leave every message of the instant in its folder with its flags and keywords, and every message
+ * that arrived since (and is still there) in the keep-aside folder, as it is. The seed is printed
+ * with any failure; MAILTIME_REWIND_SEED replays one. Each rewind is first killed at a random action
+ * (MAILTIME_FAULT, test-only), then run again: it must end the same, nothing applied twice.
+ */
+import * as path from 'path'
+import type { ImapFlow } from 'imapflow'
+import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
+import { describeWithService } from '../support/services'
+import { mailtimeAsync } from '../support/cli'
+import { cleanupTmp, tmpDir } from '../support/tmp'
+import { sha256 } from '../../src/blobs/blobStore'
+
+const HISTORIES = 3
+const SEED = Number(process.env.MAILTIME_REWIND_SEED ?? Date.now() % 100000)
+
+const mulberry32 = (a: number) => () => {
+  a |= 0
+  a = (a + 0x6d2b79f5) | 0
+  let t = Math.imul(a ^ (a >>> 15), 1 | a)
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+
+const mail = (n: string) => Buffer.from(`From: x@example.org\r\nTo: y@example.com\r\nSubject: m${n}\r\nMessage-ID: <${n}@example.org>\r\n\r\nbody ${n}\r\n`)
+
+/** Messages as `folder: subject [flags]`, and the selectable folders. */
+const read = async (c: ImapFlow): Promise<{ messages: string[]; folders: string[] }> => {
+  const messages: string[] = []
+  const folders: string[] = []
+  for (const box of await c.list()) {
+    if ([...box.flags].some((f) => /noselect|nonexistent/i.test(f))) continue
+    folders.push(box.path)
+    const lock = await c.getMailboxLock(box.path, { readOnly: true })
+    try {
+      if ((c.mailbox as { exists: number }).exists > 0)
+        for await (const m of c.fetch('1:*', { flags: true, envelope: true, source: true }))
+          messages.push(`${box.path}: ${m.envelope?.subject ?? ''} [${[...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort().join(' ')}] ${sha256(m.source ?? Buffer.alloc(0)).slice(0, 8)}`)
+    } finally {
+      lock.release()
+    }
+  }
+  return { messages: messages.sort(), folders: folders.sort() }
+}
+
+describeWithService(dovecotAvailable(), 'Dovecot')('doRewind on random histories', () => {
+  let d: Dovecot
+  let dir: string
+  const users = Array.from({ length: HISTORIES }, (_, i) => `user${i}`)
+  const run = async (...args: string[]) => {
+    const r = await mailtimeAsync(['--store', `sqlite:${path.join(dir, 'm.db')}`, '--tz', 'UTC', '--json', ...args], { MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw' }).done
+    return { code: r.code, out: r.stdout, err: r.stderr }
+  }
+
+  beforeAll(async () => {
+    d = await startDovecot(Object.fromEntries(users.map((u) => [u, 'pw'])))
+    dir = tmpDir()
+  })
+  afterAll(async () => {
+    await removeDovecot(d)
+    cleanupTmp()
+  })
+
+  it.each(users.map((u, i) => [u, SEED + i]))('%s (seed %d): the account ends as it was, plus the mail that arrived since, kept aside', async (user, seed) => {
+    const rnd = mulberry32(seed as number)
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T
+    const c = clientAs(d, user as string)
+    await c.connect()
+    let n = 0
+    try {
+      const sep = (await c.list())[0]?.delimiter ?? '.'
+      // The account at the instant: names A–C; later folders are named X–Z, so no rename back finds its name taken.
+      const folders = ['INBOX', 'A', 'B', `A${sep}C`]
+      for (const f of folders.slice(1)) await c.mailboxCreate(f)
+      for (let i = 0; i < 8; i++) await c.append(pick(folders), mail(`${user}-${n++}`), pick([[], ['\\Seen'], ['\\Flagged', 'work'], ['$Label1']]))
+      expect((await run('doAccountScan', user as string)).code).toBe(0)
+      await new Promise((r) => setTimeout(r, 1100))
+      const instant = new Date().toISOString()
+      await new Promise((r) => setTimeout(r, 1100))
+      const before = await read(c)
+
+      const later = new Set<string>()
+      for (let step = 0; step < 12; step++) {
+        const now = (await read(c)).folders
+        const userFolders = now.filter((f) => f !== 'INBOX')
+        const kind = Math.floor(rnd() * 8)
+        if (kind === 0) {
+          const s = `${user}-${n++}`
+          later.add(`m${s}`)
+          await c.append(pick(now), mail(s), pick([[], ['\\Seen']]))
+          continue
+        }
+        if (kind <= 4) {
+          const f = pick(now)
+          const lock = await c.getMailboxLock(f)
+          try {
+            const uids: number[] = []
+            for await (const m of c.fetch('1:*', { uid: true })) uids.push(m.uid)
+            if ((c.mailbox as { exists: number }).exists === 0 || uids.length === 0) continue
+            const uid = String(pick(uids))
+            if (kind === 1) await c.messageMove(uid, pick(now), { uid: true })
+            if (kind === 2) await c.messageFlagsSet(uid, pick([[], ['\\Seen'], ['\\Answered', '\\Flagged']]), { uid: true })
+            if (kind === 3) await c.messageFlagsAdd(uid, [pick(['work', 'home', '$Junk'])], { uid: true })
+            if (kind === 4) await c.messageDelete(uid, { uid: true })
+          } finally {
+            lock.release()
+          }
+          continue
+        }
+        if (kind === 5 && userFolders.length > 0) {
+          const f = pick(userFolders)
+          const parent = pick(['', ...now.filter((p) => p !== 'INBOX' && p !== f && !p.startsWith(`${f}${sep}`))])
+          const to = `${parent === '' ? '' : `${parent}${sep}`}${pick(['X', 'Y', 'Z'])}`
+          if (!now.includes(to)) await c.mailboxRename(f, to).catch(() => undefined)
+          continue
+        }
+        if (kind === 6) {
+          const to = `${pick(['', ...userFolders.map((p) => `${p}${sep}`)])}${pick(['X', 'Y', 'Z'])}`
+          if (!now.includes(to)) await c.mailboxCreate(to).catch(() => undefined)
+          continue
+        }
+        const leaves = userFolders.filter((f) => !now.some((p) => p.startsWith(`${f}${sep}`)))
+        if (leaves.length > 0) await c.mailboxDelete(pick(leaves)).catch(() => undefined)
+      }
+      const attacked = await read(c)
+
+      // A first run killed at a random action (or done, when it has fewer), then the same command.
+      const kill = 1 + Math.floor(rnd() * 6)
+      const killed = await mailtimeAsync(['--store', `sqlite:${path.join(dir, 'm.db')}`, 'doRewind', user as string, instant, 'keep_after', 'kept'], {
+        MAILTIME_IMAP_URL: d.url,
+        MAILTIME_IMAP_USER: 'admin',
+        MAILTIME_IMAP_PASSWORD: 'adminpw',
+        MAILTIME_FAULT: `kill-after-action:${kill}`,
+      }).done
+      expect({ seed, kill, code: [0, 137].includes(killed.code) ? 'killed or done' : killed.code }).toEqual({ seed, kill, code: 'killed or done' })
+      const r = await run('doRewind', user as string, instant, 'keep_after', 'kept')
+      const out = r.out === '' ? {} : JSON.parse(r.out)
+      expect({ seed, code: r.code, state: out.state, differences: out.differences, failed: out.failed, err: r.err.slice(0, 500) }).toMatchObject({ seed, code: 0, state: 'done', differences: [], failed: [] })
+
+      const after = await read(c)
+      // Later mail still in the account before the rewind, as it was, in the keep-aside folder.
+      const kept = attacked.messages.filter((l) => later.has(l.split(': ')[1]?.split(' ')[0] ?? '')).map((l) => `kept: ${l.slice(l.indexOf(': ') + 2)}`)
+      expect({ seed, messages: after.messages }).toEqual({ seed, messages: [...before.messages, ...kept].sort() })
+      for (const f of before.folders) expect({ seed, folder: f, there: after.folders.includes(f) }).toEqual({ seed, folder: f, there: true })
+    } finally {
+      await c.logout().catch(() => undefined)
+    }
+  })
+})
