@@ -10,6 +10,7 @@ import { describeWithService } from '../support/services'
 import { mailtime } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 import { sha256 } from '../../src/blobs/blobStore'
+import { eventsOf } from './scanSupport'
 
 jest.setTimeout(120_000)
 
@@ -26,7 +27,7 @@ interface Item {
   createdAt: string
 }
 interface State {
-  folders: { path: string; itemCount: number }[]
+  folders: { path: string; itemCount: number; folderId: number }[]
   items: Item[]
 }
 
@@ -172,6 +173,45 @@ describe.each(IMAP_SERVERS)('capture on $name', (kind) => {
       expect(after.items.map((i) => i.itemId).sort()).toEqual(before.items.map((i) => i.itemId).sort())
       expect(item(after, 'Travel')?.folderPath).toBe('/Work')
       expect(scan().eventsAppended).toBe(0)
+    })
+
+    it('two folders that swap names: every message keeps its id and its new path; with OBJECTID each folder keeps its item (MAILBOXID), without it each path does', async () => {
+      await asUser(s, 'alice', async (c) => {
+        await c.mailboxCreate('Left')
+        await c.mailboxCreate('Right')
+        await c.append('Left', msg('Went left', 'l1'), [], new Date('2026-03-04T09:00:00Z'))
+        await c.append('Right', msg('Went right', 'r1'), [], new Date('2026-03-04T09:00:00Z'))
+      })
+      scan()
+      const before = state()
+      const folderId = (st: State, p: string) => st.folders.find((f) => f.path === p)?.folderId
+      await asUser(s, 'alice', async (c) => {
+        await c.mailboxRename('Left', 'Swap')
+        await c.mailboxRename('Right', 'Left')
+        await c.mailboxRename('Swap', 'Right')
+      })
+      const r = scan()
+      const after = state()
+      expect(item(after, 'Went left')).toMatchObject({ itemId: item(before, 'Went left')?.itemId, folderPath: '/Right' })
+      expect(item(after, 'Went right')).toMatchObject({ itemId: item(before, 'Went right')?.itemId, folderPath: '/Left' })
+      if (s.objectId) {
+        expect(r).toMatchObject({ foldersRenamed: 2, foldersCreated: 0, foldersDeleted: 0 })
+        expect([folderId(after, '/Left'), folderId(after, '/Right')]).toEqual([folderId(before, '/Right'), folderId(before, '/Left')])
+        // Nothing moved between folders: the folders moved.
+        expect(r.folders.reduce((n: number, f: { moved: number }) => n + f.moved, 0)).toBe(0)
+      } else {
+        expect(r).toMatchObject({ foldersRenamed: 0, foldersCreated: 0, foldersDeleted: 0 })
+        expect([folderId(after, '/Left'), folderId(after, '/Right')]).toEqual([folderId(before, '/Left'), folderId(before, '/Right')])
+      }
+      expect(scan().eventsAppended).toBe(0)
+    })
+
+    it('records the EMAILID of each message where the server offers OBJECTID, and none elsewhere', () => {
+      const left = item(state(), 'Went left') as Item
+      const text = eventsOf({ args: store(), blobs: '' }, 'alice').filter((e) => e.includes(`"itemId":${left.itemId},`)).join('\n')
+      expect(text).toContain('ItemCreated')
+      if (s.objectId) expect(text).toMatch(/"emailId":"M[0-9a-f]{24}"/)
+      else expect(text).not.toContain('emailId')
     })
 
     it('the admin scans each account on behalf of its user: bob sees only his own mail', async () => {

@@ -9,7 +9,9 @@
  *    id; the last scan instant) is written in the same transaction as each batch of events. It only
  *    lets unchanged folders be skipped.
  * 3. A message's identity survives a move: a message gone from one folder and new in another with
- *    the same content digest (and Message-ID) is recorded as a move. This server has no OBJECTID.
+ *    the same EMAILID (OBJECTID, RFC 8474, where the server offers it) or else the same content
+ *    digest (and Message-ID) is recorded as a move. A folder keeps its identity across a rename by
+ *    its MAILBOXID, or else its UIDVALIDITY (see objectId.ts for what each server's ids are worth).
  * 4. A folder whose UIDVALIDITY changed is read again in full; its messages are matched by digest,
  *    so nothing is recorded twice.
  * 5. Instants: arrival at INTERNALDATE on the first scan; later, anything the scan can only bound
@@ -54,10 +56,11 @@ import { type BlobStore, describeBlobError } from '../../blobs/blobStore'
 import type { EventStore } from '../../store/eventStore'
 import type { TimeTravel } from '../../../projections/timeTravel'
 import type { RestoredMessages } from '../../../domain/restore/restoredMessages'
+import { mailboxIdOf, mailboxIdsByName, offersObjectId } from './objectId'
 
 const FolderCheckpoint = t.intersection([
   t.type({ folderId: t.number, uidValidity: t.number, uidNext: t.number, messages: t.number }),
-  t.partial({ highestModseq: t.string }),
+  t.partial({ highestModseq: t.string, mailboxId: t.string }),
 ])
 export const ScanCheckpoint = t.intersection([
   t.type({
@@ -181,6 +184,8 @@ export interface ServerFolder {
   readonly uidNext: number
   readonly messages: number
   readonly highestModseq: string | undefined
+  /** Its MAILBOXID (OBJECTID), when the server offers one. */
+  readonly mailboxId?: string
 }
 
 interface NewMessage {
@@ -194,7 +199,12 @@ interface NewMessage {
   readonly digest: string
   readonly size: number
   readonly headers: { subject?: string; from?: string; to?: string; cc?: string; messageId?: string; date?: string }
+  /** Its EMAILID (OBJECTID), when the server offers one. */
+  readonly emailId?: string
 }
+
+/** Where a message is on the server, with its EMAILID when the server gives one. */
+const imapLocation = (m: NewMessage) => ({ mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid, ...(m.emailId !== undefined && { emailId: m.emailId }) })
 
 /** A recorded message the scan no longer finds where it was (`path`: the server folder it was read from). */
 export interface Vanished {
@@ -259,8 +269,9 @@ const NOT_SELECTABLE = /^\\(noselect|nonexistent)$/i
 /** Every folder the server lists, parents before children; levels that are not mailboxes included. */
 const listFolders = async (client: ImapFlow): Promise<ServerFolder[]> => {
   const list: ListResponse[] = await client.list({ statusQuery: { uidValidity: true, uidNext: true, messages: true, highestModseq: true } })
+  const ids = await mailboxIdsByName(client)
   return list
-    .map((l) => ({
+    .map((l): ServerFolder => ({
       path: l.path,
       name: l.name,
       parentPath: l.parentPath,
@@ -271,6 +282,7 @@ const listFolders = async (client: ImapFlow): Promise<ServerFolder[]> => {
       uidNext: l.status?.uidNext ?? 0,
       messages: l.status?.messages ?? 0,
       highestModseq: l.status?.highestModseq === undefined ? undefined : String(l.status.highestModseq),
+      ...(mailboxIdOf(ids, l.path) !== undefined && { mailboxId: mailboxIdOf(ids, l.path) as string }),
     }))
     .sort((a, b) => a.path.split(a.delimiter).length - b.path.split(b.delimiter).length || (a.path < b.path ? -1 : 1))
 }
@@ -279,7 +291,7 @@ const listFolders = async (client: ImapFlow): Promise<ServerFolder[]> => {
 const folderFlags = (f: ServerFolder): Flag[] => (f.selectable ? [] : [NOT_A_MAILBOX])
 
 /** A folder mapped to its item but not (or no longer) up to date: the next scan reads it in full. */
-const notUpToDate = (folderId: number, uidValidity: number): FolderCheckpoint => ({ folderId, uidValidity, uidNext: 0, messages: -1 })
+const notUpToDate = (folderId: number, uidValidity: number, mailboxId?: string): FolderCheckpoint => ({ folderId, uidValidity, uidNext: 0, messages: -1, ...(mailboxId !== undefined && { mailboxId }) })
 
 /** A change of a folder item that the server's listing shows (see `planFolders`). */
 export type FolderChange =
@@ -303,7 +315,10 @@ export interface FolderPlan {
 
 /**
  * Maps the server's folders to items, pure: a folder the checkpoint maps keeps its id; one that
- * disappeared and one that appeared with the same UIDVALIDITY is a rename; others are new. Then
+ * disappeared and one that appeared with the same UIDVALIDITY is a rename; others are new. Where
+ * the server gives MAILBOXIDs (OBJECTID), a folder is first matched by its MAILBOXID, wherever the
+ * checkpoint had it: so two folders that swapped names keep their items, and a folder renamed
+ * while a new one took its old name is a rename plus a creation. Then
  * each folder's recorded name, parent and flags (`known`: the live folders of the projection) are
  * compared with the listing: a store recorded before levels that are not mailboxes were kept has
  * such a level's children at the top; the next scan records the level and moves them under it.
@@ -323,6 +338,11 @@ export const planFolders = (
   const changes: FolderChange[] = []
   const listed = new Set(server.map((f) => f.path))
   const vanished = Object.entries(folders).filter(([p]) => !listed.has(p))
+  // MAILBOXIDs the checkpoint knows (where it had each), and those the server lists now.
+  const byMailboxId = new Map(Object.entries(checkpoint).flatMap(([p, c]) => (c.mailboxId !== undefined ? [[c.mailboxId, [p, c] as const]] : [])))
+  const listedIds = new Set(server.flatMap((f) => (f.mailboxId !== undefined ? [f.mailboxId] : [])))
+  /** A recorded folder whose mailbox the server now lists under another name (it was renamed away). */
+  const movedAway = (c: FolderCheckpoint, f: ServerFolder): boolean => c.mailboxId !== undefined && c.mailboxId !== f.mailboxId && listedIds.has(c.mailboxId)
   let nextItemId = firstFreeId
   const parentIdOf = (f: ServerFolder): number =>
     f.parentPath === '' ? FolderIds.USER_ROOT : (byPath.get(f.parentPath) ?? (f.parentPath.toUpperCase() === 'INBOX' ? FolderIds.INBOX : FolderIds.USER_ROOT))
@@ -341,7 +361,7 @@ export const planFolders = (
   }
   for (const f of server) {
     const special = !f.selectable ? undefined : f.path.toUpperCase() === 'INBOX' ? FolderIds.INBOX : f.specialUse !== undefined ? SPECIAL[f.specialUse] : undefined
-    const cp = folders[f.path]
+    const cp = checkpoint[f.path]
     parentOf.set(f.path, parentIdOf(f))
     if (special !== undefined && !used.has(special)) {
       byPath.set(f.path, special)
@@ -351,14 +371,31 @@ export const planFolders = (
       if (!known.has(special)) changes.push({ kind: 'create', folder: f, itemId: special, parentId: FolderIds.USER_ROOT, system: true })
       continue
     }
-    if (cp !== undefined) {
-      byPath.set(f.path, cp.folderId)
-      used.add(cp.folderId)
-      follow(f, cp.folderId)
+    // The same MAILBOXID: the same folder, under this name now (renamed, or in the tree moved).
+    const sameId = f.mailboxId !== undefined ? byMailboxId.get(f.mailboxId) : undefined
+    const here = cp !== undefined && !used.has(cp.folderId) && !movedAway(cp, f) ? cp : undefined
+    if (sameId !== undefined && !used.has(sameId[1].folderId) && (here === undefined || here === sameId[1])) {
+      const [oldPath, c] = sameId
+      if (!listed.has(oldPath)) delete folders[oldPath]
+      folders[f.path] = c
+      byPath.set(f.path, c.folderId)
+      used.add(c.folderId)
+      follow(f, c.folderId)
       continue
     }
-    // A folder that disappeared with the same UIDVALIDITY was renamed (or moved in the tree).
-    const renamed = f.selectable && f.uidValidity !== 0 ? vanished.find(([, c]) => c.uidValidity === f.uidValidity && !used.has(c.folderId)) : undefined
+    if (here !== undefined) {
+      folders[f.path] = here
+      byPath.set(f.path, here.folderId)
+      used.add(here.folderId)
+      follow(f, here.folderId)
+      continue
+    }
+    // A folder that disappeared with the same UIDVALIDITY was renamed (or moved in the tree), unless
+    // both have MAILBOXIDs and they differ.
+    const renamed =
+      f.selectable && f.uidValidity !== 0
+        ? vanished.find(([, c]) => c.uidValidity === f.uidValidity && !used.has(c.folderId) && (c.mailboxId === undefined || f.mailboxId === undefined || c.mailboxId === f.mailboxId))
+        : undefined
     const id = renamed !== undefined ? renamed[1].folderId : nextItemId++
     byPath.set(f.path, id)
     used.add(id)
@@ -368,7 +405,7 @@ export const planFolders = (
       folders[f.path] = c
       follow(f, id)
     } else {
-      folders[f.path] = notUpToDate(id, f.uidValidity)
+      folders[f.path] = notUpToDate(id, f.uidValidity, f.mailboxId)
       if (!known.has(id)) changes.push({ kind: 'create', folder: f, itemId: id, parentId: parentIdOf(f) })
     }
   }
@@ -378,9 +415,12 @@ export const planFolders = (
 
 /**
  * Pairs messages gone from where they were with new ones of the same content (and Message-ID):
- * each pair is a move. Pure; the order of both lists decides ties, as a clean scan meets them.
+ * each pair is a move. Where both have an EMAILID (OBJECTID), the EMAILIDs decide: equal, the same
+ * message (a server may give identical messages one EMAILID: then the digest's order decides among
+ * them); different, never the same message, whatever their content. Pure; the order of both lists
+ * decides ties, as a clean scan meets them.
  */
-export const matchMoves = <V extends Vanished, N extends { readonly digest: string; readonly headers: { readonly messageId?: string } }>(
+export const matchMoves = <V extends Vanished, N extends { readonly digest: string; readonly headers: { readonly messageId?: string }; readonly emailId?: string }>(
   vanished: readonly V[],
   created: readonly N[],
 ): { moves: { message: N; from: V }[]; fresh: N[]; left: V[] } => {
@@ -395,7 +435,10 @@ export const matchMoves = <V extends Vanished, N extends { readonly digest: stri
   const fresh: N[] = []
   for (const m of created) {
     const candidates = pool.get(m.digest) ?? []
-    const i = candidates.findIndex((c) => c.state.headers?.messageId === undefined || m.headers.messageId === undefined || c.state.headers.messageId === m.headers.messageId)
+    const emailIdOf = (c: V) => c.state.imap?.emailId
+    const sameMessageId = (c: V) => c.state.headers?.messageId === undefined || m.headers.messageId === undefined || c.state.headers.messageId === m.headers.messageId
+    const byEmailId = m.emailId === undefined ? -1 : candidates.findIndex((c) => emailIdOf(c) === m.emailId)
+    const i = byEmailId >= 0 ? byEmailId : candidates.findIndex((c) => sameMessageId(c) && (m.emailId === undefined || emailIdOf(c) === undefined))
     const match = i >= 0 ? candidates.splice(i, 1)[0] : undefined
     if (match !== undefined) moves.push({ message: m, from: match })
     else fresh.push(m)
@@ -457,6 +500,8 @@ const readFolder = async (
   const vanished: Vanished[] = known.filter((s) => s.imap?.uidValidity !== f.uidValidity).map((s) => ({ state: s, path: f.path }))
   const current: { uid: number; flags: string[]; tags: string[]; modseq?: string }[] = []
   const condstore = client.enabled.has('CONDSTORE') || client.capabilities.has('CONDSTORE')
+  // imapflow asks for EMAILID by itself under OBJECTID (and maps Gmail's X-GM-MSGID to it too: only OBJECTID's is used).
+  const objectId = offersObjectId(client)
   if (f.messages > 0 && condstore && cp?.highestModseq !== undefined && cp.uidValidity === f.uidValidity) {
     // CONDSTORE: the UID list tells what is new or gone; flags come only for messages changed
     // since the modseq of the last scan (RFC 7162 CHANGEDSINCE). Others keep their recorded flags.
@@ -514,7 +559,8 @@ const readFolder = async (
         ...(env?.messageId !== undefined && { messageId: env.messageId }),
         ...(env?.date !== undefined && { date: new Date(env.date).toUTCString() }),
       }
-      fresh.push({ folderId, path: f.path, uidValidity: f.uidValidity, uid: m.uid, flags, tags, internalDate: Math.max(idate, 0), digest: put.right.digest, size: m.source.length, headers })
+      const emailId = objectId && typeof m.emailId === 'string' && m.emailId.length > 0 ? m.emailId : undefined
+      fresh.push({ folderId, path: f.path, uidValidity: f.uidValidity, uid: m.uid, flags, tags, internalDate: Math.max(idate, 0), digest: put.right.digest, size: m.source.length, headers, ...(emailId !== undefined && { emailId }) })
     }
   }
   // A message listed but whose content did not come was either expunged meanwhile (it is simply
@@ -664,6 +710,8 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
       cp.highestModseq === f.highestModseq
     if (unchanged) {
       status.set(f.path, 'unchanged')
+      // A checkpoint written before MAILBOXIDs were kept learns them here.
+      if (f.mailboxId !== undefined && cp.mailboxId !== f.mailboxId) cpFolders[f.path] = { ...cp, mailboxId: f.mailboxId }
       continue
     }
     // A folder not read is never taken as emptied: its messages stay as recorded, and it stays
@@ -671,7 +719,7 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
     const notRead = (reason: string, refused: boolean) => {
       status.set(f.path, 'not read')
       unread.push({ path: f.path, serverPath: f.path, reason, refused })
-      cpFolders[f.path] = notUpToDate(folderId, cp?.uidValidity ?? f.uidValidity)
+      cpFolders[f.path] = notUpToDate(folderId, cp?.uidValidity ?? f.uidValidity, f.mailboxId)
     }
     if (connectionLost !== undefined) {
       notRead(connectionLost, false)
@@ -703,6 +751,7 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
       uidNext: f.uidNext,
       messages: f.messages,
       ...(f.highestModseq !== undefined && { highestModseq: f.highestModseq }),
+      ...(f.mailboxId !== undefined && { mailboxId: f.mailboxId }),
     }
     await deps.afterFolder?.(foldersDone)
   }
@@ -720,7 +769,7 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
   const deferred = cut ? [...split.later.map((m) => m.path), ...paired.left.map((v) => v.path)] : []
   for (const p of deferred) {
     const c = cpFolders[p]
-    if (c !== undefined && plan.byPath.has(p)) cpFolders[p] = notUpToDate(c.folderId, c.uidValidity)
+    if (c !== undefined && plan.byPath.has(p)) cpFolders[p] = notUpToDate(c.folderId, c.uidValidity, c.mailboxId)
   }
   const deferredChanges = cut ? split.later.length + paired.left.length + plan.gone.length : 0
 
@@ -800,7 +849,7 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
     const s = from.state
     const src = { kind: 'imap', mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid }
     countsOf(m.path).moved++
-    emit('ItemMoved', now, src, { itemId: s.itemId, folderId: m.folderId as ItemId, fromFolderId: s.folderId, itemType: s.itemType, imap: { mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid } })
+    emit('ItemMoved', now, src, { itemId: s.itemId, folderId: m.folderId as ItemId, fromFolderId: s.folderId, itemType: s.itemType, imap: imapLocation(m) })
     if (!same(s.flags, m.flags)) emit('ItemFlagsChanged', now, src, { itemId: s.itemId, flags: m.flags as Flag[] })
     if (!same(s.tags, m.tags)) emit('ItemTagsChanged', now, src, { itemId: s.itemId, tags: m.tags as Tag[] })
   }
@@ -828,7 +877,7 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
         content: { digest: m.digest, size: m.size },
         headers: m.headers,
         internalDate: instant(internalDate),
-        imap: { mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid },
+        imap: imapLocation(m),
       },
       w,
       restoredBy?.initiator,
@@ -871,7 +920,7 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
   const batches = events.length === 0 ? [[]] : Array.from({ length: Math.ceil(events.length / size) }, (_, i) => events.slice(i * size, (i + 1) * size))
   // Until the last batch, the checkpoint keeps the folder mapping (so ids stay stable) but marks no
   // folder as up to date, and hands out ids after the last one recorded, as a clean scan would.
-  const mapping = Object.fromEntries(Object.entries(cpFolders).map(([p, c]) => [p, notUpToDate(c.folderId, c.uidValidity)]))
+  const mapping = Object.fromEntries(Object.entries(cpFolders).map(([p, c]) => [p, notUpToDate(c.folderId, c.uidValidity, c.mailboxId)]))
   let appendedMax = Math.max(cp0.right?.nextItemId ?? FIRST_USER_ITEM_ID, ...Object.values(cpFolders).map((c) => c.folderId + 1)) - 1
   const concurrent = (actual: number): E.Either<ScanError, never> => E.left({ _tag: 'Concurrent', account, expected, actual, appended })
   for (const [i, batch] of batches.entries()) {
