@@ -81,8 +81,8 @@ describeWithService(dovecotKind.available() && cyrusKind.available(), 'Dovecot a
 
   beforeAll(async () => {
     dir = tmpDir()
-    for (const d of ['dana', 'cyril', 'dana-on-cyrus']) fs.mkdirSync(path.join(dir, d))
-    dovecot = await dovecotKind.start(['dana'])
+    for (const d of ['dana', 'cyril', 'dana-on-cyrus', 'erin']) fs.mkdirSync(path.join(dir, d))
+    dovecot = await dovecotKind.start(['dana', 'erin'])
     cyrus = await cyrusKind.start(['cyril'])
     dovecot2 = await dovecotKind.start([])
     // Dovecot (Maildir++): a name cannot hold its separator `.`; a child created alone leaves its parents \NonExistent (DEEP, R&D).
@@ -140,6 +140,26 @@ describeWithService(dovecotKind.available() && cyrusKind.available(), 'Dovecot a
   it.failing('a message with raw UTF-8 in a header is restored into Cyrus byte for byte', async () => {
     const back = (await readTree(cyrus, 'dana')).messages.filter((m) => /berweisung/.test(m))
     expect(back).toEqual((await readTree(dovecot, 'dana')).messages.filter((m) => /berweisung/.test(m)))
+  })
+
+  it('a restore of a Dovecot capture into Cyrus reports each message Cyrus refuses, with its reason (exit 7); the others are restored', async () => {
+    const bareLf = Buffer.from('From: Marco <marco@example.org>\nSubject: Bare LF\nMessage-ID: <lf@example.org>\n\nLine one\nLine two\n')
+    const badHeader = Buffer.from('From: Marco <marco@example.org>\r\nSubject: Bad header\r\nNo colon on this line\r\n\r\nBody\r\n')
+    await asUser(dovecot, 'erin', async (c) => {
+      await c.append('INBOX', msg('Fine'), [], new Date('2026-03-01T09:00:00Z'))
+      await c.append('INBOX', badHeader, ['\\Seen'], new Date('2026-03-01T09:00:00Z'))
+      await c.append('INBOX', bareLf, [], new Date('2026-03-01T09:00:00Z'))
+    })
+    run(storeOf('erin'), envFor(dovecot), 'doAccountScan', 'erin')
+    const items = run(storeOf('erin'), {}, 'getAccountState', 'erin').items as { itemId: number; subject: string; digest: string }[]
+    // Dovecot serves every line ending as CRLF over IMAP, so its capture holds no bare LF.
+    expect(items.find((i) => i.subject === 'Bare LF')?.digest).toBe(sha256(Buffer.from(bareLf.toString().replace(/\n/g, '\r\n'))))
+    const r = mailtime(['--store', `sqlite:${path.join(dir, 'local-erin.db')}`, '--tz', 'UTC', '--json', 'doExternalRestore', path.join(dir, 'erin'), 'accounts', 'erin', 'target', cyrus.url], envFor(cyrus))
+    expect(r.code).toBe(7)
+    const out = JSON.parse(r.stdout)
+    const bad = items.find((i) => i.subject === 'Bad header')
+    expect(out.unrestored).toEqual([expect.objectContaining({ itemId: bad?.itemId, reason: 'the server refused it: Message contains invalid header' })])
+    expect((await readTree(cyrus, 'erin')).messages.map((m) => m.split(' | ')[1]).sort()).toEqual(['Bare LF', 'Fine'])
   })
 
   it('doExternalRestore of the Cyrus capture into Dovecot keeps the tree; a name holding Dovecot\'s separator is renamed and reported', async () => {
