@@ -84,7 +84,8 @@ export const Headers = t.partial({
 export type Headers = t.TypeOf<typeof Headers>
 
 /** Where an IMAP-captured message lives on its server, so the scanner can follow it. */
-export const ImapLocation = t.type({ mailbox: t.string, uidValidity: t.number, uid: t.number })
+/** Where a message was on an IMAP server; `emailId` is its EMAILID where the server offers OBJECTID (RFC 8474). */
+export const ImapLocation = t.intersection([t.type({ mailbox: t.string, uidValidity: t.number, uid: t.number }), t.partial({ emailId: t.string })])
 export type ImapLocation = t.TypeOf<typeof ImapLocation>
 
 const ItemFields = t.partial({

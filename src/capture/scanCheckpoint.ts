@@ -10,7 +10,7 @@ import type { AccountId } from '../../domain/ids'
 
 const FolderCheckpoint = t.intersection([
   t.type({ folderId: t.number, uidValidity: t.number, uidNext: t.number, messages: t.number }),
-  t.partial({ highestModseq: t.string }),
+  t.partial({ highestModseq: t.string, mailboxId: t.string }),
 ])
 export const ScanCheckpoint = t.intersection([
   t.type({
@@ -34,4 +34,4 @@ export type FolderCheckpoint = t.TypeOf<typeof FolderCheckpoint>
 export const checkpointName = (account: AccountId): string => `imap-scan:${account}`
 
 /** A folder mapped to its item but not (or no longer) up to date: the next scan reads it in full. */
-export const notUpToDate = (folderId: number, uidValidity: number): FolderCheckpoint => ({ folderId, uidValidity, uidNext: 0, messages: -1 })
+export const notUpToDate = (folderId: number, uidValidity: number, mailboxId?: string): FolderCheckpoint => ({ folderId, uidValidity, uidNext: 0, messages: -1, ...(mailboxId !== undefined && { mailboxId }) })

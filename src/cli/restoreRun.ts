@@ -18,6 +18,7 @@ import { maildirTarget } from '../restore/maildirTarget'
 import { type Owner, chooseOwner, nearestExisting, resolveOwner, systemLookup } from '../restore/maildirOwner'
 import { type Provisioner, commandProvisioner, newPassword, passwdFileProvisioner } from '../restore/provision/provisioner'
 import { runRestore } from '../restore/runRestore'
+import { REPAIRS, type Repair, isRepair } from '../restore/messageRepair'
 import type { RestoreTarget } from '../restore/target'
 import { human, table, when, clip } from './render'
 import { ExitCode, usage } from './failure'
@@ -47,6 +48,22 @@ export interface ChosenTarget {
   readonly warnings: readonly string[]
 }
 
+export const repairAttr = {
+  name: 'repair',
+  help: `IMAP targets: repairs to apply to messages the server would refuse (${REPAIRS.join(', ')}: bare LF line endings sent as CRLF); each repaired message is reported`,
+}
+
+/** The \`repair\` attribute's repairs, or a usage error naming the one not known. */
+export const repairsOf = (raw: string | undefined): ReadonlySet<Repair> => {
+  if (raw === undefined) return new Set()
+  const out = new Set<Repair>()
+  for (const r of raw.split(',').map((x) => x.trim()).filter((x) => x.length > 0)) {
+    if (!isRepair(r)) throw usage(`unknown repair ${JSON.stringify(r)}: the repairs are ${REPAIRS.join(', ')}`)
+    out.add(r)
+  }
+  return out
+}
+
 export const ownerAttr = { name: 'owner', help: 'maildir targets: who owns the files written (user, user:group, uid or uid:gid); default: the owner of the target directory' }
 
 /** The `owner` attribute's ids, or a usage error naming it. */
@@ -62,11 +79,14 @@ export interface TargetOptions {
   readonly justCreated?: (account: string) => boolean
   /** The `owner` attribute (Maildir targets only). */
   readonly owner?: string
+  /** The `repair` attribute (IMAP targets only). */
+  readonly repairs?: ReadonlySet<Repair>
 }
 
 export const chooseTarget = (settings: Settings, raw: string | undefined, options: TargetOptions = {}): ChosenTarget => {
   if (raw !== undefined && raw.startsWith('maildir:')) {
     if (raw.length === 'maildir:'.length) throw usage('target maildir:<dir> needs a directory')
+    if ((options.repairs?.size ?? 0) > 0) throw usage('repair applies to IMAP targets only (a Maildir holds any message as it is)')
     const dir = raw.slice('maildir:'.length)
     const asked = ownerOf(options.owner)
     const there = nearestExisting(dir)
@@ -89,7 +109,7 @@ export const chooseTarget = (settings: Settings, raw: string | undefined, option
     warnings: [],
     target: imapTarget(
       imapTargetServer(s, options.justCreated),
-      { batchSize: batch, connections, ...withAfterAppend(faultAfter(settings.env.MAILTIME_FAULT, 'append')) },
+      { batchSize: batch, connections, ...withAfterAppend(faultAfter(settings.env.MAILTIME_FAULT, 'append')), ...(options.repairs !== undefined && { repairs: options.repairs }) },
     ),
   }
 }
@@ -167,13 +187,14 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
   const dry = booleanAttr(attrs.dry_run, 'dry_run', false)
   if (E.isLeft(dry)) throw usage(dry.left)
   ownerOf(attrs.owner)
+  repairsOf(attrs.repair)
   if (dry.right)
     return {
       json: { dryRun: true, plans: run.plans.map((p) => planJson(p, ctx.zone)), ...(run.plans.length === 1 && { plan: planJson(run.plans[0] as RestorePlan, ctx.zone) }), ...run.extra?.json },
       text: [`dry run: nothing written`, run.plans.map((p) => planText(p, ctx.zone)).join('\n\n'), ...(run.extra?.text ?? [])].join('\n'),
     }
   const created = new Set<string>()
-  const chosen = chooseTarget(ctx.settings, attrs.target, { justCreated: (account) => created.has(account), ...(attrs.owner !== undefined && { owner: attrs.owner }) })
+  const chosen = chooseTarget(ctx.settings, attrs.target, { justCreated: (account) => created.has(account), ...(attrs.owner !== undefined && { owner: attrs.owner }), repairs: repairsOf(attrs.repair) })
   const recipients = recipientsOf(ctx.settings, attrs.notifications)
   const provisioner = run.provision && chosen.server ? provisionerOf(ctx.settings) : undefined
   const b = await ctx.backend()

@@ -4,6 +4,7 @@
  * so that the caller stores a chunk at once (the blob store overlaps the fsyncs of a chunk) without
  * holding a whole folder in memory. IMAP failures are thrown (see failure.ts).
  */
+import { offersObjectId } from './objectId'
 import type { ImapFlow, MessageEnvelopeObject } from 'imapflow'
 
 export interface FetchedBody {
@@ -13,6 +14,8 @@ export interface FetchedBody {
   readonly internalDate: Date | string | undefined
   readonly envelope: MessageEnvelopeObject | undefined
   readonly source: Buffer
+  /** Its EMAILID (OBJECTID, RFC 8474), when the server offers OBJECTID. */
+  readonly emailId?: string
 }
 
 export interface FetchBodiesOptions {
@@ -27,13 +30,16 @@ export interface FetchBodiesOptions {
 export async function* fetchBodies(client: ImapFlow, uids: readonly number[], options: FetchBodiesOptions = {}): AsyncGenerator<FetchedBody[], void, undefined> {
   const perFetch = options.uidsPerFetch ?? 200
   const maxBytes = options.bytesPerChunk ?? 64 * 1024 * 1024
+  const objectId = offersObjectId(client)
   for (let i = 0; i < uids.length; i += perFetch) {
     const range = uids.slice(i, i + perFetch).join(',')
     let chunk: FetchedBody[] = []
     let bytes = 0
     for await (const m of client.fetch(range, { uid: true, flags: true, internalDate: true, envelope: true, source: true }, { uid: true })) {
       if (m.source === undefined) continue
-      chunk.push({ uid: m.uid, flags: [...(m.flags ?? [])], internalDate: m.internalDate, envelope: m.envelope, source: m.source })
+      // imapflow asks for EMAILID by itself under OBJECTID (and maps Gmail's X-GM-MSGID to it too: only OBJECTID's is used).
+      const emailId = objectId && typeof m.emailId === 'string' && m.emailId.length > 0 ? m.emailId : undefined
+      chunk.push({ uid: m.uid, flags: [...(m.flags ?? [])], internalDate: m.internalDate, envelope: m.envelope, source: m.source, ...(emailId !== undefined && { emailId }) })
       bytes += m.source.length
       if (bytes >= maxBytes) {
         yield chunk

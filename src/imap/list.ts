@@ -3,6 +3,7 @@
  * last read (UIDVALIDITY, UIDNEXT, message count, HIGHESTMODSEQ), parents before children; levels of
  * the hierarchy that are not mailboxes included. IMAP failures are thrown (see failure.ts).
  */
+import { mailboxIdOf, mailboxIdsByName } from './objectId'
 import type { ImapFlow, ListResponse } from 'imapflow'
 import { doesNotExist } from './failure'
 import { openReadOnly } from './mailbox'
@@ -21,6 +22,8 @@ export interface ServerFolder {
   readonly uidNext: number
   readonly messages: number
   readonly highestModseq: string | undefined
+  /** Its MAILBOXID (OBJECTID, RFC 8474), when the server offers one. */
+  readonly mailboxId?: string
 }
 
 /** The names our system folders have (and a restore writes them under). */
@@ -39,8 +42,9 @@ const NOT_SELECTABLE = /^\\(noselect|nonexistent)$/i
 /** Every folder the server lists, with its STATUS, parents before children; levels that are not mailboxes included. */
 export const listWithStatus = async (client: ImapFlow): Promise<ServerFolder[]> => {
   const list: ListResponse[] = await client.list({ statusQuery: { uidValidity: true, uidNext: true, messages: true, highestModseq: true } })
+  const ids = await mailboxIdsByName(client)
   return list
-    .map((l) => ({
+    .map((l): ServerFolder => ({
       path: l.path,
       name: l.name,
       parentPath: l.parentPath,
@@ -51,6 +55,7 @@ export const listWithStatus = async (client: ImapFlow): Promise<ServerFolder[]> 
       uidNext: l.status?.uidNext ?? 0,
       messages: l.status?.messages ?? 0,
       highestModseq: l.status?.highestModseq === undefined ? undefined : String(l.status.highestModseq),
+      ...(mailboxIdOf(ids, l.path) !== undefined && { mailboxId: mailboxIdOf(ids, l.path) as string }),
     }))
     .sort((a, b) => a.path.split(a.delimiter).length - b.path.split(b.delimiter).length || (a.path < b.path ? -1 : 1))
 }

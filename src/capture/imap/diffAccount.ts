@@ -66,6 +66,8 @@ export interface FetchedMessage {
   readonly digest: string
   readonly size: number
   readonly headers: { subject?: string; from?: string; to?: string; cc?: string; messageId?: string; date?: string }
+  /** Its EMAILID (OBJECTID, RFC 8474), when the server offers one. */
+  readonly emailId?: string
 }
 
 /**
@@ -147,6 +149,9 @@ export interface FolderPlan {
   readonly nextItemId: number
 }
 
+/** Where a message is on the server, with its EMAILID when the server gives one. */
+const imapLocation = (m: NewMessage) => ({ mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid, ...(m.emailId !== undefined && { emailId: m.emailId }) })
+
 /** A new message with where it was found. */
 interface NewMessage extends FetchedMessage {
   readonly folderId: number
@@ -208,6 +213,11 @@ export const planFolders = (
   const changes: FolderChange[] = []
   const listed = new Set(server.map((f) => f.path))
   const vanished = Object.entries(folders).filter(([p]) => !listed.has(p))
+  // MAILBOXIDs (OBJECTID) the checkpoint knows (where it had each), and those the server lists now.
+  const byMailboxId = new Map(Object.entries(checkpoint).flatMap(([p, c]) => (c.mailboxId !== undefined ? [[c.mailboxId, [p, c] as const]] : [])))
+  const listedIds = new Set(server.flatMap((f) => (f.mailboxId !== undefined ? [f.mailboxId] : [])))
+  /** A recorded folder whose mailbox the server now lists under another name (it was renamed away). */
+  const movedAway = (c: FolderCheckpoint, f: ServerFolder): boolean => c.mailboxId !== undefined && c.mailboxId !== f.mailboxId && listedIds.has(c.mailboxId)
   let nextItemId = firstFreeId
   const parentIdOf = (f: ServerFolder): number =>
     f.parentPath === '' ? FolderIds.USER_ROOT : (byPath.get(f.parentPath) ?? (f.parentPath.toUpperCase() === 'INBOX' ? FolderIds.INBOX : FolderIds.USER_ROOT))
@@ -226,7 +236,7 @@ export const planFolders = (
   }
   for (const f of server) {
     const special = !f.selectable ? undefined : f.path.toUpperCase() === 'INBOX' ? FolderIds.INBOX : f.specialUse !== undefined ? SPECIAL[f.specialUse] : undefined
-    const cp = folders[f.path]
+    const cp = checkpoint[f.path]
     parentOf.set(f.path, parentIdOf(f))
     if (special !== undefined && !used.has(special)) {
       byPath.set(f.path, special)
@@ -236,14 +246,31 @@ export const planFolders = (
       if (!known.has(special)) changes.push({ kind: 'create', folder: f, itemId: special, parentId: FolderIds.USER_ROOT, system: true })
       continue
     }
-    if (cp !== undefined) {
-      byPath.set(f.path, cp.folderId)
-      used.add(cp.folderId)
-      follow(f, cp.folderId)
+    // The same MAILBOXID: the same folder, under this name now (renamed, or moved in the tree).
+    const sameId = f.mailboxId !== undefined ? byMailboxId.get(f.mailboxId) : undefined
+    const here = cp !== undefined && !used.has(cp.folderId) && !movedAway(cp, f) ? cp : undefined
+    if (sameId !== undefined && !used.has(sameId[1].folderId) && (here === undefined || here === sameId[1])) {
+      const [oldPath, c] = sameId
+      if (!listed.has(oldPath)) delete folders[oldPath]
+      folders[f.path] = c
+      byPath.set(f.path, c.folderId)
+      used.add(c.folderId)
+      follow(f, c.folderId)
       continue
     }
-    // A folder that disappeared with the same UIDVALIDITY was renamed (or moved in the tree).
-    const renamed = f.selectable && f.uidValidity !== 0 ? vanished.find(([, c]) => c.uidValidity === f.uidValidity && !used.has(c.folderId)) : undefined
+    if (here !== undefined) {
+      folders[f.path] = here
+      byPath.set(f.path, here.folderId)
+      used.add(here.folderId)
+      follow(f, here.folderId)
+      continue
+    }
+    // A folder that disappeared with the same UIDVALIDITY was renamed (or moved in the tree), unless
+    // both have MAILBOXIDs and they differ.
+    const renamed =
+      f.selectable && f.uidValidity !== 0
+        ? vanished.find(([, c]) => c.uidValidity === f.uidValidity && !used.has(c.folderId) && (c.mailboxId === undefined || f.mailboxId === undefined || c.mailboxId === f.mailboxId))
+        : undefined
     const id = renamed !== undefined ? renamed[1].folderId : nextItemId++
     byPath.set(f.path, id)
     used.add(id)
@@ -253,7 +280,7 @@ export const planFolders = (
       folders[f.path] = c
       follow(f, id)
     } else {
-      folders[f.path] = notUpToDate(id, f.uidValidity)
+      folders[f.path] = notUpToDate(id, f.uidValidity, f.mailboxId)
       if (!known.has(id)) changes.push({ kind: 'create', folder: f, itemId: id, parentId: parentIdOf(f) })
     }
   }
@@ -268,7 +295,7 @@ export const planFolders = (
  * Pairs messages gone from where they were with new ones of the same content (and Message-ID):
  * each pair is a move. Pure; the order of both lists decides ties, as a clean scan meets them.
  */
-export const matchMoves = <V extends Vanished, N extends { readonly digest: string; readonly headers: { readonly messageId?: string } }>(
+export const matchMoves = <V extends Vanished, N extends { readonly digest: string; readonly headers: { readonly messageId?: string }; readonly emailId?: string }>(
   vanished: readonly V[],
   created: readonly N[],
 ): { moves: { message: N; from: V }[]; fresh: N[]; left: V[] } => {
@@ -283,7 +310,12 @@ export const matchMoves = <V extends Vanished, N extends { readonly digest: stri
   const fresh: N[] = []
   for (const m of created) {
     const candidates = pool.get(m.digest) ?? []
-    const i = candidates.findIndex((c) => c.state.headers?.messageId === undefined || m.headers.messageId === undefined || c.state.headers.messageId === m.headers.messageId)
+    // EMAILIDs (OBJECTID), where both have one, decide: equal, the same message (a server may give
+    // identical messages one EMAILID: then the order decides among them); different, never.
+    const emailIdOf = (c: V) => c.state.imap?.emailId
+    const sameMessageId = (c: V) => c.state.headers?.messageId === undefined || m.headers.messageId === undefined || c.state.headers.messageId === m.headers.messageId
+    const byEmailId = m.emailId === undefined ? -1 : candidates.findIndex((c) => emailIdOf(c) === m.emailId)
+    const i = byEmailId >= 0 ? byEmailId : candidates.findIndex((c) => sameMessageId(c) && (m.emailId === undefined || emailIdOf(c) === undefined))
     const match = i >= 0 ? candidates.splice(i, 1)[0] : undefined
     if (match !== undefined) moves.push({ message: m, from: match })
     else fresh.push(m)
@@ -437,6 +469,8 @@ const diffFolders = (
     }
     if (unchangedSince(cp, f)) {
       status.set(f.path, 'unchanged')
+      // A checkpoint written before MAILBOXIDs were kept learns them here.
+      if (cp !== undefined && f.mailboxId !== undefined && cp.mailboxId !== f.mailboxId) cpFolders[f.path] = { ...cp, mailboxId: f.mailboxId }
       continue
     }
     const read = reads.get(f.path) ?? { _tag: 'NotRead', reason: 'not read by this scan', refused: false }
@@ -445,7 +479,7 @@ const diffFolders = (
       // mapped (so its id is kept) but not up to date (so the next scan reads it).
       status.set(f.path, 'not read')
       unread.push({ path: f.path, serverPath: f.path, reason: read.reason, refused: read.refused })
-      cpFolders[f.path] = notUpToDate(folderId, cp?.uidValidity ?? f.uidValidity)
+      cpFolders[f.path] = notUpToDate(folderId, cp?.uidValidity ?? f.uidValidity, f.mailboxId)
       continue
     }
     const d = diffFolder(f, folderId, knownHere, read, round)
@@ -453,7 +487,7 @@ const diffFolders = (
     vanished.push(...d.vanished)
     flagChanges.push(...d.flagChanges)
     status.set(f.path, 'read')
-    cpFolders[f.path] = { folderId, uidValidity: f.uidValidity, uidNext: f.uidNext, messages: f.messages, ...(f.highestModseq !== undefined && { highestModseq: f.highestModseq }) }
+    cpFolders[f.path] = { folderId, uidValidity: f.uidValidity, uidNext: f.uidNext, messages: f.messages, ...(f.highestModseq !== undefined && { highestModseq: f.highestModseq }), ...(f.mailboxId !== undefined && { mailboxId: f.mailboxId }) }
   }
   return { created, vanished, flagChanges, status, unread }
 }
@@ -509,7 +543,7 @@ export const diffAccount = (known: KnownAccount, observed: ObservedAccount, chec
   const deferred = cut ? [...split.later.map((m) => m.path), ...paired.left.map((v) => v.path)] : []
   for (const p of deferred) {
     const c = cpFolders[p]
-    if (c !== undefined && plan.byPath.has(p)) cpFolders[p] = notUpToDate(c.folderId, c.uidValidity)
+    if (c !== undefined && plan.byPath.has(p)) cpFolders[p] = notUpToDate(c.folderId, c.uidValidity, c.mailboxId)
   }
   const deferredChanges = cut ? split.later.length + paired.left.length + plan.gone.length : 0
 
@@ -531,7 +565,7 @@ export const diffAccount = (known: KnownAccount, observed: ObservedAccount, chec
     const s = from.state
     const src = { kind: 'imap', mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid }
     countsOf(m.path).moved++
-    emit('ItemMoved', now, src, { itemId: s.itemId, folderId: m.folderId as ItemId, fromFolderId: s.folderId, itemType: s.itemType, imap: { mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid } })
+    emit('ItemMoved', now, src, { itemId: s.itemId, folderId: m.folderId as ItemId, fromFolderId: s.folderId, itemType: s.itemType, imap: imapLocation(m) })
     if (!same(s.flags, m.flags)) emit('ItemFlagsChanged', now, src, { itemId: s.itemId, flags: [...m.flags] as Flag[] })
     if (!same(s.tags, m.tags)) emit('ItemTagsChanged', now, src, { itemId: s.itemId, tags: [...m.tags] as Tag[] })
   }
@@ -561,7 +595,7 @@ export const diffAccount = (known: KnownAccount, observed: ObservedAccount, chec
         content: { digest: m.digest, size: m.size },
         headers: m.headers,
         internalDate: instant(internalDate),
-        imap: { mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid },
+        imap: imapLocation(m),
       },
       w,
       restoredBy?.initiator,
@@ -606,7 +640,7 @@ export const diffAccount = (known: KnownAccount, observed: ObservedAccount, chec
     between: {
       version: 1,
       nextItemId: Math.max(checkpoint?.nextItemId ?? FIRST_USER_ITEM_ID, ...Object.values(cpFolders).map((c) => c.folderId + 1)),
-      folders: Object.fromEntries(Object.entries(cpFolders).map(([p, c]) => [p, notUpToDate(c.folderId, c.uidValidity)])),
+      folders: Object.fromEntries(Object.entries(cpFolders).map(([p, c]) => [p, notUpToDate(c.folderId, c.uidValidity, c.mailboxId)])),
       lastScanAt,
       round,
       ...(first && { pendingFirstScan: true }),

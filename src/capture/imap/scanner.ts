@@ -9,7 +9,9 @@
  *    id; the last scan instant) is written in the same transaction as each batch of events. It only
  *    lets unchanged folders be skipped.
  * 3. A message's identity survives a move: a message gone from one folder and new in another with
- *    the same content digest (and Message-ID) is recorded as a move. This server has no OBJECTID.
+ *    the same EMAILID (OBJECTID, RFC 8474, where the server offers it) or else the same content
+ *    digest (and Message-ID) is recorded as a move. A folder keeps its identity across a rename by
+ *    its MAILBOXID, or else its UIDVALIDITY (see src/imap/objectId.ts for what each server's ids are worth).
  * 4. A folder whose UIDVALIDITY changed is read again in full; its messages are matched by digest,
  *    so nothing is recorded twice.
  * 5. Instants: arrival at INTERNALDATE on the first scan; later, anything the scan can only bound
@@ -177,7 +179,7 @@ const readFolder = async (client: ImapFlow, t: FolderToRead, blobs: BlobStore, n
       bytesRead += m.source.length
       if (stored.written) bytesStored += m.source.length
       const idate = m.internalDate === undefined ? now : new Date(m.internalDate).getTime()
-      fetched.push({ uid: m.uid, ...splitFlags(m.flags), internalDate: Math.max(idate, 0), digest: stored.digest, size: m.source.length, headers: headersOf(m.envelope) })
+      fetched.push({ uid: m.uid, ...splitFlags(m.flags), internalDate: Math.max(idate, 0), digest: stored.digest, size: m.source.length, headers: headersOf(m.envelope), ...(m.emailId !== undefined && { emailId: m.emailId }) })
     }
   }
   // A message listed but whose content did not come was either expunged meanwhile (it is simply

@@ -18,7 +18,7 @@ import { defaultBlobsFor } from '../../config'
 import { fromStoreError, notFound, usage } from '../failure'
 import { booleanAttr, type Verb } from '../grammar'
 import { must } from '../render'
-import { RESTORE_EXIT_CODES, dryRunAttr, notificationsAttr, ownerAttr, runRestoreVerb, targetAttr } from '../restoreRun'
+import { RESTORE_EXIT_CODES, dryRunAttr, notificationsAttr, ownerAttr, repairAttr, runRestoreVerb, targetAttr } from '../restoreRun'
 import { newAccountPlan } from './restore'
 
 /** A directory holding `mailtime.db` (and `blobs/`), or the SQLite file itself. */
@@ -47,6 +47,7 @@ export const doExternalRestore: Verb = {
     dryRunAttr,
     targetAttr,
     ownerAttr,
+    repairAttr,
   ],
   examples: ['mailtime doExternalRestore /mnt/old-server/mailtime-data', 'mailtime doExternalRestore /mnt/old/mailtime.db accounts alice@example.com target imap://127.0.0.1:1143 dry_run true'],
   exitCodes: ['3: the source or an account in `accounts` does not exist', ...RESTORE_EXIT_CODES],

@@ -19,7 +19,7 @@ import { booleanAttr, type Context, type Verb } from '../grammar'
 import { foundOrFail, human, must, when } from '../render'
 import { possiblyInWindowNote } from '../../../domain/restore/undeleteWindow'
 import { readDeletionsPossiblyIn } from '../../restore/undeleteWindow'
-import { RESTORE_EXIT_CODES, dryRunAttr, notificationsAttr, ownerAttr, runRestoreVerb, targetAttr } from '../restoreRun'
+import { RESTORE_EXIT_CODES, dryRunAttr, notificationsAttr, ownerAttr, repairAttr, runRestoreVerb, targetAttr } from '../restoreRun'
 
 /**
  * Items purged by retention since `from`: a plan built from an earlier state must report them
@@ -46,6 +46,7 @@ export const doUndelete: Verb = {
     dryRunAttr,
     targetAttr,
     ownerAttr,
+    repairAttr,
   ],
   examples: [
     'mailtime doUndelete alice@example.com "02/03/2026 00:00:00" "04/03/2026 23:59:59" dry_run true',
@@ -110,6 +111,7 @@ export const doRestoreOnNewAccount: Verb = {
     dryRunAttr,
     targetAttr,
     ownerAttr,
+    repairAttr,
   ],
   examples: [
     'mailtime doRestoreOnNewAccount alice@example.com alice.restored@example.com "17/11/2026 15:01:00"',
@@ -169,6 +171,7 @@ export const doItemRestore: Verb = {
     dryRunAttr,
     targetAttr,
     ownerAttr,
+    repairAttr,
   ],
   examples: ['mailtime doItemRestore alice@example.com 1042 date "03/03/2026 14:00:00"', 'mailtime doItemRestore alice@example.com 1042 restore_folder Restored target maildir:/srv/restore/alice'],
   exitCodes: ['3: the item never existed or did not exist at that date', ...RESTORE_EXIT_CODES],

@@ -16,6 +16,7 @@ import type { ItemOutcome } from '../../../domain/operations'
 import type { RestoreItem, RestorePlan } from '../../../domain/restore/plan'
 import { type BlobStore, describeBlobError, sha256 } from '../../blobs/blobStore'
 import { encodeModifiedUtf7, mapFolder } from '../folderNames'
+import { REPAIR_TEXT, type Repair, applyRepairs, repairFor } from '../messageRepair'
 import { keywordsOf } from '../keywords'
 import { type Journal, type MaterializeReport, type RestoreTarget, type TargetError, folderItemOutcomes, refusedFolders } from '../target'
 import { type AppendEndpoint, type AppendMessage, type AppendSession, ImapCommandError, openAppendSession } from '../../imap/multiAppend'
@@ -51,6 +52,8 @@ export interface ImapTargetOptions {
   readonly connections?: number
   /** Called after each batch's APPEND, before its record (fault injection in tests: MAILTIME_FAULT). */
   readonly afterAppend?: (batchNo: number) => Promise<void>
+  /** Repairs asked for (`repair bare_lf`): applied to the messages that need them, each reported. */
+  readonly repairs?: ReadonlySet<Repair>
 }
 
 const SYSTEM_FLAGS = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'])
@@ -68,6 +71,7 @@ const folderKey = (path: string): string => (path.toUpperCase() === 'INBOX' ? 'I
 export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions = {}): RestoreTarget => {
   const batchSize = options.batchSize ?? 50
   const batchBytes = options.batchBytes ?? 16 * 1024 * 1024
+  const repairs: ReadonlySet<Repair> = options.repairs ?? new Set()
   const connections = Math.max(1, options.connections ?? 2)
   const description = server.description
   return {
@@ -84,6 +88,7 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
       const sessions: AppendSession[] = []
       const renamedFolders: MaterializeReport['renamedFolders'] = []
       let stopped = false
+      const repairedWarnings: string[] = []
       try {
         const listed = await client.list()
         const delimiter = listed.find((b) => b.delimiter)?.delimiter ?? '/'
@@ -158,12 +163,12 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
         // bytes are read from the blob store when a connection asks for it, so one connection reads
         // while the other's batch is on the server.
         const byFolder = groupBy(plan.items, (item) => pathOf(item.folder))
-        function* prepared(): Generator<{ folder: string; outcomes: ItemOutcome[]; batch: { item: RestoreItem; message: AppendMessage }[] }> {
+        function* prepared(): Generator<{ folder: string; outcomes: ItemOutcome[]; batch: Sending[] }> {
           for (const [folder, items] of byFolder) {
             let i = 0
             while (i < items.length) {
               const outcomes: ItemOutcome[] = []
-              const batch: { item: RestoreItem; message: AppendMessage }[] = []
+              const batch: Sending[] = []
               let bytes = 0
               while (i < items.length && batch.length < batchSize) {
                 const item = items[i] as RestoreItem
@@ -185,9 +190,16 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
                   i++
                   continue
                 }
-                if (batch.length > 0 && bytes + blob.right.length > batchBytes) break
-                bytes += blob.right.length
-                batch.push({ item, message: { bytes: blob.right, flags: flagsOf(item), ...(item.internalDate !== undefined && { internalDate: item.internalDate }) } })
+                const sent = applyRepairs(blob.right, repairs)
+                if (batch.length > 0 && bytes + sent.bytes.length > batchBytes) break
+                bytes += sent.bytes.length
+                batch.push({
+                  item,
+                  message: { bytes: sent.bytes, flags: flagsOf(item), ...(item.internalDate !== undefined && { internalDate: item.internalDate }) },
+                  // A resume finds a repaired message by the digest of what was sent.
+                  digest: sent.applied.length === 0 ? item.digest : sha256(sent.bytes),
+                  repaired: sent.applied,
+                })
                 i++
               }
               yield { folder, outcomes, batch }
@@ -222,7 +234,7 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
             const { folder, outcomes, batch } = next.value
             if (batch.length > 0) {
               const st = await stateOf(folder)
-              await journal.intent({ account, folder, uidValidity: st.uidValidity, uidNext: st.uidNext, items: batch.map((b) => ({ itemId: b.item.itemId, digest: b.item.digest })) })
+              await journal.intent({ account, folder, uidValidity: st.uidValidity, uidNext: st.uidNext, items: batch.map((b) => ({ itemId: b.item.itemId, digest: b.digest })) })
               const appended = await appendBatch(s, encodeModifiedUtf7(folder), folder, st.uidValidity, account, batch)
               for (const o of appended) {
                 const uid = Number(o.location?.split(';')[2])
@@ -230,6 +242,9 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
               }
               await options.afterAppend?.(++batches)
               outcomes.push(...appended)
+              for (const b of batch)
+                if (b.repaired.length > 0 && appended.some((o) => o.itemId === b.item.itemId && o.outcome === 'restored'))
+                  repairedWarnings.push(`item ${b.item.itemId} in /${b.item.folder.join('/')}: ${b.repaired.map((r) => REPAIR_TEXT[r]).join(', ')}`)
             }
             await journal.record(outcomes)
             progress(outcomes.length)
@@ -251,9 +266,17 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
         await Promise.all(sessions.map((x) => x.close().catch(() => undefined)))
         await client.logout().catch(() => undefined)
       }
-      return E.right({ renamedFolders, warnings: [], stopped })
+      return E.right({ renamedFolders, warnings: repairedWarnings, stopped })
     },
   }
+}
+
+/** A message on its way: what is sent (repaired or not), its digest, and the repairs applied. */
+interface Sending {
+  readonly item: RestoreItem
+  readonly message: AppendMessage
+  readonly digest: string
+  readonly repaired: readonly Repair[]
 }
 
 /**
@@ -266,7 +289,7 @@ const appendBatch = async (
   folder: string,
   uidValidity: number,
   account: string,
-  batch: readonly { item: RestoreItem; message: AppendMessage }[],
+  batch: readonly Sending[],
 ): Promise<ItemOutcome[]> => {
   const located = (itemId: number, uv: number | undefined, uid: number | undefined): ItemOutcome => ({
     account,
@@ -282,7 +305,12 @@ const appendBatch = async (
     return batch.map((b, n) => located(b.item.itemId, r.uidValidity, r.uids[n]))
   } catch (e) {
     if (!(e instanceof ImapCommandError) || batch.length === 1) {
-      if (e instanceof ImapCommandError) return [{ account, itemId: batch[0]?.item.itemId ?? 0, outcome: 'unrestored', reason: `the server refused it: ${e.text}` }]
+      if (e instanceof ImapCommandError) {
+        // Say which repair would overcome the refusal, never apply it unasked.
+        const fix = repairFor(e.text)
+        const hint = fix !== undefined && batch[0]?.repaired.includes(fix) !== true ? ` (the restore's attribute \`repair ${fix}\` would send it with ${REPAIR_TEXT[fix].replace(/ \(repair .*\)$/, '')})` : ''
+        return [{ account, itemId: batch[0]?.item.itemId ?? 0, outcome: 'unrestored', reason: `the server refused it: ${e.text}${hint}` }]
+      }
       throw e
     }
     const out: ItemOutcome[] = []
