@@ -2,6 +2,10 @@
  * A real Dovecot IMAP server for tests: its own config, users and Maildirs in a temporary directory,
  * on a free loopback port, with a master user (`admin`) that logs in on behalf of users, and the
  * mail_log plugin writing every change to its log. See ../shared/services.md.
+ *
+ * Options add the server-side pieces Mailtime ships in contrib/dovecot/, included as they are
+ * shipped (the snippet is `!include`d and its Lua script loaded from the repository, never a copy):
+ * `feed` the change feed into a spool directory, `lazyExpunge` the EXPUNGED folder and its ACL.
  */
 import { execFileSync, spawnSync } from 'child_process'
 import * as fs from 'fs'
@@ -19,6 +23,8 @@ export interface Dovecot {
   readonly dir: string
   readonly mailRoot: string
   readonly logPath: string
+  /** The configuration file (for `doveadm -c`). */
+  readonly conf: string
   /** The passwd file of users (what a passwd-file provisioner appends to). */
   readonly usersFile: string
   readonly admin: { readonly user: string; readonly password: string }
@@ -33,6 +39,54 @@ export interface Dovecot {
   /** Stops the server; with `dropClients`, also kills the processes serving open connections (a crash, as clients see it). */
   stop(dropClients?: boolean): Promise<void>
   start(): Promise<void>
+}
+
+export interface DovecotOptions {
+  /**
+   * contrib/dovecot/mailtime-feed.conf, with its script, appending to `spoolDir` (created, and
+   * owned by the mail uid, when missing). `clock: 'seconds'` sets `mailtime_spool_clock = seconds`
+   * (instants to the second, as without LuaSocket).
+   */
+  readonly feed?: { readonly spoolDir: string; readonly clock?: 'seconds' }
+  /** contrib/dovecot/mailtime-lazy-expunge.conf with its ACL file. */
+  readonly lazyExpunge?: boolean
+}
+
+/** The repository's contrib/dovecot/ (this file runs from test/support or from dist/test/support). */
+export const contribDovecot = (): string => {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const c = path.join(dir, 'contrib', 'dovecot')
+    if (fs.existsSync(path.join(c, 'mailtime-feed.lua'))) return c
+    if (path.dirname(dir) === dir) throw new Error(`contrib/dovecot not found above ${__dirname}`)
+  }
+}
+
+/** The configuration the options add, after the harness's own (the snippets extend its mail_plugins). */
+const contribConfig = (options: DovecotOptions): string => {
+  let out = ''
+  if (options.feed !== undefined) {
+    const c = contribDovecot()
+    const spool = options.feed.spoolDir
+    if (!fs.existsSync(spool)) {
+      fs.mkdirSync(spool, { recursive: true, mode: 0o755 })
+      fs.chownSync(spool, 8, 8)
+    }
+    out += `!include ${path.join(c, 'mailtime-feed.conf')}
+plugin {
+  push_notification_driver = lua:file=${path.join(c, 'mailtime-feed.lua')}
+  mailtime_spool = ${spool}
+${options.feed.clock === 'seconds' ? '  mailtime_spool_clock = seconds\n' : ''}}
+`
+  }
+  if (options.lazyExpunge === true) {
+    const c = contribDovecot()
+    out += `!include ${path.join(c, 'mailtime-lazy-expunge.conf')}
+plugin {
+  acl = vfile:${path.join(c, 'mailtime-lazy-expunge.acl')}
+}
+`
+  }
+  return out
 }
 
 export const freePort = (): Promise<number> =>
@@ -63,7 +117,7 @@ const listening = (port: number): Promise<boolean> =>
     s.once('error', () => resolve(false))
   })
 
-export const startDovecot = async (users: Record<string, string> = { alice: 'alicepw', bob: 'bobpw' }): Promise<Dovecot> => {
+export const startDovecot = async (users: Record<string, string> = { alice: 'alicepw', bob: 'bobpw' }, options: DovecotOptions = {}): Promise<Dovecot> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailtime-dovecot-'))
   fs.chmodSync(dir, 0o755)
   const port = await freePort()
@@ -133,7 +187,7 @@ plugin {
   mail_log_events = delete undelete expunge save copy mailbox_create mailbox_delete mailbox_rename flag_change
   mail_log_fields = uid box msgid size vsize flags from subject
 }
-`,
+${contribConfig(options)}`,
   )
   const pidFile = path.join(dir, 'run', 'master.pid')
   const start = async () => {
@@ -188,6 +242,7 @@ plugin {
     dir,
     mailRoot,
     logPath,
+    conf,
     admin: { user: 'admin', password: 'adminpw' },
     addUser: (u, p) => fs.appendFileSync(usersFile, line(u, p)),
     addUserWithMaildir: (u, p, maildir, options) => {
