@@ -166,7 +166,12 @@ function dovecot_lua_notify_end_txn(ctx, success)
       .. ',"ok":' .. tostring(success == true) .. ',"res":' .. ctx.res .. ',"events":[' .. table.concat(ctx.events, ",") .. "]}\n"
     local path = ctx.spool .. "/" .. os.date("!%Y%m%d%H") .. ".jsonl"
     local appended, append_err = append_line(path, line)
-    if not appended then warn("write", "cannot append to " .. path .. ": " .. tostring(append_err) .. " (this change is not in the spool)") end
+    if not appended then
+      -- io.open's message starts with the path already.
+      local reason = tostring(append_err)
+      if reason:sub(1, #path + 2) == path .. ": " then reason = reason:sub(#path + 3) end
+      warn("write", "cannot append to " .. path .. ": " .. reason .. " (this change is not in the spool)")
+    end
   end)
   if not ok then warn("end", err) end
 end

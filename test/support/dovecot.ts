@@ -25,6 +25,8 @@ export interface Dovecot {
   readonly logPath: string
   /** The configuration file (for `doveadm -c`). */
   readonly conf: string
+  /** The change feed's spool directory, with the `feed` option. */
+  readonly spoolDir: string | undefined
   /** The passwd file of users (what a passwd-file provisioner appends to). */
   readonly usersFile: string
   readonly admin: { readonly user: string; readonly password: string }
@@ -43,11 +45,12 @@ export interface Dovecot {
 
 export interface DovecotOptions {
   /**
-   * contrib/dovecot/mailtime-feed.conf, with its script, appending to `spoolDir` (created, and
-   * owned by the mail uid, when missing). `clock: 'seconds'` sets `mailtime_spool_clock = seconds`
-   * (instants to the second, as without LuaSocket).
+   * contrib/dovecot/mailtime-feed.conf, with its script, appending to `spoolDir` (default: `spool`
+   * in the server's directory; created, and owned by the mail uid, when missing; every directory
+   * above it must let the mail uid through). `clock: 'seconds'` sets `mailtime_spool_clock =
+   * seconds` (instants to the second, as without LuaSocket).
    */
-  readonly feed?: { readonly spoolDir: string; readonly clock?: 'seconds' }
+  readonly feed?: { readonly spoolDir?: string; readonly clock?: 'seconds' }
   /** contrib/dovecot/mailtime-lazy-expunge.conf with its ACL file. */
   readonly lazyExpunge?: boolean
 }
@@ -62,11 +65,10 @@ export const contribDovecot = (): string => {
 }
 
 /** The configuration the options add, after the harness's own (the snippets extend its mail_plugins). */
-const contribConfig = (options: DovecotOptions): string => {
+const contribConfig = (options: DovecotOptions, spool: string | undefined): string => {
   let out = ''
-  if (options.feed !== undefined) {
+  if (options.feed !== undefined && spool !== undefined) {
     const c = contribDovecot()
-    const spool = options.feed.spoolDir
     if (!fs.existsSync(spool)) {
       fs.mkdirSync(spool, { recursive: true, mode: 0o755 })
       fs.chownSync(spool, 8, 8)
@@ -136,6 +138,7 @@ export const startDovecot = async (users: Record<string, string> = { alice: 'ali
     fs.chmodSync(f, 0o640)
   }
   const conf = path.join(dir, 'dovecot.conf')
+  const spoolDir = options.feed === undefined ? undefined : (options.feed.spoolDir ?? path.join(dir, 'spool'))
   fs.writeFileSync(
     conf,
     `protocols = imap
@@ -187,7 +190,7 @@ plugin {
   mail_log_events = delete undelete expunge save copy mailbox_create mailbox_delete mailbox_rename flag_change
   mail_log_fields = uid box msgid size vsize flags from subject
 }
-${contribConfig(options)}`,
+${contribConfig(options, spoolDir)}`,
   )
   const pidFile = path.join(dir, 'run', 'master.pid')
   const start = async () => {
@@ -243,6 +246,7 @@ ${contribConfig(options)}`,
     mailRoot,
     logPath,
     conf,
+    spoolDir,
     admin: { user: 'admin', password: 'adminpw' },
     addUser: (u, p) => fs.appendFileSync(usersFile, line(u, p)),
     addUserWithMaildir: (u, p, maildir, options) => {
