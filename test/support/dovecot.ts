@@ -15,12 +15,15 @@ import * as path from 'path'
 import { ImapFlow } from 'imapflow'
 
 export const DOVECOT = '/usr/sbin/dovecot'
+const DOVEADM = '/usr/bin/doveadm'
 export const dovecotAvailable = (): boolean => fs.existsSync(DOVECOT)
 
 export interface Dovecot {
   readonly port: number
   readonly url: string
   readonly dir: string
+  /** The hierarchy separator of its mailbox names: '.' (Maildir++) or '/' (LAYOUT=fs). */
+  readonly separator: string
   readonly mailRoot: string
   readonly logPath: string
   /** The configuration file (for `doveadm -c`). */
@@ -41,6 +44,8 @@ export interface Dovecot {
   /** Stops the server; with `dropClients`, also kills the processes serving open connections (a crash, as clients see it). */
   stop(dropClients?: boolean): Promise<void>
   start(): Promise<void>
+  /** Runs `doveadm` against this server's config (as an admin would change a mailbox); throws on failure. */
+  doveadm(...args: string[]): string
 }
 
 export interface DovecotOptions {
@@ -53,6 +58,11 @@ export interface DovecotOptions {
   readonly feed?: { readonly spoolDir?: string; readonly clock?: 'seconds' }
   /** contrib/dovecot/mailtime-lazy-expunge.conf with its ACL file. */
   readonly lazyExpunge?: boolean
+  /**
+   * The Maildir layout: Dovecot's default Maildir++ (`.Work.Old` directories, '.' as the hierarchy
+   * separator) or `fs` (`Work/Old` directories, '/' as the separator).
+   */
+  readonly layout?: 'maildir++' | 'fs'
 }
 
 /** The repository's contrib/dovecot/ (this file runs from test/support or from dist/test/support). */
@@ -152,7 +162,7 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_master_user_separator = *
-mail_location = maildir:${mailRoot}/%u
+mail_location = maildir:${mailRoot}/%u${options.layout === 'fs' ? ':LAYOUT=fs' : ''}
 mail_plugins = $mail_plugins mail_log notify
 first_valid_uid = 8
 first_valid_gid = 8
@@ -243,6 +253,7 @@ ${contribConfig(options, spoolDir)}`,
     port,
     url: `imap://127.0.0.1:${port}`,
     dir,
+    separator: options.layout === 'fs' ? '/' : '.',
     mailRoot,
     logPath,
     conf,
@@ -257,6 +268,11 @@ ${contribConfig(options, spoolDir)}`,
     maildirOf: (u) => path.join(mailRoot, u),
     stop,
     start,
+    doveadm: (...args) => {
+      const r = spawnSync(DOVEADM, ['-c', conf, ...args], { encoding: 'utf8' })
+      if (r.status !== 0) throw new Error(`doveadm ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
+      return r.stdout
+    },
   }
 }
 

@@ -31,6 +31,12 @@ const scanFailure = (e: ScanError, server: string): CliFailure => {
       return new CliFailure(`IMAP error while scanning ${e.account} at ${server}: ${e.reason}`, ExitCode.UNAVAILABLE)
     case 'BadCheckpoint':
       return new CliFailure(`the scan checkpoint of ${e.account} cannot be read (${e.reason}); it is rewritten by a full scan after deleting it`, ExitCode.STORE)
+    case 'Concurrent':
+      return new CliFailure(
+        `another scan of ${e.account} (or another writer) recorded events while this scan ran (the account's stream went from revision ${e.expected} to ${e.actual}); ` +
+          `this scan recorded ${e.appended > 0 ? `only its first ${e.appended} events` : 'nothing'}: run it again once the other has finished`,
+        ExitCode.CONFLICT,
+      )
   }
 }
 
@@ -43,26 +49,51 @@ const source = (ctx: Context): ImapSource => {
 const reportJson = (r: ScanReport) => ({
   account: r.account,
   firstScan: r.firstScan,
+  complete: r.complete,
   eventsAppended: r.eventsAppended,
+  messagesRead: r.messagesRead,
+  bytesRead: r.bytesRead,
   bytesStored: r.bytesStored,
   foldersCreated: r.foldersCreated,
   foldersRenamed: r.foldersRenamed,
   foldersDeleted: r.foldersDeleted,
   interrupted: r.interrupted,
-  skippedFolders: r.skippedFolders,
+  unreadFolders: r.unreadFolders,
+  deferredChanges: r.deferredChanges,
   folders: r.folders,
 })
 
+/** Bytes for people: SI units, one decimal. */
+export const formatBytes = (n: number): string => {
+  if (n < 1000) return `${n} B`
+  const [value, unit] = n < 1e6 ? [n / 1e3, 'kB'] : n < 1e9 ? [n / 1e6, 'MB'] : [n / 1e9, 'GB']
+  return `${value.toFixed(1)} ${unit}`
+}
+
 const reportText = (r: ScanReport): string =>
   [
-    `${r.account}: ${r.firstScan ? 'first scan, ' : ''}${r.eventsAppended} events recorded, ${(r.bytesStored / 1e6).toFixed(1)} MB of new content` +
+    `${r.account}: ${r.firstScan ? 'first scan, ' : ''}${r.eventsAppended} events recorded; ${r.messagesRead} messages read from the server (${formatBytes(r.bytesRead)}), ${formatBytes(r.bytesStored)} new to the blob store` +
       (r.interrupted ? ' (stopped early; run again to finish)' : ''),
     table([
-      ['folder', 'messages', 'new', 'restored', 'moved in', 'deleted', 'flag changes'],
-      ...r.folders.map((f) => [f.path, String(f.messages), String(f.created), String(f.restored), String(f.moved), String(f.deleted), f.skipped ? 'unchanged' : String(f.flagChanges)]),
+      ['folder', 'messages', 'new', 'restored', 'moved in', 'deleted', 'flag changes', 'status'],
+      ...r.folders.map((f) => [f.path, String(f.messages), String(f.created), String(f.restored), String(f.moved), String(f.deleted), String(f.flagChanges), f.status]),
     ]),
-    ...r.skippedFolders.map((f) => `could not open ${f.path} (${f.reason}); its messages are kept as recorded`),
+    ...r.unreadFolders.map((f) => `not read: ${f.path} (${f.reason}); its messages are kept as recorded`),
+    ...(r.deferredChanges > 0 ? [`${r.deferredChanges} changes seen in the folders read wait for a complete scan (they may be moves from or into the folders not read)`] : []),
   ].join('\n')
+
+/**
+ * Why a scan that did not read every folder failed: exit 6 when the connection failed, 7 when the
+ * server refused to open or read folders (every other folder was read: the scan is partial).
+ */
+export const incompleteScan = (r: ScanReport, server: string): { error: string; exitCode: ExitCode } | undefined => {
+  if (r.complete) return undefined
+  const reasons = [...new Set(r.unreadFolders.map((f) => f.reason))].join('; ')
+  return {
+    error: `the scan of ${r.account} at ${server} is incomplete: ${r.unreadFolders.length} folder(s) not read (${r.unreadFolders.map((f) => f.path).join(', ')}): ${reasons}; what was read is recorded, run the scan again`,
+    exitCode: r.unreadFolders.every((f) => f.refused) ? ExitCode.PARTIAL : ExitCode.UNAVAILABLE,
+  }
+}
 
 /**
  * What restores wrote into the account on this server, read afresh for every scan: a restore may be
@@ -81,13 +112,15 @@ const restoredInto = (b: Backend, account: AccountId, server: string) => async (
 }
 
 /**
- * Test-only switches (docs/reliability.md): `MAILTIME_FAULT=kill-after-batch:N` (faults.ts), and
+ * Test-only switches (docs/reliability.md): `MAILTIME_FAULT=kill-after-batch:N`, `pause-after-folder:MS`… (faults.ts), and
  * `MAILTIME_TEST_BUG=checkpoint-ahead`, a bug planted for the torture harness to find.
  */
-const scanFaults = (env: Readonly<Record<string, string | undefined>>): Pick<ScanDeps, 'afterBatch' | 'plantedBug'> => {
+const scanFaults = (env: Readonly<Record<string, string | undefined>>): Pick<ScanDeps, 'afterBatch' | 'afterFolder' | 'plantedBug'> => {
   const afterBatch = faultAfter(env.MAILTIME_FAULT, 'batch')
+  const afterFolder = faultAfter(env.MAILTIME_FAULT, 'folder')
   return {
     ...(afterBatch !== undefined && { afterBatch }),
+    ...(afterFolder !== undefined && { afterFolder }),
     ...(env.MAILTIME_TEST_BUG === 'checkpoint-ahead' && { plantedBug: 'checkpoint-ahead' as const }),
   }
 }
@@ -122,7 +155,12 @@ export const doAccountScan: Verb = {
   positionals: [{ name: 'account', help: 'IMAP login name, such as alice or alice@example.com' }],
   attributes: [],
   examples: ['MAILTIME_IMAP_URL=imap://mail.example.com:143 MAILTIME_IMAP_USER=admin MAILTIME_IMAP_PASSWORD=… mailtime doAccountScan alice@example.com'],
-  exitCodes: ['6: the IMAP server is unreachable or refused the login', '5: another scan of the same account appended first; run again', '130: interrupted; run again to resume'],
+  exitCodes: [
+    '6: the IMAP server is unreachable, refused the login, or the connection failed before every folder was read (what was read is recorded; run again)',
+    '7: the server refused to open some folders (named; every other folder is recorded)',
+    '5: another scan of the same account recorded first (this one recorded nothing); run again',
+    '130: interrupted; run again to resume',
+  ],
   run: async (ctx, { positionals: [raw = ''] }): Promise<Output> => {
     const account = parseAccountId(raw)
     if (account === undefined) throw usage(`not a valid account name: ${JSON.stringify(raw)}`)
@@ -132,6 +170,8 @@ export const doAccountScan: Verb = {
     if (E.isLeft(c)) throw connectFailure(c.left)
     try {
       const r = await scanOne(ctx, account, c.right, src.description, sig.stopped)
+      const failed = incompleteScan(r, src.description)
+      if (failed !== undefined) return { json: reportJson(r), text: reportText(r), ...failed }
       return { json: reportJson(r), text: reportText(r), exitCode: r.interrupted ? ExitCode.INTERRUPTED : ExitCode.OK }
     } finally {
       sig.dispose()
@@ -149,7 +189,7 @@ export const doSmartScan: Verb = {
     { name: 'interval', help: 'seconds between full rescans in watch mode (default 60)' },
   ],
   examples: ['mailtime doSmartScan', 'mailtime doSmartScan start watch true interval 30'],
-  exitCodes: ['6: the IMAP server is unreachable', '7: some accounts failed (the others were scanned)'],
+  exitCodes: ['6: no account was scanned to the end (the IMAP server is unreachable, or every scan failed or was incomplete)', '7: some accounts failed or were not scanned to the end (the others were)'],
   run: async (ctx, { positionals, attrs }): Promise<Output> => {
     if (positionals[0] !== undefined && positionals[0].toLowerCase() !== 'start') throw usage(`doSmartScan: unexpected ${JSON.stringify(positionals[0])}`)
     const watch = booleanAttr(attrs.watch, 'watch', false)
@@ -164,6 +204,8 @@ export const doSmartScan: Verb = {
     const clients = new Map<AccountId, ImapFlow>()
     const reports: ScanReport[] = []
     const failures: { account: string; error: string }[] = []
+    // Scans that read every folder: an incomplete one is a failure, whatever it recorded.
+    let scanned = 0
     let rounds = 0
     try {
       do {
@@ -186,12 +228,17 @@ export const doSmartScan: Verb = {
           try {
             const r = await scanOne(ctx, a, client, src.description, sig.stopped)
             reports.push(r)
+            const failed = incompleteScan(r, src.description)
+            if (failed !== undefined) {
+              failures.push({ account: a, error: failed.error })
+              ctx.note(`mailtime: ${failed.error}`)
+            } else scanned++
             if (watch.right && r.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${r.eventsAppended} events`)
             // Sit in INBOX so the server's IDLE notifications wake the next round early. Mail that
             // arrived between the scan's listing and this open raises no notification: rescan at once.
-            if (watch.right) {
+            if (watch.right && client.usable) {
               const box = await client.mailboxOpen('INBOX', { readOnly: true }).catch(() => undefined)
-              const seen = r.folders.find((f) => f.path === 'INBOX')
+              const seen = r.folders.find((f) => f.serverPath.toUpperCase() === 'INBOX')
               if (box !== undefined && seen !== undefined && box.exists !== seen.messages) sig.wakeNow()
               // IDLE now: imapflow would start it only after 15 s without commands, and until then the
               // server reports nothing (the next command breaks it).
@@ -221,7 +268,8 @@ export const doSmartScan: Verb = {
         ...(watch.right ? [table([['account', 'events recorded'], ...[...totals.entries()].map(([a, n]) => [a, String(n)])])] : []),
         ...failures.map((f) => `FAILED ${f.account}: ${f.error}`),
       ].join('\n'),
-      exitCode: failures.length > 0 ? (reports.length > 0 ? ExitCode.PARTIAL : ExitCode.UNAVAILABLE) : ExitCode.OK,
+      exitCode: failures.length > 0 ? (scanned > 0 ? ExitCode.PARTIAL : ExitCode.UNAVAILABLE) : ExitCode.OK,
+      ...(failures.length > 0 && { error: `${new Set(failures.map((f) => f.account)).size} account(s) not scanned to the end: ${[...new Set(failures.map((f) => f.account))].join(', ')} (see failures)` }),
     }
   },
 }
