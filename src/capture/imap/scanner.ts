@@ -13,7 +13,9 @@
  * 4. A folder whose UIDVALIDITY changed is read again in full; its messages are matched by digest,
  *    so nothing is recorded twice.
  * 5. Instants: arrival at INTERNALDATE on the first scan; later, anything the scan can only bound
- *    is dated at the end of the window since the last scan, and the window is recorded.
+ *    is dated at the end of the window since the last scan, and the window is recorded. A change a
+ *    feed dated (`deps.instants`: the Dovecot spool) is dated at the feed's instant, exactly or
+ *    within its second, when that instant falls within the window (feeds/instants.ts).
  * 6. A scan that could not read every folder to the end is not complete, and says which folders
  *    it did not read; they are not marked up to date, and their messages stay as recorded.
  *    - When the connection failed (the server went away mid-scan), a rescan is expected to finish
@@ -54,6 +56,7 @@ import { type BlobStore, describeBlobError } from '../../blobs/blobStore'
 import type { EventStore } from '../../store/eventStore'
 import type { TimeTravel } from '../../../projections/timeTravel'
 import type { RestoredMessages } from '../../../domain/restore/restoredMessages'
+import type { FeedInstants, FeedInterval } from '../feeds/instants'
 
 const FolderCheckpoint = t.intersection([
   t.type({ folderId: t.number, uidValidity: t.number, uidNext: t.number, messages: t.number }),
@@ -165,6 +168,8 @@ export interface ScanDeps {
    * messages were not all recorded.
    */
   readonly plantedBug?: 'checkpoint-ahead'
+  /** When a change feed says the changes this scan may record happened (guarantee 5). */
+  readonly instants?: FeedInstants
 }
 
 /** A folder as the server lists it. */
@@ -258,6 +263,9 @@ const NOT_SELECTABLE = /^\\(noselect|nonexistent)$/i
 
 /** Every folder the server lists, parents before children; levels that are not mailboxes included. */
 const listFolders = async (client: ImapFlow): Promise<ServerFolder[]> => {
+  // A session answers STATUS for the mailbox it has selected as it last synced it: on a connection
+  // kept open between scans (watch mode), a message delivered since would go unseen. NOOP syncs it.
+  if (client.mailbox !== false) await client.noop()
   const list: ListResponse[] = await client.list({ statusQuery: { uidValidity: true, uidNext: true, messages: true, highestModseq: true } })
   return list
     .map((l) => ({
@@ -422,6 +430,8 @@ export const deferUntilComplete = <N extends { readonly digest: string }>(
 interface FlagChange {
   readonly itemId: ItemId
   readonly path: string
+  readonly uidValidity: number
+  readonly uid: number
   readonly source: SourcePosition
   readonly flags?: Flag[]
   readonly tags?: Tag[]
@@ -487,8 +497,9 @@ const readFolder = async (
     const s = byUid.get(m.uid)
     if (s === undefined) continue
     const source = { kind: 'imap', mailbox: f.path, uidValidity: f.uidValidity, uid: m.uid, ...(m.modseq !== undefined ? { modseq: m.modseq } : { seq: round }) }
-    if (!same(s.flags, m.flags)) flagChanges.push({ itemId: s.itemId, path: f.path, source, flags: m.flags as Flag[] })
-    if (!same(s.tags, m.tags)) flagChanges.push({ itemId: s.itemId, path: f.path, source, tags: m.tags as Tag[] })
+    const at = { path: f.path, uidValidity: f.uidValidity, uid: m.uid }
+    if (!same(s.flags, m.flags)) flagChanges.push({ itemId: s.itemId, ...at, source, flags: m.flags as Flag[] })
+    if (!same(s.tags, m.tags)) flagChanges.push({ itemId: s.itemId, ...at, source, tags: m.tags as Tag[] })
   }
   // Fetch the new messages' bytes, in chunks, into the blob store.
   const wanted = current.filter((m) => !byUid.has(m.uid)).map((m) => m.uid)
@@ -570,6 +581,8 @@ const imapFailure = (e: unknown): { reason: string; refused: boolean } => {
   return { reason: (err.responseText ?? err.message ?? String(e)).replace(/\s*\(\d+\.\d+ \+ \d+\.\d+( \+ \d+\.\d+)? secs\)\.?$/, ''), refused }
 }
 
+const withoutWindow = ({ occurredWindow: _, ...p }: Provenance): Provenance => p
+
 export const scanAccount = async (client: ImapFlow, account: AccountId, deps: ScanDeps): Promise<E.Either<ScanError, ScanReport>> => {
   const stream = streamOfAccount(account)
   const cp0 = await readCheckpoint(deps, account)
@@ -625,6 +638,21 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
   })
   const emit = <K extends EventType>(type: K, at: number, source: SourcePosition, payload: Payload<K>, w?: OccurredWindow, by?: string) =>
     events.push(makeEvent(type, prov(source, w, by), instant(at), payload))
+  /**
+   * A change the feed dated, when its instant falls within this scan's window (guarantee 5): at the
+   * interval's end, with the interval as its window when it is not one instant. A first scan has no
+   * window: it dates by INTERNALDATE.
+   */
+  const fed = (i: FeedInterval | undefined): { readonly at: number; readonly w: OccurredWindow | undefined } | undefined => {
+    if (i === undefined || window === undefined || i.from < window.from || i.from > now) return undefined
+    const to = Math.min(i.to, now)
+    return { at: to, w: i.from === to ? undefined : { from: instant(i.from), to: instant(to) } }
+  }
+  /** `emit` at the feed's instant when it gave one, else at the scan's `at` within its window. */
+  const emitFed = <K extends EventType>(type: K, f: ReturnType<typeof fed>, at: number, source: SourcePosition, payload: Payload<K>) =>
+    f === undefined
+      ? emit(type, at, source, payload)
+      : events.push(makeEvent(type, { ...withoutWindow(prov(source)), ...(f.w !== undefined && { occurredWindow: f.w }) }, instant(f.at), payload))
 
   // Folders: map each server folder to an item id, detecting creations, renames and deletions.
   const plan = planFolders(server, cp0.right?.folders ?? {}, knownFolders, firstFreeId)
@@ -732,12 +760,14 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
   // A folder a later scan finds existed before the first message dated in it or its subfolders (a
   // new message keeps its INTERNALDATE when it falls in the scan's window): dated a second before
   // that, never before the window, so that no message is in a folder that does not exist yet.
+  // A message a feed dated is dated so (guarantee 5), whatever its INTERNALDATE.
   const firstDatedIn = new Map<string, number>()
   if (!first && window !== undefined) {
     const parentPath = new Map(server.map((f) => [f.path, f.parentPath]))
-    for (const m of created)
-      if (m.internalDate >= window.from && m.internalDate <= window.to)
-        for (let p: string | undefined = m.path; p !== undefined && p !== ''; p = parentPath.get(p)) firstDatedIn.set(p, Math.min(firstDatedIn.get(p) ?? m.internalDate, m.internalDate))
+    for (const m of created) {
+      const at = fed(deps.instants?.added(m.path, m.uidValidity, m.uid))?.at ?? (m.internalDate >= window.from && m.internalDate <= window.to ? m.internalDate : undefined)
+      if (at !== undefined) for (let p: string | undefined = m.path; p !== undefined && p !== ''; p = parentPath.get(p)) firstDatedIn.set(p, Math.min(firstDatedIn.get(p) ?? at, at))
+    }
   }
   const folderEventsAt = (path: string): number =>
     first ? earliest - 1000 : Math.min(now, Math.max(lastScanAt, (firstDatedIn.get(path) ?? now + 1000) - 1000))
@@ -754,7 +784,9 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
         // On a first scan, dated before the earliest message: only a complete scan knows it.
         if (first && cut) break
         if (c.system !== true) foldersCreated++
-        emit('ItemCreated', folderEventsAt(f.path), { kind: 'imap-folder', mailbox: f.path, uidValidity: f.uidValidity }, {
+        // A folder exists before the first message dated in it: a feed's instant after that is not taken.
+        const fedAt = first ? undefined : fed(deps.instants?.folderCreated(f.path))
+        emitFed('ItemCreated', fedAt !== undefined && fedAt.at <= (firstDatedIn.get(f.path) ?? now) ? fedAt : undefined, folderEventsAt(f.path), { kind: 'imap-folder', mailbox: f.path, uidValidity: f.uidValidity }, {
           itemId,
           itemType: 'folder',
           folderId: c.parentId as ItemId,
@@ -765,10 +797,10 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
         break
       case 'rename':
         foldersRenamed++
-        emit('ItemRenamed', now, src, { itemId, name: f.name, itemType: 'folder' })
+        emitFed('ItemRenamed', fed(deps.instants?.folderRenamed(f.path)), now, src, { itemId, name: f.name, itemType: 'folder' })
         break
       case 'move':
-        emit('ItemMoved', now, src, { itemId, folderId: c.parentId as ItemId, fromFolderId: c.fromParentId as ItemId, itemType: 'folder' })
+        emitFed('ItemMoved', fed(deps.instants?.folderRenamed(f.path)), now, src, { itemId, folderId: c.parentId as ItemId, fromFolderId: c.fromParentId as ItemId, itemType: 'folder' })
         break
       case 'flags':
         emit('ItemFlagsChanged', now, src, { itemId, flags: folderFlags(f), itemType: 'folder' })
@@ -800,9 +832,11 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
     const s = from.state
     const src = { kind: 'imap', mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid }
     countsOf(m.path).moved++
-    emit('ItemMoved', now, src, { itemId: s.itemId, folderId: m.folderId as ItemId, fromFolderId: s.folderId, itemType: s.itemType, imap: { mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid } })
-    if (!same(s.flags, m.flags)) emit('ItemFlagsChanged', now, src, { itemId: s.itemId, flags: m.flags as Flag[] })
-    if (!same(s.tags, m.tags)) emit('ItemTagsChanged', now, src, { itemId: s.itemId, tags: m.tags as Tag[] })
+    // A MOVE adds the message to its new folder (the feed's MessageAppend there).
+    const movedAt = fed(deps.instants?.added(m.path, m.uidValidity, m.uid))
+    emitFed('ItemMoved', movedAt, now, src, { itemId: s.itemId, folderId: m.folderId as ItemId, fromFolderId: s.folderId, itemType: s.itemType, imap: { mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid } })
+    if (!same(s.flags, m.flags)) emitFed('ItemFlagsChanged', movedAt, now, src, { itemId: s.itemId, flags: m.flags as Flag[] })
+    if (!same(s.tags, m.tags)) emitFed('ItemTagsChanged', movedAt, now, src, { itemId: s.itemId, tags: m.tags as Tag[] })
   }
   for (const m of paired.fresh) {
     const src = { kind: 'imap', mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid }
@@ -812,38 +846,52 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
     // Arrival at INTERNALDATE (never after the scan); a restored copy keeps its original
     // INTERNALDATE, but it exists only since the restore wrote it.
     const internalDate = Math.min(m.internalDate, now)
+    const arrivedAt = restoredBy === undefined && !first ? fed(deps.instants?.added(m.path, m.uidValidity, m.uid)) : undefined
     const arrival =
-      restoredBy !== undefined ? Math.min(restoredBy.at, now) : first || window === undefined ? internalDate : internalDate >= window.from && internalDate <= window.to ? internalDate : now
+      restoredBy !== undefined
+        ? Math.min(restoredBy.at, now)
+        : arrivedAt !== undefined
+          ? arrivedAt.at
+          : first || window === undefined
+            ? internalDate
+            : internalDate >= window.from && internalDate <= window.to
+              ? internalDate
+              : now
     const w = restoredBy === undefined && !first && arrival === now ? window : undefined
-    emit(
-      'ItemCreated',
-      arrival,
-      restoredBy === undefined ? src : { kind: 'restore', operationId: restoredBy.operationId, seq: restoredBy.itemId, mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid },
-      {
-        itemId: nextItemId++ as ItemId,
-        itemType: 'message',
-        folderId: m.folderId as ItemId,
-        flags: m.flags as Flag[],
-        tags: m.tags as Tag[],
-        content: { digest: m.digest, size: m.size },
-        headers: m.headers,
-        internalDate: instant(internalDate),
-        imap: { mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid },
-      },
-      w,
-      restoredBy?.initiator,
-    )
+    const payload: Payload<'ItemCreated'> = {
+      itemId: nextItemId++ as ItemId,
+      itemType: 'message',
+      folderId: m.folderId as ItemId,
+      flags: m.flags as Flag[],
+      tags: m.tags as Tag[],
+      content: { digest: m.digest, size: m.size },
+      headers: m.headers,
+      internalDate: instant(internalDate),
+      imap: { mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid },
+    }
+    if (arrivedAt !== undefined) emitFed('ItemCreated', arrivedAt, arrival, src, payload)
+    else
+      emit(
+        'ItemCreated',
+        arrival,
+        restoredBy === undefined ? src : { kind: 'restore', operationId: restoredBy.operationId, seq: restoredBy.itemId, mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid },
+        payload,
+        w,
+        restoredBy?.initiator,
+      )
   }
   for (const c of flagChanges) {
     countsOf(c.path).flagChanges++
-    if (c.flags !== undefined) emit('ItemFlagsChanged', now, c.source, { itemId: c.itemId, flags: c.flags })
-    if (c.tags !== undefined) emit('ItemTagsChanged', now, c.source, { itemId: c.itemId, tags: c.tags })
+    const changedAt = fed(deps.instants?.flagsChanged(c.path, c.uidValidity, c.uid))
+    if (c.flags !== undefined) emitFed('ItemFlagsChanged', changedAt, now, c.source, { itemId: c.itemId, flags: c.flags })
+    if (c.tags !== undefined) emitFed('ItemTagsChanged', changedAt, now, c.source, { itemId: c.itemId, tags: c.tags })
   }
   let foldersDeleted = 0
   if (!cut) {
     for (const v of paired.left) {
       countsOf(v.path).deleted++
-      emit('ItemDeleted', now, { kind: 'imap-expunge', mailbox: v.state.imap?.mailbox ?? v.path, uidValidity: v.state.imap?.uidValidity ?? 0, uid: v.state.imap?.uid ?? 0, seq: round }, {
+      const imap = v.state.imap
+      emitFed('ItemDeleted', imap === undefined ? undefined : fed(deps.instants?.expunged(imap.mailbox, imap.uidValidity, imap.uid)), now, { kind: 'imap-expunge', mailbox: v.state.imap?.mailbox ?? v.path, uidValidity: v.state.imap?.uidValidity ?? 0, uid: v.state.imap?.uid ?? 0, seq: round }, {
         itemId: v.state.itemId,
         itemType: v.state.itemType,
         folderId: v.state.folderId,
@@ -853,7 +901,7 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
       delete cpFolders[p]
       foldersDeleted++
       status.set(p, 'deleted')
-      emit('ItemDeleted', now, { kind: 'imap-folder-delete', mailbox: p, uidValidity: c.uidValidity, seq: round }, { itemId: c.folderId as ItemId, itemType: 'folder' })
+      emitFed('ItemDeleted', fed(deps.instants?.folderDeleted(p)), now, { kind: 'imap-folder-delete', mailbox: p, uidValidity: c.uidValidity, seq: round }, { itemId: c.folderId as ItemId, itemType: 'folder' })
     }
   }
 
