@@ -71,6 +71,14 @@ export interface FollowerOptions {
   readonly sealAfterMs?: number
   /** Bytes read at once (default 1 MiB); a longer line is read whole anyway. */
   readonly readChunkBytes?: number
+  /**
+   * How long after its instant a transaction is yielded at the earliest (default 0): when the newest
+   * line read is younger, the follower waits that long and reads once more, so that a change the
+   * server writes as two transactions (a MOVE: the copy, then the expunge) comes in one batch.
+   */
+  readonly settleMs?: number
+  /** Called each time a pass finds nothing more to read: every line written so far was yielded. */
+  readonly onCaughtUp?: () => void
 }
 
 /** Something about the spool as a whole that went wrong; reported once until it is resolved. */
@@ -135,6 +143,7 @@ const follower = (deps: FollowerDeps, options: FollowerOptions, checkpointName: 
   const maxLines = options.maxBatchLines ?? 1000
   const sealAfterMs = options.sealAfterMs ?? 10 * 60_000
   const chunkBytes = options.readChunkBytes ?? 1 << 20
+  const settleMs = options.settleMs ?? 0
 
   /** The read cursor: ahead of the committed position by what was yielded and not committed yet. */
   const cursors = new Map<string, FileCursor>(start.files.map((f) => [f.name, f]))
@@ -288,8 +297,18 @@ const follower = (deps: FollowerDeps, options: FollowerOptions, checkpointName: 
   async function* batches(): AsyncGenerator<SpoolBatch> {
     try {
       while (!stopped) {
-        const b = await serially(pass)
-        if (b !== undefined && !stopped) yield b
+        let b = await serially(pass)
+        if (b !== undefined && settleMs > 0 && b.records.length > 0 && !stopped) {
+          const newest = b.records.reduce((m, r) => r.events.reduce((n, e) => Math.max(n, e.at + r.resolutionMs - 1), m), 0)
+          const wait = Math.min(newest + settleMs - clock.now(), settleMs)
+          if (wait > 0) {
+            await new Promise((resolve) => setTimeout(resolve, wait))
+            const more = await serially(pass)
+            if (more !== undefined) b = { records: [...b.records, ...more.records], problems: [...b.problems, ...more.problems], failures: [...b.failures, ...more.failures], position: more.position }
+          }
+        }
+        if (b === undefined) options.onCaughtUp?.()
+        else if (!stopped) yield b
         await waitForWake()
       }
     } finally {
