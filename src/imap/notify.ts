@@ -8,7 +8,7 @@
  * it dispatches only OK, BYE, CAPABILITY, EXISTS, EXPUNGE and FETCH: the unsolicited STATUS and LIST
  * responses NOTIFY sends are dropped. Its modified UTF-7 helper is internal (it needs a connection
  * object). So this module speaks the few commands it needs itself (STARTTLS, AUTHENTICATE PLAIN,
- * CAPABILITY, EXAMINE, NOTIFY SET, NOOP, LOGOUT) with a minimal response reader (lines and literals)
+ * CAPABILITY, NOTIFY SET, NOOP, LOGOUT) with a minimal response reader (lines and literals)
  * and tokenizer (atoms, quoted strings, literals, parenthesized lists).
  *
  * Guarantees and limits:
@@ -20,18 +20,17 @@
  *    or the server's NOTIFICATIONOVERFLOW, ends the connection, so a reconnection and a catch-up
  *    follow: nothing is skipped silently.
  * 3. The password is sent only inside the AUTHENTICATE command; no event or error carries it.
- * 4. Signals are hints dated when received (`atPrecision: 'received'`). INBOX is selected (read
- *    only): its new messages come with their UID, its flag changes with the UID, its expunges
- *    without (sequence numbers are not mapped to UIDs). For other folders the server sends STATUS
- *    (Dovecot: about 0.5 s after the change); the kind is inferred from the previous STATUS of that
- *    folder: `messageNew` when UIDNEXT grew, `messageExpunged` when there are fewer messages than
+ * 4. Signals are hints dated when received (`atPrecision: 'received'`). No folder is selected
+ *    (see `NOTIFY_SET`): for every folder, INBOX included, the server sends STATUS (Dovecot: about
+ *    0.5 s after the change, several changes in one), without UIDs; the kind is inferred from the
+ *    previous STATUS of that folder: `messageNew` when UIDNEXT grew, `messageExpunged` when there are fewer messages than
  *    that explains, else `flagsChanged` (`mailboxChanged` without an earlier STATUS to compare with).
  * 5. Dovecot 2.3.19 sends names in NOTIFY's STATUS and LIST responses in UTF-8, where its LIST
  *    command sends modified UTF-7. A name is read as modified UTF-7 only when it is ASCII and valid
  *    modified UTF-7, else as UTF-8: a name that is both (e.g. `Tom &- Jerry` typed as such) is misread.
- * 6. Dovecot reports a folder rename only with the next change it notifies, and re-arms the selected
- *    folder's watch 1 s after the last command (services.md): the polling round (or the spool feed)
- *    is the safety net.
+ * 6. Dovecot reports a folder rename only with the next change it notifies (services.md): the
+ *    polling round (or the spool feed) is the safety net. (The FETCH and EXPUNGE responses of a
+ *    selected folder are still read, for a server that sends them anyway.)
  */
 import * as net from 'net'
 import * as tls from 'tls'
@@ -97,9 +96,13 @@ export const describeNotifyError = (e: NotifyError): string => {
   }
 }
 
-/** The NOTIFY events asked for (RFC 5465): the selected folder's messages, and every personal folder. */
-export const NOTIFY_SET =
-  'NOTIFY SET STATUS (selected (MessageNew (UID) MessageExpunge FlagChange)) (personal (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange))'
+/**
+ * The NOTIFY events asked for (RFC 5465): every personal folder, INBOX included, with no folder
+ * selected. Dovecot re-arms a selected folder's watch only 1 s after the last command, so a change
+ * made within that second (right after NOTIFY SET, or after a keepalive NOOP) was reported only with
+ * the next change (seen here); the STATUS of a folder not selected has no such gap.
+ */
+export const NOTIFY_SET = 'NOTIFY SET STATUS (personal (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange))'
 
 // Response reader and tokenizer ------------------------------------------------------------------
 
@@ -422,7 +425,7 @@ const capabilitiesIn = (text: string): Set<string> | undefined => {
   return m === null ? undefined : new Set((m[1] ?? '').toUpperCase().split(' '))
 }
 
-/** One connection: log in, EXAMINE INBOX, NOTIFY SET, then signal until it ends (always by throwing SessionEnd). */
+/** One connection: log in, NOTIFY SET, then signal until it ends (always by throwing SessionEnd). */
 const session = async (o: NotifyWatchOptions, emit: (e: WatchEvent) => void, stopping: () => boolean, setConnection: (c: Connection | undefined) => void): Promise<never> => {
   const server = `${o.secure ? 'imaps' : 'imap'}://${o.host}:${o.port}`
   const timeoutMs = o.timeoutMs ?? 30_000
@@ -559,7 +562,6 @@ const session = async (o: NotifyWatchOptions, emit: (e: WatchEvent) => void, sto
     caps = capabilitiesIn(authOk) ?? (await capabilityCommand())
     if (!caps.has('NOTIFY')) throw new SessionEnd({ _tag: 'Unsupported', reason: `${server} does not offer NOTIFY (RFC 5465)` })
     // Read-only: watching must not change \Recent or anything else.
-    await command('EXAMINE', 'EXAMINE INBOX', false)
     await command('NOTIFY', NOTIFY_SET, false)
     emit({ _tag: 'Watching', account: o.account, folders: statuses.size + 1 })
     for (;;) {
