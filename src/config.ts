@@ -25,6 +25,8 @@ const SmtpConfig = t.exact(
 /** How restores create a new destination account: a Dovecot passwd file, or a command template. */
 const ProvisioningConfig = t.exact(t.partial({ passwdFile: t.string, command: t.string, checkCommand: t.string }))
 const RetentionConfig = t.exact(t.partial({ dataDays: t.number, accountDays: t.number }))
+/** Change feeds for `doSmartScan watch true`: the Dovecot spool directory (contrib/dovecot/), or MAILTIME_FEED_SPOOL. */
+const FeedConfig = t.exact(t.partial({ spool: t.string }))
 /** The web console's API token (or MAILTIME_API_TOKEN). */
 const ApiConfig = t.exact(t.partial({ token: t.string }))
 
@@ -39,6 +41,7 @@ export const ConfigFile = t.exact(
     retention: RetentionConfig,
     provisioning: ProvisioningConfig,
     api: ApiConfig,
+    feed: FeedConfig,
   }),
 )
 export type ConfigFile = t.TypeOf<typeof ConfigFile>
