@@ -60,7 +60,7 @@ const verbHelp = (v: Verb): string =>
 const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io): Promise<number> => {
   if (flags.store !== undefined) noPasswordOnArgv(flags.store)
   if (flags.index !== undefined) noPasswordOnArgv(flags.index)
-  const gated = gateTestSwitches(io.env, verb.name)
+  const gated = gateTestSwitches(io.env)
   if (E.isLeft(gated)) throw usage(gated.left)
   for (const w of gated.right.warnings) io.stderr(`${w}\n`)
   const settingsE = resolveSettings(flags, gated.right.env, systemZone())

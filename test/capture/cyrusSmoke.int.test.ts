@@ -190,7 +190,7 @@ describeWithService(cyrusAvailable(), 'Cyrus')('Cyrus IMAP 3.6: capture and rest
     })
     const r = scan()
     expect(r.firstScan).toBe(true)
-    expect(r.skippedFolders).toEqual([])
+    expect(r.unreadFolders).toEqual([])
     const s = state()
     expect(folderCounts(s)).toMatchObject({ '/Inbox': 5, '/Inbox/Receipts': 1, '/Notes v1.2': 1, '/Projects': 0, '/Projects/Alpha': 1, '/Someday': 0, '/Trash': 0 })
     expect(item(s, 'Budget')).toMatchObject({ folderPath: '/Inbox', flags: ['\\Seen'], tags: [], createdAt: '2026-03-02T10:00:00.000Z', digest: sha256(msg('Budget', 'm1')) })
@@ -397,7 +397,7 @@ describeWithService(cyrusAvailable(), 'Cyrus')('Cyrus IMAP 3.6: capture and rest
         lock.release()
       }
     })
-    expect(scan().folders.find((f: { path: string }) => f.path === 'INBOX/Receipts')).toMatchObject({ deleted: 1 })
+    expect(scan().folders.find((f: { serverPath: string }) => f.serverPath === 'INBOX/Receipts')).toMatchObject({ deleted: 1 })
     // Skipped: the 4 messages and the folder Lone/Child that the earlier undelete brought back.
     expect(runJson('doUndelete', 'alice', 'first', 'last')).toMatchObject({ restored: 1, skipped: 5 })
     expect((await readAccount(cyrus, 'alice')).filter((m) => m.subject === 'Taxi').map((m) => m.folder)).toEqual(['INBOX/Receipts'])

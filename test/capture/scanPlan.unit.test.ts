@@ -51,7 +51,9 @@ const message = (itemId: number, folderId: number, digest: string, messageId?: s
 describe('planFolders', () => {
   it('records a parent that is not a mailbox as a folder, before its child, marked not a mailbox', () => {
     const plan = planFolders([box('INBOX'), level('Lists'), box('Lists.python-dev')], {}, new Map(), 256)
+    // INBOX, unknown to this store, is recorded too, under its system id.
     expect(plan.changes.map((c) => [c.kind, c.folder.path, c.itemId, c.kind === 'create' ? c.parentId : undefined])).toEqual([
+      ['create', 'INBOX', FolderIds.INBOX, FolderIds.USER_ROOT],
       ['create', 'Lists', 256, FolderIds.USER_ROOT],
       ['create', 'Lists.python-dev', 257, 256],
     ])
@@ -64,6 +66,7 @@ describe('planFolders', () => {
     const known = new Map([[300, folder(300, FolderIds.USER_ROOT, 'python-dev')]])
     const plan = planFolders([box('INBOX'), level('Lists'), box('Lists.python-dev')], { 'Lists.python-dev': cp(300, box('Lists.python-dev').uidValidity) }, known, 301)
     expect(plan.changes.map((c) => ({ kind: c.kind, path: c.folder.path, itemId: c.itemId, ...(c.kind === 'move' && { parentId: c.parentId, fromParentId: c.fromParentId }) }))).toEqual([
+      { kind: 'create', path: 'INBOX', itemId: FolderIds.INBOX },
       { kind: 'create', path: 'Lists', itemId: 301 },
       { kind: 'move', path: 'Lists.python-dev', itemId: 300, parentId: 301, fromParentId: FolderIds.USER_ROOT },
     ])

@@ -52,7 +52,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restore reports an admin can
   }
 
   beforeAll(async () => {
-    d = await startDovecot({ alice: 'alicepw', bob: 'bobpw', carol: 'carolpw' })
+    d = await startDovecot({ alice: 'alicepw', bob: 'bobpw', carol: 'carolpw', dora: 'dorapw' })
     dir = tmpDir()
     // No provisioning section: restores into accounts that do not exist cannot create them.
     const config = path.join(dir, 'mailtime.json')
@@ -117,6 +117,29 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restore reports an admin can
     expect(text.stdout).toContain(`account nobody does not exist on ${d.url}`)
     expect(text.stdout).not.toContain('run the same command again to resume')
     expect(refusedLogins()).toBe(2)
+  })
+
+  it('a Maildir restore of a folder with more keywords than a Maildir folder holds writes every message and names the keywords it could not keep, on which items', async () => {
+    const c = clientAs(d, 'dora')
+    await c.connect()
+    await c.mailboxCreate('Tagged')
+    const keywords = Array.from({ length: 28 }, (_, n) => `k${String(n).padStart(2, '0')}`)
+    for (const k of keywords) await c.append('Tagged', msg(`Tagged ${k}`, `dora${k}`), [k], new Date('2026-02-20T09:00:00Z'))
+    await c.logout()
+    expect((await run(['doAccountScan', 'dora'])).code).toBe(0)
+    const items = (await runJson(['getAccountState', 'dora'])).out.items as { itemId: number; tags: string[] }[]
+    const lost = items.filter((i) => i.tags.includes('k26') || i.tags.includes('k27')).map((i) => i.itemId).sort((a, b) => a - b)
+    expect(lost).toHaveLength(2)
+
+    const maildir = path.join(fs.mkdtempSync(path.join(dir, 'tree-')), 'dora')
+    const warning = `warning: 2 message(s) in .Tagged written without keyword(s) k26, k27 (items ${lost.join(', ')}): a Maildir folder holds at most 26 keywords (the letters a to z of its file names); an IMAP target keeps them all`
+    const text = await run(['doRestoreOnNewAccount', 'dora', 'dora.copy', 'last', 'target', `maildir:${maildir}`, 'owner', 'mail'])
+    expect({ code: text.code, stderr: text.stderr }).toEqual({ code: 0, stderr: '' })
+    // Every message (and the folder) is restored; the two named lost only their keyword.
+    expect(text.stdout).toContain('Restored Items: 29\n')
+    expect(text.stdout).toContain(warning)
+    const json = await runJson(['doRestoreOnNewAccount', 'dora', 'dora.copy', 'last', 'target', `maildir:${maildir}2`, 'owner', 'mail'])
+    expect(json.out).toMatchObject({ state: 'done', restored: 29, warnings: [warning.slice('warning: '.length)] })
   })
 
   it('an undelete window between two scans that found deletions says how many deletions the scans could only bound, in the dry run and in the empty result', async () => {

@@ -248,6 +248,22 @@ ${contribConfig(options, spoolDir)}`,
     })
     await waitFor(`port ${port} to close`, async () => !(await listening(port)))
   }
+  // Dovecot rereads a passwd-file at most once a second: a user appended in the
+  // same second as the last lookup is unknown until the next second. Wait until
+  // the auth process knows the user, so a login right after never races the clock.
+  const addLine = (u: string, text: string): void => {
+    fs.appendFileSync(usersFile, text)
+    const until = Date.now() + 10_000
+    for (;;) {
+      try {
+        execFileSync('doveadm', ['-c', conf, 'user', u], { stdio: 'ignore' })
+        return
+      } catch (e) {
+        if (Date.now() > until) throw new Error(`Dovecot did not learn of user ${u}: ${String(e)}`)
+        execFileSync('sleep', ['0.1'])
+      }
+    }
+  }
   await start()
   return {
     port,
@@ -259,10 +275,10 @@ ${contribConfig(options, spoolDir)}`,
     conf,
     spoolDir,
     admin: { user: 'admin', password: 'adminpw' },
-    addUser: (u, p) => fs.appendFileSync(usersFile, line(u, p)),
+    addUser: (u, p) => addLine(u, line(u, p)),
     addUserWithMaildir: (u, p, maildir, options) => {
       if (options?.asIs !== true) execFileSync('chown', ['-R', '8:8', maildir])
-      fs.appendFileSync(usersFile, line(u, p, maildir))
+      addLine(u, line(u, p, maildir))
     },
     usersFile,
     maildirOf: (u) => path.join(mailRoot, u),

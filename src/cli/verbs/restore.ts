@@ -132,8 +132,9 @@ export const doRestoreOnNewAccount: Verb = {
 }
 
 /**
- * Every item alive in `src` at `at` (for a deleted account, "at or after its deletion" means the
- * moment before it: Account Restore), plus, with `undeleteFrom`, the items deleted since then.
+ * Every item alive in `src` at `at`, folders included (for a deleted account, "at or after its
+ * deletion" means the moment before it: Account Restore), plus, with `undeleteFrom`, the items
+ * deleted since then (an item alive at `at` and deleted since is planned as it was at `at`).
  */
 export const newAccountPlan = async (b: ReadBackend, src: AccountId, dst: string, at0: Instant, undeleteFrom: Instant | undefined): Promise<RestorePlan> => {
   let at = at0
@@ -144,6 +145,8 @@ export const newAccountPlan = async (b: ReadBackend, src: AccountId, dst: string
   const t = await tree(at, view.items.map((i) => i.folderId))
   const purged = await purgedSince(b, src, Math.min(at, undeleteFrom ?? at))
   const placed: PlacedItem[] = view.items.map((i) => ({ state: unlessPurged(purged, i.state), folder: t.segmentsOf(i.folderId) }))
+  // Every folder alive then, empty ones included: the whole tree is recreated.
+  for (const f of await must(b.index.foldersAsOf(src, { validAt: at }))) placed.push({ state: unlessPurged(purged, f), folder: t.segmentsOf(f.folderId) })
   if (undeleteFrom !== undefined)
     for (const v of await must(b.index.deletedBetween(src, { from: undeleteFrom, to: MAX_INSTANT as Instant }))) {
       const td = await tree(Math.max(0, v.validFrom - 1), [v.state.folderId])
