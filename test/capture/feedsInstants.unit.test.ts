@@ -4,7 +4,10 @@
  * that arrive during a capture taken by the next one.
  */
 import { feedInstants } from '../../src/capture/feeds/instants'
-import { type CaptureResult, accountQueue, byAccount, triggerOnSignal } from '../../src/capture/feeds/feedCapture'
+import * as E from 'fp-ts/Either'
+import { type CaptureResult, accountQueue, byAccount, captureFromSpool, triggerOnSignal } from '../../src/capture/feeds/feedCapture'
+import type { SpoolBatch, SpoolFollower } from '../../src/capture/feeds/spoolFollower'
+import type { SpoolRecord } from '../../src/capture/feeds/spoolLine'
 import type { ChangeSignal } from '../../src/capture/feeds/signals'
 
 const sig = (s: Partial<ChangeSignal> & Pick<ChangeSignal, 'kind' | 'at'>): ChangeSignal => ({ source: 'dovecot-spool', account: 'alice', mailbox: 'INBOX', atPrecision: 'exact', ...s })
@@ -110,5 +113,73 @@ describe('feed-driven capture', () => {
     release()
     while (done.length < 2) await new Promise((r) => setTimeout(r, 1))
     expect(calls).toEqual([[1], [2, 3]])
+  })
+})
+
+describe('capture from the spool', () => {
+  const record = (user: string, line: number): SpoolRecord => ({
+    file: '2026120710.jsonl',
+    line,
+    user,
+    service: 'imap',
+    ok: true,
+    resolutionMs: 1,
+    events: [{ name: 'MessageAppend', mailbox: 'INBOX', at: line, uid: line }],
+    ignored: [],
+  })
+  const batch = (records: SpoolRecord[]): SpoolBatch => ({ records, problems: [], failures: [], position: { files: [{ name: '2026120710.jsonl', offset: records.length * 100, line: records.length }] } })
+  /** A follower over given batches (our own port, in memory), recording what is committed. */
+  const followerOf = (batches: SpoolBatch[]) => {
+    const committed: number[] = []
+    let stopped = false
+    const f: SpoolFollower = {
+      checkpointName: 'test',
+      startedAt: { files: [] },
+      batches: async function* () {
+        for (const b of batches) {
+          if (stopped) return
+          yield b
+        }
+      },
+      commit: async (p) => {
+        committed.push(p.files[0]?.line ?? 0)
+        return E.right({ deleted: [], failures: [] })
+      },
+      stop: () => {
+        stopped = true
+      },
+    }
+    return { f, committed }
+  }
+  const options = { note: () => undefined, onFailed: () => undefined }
+
+  it('captures each account a batch names once, then commits the batch', async () => {
+    const { f, committed } = followerOf([batch([record('alice', 1), record('bob', 2), record('alice', 3)])])
+    const calls: string[] = []
+    const r = await captureFromSpool(f, async (a, s) => {
+      calls.push(`${a}:${s.map((x) => x.uid).join(',')}`)
+      expect(committed).toEqual([])
+      return { _tag: 'Captured', events: 1 }
+    }, options)
+    expect(E.isRight(r)).toBe(true)
+    expect(calls).toEqual(['alice:1,3', 'bob:2'])
+    expect(committed).toEqual([3])
+  })
+
+  it('does not commit a batch whose capture failed on the store, nor one stopped before it recorded everything', async () => {
+    for (const outcome of [{ _tag: 'Failed', reason: 'disk full', fatal: true }, { _tag: 'Interrupted' }] as CaptureResult[]) {
+      const { f, committed } = followerOf([batch([record('alice', 1)]), batch([record('alice', 2)])])
+      const r = await captureFromSpool(f, async () => outcome, options)
+      expect(committed).toEqual([])
+      expect(E.isLeft(r)).toBe(outcome._tag === 'Failed')
+    }
+  })
+
+  it('hands an account whose capture failed (the server) to the caller, and goes on', async () => {
+    const { f, committed } = followerOf([batch([record('alice', 1), record('bob', 2)])])
+    const failed: string[] = []
+    await captureFromSpool(f, async (a) => (a === 'alice' ? { _tag: 'Failed', reason: 'unreachable', fatal: false } : { _tag: 'Captured', events: 1 }), { ...options, onFailed: (a) => failed.push(a) })
+    expect(failed).toEqual(['alice'])
+    expect(committed).toEqual([2])
   })
 })

@@ -12,8 +12,8 @@
  *    again when it starts; the captures it triggers again find what is already recorded.
  * 2. One capture of an account at a time (`accountQueue`): the spool, NOTIFY and the polling round
  *    never scan one account concurrently (one writer per account stream).
- * 3. A failure that concerns the store (`fatal`) stops the feed without committing: the position
- *    stays before the batch.
+ * 3. A failure that concerns the store (`fatal`), or a capture stopped before it recorded
+ *    everything, stops the feed without committing: the position stays before the batch.
  * 4. The mail server never waits on this: the spool is a file the server appends to; NOTIFY is
  *    read from a connection the server writes to.
  */
@@ -24,6 +24,8 @@ import type { FollowerError, SpoolFailure, SpoolFollower } from './spoolFollower
 
 export type CaptureResult =
   | { readonly _tag: 'Captured'; readonly events: number }
+  /** Stopped (SIGTERM) before it recorded everything: the batch is not committed, and is read again at the next start. */
+  | { readonly _tag: 'Interrupted' }
   /** `fatal`: the store failed (stop); otherwise the account could not be captured now (retry later). */
   | { readonly _tag: 'Failed'; readonly reason: string; readonly fatal: boolean }
 
@@ -96,6 +98,10 @@ export const captureFromSpool = async (follower: SpoolFollower, capture: Capture
     for (const [account, list] of byAccount(signals)) {
       if (o.accept !== undefined && !o.accept(account)) continue
       const r = await capture(account, list)
+      if (r._tag === 'Interrupted') {
+        follower.stop()
+        return E.right(undefined)
+      }
       if (r._tag === 'Failed') {
         if (r.fatal) {
           follower.stop()

@@ -315,6 +315,7 @@ export const doSmartScan: Verb = {
               // server reports nothing (the next command breaks it).
               if (box !== undefined) void client.idle().catch(() => undefined)
             }
+            if (r.interrupted) return { _tag: 'Interrupted' }
             return failed === undefined ? { _tag: 'Captured', events: r.eventsAppended } : { _tag: 'Failed', reason: failed.error, fatal: false }
           } catch (e) {
             if (!(e instanceof CliFailure)) throw e
