@@ -3,9 +3,10 @@
  * that `doSmartScan watch true` records with their bytes, for L = 0.5, 1, 2 and 5 s, with each
  * change source: the Dovecot change feed (spool), IMAP NOTIFY, and polling rounds alone (IDLE in
  * INBOX, interval 60 s). A real loopback Dovecot with the shipped contrib/dovecot snippets; a plain
- * IMAP client (imapflow) appends each message to INBOX and expunges it after its lifetime.
+ * IMAP client (imapflow) appends each message to a folder (`Work` by default, where IDLE on INBOX
+ * hears nothing; `--folder INBOX` for the other case) and expunges it after its lifetime.
  *
- *   npm run build && node dist/test/bench/shortLived.js [--per 20] [--modes spool,notify,poll]
+ *   npm run build && node dist/test/bench/shortLived.js [--per 20] [--modes spool,notify,poll] [--folder Work]
  *
  * It prints a Markdown table (docs/capture.md publishes one), with the machine's load at the start:
  * the figures depend on how fast the capture runs after each change, so on a loaded machine they
@@ -67,8 +68,9 @@ const subjectsRecorded = async (store: string): Promise<Set<string>> => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-const measure = async (mode: Mode, per: number): Promise<Map<number, number>> => {
+const measure = async (mode: Mode, per: number, folder: string): Promise<Map<number, number>> => {
   const d = await startDovecot({ alice: 'alicepw' }, mode === 'spool' ? { feed: {} } : {})
+  if (folder !== 'INBOX') d.doveadm('mailbox', 'create', '-u', 'alice', folder)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailtime-shortlived-'))
   const store = `sqlite:${path.join(dir, 'b.db')}`
   const w = startWatch(d, store, mode)
@@ -76,11 +78,11 @@ const measure = async (mode: Mode, per: number): Promise<Map<number, number>> =>
     await w.ready
     const c = clientAs(d, 'alice')
     await c.connect()
-    await c.mailboxOpen('INBOX')
+    await c.mailboxOpen(folder)
     const expunges: Promise<unknown>[] = []
     for (const life of LIFETIMES)
       for (let i = 0; i < per; i++) {
-        const a = await c.append('INBOX', Buffer.from(`From: a@example.com\r\nSubject: life-${life}-${i}\r\nMessage-ID: <life-${life}-${i}-${mode}@example.com>\r\n\r\n${'x'.repeat(2000)}\r\n`))
+        const a = await c.append(folder, Buffer.from(`From: a@example.com\r\nSubject: life-${life}-${i}\r\nMessage-ID: <life-${life}-${i}-${mode}@example.com>\r\n\r\n${'x'.repeat(2000)}\r\n`))
         if (a === false || a.uid === undefined) throw new Error('append failed')
         const uid = a.uid
         expunges.push(sleep(life * 1000).then(() => c.messageDelete(String(uid), { uid: true })))
@@ -103,14 +105,15 @@ const measure = async (mode: Mode, per: number): Promise<Map<number, number>> =>
 const main = async () => {
   const per = Number(arg('--per') ?? '20')
   const modes = (arg('--modes') ?? 'spool,notify,poll').split(',') as Mode[]
+  const folder = arg('--folder') ?? 'Work'
   const load = os.loadavg()[0]?.toFixed(1)
   const results = new Map<Mode, Map<number, number>>()
-  for (const m of modes) results.set(m, await measure(m, per))
+  for (const m of modes) results.set(m, await measure(m, per, folder))
   const name: Record<Mode, string> = { spool: 'Dovecot change feed (spool)', notify: 'IMAP NOTIFY', poll: 'rounds every 60 s (IDLE in INBOX)' }
   const pct = (x: number | undefined) => (x === undefined ? '-' : `${Math.round(x * 100)}%`)
   process.stdout.write(
     [
-      `${per} messages per lifetime, ${os.cpus().length} cores, load ${load} at start, Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z`,
+      `${per} messages per lifetime in ${folder}, ${os.cpus().length} cores, load ${load} at start, Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z`,
       '',
       `| source | ${LIFETIMES.map((l) => `${l} s`).join(' | ')} |`,
       `|---|${LIFETIMES.map(() => '---:').join('|')}|`,
