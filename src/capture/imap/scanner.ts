@@ -13,7 +13,9 @@
  * 4. A folder whose UIDVALIDITY changed is read again in full; its messages are matched by digest,
  *    so nothing is recorded twice.
  * 5. Instants: arrival at INTERNALDATE on the first scan; later, anything the scan can only bound
- *    is dated at the end of the window since the last scan, and the window is recorded. A change a
+ *    is dated at the end of the window since the last scan, and the window is recorded. The window
+ *    runs from the start of the previous scan to the moment this one has read every folder (a change
+ *    made while the previous scan ran, after it read that folder, is this scan's). A change a
  *    feed dated (`deps.instants`: the Dovecot spool) is dated at the feed's instant, exactly or
  *    within its second, when that instant falls within the window (feeds/instants.ts).
  * 6. A scan that could not read every folder to the end is not complete, and says which folders
@@ -588,9 +590,13 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
   const cp0 = await readCheckpoint(deps, account)
   if (E.isLeft(cp0)) return cp0
   const first = cp0.right === undefined || cp0.right.pendingFirstScan === true
-  const now = deps.now()
+  // When the scan starts looking: the next scan's window starts here (a change made after a folder
+  // was read is found by the next scan). `now` moves to when every folder was read (below): what
+  // this scan saw happened before that, and it is recorded then.
+  const startedAt = deps.now()
+  let now = startedAt
   const lastScanAt = cp0.right?.lastScanAt ?? now
-  const window: OccurredWindow | undefined = first ? undefined : { from: instant(lastScanAt), to: now }
+  let window: OccurredWindow | undefined = first ? undefined : { from: instant(lastScanAt), to: now }
   const revision = await deps.store.streamRevision(stream)()
   if (E.isLeft(revision)) return E.left({ _tag: 'Store', error: revision.left })
   const expectedStart = revision.right
@@ -734,6 +740,8 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
     }
     await deps.afterFolder?.(foldersDone)
   }
+  now = deps.now()
+  if (window !== undefined) window = { from: window.from, to: now }
   const complete = unread.length === 0
   // The connection failed before every folder was read: what was read waits for the rescan where it
   // depends on what was not (guarantee 6). Folders the server refused do not hold the rest back.
@@ -911,7 +919,7 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
   // completes it dates and names its changes as a clean scan would.
   const checkpoint: ScanCheckpoint = cut
     ? { version: 1, nextItemId, lastScanAt, folders: cpFolders, round, ...(first && { pendingFirstScan: true }) }
-    : { version: 1, nextItemId, lastScanAt: now, folders: cpFolders }
+    : { version: 1, nextItemId, lastScanAt: startedAt, folders: cpFolders }
   const size = deps.batchSize ?? 1000
   let appended = 0
   let expected = expectedStart
