@@ -24,9 +24,15 @@ describe('feed instants', () => {
     // The scan reads the flags the last change left.
     expect(i.flagsChanged('INBOX', 100, 7)).toEqual({ from: 3000, to: 3000 })
     expect(i.expunged('INBOX', 100, 7)).toEqual({ from: 4000, to: 4000 })
-    expect(i.added('INBOX', 101, 7)).toBeUndefined()
+    expect(i.added('INBOX', 98, 7)).toBeUndefined()
     expect(i.added('Work', 100, 7)).toBeUndefined()
     expect(i.added('INBOX', 100, 8)).toBeUndefined()
+  })
+
+  it("match the UIDVALIDITY Dovecot reports for a folder's first message before it replaces it with one less", () => {
+    const i = feedInstants([sig({ kind: 'messageNew', uid: 1, uidValidity: 1796657406, at: 1000 })])
+    expect(i.added('INBOX', 1796657405, 1)).toEqual({ from: 1000, to: 1000 })
+    expect(i.added('INBOX', 1796657404, 1)).toBeUndefined()
   })
 
   it('match a signal without UIDVALIDITY to any, and give the second an instant to the second falls in', () => {

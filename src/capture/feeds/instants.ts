@@ -9,7 +9,10 @@
  *    `at`). A NOTIFY signal is dated when it was heard, which bounds nothing the scan does not
  *    already bound, and a signal without a UID names no message: neither dates anything.
  * 2. A message is matched by folder, UID and UIDVALIDITY (a signal without UIDVALIDITY matches any):
- *    a UID reused under a new UIDVALIDITY is not dated by the old one's signal.
+ *    a UID reused under a new UIDVALIDITY is not dated by the old one's signal. One exception, a
+ *    Dovecot quirk (services.md): the first message saved into a folder whose status nobody read
+ *    yet is reported with a UIDVALIDITY that Dovecot then replaces with one less; a signal whose
+ *    UIDVALIDITY is the folder's plus one matches too (seen here: the instant was lost without it).
  * 3. A scan records a message's or folder's state as it finds it, so the instant it is given is that
  *    of the last change of the kind (the last flag change makes the flags it reads); a message's
  *    arrival and expunge happen once per UID, their first signal is taken.
@@ -74,7 +77,7 @@ export const feedInstants = (signals: readonly ChangeSignal[]): FeedInstants => 
   const message =
     (kind: ChangeKind, last: boolean) =>
     (mailbox: string, uidValidity: number, uid: number): FeedInterval | undefined => {
-      const found = (messages.get(key(kind, mailbox, uid)) ?? []).filter((x) => x.uidValidity === undefined || x.uidValidity === uidValidity)
+      const found = (messages.get(key(kind, mailbox, uid)) ?? []).filter((x) => x.uidValidity === undefined || x.uidValidity === uidValidity || x.uidValidity === uidValidity + 1)
       return (last ? found[found.length - 1] : found[0])?.interval
     }
   // A folder's name may be created, deleted and created again: the scan sees the last of each.
