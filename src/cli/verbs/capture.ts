@@ -304,6 +304,8 @@ export const doSmartScan: Verb = {
             if (failed !== undefined) {
               failures.push({ account: a, error: failed.error })
               ctx.note(`mailtime: ${failed.error}`)
+              // The next round reads what this scan could not, dated by these signals.
+              if (all.length > 0) pending.set(a, all)
             } else scanned++
             // Sit in INBOX so the server's IDLE notifications wake the next round early. Mail that
             // arrived between the scan's listing and this open raises no notification: rescan at once.
