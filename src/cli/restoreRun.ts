@@ -9,11 +9,11 @@ import * as E from 'fp-ts/Either'
 import { itemKey } from '../../domain/operations'
 import { type RestorePlan, folderItemsOf, planSize } from '../../domain/restore/plan'
 import type { BlobStore } from '../blobs/blobStore'
-import { connectAs, describeConnectError, imapSourceOf } from '../capture/imap/source'
+import { imapSourceOf } from '../capture/imap/source'
 import type { Settings } from '../config'
 import { smtpNotifier, type Notifier } from '../notify/notifier'
 import { imapTarget } from '../restore/imap/imapTarget'
-import { LOGIN_RETRY_MS, accountMissing, loginAttempts } from '../restore/imap/login'
+import { imapTargetServer } from '../restore/imap/targetServer'
 import { maildirTarget } from '../restore/maildirTarget'
 import { type Owner, chooseOwner, nearestExisting, resolveOwner, systemLookup } from '../restore/maildirOwner'
 import { type Provisioner, commandProvisioner, newPassword, passwdFileProvisioner } from '../restore/provision/provisioner'
@@ -80,7 +80,6 @@ export const chooseTarget = (settings: Settings, raw: string | undefined, option
   if (E.isLeft(src))
     throw usage(raw === undefined ? `${src.left.reason}; or give target maildir:<dir> (Dovecot serves that tree as is), or dry_run true` : src.left.reason)
   const s = src.right
-  const server = `${s.secure ? 'imaps' : 'imap'}://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`
   const batch = Number(settings.env.MAILTIME_RESTORE_BATCH_SIZE ?? '50')
   if (!Number.isInteger(batch) || batch < 1 || batch > 1000) throw usage('MAILTIME_RESTORE_BATCH_SIZE must be a whole number from 1 to 1000')
   const connections = Number(settings.env.MAILTIME_RESTORE_CONNECTIONS ?? '2')
@@ -89,36 +88,7 @@ export const chooseTarget = (settings: Settings, raw: string | undefined, option
     server: true,
     warnings: [],
     target: imapTarget(
-      {
-        host: s.host,
-        port: s.port,
-        secure: s.secure,
-        description: s.description,
-        loginFor: (account) => {
-          const own = s.passwords[account]
-          if (own !== undefined) return { user: account, pass: own }
-          return s.admin === undefined ? undefined : { user: s.admin.user, pass: s.admin.password, authzid: account }
-        },
-        connect: async (account) => {
-          // Only an account this run has just created is tried again (login.ts says why).
-          const attempts = loginAttempts(options.justCreated?.(account) ?? false)
-          for (let attempt = 1; ; attempt++) {
-            const c = await connectAs(s, account)
-            if (E.isRight(c)) return E.right(c.right)
-            const onBehalf = s.passwords[account] === undefined
-            if (c.left._tag === 'AuthFailed' && attempt < attempts) {
-              await new Promise((resolve) => setTimeout(resolve, LOGIN_RETRY_MS))
-              continue
-            }
-            if (c.left._tag === 'AuthFailed' && accountMissing(c.left, onBehalf))
-              return E.left({
-                _tag: 'NoSuchAccount',
-                reason: `account ${account} does not exist on ${server} (the server accepted ${s.admin?.user ?? 'the admin'}'s login but refused to act for ${account}: ${c.left.reason})`,
-              })
-            return E.left({ _tag: 'Failure', reason: describeConnectError(c.left) })
-          }
-        },
-      },
+      imapTargetServer(s, options.justCreated),
       { batchSize: batch, connections, ...withAfterAppend(faultAfter(settings.env.MAILTIME_FAULT, 'append')) },
     ),
   }

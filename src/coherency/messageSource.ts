@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/Either'
 import type { ImapFlow } from 'imapflow'
 import type { ImapLocation } from '../../domain/events'
-import { type ImapSource, connectAs, describeConnectError } from '../capture/imap/source'
+import { type ImapServer, connectAs, describeConnectError } from '../imap/connection'
 
 export type Fetched = { readonly _tag: 'Found'; readonly bytes: Buffer } | { readonly _tag: 'Gone'; readonly reason: string }
 
@@ -19,7 +19,7 @@ export interface MessageSource {
 }
 
 /** The configured IMAP server, logged in as each account (the admin on its behalf, as capture does); one connection per account, opened on first use. */
-export const imapMessageSource = (src: ImapSource): MessageSource => {
+export const imapMessageSource = (src: ImapServer): MessageSource => {
   const clients = new Map<string, E.Either<string, ImapFlow>>()
   const clientOf = async (account: string): Promise<E.Either<string, ImapFlow>> => {
     const hit = clients.get(account)

@@ -22,7 +22,7 @@ import { FIRST_USER_ITEM_ID } from '../../domain/ids'
 import { describeErrors } from '../../domain/decode'
 import { type RecordedEvent, compareRecorded } from '../../projections/order'
 import { itemVersions } from '../../projections/versions'
-import { ScanCheckpoint } from '../capture/imap/scanner'
+import { ScanCheckpoint } from '../capture/scanCheckpoint'
 
 export type DecodedCheckpoint = { readonly _tag: 'None' } | { readonly _tag: 'Bad'; readonly reason: string } | { readonly _tag: 'Ok'; readonly value: ScanCheckpoint }
 

@@ -1,25 +1,18 @@
 /**
- * Where and how to reach the IMAP server a capture reads: host, port, TLS, and credentials that log
- * in on behalf of each user (SASL PLAIN with an authorization identity, which Dovecot master users
- * and Zimbra/Carbonio admins accept) or per-user passwords. Settings come from the config file and
- * the environment only, never from the command line.
+ * Where and how to reach the IMAP server a capture reads, from the settings: host, port, TLS, and
+ * credentials that log in on behalf of each user or per-user passwords (see src/imap/connection.ts).
+ * Settings come from the config file and the environment only, never from the command line.
  */
 import * as E from 'fp-ts/Either'
-import type { ImapFlow } from 'imapflow'
 import type { Settings } from '../../config'
+import type { ImapServer } from '../../imap/connection'
 
-export interface ImapSource {
-  readonly host: string
-  readonly port: number
-  readonly secure: boolean
-  /** The admin who acts on behalf of users. */
-  readonly admin?: { readonly user: string; readonly password: string }
-  /** Per-user passwords, when there is no admin. */
-  readonly passwords: Readonly<Record<string, string>>
+// The connection itself is shared with restore (src/imap/connection.ts); re-exported for the callers that named it here.
+export { type ConnectError, connectAs, describeConnectError } from '../../imap/connection'
+
+export interface ImapSource extends ImapServer {
   /** Accounts to scan with doSmartScan; empty means the accounts already in the store. */
   readonly accounts: readonly string[]
-  /** A display form without secrets. */
-  readonly description: string
 }
 
 export type SourceError = { readonly _tag: 'NoSource'; readonly reason: string }
@@ -55,57 +48,4 @@ export const imapSourceOf = (s: Settings, url0?: string): E.Either<SourceError, 
     accounts,
     description: `${where.right.secure ? 'imaps' : 'imap'}://${where.right.host}:${where.right.port}${user !== undefined ? ` as ${user}` : ''}`,
   })
-}
-
-export type ConnectError =
-  | { readonly _tag: 'Unavailable'; readonly server: string; readonly reason: string }
-  /** `code` is the server's response code (`AUTHORIZATIONFAILED`: the admin was accepted, acting for the account was not). */
-  | { readonly _tag: 'AuthFailed'; readonly server: string; readonly account: string; readonly reason: string; readonly code?: string }
-  | { readonly _tag: 'NoCredentials'; readonly account: string }
-
-export const describeConnectError = (e: ConnectError): string => {
-  switch (e._tag) {
-    case 'Unavailable':
-      return `IMAP server ${e.server} is unavailable: ${e.reason}`
-    case 'AuthFailed':
-      return `IMAP login for ${e.account} at ${e.server} failed: ${e.reason}`
-    case 'NoCredentials':
-      return `no IMAP credentials for ${e.account}: configure an admin (MAILTIME_IMAP_USER) or imap.passwords.${e.account}`
-  }
-}
-
-/** Logs in as the account: as the admin on its behalf, or with its own password. */
-export const connectAs = async (src: ImapSource, account: string): Promise<E.Either<ConnectError, ImapFlow>> => {
-  const own = src.passwords[account]
-  const auth =
-    own !== undefined
-      ? { user: account, pass: own }
-      : src.admin !== undefined
-        ? { user: src.admin.user, pass: src.admin.password, authzid: account, loginMethod: 'AUTH=PLAIN' }
-        : undefined
-  if (auth === undefined) return E.left({ _tag: 'NoCredentials', account })
-  // Required when first used, not at start-up: loading every driver and server made each CLI
-  // run half a second slower (docs/performance.md).
-  const { ImapFlow: Client } = require('imapflow') as typeof import('imapflow')
-  const client = new Client({
-    host: src.host,
-    port: src.port,
-    secure: src.secure,
-    logger: false,
-    auth,
-    connectionTimeout: 15_000,
-    greetingTimeout: 15_000,
-    clientInfo: { name: 'Mailtime' },
-  })
-  client.on('error', () => undefined)
-  try {
-    await client.connect()
-    return E.right(client)
-  } catch (e) {
-    const err = e as { authenticationFailed?: boolean; code?: string; message?: string; responseText?: string; serverResponseCode?: string }
-    client.close()
-    if (err.authenticationFailed === true || /auth/i.test(err.responseText ?? ''))
-      return E.left({ _tag: 'AuthFailed', server: src.description, account, reason: err.responseText ?? err.message ?? 'rejected', ...(err.serverResponseCode !== undefined && { code: err.serverResponseCode }) })
-    return E.left({ _tag: 'Unavailable', server: src.description, reason: err.code ?? err.message ?? String(e) })
-  }
 }

@@ -18,7 +18,7 @@ import { type BlobStore, describeBlobError, sha256 } from '../../blobs/blobStore
 import { encodeModifiedUtf7, mapFolder } from '../folderNames'
 import { keywordsOf } from '../keywords'
 import { type Journal, type MaterializeReport, type RestoreTarget, type TargetError, folderItemOutcomes, refusedFolders } from '../target'
-import { type AppendEndpoint, type AppendMessage, type AppendSession, ImapCommandError, openAppendSession } from './multiAppend'
+import { type AppendEndpoint, type AppendMessage, type AppendSession, ImapCommandError, openAppendSession } from '../../imap/multiAppend'
 import { groupBy } from '../../../domain/groupBy'
 
 export interface ImapLogin {
