@@ -33,6 +33,8 @@ const RetentionConfig = t.exact(t.partial({ dataDays: t.number, accountDays: t.n
 const S3ConfigCodec = t.exact(
   t.partial({ endpoint: t.string, region: t.string, forcePathStyle: t.boolean, accessKeyId: t.string, secretAccessKey: t.string, sessionToken: t.string }),
 )
+/** Change feeds for `doSmartScan watch true`: the Dovecot spool directory (contrib/dovecot/), or MAILTIME_FEED_SPOOL. */
+const FeedConfig = t.exact(t.partial({ spool: t.string }))
 /** The web console's API token (or MAILTIME_API_TOKEN). */
 const ApiConfig = t.exact(t.partial({ token: t.string }))
 
@@ -48,6 +50,7 @@ export const ConfigFile = t.exact(
     provisioning: ProvisioningConfig,
     api: ApiConfig,
     s3: S3ConfigCodec,
+    feed: FeedConfig,
   }),
 )
 export type ConfigFile = t.TypeOf<typeof ConfigFile>

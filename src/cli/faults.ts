@@ -6,10 +6,11 @@
  * and checkpoint were committed; `folder`: a scan read a folder to the end, before recording
  * anything; `step`: an export finished one of its steps, which are each state file, the timeline,
  * the content files and MBOXes, the manifest, and the move into `dest`, before the operation
- * records its end; `action`: a rewind sent one action to the server, before its outcome is recorded); `pause-after-<event>:MS` slows each batch down so that a test can act while the
+ * records its end; `feed`: the captures a batch of the change feed triggered recorded, before the
+ * feed's position is committed; `action`: a rewind sent one action to the server, before its outcome is recorded); `pause-after-<event>:MS` slows each batch down so that a test can act while the
  * command runs (stop the server in the middle of a scan, start a second scan).
  */
-export const faultAfter = (raw: string | undefined, event: 'append' | 'batch' | 'folder' | 'step' | 'action'): ((batch: number) => Promise<void>) | undefined => {
+export const faultAfter = (raw: string | undefined, event: 'append' | 'batch' | 'folder' | 'step' | 'feed' | 'action'): ((batch: number) => Promise<void>) | undefined => {
   const m = new RegExp(`^(kill|pause)-after-${event}:(\\d+)$`).exec(raw ?? '')
   if (m === null) return undefined
   const n = Number(m[2])

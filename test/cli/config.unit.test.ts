@@ -24,7 +24,7 @@ const reasonOf = (content: unknown): string => {
 
 describe('the config file', () => {
   it.each([
-    ['the top level', { stor: 'sqlite:/tmp/x.db' }, 'unknown key "stor" (known: store, blobs, index, timezone, imap, smtp, retention, provisioning, api, s3)'],
+    ['the top level', { stor: 'sqlite:/tmp/x.db' }, 'unknown key "stor" (known: store, blobs, index, timezone, imap, smtp, retention, provisioning, api, s3, feed)'],
     ['imap', { imap: { url: 'imap://h:143', usr: 'admin' } }, 'unknown key "imap.usr" (known: url, user, password, accounts, passwords)'],
     ['smtp', { smtp: { host: 'h', hots: 'x' } }, 'unknown key "smtp.hots" (known: host, port, secure, user, password, from, admin, initiator)'],
     ['provisioning', { provisioning: { passwdfile: '/etc/dovecot/users' } }, 'unknown key "provisioning.passwdfile" (known: passwdFile, command, checkCommand)'],

@@ -2,6 +2,10 @@
  * A real Dovecot IMAP server for tests: its own config, users and Maildirs in a temporary directory,
  * on a free loopback port, with a master user (`admin`) that logs in on behalf of users, and the
  * mail_log plugin writing every change to its log. See ../shared/services.md.
+ *
+ * Options add the server-side pieces Mailtime ships in contrib/dovecot/, included as they are
+ * shipped (the snippet is `!include`d and its Lua script loaded from the repository, never a copy):
+ * `feed` the change feed into a spool directory, `lazyExpunge` the EXPUNGED folder and its ACL.
  */
 import { execFileSync, spawnSync } from 'child_process'
 import * as fs from 'fs'
@@ -22,6 +26,10 @@ export interface Dovecot {
   readonly separator: string
   readonly mailRoot: string
   readonly logPath: string
+  /** The configuration file (for `doveadm -c`). */
+  readonly conf: string
+  /** The change feed's spool directory, with the `feed` option. */
+  readonly spoolDir: string | undefined
   /** The passwd file of users (what a passwd-file provisioner appends to). */
   readonly usersFile: string
   readonly admin: { readonly user: string; readonly password: string }
@@ -38,6 +46,59 @@ export interface Dovecot {
   start(): Promise<void>
   /** Runs `doveadm` against this server's config (as an admin would change a mailbox); throws on failure. */
   doveadm(...args: string[]): string
+}
+
+export interface DovecotOptions {
+  /**
+   * contrib/dovecot/mailtime-feed.conf, with its script, appending to `spoolDir` (default: `spool`
+   * in the server's directory; created, and owned by the mail uid, when missing; every directory
+   * above it must let the mail uid through). `clock: 'seconds'` sets `mailtime_spool_clock =
+   * seconds` (instants to the second, as without LuaSocket).
+   */
+  readonly feed?: { readonly spoolDir?: string; readonly clock?: 'seconds' }
+  /** contrib/dovecot/mailtime-lazy-expunge.conf with its ACL file. */
+  readonly lazyExpunge?: boolean
+  /**
+   * The Maildir layout: Dovecot's default Maildir++ (`.Work.Old` directories, '.' as the hierarchy
+   * separator) or `fs` (`Work/Old` directories, '/' as the separator).
+   */
+  readonly layout?: 'maildir++' | 'fs'
+}
+
+/** The repository's contrib/dovecot/ (this file runs from test/support or from dist/test/support). */
+export const contribDovecot = (): string => {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const c = path.join(dir, 'contrib', 'dovecot')
+    if (fs.existsSync(path.join(c, 'mailtime-feed.lua'))) return c
+    if (path.dirname(dir) === dir) throw new Error(`contrib/dovecot not found above ${__dirname}`)
+  }
+}
+
+/** The configuration the options add, after the harness's own (the snippets extend its mail_plugins). */
+const contribConfig = (options: DovecotOptions, spool: string | undefined): string => {
+  let out = ''
+  if (options.feed !== undefined && spool !== undefined) {
+    const c = contribDovecot()
+    if (!fs.existsSync(spool)) {
+      fs.mkdirSync(spool, { recursive: true, mode: 0o755 })
+      fs.chownSync(spool, 8, 8)
+    }
+    out += `!include ${path.join(c, 'mailtime-feed.conf')}
+plugin {
+  push_notification_driver = lua:file=${path.join(c, 'mailtime-feed.lua')}
+  mailtime_spool = ${spool}
+${options.feed.clock === 'seconds' ? '  mailtime_spool_clock = seconds\n' : ''}}
+`
+  }
+  if (options.lazyExpunge === true) {
+    const c = contribDovecot()
+    out += `!include ${path.join(c, 'mailtime-lazy-expunge.conf')}
+plugin {
+  acl = vfile:${path.join(c, 'mailtime-lazy-expunge.acl')}
+}
+`
+  }
+  return out
 }
 
 export const freePort = (): Promise<number> =>
@@ -68,14 +129,6 @@ const listening = (port: number): Promise<boolean> =>
     s.once('error', () => resolve(false))
   })
 
-export interface DovecotOptions {
-  /**
-   * The Maildir layout: Dovecot's default Maildir++ (`.Work.Old` directories, '.' as the hierarchy
-   * separator) or `fs` (`Work/Old` directories, '/' as the separator).
-   */
-  readonly layout?: 'maildir++' | 'fs'
-}
-
 export const startDovecot = async (users: Record<string, string> = { alice: 'alicepw', bob: 'bobpw' }, options: DovecotOptions = {}): Promise<Dovecot> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailtime-dovecot-'))
   fs.chmodSync(dir, 0o755)
@@ -95,6 +148,7 @@ export const startDovecot = async (users: Record<string, string> = { alice: 'ali
     fs.chmodSync(f, 0o640)
   }
   const conf = path.join(dir, 'dovecot.conf')
+  const spoolDir = options.feed === undefined ? undefined : (options.feed.spoolDir ?? path.join(dir, 'spool'))
   fs.writeFileSync(
     conf,
     `protocols = imap
@@ -146,7 +200,7 @@ plugin {
   mail_log_events = delete undelete expunge save copy mailbox_create mailbox_delete mailbox_rename flag_change
   mail_log_fields = uid box msgid size vsize flags from subject
 }
-`,
+${contribConfig(options, spoolDir)}`,
   )
   const pidFile = path.join(dir, 'run', 'master.pid')
   const start = async () => {
@@ -218,6 +272,8 @@ plugin {
     separator: options.layout === 'fs' ? '/' : '.',
     mailRoot,
     logPath,
+    conf,
+    spoolDir,
     admin: { user: 'admin', password: 'adminpw' },
     addUser: (u, p) => addLine(u, line(u, p)),
     addUserWithMaildir: (u, p, maildir, options) => {

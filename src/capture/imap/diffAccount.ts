@@ -15,6 +15,7 @@
  * - a folder the server refused does not hold the rest back;
  * - every level of the hierarchy the server lists is a folder (`planFolders`).
  */
+import type { FeedInstants, FeedInterval } from '../feeds/instants'
 import type { AccountId, ItemId } from '../../../domain/ids'
 import { FIRST_USER_ITEM_ID } from '../../../domain/ids'
 import { type Instant, instant } from '../../../domain/instant'
@@ -82,8 +83,12 @@ export type FolderObservation =
 
 /** What the server showed. */
 export interface ObservedAccount {
-  /** The scan's instant. */
+  /** The scan's instant: when it had read every folder (its window's end; its events are recorded then). */
   readonly at: Instant
+  /** When the scan started reading (default `at`): the next scan's window starts there (a change made after a folder was read is the next scan's). */
+  readonly startedAt?: Instant
+  /** When a change feed says the changes this scan may record happened (the Dovecot spool: feeds/instants.ts). */
+  readonly instants?: FeedInstants
   /** Every folder the server lists, parents before children (src/imap/list.ts). */
   readonly folders: readonly ServerFolder[]
   /**
@@ -162,6 +167,8 @@ interface NewMessage extends FetchedMessage {
 interface FlagChange {
   readonly itemId: ItemId
   readonly path: string
+  readonly uidValidity: number
+  readonly uid: number
   readonly source: SourcePosition
   readonly flags?: Flag[]
   readonly tags?: Tag[]
@@ -366,8 +373,9 @@ const diffFolder = (
     const m = read.flags.get(uid)
     if (s === undefined || m === undefined) continue
     const source = { kind: 'imap', mailbox: f.path, uidValidity: f.uidValidity, uid, ...(m.modseq !== undefined ? { modseq: m.modseq } : { seq: round }) }
-    if (!same(s.flags, m.flags)) flagChanges.push({ itemId: s.itemId, path: f.path, source, flags: [...m.flags] as Flag[] })
-    if (!same(s.tags, m.tags)) flagChanges.push({ itemId: s.itemId, path: f.path, source, tags: [...m.tags] as Tag[] })
+    const at = { path: f.path, uidValidity: f.uidValidity, uid }
+    if (!same(s.flags, m.flags)) flagChanges.push({ itemId: s.itemId, ...at, source, flags: [...m.flags] as Flag[] })
+    if (!same(s.tags, m.tags)) flagChanges.push({ itemId: s.itemId, ...at, source, tags: [...m.tags] as Tag[] })
   }
   const fresh = read.fetched.map((m) => ({ ...m, folderId, path: f.path, uidValidity: f.uidValidity }))
   return { fresh, vanished, flagChanges }
@@ -506,8 +514,31 @@ const eventLog = (account: AccountId, now: Instant, window: OccurredWindow | und
   const emit = <K extends EventType>(type: K, at: number, source: SourcePosition, payload: Payload<K>, w?: OccurredWindow, by?: string): void => {
     events.push(makeEvent(type, prov(source, w, by), instant(at), payload))
   }
-  return { events, emit }
+  /**
+   * A change a feed dated, when its instant falls within this scan's window: at the interval's end,
+   * with the interval as its window when it is not one instant. A first scan has no window: it
+   * dates by INTERNALDATE.
+   */
+  const fed = (i: FeedInterval | undefined): Fed | undefined => {
+    if (i === undefined || window === undefined || i.from < window.from || i.from > now) return undefined
+    const to = Math.min(i.to, now)
+    return { at: to, w: i.from === to ? undefined : { from: instant(i.from), to: instant(to) } }
+  }
+  /** `emit` at the feed's instant when it gave one, else at `at` within the scan's window. */
+  const emitFed = <K extends EventType>(type: K, f: Fed | undefined, at: number, source: SourcePosition, payload: Payload<K>): void => {
+    if (f === undefined) emit(type, at, source, payload)
+    else events.push(makeEvent(type, { ...withoutWindow(prov(source)), ...(f.w !== undefined && { occurredWindow: f.w }) }, instant(f.at), payload))
+  }
+  return { events, emit, fed, emitFed }
 }
+
+/** An instant a feed gave a change, as the scan records it. */
+interface Fed {
+  readonly at: number
+  readonly w: OccurredWindow | undefined
+}
+
+const withoutWindow = ({ occurredWindow: _, ...p }: Provenance): Provenance => p
 
 /**
  * The scan's decision (see the module's comment). Its parts run in the order of the events they
@@ -522,7 +553,8 @@ export const diffAccount = (known: KnownAccount, observed: ObservedAccount, chec
   const { first, round, plan, knownFolders, messagesByFolder } = basisOf(known, server, checkpoint)
   const lastScanAt = checkpoint?.lastScanAt ?? now
   const window: OccurredWindow | undefined = first ? undefined : { from: instant(lastScanAt), to: now }
-  const { events, emit } = eventLog(known.account, now, window)
+  const { events, emit, fed, emitFed } = eventLog(known.account, now, window)
+  const fi = observed.instants
   let nextItemId = plan.nextItemId
   const cpFolders: Record<string, FolderCheckpoint> = { ...plan.folders }
   const idOf = (path: string): number => plan.byPath.get(path) as number
@@ -548,9 +580,23 @@ export const diffAccount = (known: KnownAccount, observed: ObservedAccount, chec
   const deferredChanges = cut ? split.later.length + paired.left.length + plan.gone.length : 0
 
   // Folders: creations (dated by `folderEventsAt`), renames, moves in the tree, flags.
-  const dating = folderDating(first, window, now, lastScanAt, server, created, known.live)
+  const dating = folderDating(first, window, now, lastScanAt, server, created, known.live, (m) => fed(fi?.added(m.path, m.uidValidity, m.uid))?.at)
   if (first && !cut) emit('AccountCreated', dating.earliest - 2000, { kind: 'imap-account', seq: 0 }, { name: known.account })
-  const folderCounts = emitFolderChanges(plan.changes, { first, cut, round, now, at: dating.folderEventsAt, emit })
+  const folderCounts = emitFolderChanges(plan.changes, {
+    first,
+    cut,
+    round,
+    now,
+    at: dating.folderEventsAt,
+    emit,
+    emitFed,
+    // A folder exists before the first message dated in it: a feed's instant after that is not taken.
+    createdAt: (path) => {
+      const f = first ? undefined : fed(fi?.folderCreated(path))
+      return f !== undefined && f.at <= (dating.firstDatedIn.get(path) ?? now) ? f : undefined
+    },
+    renamedAt: (path) => fed(fi?.folderRenamed(path)),
+  })
 
   // Moves: a vanished message and a new one with the same content are the same item.
   const counts = new Map<string, Counts>()
@@ -565,9 +611,11 @@ export const diffAccount = (known: KnownAccount, observed: ObservedAccount, chec
     const s = from.state
     const src = { kind: 'imap', mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid }
     countsOf(m.path).moved++
-    emit('ItemMoved', now, src, { itemId: s.itemId, folderId: m.folderId as ItemId, fromFolderId: s.folderId, itemType: s.itemType, imap: imapLocation(m) })
-    if (!same(s.flags, m.flags)) emit('ItemFlagsChanged', now, src, { itemId: s.itemId, flags: [...m.flags] as Flag[] })
-    if (!same(s.tags, m.tags)) emit('ItemTagsChanged', now, src, { itemId: s.itemId, tags: [...m.tags] as Tag[] })
+    // A MOVE adds the message to its new folder (the feed's MessageAppend there).
+    const movedAt = fed(fi?.added(m.path, m.uidValidity, m.uid))
+    emitFed('ItemMoved', movedAt, now, src, { itemId: s.itemId, folderId: m.folderId as ItemId, fromFolderId: s.folderId, itemType: s.itemType, imap: imapLocation(m) })
+    if (!same(s.flags, m.flags)) emitFed('ItemFlagsChanged', movedAt, now, src, { itemId: s.itemId, flags: [...m.flags] as Flag[] })
+    if (!same(s.tags, m.tags)) emitFed('ItemTagsChanged', movedAt, now, src, { itemId: s.itemId, tags: [...m.tags] as Tag[] })
   }
   // New messages: new mail, or copies a restore wrote.
   for (const m of paired.fresh) {
@@ -577,41 +625,48 @@ export const diffAccount = (known: KnownAccount, observed: ObservedAccount, chec
     // Arrival at INTERNALDATE (never after the scan); a restored copy keeps its original
     // INTERNALDATE, but it exists only since the restore wrote it.
     const internalDate = Math.min(m.internalDate, now)
+    // A message the feed dated arrived then (not at INTERNALDATE, to the second).
+    const arrivedAt = restoredBy === undefined && !first ? fed(fi?.added(m.path, m.uidValidity, m.uid)) : undefined
     const arrival =
       restoredBy !== undefined ? Math.min(restoredBy.at, now) : first || window === undefined ? internalDate : internalDate >= window.from && internalDate <= window.to ? internalDate : now
     const w = restoredBy === undefined && !first && arrival === now ? window : undefined
-    emit(
-      'ItemCreated',
-      arrival,
-      restoredBy === undefined
-        ? { kind: 'imap', mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid }
-        : { kind: 'restore', operationId: restoredBy.operationId, seq: restoredBy.itemId, mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid },
-      {
-        itemId: nextItemId++ as ItemId,
-        itemType: 'message',
-        folderId: m.folderId as ItemId,
-        flags: [...m.flags] as Flag[],
-        tags: [...m.tags] as Tag[],
-        content: { digest: m.digest, size: m.size },
-        headers: m.headers,
-        internalDate: instant(internalDate),
-        imap: imapLocation(m),
-      },
-      w,
-      restoredBy?.initiator,
-    )
+    const payload: Payload<'ItemCreated'> = {
+      itemId: nextItemId++ as ItemId,
+      itemType: 'message',
+      folderId: m.folderId as ItemId,
+      flags: [...m.flags] as Flag[],
+      tags: [...m.tags] as Tag[],
+      content: { digest: m.digest, size: m.size },
+      headers: m.headers,
+      internalDate: instant(internalDate),
+      imap: imapLocation(m),
+    }
+    if (arrivedAt !== undefined) emitFed('ItemCreated', arrivedAt, arrival, { kind: 'imap', mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid }, payload)
+    else
+      emit(
+        'ItemCreated',
+        arrival,
+        restoredBy === undefined
+          ? { kind: 'imap', mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid }
+          : { kind: 'restore', operationId: restoredBy.operationId, seq: restoredBy.itemId, mailbox: m.path, uidValidity: m.uidValidity, uid: m.uid },
+        payload,
+        w,
+        restoredBy?.initiator,
+      )
   }
   for (const c of flagChanges) {
     countsOf(c.path).flagChanges++
-    if (c.flags !== undefined) emit('ItemFlagsChanged', now, c.source, { itemId: c.itemId, flags: c.flags })
-    if (c.tags !== undefined) emit('ItemTagsChanged', now, c.source, { itemId: c.itemId, tags: c.tags })
+    const changedAt = fed(fi?.flagsChanged(c.path, c.uidValidity, c.uid))
+    if (c.flags !== undefined) emitFed('ItemFlagsChanged', changedAt, now, c.source, { itemId: c.itemId, flags: c.flags })
+    if (c.tags !== undefined) emitFed('ItemTagsChanged', changedAt, now, c.source, { itemId: c.itemId, tags: c.tags })
   }
   // Deletions, only when nothing waits for a complete scan: messages first, then their folders.
   let foldersDeleted = 0
   if (!cut) {
     for (const v of paired.left) {
       countsOf(v.path).deleted++
-      emit('ItemDeleted', now, { kind: 'imap-expunge', mailbox: v.state.imap?.mailbox ?? v.path, uidValidity: v.state.imap?.uidValidity ?? 0, uid: v.state.imap?.uid ?? 0, seq: round }, {
+      const imap = v.state.imap
+      emitFed('ItemDeleted', imap === undefined ? undefined : fed(fi?.expunged(imap.mailbox, imap.uidValidity, imap.uid)), now, { kind: 'imap-expunge', mailbox: v.state.imap?.mailbox ?? v.path, uidValidity: v.state.imap?.uidValidity ?? 0, uid: v.state.imap?.uid ?? 0, seq: round }, {
         itemId: v.state.itemId,
         itemType: v.state.itemType,
         folderId: v.state.folderId,
@@ -621,7 +676,7 @@ export const diffAccount = (known: KnownAccount, observed: ObservedAccount, chec
       delete cpFolders[p]
       foldersDeleted++
       status.set(p, 'deleted')
-      emit('ItemDeleted', now, { kind: 'imap-folder-delete', mailbox: p, uidValidity: c.uidValidity, seq: round }, { itemId: c.folderId as ItemId, itemType: 'folder' })
+      emitFed('ItemDeleted', fed(fi?.folderDeleted(p)), now, { kind: 'imap-folder-delete', mailbox: p, uidValidity: c.uidValidity, seq: round }, { itemId: c.folderId as ItemId, itemType: 'folder' })
     }
   }
 
@@ -636,7 +691,7 @@ export const diffAccount = (known: KnownAccount, observed: ObservedAccount, chec
     events,
     checkpoint: cut
       ? { version: 1, nextItemId, lastScanAt, folders: cpFolders, round, ...(first && { pendingFirstScan: true }) }
-      : { version: 1, nextItemId, lastScanAt: now, folders: cpFolders },
+      : { version: 1, nextItemId, lastScanAt: observed.startedAt ?? now, folders: cpFolders },
     between: {
       version: 1,
       nextItemId: Math.max(checkpoint?.nextItemId ?? FIRST_USER_ITEM_ID, ...Object.values(cpFolders).map((c) => c.folderId + 1)),
@@ -670,18 +725,21 @@ const folderDating = (
   server: readonly ServerFolder[],
   created: readonly NewMessage[],
   live: readonly ItemState[],
-): { earliest: number; folderEventsAt: (path: string) => number } => {
+  fedArrival: (m: NewMessage) => number | undefined,
+): { earliest: number; folderEventsAt: (path: string) => number; firstDatedIn: ReadonlyMap<string, number> } => {
   let earliest: number = now
   for (const m of created) earliest = Math.min(earliest, m.internalDate)
   if (first) for (const s of live) if (s.internalDate !== undefined) earliest = Math.min(earliest, s.internalDate)
   const firstDatedIn = new Map<string, number>()
   if (!first && window !== undefined) {
     const parentPath = new Map(server.map((f) => [f.path, f.parentPath]))
-    for (const m of created)
-      if (m.internalDate >= window.from && m.internalDate <= window.to)
-        for (let p: string | undefined = m.path; p !== undefined && p !== ''; p = parentPath.get(p)) firstDatedIn.set(p, Math.min(firstDatedIn.get(p) ?? m.internalDate, m.internalDate))
+    // A message a feed dated is dated so, whatever its INTERNALDATE.
+    for (const m of created) {
+      const at = fedArrival(m) ?? (m.internalDate >= window.from && m.internalDate <= window.to ? m.internalDate : undefined)
+      if (at !== undefined) for (let p: string | undefined = m.path; p !== undefined && p !== ''; p = parentPath.get(p)) firstDatedIn.set(p, Math.min(firstDatedIn.get(p) ?? at, at))
+    }
   }
-  return { earliest, folderEventsAt: (path) => (first ? earliest - 1000 : Math.min(now, Math.max(lastScanAt, (firstDatedIn.get(path) ?? now + 1000) - 1000))) }
+  return { earliest, firstDatedIn, folderEventsAt: (path) => (first ? earliest - 1000 : Math.min(now, Math.max(lastScanAt, (firstDatedIn.get(path) ?? now + 1000) - 1000))) }
 }
 
 /** The events of the folders' changes (`planFolders`); how many were user folders created, and renamed. */
@@ -694,6 +752,10 @@ const emitFolderChanges = (
     readonly now: number
     readonly at: (path: string) => number
     readonly emit: ReturnType<typeof eventLog>['emit']
+    readonly emitFed: ReturnType<typeof eventLog>['emitFed']
+    /** The feed's instants of a folder's creation and rename, when taken (see `diffAccount`). */
+    readonly createdAt: (path: string) => Fed | undefined
+    readonly renamedAt: (path: string) => Fed | undefined
   },
 ): { created: number; renamed: number } => {
   let created = 0
@@ -707,7 +769,7 @@ const emitFolderChanges = (
         // On a first scan, dated before the earliest message: only a complete scan knows it.
         if (s.first && s.cut) break
         if (c.system !== true) created++
-        s.emit('ItemCreated', s.at(f.path), { kind: 'imap-folder', mailbox: f.path, uidValidity: f.uidValidity }, {
+        s.emitFed('ItemCreated', s.createdAt(f.path), s.at(f.path), { kind: 'imap-folder', mailbox: f.path, uidValidity: f.uidValidity }, {
           itemId,
           itemType: 'folder',
           folderId: c.parentId as ItemId,
@@ -718,10 +780,10 @@ const emitFolderChanges = (
         break
       case 'rename':
         renamed++
-        s.emit('ItemRenamed', s.now, src, { itemId, name: f.name, itemType: 'folder' })
+        s.emitFed('ItemRenamed', s.renamedAt(f.path), s.now, src, { itemId, name: f.name, itemType: 'folder' })
         break
       case 'move':
-        s.emit('ItemMoved', s.now, src, { itemId, folderId: c.parentId as ItemId, fromFolderId: c.fromParentId as ItemId, itemType: 'folder' })
+        s.emitFed('ItemMoved', s.renamedAt(f.path), s.now, src, { itemId, folderId: c.parentId as ItemId, fromFolderId: c.fromParentId as ItemId, itemType: 'folder' })
         break
       case 'flags':
         s.emit('ItemFlagsChanged', s.now, src, { itemId, flags: folderFlags(f), itemType: 'folder' })

@@ -15,7 +15,10 @@
  * 4. A folder whose UIDVALIDITY changed is read again in full; its messages are matched by digest,
  *    so nothing is recorded twice.
  * 5. Instants: arrival at INTERNALDATE on the first scan; later, anything the scan can only bound
- *    is dated at the end of the window since the last scan, and the window is recorded.
+ *    is dated at the end of the window since the last scan, and the window is recorded. The window
+ *    runs from the start of the previous scan to the moment this one has read every folder. A
+ *    change a feed dated (`deps.instants`: the Dovecot spool) is dated at the feed's instant, exactly
+ *    or within its second, when that instant falls within the window (feeds/instants.ts).
  * 6. A scan that could not read every folder to the end is not complete, and says which folders
  *    it did not read; they are not marked up to date, and their messages stay as recorded.
  *    - When the connection failed (the server went away mid-scan), a rescan is expected to finish
@@ -64,6 +67,7 @@ import { ScanCheckpoint, checkpointName } from '../scanCheckpoint'
 import { appendScan } from './appender'
 import { type FetchedMessage, type FolderObservation, type FolderToRead, type KnownAccount, type ObservedFlags, diffAccount, foldersToRead } from './diffAccount'
 import type { ScanError, ScanReport } from './report'
+import type { FeedInstants } from '../feeds/instants'
 
 // Re-exported: other modules and tests named them here before they had modules of their own.
 export { type FolderCheckpoint, ScanCheckpoint, checkpointName } from '../scanCheckpoint'
@@ -97,6 +101,8 @@ export interface ScanDeps {
    * messages were not all recorded.
    */
   readonly plantedBug?: 'checkpoint-ahead'
+  /** When a change feed says the changes this scan may record happened (feeds/instants.ts): they are dated so. */
+  readonly instants?: FeedInstants
 }
 
 const readCheckpoint = async (deps: ScanDeps, account: AccountId): Promise<E.Either<ScanError, ScanCheckpoint | undefined>> => {
@@ -248,12 +254,17 @@ const observeFolders = async (client: ImapFlow, server: readonly ServerFolder[],
 export const scanAccount = async (client: ImapFlow, account: AccountId, deps: ScanDeps): Promise<E.Either<ScanError, ScanReport>> => {
   const checkpoint = await readCheckpoint(deps, account)
   if (E.isLeft(checkpoint)) return checkpoint
+  // The next scan's window starts when this one starts reading (a change made after a folder was
+  // read is the next scan's); this one's ends when it has read every folder (`at` below).
   const now = deps.now()
   const known = await readKnown(deps, account)
   if (E.isLeft(known)) return known
 
   let server: ServerFolder[]
   try {
+    // A session answers STATUS for the mailbox it has selected as it last synced it: on a connection
+    // kept open between scans (watch mode), a message delivered since would go unseen. NOOP syncs it.
+    if (client.mailbox !== false) await client.noop()
     server = await withLevelsFound(client, await listWithStatus(client))
   } catch (e) {
     return E.left({ _tag: 'Imap', account, reason: (e as Error).message })
@@ -273,7 +284,8 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
     restored = r.right
   }
 
-  const diff = diffAccount({ ...known.right, ...(restored !== undefined && { restored }) }, { at: now, folders: server, reads: seen.right.reads }, checkpoint.right)
+  const observed = { at: deps.now(), startedAt: now, folders: server, reads: seen.right.reads, ...(deps.instants !== undefined && { instants: deps.instants }) }
+  const diff = diffAccount({ ...known.right, ...(restored !== undefined && { restored }) }, observed, checkpoint.right)
   const appended = await appendScan(deps, account, diff, known.right.revision)
   if (E.isLeft(appended)) return appended
   return E.right({

@@ -13,6 +13,13 @@ import type { Backend } from '../../app/backend'
 import { type ImapSource, imapSourceOf } from '../../capture/imap/source'
 import { type ConnectError, connectAs, describeConnectError } from '../../imap/connection'
 import { type ScanDeps, type ScanError, type ScanReport, scanAccount } from '../../capture/imap/scanner'
+import { type CaptureResult, accountQueue, captureFromSpool, describeFollowerError, describeSpoolCaptureError, triggerOnSignal } from '../../capture/feeds/feedCapture'
+import { type FeedInstants, feedInstants } from '../../capture/feeds/instants'
+import type { ChangeSignal } from '../../capture/feeds/signals'
+import { type SpoolFollower, openSpoolFollower } from '../../capture/feeds/spoolFollower'
+import { nodeSpoolFs } from '../../capture/feeds/nodeSpoolFs'
+import { storeCheckpoints } from '../../capture/feeds/checkpoints'
+import { type NotifyWatcher, describeNotifyError, watchAccount } from '../../imap/notify'
 import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
 import { stopSignal } from '../stopSignal'
 import { faultAfter } from '../faults'
@@ -126,7 +133,7 @@ const scanFaults = (env: Readonly<Record<string, string | undefined>>): Pick<Sca
   }
 }
 
-const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, server: string, stopped: () => boolean): Promise<ScanReport> => {
+const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, server: string, stopped: () => boolean, instants?: FeedInstants): Promise<ScanReport> => {
   const b = await ctx.backend()
   ctx.progress.start(`scanning ${account}`, 1)
   const batch = Number(ctx.settings.env.MAILTIME_SCAN_BATCH_SIZE ?? '1000')
@@ -140,6 +147,7 @@ const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, serve
     shouldStop: stopped,
     restored: restoredInto(b, account, server),
     ...scanFaults(ctx.settings.env),
+    ...(instants !== undefined && { instants }),
     onProgress: (p) => {
       ctx.progress.start(`scanning ${account}`, p.folders)
       ctx.progress.update(p.foldersDone, `${p.folder} (${p.messages} messages)`)
@@ -181,26 +189,47 @@ export const doAccountScan: Verb = {
   },
 }
 
+/** The lazy_expunge folder of contrib/dovecot: its changes are the copies expunges keep, not the user's. */
+const LAZY_EXPUNGE_FOLDER = 'EXPUNGED'
+
 export const doSmartScan: Verb = {
   name: 'doSmartScan',
   summary: 'Scans every configured account; with watch true, keeps capturing changes in near real time.',
   positionals: [{ name: 'start', help: 'the word "start", as in Carbonio (optional)', optional: true }],
   attributes: [
-    { name: 'watch', help: 'true: keep running, rescanning on IMAP IDLE notifications and every interval (default false)' },
-    { name: 'interval', help: 'seconds between full rescans in watch mode (default 60)' },
+    {
+      name: 'watch',
+      help: 'true: keep running; each change is captured as the Dovecot change feed (spool), or else IMAP NOTIFY in every folder, or else IDLE in INBOX, reports it, and every account is rescanned every interval (default false)',
+    },
+    { name: 'interval', help: 'seconds between full rescans in watch mode, the safety net behind the feeds (default 60)' },
+    {
+      name: 'spool',
+      help: 'with watch true: the spool directory of the Dovecot change feed (contrib/dovecot/); default: feed.spool in the config file or MAILTIME_FEED_SPOOL',
+    },
+    { name: 'notify', help: 'with watch true and no spool: false to watch INBOX with IDLE even where the server offers NOTIFY (default true)' },
   ],
-  examples: ['mailtime doSmartScan', 'mailtime doSmartScan start watch true interval 30'],
-  exitCodes: ['6: no account was scanned to the end (the IMAP server is unreachable, or every scan failed or was incomplete)', '7: some accounts failed or were not scanned to the end (the others were)'],
+  examples: ['mailtime doSmartScan', 'mailtime doSmartScan start watch true interval 30', 'mailtime doSmartScan start watch true spool /var/spool/mailtime/dovecot'],
+  exitCodes: [
+    '6: no account was scanned to the end (the IMAP server is unreachable, or every scan failed or was incomplete)',
+    '7: some accounts failed or were not scanned to the end (the others were)',
+    '4: the store failed, or the change feed\'s position could not be read or written (what was recorded stays; the feed resumes from its last position)',
+  ],
   run: async (ctx, { positionals, attrs }): Promise<Output> => {
     if (positionals[0] !== undefined && positionals[0].toLowerCase() !== 'start') throw usage(`doSmartScan: unexpected ${JSON.stringify(positionals[0])}`)
     const watch = booleanAttr(attrs.watch, 'watch', false)
     if (E.isLeft(watch)) throw usage(watch.left)
     const interval = Number(attrs.interval ?? '60')
     if (!Number.isFinite(interval) || interval < 1) throw usage('interval must be a number of seconds ≥ 1')
+    const notify = booleanAttr(attrs.notify, 'notify', true)
+    if (E.isLeft(notify)) throw usage(notify.left)
+    if (!watch.right && (attrs.spool !== undefined || attrs.notify !== undefined)) throw usage('spool and notify apply to watch true only')
+    const spoolDir = watch.right ? (attrs.spool ?? ctx.settings.env.MAILTIME_FEED_SPOOL ?? ctx.settings.config.feed?.spool) : undefined
+    if (spoolDir !== undefined && spoolDir.trim() === '') throw usage('spool: an empty directory name')
     const src = source(ctx)
     const configured = src.accounts.map((a) => parseAccountId(a)).filter((a): a is AccountId => a !== undefined)
+    // With a spool and no configured accounts, capture is site-wide: every account the feed names.
     const accounts = configured.length > 0 ? configured : await must(listAccountIds((await ctx.backend())))
-    if (accounts.length === 0) throw usage('no accounts to scan: set MAILTIME_IMAP_ACCOUNTS or imap.accounts, or scan one account first with doAccountScan')
+    if (accounts.length === 0 && spoolDir === undefined) throw usage('no accounts to scan: set MAILTIME_IMAP_ACCOUNTS or imap.accounts, or scan one account first with doAccountScan')
     const sig = stopSignal()
     const clients = new Map<AccountId, ImapFlow>()
     const reports: ScanReport[] = []
@@ -208,36 +237,80 @@ export const doSmartScan: Verb = {
     // Scans that read every folder: an incomplete one is a failure, whatever it recorded.
     let scanned = 0
     let rounds = 0
-    try {
-      do {
-        rounds++
-        for (const a of accounts) {
-          if (sig.stopped()) break
+    /** Accounts whose INBOX is watched with IDLE (no spool, no NOTIFY). */
+    const idling = new Set<AccountId>()
+    const notifiers = new Map<AccountId, NotifyWatcher>()
+    /** Signals of captures that failed, for the next round's scan of the account (they date its changes). */
+    const pending = new Map<AccountId, ChangeSignal[]>()
+    /** A failure that ends the watch (the store, the feed's position): thrown once the loops stopped. */
+    let fatal: CliFailure | undefined
+    const queue = accountQueue()
+
+    const watchChanges = (a: AccountId, client: ImapFlow): void => {
+      if (!watch.right || spoolDir !== undefined || notifiers.has(a)) return
+      if (notify.right && client.capabilities.has('NOTIFY')) {
+        const login = src.passwords[a] !== undefined ? { user: a, password: src.passwords[a] as string, onBehalf: false } : { user: src.admin?.user ?? '', password: src.admin?.password ?? '', onBehalf: true }
+        notifiers.set(
+          a,
+          watchAccount({ host: src.host, port: src.port, secure: src.secure, account: a, login }, (e) => {
+            // Every (re)connection may have missed changes made before NOTIFY was set: catch up.
+            if (e._tag === 'Watching') trigger(a, [])
+            else if (e._tag === 'Signal') trigger(a, [e.signal])
+            else if (e._tag === 'Failed') ctx.note(`mailtime: NOTIFY for ${a}: ${describeNotifyError(e.error)}; again in ${Math.round(e.retryInMs / 1000)} s (the rounds go on)`)
+            else if (e._tag === 'Unsupported') ctx.note(`mailtime: NOTIFY for ${a}: ${e.reason}; the rounds go on`)
+          }),
+        )
+        return
+      }
+      idling.add(a)
+      for (const ev of ['exists', 'expunge', 'flags']) client.on(ev, () => sig.wakeNow())
+    }
+
+    /** Scans one account now, one scan at a time per account; signals date what it records. */
+    const scanNow = (a: AccountId, signals: readonly ChangeSignal[]): Promise<CaptureResult> =>
+      queue(a, async (): Promise<CaptureResult> => {
+        const waiting = pending.get(a) ?? []
+        pending.delete(a)
+        const all = [...waiting, ...signals]
+        for (let attempt = 1; ; attempt++) {
           let client = clients.get(a)
+          const reused = client !== undefined && client.usable
           if (client === undefined || !client.usable) {
             const c = await connectAs(src, a)
             if (E.isLeft(c)) {
               if (!watch.right && accounts.length === 1) throw connectFailure(c.left)
               failures.push({ account: a, error: describeConnectError(c.left) })
               ctx.note(`mailtime: ${describeConnectError(c.left)}`)
-              continue
+              if (all.length > 0) pending.set(a, all)
+              return { _tag: 'Failed', reason: describeConnectError(c.left), fatal: false }
             }
             client = c.right
             clients.set(a, client)
-            if (watch.right) for (const ev of ['exists', 'expunge', 'flags']) client.on(ev, () => sig.wakeNow())
+            watchChanges(a, client)
           }
+          // A connection kept between scans may have been closed by the server meanwhile (an idle
+          // timeout, a restart, a folder renamed under the session, which Dovecot answers with BYE):
+          // the scan runs once more on a new connection before it counts as failed.
+          const again = (lost: boolean): boolean => attempt === 1 && reused && lost
           try {
-            const r = await scanOne(ctx, a, client, src.description, sig.stopped)
+            const r = await scanOne(ctx, a, client, src.description, sig.stopped, all.length > 0 ? feedInstants(all) : undefined)
             reports.push(r)
             const failed = incompleteScan(r, src.description)
+            if (watch.right && r.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${r.eventsAppended} events`)
+            if (failed !== undefined && again(!client.usable)) {
+              clients.delete(a)
+              client.close()
+              continue
+            }
             if (failed !== undefined) {
               failures.push({ account: a, error: failed.error })
               ctx.note(`mailtime: ${failed.error}`)
+              // The next round reads what this scan could not, dated by these signals.
+              if (all.length > 0) pending.set(a, all)
             } else scanned++
-            if (watch.right && r.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${r.eventsAppended} events`)
             // Sit in INBOX so the server's IDLE notifications wake the next round early. Mail that
             // arrived between the scan's listing and this open raises no notification: rescan at once.
-            if (watch.right && client.usable) {
+            if (idling.has(a) && client.usable) {
               const box = await client.mailboxOpen('INBOX', { readOnly: true }).catch(() => undefined)
               const seen = r.folders.find((f) => f.serverPath.toUpperCase() === 'INBOX')
               if (box !== undefined && seen !== undefined && box.exists !== seen.messages) sig.wakeNow()
@@ -245,21 +318,98 @@ export const doSmartScan: Verb = {
               // server reports nothing (the next command breaks it).
               if (box !== undefined) void client.idle().catch(() => undefined)
             }
+            if (r.interrupted) return { _tag: 'Interrupted' }
+            return failed === undefined ? { _tag: 'Captured', events: r.eventsAppended } : { _tag: 'Failed', reason: failed.error, fatal: false }
           } catch (e) {
             if (!(e instanceof CliFailure)) throw e
             if (e.exitCode === ExitCode.STORE) throw e
-            failures.push({ account: a, error: e.message })
-            ctx.note(`mailtime: ${e.message}`)
             clients.delete(a)
             client.close()
+            if (again(e.exitCode === ExitCode.UNAVAILABLE)) continue
+            failures.push({ account: a, error: e.message })
+            ctx.note(`mailtime: ${e.message}`)
+            if (all.length > 0) pending.set(a, all)
+            return { _tag: 'Failed', reason: e.message, fatal: false }
           }
         }
+      })
+
+    /** A capture a feed triggered: what would end a round's scan ends the watch. */
+    const capture = (a: AccountId, signals: readonly ChangeSignal[]): Promise<CaptureResult> =>
+      scanNow(a, signals).catch((e: unknown): CaptureResult => {
+        fatal ??= e instanceof CliFailure ? e : new CliFailure(`capturing ${a}: ${String(e)}`, ExitCode.STORE)
+        sig.wakeNow()
+        return { _tag: 'Failed', reason: fatal.message, fatal: true }
+      })
+    const trigger = triggerOnSignal((a, s) => capture(a as AccountId, s), () => undefined)
+
+    let follower: SpoolFollower | undefined
+    let following: Promise<void> = Promise.resolve()
+    let caughtUp = true
+    try {
+      if (spoolDir !== undefined) {
+        const b = await ctx.backend()
+        caughtUp = false
+        const opened = await openSpoolFollower(
+          { fs: nodeSpoolFs, checkpoints: storeCheckpoints(b.store), clock: { now: () => Date.now() } },
+          {
+            spoolDir,
+            // doveadm writes a MOVE as two transactions tens of milliseconds apart (services.md):
+            // captured between them, it would be recorded as a copy and a deletion.
+            settleMs: 300,
+            onCaughtUp: () => {
+              if (caughtUp) return
+              caughtUp = true
+              sig.wakeNow()
+            },
+          },
+        )
+        if (E.isLeft(opened)) throw new CliFailure(describeFollowerError(opened.left), ExitCode.STORE)
+        follower = opened.right
+        const afterFeed = faultAfter(ctx.settings.env.MAILTIME_FAULT, 'feed')
+        let feedBatches = 0
+        ctx.note(`mailtime: following the Dovecot change feed in ${spoolDir}`)
+        following = captureFromSpool(follower, (a, s) => capture(a as AccountId, s), {
+          ignoreMailboxes: [LAZY_EXPUNGE_FOLDER],
+          accept: (a) => {
+            const id = parseAccountId(a)
+            if (id === undefined) return false
+            if (configured.length > 0) return configured.includes(id)
+            // Site-wide: an account the feed names is in the rounds from now on.
+            if (!accounts.includes(id)) accounts.push(id)
+            return true
+          },
+          note: ctx.note,
+          onFailed: () => undefined,
+          ...(afterFeed !== undefined && { beforeCommit: () => afterFeed(++feedBatches) }),
+        }).then((r) => {
+          if (E.isLeft(r)) {
+            fatal ??= new CliFailure(describeSpoolCaptureError(r.left), ExitCode.STORE)
+            sig.wakeNow()
+          }
+        })
+        // The backlog the spool kept while Mailtime was stopped is captured, at its instants, before
+        // the first round (which would date those changes at its own window).
+        while (!caughtUp && !sig.stopped() && fatal === undefined) await sig.sleep(interval * 1000)
+      }
+      do {
+        rounds++
+        for (const a of [...accounts]) {
+          if (sig.stopped() || fatal !== undefined) break
+          await scanNow(a, [])
+        }
+        if (fatal !== undefined) break
         if (watch.right && !sig.stopped()) await sig.sleep(interval * 1000)
-      } while (watch.right && !sig.stopped())
+      } while (watch.right && !sig.stopped() && fatal === undefined)
     } finally {
       sig.dispose()
+      follower?.stop()
+      await following
+      await Promise.all([...notifiers.values()].map((n) => n.stop()))
+      await Promise.all([...accounts].map((a) => queue(a, async () => undefined)))
       for (const c of clients.values()) await c.logout().catch(() => undefined)
     }
+    if (fatal !== undefined) throw fatal
     const totals = new Map<string, number>()
     for (const r of reports) totals.set(r.account, (totals.get(r.account) ?? 0) + r.eventsAppended)
     return {
@@ -274,4 +424,3 @@ export const doSmartScan: Verb = {
     }
   },
 }
-
