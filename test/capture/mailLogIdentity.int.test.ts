@@ -21,7 +21,7 @@ interface Version {
 describeWithService(dovecotAvailable(), 'Dovecot')('mail_log lines resolved to the item that existed at their instant', () => {
   let d: Dovecot
   beforeAll(async () => {
-    d = await startDovecot({ frank: 'frankpw', gina: 'ginapw', hugo: 'hugopw' })
+    d = await startDovecot({ frank: 'frankpw', gina: 'ginapw', hugo: 'hugopw', ivan: 'ivanpw' })
   })
   afterAll(async () => {
     await removeDovecot(d)
@@ -119,5 +119,92 @@ describeWithService(dovecotAvailable(), 'Dovecot')('mail_log lines resolved to t
     nothingBeforeCreation(s.db, 'frank')
     // And the next scan finds nothing left to record.
     expect(JSON.parse(mailtime([...s.args, '--json', 'doAccountScan', 'frank'], env()).stdout).eventsAppended).toBe(0)
+  })
+
+  it('leaves nothing for the next scan to record about a folder deletion the log already pinned', async () => {
+    const s = newStore()
+    const c = clientAs(d, 'gina')
+    await c.connect()
+    await c.mailboxCreate('Y')
+    for (const n of ['Y1', 'Y2']) await c.append('Y', msg(n), [], new Date('2026-03-01T10:00:00Z'))
+    expect(mailtime([...s.args, 'doAccountScan', 'gina'], env()).code).toBe(0)
+    const y = (JSON.parse(mailtime([...s.args, '--json', 'getAccountState', 'gina'], env()).stdout).folders as { path: string; folderId: number }[]).find((f) => f.path === '/Y')?.folderId as number
+    await c.mailboxDelete('Y')
+    await c.logout()
+    await logged(/imap\(gina\).*Mailbox deleted: Y/)
+    const imp = mailtime([...s.args, '--json', 'importLog', d.logPath, 'account', 'gina'], env())
+    expect(imp.code).toBe(0)
+    expect(JSON.parse(imp.stdout).byType).toEqual({ ItemDeleted: 3 })
+
+    const scan = mailtime([...s.args, '--json', 'doAccountScan', 'gina'], env())
+    expect(scan.code).toBe(0)
+    const report = JSON.parse(scan.stdout) as { eventsAppended: number; foldersDeleted: number; folders: { path: string }[] }
+    expect(report.eventsAppended).toBe(0)
+    expect(report.foldersDeleted).toBe(0)
+    expect(report.folders.map((f) => f.path).filter((p) => p.includes('unknown'))).toEqual([])
+    const hist = JSON.parse(mailtime([...s.args, '--json', 'getItem', 'gina', String(y), 'date', 'all'], env()).stdout).versions as Version[]
+    expect(hist.map((v) => v.cause)).toEqual(['ItemCreated', 'ItemDeleted'])
+    expect(JSON.stringify(hist)).not.toContain('unknown_')
+    // The checkpoint no longer maps Y: a second scan finds nothing either.
+    expect(JSON.parse(mailtime([...s.args, '--json', 'doAccountScan', 'gina'], env()).stdout).eventsAppended).toBe(0)
+  })
+
+  it('deletes the folder that had the name when the server logged its deletion, not the one an undelete created under that name later', async () => {
+    const s = newStore()
+    d.doveadm('mailbox', 'create', '-u', 'hugo', 'Lists.python-dev')
+    const c = clientAs(d, 'hugo')
+    await c.connect()
+    for (const n of ['Py1', 'Py2']) await c.append('Lists.python-dev', msg(n), [], new Date('2026-03-01T10:00:00Z'))
+    expect(mailtime([...s.args, 'doAccountScan', 'hugo'], env()).code).toBe(0)
+    const folderOf = () => (JSON.parse(mailtime([...s.args, '--json', 'getAccountState', 'hugo'], env()).stdout).folders as { path: string; folderId: number }[]).find((f) => f.path === '/Lists/python-dev')?.folderId
+    const old = folderOf() as number
+    await c.mailboxDelete('Lists.python-dev')
+    await c.logout()
+    const changedBy = Date.now()
+    await logged(/imap\(hugo\).*Mailbox deleted: Lists\.python-dev/)
+    expect(mailtime([...s.args, 'doAccountScan', 'hugo'], env()).code).toBe(0)
+    const undo = mailtime([...s.args, 'doUndelete', 'hugo', 'first', 'last'], env())
+    expect({ code: undo.code, stderr: undo.stderr }).toEqual({ code: 0, stderr: '' })
+    expect(mailtime([...s.args, 'doAccountScan', 'hugo'], env()).code).toBe(0)
+    const again = folderOf() as number
+    expect(again).not.toBe(old)
+
+    for (let i = 0; i < 2; i++) expect(mailtime([...s.args, '--json', 'importLog', d.logPath, 'account', 'hugo'], env()).code).toBe(0)
+    const hist = (id: number) => JSON.parse(mailtime([...s.args, '--json', 'getItem', 'hugo', String(id), 'date', 'all'], env()).stdout).versions as Version[]
+    const h = hist(old)
+    expect(h.map((v) => v.cause)).toEqual(['ItemCreated', 'ItemDeleted'])
+    expect(Date.parse(h[1]?.validFrom ?? '')).toBeLessThanOrEqual(changedBy)
+    expect(hist(again).map((v) => [v.cause, v.state.status])).toEqual([['ItemCreated', 'live']])
+    nothingBeforeCreation(s.db, 'hugo')
+    const state = JSON.parse(mailtime([...s.args, '--json', 'getAccountState', 'hugo'], env()).stdout) as { items: { subject: string; folderPath: string }[] }
+    expect(state.items.map((i) => [i.subject, i.folderPath]).sort()).toEqual([
+      ['Py1', '/Lists/python-dev'],
+      ['Py2', '/Lists/python-dev'],
+    ])
+  })
+
+  it('stops counting a deletion in the undelete note once a log import pinned its instant', async () => {
+    const s = newStore()
+    const c = clientAs(d, 'ivan')
+    await c.connect()
+    for (const n of ['I1', 'I2', 'I3']) await c.append('INBOX', msg(n), [], new Date('2026-03-01T10:00:00Z'))
+    expect(mailtime([...s.args, 'doAccountScan', 'ivan'], env()).code).toBe(0)
+    await c.mailboxOpen('INBOX')
+    await c.messageDelete('1:2', { uid: true })
+    await c.logout()
+    const deletedBy = Date.now()
+    await logged(/imap\(ivan\).*expunge: box=INBOX, uid=2/)
+    // A window after the deletions (their logged second) and before the second scan.
+    await new Promise((r) => setTimeout(r, 2200))
+    const t2 = Date.now()
+    expect(mailtime([...s.args, 'doAccountScan', 'ivan'], env()).code).toBe(0)
+    const iso = (ms: number) => new Date(ms).toISOString()
+    const window = [iso(deletedBy + 1100), iso(t2 - 1)]
+    const possibly = () => JSON.parse(mailtime([...s.args, '--json', 'doUndelete', 'ivan', ...window, 'dry_run', 'true'], env()).stdout).possiblyInWindow as { deletions: number }[]
+    // Only the scan dated them: they may lie in the window.
+    expect(possibly().map((p) => p.deletions)).toEqual([2])
+    expect(mailtime([...s.args, 'importLog', d.logPath, 'account', 'ivan'], env()).code).toBe(0)
+    // Pinned before the window: nothing left to say about it.
+    expect(possibly()).toEqual([])
   })
 })

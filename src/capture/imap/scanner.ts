@@ -851,6 +851,8 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
     }
     for (const [p, c] of plan.gone) {
       delete cpFolders[p]
+      // Already deleted (a mail_log import pinned it): nothing left to record.
+      if (!knownFolders.has(c.folderId)) continue
       foldersDeleted++
       status.set(p, 'deleted')
       emit('ItemDeleted', now, { kind: 'imap-folder-delete', mailbox: p, uidValidity: c.uidValidity, seq: round }, { itemId: c.folderId as ItemId, itemType: 'folder' })
