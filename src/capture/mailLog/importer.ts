@@ -28,7 +28,7 @@ import { type Flag, type Tag, normaliseSet } from '../../../domain/flags'
 import type { TimeTravel } from '../../../projections/timeTravel'
 import type { EventStore } from '../../store/eventStore'
 import { ScanCheckpoint, checkpointName, splitFlags } from '../imap/scanner'
-import { type ImportError, type ImportOptions, type ImportSummary, bump, emitter, identityOf, newSummary, noteMalformed, openLines, recorderFor, rotationOrder } from '../logImport/common'
+import { type ImportError, type ImportOptions, type ImportSummary, bump, emitter, identityOf, newSummary, noteLine, noteMalformed, openLines, recorderFor, rotationOrder, unusableFile } from '../logImport/common'
 import { type AccountLog, type MappedFolder, accountLog } from './accountLog'
 import { parseMailLogLine } from './parse'
 
@@ -74,11 +74,12 @@ export const importMailLogs = async (store: EventStore, index: TimeTravel, o: Im
         lineNo++
         summary.linesRead++
         if (identity === undefined) identity = identityOf(text)
+        noteLine(summary, name, text)
         if (text.trim() === '') continue
         const line = parseMailLogLine(text)
         if (line === undefined) {
           if (/^\d{4}-\d{2}-\d{2} /.test(text)) bump(summary.skipped, 'not a mail_log line')
-          else noteMalformed(summary, { file: name, line: lineNo, reason: 'unrecognised line layout' })
+          else noteMalformed(summary, { file: name, line: lineNo, reason: 'unrecognised line layout' }, text)
           continue
         }
         summary.records++
@@ -205,6 +206,9 @@ export const importMailLogs = async (store: EventStore, index: TimeTravel, o: Im
     } finally {
       rl.close()
     }
+    // Nothing is appended from a file that is not a usable log (events wait for the final flush).
+    const unusable = unusableFile(summary, name, file)
+    if (unusable !== undefined) return E.left(unusable)
   }
   for (const list of copies.values()) for (let i = 0; i < list.length; i++) bump(summary.skipped, 'copy (recorded by the next scan)')
   const r = await recorder.flush()

@@ -25,7 +25,7 @@ import type { Flag, Tag } from '../../../domain/flags'
 import { folderTree } from '../../../projections/folderTree'
 import type { TimeTravel } from '../../../projections/timeTravel'
 import type { EventStore } from '../../store/eventStore'
-import { type Emit, type ImportError, type ImportOptions, type ImportSummary, bump, emitter, identityOf, newSummary, noteMalformed, openLines, recorderFor, rotationOrder } from '../logImport/common'
+import { type Emit, type ImportError, type ImportOptions, type ImportSummary, bump, emitter, identityOf, newSummary, noteLine, noteMalformed, openLines, recorderFor, rotationOrder, unusableFile } from '../logImport/common'
 import { type LogChange, CHANGE_LOGGERS, classify } from './changes'
 import { type LogRecord, parseContext, parseRecordLine, soapRequestOf, startsRecord } from './record'
 
@@ -56,7 +56,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
     }
     return true
   }
-  const malformed = (file: string, line: number, reason: string) => noteMalformed(summary, { file, line, reason })
+  const malformed = (file: string, line: number, reason: string, text?: string) => noteMalformed(summary, { file, line, reason }, text)
 
   for (const file of files) {
     const name = path.basename(file)
@@ -174,17 +174,18 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
         summary.linesRead++
         bytesDone += text.length + 1
         if (identity === undefined) identity = identityOf(text)
+        noteLine(summary, name, text)
         if (startsRecord(text)) {
           if (current !== undefined) await handle(current.rec, current.line)
           if (failure !== undefined) break
           const rec = parseRecordLine(text)
           if (rec === undefined) {
-            malformed(name, lineNo, text.length > 200 ? 'unrecognised record layout (long line)' : `unrecognised record layout: ${JSON.stringify(text.slice(0, 120))}`)
+            malformed(name, lineNo, text.length > 200 ? 'unrecognised record layout (long line)' : `unrecognised record layout: ${JSON.stringify(text.slice(0, 120))}`, text)
             current = undefined
           } else current = { rec, line: lineNo }
         } else if (current !== undefined) {
           current = { rec: { ...current.rec, continuation: [...current.rec.continuation.slice(0, 50), text.slice(0, 500)] }, line: current.line }
-        } else if (text.trim().length > 0) malformed(name, lineNo, 'a continuation line with no record before it')
+        } else if (text.trim().length > 0) malformed(name, lineNo, 'a continuation line with no record before it', text)
         if (lineNo % 10_000 === 0) {
           o.onProgress?.(bytesDone, totalBytes)
           // Bounded memory: what is pending across all accounts is appended every few thousand events.
@@ -198,6 +199,8 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
       rl.close()
     }
     if (failure !== undefined) return E.left(failure)
+    const unusable = unusableFile(summary, name, file)
+    if (unusable !== undefined) return E.left(unusable)
   }
   if (!(await flush())) return E.left(failure as unknown as ImportError)
   const done = recorder.appended()
