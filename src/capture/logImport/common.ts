@@ -57,6 +57,8 @@ export interface ImportSummary {
   readonly byType: Record<string, number>
   readonly accounts: string[]
   dstAdjusted: number
+  /** Lines the import applied with a reservation (a count that differs from what the backup held). */
+  readonly notes: { readonly file: string; readonly line: number; readonly note: string }[]
   /** By file name (not part of the report: `unusableFile` reads it). */
   readonly tallies: Record<string, FileTally>
 }
@@ -155,6 +157,7 @@ export const newSummary = (files: readonly string[]): ImportSummary => ({
   byType: {},
   accounts: [],
   dstAdjusted: 0,
+  notes: [],
   tallies: {},
 })
 

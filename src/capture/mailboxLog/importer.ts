@@ -22,7 +22,7 @@ import { type AccountId, type ItemId, parseAccountId } from '../../../domain/ids
 import { type Instant, instant } from '../../../domain/instant'
 import type { SourcePosition } from '../../../domain/events'
 import type { Flag, Tag } from '../../../domain/flags'
-import { folderTree } from '../../../projections/folderTree'
+import { emptiedItems } from './empty'
 import type { TimeTravel } from '../../../projections/timeTravel'
 import type { EventStore } from '../../store/eventStore'
 import { type Emit, type ImportError, type ImportOptions, type ImportSummary, bump, emitter, identityOf, newSummary, noteLine, noteMalformed, openLines, recorderFor, rotationOrder, unusableFile } from '../logImport/common'
@@ -94,7 +94,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
         ...(soapRequestOf(rec.thread) !== undefined && { request: soapRequestOf(rec.thread) as string }),
       }
       const emit = emitter(summary, recorder, { accountId: account, observedVia: 'mailbox-log', source, recordedAt: o.now }, at, name, o.onDryEvent)
-      await emitChange(change, account, at, emit)
+      await emitChange(change, account, at, emit, line)
     }
 
     const emitChange = async (
@@ -102,6 +102,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
       account: AccountId,
       at: Instant,
       emit: Emit,
+      line: number,
     ): Promise<void> => {
       switch (c.kind) {
         case 'created': {
@@ -157,11 +158,16 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
             failure = { _tag: 'Store', error: liveE.left }
             return
           }
-          const tree = folderTree(liveE.right.filter((s) => s.itemType === 'folder'))
-          const wanted = c.folderPath.startsWith('/') ? c.folderPath : `/${c.folderPath}`
-          for (const s of liveE.right)
-            if (s.itemType !== 'folder' && tree.pathOf(s.folderId).toLowerCase() === wanted.toLowerCase())
-              emit('ItemDeleted', { itemId: s.itemId, itemType: s.itemType, folderId: s.folderId })
+          const gone = emptiedItems(liveE.right, c.folderPath, c.removeSubfolders)
+          for (const s of gone) emit('ItemDeleted', { itemId: s.itemId, itemType: s.itemType, folderId: s.folderId })
+          // The backup may not know everything the folder held (items from before the first scan
+          // or log): say so rather than pass over it.
+          if (gone.length !== c.count)
+            summary.notes.push({
+              file: name,
+              line,
+              note: `the log says ${c.count} items were emptied from ${c.folderPath}; the backup held ${gone.length} there at that instant${c.removeSubfolders ? ' (its subfolders and what they held included)' : ''}`,
+            })
           return
         }
       }

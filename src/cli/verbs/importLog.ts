@@ -31,6 +31,7 @@ const summaryJson = (s: ImportSummary, dryRun: boolean, format: string) => ({
   byType: s.byType,
   accounts: s.accounts,
   dstAdjusted: s.dstAdjusted,
+  notes: s.notes,
 })
 
 /** Why a file is not a log the import can read, with its first bad line and what to do. */
@@ -125,6 +126,7 @@ export const importLog: Verb = {
         table([['event', 'count'], ...Object.entries(s.byType).sort().map(([k, v]) => [k, String(v)])]),
         table([['skipped', 'count'], ...Object.entries(s.skipped).sort().map(([k, v]) => [k, String(v)])]),
         ...s.malformedSamples.slice(0, 20).map((m) => `malformed ${m.file}:${m.line}: ${m.reason}`),
+        ...s.notes.slice(0, 20).map((n) => `note ${n.file}:${n.line}: ${n.note}`),
         ...(s.dstAdjusted > 0 ? [`${s.dstAdjusted} line(s) fell in a DST gap or overlap of ${zone}; they were read with the later offset`] : []),
       ].join('\n'),
     }
