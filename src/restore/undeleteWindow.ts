@@ -3,20 +3,31 @@
  * the account's stream: only the events recorded after the window's end, found by a binary search
  * on the stream's revisions, and only until a scan's bounding interval begins after the window.
  *
+ * A deletion a log import has since pinned (`importLog`: the item's deletion instant, as the index
+ * folds it, is before the scan's) is no longer "dated by a scan": it is not counted.
+ *
  * Non-guarantee: the search assumes that events are recorded in time order in a stream (true of
  * every writer; a store merged from two clocks could make it miss some, never count one wrongly).
  */
 import type { AccountId } from '../../domain/ids'
 import { streamOfAccount } from '../../domain/ids'
-import type { Instant } from '../../domain/instant'
+import { type Instant, MAX_INSTANT } from '../../domain/instant'
 import { type BoundedDeletions, deletionsPossiblyIn, pastTheWindow } from '../../domain/restore/undeleteWindow'
 import type { MailEvent } from '../../domain/events'
 import { orRaise } from '../../projections/errors'
+import type { TimeTravel } from '../../projections/timeTravel'
+import type { ItemId } from '../../domain/ids'
 import type { EventStore } from '../store/eventStore'
 
 const PAGE = 1000
 
-export const readDeletionsPossiblyIn = async (store: EventStore, account: AccountId, window: { readonly from: Instant; readonly to: Instant }, found: ReadonlySet<number>): Promise<BoundedDeletions[]> => {
+export const readDeletionsPossiblyIn = async (
+  store: EventStore,
+  index: TimeTravel,
+  account: AccountId,
+  window: { readonly from: Instant; readonly to: Instant },
+  found: ReadonlySet<number>,
+): Promise<BoundedDeletions[]> => {
   const stream = streamOfAccount(account)
   const last = await orRaise(store.streamRevision(stream))
   if (last < 0) return []
@@ -36,5 +47,16 @@ export const readDeletionsPossiblyIn = async (store: EventStore, account: Accoun
     after.push(...(end < 0 ? page : page.slice(0, end)).map((s) => s.event))
     if (end >= 0 || page.length < PAGE) break
   }
-  return deletionsPossiblyIn(after, window, found)
+  // Deletions still dated only by the scan: an item whose deletion the index dates earlier was
+  // pinned by a log import (a deletion seen twice keeps the first instant).
+  const pinned = new Set<number>()
+  for (const e of after) {
+    const w = e.occurredWindow
+    if (e.type !== 'ItemDeleted' || w === undefined || found.has(e.itemId) || pinned.has(e.itemId)) continue
+    if (e.occurredAt <= window.to || w.from > window.to || w.to < window.from) continue
+    const v = await orRaise(index.itemAsOf(account, e.itemId as ItemId, { validAt: MAX_INSTANT as Instant }))
+    const at = v?.state.deletedAt
+    if (at !== undefined && at < e.occurredAt) pinned.add(e.itemId)
+  }
+  return deletionsPossiblyIn(after, window, pinned.size === 0 ? found : new Set([...found, ...pinned]))
 }

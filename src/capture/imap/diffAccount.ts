@@ -674,6 +674,8 @@ export const diffAccount = (known: KnownAccount, observed: ObservedAccount, chec
     }
     for (const [p, c] of plan.gone) {
       delete cpFolders[p]
+      // Already deleted (a mail_log import pinned it): nothing left to record.
+      if (!knownFolders.has(c.folderId)) continue
       foldersDeleted++
       status.set(p, 'deleted')
       emitFed('ItemDeleted', fed(fi?.folderDeleted(p)), now, { kind: 'imap-folder-delete', mailbox: p, uidValidity: c.uidValidity, seq: round }, { itemId: c.folderId as ItemId, itemType: 'folder' })

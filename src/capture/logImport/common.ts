@@ -35,6 +35,13 @@ export interface Malformed {
   readonly reason: string
 }
 
+/** What one file gave: its non-empty lines, how many were malformed, and the first of them. */
+export interface FileTally {
+  lines: number
+  malformed: number
+  first?: Malformed & { readonly text?: string }
+}
+
 export interface ImportSummary {
   readonly files: readonly string[]
   linesRead: number
@@ -50,9 +57,17 @@ export interface ImportSummary {
   readonly byType: Record<string, number>
   readonly accounts: string[]
   dstAdjusted: number
+  /** Lines the import applied with a reservation (a count that differs from what the backup held). */
+  readonly notes: { readonly file: string; readonly line: number; readonly note: string }[]
+  /** By file name (not part of the report: `unusableFile` reads it). */
+  readonly tallies: Record<string, FileTally>
 }
 
-export type ImportError = { readonly _tag: 'Store'; readonly error: StoreError } | { readonly _tag: 'File'; readonly file: string; readonly reason: string }
+export type ImportError =
+  | { readonly _tag: 'Store'; readonly error: StoreError }
+  | { readonly _tag: 'File'; readonly file: string; readonly reason: string }
+  /** A file that is not a log the import can read: no usable line, or mostly malformed ones. */
+  | { readonly _tag: 'Unusable'; readonly file: string; readonly lines: number; readonly malformed: number; readonly first: Malformed & { readonly text?: string }; readonly hint: string }
 
 /** Rotated files oldest first: `mailbox.log.2026-03-01.gz` before `mailbox.log.2026-03-02`, the live `mailbox.log` last. */
 export const rotationOrder = (files: readonly string[]): string[] => {
@@ -142,12 +157,45 @@ export const newSummary = (files: readonly string[]): ImportSummary => ({
   byType: {},
   accounts: [],
   dstAdjusted: 0,
+  notes: [],
+  tallies: {},
 })
 
-/** Counts a malformed line, keeping the first 50 for the report. */
-export const noteMalformed = (summary: ImportSummary, m: Malformed): void => {
+const tallyOf = (summary: ImportSummary, file: string): FileTally => (summary.tallies[file] ??= { lines: 0, malformed: 0 })
+
+/** Counts a line read from the file (empty lines are not counted). */
+export const noteLine = (summary: ImportSummary, file: string, text: string): void => {
+  if (text.trim() !== '') tallyOf(summary, file).lines++
+}
+
+/** Counts a malformed line, keeping the first 50 for the report, and the first of each file with its text. */
+export const noteMalformed = (summary: ImportSummary, m: Malformed, text?: string): void => {
   summary.malformed++
   if (summary.malformedSamples.length < 50) summary.malformedSamples.push(m)
+  const t = tallyOf(summary, m.file)
+  t.malformed++
+  if (t.first === undefined) t.first = { ...m, ...(text !== undefined && { text: text.slice(0, 120) }) }
+}
+
+/** Dovecot's default `log_timestamp` ("%b %d %H:%M:%S "): a time without a year, which no line can be dated by. */
+const DOVECOT_WITHOUT_YEAR = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d [\w-]+(\([^)]*\))?(<[^>]*>)*: /
+
+/**
+ * Whether a file read is not a log the import can use: it has lines, and none of them, or fewer
+ * than its malformed ones, could be read (a garbage file, another format, Dovecot's default
+ * timestamps without a year). A few malformed lines in a log never stop an import (they are
+ * counted and named); such a file does, as its changes would be silently missing. Pure.
+ */
+export const unusableFile = (summary: ImportSummary, name: string, file: string): ImportError | undefined => {
+  const t = summary.tallies[name]
+  if (t === undefined || t.first === undefined || t.lines === 0) return undefined
+  const good = t.lines - t.malformed
+  if (good > 0 && t.malformed <= good) return undefined
+  const hint =
+    t.first.text !== undefined && DOVECOT_WITHOUT_YEAR.test(t.first.text)
+      ? 'Its times have no year: it is a Dovecot log written with the default log_timestamp. Set log_timestamp = "%Y-%m-%d %H:%M:%S " in Dovecot\'s configuration; lines already written without a year cannot be dated.'
+      : 'importLog reads Zimbra/Carbonio mailbox.log files, and Dovecot logs written with log_timestamp = "%Y-%m-%d %H:%M:%S " (docs/capture.md).'
+  return { _tag: 'Unusable', file, lines: t.lines, malformed: t.malformed, first: t.first, hint }
 }
 
 /** The function a log line's changes are emitted through: builds the event, queues it, counts it. */

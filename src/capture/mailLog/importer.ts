@@ -29,7 +29,7 @@ import type { TimeTravel } from '../../../projections/timeTravel'
 import type { EventStore } from '../../store/eventStore'
 import { ScanCheckpoint, checkpointName } from '../scanCheckpoint'
 import { splitFlags } from '../../imap/flags'
-import { type ImportError, type ImportOptions, type ImportSummary, bump, emitter, identityOf, newSummary, noteMalformed, openLines, recorderFor, rotationOrder } from '../logImport/common'
+import { type ImportError, type ImportOptions, type ImportSummary, bump, emitter, identityOf, newSummary, noteLine, noteMalformed, openLines, recorderFor, rotationOrder, unusableFile } from '../logImport/common'
 import { type AccountLog, type MappedFolder, accountLog } from './accountLog'
 import { parseMailLogLine } from './parse'
 
@@ -75,11 +75,12 @@ export const importMailLogs = async (store: EventStore, index: TimeTravel, o: Im
         lineNo++
         summary.linesRead++
         if (identity === undefined) identity = identityOf(text)
+        noteLine(summary, name, text)
         if (text.trim() === '') continue
         const line = parseMailLogLine(text)
         if (line === undefined) {
           if (/^\d{4}-\d{2}-\d{2} /.test(text)) bump(summary.skipped, 'not a mail_log line')
-          else noteMalformed(summary, { file: name, line: lineNo, reason: 'unrecognised line layout' })
+          else noteMalformed(summary, { file: name, line: lineNo, reason: 'unrecognised line layout' }, text)
           continue
         }
         summary.records++
@@ -121,11 +122,12 @@ export const importMailLogs = async (store: EventStore, index: TimeTravel, o: Im
             ;(copies.get(account) ?? copies.set(account, []).get(account))?.push(c)
             break
           case 'expunge': {
-            const s = log.find(c.box, c.uid, at)
-            if (s === undefined) {
-              bump(summary.skipped, 'not yet captured')
+            const f = log.find(c.box, c.uid, at)
+            if (!('found' in f)) {
+              bump(summary.skipped, f.missing)
               break
             }
+            const s = f.found
             const list = copies.get(account) ?? []
             const i = list.findIndex((x) => x.from === c.box && x.msgid === c.msgid)
             const pair = i >= 0 ? list.splice(i, 1)[0] : undefined
@@ -133,20 +135,25 @@ export const importMailLogs = async (store: EventStore, index: TimeTravel, o: Im
               emit('ItemDeleted', { itemId: s.itemId, itemType: s.itemType, folderId: s.folderId })
               break
             }
-            const to = log.folder(pair.box)
-            // Moved into a folder the backup does not know yet: the next scan finds the message there.
-            if (to === undefined) bump(summary.skipped, 'move to a folder not yet captured')
-            else emit('ItemMoved', { itemId: s.itemId, folderId: to.folderId as ItemId, fromFolderId: s.folderId, itemType: s.itemType, imap: { mailbox: pair.box, uidValidity: to.uidValidity, uid: pair.uid } })
+            const dest = log.folder(pair.box, at)
+            // Moved into a folder the backup does not know yet, or records as created later: the
+            // scan's move stays as it dated it.
+            if (!('found' in dest)) bump(summary.skipped, `move to a folder ${dest.missing}`)
+            else {
+              const to = dest.found
+              emit('ItemMoved', { itemId: s.itemId, folderId: to.folderId as ItemId, fromFolderId: s.folderId, itemType: s.itemType, imap: { mailbox: pair.box, uidValidity: to.uidValidity, uid: pair.uid } })
+            }
             break
           }
           case 'flag_change':
           case 'delete':
           case 'undelete': {
-            const s = log.find(c.box, c.uid, at)
-            if (s === undefined || c.flags === undefined) {
-              bump(summary.skipped, 'not yet captured')
+            const f = log.find(c.box, c.uid, at)
+            if (!('found' in f) || c.flags === undefined) {
+              bump(summary.skipped, 'found' in f ? 'no flags field' : f.missing)
               break
             }
+            const s = f.found
             // The line gives the whole set of flags and keywords after the change; what differs from
             // the item at that instant is the change.
             const { flags, tags } = splitFlags(c.flags)
@@ -158,24 +165,38 @@ export const importMailLogs = async (store: EventStore, index: TimeTravel, o: Im
             break
           }
           case 'save':
-            bump(summary.skipped, log.find(c.box, c.uid, at) !== undefined ? 'arrival (recorded by the scan at INTERNALDATE)' : 'not yet captured')
+            bump(summary.skipped, 'arrival (recorded by the scan at INTERNALDATE)')
             break
-          case 'mailbox_create':
-            bump(summary.skipped, 'folder creation (recorded by the scan)')
+          case 'mailbox_create': {
+            // The scanner keeps a folder's id when it finds the same name with a new UIDVALIDITY;
+            // when this import deleted it at its `Mailbox deleted` line, it exists again from here.
+            const again = log.recreated(c.box, at)
+            if (again === undefined) bump(summary.skipped, 'folder creation (recorded by the scan)')
+            else
+              emit('ItemCreated', {
+                itemId: again.itemId,
+                itemType: 'folder',
+                folderId: again.folderId,
+                flags: again.flags as Flag[],
+                tags: [],
+                ...(again.name !== undefined && { name: again.name }),
+              })
             break
+          }
           case 'mailbox_delete': {
-            const f = log.folder(c.box)
-            if (f === undefined) bump(summary.skipped, 'not yet captured')
-            else emit('ItemDeleted', { itemId: f.folderId as ItemId, itemType: 'folder' })
+            const f = log.folder(c.box, at)
+            if (!('found' in f)) bump(summary.skipped, f.missing)
+            else emit('ItemDeleted', { itemId: f.found.folderId as ItemId, itemType: 'folder' })
             break
           }
           case 'mailbox_rename': {
-            const f = log.folder(c.from) ?? log.folder(c.box)
-            if (f === undefined) bump(summary.skipped, 'not yet captured')
+            const from = log.folder(c.from, at)
+            const f = 'found' in from ? from : log.folder(c.box, at)
+            if (!('found' in f)) bump(summary.skipped, f.missing)
             else {
               const leaf = c.box.split(/[./]/).pop() ?? c.box
-              emit('ItemRenamed', { itemId: f.folderId as ItemId, name: leaf, itemType: 'folder' })
-              log.nameFolder(c.box, f)
+              emit('ItemRenamed', { itemId: f.found.folderId as ItemId, name: leaf, itemType: 'folder' })
+              log.nameFolder(c.box, f.found, at)
             }
             break
           }
@@ -186,6 +207,9 @@ export const importMailLogs = async (store: EventStore, index: TimeTravel, o: Im
     } finally {
       rl.close()
     }
+    // Nothing is appended from a file that is not a usable log (events wait for the final flush).
+    const unusable = unusableFile(summary, name, file)
+    if (unusable !== undefined) return E.left(unusable)
   }
   for (const list of copies.values()) for (let i = 0; i < list.length; i++) bump(summary.skipped, 'copy (recorded by the next scan)')
   const r = await recorder.flush()

@@ -18,9 +18,13 @@ export interface MailLogLine {
 
 const LINE = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (\w+)\(([^)]+)\)(?:<[^>]*>)*: Info: (.*)$/
 
-/** A Dovecot log line (`… master: Info: …`, `… imap(alice)<…>: Info: …`); mailbox.log times carry `,SSS` instead. */
+/**
+ * A Dovecot log line (`… master: Info: …`, `… imap(alice)<…>: Info: …`); mailbox.log times carry
+ * `,SSS` instead. Also one written with Dovecot's default log_timestamp (`Dec 07 19:26:09 …`, no
+ * year), so that the import reads it as Dovecot's and says why it cannot date it.
+ */
 export const looksLikeMailLog = (line: string): boolean =>
-  /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [\w-]+(\([^)]*\))?(<[^>]*>)*: (Info|Warning|Error|Fatal|Panic|Debug):/.test(line)
+  /^(\d{4}-\d{2}-\d{2}|[A-Z][a-z]{2} [ \d]\d) \d{2}:\d{2}:\d{2} [\w-]+(\([^)]*\))?(<[^>]*>)*: (Info|Warning|Error|Fatal|Panic|Debug):/.test(line)
 
 /** The `key=value, …` fields; box names may hold commas only when quoted, which mail_log does not do. */
 const fields = (s: string): Record<string, string> => {

@@ -9,7 +9,7 @@ export type LogChange =
   | { readonly kind: 'created'; readonly itemType: ItemType; readonly itemId: number; readonly folderId: number; readonly name?: string; readonly messageId?: string; readonly subject?: string; readonly uid?: string; readonly email?: string }
   | { readonly kind: 'moved'; readonly itemType: ItemType; readonly itemIds: readonly number[]; readonly folderId: number; readonly folderName: string }
   | { readonly kind: 'deleted'; readonly itemType: ItemType; readonly itemIds: readonly number[] }
-  | { readonly kind: 'emptied'; readonly folderPath: string; readonly count: number }
+  | { readonly kind: 'emptied'; readonly folderPath: string; readonly count: number; readonly removeSubfolders: boolean }
   | { readonly kind: 'renamed'; readonly itemType: ItemType; readonly itemId: number; readonly name: string }
   /** `itemId` is the copy's id, `originalId` the item it was copied from. */
   | { readonly kind: 'copied'; readonly itemType: ItemType; readonly itemId: number; readonly originalId: number; readonly folderId: number }
@@ -69,7 +69,7 @@ const RULES: readonly [RegExp, (m: RegExpExecArray) => LogChange | undefined][] 
       return id > 0 ? { kind: 'deleted', itemType: typeOf(m[1] as string), itemIds: [id] } : undefined
     },
   ],
-  [/^Emptying (\d+) items from (.*?), removeSubfolders=(?:true|false)\.?$/, (m) => ({ kind: 'emptied', folderPath: m[2] as string, count: Number(m[1]) })],
+  [/^Emptying (\d+) items from (.*?), removeSubfolders=(true|false)\.?$/, (m) => ({ kind: 'emptied', folderPath: m[2] as string, count: Number(m[1]), removeSubfolders: m[3] === 'true' })],
   [
     new RegExp(`^(?:Copying|Performing IMAP copy of) ${CTX}: copyId=(\\d+), folderId=(\\d+), folderName=.*?, parentId=-?\\d+\\.?$`),
     (m) => ({ kind: 'copied', itemType: typeOf(m[1] as string), itemId: Number(m[4]), originalId: Number(m[3]), folderId: Number(m[5]) }),

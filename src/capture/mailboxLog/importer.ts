@@ -22,10 +22,10 @@ import { type AccountId, type ItemId, parseAccountId } from '../../../domain/ids
 import { type Instant, instant } from '../../../domain/instant'
 import type { SourcePosition } from '../../../domain/events'
 import type { Flag, Tag } from '../../../domain/flags'
-import { folderTree } from '../../../projections/folderTree'
+import { emptiedItems } from './empty'
 import type { TimeTravel } from '../../../projections/timeTravel'
 import type { EventStore } from '../../store/eventStore'
-import { type Emit, type ImportError, type ImportOptions, type ImportSummary, bump, emitter, identityOf, newSummary, noteMalformed, openLines, recorderFor, rotationOrder } from '../logImport/common'
+import { type Emit, type ImportError, type ImportOptions, type ImportSummary, bump, emitter, identityOf, newSummary, noteLine, noteMalformed, openLines, recorderFor, rotationOrder, unusableFile } from '../logImport/common'
 import { type LogChange, CHANGE_LOGGERS, classify } from './changes'
 import { type LogRecord, parseContext, parseRecordLine, soapRequestOf, startsRecord } from './record'
 
@@ -56,7 +56,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
     }
     return true
   }
-  const malformed = (file: string, line: number, reason: string) => noteMalformed(summary, { file, line, reason })
+  const malformed = (file: string, line: number, reason: string, text?: string) => noteMalformed(summary, { file, line, reason }, text)
 
   for (const file of files) {
     const name = path.basename(file)
@@ -94,7 +94,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
         ...(soapRequestOf(rec.thread) !== undefined && { request: soapRequestOf(rec.thread) as string }),
       }
       const emit = emitter(summary, recorder, { accountId: account, observedVia: 'mailbox-log', source, recordedAt: o.now }, at, name, o.onDryEvent)
-      await emitChange(change, account, at, emit)
+      await emitChange(change, account, at, emit, line)
     }
 
     const emitChange = async (
@@ -102,6 +102,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
       account: AccountId,
       at: Instant,
       emit: Emit,
+      line: number,
     ): Promise<void> => {
       switch (c.kind) {
         case 'created': {
@@ -157,11 +158,16 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
             failure = { _tag: 'Store', error: liveE.left }
             return
           }
-          const tree = folderTree(liveE.right.filter((s) => s.itemType === 'folder'))
-          const wanted = c.folderPath.startsWith('/') ? c.folderPath : `/${c.folderPath}`
-          for (const s of liveE.right)
-            if (s.itemType !== 'folder' && tree.pathOf(s.folderId).toLowerCase() === wanted.toLowerCase())
-              emit('ItemDeleted', { itemId: s.itemId, itemType: s.itemType, folderId: s.folderId })
+          const gone = emptiedItems(liveE.right, c.folderPath, c.removeSubfolders)
+          for (const s of gone) emit('ItemDeleted', { itemId: s.itemId, itemType: s.itemType, folderId: s.folderId })
+          // The backup may not know everything the folder held (items from before the first scan
+          // or log): say so rather than pass over it.
+          if (gone.length !== c.count)
+            summary.notes.push({
+              file: name,
+              line,
+              note: `the log says ${c.count} items were emptied from ${c.folderPath}; the backup held ${gone.length} there at that instant${c.removeSubfolders ? ' (its subfolders and what they held included)' : ''}`,
+            })
           return
         }
       }
@@ -174,17 +180,18 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
         summary.linesRead++
         bytesDone += text.length + 1
         if (identity === undefined) identity = identityOf(text)
+        noteLine(summary, name, text)
         if (startsRecord(text)) {
           if (current !== undefined) await handle(current.rec, current.line)
           if (failure !== undefined) break
           const rec = parseRecordLine(text)
           if (rec === undefined) {
-            malformed(name, lineNo, text.length > 200 ? 'unrecognised record layout (long line)' : `unrecognised record layout: ${JSON.stringify(text.slice(0, 120))}`)
+            malformed(name, lineNo, text.length > 200 ? 'unrecognised record layout (long line)' : `unrecognised record layout: ${JSON.stringify(text.slice(0, 120))}`, text)
             current = undefined
           } else current = { rec, line: lineNo }
         } else if (current !== undefined) {
           current = { rec: { ...current.rec, continuation: [...current.rec.continuation.slice(0, 50), text.slice(0, 500)] }, line: current.line }
-        } else if (text.trim().length > 0) malformed(name, lineNo, 'a continuation line with no record before it')
+        } else if (text.trim().length > 0) malformed(name, lineNo, 'a continuation line with no record before it', text)
         if (lineNo % 10_000 === 0) {
           o.onProgress?.(bytesDone, totalBytes)
           // Bounded memory: what is pending across all accounts is appended every few thousand events.
@@ -198,6 +205,8 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
       rl.close()
     }
     if (failure !== undefined) return E.left(failure)
+    const unusable = unusableFile(summary, name, file)
+    if (unusable !== undefined) return E.left(unusable)
   }
   if (!(await flush())) return E.left(failure as unknown as ImportError)
   const done = recorder.appended()

@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/Either'
 import { parseAccountId } from '../../../domain/ids'
 import { isItemEvent } from '../../../domain/events'
-import { type ImportSummary, openLines } from '../../capture/logImport/common'
+import { type ImportError, type ImportSummary, openLines } from '../../capture/logImport/common'
 import { importMailboxLogs } from '../../capture/mailboxLog/importer'
 import { importMailLogs } from '../../capture/mailLog/importer'
 import { looksLikeMailLog } from '../../capture/mailLog/parse'
@@ -31,7 +31,15 @@ const summaryJson = (s: ImportSummary, dryRun: boolean, format: string) => ({
   byType: s.byType,
   accounts: s.accounts,
   dstAdjusted: s.dstAdjusted,
+  notes: s.notes,
 })
+
+/** Why a file is not a log the import can read, with its first bad line and what to do. */
+const unusableMessage = (u: Extract<ImportError, { _tag: 'Unusable' }>, format: string): string => {
+  const text = u.first.text !== undefined && !u.first.reason.includes('"') ? ` (${JSON.stringify(u.first.text)})` : ''
+  const kind = format === 'dovecot' ? 'a Dovecot log' : 'a Zimbra/Carbonio mailbox.log'
+  return `${u.file} is not a log importLog can read (read as ${kind}): ${u.malformed} of its ${u.lines} lines are malformed, the first at line ${u.first.line}${text}: ${u.first.reason}. ${u.hint}`
+}
 
 /** The format of a log, from its first non-empty line. */
 const detectFormat = async (file: string): Promise<'mailbox' | 'dovecot'> => {
@@ -62,7 +70,9 @@ export const importLog: Verb = {
     'mailtime importLog mailbox.log account alice@example.com dry_run true --json',
     'mailtime importLog /var/log/dovecot.log format dovecot tz Europe/Rome',
   ],
-  exitCodes: ['4: a file cannot be read, or the store failed (malformed lines do not stop the import; they are counted)'],
+  exitCodes: [
+    '4: a file cannot be read, is not a log importLog can read (no usable line, or more malformed lines than usable ones), or the store failed (a few malformed lines do not stop the import; they are counted and named)',
+  ],
   run: async (ctx, { positionals: files, attrs }) => {
     const dry = booleanAttr(attrs.dry_run, 'dry_run', false)
     if (E.isLeft(dry)) throw usage(dry.left)
@@ -104,6 +114,7 @@ export const importLog: Verb = {
     ctx.progress.stop()
     if (E.isLeft(r)) {
       if (r.left._tag === 'Store') throw fromStoreError(r.left.error)
+      if (r.left._tag === 'Unusable') throw new CliFailure(unusableMessage(r.left, format), ExitCode.STORE)
       throw new CliFailure(`cannot read ${r.left.file}: ${r.left.reason}`, ExitCode.STORE)
     }
     const s = r.right
@@ -115,6 +126,7 @@ export const importLog: Verb = {
         table([['event', 'count'], ...Object.entries(s.byType).sort().map(([k, v]) => [k, String(v)])]),
         table([['skipped', 'count'], ...Object.entries(s.skipped).sort().map(([k, v]) => [k, String(v)])]),
         ...s.malformedSamples.slice(0, 20).map((m) => `malformed ${m.file}:${m.line}: ${m.reason}`),
+        ...s.notes.slice(0, 20).map((n) => `note ${n.file}:${n.line}: ${n.note}`),
         ...(s.dstAdjusted > 0 ? [`${s.dstAdjusted} line(s) fell in a DST gap or overlap of ${zone}; they were read with the later offset`] : []),
       ].join('\n'),
     }

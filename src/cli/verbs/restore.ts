@@ -79,7 +79,7 @@ export const doUndelete: Verb = {
     const tag = undeleteTag({ day: d.day, month: d.month, year: d.year })
     const plan = planUndelete(a, deleted, tag, original.right ? undefined : tag)
     // Deletions a scan could only bound, dated after the window though they may lie in it.
-    const possibly = await readDeletionsPossiblyIn(b.store, a, { from, to }, new Set(latest.keys()))
+    const possibly = await readDeletionsPossiblyIn(b.store, b.index, a, { from, to }, new Set(latest.keys()))
     const note = possiblyInWindowNote(latest.size, possibly, (i) => human(i, ctx.zone))
     return runRestoreVerb(
       ctx,
