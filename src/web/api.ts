@@ -38,6 +38,8 @@ export const post = <T>(path: string, body: Record<string, string | undefined>):
 
 export const accountPath = (account: string, rest = ''): string => `/api/accounts/${encodeURIComponent(account)}${rest}`
 
+import type { DavFieldsView } from '../dav/fieldChanges'
+
 // The documents the page reads (the CLI's --json; docs/cli.md), as far as it uses them.
 export interface Item {
   readonly itemId: number
@@ -53,6 +55,11 @@ export interface Item {
   readonly internalDate?: string | null
   readonly createdAt: string | null
   readonly deletedAt: string | null
+  readonly digest?: string | null
+  /** Contacts, appointments and tasks captured over CardDAV/CalDAV. */
+  readonly uid?: string | null
+  readonly dav?: { readonly href: string; readonly etag?: string } | null
+  readonly davFields?: DavFieldsView | null
 }
 export interface Folder {
   readonly folderId: number

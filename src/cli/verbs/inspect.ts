@@ -8,6 +8,7 @@ import { parseItemId, streamOfAccount, type AccountId } from '../../../domain/id
 import { MAX_INSTANT, type Instant } from '../../../domain/instant'
 import type { ItemState } from '../../../domain/state'
 import { SEARCHABLE_TYPES } from '../../../domain/itemTypes'
+import { davChanges, davDetailRows, davSearchFields } from '../../dav/fields'
 import { accountAsOf, diff } from '../../../projections/accountView'
 import { accountSummary, findAccount, listAccountIds } from '../../app/accounts'
 import { instantArg } from '../dateArgs'
@@ -39,7 +40,14 @@ export const getItem: Verb = {
       const versions = []
       const trees = folderTreesOf((await ctx.backend()), a)
       for (const v of history) versions.push({ ...v, path: (await trees(v.validFrom)).pathOf(v.state.folderId) })
-      const rows = versions.map((v) => [
+      // Contacts, appointments and tasks: what each version changed, field by field.
+      const dav = history.some((v) => v.state.dav !== undefined)
+      const changes = history.map((v, i) => {
+        const before = history[i - 1]?.state
+        const name = before !== undefined && before.name !== v.state.name ? [`name ${before.name ?? '(none)'} → ${v.state.name ?? '(none)'}`] : []
+        return [...name, ...davChanges(before, v.state)]
+      })
+      const rows = versions.map((v, i) => [
         human(v.validFrom, zone),
         human(v.validTo, zone),
         v.cause,
@@ -47,24 +55,26 @@ export const getItem: Verb = {
         v.path,
         v.state.flags.join(' ') || '-',
         v.state.tags.join(',') || '-',
+        ...(dav ? [(changes[i] ?? []).join('; ') || '-'] : []),
       ])
       const first = history[0]?.state
       return {
         json: {
           account: a,
           itemId: item,
-          versions: versions.map((v) => ({
+          versions: versions.map((v, i) => ({
             validFrom: when(v.validFrom, zone),
             validTo: when(v.validTo, zone),
             cause: v.cause,
             eventId: v.eventId,
             state: itemJson(v.state, v.path, zone),
+            ...(dav && { changes: changes[i] ?? [] }),
           })),
         },
         text: [
           `item ${item} (${first?.itemType ?? '?'}) of ${a}${first !== undefined && itemLabel(first) ? `: ${clip(itemLabel(first))}` : ''}`,
           `times in ${zone}`,
-          table([['from', 'to', 'change', 'status', 'folder', 'flags', 'tags'], ...rows]),
+          table([['from', 'to', 'change', 'status', 'folder', 'flags', 'tags', ...(dav ? ['what changed'] : [])], ...rows]),
         ].join('\n'),
       }
     }
@@ -99,6 +109,7 @@ export const getItem: Verb = {
         ...(s.headers?.from !== undefined ? [['from', s.headers.from]] : []),
         ...(s.headers?.messageId !== undefined ? [['message-id', s.headers.messageId]] : []),
         ...(s.name !== undefined ? [['name', s.name]] : []),
+        ...davDetailRows(s),
         ...(s.content !== undefined ? [['digest', `${s.content.digest} (${s.content.size} bytes)`]] : []),
       ]),
     }
@@ -139,14 +150,14 @@ export const getAccountState: Verb = {
 
 const matches = (s: ItemState, needle: string | undefined): boolean =>
   needle === undefined ||
-  [s.headers?.subject, s.headers?.from, s.headers?.to, s.headers?.messageId, s.name, s.uid].some((f) => f !== undefined && f.includes(needle))
+  [s.headers?.subject, s.headers?.from, s.headers?.to, s.headers?.messageId, s.name, s.uid, ...davSearchFields(s)].some((f) => f !== undefined && f.includes(needle))
 
 export const doItemSearch: Verb = {
   name: 'doItemSearch',
   summary: 'Finds items in the backup; by default lists deleted messages, as Carbonio does.',
   positionals: [account],
   attributes: [
-    { name: 'search_string', help: 'case-sensitive text matched against subject, from, to, Message-ID and names' },
+    { name: 'search_string', help: 'case-sensitive text matched against subject, from, to, Message-ID and names (contacts, events, tasks: also UID, e-mail addresses, organizer, attendees)' },
     { name: 'type', help: 'item type (default message)', values: [...SEARCHABLE_TYPES, 'all'] },
     { name: 'before', help: 'only items deleted (filter deleted) or created (otherwise) before this date' },
     { name: 'after', help: 'only items deleted (filter deleted) or created (otherwise) at or after this date' },
