@@ -8,6 +8,7 @@ import * as path from 'path'
 import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
 import { describeErrors } from '../domain/decode'
+import { DavConfig } from './dav/source'
 
 const ImapConfig = t.exact(
   t.partial({
@@ -35,6 +36,8 @@ export const ConfigFile = t.exact(
     index: t.string,
     timezone: t.string,
     imap: ImapConfig,
+    /** CardDAV/CalDAV capture (address books, calendars, tasks): url, user, password, principal, passwords. */
+    dav: DavConfig,
     smtp: SmtpConfig,
     retention: RetentionConfig,
     provisioning: ProvisioningConfig,
@@ -43,7 +46,7 @@ export const ConfigFile = t.exact(
 )
 export type ConfigFile = t.TypeOf<typeof ConfigFile>
 
-const KNOWN_KEYS = ['store', 'blobs', 'index', 'timezone', 'imap', 'smtp', 'retention', 'provisioning', 'api']
+const KNOWN_KEYS = ['store', 'blobs', 'index', 'timezone', 'imap', 'dav', 'smtp', 'retention', 'provisioning', 'api']
 
 export type ConfigError = { readonly _tag: 'ConfigError'; readonly file: string; readonly reason: string }
 

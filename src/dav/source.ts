@@ -8,7 +8,7 @@ import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
 import { type DavClient, davClient } from './client'
 
-/** The config file's `dav` section (to be added to `ConfigFile` in src/config.ts). */
+/** The config file's `dav` section. */
 export const DavConfig = t.exact(
   t.partial({
     url: t.string,

@@ -1,6 +1,8 @@
 /**
  * Capture verbs: `doAccountScan` (one account) and `doSmartScan` (every configured account, once or
- * continuously with `watch true`), reading a real IMAP server.
+ * continuously with `watch true`), reading a real IMAP server and, when one is configured, the
+ * account's address books and calendars on a CardDAV/CalDAV server (src/dav/scan.ts), into the same
+ * account stream.
  */
 import * as E from 'fp-ts/Either'
 import type { ImapFlow } from 'imapflow'
@@ -12,6 +14,9 @@ import { listAccountIds } from '../../app/accounts'
 import type { Backend } from '../../app/backend'
 import { type ConnectError, type ImapSource, connectAs, describeConnectError, imapSourceOf } from '../../capture/imap/source'
 import { type ScanDeps, type ScanError, type ScanReport, scanAccount } from '../../capture/imap/scanner'
+import type { DavCaptureReport } from '../../dav/capture'
+import type { DavSource } from '../../dav/source'
+import { type DavScanError, davReportJson, davReportText, davRoundIncomplete, davSourceOfSettings, describeDavScanError, imapConfigured, scanDav } from '../../dav/scan'
 import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
 import { stopSignal } from '../stopSignal'
 import { faultAfter } from '../faults'
@@ -34,10 +39,53 @@ const scanFailure = (e: ScanError, server: string): CliFailure => {
   }
 }
 
-const source = (ctx: Context): ImapSource => {
+/**
+ * What this installation captures: the IMAP server, the DAV server, or both. A DAV server alone is
+ * enough (an installation that backs up only address books and calendars); neither is a usage error.
+ */
+const sources = (ctx: Context): { imap?: ImapSource; dav?: DavSource } => {
+  const dav = davSourceOfSettings(ctx.settings)
+  if (E.isLeft(dav)) throw usage(dav.left.reason)
+  if (dav.right !== undefined && !imapConfigured(ctx.settings)) return { dav: dav.right }
   const s = imapSourceOf(ctx.settings)
-  if (E.isLeft(s)) throw usage(s.left.reason)
-  return s.right
+  if (E.isLeft(s)) throw usage(dav.right === undefined ? `${s.left.reason}; or MAILTIME_DAV_URL for address books and calendars only` : s.left.reason)
+  return { imap: s.right, ...(dav.right !== undefined && { dav: dav.right }) }
+}
+
+const davFailure = (e: DavScanError, src: DavSource): CliFailure => {
+  switch (e._tag) {
+    case 'Store':
+      return fromStoreError(e.error)
+    case 'Blob':
+    case 'BadCheckpoint':
+      return new CliFailure(describeDavScanError(e, src), ExitCode.STORE)
+    case 'BadDavSource':
+      return usage(e.reason)
+    case 'Dav':
+      return new CliFailure(describeDavScanError(e, src), ExitCode.UNAVAILABLE)
+  }
+}
+
+/** One DAV round for the account; a round that failed throws, one that skipped collections returns them. */
+const davScanOne = async (ctx: Context, src: DavSource, account: AccountId, stopped: () => boolean): Promise<DavCaptureReport> => {
+  const b = await ctx.backend()
+  ctx.progress.start(`reading address books and calendars of ${account}`, 1)
+  const batch = Number(ctx.settings.env.MAILTIME_SCAN_BATCH_SIZE ?? '1000')
+  if (!Number.isInteger(batch) || batch < 1) throw usage('MAILTIME_SCAN_BATCH_SIZE must be a positive whole number')
+  const afterBatch = faultAfter(ctx.settings.env.MAILTIME_FAULT, 'batch')
+  const r = await scanDav(src, account, b, {
+    now: ctx.now,
+    batchSize: batch,
+    shouldStop: stopped,
+    ...(afterBatch !== undefined && { afterBatch }),
+    onProgress: (p) => {
+      ctx.progress.start(`reading address books and calendars of ${account}`, p.collections)
+      ctx.progress.update(p.done, p.collection)
+    },
+  })
+  ctx.progress.stop()
+  if (E.isLeft(r)) throw davFailure(r.left, src)
+  return r.right
 }
 
 const reportJson = (r: ScanReport) => ({
@@ -118,51 +166,75 @@ const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, serve
 
 export const doAccountScan: Verb = {
   name: 'doAccountScan',
-  summary: 'Scans one account on the configured IMAP server and records what changed since the last scan.',
+  summary: 'Scans one account on the configured IMAP server (and its address books and calendars on the configured CardDAV/CalDAV server) and records what changed since the last scan.',
   positionals: [{ name: 'account', help: 'IMAP login name, such as alice or alice@example.com' }],
   attributes: [],
-  examples: ['MAILTIME_IMAP_URL=imap://mail.example.com:143 MAILTIME_IMAP_USER=admin MAILTIME_IMAP_PASSWORD=… mailtime doAccountScan alice@example.com'],
-  exitCodes: ['6: the IMAP server is unreachable or refused the login', '5: another scan of the same account appended first; run again', '130: interrupted; run again to resume'],
+  examples: [
+    'MAILTIME_IMAP_URL=imap://mail.example.com:143 MAILTIME_IMAP_USER=admin MAILTIME_IMAP_PASSWORD=… mailtime doAccountScan alice@example.com',
+    'MAILTIME_DAV_URL=http://dav.example.com:5232 MAILTIME_DAV_USER=admin MAILTIME_DAV_PASSWORD=… mailtime doAccountScan alice',
+  ],
+  exitCodes: [
+    '6: the IMAP or DAV server is unreachable or refused the login',
+    '7: an address book, calendar or home could not be read (named; the rest was recorded)',
+    '5: another scan of the same account appended first; run again',
+    '130: interrupted; run again to resume',
+  ],
   run: async (ctx, { positionals: [raw = ''] }): Promise<Output> => {
     const account = parseAccountId(raw)
     if (account === undefined) throw usage(`not a valid account name: ${JSON.stringify(raw)}`)
-    const src = source(ctx)
+    const src = sources(ctx)
     const sig = stopSignal()
-    const c = await connectAs(src, account)
-    if (E.isLeft(c)) throw connectFailure(c.left)
     try {
-      const r = await scanOne(ctx, account, c.right, src.description, sig.stopped)
-      return { json: reportJson(r), text: reportText(r), exitCode: r.interrupted ? ExitCode.INTERRUPTED : ExitCode.OK }
+      let mail: ScanReport | undefined
+      if (src.imap !== undefined) {
+        const c = await connectAs(src.imap, account)
+        if (E.isLeft(c)) throw connectFailure(c.left)
+        try {
+          mail = await scanOne(ctx, account, c.right, src.imap.description, sig.stopped)
+        } finally {
+          await c.right.logout().catch(() => undefined)
+        }
+      }
+      // Mail first, then address books and calendars: one writer of the account stream at a time.
+      const dav = src.dav !== undefined && mail?.interrupted !== true && !sig.stopped() ? await davScanOne(ctx, src.dav, account, sig.stopped) : undefined
+      const incomplete = dav === undefined ? undefined : davRoundIncomplete(dav)
+      if (incomplete !== undefined) ctx.note(`mailtime: ${incomplete}`)
+      const interrupted = mail?.interrupted === true || dav?.interrupted === true || (src.dav !== undefined && dav === undefined)
+      return {
+        json: { ...(mail !== undefined ? reportJson(mail) : { account }), ...(dav !== undefined && { dav: davReportJson(dav) }), ...(incomplete !== undefined && { error: incomplete }) },
+        text: [...(mail !== undefined ? [reportText(mail)] : []), ...(dav !== undefined ? davReportText(dav) : []), ...(src.dav !== undefined && dav === undefined ? ['address books and calendars not read (stopped); run again'] : [])].join('\n'),
+        exitCode: interrupted ? ExitCode.INTERRUPTED : incomplete !== undefined ? ExitCode.PARTIAL : ExitCode.OK,
+      }
     } finally {
       sig.dispose()
-      await c.right.logout().catch(() => undefined)
     }
   },
 }
 
 export const doSmartScan: Verb = {
   name: 'doSmartScan',
-  summary: 'Scans every configured account; with watch true, keeps capturing changes in near real time.',
+  summary: 'Scans every configured account (mail, and address books and calendars when a DAV server is configured); with watch true, keeps capturing changes in near real time.',
   positionals: [{ name: 'start', help: 'the word "start", as in Carbonio (optional)', optional: true }],
   attributes: [
-    { name: 'watch', help: 'true: keep running, rescanning on IMAP IDLE notifications and every interval (default false)' },
+    { name: 'watch', help: 'true: keep running, rescanning on IMAP IDLE notifications and every interval; address books and calendars are polled every interval (default false)' },
     { name: 'interval', help: 'seconds between full rescans in watch mode (default 60)' },
   ],
   examples: ['mailtime doSmartScan', 'mailtime doSmartScan start watch true interval 30'],
-  exitCodes: ['6: the IMAP server is unreachable', '7: some accounts failed (the others were scanned)'],
+  exitCodes: ['6: the IMAP (or DAV) server is unreachable', '7: some accounts, address books or calendars failed (named; the others were scanned)'],
   run: async (ctx, { positionals, attrs }): Promise<Output> => {
     if (positionals[0] !== undefined && positionals[0].toLowerCase() !== 'start') throw usage(`doSmartScan: unexpected ${JSON.stringify(positionals[0])}`)
     const watch = booleanAttr(attrs.watch, 'watch', false)
     if (E.isLeft(watch)) throw usage(watch.left)
     const interval = Number(attrs.interval ?? '60')
     if (!Number.isFinite(interval) || interval < 1) throw usage('interval must be a number of seconds ≥ 1')
-    const src = source(ctx)
-    const configured = src.accounts.map((a) => parseAccountId(a)).filter((a): a is AccountId => a !== undefined)
+    const src = sources(ctx)
+    const configured = accountsToScan(ctx, src.imap).map((a) => parseAccountId(a)).filter((a): a is AccountId => a !== undefined)
     const accounts = configured.length > 0 ? configured : await must(listAccountIds((await ctx.backend())))
     if (accounts.length === 0) throw usage('no accounts to scan: set MAILTIME_IMAP_ACCOUNTS or imap.accounts, or scan one account first with doAccountScan')
     const sig = stopSignal()
     const clients = new Map<AccountId, ImapFlow>()
     const reports: ScanReport[] = []
+    const davReports: DavCaptureReport[] = []
     const failures: { account: string; error: string }[] = []
     let rounds = 0
     try {
@@ -170,40 +242,65 @@ export const doSmartScan: Verb = {
         rounds++
         for (const a of accounts) {
           if (sig.stopped()) break
-          let client = clients.get(a)
-          if (client === undefined || !client.usable) {
-            const c = await connectAs(src, a)
-            if (E.isLeft(c)) {
-              if (!watch.right && accounts.length === 1) throw connectFailure(c.left)
-              failures.push({ account: a, error: describeConnectError(c.left) })
-              ctx.note(`mailtime: ${describeConnectError(c.left)}`)
-              continue
+          const imap = src.imap
+          if (imap !== undefined) {
+            let client = clients.get(a)
+            if (client === undefined || !client.usable) {
+              const c = await connectAs(imap, a)
+              if (E.isLeft(c)) {
+                if (!watch.right && accounts.length === 1 && src.dav === undefined) throw connectFailure(c.left)
+                failures.push({ account: a, error: describeConnectError(c.left) })
+                ctx.note(`mailtime: ${describeConnectError(c.left)}`)
+                clients.delete(a)
+                client = undefined
+              } else {
+                client = c.right
+                clients.set(a, client)
+                if (watch.right) for (const ev of ['exists', 'expunge', 'flags']) client.on(ev, () => sig.wakeNow())
+              }
             }
-            client = c.right
-            clients.set(a, client)
-            if (watch.right) for (const ev of ['exists', 'expunge', 'flags']) client.on(ev, () => sig.wakeNow())
+            if (client !== undefined)
+              try {
+                const r = await scanOne(ctx, a, client, imap.description, sig.stopped)
+                reports.push(r)
+                if (watch.right && r.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${r.eventsAppended} events`)
+                // Sit in INBOX so the server's IDLE notifications wake the next round early. Mail that
+                // arrived between the scan's listing and this open raises no notification: rescan at once.
+                if (watch.right) {
+                  const box = await client.mailboxOpen('INBOX', { readOnly: true }).catch(() => undefined)
+                  const seen = r.folders.find((f) => f.path === 'INBOX')
+                  if (box !== undefined && seen !== undefined && box.exists !== seen.messages) sig.wakeNow()
+                  // IDLE now: imapflow would start it only after 15 s without commands, and until then the
+                  // server reports nothing (the next command breaks it).
+                  if (box !== undefined) void client.idle().catch(() => undefined)
+                }
+              } catch (e) {
+                if (!(e instanceof CliFailure)) throw e
+                if (e.exitCode === ExitCode.STORE) throw e
+                failures.push({ account: a, error: e.message })
+                ctx.note(`mailtime: ${e.message}`)
+                clients.delete(a)
+                client.close()
+              }
           }
-          try {
-            const r = await scanOne(ctx, a, client, src.description, sig.stopped)
-            reports.push(r)
-            if (watch.right && r.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${r.eventsAppended} events`)
-            // Sit in INBOX so the server's IDLE notifications wake the next round early. Mail that
-            // arrived between the scan's listing and this open raises no notification: rescan at once.
-            if (watch.right) {
-              const box = await client.mailboxOpen('INBOX', { readOnly: true }).catch(() => undefined)
-              const seen = r.folders.find((f) => f.path === 'INBOX')
-              if (box !== undefined && seen !== undefined && box.exists !== seen.messages) sig.wakeNow()
-              // IDLE now: imapflow would start it only after 15 s without commands, and until then the
-              // server reports nothing (the next command breaks it).
-              if (box !== undefined) void client.idle().catch(() => undefined)
+          // Address books and calendars, polled every round (a sync token per collection makes an
+          // unchanged round one PROPFIND per home). A mail scan that failed does not stop them.
+          if (src.dav !== undefined && !sig.stopped()) {
+            try {
+              const d = await davScanOne(ctx, src.dav, a, sig.stopped)
+              davReports.push(d)
+              const incomplete = davRoundIncomplete(d)
+              if (incomplete !== undefined) {
+                failures.push({ account: a, error: `${incomplete}: ${d.failed.map((f) => f.reason).join('; ')}` })
+                ctx.note(`mailtime: ${incomplete}`)
+              }
+              if (watch.right && d.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${d.eventsAppended} events (CardDAV/CalDAV)`)
+            } catch (e) {
+              if (!(e instanceof CliFailure)) throw e
+              if (e.exitCode === ExitCode.STORE || e.exitCode === ExitCode.USAGE) throw e
+              failures.push({ account: a, error: e.message })
+              ctx.note(`mailtime: ${e.message}`)
             }
-          } catch (e) {
-            if (!(e instanceof CliFailure)) throw e
-            if (e.exitCode === ExitCode.STORE) throw e
-            failures.push({ account: a, error: e.message })
-            ctx.note(`mailtime: ${e.message}`)
-            clients.delete(a)
-            client.close()
           }
         }
         if (watch.right && !sig.stopped()) await sig.sleep(interval * 1000)
@@ -213,16 +310,20 @@ export const doSmartScan: Verb = {
       for (const c of clients.values()) await c.logout().catch(() => undefined)
     }
     const totals = new Map<string, number>()
-    for (const r of reports) totals.set(r.account, (totals.get(r.account) ?? 0) + r.eventsAppended)
+    for (const r of [...reports, ...davReports]) totals.set(r.account, (totals.get(r.account) ?? 0) + r.eventsAppended)
+    const scanned = reports.length + davReports.filter((d) => d.failed.length === 0).length
     return {
-      json: { rounds, accounts: [...totals.entries()].map(([account, events]) => ({ account, eventsAppended: events })), failures, scans: reports.map(reportJson) },
+      json: { rounds, accounts: [...totals.entries()].map(([account, events]) => ({ account, eventsAppended: events })), failures, scans: reports.map(reportJson), davScans: davReports.map(davReportJson) },
       text: [
-        ...(watch.right ? [`stopped after ${rounds} round(s)`] : reports.map(reportText)),
+        ...(watch.right ? [`stopped after ${rounds} round(s)`] : [...reports.map(reportText), ...davReports.flatMap(davReportText)]),
         ...(watch.right ? [table([['account', 'events recorded'], ...[...totals.entries()].map(([a, n]) => [a, String(n)])])] : []),
         ...failures.map((f) => `FAILED ${f.account}: ${f.error}`),
       ].join('\n'),
-      exitCode: failures.length > 0 ? (reports.length > 0 ? ExitCode.PARTIAL : ExitCode.UNAVAILABLE) : ExitCode.OK,
+      exitCode: failures.length > 0 ? (scanned > 0 ? ExitCode.PARTIAL : ExitCode.UNAVAILABLE) : ExitCode.OK,
     }
   },
 }
 
+/** The accounts doSmartScan scans: `imap.accounts` (or MAILTIME_IMAP_ACCOUNTS), also when only DAV is configured. */
+const accountsToScan = (ctx: Context, imap: ImapSource | undefined): readonly string[] =>
+  imap?.accounts ?? (ctx.settings.env.MAILTIME_IMAP_ACCOUNTS?.split(',') ?? ctx.settings.config.imap?.accounts ?? []).map((a) => a.trim()).filter((a) => a.length > 0)
