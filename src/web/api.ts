@@ -97,6 +97,8 @@ export interface Diff {
   readonly removed: Item[]
   readonly moved: { itemId: number; itemType: string; fromPath: string; toPath: string }[]
   readonly reflagged: { itemId: number; flagsBefore: string[]; flagsAfter: string[]; tagsBefore: string[]; tagsAfter: string[] }[]
+  /** Absent from documents of earlier versions. */
+  readonly changed?: { itemId: number; itemType: string; folderPath: string; name: string; changes: string[] }[]
 }
 export interface Plan {
   readonly plan: {

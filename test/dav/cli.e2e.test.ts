@@ -112,6 +112,13 @@ describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radi
     expect(r.code).toBe(0)
     expect((r.doc.added as { itemType: string; name: string }[]).map((i) => [i.itemType, i.name])).toEqual([['contact', 'Max Mustermann']])
     expect((r.doc.removed as { itemType: string; name: string }[]).map((i) => [i.itemType, i.name])).toEqual([['appointment', 'Weekly sync ☕ Ünïcødé']])
+    // An edited contact is a change, field by field.
+    const t2 = new Date().toISOString()
+    await rad.put('/alice/contacts/max.vcf', S.simpleContact('max', 'Max Mustermann', 'max@neu.example'), VCARD)
+    expect(run(['doAccountScan', 'alice']).code).toBe(0)
+    const c = json(['diff', 'alice', t2, 'last'])
+    expect((c.doc.changed as { name: string; changes: string[] }[]).map((x) => [x.name, x.changes])).toEqual([['Max Mustermann', ['e-mail +max@neu.example −max@example.com']]])
+    expect(run(['diff', 'alice', t2, 'last']).stdout).toMatch(/changed 1\n[\s\S]*changed:\n\d+ +contact +\/Contacts\/Personal +Max Mustermann +e-mail \+max@neu\.example −max@example\.com/)
     const deleted = json(['doItemSearch', 'alice', 'type', 'appointment']).doc.items as { name: string; status: string }[]
     expect(deleted.map((i) => [i.name, i.status])).toEqual([['Weekly sync ☕ Ünïcødé', 'deleted']])
   })

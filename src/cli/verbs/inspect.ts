@@ -220,7 +220,7 @@ export const doItemSearch: Verb = {
 
 export const diffVerb: Verb = {
   name: 'diff',
-  summary: 'Shows what changed in an account between two dates: items added, removed, moved and re-flagged.',
+  summary: 'Shows what changed in an account between two dates: items added, removed, moved, re-flagged and changed (a contact or event edited, field by field).',
   positionals: [account, { name: 'date1', help: 'start date (or first)' }, { name: 'date2', help: 'end date (or last)' }],
   attributes: [],
   examples: ['mailtime diff alice@example.com "01/03/2026 00:00:00" "08/03/2026 00:00:00"'],
@@ -231,17 +231,26 @@ export const diffVerb: Verb = {
     const t2 = instantArg(d2, zone, 'date2', { first: true, last: true })
     if (t2 < t1) throw usage('diff: date2 is before date1')
     const d = await must(diff((await ctx.backend()).index, a, t1, t2))
+    // Content changes: a contact or event edited says what changed, field by field.
+    const changed = d.changed.map((c) => ({
+      itemId: c.itemId,
+      itemType: c.itemType,
+      folderPath: c.folderPath,
+      name: itemLabel(c.after),
+      changes: [...(c.before.name !== c.after.name && c.itemType !== 'message' ? [`name ${c.before.name ?? '(none)'} → ${c.after.name ?? '(none)'}`] : []), ...davChanges(c.before, c.after)],
+    }))
     const line = (i: { itemId: number; itemType: string; folderPath: string; state: ItemState }) =>
       [String(i.itemId), i.itemType, i.folderPath, clip(itemLabel(i.state))]
     const text = [
       `${a}: ${human(t1, zone)} → ${human(t2, zone)}`,
-      `added ${d.added.length}, removed ${d.removed.length}, moved ${d.moved.length}, re-flagged ${d.reflagged.length}`,
+      `added ${d.added.length}, removed ${d.removed.length}, moved ${d.moved.length}, re-flagged ${d.reflagged.length}, changed ${changed.length}`,
       ...(d.added.length ? ['', 'added:', table(d.added.slice(0, 50).map(line))] : []),
       ...(d.removed.length ? ['', 'removed:', table(d.removed.slice(0, 50).map(line))] : []),
       ...(d.moved.length ? ['', 'moved:', table(d.moved.slice(0, 50).map((m) => [String(m.itemId), m.itemType, `${m.fromPath} → ${m.toPath}`]))] : []),
       ...(d.reflagged.length
         ? ['', 're-flagged:', table(d.reflagged.slice(0, 50).map((r) => [String(r.itemId), `${r.flagsBefore.join(' ') || '-'} → ${r.flagsAfter.join(' ') || '-'}`, `${r.tagsBefore.join(',') || '-'} → ${r.tagsAfter.join(',') || '-'}`]))]
         : []),
+      ...(changed.length ? ['', 'changed:', table(changed.slice(0, 50).map((c) => [String(c.itemId), c.itemType, c.folderPath, clip(c.name), c.changes.join('; ') || 'content changed']))] : []),
     ]
     return {
       json: {
@@ -252,6 +261,7 @@ export const diffVerb: Verb = {
         removed: d.removed.map((i) => itemJson(i.state, i.folderPath, zone)),
         moved: d.moved,
         reflagged: d.reflagged,
+        changed,
       },
       text: text.join('\n'),
     }
