@@ -49,7 +49,8 @@ export const restoredDavObjects = (ops: readonly (readonly OperationEvent[])[], 
   const byHref = new Map<string, RestoredObject>()
   for (const run of ops) {
     const start = run.find((e) => e.type === 'OperationStarted')
-    if (start?.type !== 'OperationStarted' || start.target === undefined || (start.target !== `dav:${server}` && !start.target.startsWith(`dav:${server} `))) continue
+    // A restore of mail and DAV items together writes to `<mail target> + dav:<server> as <user>`.
+    if (start?.type !== 'OperationStarted' || start.target === undefined || !start.target.split(' + ').some((t) => t === `dav:${server}` || t.startsWith(`dav:${server} `))) continue
     for (const e of run)
       if (e.type === 'ItemsRecorded')
         for (const i of e.items)

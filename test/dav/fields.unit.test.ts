@@ -60,3 +60,14 @@ describe('the fields of a DAV item, shown and searched', () => {
     expect(changesOf(s({}), s({ name: 'Ann Rossi', digest: 'd2' }))).toEqual(['renamed Ann Lee → Ann Rossi'])
   })
 })
+
+describe('the DAV homes of a restore on another account', () => {
+  it('are those of the configured principal, or Radicale’s /{user}/ when no DAV server is configured', () => {
+    const { homesFor } = jest.requireActual<typeof import('../../src/dav/restoreWiring')>('../../src/dav/restoreWiring')
+    expect(homesFor(undefined, 'alice', 'alice.new')).toEqual({ source: '/alice/', target: '/alice.new/' })
+    expect(homesFor({ url: 'https://dav.example.com/remote.php/dav', passwords: {}, principal: '/calendars/{user}/', description: '' }, 'alice', 'bob')).toEqual({
+      source: '/remote.php/dav/calendars/alice/',
+      target: '/remote.php/dav/calendars/bob/',
+    })
+  })
+})
