@@ -3,6 +3,7 @@
  * User folders are items of type `folder` whose `folderId` is their parent; system folders are
  * implicit in every account and need no event.
  */
+import type { Flag } from './flags'
 import type { ItemId } from './ids'
 
 export const FolderIds = {
@@ -47,3 +48,15 @@ export const isSystemFolder = (id: number): boolean => id >= 1 && id <= 20
 export const unknownFolderName = (id: ItemId | number): string => `unknown_${id}`
 
 export const joinPath = (parent: string, name: string): string => (parent === '/' ? `/${name}` : `${parent}/${name}`)
+
+/**
+ * The flag of a folder that is a level of the hierarchy but not a mailbox: the server lists it
+ * (IMAP `\Noselect`, or `\NonExistent`, as `Lists` above `Lists.python-dev` when only the child was
+ * created) and it holds no messages. A folder's flags are its mailbox attributes, so a level that
+ * becomes a mailbox, or stops being one, is an `ItemFlagsChanged` of the folder. Restores create
+ * such a level as an ordinary folder when a folder under it needs it.
+ */
+export const NOT_A_MAILBOX = '\\Noselect' as Flag
+
+/** Whether a folder holds messages (false for a level of the hierarchy that is not a mailbox). */
+export const isMailbox = (folder: { readonly flags: readonly string[] }): boolean => !folder.flags.includes(NOT_A_MAILBOX)

@@ -12,7 +12,9 @@ import { evolveAccount } from '../domain/evolve'
 import { ALWAYS_SHOWN_FOLDERS, SYSTEM_FOLDERS, isSystemFolder, FolderIds } from '../domain/folders'
 import { type AccountState, type ItemState, initialAccountState } from '../domain/state'
 import type { StoreError } from './errors'
-import { folderTree } from './folderTree'
+import { accountSource, type AccountSource } from './accountSource'
+import { completeFolderTree } from './folderNaming'
+import type { FolderTree } from './folderTree'
 import { type RecordedEvent, sortRecorded } from './order'
 import type { AsOf, LiveItemRef, LiveRefs, TimeTravel } from './timeTravel'
 
@@ -54,12 +56,14 @@ export const accountStateAt = (
     .reduce((s, r) => evolveAccount(s, r.event), initialAccountState(accountId))
 
 /**
- * The folder list of a view: every live folder, the always-shown ones, every folder an item is in
- * (with its count), and their parents, so that paths have no holes.
+ * The folder list of a view: every live folder, every folder an item is in (with its count), their
+ * parents, so that paths have no holes, and the system folders the account always has: Inbox,
+ * Trash, Junk, Sent and Drafts in a Carbonio account, INBOX alone in an IMAP one (its other system
+ * folders are live folders, recorded by the scan that saw them on the server).
  */
-export const folderViewsOf = (folders: readonly ItemState[], counts: ReadonlyMap<number, number>): FolderView[] => {
-  const tree = folderTree(folders)
-  const shown = new Set<number>([...ALWAYS_SHOWN_FOLDERS, ...folders.map((f) => f.itemId), ...counts.keys()])
+export const folderViewsOf = (tree: FolderTree, counts: ReadonlyMap<number, number>, source: AccountSource): FolderView[] => {
+  const always = source.imap ? [FolderIds.INBOX] : ALWAYS_SHOWN_FOLDERS
+  const shown = new Set<number>([...always, ...tree.liveIds(), ...counts.keys()])
   for (const id of [...shown]) {
     let p = tree.parentOf(id)
     for (let guard = 0; p !== FolderIds.USER_ROOT && guard < 64; guard++, p = tree.parentOf(p)) shown.add(p)
@@ -108,12 +112,11 @@ class LiveItemView implements ItemView {
 }
 
 /**
- * Builds the view from the live folders and items of one instant (pure). Item states are decoded
- * when a consumer reads them (rendering, JSON, a restore plan), each once: a view of 50,000 items
- * costs no state decoding until then.
+ * Builds the view from the live folders and items of one instant and the tree that names their
+ * folders (pure). Item states are decoded when a consumer reads them (rendering, JSON, a restore
+ * plan), each once: a view of 50,000 items costs no state decoding until then.
  */
-export const buildAccountView = (account: AccountState, live: LiveRefs, at: AsOf): AccountView => {
-  const tree = folderTree(live.folders)
+export const buildAccountView = (account: AccountState, live: LiveRefs, at: AsOf, tree: FolderTree, source: AccountSource): AccountView => {
   const counts = new Map<number, number>()
   const items = live.items.map((r): ItemView => {
     counts.set(r.folderId, (counts.get(r.folderId) ?? 0) + 1)
@@ -124,9 +127,16 @@ export const buildAccountView = (account: AccountState, live: LiveRefs, at: AsOf
     exists: accountExists(account, at.validAt, live.folders.length + live.items.length > 0),
     validAt: at.validAt,
     ...(at.knownAt !== undefined && { knownAt: at.knownAt }),
-    folders: folderViewsOf(live.folders, counts),
+    folders: folderViewsOf(tree, counts, source),
     items,
   }
+}
+
+/** The folder ids items are in, each once. */
+const folderIdsOf = (items: readonly { folderId: number }[]): Set<number> => {
+  const ids = new Set<number>()
+  for (const i of items) ids.add(i.folderId)
+  return ids
 }
 
 export const accountAsOf = (tt: TimeTravel, account: AccountId, at: AsOf): TE.TaskEither<StoreError, AccountView> =>
@@ -134,7 +144,8 @@ export const accountAsOf = (tt: TimeTravel, account: AccountId, at: AsOf): TE.Ta
     TE.Do,
     TE.bind('events', () => tt.accountEvents(account)),
     TE.bind('live', () => tt.liveRefsAsOf(account, at)),
-    TE.map(({ events, live }) => buildAccountView(accountStateAt(account, events, at), live, at)),
+    TE.bind('tree', ({ live }) => completeFolderTree(tt, account, at, live.folders, folderIdsOf(live.items))),
+    TE.map(({ events, live, tree }) => buildAccountView(accountStateAt(account, events, at), live, at, tree, accountSource(events))),
   )
 
 export interface MovedItem {

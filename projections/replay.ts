@@ -13,7 +13,7 @@ import type { ItemState } from '../domain/state'
 import type { StoreError } from './errors'
 import { type RecordedEvent, knownAt as filterKnown, sortRecorded } from './order'
 import { type AsOf, type ItemChange, type TimeTravel, type Window, byItemThenTime, refsOf } from './timeTravel'
-import type { ItemVersion } from './versions'
+import { type ItemVersion, beginsVersion } from './versions'
 
 /** Reads one account's stream, whole; the replay's only input. */
 export type ReadAccount = (account: AccountId) => TE.TaskEither<StoreError, RecordedEvent<MailEvent>[]>
@@ -30,7 +30,10 @@ const foldUntil = (xs: readonly RecordedEvent<ItemEvent>[], at: AsOf): Map<ItemI
   return states
 }
 
-/** Every version of every item, by folding the sorted stream and cutting a version at each event. */
+/**
+ * Every version of every item, by folding the sorted stream and cutting a version at each event
+ * that changes the item's state (an event that leaves it as it was begins none: `beginsVersion`).
+ */
 const allVersions = (xs: readonly RecordedEvent<ItemEvent>[], known: Instant | undefined): ItemChange[] => {
   const sorted = sortRecorded(filterKnown(xs, known))
   const states = new Map<ItemId, ItemState>()
@@ -38,8 +41,10 @@ const allVersions = (xs: readonly RecordedEvent<ItemEvent>[], known: Instant | u
   const out: ItemChange[] = []
   for (const r of sorted) {
     const e = r.event
-    const s = evolveItem(states.get(e.itemId), e)
+    const before = states.get(e.itemId)
+    const s = evolveItem(before, e)
     states.set(e.itemId, s)
+    if (!beginsVersion(before, s)) continue
     const prev = open.get(e.itemId)
     if (prev !== undefined) out[prev.index] = { ...prev.v, validTo: e.occurredAt }
     const v: ItemChange = { itemId: e.itemId, validFrom: e.occurredAt, validTo: null, cause: e.type, eventId: e.eventId, state: s }

@@ -46,7 +46,52 @@ export const ConfigFile = t.exact(
 )
 export type ConfigFile = t.TypeOf<typeof ConfigFile>
 
-const KNOWN_KEYS = ['store', 'blobs', 'index', 'timezone', 'imap', 'dav', 'smtp', 'retention', 'provisioning', 'api']
+/**
+ * Every key of `value` that `codec` does not know, at any depth, as `unknown key "imap.usr" (known:
+ * url, user, …)`. io-ts's `exact` drops such keys silently, and a misspelt nested key
+ * (`provisioning.passwdfile`) would otherwise surface later as a misleading error.
+ */
+export const unknownKeys = (codec: t.Mixed, value: unknown, at: readonly string[] = []): string[] => {
+  if (codec instanceof t.ExactType) return unknownKeys(codec.type as t.Mixed, value, at)
+  if (codec instanceof t.IntersectionType) {
+    // A key is unknown when no member knows it (a member without a key list, such as a union, lets
+    // any key through); nested keys are checked by the member that knows them.
+    const members = codec.types as t.Mixed[]
+    const open = members.some((c) => propsOf(c) === undefined)
+    const props = members.flatMap((c) => Object.keys(propsOf(c) ?? {}))
+    if (!isObject(value)) return []
+    return [
+      ...(open ? [] : Object.keys(value).filter((k) => !props.includes(k)).map((k) => describeUnknown([...at, k], props))),
+      ...members.flatMap((c) => {
+        const own = propsOf(c)
+        return own === undefined ? [] : unknownKeys(c, Object.fromEntries(Object.entries(value).filter(([k]) => k in own)), at)
+      }),
+    ]
+  }
+  const props = propsOf(codec)
+  if (props !== undefined) {
+    if (!isObject(value)) return []
+    const known = Object.keys(props)
+    return Object.entries(value).flatMap(([k, v]) => {
+      const sub = props[k]
+      return sub === undefined ? [describeUnknown([...at, k], known)] : unknownKeys(sub, v, [...at, k])
+    })
+  }
+  if (codec instanceof t.DictionaryType && isObject(value)) return Object.entries(value).flatMap(([k, v]) => unknownKeys(codec.codomain as t.Mixed, v, [...at, k]))
+  if (codec instanceof t.ArrayType && Array.isArray(value)) return value.flatMap((v, i) => unknownKeys(codec.type as t.Mixed, v, [...at, String(i)]))
+  return []
+}
+
+const propsOf = (codec: t.Mixed): Record<string, t.Mixed> | undefined =>
+  codec instanceof t.ExactType
+    ? propsOf(codec.type as t.Mixed)
+    : codec instanceof t.PartialType || codec instanceof t.InterfaceType
+      ? (codec.props as Record<string, t.Mixed>)
+      : undefined
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+const describeUnknown = (path: readonly string[], known: readonly string[]): string => `unknown key ${JSON.stringify(path.join('.'))} (known: ${known.join(', ')})`
 
 export type ConfigError = { readonly _tag: 'ConfigError'; readonly file: string; readonly reason: string }
 
@@ -63,10 +108,8 @@ export const loadConfigFile = (file: string): E.Either<ConfigError, ConfigFile> 
   } catch (e) {
     return E.left({ _tag: 'ConfigError', file, reason: `not valid JSON (${(e as Error).message})` })
   }
-  if (typeof json === 'object' && json !== null) {
-    const unknown = Object.keys(json).filter((k) => !KNOWN_KEYS.includes(k))
-    if (unknown.length > 0) return E.left({ _tag: 'ConfigError', file, reason: `unknown key(s) ${unknown.join(', ')}` })
-  }
+  const unknown = unknownKeys(ConfigFile, json)
+  if (unknown.length > 0) return E.left({ _tag: 'ConfigError', file, reason: unknown.join('; ') })
   const r = ConfigFile.decode(json)
   return E.isLeft(r) ? E.left({ _tag: 'ConfigError', file, reason: describeErrors(r.left) }) : E.right(r.right)
 }

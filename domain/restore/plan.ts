@@ -8,7 +8,7 @@
  * `doItemRestore`) is an item like a message, as in Carbonio's item-centric backup: it is restored
  * by recreating it at its path, and is counted with the restored (or skipped) items.
  */
-import { unknownFolderName } from '../folders'
+import { isSystemFolder, unknownFolderName } from '../folders'
 import type { ItemId } from '../ids'
 import { itemKey } from '../operations'
 import type { Instant } from '../instant'
@@ -151,7 +151,13 @@ export interface PlacedItem {
   readonly folder: readonly string[]
 }
 
-/** Restore on a new account: every item alive at the instant, with its folder, flags and tags. */
+/**
+ * Restore on a new account: every item alive at the instant, with its folder, flags and tags. The
+ * items include every user folder alive then (each placed in its parent), so that the whole tree is
+ * recreated, empty folders included; each is a folder item. System folders (Inbox, Trash, …) are
+ * not items: every account has them, and an item in one recreates it. An item given twice is
+ * planned as its first entry.
+ */
 export const planRestoreOnNewAccount = (source: string, target: string, items: readonly PlacedItem[]): RestorePlan => {
   const seen = new Set<number>()
   return finish(
@@ -159,6 +165,7 @@ export const planRestoreOnNewAccount = (source: string, target: string, items: r
     source,
     target,
     items
+      .filter((p) => !(p.state.itemType === 'folder' && isSystemFolder(p.state.itemId)))
       .filter((p) => !seen.has(p.state.itemId) && seen.add(p.state.itemId) !== undefined)
       .map(({ state: s, folder }) => ({ s, parent: folder, message: () => toItem(s, folder, s.flags.filter((f) => f !== '\\Deleted'), s.tags) })),
   )

@@ -3,12 +3,13 @@
  * (testSwitches.ts); one grammar for every batch loop:
  * `MAILTIME_FAULT=kill-after-<event>:N` kills the process with SIGKILL right after the N-th batch
  * (`append`: a restore's batch reached the server, before it was recorded; `batch`: a scan's events
- * and checkpoint were committed; `step`: an export finished one of its steps, which are each state
- * file, the timeline, the content files and MBOXes, the manifest, and the move into `dest`, before
- * the operation records its end); `pause-after-<event>:MS` slows each batch down so that a test can
- * act while the command runs.
+ * and checkpoint were committed; `folder`: a scan read a folder to the end, before recording
+ * anything; `step`: an export finished one of its steps, which are each state file, the timeline,
+ * the content files and MBOXes, the manifest, and the move into `dest`, before the operation
+ * records its end); `pause-after-<event>:MS` slows each batch down so that a test can act while the
+ * command runs (stop the server in the middle of a scan, start a second scan).
  */
-export const faultAfter = (raw: string | undefined, event: 'append' | 'batch' | 'step'): ((batch: number) => Promise<void>) | undefined => {
+export const faultAfter = (raw: string | undefined, event: 'append' | 'batch' | 'folder' | 'step'): ((batch: number) => Promise<void>) | undefined => {
   const m = new RegExp(`^(kill|pause)-after-${event}:(\\d+)$`).exec(raw ?? '')
   if (m === null) return undefined
   const n = Number(m[2])

@@ -1,17 +1,15 @@
-/** An account's folder trees at instants, each read once for the life of a command. */
+/**
+ * An account's folder trees at instants for the life of a command, named by the one rule of
+ * `projections/folderNaming.ts` (each instant's live folders and each folder's history read once).
+ */
 import type { AccountId } from '../../domain/ids'
-import type { Instant } from '../../domain/instant'
-import { type FolderTree, folderTree } from '../../projections/folderTree'
+import type { FolderTree } from '../../projections/folderTree'
+import { folderNamer } from '../../projections/folderNaming'
 import type { ReadBackend } from '../app/backend'
 import { must } from './render'
 
-export const folderTreesOf = (b: ReadBackend, account: AccountId): ((at: number) => Promise<FolderTree>) => {
-  const cache = new Map<number, FolderTree>()
-  return async (at) => {
-    const hit = cache.get(at)
-    if (hit !== undefined) return hit
-    const t = folderTree(await must(b.index.foldersAsOf(account, { validAt: at as Instant })))
-    cache.set(at, t)
-    return t
-  }
+/** `(at, wanted)`: the tree as of `at` that names the folders of `wanted` (the folders an answer shows) and their parents. */
+export const folderTreesOf = (b: ReadBackend, account: AccountId): ((at: number, wanted?: Iterable<number>) => Promise<FolderTree>) => {
+  const namer = folderNamer(b.index, account)
+  return async (at, wanted = []) => must(namer.treeAt(at, wanted))
 }

@@ -30,6 +30,11 @@ export interface Output {
   /** What people see without `--json`. */
   readonly text: string
   readonly exitCode?: ExitCode
+  /**
+   * What went wrong when the verb did only part of its work (its output says what it did): one
+   * line on stderr, `mailtime: <error>`, as for any failure, with or without `--json`.
+   */
+  readonly error?: string
   /** Print the `--json` document on one line (the last line of a JSON-lines stream). */
   readonly jsonLine?: boolean
 }
@@ -49,6 +54,11 @@ export interface Context {
   readonly progress: Progress
   /** One line for people on stderr (silenced by --quiet and --json). */
   readonly note: (line: string) => void
+  /**
+   * One line on stderr that --json does not silence (only --quiet): what a script's caller should
+   * see too, such as a date in the future. Never on stdout, which --json keeps one document.
+   */
+  readonly warn: (line: string) => void
   /** One line on stdout at once, for verbs that stream (JSON lines). */
   readonly emitLine: (line: string) => void
 }

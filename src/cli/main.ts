@@ -60,7 +60,7 @@ const verbHelp = (v: Verb): string =>
 const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io): Promise<number> => {
   if (flags.store !== undefined) noPasswordOnArgv(flags.store)
   if (flags.index !== undefined) noPasswordOnArgv(flags.index)
-  const gated = gateTestSwitches(io.env, verb.name)
+  const gated = gateTestSwitches(io.env)
   if (E.isLeft(gated)) throw usage(gated.left)
   for (const w of gated.right.warnings) io.stderr(`${w}\n`)
   const settingsE = resolveSettings(flags, gated.right.env, systemZone())
@@ -87,15 +87,29 @@ const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io):
     note: (line) => {
       if (!quiet) io.stderr(`${line}\n`)
     },
+    warn: (line) => {
+      if (!settings.quiet) io.stderr(`${line}\n`)
+    },
     emitLine: (line) => io.stdout(`${line}\n`),
   }
   try {
     const out = await verb.run(ctx, args.right)
     io.stdout(settings.json ? `${stableStringify(out.json, out.jsonLine === true ? 0 : 2)}\n` : `${out.text}\n`)
+    if (out.error !== undefined) io.stderr(`mailtime: ${out.error}\n`)
     return out.exitCode ?? ExitCode.OK
   } finally {
     await backend?.close()
   }
+}
+
+/**
+ * A parse error of commander's as one line in our own form: `mailtime: unknown verb "getitm" (did
+ * you mean getItem?)` rather than its `error: unknown command 'getitm'` and a second line.
+ */
+export const commanderError = (raw: string): string => {
+  const verb = /^error: unknown command '(.*)'(?:\s*\(Did you mean (.*)\?\))?/.exec(raw.trim())
+  if (verb !== null) return `mailtime: unknown verb ${JSON.stringify(verb[1])} (${verb[2] !== undefined ? `did you mean ${verb[2]}?` : 'mailtime --help lists the verbs'})\n`
+  return `mailtime: ${raw.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}\n`
 }
 
 /** The clock: the real one, or (test-only, testSwitches.ts) MAILTIME_NOW, an ISO-8601 instant. */
@@ -121,7 +135,7 @@ export const runCli = async (argv: readonly string[], io: Io): Promise<number> =
     .option('--quiet', 'no progress and no notes on stderr')
     .option('--debug', 'stack traces on errors')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s), outputError: (s, write) => write(commanderError(s)) })
     .addHelpText('after', '\nRun "mailtime <verb> --help" for a verb\'s attributes. Exit codes: docs/cli.md.')
   for (const v of VERBS) {
     program

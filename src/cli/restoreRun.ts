@@ -46,7 +46,7 @@ export interface ChosenTarget {
   readonly target: RestoreTarget
   /** True when the target is a mail server whose accounts may have to be created. */
   readonly server: boolean
-  /** What the report must say about the target as it will be left (a Maildir tree owned by root). */
+  /** What the report must say about the target as it will be left (a Maildir tree owned by root); the target adds its own. */
   readonly warnings: readonly string[]
 }
 
@@ -272,6 +272,7 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
   const s = outcome.summary
   const failedNotes = s.notifications.filter((n) => !n.sent).map((n) => `the ${n.phase} notification to ${n.to.join(', ')} was not sent: ${n.error ?? 'unknown error'}`)
   for (const n of failedNotes) ctx.note(n)
+  const warnings = [...chosen.warnings, ...outcome.warnings]
   const folderItems = folderItemsOf(run.plans)
   const foldersRecreated = outcome.idMap
     .filter((o) => o.outcome === 'restored' && folderItems.has(itemKey(o.account, o.itemId)))
@@ -286,7 +287,7 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
     unrestored: s.unrestored.map((u) => ({ account: u.account, itemId: u.itemId, reason: u.reason ?? '' })),
     renamedFolders: outcome.renamedFolders,
     foldersRecreated,
-    warnings: chosen.warnings,
+    warnings,
     idMap: outcome.idMap.map((o) => ({ account: o.account, itemId: o.itemId, outcome: o.outcome, location: o.location ?? '' })),
     notifications: s.notifications,
     ...(s.error !== undefined && { error: s.error }),
@@ -303,7 +304,7 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
     ...outcome.renamedFolders.map((f) => `folder ${JSON.stringify(f.original.join('/'))} written as ${JSON.stringify(f.mapped)}`),
     ...failedNotes,
     `into ${chosen.target.description} in ${outcome.seconds.toFixed(1)} s`,
-    ...chosen.warnings.map((w) => `warning: ${w}`),
+    ...warnings.map((w) => `warning: ${w}`),
     ...(run.extra?.text ?? []),
   ].join('\n')
   if (s.state === 'failed')

@@ -59,6 +59,8 @@ export const blobChecker = (blobs: BlobStore, readData: boolean): BlobChecker =>
             return { _tag: 'Unreadable', reason: e.reason, path: e.path }
           case 'BadDigest':
             return { _tag: 'BadDigest' }
+          case 'BlobSyncFailed':
+            return { _tag: 'Unreadable', reason: e.reason, path: e.path }
         }
       }
       remember(digest, r.right.length)

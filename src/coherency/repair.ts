@@ -99,7 +99,10 @@ const fetchAgain = async (blobs: BlobStore, source: E.Either<string, MessageSour
     const removed = blobs.remove(digest)
     if (E.isLeft(removed)) return { repaired: false, how: `the damaged blob cannot be removed: ${removed.left._tag === 'BadDigest' ? 'bad digest' : removed.left.path}` }
     const put = blobs.put(bytes)
-    if (E.isLeft(put)) return { repaired: false, how: `fetched from ${where(c.account, c.at)}, but it cannot be stored: ${put.left.path}` }
+    if (E.isLeft(put)) return { repaired: false, how: `fetched from ${where(c.account, c.at)}, but it cannot be stored: ${put.left.path}: ${put.left.reason}` }
+    // Durable before it is reported repaired, as a capture's blobs are before their events commit.
+    const synced = blobs.sync()
+    if (E.isLeft(synced)) return { repaired: false, how: `fetched from ${where(c.account, c.at)}, but it cannot be made durable: ${synced.left._tag === 'BlobSyncFailed' ? synced.left.reason : synced.left._tag}` }
     const check = blobs.get(digest, bytes.length)
     if (E.isLeft(check)) return { repaired: false, how: `fetched from ${where(c.account, c.at)} and stored, but it does not read back: ${check.left._tag}` }
     return { repaired: true, how: `fetched again from ${where(c.account, c.at)} on ${source.right.description}, digest verified` }

@@ -10,7 +10,9 @@
  *    what is missing.
  * 2. The blobs a batch names are durable (fsynced) before the batch is committed.
  * 3. An unreachable server or a refused login fails the round with nothing appended; a collection
- *    that cannot be read is reported and kept as recorded, the others are captured.
+ *    that cannot be read is reported and kept as recorded, the others are captured. A home the
+ *    server does not have (404) is an account without address books or calendars, unless the
+ *    backup knows collections in it (then it is reported, and they are kept).
  * 4. Appends carry the stream revision the round started from: a concurrent writer (an IMAP scan of
  *    the same account) makes this round fail with a conflict, never interleave.
  */
@@ -154,6 +156,10 @@ export const captureDavAccount = async (client: DavClient, account: AccountId, h
     const r = await client.collections(home)
     if (E.isLeft(r)) {
       if (r.left._tag === 'DavUnavailable' || r.left._tag === 'DavAuthFailed') return E.left({ _tag: 'Dav', account, error: r.left })
+      // No such home, and the backup knows no collection in it: an account that never used
+      // address books or calendars (a mail account on a site with a DAV server). One the backup
+      // knows collections in is a failure: its collections are kept, never taken as deleted.
+      if (r.left._tag === 'DavRefused' && r.left.status === 404 && !live.right.some((s) => s.itemType === 'folder' && s.dav?.href.startsWith(home) === true)) continue
       unlistedHomes.push(home)
       failed.push({ href: home, reason: describeDavError(r.left) })
       continue

@@ -93,7 +93,7 @@ export const davRestoreTarget = (client: DavClient): RestoreTarget => {
       for (const o of plan.dav.objects) {
         if (done % RECORD_EVERY === 0 && done > 0) {
           await flush()
-          if (await journal.stopRequested()) return E.right({ renamedFolders: [], stopped: true })
+          if (await journal.stopRequested()) return E.right({ renamedFolders: [], warnings: [], stopped: true })
         }
         done++
         onProgress?.(done, plan.dav.objects.length)
@@ -141,7 +141,7 @@ export const davRestoreTarget = (client: DavClient): RestoreTarget => {
         }
       }
       await flush()
-      return E.right({ renamedFolders: [], stopped: false })
+      return E.right({ renamedFolders: [], warnings: [], stopped: false })
     },
   }
 }

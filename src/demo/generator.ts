@@ -113,7 +113,8 @@ const simulate = (p: Profile, end: Instant, seed: number): DemoAccount => {
     emit('ItemFlagsChanged', at, { itemId: it.id, flags: it.flags as Flag[] })
   }
   const move = (it: Item, at: number, folder: number) => {
-    if (!it.live || it.folder === folder) return
+    // Nothing is filed into a folder that was deleted (Bob's Newsletters on day 70).
+    if (!it.live || it.folder === folder || items.get(folder)?.live === false) return
     const from = it.folder
     it.folder = folder
     emit('ItemMoved', at, { itemId: it.id, folderId: folder as ItemId, fromFolderId: from as ItemId })

@@ -22,7 +22,9 @@ import { type AccountId, streamOfAccount } from '../../domain/ids'
 import type { Instant } from '../../domain/instant'
 import { eventJson } from '../../domain/json'
 import { accountExists, accountStateAt, folderViewsOf } from '../../projections/accountView'
-import { folderTree } from '../../projections/folderTree'
+import { accountSource } from '../../projections/accountSource'
+import { type Histories, completeFolderTree } from '../../projections/folderNaming'
+import type { FolderTree } from '../../projections/folderTree'
 import { orRaise } from '../../projections/errors'
 import { snapshotItemJson } from '../../projections/snapshot'
 import type { Backend } from '../app/backend'
@@ -75,33 +77,85 @@ interface MboxMessage {
  * value as `snapshotOf` of the account view (what `verifyExport` compares), without building the
  * view or holding the items. The folder list comes after the items, since which folders are shown
  * depends on them. Each message goes to `onMessage` as it is read, for the MBOX files.
+ *
+ * Folders are named by the one rule (`projections/folderNaming.ts`). The live folders name nearly
+ * every item; an item in a folder they do not name (deleted or not yet recorded at that instant, or
+ * never learned) shows only while streaming. Its folder is then looked up, and when that changes a
+ * name already written, the file is written again; from the first such item on, messages go to
+ * `onMessage` only once their folder's name is final, in item order.
  */
-const writeState = async (b: Backend, f: HashedFile, account: AccountId, at: Instant, onMessage?: (m: MboxMessage) => void): Promise<ManifestFile> => {
+const writeState = async (b: Backend, dest: string, rel: string, account: AccountId, at: Instant, onMessage?: (m: MboxMessage) => void): Promise<ManifestFile> => {
   const asOf = { validAt: at }
-  const folders = await orRaise(b.index.foldersAsOf(account, asOf))
-  const tree = folderTree(folders)
+  const live = await orRaise(b.index.foldersAsOf(account, asOf))
+  const events = await orRaise(b.index.accountEvents(account))
+  const histories: Histories = new Map()
+  const tree = await orRaise(completeFolderTree(b.index, account, asOf, live, [], histories))
+  const first = hashedFile(dest, rel)
+  const pass = await streamState(b, first, account, at, tree, events, onMessage, 0, true)
+  if (pass.unnamed.size === 0) return first.close()
+  const named = await orRaise(completeFolderTree(b.index, account, asOf, live, pass.unnamed, histories))
+  const changed = [...pass.unnamed].some((id) => named.pathOf(id) !== tree.pathOf(id))
+  if (!changed) {
+    // The names written stand; only the messages held back remain.
+    if (onMessage !== undefined) await streamState(b, undefined, account, at, named, events, onMessage, pass.heldFrom)
+    return first.close()
+  }
+  first.close()
+  fs.rmSync(path.join(dest, rel))
+  const second = hashedFile(dest, rel)
+  await streamState(b, second, account, at, named, events, onMessage, pass.heldFrom)
+  return second.close()
+}
+
+/**
+ * One pass over the items alive at `at`, writing to `f` (when given) and handing messages from item
+ * `messagesFrom` on to `onMessage`. With `hold`, returns the folders the tree could not name and the
+ * first item in one of them, from which messages were held back.
+ */
+const streamState = async (
+  b: Backend,
+  f: HashedFile | undefined,
+  account: AccountId,
+  at: Instant,
+  tree: FolderTree,
+  events: Parameters<typeof accountSource>[0],
+  onMessage: ((m: MboxMessage) => void) | undefined,
+  messagesFrom: number,
+  hold = false,
+): Promise<{ unnamed: Set<number>; heldFrom: number }> => {
+  const asOf = { validAt: at }
   const counts = new Map<number, number>()
-  f.write(`{"at":${JSON.stringify(new Date(at).toISOString())},"items":[`)
+  const unnamed = new Set<number>()
+  let heldFrom = Number.MAX_SAFE_INTEGER
+  f?.write(`{"at":${JSON.stringify(new Date(at).toISOString())},"items":[`)
   let chunk: string[] = []
   let items = 0
   const live = await orRaise(
     b.index.eachLiveItem(account, asOf, (s) => {
       if (s.itemType === 'folder') return
+      if (hold && !tree.names(s.folderId)) {
+        unnamed.add(s.folderId)
+        heldFrom = Math.min(heldFrom, s.itemId)
+      }
       const folder = tree.pathOf(s.folderId)
       counts.set(s.folderId, (counts.get(s.folderId) ?? 0) + 1)
-      chunk.push(`${items++ === 0 ? '' : ','}\n${snapshotItemJson(folder, s)}`)
-      if (chunk.length >= 2000) {
-        f.write(chunk.join(''))
-        chunk = []
+      if (f !== undefined) {
+        chunk.push(`${items++ === 0 ? '' : ','}\n${snapshotItemJson(folder, s)}`)
+        if (chunk.length >= 2000) {
+          f.write(chunk.join(''))
+          chunk = []
+        }
       }
-      if (onMessage !== undefined && s.itemType === 'message' && s.content !== undefined)
+      if (onMessage !== undefined && s.itemId >= messagesFrom && s.itemId < heldFrom && s.itemType === 'message' && s.content !== undefined)
         onMessage({ folder, date: s.internalDate ?? s.createdAt ?? 0, digest: s.content.digest, size: s.content.size })
     }),
   )
-  const exists = accountExists(accountStateAt(account, await orRaise(b.index.accountEvents(account)), asOf), at, live > 0)
-  const folderList = folderViewsOf(folders, counts).map((v) => ({ folderId: v.folderId, path: v.path }))
-  f.write(`${chunk.join('')}\n],"exists":${exists},"folders":${stableStringify(folderList, 0)}}\n`)
-  return f.close()
+  if (f !== undefined) {
+    const exists = accountExists(accountStateAt(account, events, asOf), at, live > 0)
+    const folderList = folderViewsOf(tree, counts, accountSource(events)).map((v) => ({ folderId: v.folderId, path: v.path }))
+    f.write(`${chunk.join('')}\n],"exists":${exists},"folders":${stableStringify(folderList, 0)}}\n`)
+  }
+  return { unnamed, heldFrom }
 }
 
 /** A path that JSON writes as it is, between quotes. */
@@ -206,7 +260,7 @@ const writeExport = async (
         jobs = []
       }
     }
-    files.push(await writeState(b, hashedFile(dest, `states/${label}.json`), p.account, at, label === 'to' ? toMbox : undefined))
+    files.push(await writeState(b, dest, `states/${label}.json`, p.account, at, label === 'to' ? toMbox : undefined))
     submit(jobs)
     await p.afterStep?.()
   }

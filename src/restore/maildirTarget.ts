@@ -21,10 +21,13 @@ import type { ItemOutcome } from '../../domain/operations'
 import type { RestoreItem, RestorePlan } from '../../domain/restore/plan'
 import { type BlobStore, describeBlobError } from '../blobs/blobStore'
 import { encodeModifiedUtf7, mapFolder } from './folderNames'
+import { keywordsOf } from './keywords'
 import type { Owner } from './maildirOwner'
-import { type Journal, type MaterializeReport, type RestoreTarget, type TargetError, folderItemOutcomes } from './target'
+import { type Journal, type MaterializeReport, type RestoreTarget, type TargetError, folderItemOutcomes, refusedFolders } from './target'
 
 const FLAG_LETTERS: Readonly<Record<string, string>> = { '\\Draft': 'D', '\\Flagged': 'F', '\\Answered': 'R', '\\Seen': 'S', '\\Deleted': 'T' }
+/** Keywords are the letters `a` to `z` of the file names (Dovecot keeps more in its own index only). */
+const MAX_KEYWORDS = 26
 /** Outcomes are recorded in the operations stream in batches of this many items. */
 const RECORD_EVERY = 200
 
@@ -39,6 +42,16 @@ export const withSubscriptions = (existing: string | undefined, names: readonly 
   const lines = (existing ?? '').slice(HEADER.length).split('\n').filter((l) => l.length > 0)
   const all = [...new Set([...lines, ...names.map((n) => n.map(encodeModifiedUtf7).join('\t'))])]
   return `${HEADER}${all.map((l) => `${l}\n`).join('')}`
+}
+
+/**
+ * The report's warning for the keywords one folder could not hold: which, and on which messages
+ * (at most 50 ids listed).
+ */
+export const lostKeywordsWarning = (folder: string, lost: ReadonlyMap<string, readonly number[]>): string => {
+  const ids = [...new Set([...lost.values()].flat())].sort((a, b) => a - b)
+  const shown = `${ids.slice(0, 50).join(', ')}${ids.length > 50 ? `, … ${ids.length - 50} more` : ''}`
+  return `${ids.length} message(s) in ${folder} written without keyword(s) ${[...lost.keys()].join(', ')} (items ${shown}): a Maildir folder holds at most ${MAX_KEYWORDS} keywords (the letters a to z of its file names); an IMAP target keeps them all`
 }
 
 interface Folder {
@@ -91,6 +104,19 @@ export const maildirTarget = (root: string, options: MaildirOptions = {}): Resto
         bySegments.set(key, f)
         return f
       }
+      // Folders whose directory the file system refuses: a Maildir++ folder is one directory named
+      // after its whole path, in modified UTF-7, and a name may have at most 255 bytes.
+      const refused = refusedFolders()
+      const tryOpen = (segments: readonly string[]): Folder | undefined => {
+        if (refused.reasonFor(segments) !== undefined) return undefined
+        try {
+          return openFolder(segments)
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENAMETOOLONG') throw e
+          refused.refuse(segments, `its Maildir++ directory name would be longer than the file system allows (ENAMETOOLONG)`)
+          return undefined
+        }
+      }
       const folderAt = (segments: readonly string[]): Folder => {
         const m = mapFolder(segments, ['.'])
         const dir = inside(m.isInbox ? top : path.join(top, `.${m.segments.map(encodeModifiedUtf7).join('.')}`))
@@ -115,16 +141,24 @@ export const maildirTarget = (root: string, options: MaildirOptions = {}): Resto
         folders.set(dir, f)
         return f
       }
+      // Keywords a folder could not hold (its 26 letters were taken), by folder: keyword → item ids.
+      const lostKeywords = new Map<string, Map<string, number[]>>()
       const letters = (f: Folder, item: RestoreItem): string => {
         const out = item.flags.map((x) => FLAG_LETTERS[x]).filter((x): x is string => x !== undefined)
-        for (const tag of item.tags) {
-          let i = f.keywords.indexOf(tag)
-          if (i < 0 && f.keywords.length < 26) {
-            f.keywords.push(tag)
+        for (const kw of keywordsOf(item.tags)) {
+          let i = f.keywords.indexOf(kw)
+          if (i < 0 && f.keywords.length < MAX_KEYWORDS) {
+            f.keywords.push(kw)
             i = f.keywords.length - 1
             writeFile(path.join(f.dir, 'dovecot-keywords'), f.keywords.map((k, n) => `${n} ${k}\n`).join(''))
           }
           if (i >= 0) out.push(String.fromCharCode(97 + i))
+          else {
+            const where = path.relative(top, f.dir) || '.'
+            const lost = lostKeywords.get(where) ?? new Map<string, number[]>()
+            lost.set(kw, [...(lost.get(kw) ?? []), item.itemId])
+            lostKeywords.set(where, lost)
+          }
         }
         return [...new Set(out)].sort().join('')
       }
@@ -146,17 +180,21 @@ export const maildirTarget = (root: string, options: MaildirOptions = {}): Resto
         // INBOX in full even when nothing goes into it: Dovecot would have to create it, as a user
         // that may not write in the root.
         openFolder([])
-        for (const seg of plan.folders) openFolder(seg)
+        for (const seg of plan.folders) tryOpen(seg)
         // Subscribed, as the IMAP target subscribes what it creates: many clients show only those.
         const subscriptions = path.join(top, 'subscriptions')
-        const names = plan.folders.map((seg) => mapFolder(seg, ['.'])).filter((m) => !m.isInbox).map((m) => m.segments)
+        const names = plan.folders
+          .filter((seg) => refused.reasonFor(seg) === undefined)
+          .map((seg) => mapFolder(seg, ['.']))
+          .filter((m) => !m.isInbox)
+          .map((m) => m.segments)
         const before = fs.existsSync(subscriptions) ? fs.readFileSync(subscriptions, 'utf8') : undefined
         const subscribed = withSubscriptions(before, names)
         if (names.length > 0 && subscribed !== undefined && subscribed !== before) {
           writeFile(`${subscriptions}.mailtime`, subscribed)
           fs.renameSync(`${subscriptions}.mailtime`, subscriptions)
         }
-        await journal.record(folderItemOutcomes(plan, journal, (seg) => path.relative(top, openFolder(seg).dir) || '.'))
+        await journal.record(folderItemOutcomes(plan, journal, (seg) => path.relative(top, openFolder(seg).dir) || '.', refused))
         let done = 0
         for (const item of plan.items) {
           if (done % RECORD_EVERY === 0 && done > 0) {
@@ -166,12 +204,14 @@ export const maildirTarget = (root: string, options: MaildirOptions = {}): Resto
               break
             }
           }
-          const f = openFolder(item.folder)
+          const f = tryOpen(item.folder)
           const seconds = Math.floor((item.internalDate ?? 0) / 1000)
           const base = `${seconds}.M${item.itemId}P${key}.mailtime`
           const earlier = journal.doneAt(account, item.itemId)
-          const onDisk = f.existing.get(base)
-          if (earlier !== undefined || onDisk !== undefined) {
+          const onDisk = f?.existing.get(base)
+          if (f === undefined) {
+            pending.push({ account, itemId: item.itemId, outcome: 'unrestored', reason: refused.reasonFor(item.folder) ?? 'its folder could not be created' })
+          } else if (earlier !== undefined || onDisk !== undefined) {
             pending.push({ account, itemId: item.itemId, outcome: 'skipped', location: earlier ?? path.relative(top, path.join(f.dir, 'cur', onDisk ?? '')) })
           } else {
             const bytes = blobs.get(item.digest)
@@ -186,14 +226,16 @@ export const maildirTarget = (root: string, options: MaildirOptions = {}): Resto
               pending.push({ account, itemId: item.itemId, outcome: 'restored', location: path.relative(top, path.join(f.dir, 'cur', name)) })
             }
           }
-          onProgress?.(++done, plan.items.length)
+          // Counted apart from the callback, which is optional: the count is what records and stops go by.
+          done++
+          onProgress?.(done, plan.items.length)
         }
         await flush()
       } catch (e) {
         await flush().catch(() => undefined)
         return E.left({ _tag: 'TargetFailure', target: `maildir:${top}`, reason: (e as Error).message })
       }
-      return E.right({ renamedFolders, stopped })
+      return E.right({ renamedFolders, warnings: [...lostKeywords].map(([folder, lost]) => lostKeywordsWarning(folder, lost)), stopped })
     },
   }
 }

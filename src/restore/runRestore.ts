@@ -71,6 +71,8 @@ export interface RestoreDeps {
 export interface RestoreOutcome {
   readonly summary: OperationSummary
   readonly renamedFolders: MaterializeReport['renamedFolders']
+  /** What the target wrote otherwise than it was (MaterializeReport.warnings of every account). */
+  readonly warnings: readonly string[]
   /** Source item → where it is in the target, for every restored or skipped item of this run. */
   readonly idMap: readonly ItemOutcome[]
   readonly seconds: number
@@ -143,6 +145,7 @@ export const runRestore = async (deps: RestoreDeps, req: RestoreRequest): Promis
   }
 
   const renamedFolders: MaterializeReport['renamedFolders'] = []
+  const warnings: string[] = []
   let stopped = false
   let error: string | undefined
   let progressed = 0
@@ -173,6 +176,7 @@ export const runRestore = async (deps: RestoreDeps, req: RestoreRequest): Promis
       break
     }
     renamedFolders.push(...r.right.renamedFolders)
+    warnings.push(...r.right.warnings.map((w) => (req.plans.length > 1 ? `${plan.targetAccount}: ${w}` : w)))
     if (r.right.stopped) {
       stopped = true
       break
@@ -195,5 +199,5 @@ export const runRestore = async (deps: RestoreDeps, req: RestoreRequest): Promis
   ])
   const seconds = (ended - started) / 1000
   await notify('end', endMail(await current(), deps.show(ended), seconds))
-  return { summary: await current(), renamedFolders, idMap, seconds }
+  return { summary: await current(), renamedFolders, warnings, idMap, seconds }
 }

@@ -31,6 +31,8 @@ export interface Journal {
 export interface MaterializeReport {
   /** Folder names the target could not hold as they were, and what they became. */
   readonly renamedFolders: { original: string[]; mapped: string }[]
+  /** What the target wrote otherwise than it was (each with the items it concerns): the report shows it. */
+  readonly warnings: readonly string[]
   /** The target stopped early because a stop was requested. */
   readonly stopped: boolean
 }
@@ -41,13 +43,43 @@ export interface RestoreTarget {
 }
 
 /**
- * The outcomes of a plan's folder items once the target has created the plan's folders: restored
- * where `locate` says the folder is, or skipped when an earlier run of the same restore recorded it.
+ * The folders a target could not create (a name too long for it, a name the server refuses), by
+ * their segments in the plan. A folder below a refused one is refused with it: nothing can be put
+ * there. Their items are unrestored with the reason, and the restore goes on with the others, as it
+ * does for a message the server refuses.
  */
-export const folderItemOutcomes = (plan: RestorePlan, journal: Journal, locate: (folder: readonly string[]) => string): ItemOutcome[] =>
+export interface RefusedFolders {
+  refuse(folder: readonly string[], why: string): void
+  /** Why nothing can be written into `folder` (it, or a folder above it, was refused), if so. */
+  reasonFor(folder: readonly string[]): string | undefined
+}
+
+export const refusedFolders = (): RefusedFolders => {
+  const refused = new Map<string, string>()
+  return {
+    refuse: (folder, why) => void refused.set(JSON.stringify(folder), `the target cannot hold folder /${folder.join('/')}: ${why}`),
+    reasonFor: (folder) => {
+      for (let n = 1; n <= folder.length; n++) {
+        const why = refused.get(JSON.stringify(folder.slice(0, n)))
+        if (why !== undefined) return why
+      }
+      return undefined
+    },
+  }
+}
+
+/**
+ * The outcomes of a plan's folder items once the target has created the plan's folders: restored
+ * where `locate` says the folder is, skipped when an earlier run of the same restore recorded it, or
+ * unrestored when the target could not create it.
+ */
+export const folderItemOutcomes = (plan: RestorePlan, journal: Journal, locate: (folder: readonly string[]) => string, refused?: RefusedFolders): ItemOutcome[] =>
   plan.folderItems.map((f) => {
     const earlier = journal.doneAt(plan.targetAccount, f.itemId)
+    const why = refused?.reasonFor(f.folder)
     return earlier !== undefined
       ? { account: plan.targetAccount, itemId: f.itemId, outcome: 'skipped', location: earlier }
-      : { account: plan.targetAccount, itemId: f.itemId, outcome: 'restored', location: locate(f.folder) }
+      : why !== undefined
+        ? { account: plan.targetAccount, itemId: f.itemId, outcome: 'unrestored', reason: why }
+        : { account: plan.targetAccount, itemId: f.itemId, outcome: 'restored', location: locate(f.folder) }
   })

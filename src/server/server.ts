@@ -58,6 +58,7 @@ export const buildServer = (o: ServerOptions): FastifyInstance => {
     now: o.now,
     progress,
     note,
+    warn: note,
     emitLine: () => undefined,
   })
   const running = jobs(explain, o.now)

@@ -7,8 +7,9 @@
  * move to `item_versions_superseded` with the system time at which they stopped being believed.
  *
  * Catching up walks each touched item through the system times of its new events, one at a time:
- * 1. the usual case (the new facts sort after everything known about the item) reads only the
- *    item's open version, evolves it, closes it and appends: O(new events);
+ * 1. the usual case (the new facts sort after everything known about the item) reads where the
+ *    item's indexed events sort and its open version, evolves it, closes it at the first fact that
+ *    changes it and appends: O(the item's events);
  * 2. a fact that lands in the item's past re-folds the item and rewrites the versions it changed;
  * 3. a fact recorded before facts already indexed (system time going backwards, as when two
  *    stores are merged) rebuilds the item's whole bitemporal history.
@@ -21,14 +22,13 @@ import type { AccountId, ItemId } from '../../domain/ids'
 import { streamOfAccount, accountOfStream } from '../../domain/ids'
 import type { Instant } from '../../domain/instant'
 import type { ItemState } from '../../domain/state'
-import { evolveItem } from '../../domain/evolve'
 import { stateText } from '../../domain/stateText'
 import { type StoreError, StoreErrorRaised, storeFailure } from '../../projections/errors'
 import { forkNode, stabbingPlan, upperOf } from '../../projections/intervalTree'
 import { type RecordedEvent, compareRecorded, sortRecorded } from '../../projections/order'
 import type { AsOf, ItemChange, LiveItemRef, LiveRefs, TimeTravel, Window } from '../../projections/timeTravel'
 import { byItemThenTime } from '../../projections/timeTravel'
-import { type BitemporalVersion, type ItemVersion, bitemporalVersions, itemVersions, rowKey, versionKey } from '../../projections/versions'
+import { type BitemporalVersion, type ItemVersion, VERSION_RULES, appendVersions, bitemporalVersions, itemVersions, rowKey, versionKey } from '../../projections/versions'
 import { decodeStoredEvent } from './decodeStored'
 import { decodeStateText, pushJoinedRefs, sortRefs, stateRef } from './stateRefs'
 import type { SqliteHandle } from './sqliteEventStore'
@@ -57,6 +57,8 @@ interface CurrentRow extends VersionRow {
 }
 
 const POSITION = 'index:global_position'
+/** The rule the index was built by (`VERSION_RULES`). */
+const RULES = 'index:version_rules'
 const BATCH = 5000
 
 export interface SqliteTemporalIndex extends TimeTravel {
@@ -96,9 +98,10 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
       `SELECT rowid, kind, ev_recorded_at, ev_revision, ${cols} FROM item_versions WHERE account = ? AND item_id = ? AND valid_to IS NULL
        ORDER BY valid_from DESC LIMIT 1`,
     ),
-    // Every indexed event has exactly one current version, so this is the latest system time indexed for the item.
-    lastKnown: db.prepare<[string, number], { r: number | null }>(
-      'SELECT max(ev_recorded_at) AS r FROM item_versions WHERE account = ? AND item_id = ?',
+    // The item's events indexed so far: an event that changed nothing has no version row of its own,
+    // so where the item's last event sorts, and its latest system time, come from the events.
+    priorEvents: db.prepare<[string, number, number], { occurred_at: number; recorded_at: number; revision: number }>(
+      'SELECT occurred_at, recorded_at, revision FROM events WHERE stream = ? AND item_id = ? AND global_position <= ?',
     ),
     insertCurrent: db.prepare(
       `INSERT INTO item_versions (account, item_id, kind, valid_from, valid_to, recorded_from, fork, lower, upper, cause, event_id, ev_recorded_at, ev_revision, state)
@@ -209,27 +212,24 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     }
   }
 
-  /** Case 1: every new fact sorts after the open version's cause; evolve from it. */
-  const appendAtEnd = (account: string, item: number, fresh: readonly RecordedEvent<ItemEvent>[], at: number): boolean => {
-    const open = st.openRow.get(account, item)
+  /**
+   * Case 1: every new fact sorts after the item's last indexed event (`last`, undefined for a new
+   * item); evolve from its open version, which ends at the first fact that changes it.
+   */
+  const appendAtEnd = (account: string, item: number, fresh: readonly RecordedEvent<ItemEvent>[], at: number, last: RecordedEvent | undefined): boolean => {
     const first = fresh[0]
     if (first === undefined) return true
-    if (open !== undefined) {
-      const last = { event: { occurredAt: open.valid_from, recordedAt: open.ev_recorded_at }, revision: open.ev_revision } as RecordedEvent
-      if (compareRecorded(last, first) > 0) return false
-    } else if (st.current.all(account, item).length > 0) return false
-    const order = orderFrom(fresh)
-    let state = open === undefined ? undefined : decodeState(open.state)
-    if (open !== undefined) {
+    if (last !== undefined && compareRecorded(last, first) > 0) return false
+    const open = last === undefined ? undefined : st.openRow.get(account, item)
+    if (last !== undefined && open === undefined) return false
+    const { closesAt, versions } = appendVersions(open === undefined ? undefined : decodeState(open.state), fresh)
+    if (open !== undefined && closesAt !== undefined) {
       supersede(account, item, open, at)
-      const closed: ItemVersion = { validFrom: open.valid_from as Instant, validTo: first.event.occurredAt, cause: open.cause as ItemVersion['cause'], eventId: open.event_id as ItemVersion['eventId'], state: state as ItemState }
+      const closed: ItemVersion = { validFrom: open.valid_from as Instant, validTo: closesAt, cause: open.cause as ItemVersion['cause'], eventId: open.event_id as ItemVersion['eventId'], state: decodeState(open.state) }
       insertVersion(account, item, closed, at, () => ({ recordedAt: open.ev_recorded_at, revision: open.ev_revision }))
     }
-    fresh.forEach((r, i) => {
-      state = evolveItem(state, r.event)
-      const next = fresh[i + 1]
-      insertVersion(account, item, { validFrom: r.event.occurredAt, validTo: next === undefined ? null : next.event.occurredAt, cause: r.event.type, eventId: r.event.eventId, state }, at, order)
-    })
+    const order = orderFrom(fresh)
+    for (const v of versions) insertVersion(account, item, v, at, order)
     return true
   }
 
@@ -246,8 +246,14 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
   }
 
   /** Brings one item up to date with its events at global positions in (from, upTo]. */
-  const reindexItem = (stream: string, account: string, item: number, fresh: readonly RecordedEvent<ItemEvent>[], upTo: number): void => {
-    const lastKnown = st.lastKnown.get(account, item)?.r ?? -1
+  const reindexItem = (stream: string, account: string, item: number, fresh: readonly RecordedEvent<ItemEvent>[], from: number, upTo: number): void => {
+    let lastKnown = -1
+    let last: RecordedEvent | undefined
+    for (const p of st.priorEvents.all(stream, item, from)) {
+      lastKnown = Math.max(lastKnown, p.recorded_at)
+      const r = { event: { occurredAt: p.occurred_at, recordedAt: p.recorded_at }, revision: p.revision } as RecordedEvent
+      if (last === undefined || compareRecorded(r, last) > 0) last = r
+    }
     const stamps = [...new Set(fresh.map((r) => r.event.recordedAt as number))].sort((a, b) => a - b)
     if ((stamps[0] ?? 0) < lastKnown) {
       // Case 3: system time went backwards for this item.
@@ -260,7 +266,10 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     let known: RecordedEvent<ItemEvent>[] | undefined
     for (const at of stamps) {
       const now = sortRecorded(fresh.filter((r) => r.event.recordedAt === at))
-      if (known === undefined && appendAtEnd(account, item, now, at)) continue
+      if (known === undefined && appendAtEnd(account, item, now, at, last)) {
+        last = now[now.length - 1] ?? last
+        continue
+      }
       if (known === undefined) known = loadItemEvents(stream, item, upTo).filter((r) => r.event.recordedAt <= at)
       else known.push(...now)
       refold(account, item, known, at)
@@ -284,10 +293,11 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
         t.fresh.push(ev)
         touched.set(key, t)
       }
-      for (const { stream, item, fresh } of touched.values()) reindexItem(stream, accountOfStream(stream) as string, item, fresh, upTo)
+      for (const { stream, item, fresh } of touched.values()) reindexItem(stream, accountOfStream(stream) as string, item, fresh, from, upTo)
       from = upTo
       done += rows.length
       st.setPosition.run(POSITION, String(from))
+      st.setPosition.run(RULES, String(VERSION_RULES))
     }
     return done
   })
@@ -301,35 +311,47 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     }
   }
 
+  // Whether this process has seen that the index was built by today's rule (checked once).
+  let rulesChecked = false
+
   const catchUp = (): E.Either<StoreError, number> => {
+    if (!rulesChecked) {
+      // An index built by another rule (an older Mailtime) is rebuilt before anything reads it, by
+      // one process: the others find it done once they get the write lock.
+      const stale = () => st.position.get(RULES)?.value !== String(VERSION_RULES) && Number(st.position.get(POSITION)?.value ?? '0') > 0
+      if (stale()) {
+        const r = guard(() => db.transaction(() => (stale() ? rebuildAll() : undefined)).immediate())
+        if (E.isLeft(r)) return r
+      }
+      rulesChecked = true
+    }
     const last = st.lastPosition.get()?.p ?? 0
     const at = Number(st.position.get(POSITION)?.value ?? '0')
     if (last <= at) return E.right(0)
     return guard(() => catchUpTx.immediate())
   }
 
-  const rebuild = (onProgress?: (done: number, total: number) => void) =>
-    guard(() =>
-      db
-        .transaction(() => {
-          db.exec('DELETE FROM item_versions; DELETE FROM item_versions_superseded;')
-          const upTo = st.lastPosition.get()?.p ?? 0
-          const items = st.allItems.all()
-          let versions = 0
-          items.forEach(({ stream, item_id }, i) => {
-            const account = accountOfStream(stream)
-            if (account === undefined) return
-            const events = loadItemEvents(stream, item_id, upTo)
-            const bt = bitemporalVersions(events)
-            writeBitemporal(account, item_id, bt, orderFrom(events))
-            versions += bt.length
-            if (onProgress !== undefined && i % 1000 === 0) onProgress(i, items.length)
-          })
-          st.setPosition.run(POSITION, String(upTo))
-          return { items: items.length, versions }
-        })
-        .immediate(),
-    )
+  /** Folds every item again (inside a write transaction). */
+  const rebuildAll = (onProgress?: (done: number, total: number) => void): { items: number; versions: number } => {
+    db.exec('DELETE FROM item_versions; DELETE FROM item_versions_superseded;')
+    const upTo = st.lastPosition.get()?.p ?? 0
+    const items = st.allItems.all()
+    let versions = 0
+    items.forEach(({ stream, item_id }, i) => {
+      const account = accountOfStream(stream)
+      if (account === undefined) return
+      const events = loadItemEvents(stream, item_id, upTo)
+      const bt = bitemporalVersions(events)
+      writeBitemporal(account, item_id, bt, orderFrom(events))
+      versions += bt.length
+      if (onProgress !== undefined && i % 1000 === 0) onProgress(i, items.length)
+    })
+    st.setPosition.run(POSITION, String(upTo))
+    st.setPosition.run(RULES, String(VERSION_RULES))
+    return { items: items.length, versions }
+  }
+
+  const rebuild = (onProgress?: (done: number, total: number) => void) => guard(() => db.transaction(() => rebuildAll(onProgress)).immediate())
 
   /** Runs a query after catching up, so reads never miss an appended event. */
   const query =

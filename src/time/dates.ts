@@ -37,9 +37,24 @@ export const validZone = (zone: string): E.Either<DateError, string> =>
 
 const withOffset = (dt: DateTime): string => dt.toFormat("yyyy-MM-dd'T'HH:mm:ssZZ")
 
+const RANGES: Readonly<Record<string, string>> = { month: '01–12', hour: '00–23', minute: '00–59', second: '00–59', millisecond: '000–999' }
+
+/**
+ * Why a date read as valid digits is not a date, in plain words (`hour 25 is out of range
+ * (00–23)`), rather than Luxon's "you specified 25 (of type number) as a hour, which is invalid".
+ */
+const whyInvalid = (dt: DateTime, otherwise = 'invalid'): string => {
+  const m = /you specified (\S+) \(of type \w+\) as an? (\w+), which is invalid/.exec(dt.invalidExplanation ?? '')
+  if (m === null) return dt.invalidExplanation ?? otherwise
+  const [, value = '', unit = ''] = m
+  if (unit === 'day') return `day ${value} does not exist in that month`
+  const range = RANGES[unit]
+  return range === undefined ? `${unit} ${value} is out of range` : `${unit} ${value} is out of range (${range})`
+}
+
 /** Checks a local reading for DST gaps and overlaps. */
 const checkLocal = (input: string, dt: DateTime, fmt: string, canonical: string, zone: string): E.Either<DateError, Instant> => {
-  if (!dt.isValid) return E.left({ _tag: 'BadDate', input, reason: dt.invalidExplanation ?? dt.invalidReason ?? 'invalid' })
+  if (!dt.isValid) return E.left({ _tag: 'BadDate', input, reason: whyInvalid(dt) })
   if (dt.toFormat(fmt) !== canonical) {
     // Luxon moved the time forward out of the gap; the candidates are the same wall-clock time
     // read with the offsets in force just before and just after the change.
@@ -70,11 +85,11 @@ export const parseDate = (raw: string, zone: string): E.Either<DateError, DateSp
     const dt = DateTime.fromISO(input, { setZone: true })
     return dt.isValid
       ? E.right({ kind: 'at', at: instant(dt.toMillis()) })
-      : E.left({ _tag: 'BadDate', input, reason: dt.invalidExplanation ?? 'invalid ISO-8601' })
+      : E.left({ _tag: 'BadDate', input, reason: whyInvalid(dt, 'invalid ISO-8601') })
   }
   if (ISO_LOCAL.test(input)) {
     const dt = DateTime.fromISO(input, { zone })
-    if (!dt.isValid) return E.left({ _tag: 'BadDate', input, reason: dt.invalidExplanation ?? 'invalid ISO-8601' })
+    if (!dt.isValid) return E.left({ _tag: 'BadDate', input, reason: whyInvalid(dt, 'invalid ISO-8601') })
     const fmt = input.includes('T') ? (input.length > 16 ? "yyyy-MM-dd'T'HH:mm:ss" : "yyyy-MM-dd'T'HH:mm") : 'yyyy-MM-dd'
     const canonical = input.replace(/\.\d+$/, '')
     return E.map((at: Instant): DateSpec => ({ kind: 'at', at }))(checkLocal(input, dt, fmt, canonical, zone))

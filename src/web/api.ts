@@ -100,15 +100,35 @@ export interface Diff {
   /** Absent from documents of earlier versions. */
   readonly changed?: { itemId: number; itemType: string; folderPath: string; name: string; changes: string[] }[]
 }
+/** Deletions a scan could only bound between two instants (an undelete's `possiblyInWindow`). */
+export interface BoundedDeletions {
+  readonly from: string
+  readonly to: string
+  readonly deletions: number
+}
+/** A dry run's document (one account's plan). */
 export interface Plan {
   readonly plan: {
     readonly kind: string
     readonly sourceAccount: string
     readonly targetAccount: string
-    readonly counts: { items: number; folders: number; unrestorable: number }
+    readonly counts: { items: number; folderItems: number; folders: number; unrestorable: number }
     readonly items: { itemId: number; folder: string; subject?: string | null; itemType: string }[]
+    /** The folders restored as items (recreated even when empty). */
+    readonly folderItems: { itemId: number; folder: string }[]
     readonly unrestorable: { itemId: number; itemType: string; reason: string }[]
   }
+  /** An undelete's: deletions that may lie in the window though they are dated after it. */
+  readonly possiblyInWindow?: BoundedDeletions[]
+}
+/** The parts of a restore's report the page shows besides its figures. */
+export interface RestoreReport {
+  readonly restored?: number
+  readonly skipped?: number
+  readonly unrestored?: unknown[]
+  readonly foldersRecreated?: { account: string; itemId: number; path: string }[]
+  readonly possiblyInWindow?: BoundedDeletions[]
+  readonly warnings?: string[]
 }
 export interface Job {
   readonly id: string

@@ -235,24 +235,24 @@ const wire = (): void => {
   byId('now').addEventListener('click', () => guard(moveTo)(Number(slider().max)))
   input('filter').addEventListener('input', renderList)
   byId('diff-run').addEventListener('click', guard(() => showDiff(page.account ?? '', field('diff-from', 'Compare from'), field('diff-to', 'Compare to'), zone)))
-  byId('und-preview').addEventListener('click', guard(async () => renderPlan('Undelete plan', (await post<Plan>(accountPath(page.account ?? '', '/undelete'), { ...undeleteBody(), dry_run: 'true' })).plan)))
+  byId('und-preview').addEventListener('click', guard(async () => renderPlan('Undelete plan', await post<Plan>(accountPath(page.account ?? '', '/undelete'), { ...undeleteBody(), dry_run: 'true' }), zone)))
   byId('und-run').addEventListener('click', guard(async () => {
     const body = undeleteBody()
     if (confirmRun(`Undelete into ${page.account ?? ''} what was deleted from ${showInstant(Date.parse(body.from), zone)} to ${showInstant(Date.parse(body.to), zone)}.`))
-      await startJob(accountPath(page.account ?? '', '/undelete'), { ...body, dry_run: 'false' })
+      await startJob(accountPath(page.account ?? '', '/undelete'), { ...body, dry_run: 'false' }, zone)
   }))
-  byId('rna-preview').addEventListener('click', guard(async () => renderPlan('Restore plan', (await post<Plan>(accountPath(page.account ?? '', '/restore-new-account'), { ...newAccountBody(), dry_run: 'true' })).plan)))
+  byId('rna-preview').addEventListener('click', guard(async () => renderPlan('Restore plan', await post<Plan>(accountPath(page.account ?? '', '/restore-new-account'), { ...newAccountBody(), dry_run: 'true' }), zone)))
   byId('rna-run').addEventListener('click', guard(async () => {
     const body = newAccountBody()
     if (confirmRun(`Restore ${page.account ?? ''} as of ${showInstant(page.at, zone)} into ${body.destination}.`))
-      await startJob(accountPath(page.account ?? '', '/restore-new-account'), { ...body, dry_run: 'false' })
+      await startJob(accountPath(page.account ?? '', '/restore-new-account'), { ...body, dry_run: 'false' }, zone)
   }))
   const exportBody = () => ({ to: iso(Math.min(page.at, Date.now())), format: byId<HTMLSelectElement>('exp-format').value })
   byId('exp-preview').addEventListener('click', guard(async () => {
     const r = await post<Record<string, unknown>>(accountPath(page.account ?? '', '/export'), { ...exportBody(), dry_run: 'true' })
     fill('plan', h('h3', {}, 'Export preview (nothing written yet)'), report(r))
   }))
-  byId('exp-run').addEventListener('click', guard(() => startJob(accountPath(page.account ?? '', '/export'), exportBody())))
+  byId('exp-run').addEventListener('click', guard(() => startJob(accountPath(page.account ?? '', '/export'), exportBody(), zone)))
 }
 
 wire()

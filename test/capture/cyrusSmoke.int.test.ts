@@ -190,7 +190,7 @@ describeWithService(cyrusAvailable(), 'Cyrus')('Cyrus IMAP 3.6: capture and rest
     })
     const r = scan()
     expect(r.firstScan).toBe(true)
-    expect(r.skippedFolders).toEqual([])
+    expect(r.unreadFolders).toEqual([])
     const s = state()
     expect(folderCounts(s)).toMatchObject({ '/Inbox': 5, '/Inbox/Receipts': 1, '/Notes v1.2': 1, '/Projects': 0, '/Projects/Alpha': 1, '/Someday': 0, '/Trash': 0 })
     expect(item(s, 'Budget')).toMatchObject({ folderPath: '/Inbox', flags: ['\\Seen'], tags: [], createdAt: '2026-03-02T10:00:00.000Z', digest: sha256(msg('Budget', 'm1')) })
@@ -362,23 +362,21 @@ describeWithService(cyrusAvailable(), 'Cyrus')('Cyrus IMAP 3.6: capture and rest
     // Spam was in Trash when Trash was emptied: that is where it comes back.
     const spam = { ...(item(state(t0), 'Spam') as Item), folderPath: '/Trash' }
     const r = runJson('doUndelete', 'alice', 'first', 'last')
-    expect(r).toMatchObject({ restored: 4, skipped: 0 })
+    // Restored: the 4 messages and the deleted folder Lone/Child (a folder item counts as restored).
+    expect(r).toMatchObject({ restored: 5, skipped: 0 })
     const now = new Date()
     const tag = `undelete_${String(now.getUTCDate()).padStart(2, '0')}_${String(now.getUTCMonth() + 1).padStart(2, '0')}_${String(now.getUTCFullYear() % 100).padStart(2, '0')}`
     const inAccount = await readAccount(cyrus, 'alice')
     const back = inAccount.filter((m) => ['Lunch', 'Old news', 'Orphan', 'Spam'].includes(m.subject))
     expect(back).toEqual(expected([...asOfT0, spam], [tag]))
     const again = runJson('doUndelete', 'alice', 'first', 'last')
-    expect(again).toMatchObject({ restored: 0, skipped: 4 })
+    expect(again).toMatchObject({ restored: 0, skipped: 5 })
     expect(await readAccount(cyrus, 'alice')).toEqual(inAccount)
   })
 
-  // Found here, not specific to Cyrus: the deleted folder "Lone/Child" (it held "Orphan") is in the
-  // undelete window, and the plan lists it as unrestorable: `--json` gives state "partial", exit 7,
-  // unrestored [{itemId: <the folder>, reason: "a folder is not a message; mailbox targets hold
-  // messages only (export it instead)"}], although the restore recreated the folder with its message.
-  // Every undelete over a window in which a folder was deleted ends "partial" (exit 7) that way.
-  it.failing('doUndelete does not count a deleted folder as an unrestored item: the folder comes back with its messages', () => {
+  // Found here first (issue 17.7, fixed since): a deleted folder in the undelete window is an item
+  // the restore recreates and counts as restored, never an unrestorable one.
+  it('doUndelete does not count a deleted folder as an unrestored item: the folder comes back with its messages', () => {
     const dry = runJson('doUndelete', 'alice', 'first', 'last', 'dry_run', 'true')
     expect(dry.plan.items.map((i: { subject: string }) => i.subject)).toContain('Orphan')
     expect(dry.plan.unrestorable).toEqual([])
@@ -399,8 +397,9 @@ describeWithService(cyrusAvailable(), 'Cyrus')('Cyrus IMAP 3.6: capture and rest
         lock.release()
       }
     })
-    expect(scan().folders.find((f: { path: string }) => f.path === 'INBOX/Receipts')).toMatchObject({ deleted: 1 })
-    expect(runJson('doUndelete', 'alice', 'first', 'last')).toMatchObject({ restored: 1, skipped: 4 })
+    expect(scan().folders.find((f: { serverPath: string }) => f.serverPath === 'INBOX/Receipts')).toMatchObject({ deleted: 1 })
+    // Skipped: the 4 messages and the folder Lone/Child that the earlier undelete brought back.
+    expect(runJson('doUndelete', 'alice', 'first', 'last')).toMatchObject({ restored: 1, skipped: 5 })
     expect((await readAccount(cyrus, 'alice')).filter((m) => m.subject === 'Taxi').map((m) => m.folder)).toEqual(['INBOX/Receipts'])
   })
 

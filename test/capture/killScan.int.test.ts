@@ -55,5 +55,6 @@ describeWithService(dovecotAvailable(), 'Dovecot')('scanner killed with SIGKILL'
       expect(events(store)).toBe(events(clean))
     }
     expect(killedMidway).toBeGreaterThan(0)
-  })
+    // Six scans and five restarts of a child process: more than the default minute on a loaded machine.
+  }, 240_000)
 })

@@ -120,3 +120,93 @@ describe('importLog', () => {
     expect(r.stderr).toContain('no-such.log')
   })
 })
+
+describe('importLog dry run', () => {
+  const alice = ctx('alice@example.com')
+  const earlier = [
+    `2026-03-04 09:00:00,000 INFO  [LmtpServer-1] ${alice} mailop - Adding Message: id=400, Message-ID=<m400@x>, parentId=-1, folderId=2, folderName=Inbox acct=alice@example.com.`,
+    `2026-03-04 09:00:01,000 INFO  [LmtpServer-1] ${alice} mailop - Adding Message: id=401, Message-ID=<m401@x>, parentId=-1, folderId=2, folderName=Inbox acct=alice@example.com.`,
+    `2026-03-04 09:00:02,000 INFO  [LmtpServer-1] ${alice} mailop - Adding Message: id=402, Message-ID=<m402@x>, parentId=-1, folderId=2, folderName=Inbox acct=alice@example.com.`,
+    `2026-03-04 09:10:00,000 INFO  [qtp1-1:https://mail/service/soap/MsgActionRequest] ${alice} mailop - moving Message (id=400) to Folder Trash (id=3)`,
+  ]
+  const later = [
+    `2026-03-05 10:00:00,000 INFO  [qtp1-1:https://mail/service/soap/MsgActionRequest] ${alice} mailop - moving Message (id=401) to Folder Trash (id=3)`,
+    `2026-03-05 10:00:01,000 INFO  [LmtpServer-1] ${alice} mailop - Adding Message: id=403, Message-ID=<m403@x>, parentId=-1, folderId=2, folderName=Inbox acct=alice@example.com.`,
+    `2026-03-05 10:00:02,000 INFO  [qtp1-1:https://mail/service/soap/MsgActionRequest] ${alice} mailop - moving Message (id=403) to Folder Trash (id=3)`,
+    `2026-03-05 10:00:03,000 INFO  [qtp1-6:https://mail/service/soap/MsgActionRequest] ${alice} mailop - Copying Message (id=403): copyId=410, folderId=2, folderName=Inbox, parentId=-1.`,
+    `2026-03-05 11:00:00,000 INFO  [qtp1-2:https://mail/service/soap/FolderActionRequest] ${alice} mailbox - Emptying 3 items from /Trash, removeSubfolders=true.`,
+    // Old builds also log the batch the emptying deleted: the same deletions, a moment later.
+    `2026-03-05 11:00:00,020 INFO  [qtp1-2:https://mail/service/soap/FolderActionRequest] ${alice} mailop - Deleting MESSAGES: 400,401,403.`,
+  ]
+  let dir: string
+  const storeOf = (db: string) => ['--store', `sqlite:${db}`, '--tz', 'Europe/Rome']
+  const copyStore = (from: string, to: string) => {
+    fs.copyFileSync(from, to)
+    for (const ext of ['-wal', '-shm']) if (fs.existsSync(from + ext)) fs.copyFileSync(from + ext, to + ext)
+  }
+  type Row = { eventId: string; type: string; itemId: number | null }
+  const storedEvents = (db: string): Row[] => {
+    const Database = require('better-sqlite3') as typeof import('better-sqlite3')
+    const h = new Database(db, { readonly: true })
+    try {
+      return h.prepare('SELECT event_id AS eventId, type, item_id AS itemId FROM events ORDER BY global_position').all() as Row[]
+    } finally {
+      h.close()
+    }
+  }
+  const dryRun = (db: string, ...files: string[]) => {
+    const r = mailtime([...storeOf(db), '--json', 'importLog', ...files, 'dry_run', 'true'])
+    expect(r.code).toBe(0)
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    return { events: lines.slice(0, -1).map((e: Row) => ({ eventId: e.eventId, type: e.type, itemId: e.itemId })), summary: lines[lines.length - 1] }
+  }
+  const byId = (xs: Row[]) => [...xs].sort((a, b) => (a.eventId < b.eventId ? -1 : 1))
+
+  beforeAll(() => {
+    dir = tmpDir()
+    fs.writeFileSync(path.join(dir, 'mailbox.log.2026-03-04'), `${earlier.join('\n')}\n`)
+    fs.writeFileSync(path.join(dir, 'mailbox.log'), `${later.join('\n')}\n`)
+  })
+
+  it('shows exactly the events a real import of the same file records, emptied Trash included', () => {
+    const a = path.join(dir, 'a.db')
+    expect(mailtime([...storeOf(a), 'importLog', path.join(dir, 'mailbox.log.2026-03-04')]).code).toBe(0)
+    const b = path.join(dir, 'b.db')
+    copyStore(a, b)
+    const dry = dryRun(a, path.join(dir, 'mailbox.log'))
+    const before = new Set(storedEvents(b).map((e) => e.eventId))
+    expect(mailtime([...storeOf(b), 'importLog', path.join(dir, 'mailbox.log')]).code).toBe(0)
+    const recorded = storedEvents(b).filter((e) => !before.has(e.eventId))
+    expect(byId(dry.events)).toEqual(byId(recorded))
+    // The emptying deleted what Trash held then: a message moved there the day before, and two
+    // moved there earlier in the same file (one of them created in it).
+    const deleted = (xs: Row[]) => xs.filter((e) => e.type === 'ItemDeleted').map((e) => e.itemId)
+    expect(new Set(deleted(dry.events))).toEqual(new Set([400, 401, 403]))
+    expect(dry.summary).toMatchObject({ dryRun: true, events: dry.events.length, duplicates: 0, appended: 0 })
+    // Nothing was appended by the dry run.
+    expect(storedEvents(a)).toHaveLength(before.size)
+  })
+
+  it('shows the same events as a real import into an empty store, and none for a file already imported', () => {
+    const files = [path.join(dir, 'mailbox.log'), path.join(dir, 'mailbox.log.2026-03-04')]
+    const c = path.join(dir, 'c.db')
+    const dry = dryRun(c, ...files)
+    expect(mailtime([...storeOf(c), 'importLog', ...files]).code).toBe(0)
+    expect(byId(dry.events)).toEqual(byId(storedEvents(c)))
+    // Imported again, every event is already recorded: the dry run says so, as the real run does.
+    const again = dryRun(c, ...files)
+    expect(again.events).toEqual([])
+    const real = JSON.parse(mailtime([...storeOf(c), '--json', 'importLog', ...files]).stdout)
+    expect(real).toMatchObject({ appended: 0, duplicates: real.events })
+    expect(again.summary).toMatchObject({ events: real.events, duplicates: real.events })
+    const text = mailtime([...storeOf(c), 'importLog', ...files, 'dry_run', 'true'])
+    expect(text.stdout).toContain(`${real.events} events, 0 would be appended, ${real.events} already recorded`)
+  })
+
+  it('records each deletion once when the emptying and its batch both name it', () => {
+    const c = path.join(dir, 'c.db')
+    const hist = JSON.parse(mailtime([...storeOf(c), '--json', 'getItem', 'alice@example.com', '401', 'date', 'all']).stdout).versions
+    expect(hist.map((v: { cause: string }) => v.cause)).toEqual(['ItemCreated', 'ItemMoved', 'ItemDeleted'])
+    expect(hist[2].validFrom).toBe('2026-03-05T11:00:00.000+01:00')
+  })
+})

@@ -36,8 +36,8 @@ describe('the item-change catalogue', () => {
     ['Deleting MESSAGES: 301,302,303.', { kind: 'deleted', itemType: 'message', itemIds: [301, 302, 303] }],
     ['Deleting CONTACTS: 600.', { kind: 'deleted', itemType: 'contact', itemIds: [600] }],
     ['Emptying 9 items from /Trash, removeSubfolders=true.', { kind: 'emptied', folderPath: '/Trash', count: 9 }],
-    ['Copying Message (id=301): copyId=310, folderId=257, folderName=Projects, parentId=-1.', { kind: 'copied', itemType: 'message', itemId: 310, folderId: 257 }],
-    ['Performing IMAP copy of Message (id=301): copyId=311, folderId=257, folderName=Projects, parentId=-1.', { kind: 'copied', itemId: 311 }],
+    ['Copying Message (id=301): copyId=310, folderId=257, folderName=Projects, parentId=-1.', { kind: 'copied', itemType: 'message', itemId: 310, originalId: 301, folderId: 257 }],
+    ['Performing IMAP copy of Message (id=301): copyId=311, folderId=257, folderName=Projects, parentId=-1.', { kind: 'copied', itemId: 311, originalId: 301 }],
     ['adding contact marco@example.org: id=600, folderId=7, folderName=Contacts.', { kind: 'created', itemType: 'contact', itemId: 600, folderId: 7, email: 'marco@example.org' }],
     ['adding contact <undefined>: id=601, folderId=7, folderName=Contacts.', { kind: 'created', itemType: 'contact', itemId: 601 }],
     [

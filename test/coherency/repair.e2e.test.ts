@@ -189,7 +189,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doCoherencyCheck repair true
     const harmed = copyOf(pristine)
     ahead(harmed)
     const skipped = mailtime([...harmed.args, '--json', 'doAccountScan', 'bob'], imapEnv(d as Dovecot))
-    expect((JSON.parse(skipped.stdout) as { folders: { path: string; created: number; skipped: boolean }[] }).folders.find((f) => f.path === 'Work')).toMatchObject({ created: 0, skipped: true })
+    expect((JSON.parse(skipped.stdout) as { folders: { path: string; created: number; status: string }[] }).folders.find((f) => f.path === '/Work')).toMatchObject({ created: 0, status: 'unchanged' })
 
     const s = copyOf(pristine)
     ahead(s)
@@ -198,7 +198,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doCoherencyCheck repair true
     expect(found.report.repairs?.checkpointsReset).toBe(1)
     expect(found.code).toBe(0)
     const again = mailtime([...s.args, '--json', 'doAccountScan', 'bob'], imapEnv(d as Dovecot))
-    expect((JSON.parse(again.stdout) as { folders: { path: string; created: number }[] }).folders.find((f) => f.path === 'Work')?.created).toBe(3)
+    expect((JSON.parse(again.stdout) as { folders: { path: string; created: number }[] }).folders.find((f) => f.path === '/Work')?.created).toBe(3)
     expect(check(s, ['read_data', 'true', 'full', 'true']).code).toBe(0)
   })
 

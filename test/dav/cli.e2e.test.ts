@@ -56,7 +56,7 @@ describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radi
   it('doAccountScan records the mail and the address books and calendars of the account in one stream', () => {
     const r = json(['doAccountScan', 'alice'])
     expect([r.code, r.stderr]).toEqual([0, ''])
-    expect((r.doc.folders as { path: string; messages: number }[]).find((f) => f.path === 'INBOX')?.messages).toBe(1)
+    expect((r.doc.folders as { serverPath: string; messages: number }[]).find((f) => f.serverPath === 'INBOX')?.messages).toBe(1)
     const dav = r.doc.dav as { collections: { href: string; created: number }[]; failed: unknown[] }
     expect(dav.collections.map((c) => [c.href, c.created])).toEqual([
       ['/alice/contacts/', 2],
@@ -131,8 +131,9 @@ describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radi
     const bad = run(['doAccountScan', 'alice'], { ...imapEnv(), ...davEnv(), MAILTIME_DAV_PASSWORD: 'wrong' })
     expect(bad.code).toBe(6)
     expect(bad.stderr).toMatch(/DAV login as admin at .* failed \(401\)/)
+    // The only account was not scanned to the end (its mail was, its address books were not): 6.
     const smart = run(['doSmartScan'], { ...imapEnv(), ...davEnv(), MAILTIME_DAV_URL: down, MAILTIME_IMAP_ACCOUNTS: 'alice' })
-    expect(smart.code).toBe(7)
+    expect(smart.code).toBe(6)
     expect(smart.stdout).toMatch(/FAILED alice: DAV capture of alice at .* failed/)
   })
 
@@ -144,12 +145,33 @@ describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radi
       expect(r.code).toBe(7)
       expect(r.stdout).toMatch(/FAILED \/alice\/: DAV server .* refused PROPFIND \/alice\/: HTTP 500/)
       expect(r.stderr).toMatch(/DAV capture of alice could not read \/alice\//)
+      // doSmartScan: its only account not scanned to the end is 6; with another account scanned, 7.
       const smart = run(['doSmartScan'], { ...imapEnv(), ...davEnv(), MAILTIME_IMAP_ACCOUNTS: 'alice' })
-      expect(smart.code).toBe(7)
+      expect(smart.code).toBe(6)
+      const two = run(['doSmartScan'], { ...imapEnv(), ...davEnv(), MAILTIME_IMAP_ACCOUNTS: 'alice,bob' })
+      expect(two.code).toBe(7)
+      expect(two.stdout).toMatch(/FAILED alice: DAV capture of alice could not read \/alice\/: DAV server .* refused PROPFIND \/alice\/: HTTP 500/)
     } finally {
       fs.rmSync(file)
     }
     expect(run(['doAccountScan', 'alice']).code).toBe(0)
+  })
+
+  it('takes an account without a DAV home for one without address books or calendars, and a known home gone for a failure that keeps its collections', async () => {
+    const bob = json(['doAccountScan', 'bob'])
+    expect([bob.code, bob.stderr, (bob.doc.dav as { collections: unknown[]; failed: unknown[] }).collections, (bob.doc.dav as { failed: unknown[] }).failed]).toEqual([0, '', [], []])
+    await rad.makeAddressBook('erin', 'book', 'Erin')
+    d.addUser('erin', 'erinpw')
+    expect(run(['doAccountScan', 'erin']).code).toBe(0)
+    fs.renameSync(path.join(rad.dir, 'collections', 'collection-root', 'erin'), path.join(rad.dir, 'collections', 'erin-moved'))
+    try {
+      const gone = run(['doAccountScan', 'erin'])
+      expect(gone.code).toBe(7)
+      expect(gone.stdout).toMatch(/FAILED \/erin\/: DAV server .* refused PROPFIND \/erin\/: HTTP 404/)
+      expect((json(['getAccountState', 'erin']).doc.folders as { path: string }[]).map((f) => f.path)).toContain('/Contacts/Erin')
+    } finally {
+      fs.renameSync(path.join(rad.dir, 'collections', 'erin-moved'), path.join(rad.dir, 'collections', 'collection-root', 'erin'))
+    }
   })
 
   it('captures address books and calendars alone when no IMAP server is configured', async () => {

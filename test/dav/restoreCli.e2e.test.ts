@@ -154,7 +154,9 @@ describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radi
     expect((await rad.http('PROPFIND', '/alice.new/', { headers: { Depth: '0' } })).status).toBe(404)
     const r = json(['doRestoreOnNewAccount', 'alice', 'alice.new', 'last'])
     expect([r.code, r.doc.unrestored]).toEqual([0, []])
-    expect(r.doc.restored).toBe(2 + 5)
+    // Two messages, five objects, and the three collections (the whole tree is recreated, each folder an item).
+    expect(r.doc.restored).toBe(2 + 5 + 3)
+    expect((r.doc.foldersRecreated as { path: string }[]).map((f) => f.path).sort()).toEqual(['/Calendar/Trip 2026 ✈', '/Calendar/Work', '/Contacts/Personal'])
     for (const p of ['/alice/contacts/zoe.vcf', '/alice/work/weekly.ics', '/alice/work/passport.ics', '/alice/trip/flight.ics'])
       expect([p, (await rad.get(encodeURI(p.replace('/alice/', '/alice.new/')))).equals(original.get(p) as Buffer)]).toEqual([p, true])
     const trip = await rad.http('PROPFIND', '/alice.new/trip/', { headers: { Depth: '0' } })

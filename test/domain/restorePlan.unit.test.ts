@@ -73,6 +73,30 @@ describe('restore plans', () => {
     expect(dedicated.folderItems).toEqual([{ itemId: 258, folder: ['undelete_01_01_26', 'Empty'] }])
   })
 
+  it('a restore on a new account recreates every user folder as a folder item, empty ones included, and never a system folder', () => {
+    const folder = (id: number, name: string, parent: number): ItemState =>
+      msg(id, { itemType: 'folder', name, folderId: parent, status: 'live', content: undefined } as unknown as Partial<ItemState>)
+    const p = planRestoreOnNewAccount('a', 'b', [
+      { state: msg(300, { status: 'live' } as Partial<ItemState>), folder: ['Projects'] },
+      { state: folder(256, 'Projects', 1), folder: [] },
+      { state: folder(257, 'Empty', 256), folder: ['Projects'] },
+      { state: folder(258, 'Later', 1), folder: [] },
+      { state: folder(259, 'Someday', 258), folder: ['Later'] },
+      { state: folder(3, 'Trash', 1), folder: [] },
+      // Given again (deleted since): the first entry wins.
+      { state: folder(258, 'Later', 1), folder: ['Elsewhere'] },
+    ])
+    expect(p.items.map((i) => i.itemId)).toEqual([300])
+    expect(p.folderItems).toEqual([
+      { itemId: 256, folder: ['Projects'] },
+      { itemId: 257, folder: ['Projects', 'Empty'] },
+      { itemId: 258, folder: ['Later'] },
+      { itemId: 259, folder: ['Later', 'Someday'] },
+    ])
+    expect(p.folders).toEqual([['Later'], ['Projects'], ['Later', 'Someday'], ['Projects', 'Empty']])
+    expect(p.unrestorable).toEqual([])
+  })
+
   it('an item restore goes to restore_folder when given', () => {
     expect(planItemRestore('a', { state: msg(5), folder: ['Inbox'] }, ['Restored']).items[0]?.folder).toEqual(['Restored'])
     expect(planItemRestore('a', { state: msg(5), folder: ['Inbox'] }, undefined).items[0]?.folder).toEqual(['Inbox'])

@@ -17,7 +17,7 @@ const msg = (subject: string, id: string) =>
   Buffer.from(`From: Marco <marco@example.org>\r\nTo: someone@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\nHello ${id}\r\n`)
 
 interface Folder {
-  path: string
+  serverPath: string
   messages: number
   created: number
   restored: number
@@ -99,7 +99,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('concurrency', () => {
     scans.push(json('doAccountScan', 'alice').folders as Folder[])
     expect(duringRestore).toBeGreaterThan(0)
 
-    const inbox = scans.map((f) => f.find((x) => x.path === 'INBOX'))
+    const inbox = scans.map((f) => f.find((x) => x.serverPath === 'INBOX'))
     expect(inbox.reduce((n, f) => n + (f?.created ?? 0), 0)).toBe(0)
     expect(inbox.reduce((n, f) => n + (f?.restored ?? 0), 0)).toBe(30)
     const now = messages('alice')

@@ -7,6 +7,7 @@
  * notification.)
  */
 import * as path from 'path'
+import { ImapFlow } from 'imapflow'
 import { mailtime, mailtimeAsync } from '../support/cli'
 import { type Dovecot, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
 import { describeWithService } from '../support/services'
@@ -97,5 +98,31 @@ describeWithService(dovecotAvailable(), 'Dovecot')('the IMAP server stops and st
     expect(again.code).toBe(0)
     expect((JSON.parse(again.stdout) as { skipped: number }).skipped).toBeGreaterThanOrEqual(report.restored)
     expect(await mailboxOf(d, 'cut')).toEqual(await mailboxOf(d, 'clean'))
+  })
+
+  it('a restore whose connection drops while it is sending a message exits 6 with a message, never a crash', async () => {
+    d.addUser('bigsrc', 'pw')
+    d.addUser('bigcopy', 'pw')
+    const c = new ImapFlow({ host: '127.0.0.1', port: d.port, secure: false, logger: false, auth: { user: 'bigsrc', pass: 'pw' } })
+    await c.connect()
+    try {
+      // Bodies of several MB: the restore is still writing the literal when the connection drops.
+      for (const i of [1, 2, 3]) await c.append('INBOX', Buffer.from(`Subject: big ${i}\r\n\r\n${`${'y'.repeat(998)}\r\n`.repeat(4000)}`))
+    } finally {
+      await c.logout()
+    }
+    const s = store()
+    expect(mailtime([...s, 'doAccountScan', 'bigsrc'], imapEnv(d)).code).toBe(0)
+    const relay = await startRelay(d.port, { dropAtClientText: ' APPEND ' })
+    try {
+      const cut = await mailtimeAsync([...s, '--json', 'doRestoreOnNewAccount', 'bigsrc', 'bigcopy', 'last'], imapEnv(d, { MAILTIME_IMAP_URL: relay.url })).done
+      expect([cut.code, cut.stderr]).toEqual([6, expect.not.stringMatching(/at .*\.js:\d+|Unhandled|EPIPE.*\n\s+at /)])
+      expect((JSON.parse(cut.stdout) as { state: string }).state).toBe('failed')
+    } finally {
+      await relay.close()
+    }
+    const again = mailtime([...s, '--json', 'doRestoreOnNewAccount', 'bigsrc', 'bigcopy', 'last'], imapEnv(d))
+    expect(again.code).toBe(0)
+    expect(await mailboxOf(d, 'bigcopy')).toEqual(await mailboxOf(d, 'bigsrc'))
   })
 })

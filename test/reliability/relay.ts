@@ -16,7 +16,11 @@ export interface Relay {
   close(): Promise<void>
 }
 
-export const startRelay = async (serverPort: number, options: { holdAtFirstBody?: boolean; port?: number } = {}): Promise<Relay> => {
+export const startRelay = async (
+  serverPort: number,
+  /** `dropAtClientText`: drop both connections as soon as the client sends this text (a crash in the middle of a command the client is still sending). */
+  options: { holdAtFirstBody?: boolean; port?: number; dropAtClientText?: string } = {},
+): Promise<Relay> => {
   let held = false
   let onHold: () => void = () => undefined
   const holding = new Promise<void>((resolve) => (onHold = resolve))
@@ -35,7 +39,14 @@ export const startRelay = async (serverPort: number, options: { holdAtFirstBody?
       sockets.delete(client)
       sockets.delete(upstream)
     }
-    client.on('data', (b) => upstream.write(b))
+    let sent = ''
+    client.on('data', (b: Buffer) => {
+      if (options.dropAtClientText !== undefined) {
+        sent = (sent + b.toString('latin1')).slice(-4096)
+        if (sent.includes(options.dropAtClientText)) return drop()
+      }
+      upstream.write(b)
+    })
     // The end of the text seen so far, for a response split across reads.
     let tail = ''
     upstream.on('data', (b: Buffer) => {

@@ -52,7 +52,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restore reports an admin can
   }
 
   beforeAll(async () => {
-    d = await startDovecot({ alice: 'alicepw', bob: 'bobpw', carol: 'carolpw' })
+    d = await startDovecot({ alice: 'alicepw', bob: 'bobpw', carol: 'carolpw', dora: 'dorapw' })
     dir = tmpDir()
     // No provisioning section: restores into accounts that do not exist cannot create them.
     const config = path.join(dir, 'mailtime.json')
@@ -119,40 +119,77 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restore reports an admin can
     expect(refusedLogins()).toBe(2)
   })
 
+  it('a Maildir restore of a folder with more keywords than a Maildir folder holds writes every message and names the keywords it could not keep, on which items', async () => {
+    const c = clientAs(d, 'dora')
+    await c.connect()
+    await c.mailboxCreate('Tagged')
+    const keywords = Array.from({ length: 28 }, (_, n) => `k${String(n).padStart(2, '0')}`)
+    for (const k of keywords) await c.append('Tagged', msg(`Tagged ${k}`, `dora${k}`), [k], new Date('2026-02-20T09:00:00Z'))
+    await c.logout()
+    expect((await run(['doAccountScan', 'dora'])).code).toBe(0)
+    const items = (await runJson(['getAccountState', 'dora'])).out.items as { itemId: number; tags: string[] }[]
+    const lost = items.filter((i) => i.tags.includes('k26') || i.tags.includes('k27')).map((i) => i.itemId).sort((a, b) => a - b)
+    expect(lost).toHaveLength(2)
+
+    const maildir = path.join(fs.mkdtempSync(path.join(dir, 'tree-')), 'dora')
+    const warning = `warning: 2 message(s) in .Tagged written without keyword(s) k26, k27 (items ${lost.join(', ')}): a Maildir folder holds at most 26 keywords (the letters a to z of its file names); an IMAP target keeps them all`
+    const text = await run(['doRestoreOnNewAccount', 'dora', 'dora.copy', 'last', 'target', `maildir:${maildir}`, 'owner', 'mail'])
+    expect({ code: text.code, stderr: text.stderr }).toEqual({ code: 0, stderr: '' })
+    // Every message (and the folder) is restored; the two named lost only their keyword.
+    expect(text.stdout).toContain('Restored Items: 29\n')
+    expect(text.stdout).toContain(warning)
+    const json = await runJson(['doRestoreOnNewAccount', 'dora', 'dora.copy', 'last', 'target', `maildir:${maildir}2`, 'owner', 'mail'])
+    expect(json.out).toMatchObject({ state: 'done', restored: 29, warnings: [warning.slice('warning: '.length)] })
+  })
+
   it('an undelete window between two scans that found deletions says how many deletions the scans could only bound, in the dry run and in the empty result', async () => {
     const c = clientAs(d, 'bob')
     await c.connect()
     for (const s of ['One', 'Two', 'Three']) await c.append('INBOX', msg(s, `bob${s}`), [], new Date('2026-02-20T09:00:00Z'))
     await c.logout()
-    // Two scans two hours apart; the user deletes two messages in between (at 11:00, as the user tells the admin).
-    expect((await run(['doAccountScan', 'bob'], { MAILTIME_NOW: '2026-03-01T10:00:00Z' })).code).toBe(0)
+    // Two scans; the user deletes two messages in between. Capture runs on the real clock
+    // (MAILTIME_NOW is refused for it), so the window is taken strictly between the two scans.
+    const t0 = Date.now()
+    expect((await run(['doAccountScan', 'bob'])).code).toBe(0)
+    const t1 = Date.now()
     const c2 = clientAs(d, 'bob')
     await c2.connect()
     const lock = await c2.getMailboxLock('INBOX')
     await c2.messageDelete('1:2')
     lock.release()
     await c2.logout()
-    expect((await run(['doAccountScan', 'bob'], { MAILTIME_NOW: '2026-03-01T12:00:00Z' })).code).toBe(0)
+    const t2 = Date.now()
+    expect((await run(['doAccountScan', 'bob'])).code).toBe(0)
+    const t3 = Date.now()
+    expect(t2 - t1).toBeGreaterThan(2)
+    const iso = (ms: number) => new Date(ms).toISOString()
+    const inner = [iso(t1 + 1), iso(t2 - 1)]
 
-    const note =
-      "0 items deleted in this window; 2 deletions were recorded between 01/03/2026 10:00:00 +00:00 and 01/03/2026 12:00:00 +00:00, whose exact instants are unknown — widen the window or import the server's log"
-    const dryText = await run(['doUndelete', 'bob', '01/03/2026 10:30:00', '01/03/2026 11:30:00', 'dry_run', 'true'])
+    const note = /^0 items deleted in this window; 2 deletions were recorded between (\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d) \+00:00 and (\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d) \+00:00, whose exact instants are unknown — widen the window or import the server's log$/m
+    const dryText = await run(['doUndelete', 'bob', ...inner, 'dry_run', 'true'])
     expect(dryText.code).toBe(0)
-    expect(dryText.stdout).toContain(note)
-    const dry = (await runJson(['doUndelete', 'bob', '01/03/2026 10:30:00', '01/03/2026 11:30:00', 'dry_run', 'true'])).out
+    expect(dryText.stdout).toMatch(note)
+    const dry = (await runJson(['doUndelete', 'bob', ...inner, 'dry_run', 'true'])).out
     expect(dry.plan.counts.items).toBe(0)
-    expect(dry.possiblyInWindow).toEqual([{ from: '2026-03-01T10:00:00.000Z', to: '2026-03-01T12:00:00.000Z', deletions: 2 }])
+    expect(dry.possiblyInWindow).toHaveLength(1)
+    const [bound] = dry.possiblyInWindow as { from: string; to: string; deletions: number }[]
+    expect(bound?.deletions).toBe(2)
+    // The interval is the two scans' own instants.
+    expect(Date.parse(bound?.from ?? '')).toBeGreaterThanOrEqual(t0)
+    expect(Date.parse(bound?.from ?? '')).toBeLessThanOrEqual(t1)
+    expect(Date.parse(bound?.to ?? '')).toBeGreaterThanOrEqual(t2)
+    expect(Date.parse(bound?.to ?? '')).toBeLessThanOrEqual(t3)
 
-    const empty = await run(['doUndelete', 'bob', '01/03/2026 10:30:00', '01/03/2026 11:30:00'])
+    const empty = await run(['doUndelete', 'bob', ...inner])
     expect(empty.code).toBe(0)
     expect(empty.stdout).toContain('Restored Items: 0')
-    expect(empty.stdout).toContain(note)
+    expect(empty.stdout).toMatch(note)
 
     // Widened to the second scan, the window holds them; a window before the first scan has nothing to say.
-    const wide = (await runJson(['doUndelete', 'bob', '01/03/2026 10:30:00', '01/03/2026 12:00:00', 'dry_run', 'true'])).out
+    const wide = (await runJson(['doUndelete', 'bob', iso(t1 + 1), iso(t3), 'dry_run', 'true'])).out
     expect(wide.plan.counts.items).toBe(2)
     expect(wide.possiblyInWindow).toEqual([])
-    const before = (await runJson(['doUndelete', 'bob', '01/03/2026 08:00:00', '01/03/2026 09:00:00', 'dry_run', 'true'])).out
+    const before = (await runJson(['doUndelete', 'bob', iso(t0 - 7_200_000), iso(t0 - 3_600_000), 'dry_run', 'true'])).out
     expect(before.possiblyInWindow).toEqual([])
   })
 })

@@ -176,11 +176,13 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
     expect(before.map((i) => i.subject).sort()).toEqual(['Budget', 'Lunch', 'Old news', 'Spam', 'Spec', 'Travel'])
     const dry = await runJson('doRestoreOnNewAccount', 'alice', 'alice.restored', t0, 'dry_run', 'true')
     expect(dry.plan.counts.items).toBe(6)
+    // The user folder is an item too (Trash is a system folder, recreated by the message in it).
+    expect(dry.plan.folderItems.map((f: { folder: string }) => f.folder)).toEqual(['Projects'])
     expect(fs.readFileSync(d.usersFile, 'utf8')).not.toContain('alice.restored')
 
     mails.length = 0
     const r = await runJson('doRestoreOnNewAccount', 'alice', 'alice.restored', t0)
-    expect(r).toMatchObject({ state: 'done', restored: 6, skipped: 0, unrestored: [] })
+    expect(r).toMatchObject({ state: 'done', restored: 7, skipped: 0, unrestored: [] })
     expect(fs.readFileSync(d.usersFile, 'utf8')).toMatch(/^alice\.restored:\{SSHA512\}/m)
     expect(await readAccount(d, 'alice.restored')).toEqual(expected(before))
     // The source is never touched.
@@ -191,7 +193,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
     expect(mails).toHaveLength(2)
     expect(mails.every((m) => JSON.stringify(m.to) === JSON.stringify(['admin@example.com', 'ops@example.com']))).toBe(true)
     expect(mails[0]?.subject).toMatch(/started/)
-    expect(mails[1]?.text).toMatch(/Restored Items: 6\s+Skipped Items:\s+0\s+Unrestored Items: 0/)
+    expect(mails[1]?.text).toMatch(/Restored Items: 7\s+Skipped Items:\s+0\s+Unrestored Items: 0/)
     expect(mails[1]?.text).toContain(r.operationId)
   })
 
@@ -263,7 +265,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
     const r = await mailtimeAsync([...store(), '--json', 'doRestoreOnNewAccount', 'alice', 'alice.nosmtp', t0], { ...env, MAILTIME_CONFIG: config }).done
     expect(r.code).toBe(0)
     const out = JSON.parse(r.stdout)
-    expect(out.restored).toBe(6)
+    expect(out.restored).toBe(7)
     expect(out.notifications).toHaveLength(2)
     expect(out.notifications[0]).toMatchObject({ phase: 'start', sent: false })
     expect(out.notifications[0].error).toMatch(/ECONNREFUSED/)
@@ -285,13 +287,17 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
     expect(r.code).toBe(0)
     const out = JSON.parse(r.stdout)
     const live = await state('alice')
-    expect(out.restored).toBe(live.length)
+    // Its one user folder ("Projects", renamed "Work") is an item too, mapped to the folder it became.
+    const folders = ((await runJson('getAccountState', 'alice')).folders as { folderId: number; path: string; system: boolean }[]).filter((f) => !f.system)
+    expect(folders.map((f) => f.path)).toEqual(['/Work'])
+    expect(out.restored).toBe(live.length + folders.length)
     const lines = fs.readFileSync(idMap, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-    expect(lines.map((l: { itemId: number }) => l.itemId).sort()).toEqual(live.map((i) => i.itemId).sort())
-    expect(lines.every((l: { location: string }) => /^[^;]+;\d+;\d+$/.test(l.location))).toBe(true)
+    expect(lines.map((l: { itemId: number }) => l.itemId).sort()).toEqual([...live.map((i) => i.itemId), ...folders.map((f) => f.folderId)].sort())
+    const messageIds = new Set(live.map((i) => i.itemId))
+    expect(lines.every((l: { itemId: number; location: string }) => (messageIds.has(l.itemId) ? /^[^;]+;\d+;\d+$/.test(l.location) : l.location === 'Work'))).toBe(true)
     expect(await readAccount(d2, 'alice')).toEqual(expected(live))
     const again = JSON.parse(ext().stdout)
-    expect(again).toMatchObject({ restored: 0, skipped: live.length })
+    expect(again).toMatchObject({ restored: 0, skipped: live.length + folders.length })
     expect(await readAccount(d2, 'alice')).toEqual(expected(live))
     // The source store was opened read-only: not a byte of the database changed.
     expect(hashes()).toEqual(untouched)

@@ -120,7 +120,11 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Maildir, read 
     expect([0, 7]).toContain(r.code)
     const rep = JSON.parse(r.stdout)
     const messages = view.items.filter((i: { itemType: string }) => i.itemType === 'message')
-    expect(rep.restored).toBe(messages.length)
+    // Every user folder is an item the restore recreates, and counts with the messages.
+    const userFolders = view.folders.filter((f: { system: boolean }) => !f.system).map((f: { path: string }) => f.path)
+    expect(userFolders.length).toBeGreaterThan(0)
+    expect(rep.foldersRecreated.map((f: { path: string }) => f.path).sort()).toEqual(userFolders.sort())
+    expect(rep.restored).toBe(messages.length + userFolders.length)
     expect(rep.unrestored.every((u: { reason: string }) => u.reason.includes('not a message'))).toBe(true)
     d.addUserWithMaildir('copy', 'pw', maildir)
     const boxes = await readMailbox('copy')

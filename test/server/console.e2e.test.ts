@@ -2,14 +2,18 @@
  * The web console in a real browser (Debian's Chromium, driven by playwright-core), against
  * `mailtime serve` over a store the demo filled: sign in, move the slider to before the demo's mass
  * deletion and see the deleted messages come back, open an item's history, preview an undelete,
- * run a restore into a new account and an export, following each to its report. Screenshots are
- * kept in test-artifacts/.
+ * preview and run a restore into a new account (the folders it recreates named) and an export,
+ * following each to its report. An account captured from a real Dovecot, whose deletions two scans
+ * could only bound, shows the undelete window's note and the deleted folders it recreates.
+ * Screenshots are kept in test-artifacts/.
  */
+import { execFileSync } from 'child_process'
 import * as fs from 'fs'
 import * as path from 'path'
 import type { Browser, Page } from 'playwright-core'
 import { mailtime } from '../support/cli'
 import { chromiumAvailable, launchChromium, screenshot } from '../support/browser'
+import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
 import { describeWithService } from '../support/services'
 import { type Served, startServe } from '../support/serve'
 import { cleanupTmp, tmpDir } from '../support/tmp'
@@ -34,18 +38,42 @@ interface Item {
   createdAt: string
 }
 
-describeWithService(chromiumAvailable(), 'Chromium (browser)')('the web console in Chromium', () => {
+interface DryRun {
+  plan: { counts: { items: number; folderItems: number; folders: number; unrestorable: number }; folderItems: { folder: string }[] }
+  possiblyInWindow?: { from: string; to: string; deletions: number }[]
+}
+
+const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`
+
+/** The plan's counts as the page words them. */
+const countsText = (c: DryRun['plan']['counts'], into = '') =>
+  `${n(c.items + c.folderItems, 'item', 'items')} would be restored${into}: ${n(c.items, 'message', 'messages')} in ${n(c.folders, 'folder', 'folders')}${
+    c.folderItems > 0 ? `, and ${n(c.folderItems, 'folder', 'folders')} recreated as items` : ''
+  }; ${c.unrestorable} unrestorable.`
+
+/** An instant as the page shows it, in ZONE. */
+const shown = (iso: string) => new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: ZONE }).format(new Date(iso))
+
+const msg = (subject: string) =>
+  Buffer.from(`From: Marco <marco@example.org>\r\nTo: dave@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@example.org>\r\nDate: Mon, 02 Feb 2026 10:00:00 +0000\r\n\r\nHello ${subject}\r\n`)
+
+describeWithService(chromiumAvailable() && dovecotAvailable(), 'Chromium (browser) and Dovecot')('the web console in Chromium', () => {
   let dir: string
   let store: string[]
   let server: Served
   let browser: Browser
   let page: Page
   let massDeletionAt: number
+  let d: Dovecot
   const errors: string[] = []
   const cli = (...words: string[]) => {
     const r = mailtime([...store, '--json', ...words])
     if (r.code !== 0) throw new Error(`${words[0]} exited ${r.code}: ${r.stderr}`)
     return JSON.parse(r.stdout) as unknown
+  }
+  const scanAt = (account: string, now: string) => {
+    const r = mailtime([...store, 'doAccountScan', account], { MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw', MAILTIME_NOW: now })
+    if (r.code !== 0) throw new Error(`doAccountScan exited ${r.code}: ${r.stderr}`)
   }
 
   beforeAll(async () => {
@@ -53,6 +81,25 @@ describeWithService(chromiumAvailable(), 'Chromium (browser)')('the web console 
     store = ['--store', `sqlite:${path.join(dir, 'm.db')}`, '--tz', 'UTC']
     const demo = cli('demo', 'end', END) as { accounts: { account: string; massDeletionAt: string | null }[] }
     massDeletionAt = Date.parse(demo.accounts.find((a) => a.account === 'alice@example.com')?.massDeletionAt ?? '')
+    // dave, captured from a real Dovecot by two scans two hours apart; between them two messages and
+    // a folder with its subfolder and message were deleted: deletions the scans can only bound.
+    d = await startDovecot({ dave: 'davepw' })
+    const doveadm = (...args: string[]) => execFileSync('/usr/bin/doveadm', ['-c', path.join(d.dir, 'dovecot.conf'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+    doveadm('mailbox', 'create', '-u', 'dave', 'Old', 'Old.Sub')
+    const c = clientAs(d, 'dave')
+    await c.connect()
+    for (const subject of ['One', 'Two', 'Three']) await c.append('INBOX', msg(subject), [], new Date('2026-02-20T09:00:00Z'))
+    await c.append('Old', msg('Filed'), ['\\Seen'], new Date('2026-02-21T09:00:00Z'))
+    await c.logout()
+    scanAt('dave', '2026-03-01T10:00:00Z')
+    const c2 = clientAs(d, 'dave')
+    await c2.connect()
+    const lock = await c2.getMailboxLock('INBOX')
+    await c2.messageDelete('1:2')
+    lock.release()
+    await c2.logout()
+    doveadm('mailbox', 'delete', '-u', 'dave', '-r', 'Old')
+    scanAt('dave', '2026-03-01T12:00:00Z')
     server = await startServe(store, ['target', `maildir:${path.join(dir, 'restored')}`, 'exports', path.join(dir, 'exports')], { MAILTIME_API_TOKEN: TOKEN })
     browser = await launchChromium()
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, timezoneId: ZONE, locale: 'en-GB' })
@@ -64,6 +111,7 @@ describeWithService(chromiumAvailable(), 'Chromium (browser)')('the web console 
   afterAll(async () => {
     await browser?.close()
     await server?.stop()
+    if (d !== undefined) await removeDovecot(d)
     cleanupTmp()
   })
 
@@ -143,12 +191,26 @@ describeWithService(chromiumAvailable(), 'Chromium (browser)')('the web console 
     await page.locator('#plan .counts').waitFor()
     expect(zoned(from)).toBeLessThanOrEqual(massDeletionAt)
     expect(zoned(to)).toBeGreaterThanOrEqual(massDeletionAt)
-    const plan = cli('doUndelete', 'alice@example.com', new Date(zoned(from)).toISOString(), new Date(zoned(to)).toISOString(), 'dry_run', 'true') as { plan: { counts: { items: number; folders: number; unrestorable: number } } }
+    const plan = cli('doUndelete', 'alice@example.com', new Date(zoned(from)).toISOString(), new Date(zoned(to)).toISOString(), 'dry_run', 'true') as DryRun
     expect(plan.plan.counts.items).toBeGreaterThan(1000)
-    expect(await page.textContent('#plan .counts')).toBe(
-      `${plan.plan.counts.items} items in ${plan.plan.counts.folders} folders would be restored; ${plan.plan.counts.unrestorable} unrestorable.`,
-    )
+    expect(await page.textContent('#plan .counts')).toBe(countsText(plan.plan.counts))
+    // The demo's window holds messages only: no folder list, and no note about the window.
+    expect(plan.plan.counts.folderItems).toBe(0)
+    expect(await page.locator('#plan .plan-folders, #plan .window-note').count()).toBe(0)
     await screenshot(page, 'console-4-undelete-plan')
+  })
+
+  it('previews a restore into a new account, naming every folder it recreates, empty ones included', async () => {
+    const at = new Date(Number(await page.inputValue('#slider'))).toISOString()
+    await page.fill('#rna-dest', 'alice.before@example.com')
+    await page.click('#rna-preview')
+    await page.locator('#plan .plan-folders li').first().waitFor()
+    const plan = cli('doRestoreOnNewAccount', 'alice@example.com', 'alice.before@example.com', at, 'dry_run', 'true') as DryRun
+    expect(plan.plan.counts.folderItems).toBeGreaterThan(0)
+    expect(await page.textContent('#plan .counts')).toBe(countsText(plan.plan.counts, ' into alice.before@example.com'))
+    expect(await page.locator('#plan .plan-folders li').allTextContents()).toEqual(plan.plan.folderItems.map((f) => `/${f.folder}`))
+    await page.locator('#plan').scrollIntoViewIfNeeded()
+    await screenshot(page, 'console-4b-restore-plan')
   })
 
   it('runs a restore into a new account and an export, each followed to its report', async () => {
@@ -157,9 +219,15 @@ describeWithService(chromiumAvailable(), 'Chromium (browser)')('the web console 
     await page.locator('#job h3', { hasText: /doRestoreOnNewAccount: (done|partial)/ }).waitFor({ timeout: 120_000 })
     const restored = Number(await page.locator('#job .report tr', { hasText: /^restored/ }).locator('td').textContent())
     expect(restored).toBeGreaterThan(1000)
-    const ops = cli('getAllOperations') as { operations: { verb: string; restored: number }[] }
-    expect(ops.operations.filter((o) => o.verb === 'doRestoreOnNewAccount').map((o) => o.restored)).toEqual([restored])
+    const ops = cli('getAllOperations') as { operations: { verb: string; restored: number; operationId: string }[] }
+    const runs = ops.operations.filter((o) => o.verb === 'doRestoreOnNewAccount')
+    expect(runs.map((o) => o.restored)).toEqual([restored])
     expect(fs.existsSync(path.join(dir, 'restored'))).toBe(true)
+    // The report names the folders the restore recreated: every user folder of the account then.
+    const state = cli('getAccountState', 'alice@example.com', 'date', new Date(Number(await page.inputValue('#slider'))).toISOString()) as { folders: { folderId: number; path: string; system: boolean }[] }
+    const userFolders = state.folders.filter((f) => !f.system)
+    expect(userFolders.length).toBeGreaterThan(0)
+    expect((await page.locator('#job .folders-recreated li').allTextContents()).sort()).toEqual(userFolders.map((f) => f.path).sort())
     await screenshot(page, 'console-5-restore-report')
 
     await page.click('#exp-preview')
@@ -171,6 +239,50 @@ describeWithService(chromiumAvailable(), 'Chromium (browser)')('the web console 
     expect(path.dirname(dest ?? '')).toBe(path.join(dir, 'exports'))
     expect(mailtime([...store, 'verifyExport', dest ?? '']).code).toBe(0)
     await screenshot(page, 'console-6-export-report')
+    expect(errors).toEqual([])
+  })
+
+  it("an undelete window between two scans says how many deletions the scans could only bound, in the preview and in the report; widened, it recreates the deleted folders", async () => {
+    await page.fill('#filter', '')
+    await page.selectOption('#account', 'dave')
+    // Opening an account aims the undelete at its day of most deletions (1 March, in Rome): wait for
+    // that, so that the window typed below is not overwritten.
+    await page.waitForFunction("document.getElementById('und-to')?.value === '2026-03-01T23:59:59'")
+    await waitForCount(/^1 item$/)
+    // 11:30 to 12:30 in Rome: between the two scans (10:00 and 12:00 UTC), where dave remembers deleting.
+    await page.fill('#und-from', '2026-03-01T11:30:00')
+    await page.fill('#und-to', '2026-03-01T12:30:00')
+    await page.click('#und-preview')
+    await page.locator('#plan .window-note').waitFor()
+    const narrow = cli('doUndelete', 'dave', '2026-03-01T10:30:00Z', '2026-03-01T11:30:00Z', 'dry_run', 'true') as DryRun
+    const bounded = narrow.possiblyInWindow?.[0]
+    expect(narrow.possiblyInWindow).toHaveLength(1)
+    expect(bounded?.deletions).toBe(5)
+    const note = `0 items deleted in this window; 5 deletions were recorded between ${shown(bounded?.from ?? '')} and ${shown(bounded?.to ?? '')}, whose exact instants are unknown — widen the window or import the server's log`
+    expect(await page.textContent('#plan .window-note')).toBe(note)
+    expect(await page.textContent('#plan .counts')).toBe(countsText(narrow.plan.counts))
+    await page.locator('#plan').scrollIntoViewIfNeeded()
+    await screenshot(page, 'console-7-undelete-window-note')
+    // Run as it is, the undelete restores nothing, and its report says why.
+    await page.click('#und-run')
+    await page.locator('#job h3', { hasText: /doUndelete: done/ }).waitFor({ timeout: 120_000 })
+    expect(await page.textContent('#job .window-note')).toBe(note)
+
+    // Widened to the second scan: two messages, and the deleted folder with its subfolder and message.
+    await page.fill('#und-to', '2026-03-01T13:00:00')
+    await page.click('#und-preview')
+    await page.locator('#plan .plan-folders li').first().waitFor()
+    const wide = cli('doUndelete', 'dave', '2026-03-01T10:30:00Z', '2026-03-01T12:00:00Z', 'dry_run', 'true') as DryRun
+    expect(wide.plan.counts).toMatchObject({ items: 3, folderItems: 2, unrestorable: 0 })
+    expect(await page.textContent('#plan .counts')).toBe(countsText(wide.plan.counts))
+    expect(await page.locator('#plan .plan-folders li').allTextContents()).toEqual(['/Old', '/Old/Sub'])
+    expect(await page.locator('#plan .window-note').count()).toBe(0)
+    await page.click('#und-run')
+    await page.locator('#job h3', { hasText: /doUndelete: done/ }).waitFor({ timeout: 120_000 })
+    expect(await page.locator('#job .folders-recreated li').allTextContents()).toEqual(['/Old', '/Old/Sub'])
+    expect(Number(await page.locator('#job .report tr', { hasText: /^restored/ }).locator('td').textContent())).toBe(5)
+    await page.locator('#job .folders-recreated').scrollIntoViewIfNeeded()
+    await screenshot(page, 'console-8-undelete-folders-report')
     expect(errors).toEqual([])
   })
 })

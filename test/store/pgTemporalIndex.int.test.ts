@@ -2,14 +2,17 @@
  * PostgreSQL's temporal index against the naive replay and the independent oracle, for random
  * histories (the same property as SQLite's index, test/support/indexProperty.ts), and against the
  * hand-written examples of the fold (test/support/foldExamples.ts), on a real PostgreSQL 15; and two
- * processes' worth of indexes catching up on one store at once, which must index every event exactly once.
+ * processes' worth of indexes catching up on one store at once, which must index every event exactly
+ * once. An index an older Mailtime built by another rule is rebuilt before it answers.
  */
 import type { AccountId } from '../../domain/ids'
 import type { Instant } from '../../domain/instant'
 import { pgTemporalIndex } from '../../src/store/postgres/pgTemporalIndex'
 import { ev } from '../support/build'
 import { EXAMPLE_ACCOUNT, FOLD_EXAMPLES, expectedAnswer, timeTravelAnswers } from '../support/foldExamples'
-import { boundaryExamples, indexAgreesWithReplay } from '../support/indexProperty'
+import { replayTimeTravel } from '../../projections/replay'
+import { streamReader } from '../../src/store/streamReader'
+import { boundaryExamples, duplicateChangeExamples, indexAgreesWithReplay } from '../support/indexProperty'
 import { openPg, postgresAvailable, sharedPostgres, stopSharedPostgres } from '../support/postgres'
 import { ok } from '../support/run'
 import { describeWithService } from '../support/services'
@@ -72,6 +75,53 @@ describeWithService(postgresAvailable(), 'PostgreSQL')('PostgreSQL temporal inde
         }
         expect(await timeTravelAnswers(index)(ex.when)).toEqual(expectedAnswer(ex))
       })
+    }
+  })
+
+  it('keeps one version for a change a scan and then a log line recorded', async () => {
+    const store = await open(await (await server()).freshDatabase())
+    const index = pgTemporalIndex(store.pool, 'test')
+    await duplicateChangeExamples(async () => ({
+      store,
+      index,
+      catchUp: async () => void (await ok(index.catchUp())),
+      rebuild: async () => void (await ok(index.rebuild())),
+      dispose: () => store.close(),
+    }))
+  })
+
+  it('rebuilds an index built by an older rule before it answers', async () => {
+    const store = await open(await (await server()).freshDatabase())
+    const account = 'old@example.com'
+    try {
+      await ok(
+        store.appendToStream(`account-${account}`, [
+          ev('ItemCreated', account, 1000, { itemId: 301 as never, itemType: 'message', folderId: 2 as never, flags: [], tags: [] }, { recordedAt: 1000 }),
+          ev('ItemDeleted', account, 5000, { itemId: 301 as never }, { recordedAt: 5000 }),
+          ev('ItemDeleted', account, 3000, { itemId: 301 as never }, { recordedAt: 8000 }),
+        ]),
+      )
+      const old = pgTemporalIndex(store.pool, 'old')
+      await ok(old.catchUp())
+      // What an older Mailtime left: a version for the deletion recorded twice, and no rule.
+      await store.pool.query(`DELETE FROM checkpoints WHERE name = 'index:version_rules'`)
+      await store.pool.query(`INSERT INTO item_versions (account, item_id, kind, valid_from, valid_to, recorded_from, recorded_to, fork, lower, upper, cause, event_id, state)
+        SELECT account, item_id, kind, 5000, NULL, recorded_from, recorded_to, fork, lower, upper, cause, 'x' || event_id, state FROM item_versions WHERE item_id = 301 AND cause = 'ItemDeleted'`)
+      await store.pool.query(`UPDATE item_versions SET valid_to = 5000 WHERE item_id = 301 AND cause = 'ItemDeleted' AND valid_from = 3000`)
+      const causes = async (tt: ReturnType<typeof replayTimeTravel>) => (await ok(tt.itemHistory(account as AccountId, 301 as never))).map((v) => [v.cause, Number(v.validFrom)])
+      expect(await causes(old)).toEqual([
+        ['ItemCreated', 1000],
+        ['ItemDeleted', 3000],
+        ['ItemDeleted', 5000],
+      ])
+      const upgraded = pgTemporalIndex(store.pool, 'upgraded')
+      expect(await causes(upgraded)).toEqual([
+        ['ItemCreated', 1000],
+        ['ItemDeleted', 3000],
+      ])
+      expect(await causes(upgraded)).toEqual(await causes(replayTimeTravel(streamReader(store))))
+    } finally {
+      await store.close()
     }
   })
 

@@ -23,6 +23,13 @@ export const mailtime = (args: readonly string[], env: Record<string, string> = 
 /** MAILTIME_TEST_MODE=1 lets the test-only switches act (src/cli/testSwitches.ts); a test may override it. */
 const envOf = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TZ: 'UTC', MAILTIME_TEST_MODE: '1', ...env })
 
+/** stderr without the warning that test-only switches act (src/cli/testSwitches.ts), for tests that set MAILTIME_NOW. */
+export const withoutTestWarning = (stderr: string): string =>
+  stderr
+    .split(/(?<=\n)/)
+    .filter((l) => !l.startsWith('mailtime: WARNING: TEST-ONLY SWITCHES ACTIVE'))
+    .join('')
+
 /** The same, without blocking the test's event loop (for servers the test itself runs, and for killing it midway). */
 export const mailtimeAsync = (args: readonly string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult> } => {
   const child = spawn(process.execPath, [BIN, ...args], { env: envOf(env), stdio: ['ignore', 'pipe', 'pipe'] })

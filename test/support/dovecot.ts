@@ -11,12 +11,15 @@ import * as path from 'path'
 import { ImapFlow } from 'imapflow'
 
 export const DOVECOT = '/usr/sbin/dovecot'
+const DOVEADM = '/usr/bin/doveadm'
 export const dovecotAvailable = (): boolean => fs.existsSync(DOVECOT)
 
 export interface Dovecot {
   readonly port: number
   readonly url: string
   readonly dir: string
+  /** The hierarchy separator of its mailbox names: '.' (Maildir++) or '/' (LAYOUT=fs). */
+  readonly separator: string
   readonly mailRoot: string
   readonly logPath: string
   /** The passwd file of users (what a passwd-file provisioner appends to). */
@@ -33,6 +36,8 @@ export interface Dovecot {
   /** Stops the server; with `dropClients`, also kills the processes serving open connections (a crash, as clients see it). */
   stop(dropClients?: boolean): Promise<void>
   start(): Promise<void>
+  /** Runs `doveadm` against this server's config (as an admin would change a mailbox); throws on failure. */
+  doveadm(...args: string[]): string
 }
 
 export const freePort = (): Promise<number> =>
@@ -63,7 +68,15 @@ const listening = (port: number): Promise<boolean> =>
     s.once('error', () => resolve(false))
   })
 
-export const startDovecot = async (users: Record<string, string> = { alice: 'alicepw', bob: 'bobpw' }): Promise<Dovecot> => {
+export interface DovecotOptions {
+  /**
+   * The Maildir layout: Dovecot's default Maildir++ (`.Work.Old` directories, '.' as the hierarchy
+   * separator) or `fs` (`Work/Old` directories, '/' as the separator).
+   */
+  readonly layout?: 'maildir++' | 'fs'
+}
+
+export const startDovecot = async (users: Record<string, string> = { alice: 'alicepw', bob: 'bobpw' }, options: DovecotOptions = {}): Promise<Dovecot> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailtime-dovecot-'))
   fs.chmodSync(dir, 0o755)
   const port = await freePort()
@@ -95,7 +108,7 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_master_user_separator = *
-mail_location = maildir:${mailRoot}/%u
+mail_location = maildir:${mailRoot}/%u${options.layout === 'fs' ? ':LAYOUT=fs' : ''}
 mail_plugins = $mail_plugins mail_log notify
 first_valid_uid = 8
 first_valid_gid = 8
@@ -181,23 +194,45 @@ plugin {
     })
     await waitFor(`port ${port} to close`, async () => !(await listening(port)))
   }
+  // Dovecot rereads a passwd-file at most once a second: a user appended in the
+  // same second as the last lookup is unknown until the next second. Wait until
+  // the auth process knows the user, so a login right after never races the clock.
+  const addLine = (u: string, text: string): void => {
+    fs.appendFileSync(usersFile, text)
+    const until = Date.now() + 10_000
+    for (;;) {
+      try {
+        execFileSync('doveadm', ['-c', conf, 'user', u], { stdio: 'ignore' })
+        return
+      } catch (e) {
+        if (Date.now() > until) throw new Error(`Dovecot did not learn of user ${u}: ${String(e)}`)
+        execFileSync('sleep', ['0.1'])
+      }
+    }
+  }
   await start()
   return {
     port,
     url: `imap://127.0.0.1:${port}`,
     dir,
+    separator: options.layout === 'fs' ? '/' : '.',
     mailRoot,
     logPath,
     admin: { user: 'admin', password: 'adminpw' },
-    addUser: (u, p) => fs.appendFileSync(usersFile, line(u, p)),
+    addUser: (u, p) => addLine(u, line(u, p)),
     addUserWithMaildir: (u, p, maildir, options) => {
       if (options?.asIs !== true) execFileSync('chown', ['-R', '8:8', maildir])
-      fs.appendFileSync(usersFile, line(u, p, maildir))
+      addLine(u, line(u, p, maildir))
     },
     usersFile,
     maildirOf: (u) => path.join(mailRoot, u),
     stop,
     start,
+    doveadm: (...args) => {
+      const r = spawnSync(DOVEADM, ['-c', conf, ...args], { encoding: 'utf8' })
+      if (r.status !== 0) throw new Error(`doveadm ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
+      return r.stdout
+    },
   }
 }
 

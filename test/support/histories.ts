@@ -1,7 +1,9 @@
 /**
  * fast-check generators of account histories: folders and messages created, moved, renamed,
  * re-flagged, re-tagged, deleted and purged, with instants that collide and arrive late, appended
- * in batches whose system time may also go backwards.
+ * in batches whose system time may also go backwards. Some facts repeat an earlier one (the same
+ * change of the same item) at another instant, often earlier and recorded later: a scan dates a
+ * change at the end of its window, and a log line imported afterwards pins it before.
  */
 import fc from 'fast-check'
 import type { MailEvent } from '../../domain/events'
@@ -19,7 +21,7 @@ const instantArb = fc.integer({ min: 1, max: 40 }).map((n) => n * 1000)
 type Spec = { kind: string; item: number; at: number; arg: number; set: string[] }
 
 const specArb: fc.Arbitrary<Spec> = fc.record({
-  kind: fc.constantFrom('create', 'create', 'move', 'rename', 'flags', 'tags', 'content', 'delete', 'purge', 'account'),
+  kind: fc.constantFrom('create', 'create', 'move', 'rename', 'flags', 'tags', 'content', 'delete', 'purge', 'account', 'repeat', 'repeat'),
   item: fc.constantFrom(...FOLDERS, ...MESSAGES),
   at: instantArb,
   arg: fc.nat({ max: 100 }),
@@ -95,9 +97,19 @@ export const historyArb: fc.Arbitrary<History> = fc
     let recorded = 50_000
     let seq = 0
     const recordedTimes: number[] = []
+    const earlier: Spec[] = []
+    // A repeat takes an earlier fact's change (item and payload) and gives it its own instant, so
+    // that it changes nothing where it lands, or something when facts between them differ.
+    const resolve = (s: Spec): Spec => {
+      if (s.kind !== 'repeat') return s
+      const o = earlier[s.arg % Math.max(1, earlier.length)]
+      return o === undefined ? { ...s, kind: 'flags' } : { ...o, at: s.set.length % 2 === 0 ? Math.max(1000, o.at - 1000 * (1 + (s.arg % 5))) : s.at }
+    }
     const batches = bs.map((b) => {
       recorded += b.recordedStep * 1000
-      return b.specs.map((s) => {
+      return b.specs.map((raw) => {
+        const s = resolve(raw)
+        earlier.push(s)
         const r = b.skewed ? recorded + (s.arg % 4) * 100 : recorded
         recordedTimes.push(r)
         return toEvent(s, r, seq++)

@@ -237,3 +237,72 @@ export const boundaryExamples = async (open: () => Promise<IndexedStore>): Promi
     await s.dispose()
   }
 }
+
+/**
+ * A change recorded twice, by a scan (dated at the end of its window) and later by a log line (at
+ * the exact, earlier instant), by hand: one version, from the log's instant; as the backup knew it
+ * before the log was imported, from the scan's. A fact landing later between the two instants makes
+ * the scan's fact a change again. The index and the replay must both say so.
+ */
+export const duplicateChangeExamples = async (open: () => Promise<IndexedStore>): Promise<void> => {
+  const s = await open()
+  try {
+    const a = ACCOUNT
+    const stream = `account-${a}`
+    const seen = ['\\Seen'] as never[]
+    const append = async (events: MailEvent[]) => {
+      await ok(s.store.appendToStream(stream, events))
+      await s.catchUp()
+    }
+    await append([
+      ev('ItemCreated', a, 1000, { itemId: 300 as never, itemType: 'message', folderId: 2 as never, flags: [], tags: [] }, { recordedAt: 1000 }),
+      ev('ItemCreated', a, 1000, { itemId: 301 as never, itemType: 'message', folderId: 2 as never, flags: [], tags: [] }, { recordedAt: 1000 }),
+    ])
+    // The scan: both changes dated at its instant.
+    await append([
+      ev('ItemFlagsChanged', a, 5000, { itemId: 300 as never, flags: seen }, { recordedAt: 5000 }),
+      ev('ItemDeleted', a, 5000, { itemId: 301 as never }, { recordedAt: 5000 }),
+    ])
+    // The log, imported afterwards: the same changes, at the instants the server logged.
+    await append([
+      ev('ItemFlagsChanged', a, 3000, { itemId: 300 as never, flags: seen }, { recordedAt: 8000 }),
+      ev('ItemDeleted', a, 3000, { itemId: 301 as never }, { recordedAt: 8000 }),
+    ])
+    const replay = replayTimeTravel(streamReader(s.store))
+    const spans = async (tt: TimeTravel, item: number, knownAt?: number) =>
+      (await ok(tt.itemHistory(account, item as never, knownAt as Instant | undefined))).map((v) => [v.cause, v.validFrom, v.validTo])
+    for (const tt of [s.index, replay]) {
+      expect(await spans(tt, 300)).toEqual([
+        ['ItemCreated', 1000, 3000],
+        ['ItemFlagsChanged', 3000, null],
+      ])
+      expect(await spans(tt, 300, 6000)).toEqual([
+        ['ItemCreated', 1000, 5000],
+        ['ItemFlagsChanged', 5000, null],
+      ])
+      expect(await spans(tt, 301)).toEqual([
+        ['ItemCreated', 1000, 3000],
+        ['ItemDeleted', 3000, null],
+      ])
+      expect((await ok(tt.deletedBetween(account, { from: 0 as Instant, to: 10_000 as Instant }))).map((v) => [v.itemId, v.validFrom])).toEqual([[301, 3000]])
+      expect((await ok(tt.changesBetween(account, { from: 2000 as Instant, to: 10_000 as Instant }))).map((v) => [v.itemId, v.cause, v.validFrom])).toEqual([
+        [300, 'ItemFlagsChanged', 3000],
+        [301, 'ItemDeleted', 3000],
+      ])
+    }
+    // A flag removed at 4000, learned last: the scan's \Seen at 5000 is a change again.
+    await append([ev('ItemFlagsChanged', a, 4000, { itemId: 300 as never, flags: [] }, { recordedAt: 9000 })])
+    for (const tt of [s.index, replay])
+      expect(await spans(tt, 300)).toEqual([
+        ['ItemCreated', 1000, 3000],
+        ['ItemFlagsChanged', 3000, 4000],
+        ['ItemFlagsChanged', 4000, 5000],
+        ['ItemFlagsChanged', 5000, null],
+      ])
+    await compareAll(s.index, replay, [2000, 3000, 4500, 6000], [undefined, 5000, 8000, 9000])
+    await s.rebuild()
+    await compareAll(s.index, replay, [2000, 3000, 4500, 6000], [undefined, 5000, 8000, 9000])
+  } finally {
+    await s.dispose()
+  }
+}

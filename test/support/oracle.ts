@@ -243,13 +243,19 @@ export const oracleOf = (accountId: string, events: readonly (MailEvent | Oracle
     const out: OracleVersion[] = []
     for (const item of [...byItem.keys()].sort((a, b) => a - b)) {
       const list = byItem.get(item) ?? []
+      // docs/events.md: an item's versions begin at the events that change its state; an event that
+      // leaves it as it was (the same change recorded twice) begins none, and the version it repeats
+      // goes on.
       let state: ItemState | undefined
-      list.forEach((r, i) => {
+      let open: Omit<OracleVersion, 'itemId' | 'validTo'> | undefined
+      for (const r of list) {
         const e = r.event as ItemEvent
         state = oracleApplyItem(state, e, rules)
-        const next = list[i + 1]
-        out.push({ itemId: item, validFrom: e.occurredAt, validTo: next === undefined ? null : next.event.occurredAt, cause: e.type, eventId: e.eventId, state })
-      })
+        if (open !== undefined && sameState(open.state, state)) continue
+        if (open !== undefined) out.push({ itemId: item, ...open, validTo: e.occurredAt })
+        open = { validFrom: e.occurredAt, cause: e.type, eventId: e.eventId, state }
+      }
+      if (open !== undefined) out.push({ itemId: item, ...open, validTo: null })
     }
     return contractOrder(out, rules)
   }
@@ -284,6 +290,19 @@ export const contractOrder = (versions: readonly OracleVersion[], rules: Diverge
       (a.validTo ?? Infinity) - (b.validTo ?? Infinity) ||
       (rules.sameInstantVersionsByEventId ? (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0) : 0),
   )
+
+/** Two states are the same when every field is: key order and absent keys aside. */
+const sameState = (a: ItemState, b: ItemState): boolean => canonical(a) === canonical(b)
+const canonical = (v: unknown): string =>
+  Array.isArray(v)
+    ? `[${v.map(canonical).join(',')}]`
+    : typeof v === 'object' && v !== null
+      ? `{${Object.keys(v)
+          .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+          .join(',')}}`
+      : JSON.stringify(v)
 
 /** The version of an item valid at the instant: began at or before it and ended after it. */
 export const versionAt = (versions: readonly OracleVersion[], validAt: number): OracleVersion | undefined =>

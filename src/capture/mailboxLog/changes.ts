@@ -11,7 +11,8 @@ export type LogChange =
   | { readonly kind: 'deleted'; readonly itemType: ItemType; readonly itemIds: readonly number[] }
   | { readonly kind: 'emptied'; readonly folderPath: string; readonly count: number }
   | { readonly kind: 'renamed'; readonly itemType: ItemType; readonly itemId: number; readonly name: string }
-  | { readonly kind: 'copied'; readonly itemType: ItemType; readonly itemId: number; readonly folderId: number }
+  /** `itemId` is the copy's id, `originalId` the item it was copied from. */
+  | { readonly kind: 'copied'; readonly itemType: ItemType; readonly itemId: number; readonly originalId: number; readonly folderId: number }
 
 const TYPE_OF_CLASS: Readonly<Record<string, ItemType>> = {
   Message: 'message',
@@ -71,7 +72,7 @@ const RULES: readonly [RegExp, (m: RegExpExecArray) => LogChange | undefined][] 
   [/^Emptying (\d+) items from (.*?), removeSubfolders=(?:true|false)\.?$/, (m) => ({ kind: 'emptied', folderPath: m[2] as string, count: Number(m[1]) })],
   [
     new RegExp(`^(?:Copying|Performing IMAP copy of) ${CTX}: copyId=(\\d+), folderId=(\\d+), folderName=.*?, parentId=-?\\d+\\.?$`),
-    (m) => ({ kind: 'copied', itemType: typeOf(m[1] as string), itemId: Number(m[4]), folderId: Number(m[5]) }),
+    (m) => ({ kind: 'copied', itemType: typeOf(m[1] as string), itemId: Number(m[4]), originalId: Number(m[3]), folderId: Number(m[5]) }),
   ],
   [
     /^[Aa]dding [Cc]ontact (.*?): id=(\d+), folderId=(\d+), folderName=.*?\.?$/,

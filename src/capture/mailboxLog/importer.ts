@@ -9,152 +9,25 @@
  * 2. A malformed line is reported with file and line and never stops the import.
  * 3. Lines that record no item change are counted and skipped.
  * 4. `Emptying N items from <folder>` becomes one deletion per item the projection says was in that
- *    folder at that instant (events read before it in the same import are recorded first).
+ *    folder at that instant, with the events of the import's earlier lines (a real run appends them
+ *    first; a dry run folds them in, `logImport/recorder.ts`), so both find the same items.
+ * 5. A change logged twice (old builds log `Emptying` and then `Deleting MESSAGES:` for the same
+ *    items) is recorded twice, and has one version (`projections/versions.ts`).
  */
-import { createHash } from 'crypto'
 import * as fs from 'fs'
 import * as path from 'path'
-import * as zlib from 'zlib'
 import * as E from 'fp-ts/Either'
 import { DateTime } from 'luxon'
-import { type AccountId, type ItemId, parseAccountId, streamOfAccount } from '../../../domain/ids'
+import { type AccountId, type ItemId, parseAccountId } from '../../../domain/ids'
 import { type Instant, instant } from '../../../domain/instant'
-import type { EventType, MailEvent, SourcePosition } from '../../../domain/events'
+import type { SourcePosition } from '../../../domain/events'
 import type { Flag, Tag } from '../../../domain/flags'
-import { type Payload, type Provenance, makeEvent } from '../../../domain/makeEvent'
-import type { StoreError } from '../../../projections/errors'
 import { folderTree } from '../../../projections/folderTree'
 import type { TimeTravel } from '../../../projections/timeTravel'
 import type { EventStore } from '../../store/eventStore'
+import { type Emit, type ImportError, type ImportOptions, type ImportSummary, bump, emitter, identityOf, newSummary, noteMalformed, openLines, recorderFor, rotationOrder } from '../logImport/common'
 import { type LogChange, CHANGE_LOGGERS, classify } from './changes'
 import { type LogRecord, parseContext, parseRecordLine, soapRequestOf, startsRecord } from './record'
-
-export interface ImportOptions {
-  readonly files: readonly string[]
-  readonly zone: string
-  /** Only lines about this account. */
-  readonly account?: AccountId
-  readonly dryRun: boolean
-  readonly now: Instant
-  /** Called for each event in a dry run, instead of appending it. */
-  readonly onDryEvent?: (e: MailEvent, fileName: string) => void
-  readonly onProgress?: (bytes: number, totalBytes: number) => void
-}
-
-export interface Malformed {
-  readonly file: string
-  readonly line: number
-  readonly reason: string
-}
-
-export interface ImportSummary {
-  readonly files: readonly string[]
-  linesRead: number
-  records: number
-  events: number
-  appended: number
-  duplicates: number
-  malformed: number
-  readonly malformedSamples: Malformed[]
-  readonly skipped: Record<string, number>
-  readonly byType: Record<string, number>
-  readonly accounts: string[]
-  dstAdjusted: number
-}
-
-export type ImportError = { readonly _tag: 'Store'; readonly error: StoreError } | { readonly _tag: 'File'; readonly file: string; readonly reason: string }
-
-/** Rotated files oldest first: `mailbox.log.2026-03-01.gz` before `mailbox.log.2026-03-02`, the live `mailbox.log` last. */
-export const rotationOrder = (files: readonly string[]): string[] => {
-  const dateOf = (f: string) => /\.(\d{4}-\d{2}-\d{2})(?:\.gz)?$/.exec(path.basename(f))?.[1]
-  return [...files].sort((a, b) => {
-    const x = dateOf(a)
-    const y = dateOf(b)
-    if (x !== undefined && y !== undefined) return x < y ? -1 : x > y ? 1 : 0
-    if (x !== undefined) return -1
-    if (y !== undefined) return 1
-    return 0
-  })
-}
-
-export interface Lines extends AsyncIterable<string> {
-  close(): void
-}
-
-/**
- * A log file's lines, gunzipped when it is gzip, split on "\n" only (a trailing "\r" is dropped):
- * a stray carriage return or other binary junk inside a line never shifts the line numbers that
- * errors name, so they match what `sed -n Np` and editors show. Bytes that are not UTF-8 read as
- * U+FFFD.
- */
-export const openLines = (file: string): Lines => {
-  const fd = fs.openSync(file, 'r')
-  const head = Buffer.alloc(2)
-  fs.readSync(fd, head, 0, 2, 0)
-  fs.closeSync(fd)
-  const raw = fs.createReadStream(file)
-  const input = head[0] === 0x1f && head[1] === 0x8b ? raw.pipe(zlib.createGunzip()) : raw
-  const text = (b: Buffer) => {
-    const s = b.toString('utf8')
-    return s.endsWith('\r') ? s.slice(0, -1) : s
-  }
-  return {
-    close: () => raw.destroy(),
-    [Symbol.asyncIterator]: async function* () {
-      let rest: Buffer[] = []
-      for await (const chunk of input as AsyncIterable<Buffer>) {
-        let from = 0
-        for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
-          const piece = chunk.subarray(from, nl)
-          yield text(rest.length === 0 ? piece : Buffer.concat([...rest, piece]))
-          rest = []
-          from = nl + 1
-        }
-        if (from < chunk.length) rest.push(chunk.subarray(from))
-      }
-      if (rest.length > 0) yield text(Buffer.concat(rest))
-    },
-  }
-}
-
-export const bump = (m: Record<string, number>, k: string, n = 1): void => {
-  m[k] = (m[k] ?? 0) + n
-}
-
-/** An empty summary for an import of these files (both log importers fill the same one). */
-export const newSummary = (files: readonly string[]): ImportSummary => ({
-  files: files.map((f) => path.basename(f)),
-  linesRead: 0,
-  records: 0,
-  events: 0,
-  appended: 0,
-  duplicates: 0,
-  malformed: 0,
-  malformedSamples: [],
-  skipped: {},
-  byType: {},
-  accounts: [],
-  dstAdjusted: 0,
-})
-
-/** The function a log line's changes are emitted through: builds the event, queues it, counts it. */
-export type Emit = <K extends EventType>(type: K, payload: Payload<K>) => void
-
-export const emitter =
-  (summary: ImportSummary, out: MailEvent[], p: Provenance, at: Instant, fileName: string, onDryEvent: ImportOptions['onDryEvent']): Emit =>
-  (type, payload) => {
-    const e = makeEvent(type, p, at, payload)
-    out.push(e)
-    summary.events++
-    bump(summary.byType, type)
-    onDryEvent?.(e, fileName)
-  }
-
-/** Counts a malformed line, keeping the first 50 for the report. */
-export const noteMalformed = (summary: ImportSummary, m: Malformed): void => {
-  summary.malformed++
-  if (summary.malformedSamples.length < 50) summary.malformedSamples.push(m)
-}
 
 export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o: ImportOptions): Promise<E.Either<ImportError, ImportSummary>> => {
   const files = rotationOrder(o.files)
@@ -168,24 +41,18 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
   }
   const totalBytes = files.reduce((n, f) => n + fs.statSync(f).size, 0)
   let bytesDone = 0
-  const pending = new Map<AccountId, MailEvent[]>()
+  const rec0 = await recorderFor(store, index, o, files)
+  if (E.isLeft(rec0)) return rec0
+  const recorder = rec0.right
   const accounts = new Set<string>()
   let failure: ImportError | undefined
 
+  /** Appends what is queued (for one account, or all); false when the store failed (`failure` says how). */
   const flush = async (account?: AccountId): Promise<boolean> => {
-    for (const [a, evs] of pending) {
-      if (account !== undefined && a !== account) continue
-      if (evs.length === 0) continue
-      // Drain in place: emitters hold this very array.
-      const batch = evs.splice(0, evs.length)
-      if (o.dryRun) continue
-      const r = await store.appendToStream(streamOfAccount(a), batch)()
-      if (E.isLeft(r)) {
-        failure = { _tag: 'Store', error: r.left }
-        return false
-      }
-      summary.appended += r.right.appended
-      summary.duplicates += r.right.duplicates
+    const r = await recorder.flush(account)
+    if (E.isLeft(r)) {
+      failure = { _tag: 'Store', error: r.left }
+      return false
     }
     return true
   }
@@ -212,6 +79,11 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
       if (!local.isValid) return malformed(name, line, `bad timestamp ${rec.timestamp}`)
       if (local.toFormat('yyyy-MM-dd HH:mm:ss') !== rec.timestamp.slice(0, 19) || local.getPossibleOffsets().length > 1) summary.dstAdjusted++
       const at = instant(local.toMillis())
+      const ready = await recorder.prepare(account)
+      if (E.isLeft(ready)) {
+        failure = { _tag: 'Store', error: ready.left }
+        return
+      }
       accounts.add(account)
       const source: SourcePosition = {
         kind: 'mailbox-log',
@@ -221,9 +93,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
         ...(context.mid !== undefined && { mid: context.mid }),
         ...(soapRequestOf(rec.thread) !== undefined && { request: soapRequestOf(rec.thread) as string }),
       }
-      const out = pending.get(account) ?? []
-      pending.set(account, out)
-      const emit = emitter(summary, out, { accountId: account, observedVia: 'mailbox-log', source, recordedAt: o.now }, at, name, o.onDryEvent)
+      const emit = emitter(summary, recorder, { accountId: account, observedVia: 'mailbox-log', source, recordedAt: o.now }, at, name, o.onDryEvent)
       await emitChange(change, account, at, emit)
     }
 
@@ -240,7 +110,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
             ...(c.subject !== undefined && { subject: c.subject }),
             ...(c.email !== undefined && { from: c.email }),
           }
-          return emit('ItemCreated', {
+          emit('ItemCreated', {
             itemId: c.itemId as ItemId,
             itemType: c.itemType,
             folderId: Math.max(1, c.folderId) as ItemId,
@@ -250,6 +120,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
             ...(Object.keys(headers).length > 0 && { headers }),
             ...(c.uid !== undefined && { uid: c.uid }),
           })
+          return
         }
         case 'moved':
           for (const id of c.itemIds) emit('ItemMoved', { itemId: id as ItemId, folderId: Math.max(1, c.folderId) as ItemId, itemType: c.itemType })
@@ -258,13 +129,18 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
           for (const id of c.itemIds) emit('ItemDeleted', { itemId: id as ItemId, itemType: c.itemType })
           return
         case 'renamed':
-          return emit('ItemRenamed', { itemId: c.itemId as ItemId, name: c.name, itemType: c.itemType })
+          emit('ItemRenamed', { itemId: c.itemId as ItemId, name: c.name, itemType: c.itemType })
+          return
         case 'copied': {
-          // A copy has the original's content, as far as the backup knows it.
-          if (!(await flush(account))) return
-          const original = await index.itemAsOf(account, c.itemId as ItemId, { validAt: at })()
-          const s = E.isRight(original) ? original.right?.state : undefined
-          return emit('ItemCreated', {
+          // A copy has the original's content, as far as the backup knows it (with this import's
+          // own events before this line).
+          const original = await recorder.itemAsOf(account, c.originalId as ItemId, at)
+          if (E.isLeft(original)) {
+            failure = { _tag: 'Store', error: original.left }
+            return
+          }
+          const s = original.right
+          emit('ItemCreated', {
             itemId: c.itemId as ItemId,
             itemType: c.itemType,
             folderId: Math.max(1, c.folderId) as ItemId,
@@ -273,10 +149,10 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
             ...(s?.content !== undefined && { content: s.content }),
             ...(s?.headers !== undefined && { headers: s.headers }),
           })
+          return
         }
         case 'emptied': {
-          if (!(await flush(account))) return
-          const liveE = await index.liveItemsAsOf(account, { validAt: at })()
+          const liveE = await recorder.liveItemsAsOf(account, at)
           if (E.isLeft(liveE)) {
             failure = { _tag: 'Store', error: liveE.left }
             return
@@ -297,7 +173,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
         lineNo++
         summary.linesRead++
         bytesDone += text.length + 1
-        if (identity === undefined) identity = createHash('sha256').update(text).digest('hex').slice(0, 24)
+        if (identity === undefined) identity = identityOf(text)
         if (startsRecord(text)) {
           if (current !== undefined) await handle(current.rec, current.line)
           if (failure !== undefined) break
@@ -312,9 +188,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
         if (lineNo % 10_000 === 0) {
           o.onProgress?.(bytesDone, totalBytes)
           // Bounded memory: what is pending across all accounts is appended every few thousand events.
-          let waiting = 0
-          for (const evs of pending.values()) waiting += evs.length
-          if (waiting >= 5000 && !(await flush())) break
+          if (recorder.waiting() >= 5000 && !(await flush())) break
         }
       }
       if (current !== undefined && failure === undefined) await handle(current.rec, current.line)
@@ -326,6 +200,9 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
     if (failure !== undefined) return E.left(failure)
   }
   if (!(await flush())) return E.left(failure as unknown as ImportError)
+  const done = recorder.appended()
+  summary.appended += done.appended
+  summary.duplicates += done.duplicates
   summary.accounts.push(...[...accounts].sort())
   return E.right(summary)
 }

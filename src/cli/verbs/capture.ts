@@ -36,6 +36,12 @@ const scanFailure = (e: ScanError, server: string): CliFailure => {
       return new CliFailure(`IMAP error while scanning ${e.account} at ${server}: ${e.reason}`, ExitCode.UNAVAILABLE)
     case 'BadCheckpoint':
       return new CliFailure(`the scan checkpoint of ${e.account} cannot be read (${e.reason}); it is rewritten by a full scan after deleting it`, ExitCode.STORE)
+    case 'Concurrent':
+      return new CliFailure(
+        `another scan of ${e.account} (or another writer) recorded events while this scan ran (the account's stream went from revision ${e.expected} to ${e.actual}); ` +
+          `this scan recorded ${e.appended > 0 ? `only its first ${e.appended} events` : 'nothing'}: run it again once the other has finished`,
+        ExitCode.CONFLICT,
+      )
   }
 }
 
@@ -66,7 +72,7 @@ const davFailure = (e: DavScanError, src: DavSource): CliFailure => {
   }
 }
 
-/** One DAV round for the account; a round that failed throws, one that skipped collections returns them. */
+/** One DAV round for the account; a round that failed throws, one that could not read some collections returns them. */
 const davScanOne = async (ctx: Context, src: DavSource, account: AccountId, stopped: () => boolean): Promise<DavCaptureReport> => {
   const b = await ctx.backend()
   ctx.progress.start(`reading address books and calendars of ${account}`, 1)
@@ -91,26 +97,51 @@ const davScanOne = async (ctx: Context, src: DavSource, account: AccountId, stop
 const reportJson = (r: ScanReport) => ({
   account: r.account,
   firstScan: r.firstScan,
+  complete: r.complete,
   eventsAppended: r.eventsAppended,
+  messagesRead: r.messagesRead,
+  bytesRead: r.bytesRead,
   bytesStored: r.bytesStored,
   foldersCreated: r.foldersCreated,
   foldersRenamed: r.foldersRenamed,
   foldersDeleted: r.foldersDeleted,
   interrupted: r.interrupted,
-  skippedFolders: r.skippedFolders,
+  unreadFolders: r.unreadFolders,
+  deferredChanges: r.deferredChanges,
   folders: r.folders,
 })
 
+/** Bytes for people: SI units, one decimal. */
+export const formatBytes = (n: number): string => {
+  if (n < 1000) return `${n} B`
+  const [value, unit] = n < 1e6 ? [n / 1e3, 'kB'] : n < 1e9 ? [n / 1e6, 'MB'] : [n / 1e9, 'GB']
+  return `${value.toFixed(1)} ${unit}`
+}
+
 const reportText = (r: ScanReport): string =>
   [
-    `${r.account}: ${r.firstScan ? 'first scan, ' : ''}${r.eventsAppended} events recorded, ${(r.bytesStored / 1e6).toFixed(1)} MB of new content` +
+    `${r.account}: ${r.firstScan ? 'first scan, ' : ''}${r.eventsAppended} events recorded; ${r.messagesRead} messages read from the server (${formatBytes(r.bytesRead)}), ${formatBytes(r.bytesStored)} new to the blob store` +
       (r.interrupted ? ' (stopped early; run again to finish)' : ''),
     table([
-      ['folder', 'messages', 'new', 'restored', 'moved in', 'deleted', 'flag changes'],
-      ...r.folders.map((f) => [f.path, String(f.messages), String(f.created), String(f.restored), String(f.moved), String(f.deleted), f.skipped ? 'unchanged' : String(f.flagChanges)]),
+      ['folder', 'messages', 'new', 'restored', 'moved in', 'deleted', 'flag changes', 'status'],
+      ...r.folders.map((f) => [f.path, String(f.messages), String(f.created), String(f.restored), String(f.moved), String(f.deleted), String(f.flagChanges), f.status]),
     ]),
-    ...r.skippedFolders.map((f) => `could not open ${f.path} (${f.reason}); its messages are kept as recorded`),
+    ...r.unreadFolders.map((f) => `not read: ${f.path} (${f.reason}); its messages are kept as recorded`),
+    ...(r.deferredChanges > 0 ? [`${r.deferredChanges} changes seen in the folders read wait for a complete scan (they may be moves from or into the folders not read)`] : []),
   ].join('\n')
+
+/**
+ * Why a scan that did not read every folder failed: exit 6 when the connection failed, 7 when the
+ * server refused to open or read folders (every other folder was read: the scan is partial).
+ */
+export const incompleteScan = (r: ScanReport, server: string): { error: string; exitCode: ExitCode } | undefined => {
+  if (r.complete) return undefined
+  const reasons = [...new Set(r.unreadFolders.map((f) => f.reason))].join('; ')
+  return {
+    error: `the scan of ${r.account} at ${server} is incomplete: ${r.unreadFolders.length} folder(s) not read (${r.unreadFolders.map((f) => f.path).join(', ')}): ${reasons}; what was read is recorded, run the scan again`,
+    exitCode: r.unreadFolders.every((f) => f.refused) ? ExitCode.PARTIAL : ExitCode.UNAVAILABLE,
+  }
+}
 
 /**
  * What restores wrote into the account on this server, read afresh for every scan: a restore may be
@@ -129,13 +160,15 @@ const restoredInto = (b: Backend, account: AccountId, server: string) => async (
 }
 
 /**
- * Test-only switches (docs/reliability.md): `MAILTIME_FAULT=kill-after-batch:N` (faults.ts), and
+ * Test-only switches (docs/reliability.md): `MAILTIME_FAULT=kill-after-batch:N`, `pause-after-folder:MS`… (faults.ts), and
  * `MAILTIME_TEST_BUG=checkpoint-ahead`, a bug planted for the torture harness to find.
  */
-const scanFaults = (env: Readonly<Record<string, string | undefined>>): Pick<ScanDeps, 'afterBatch' | 'plantedBug'> => {
+const scanFaults = (env: Readonly<Record<string, string | undefined>>): Pick<ScanDeps, 'afterBatch' | 'afterFolder' | 'plantedBug'> => {
   const afterBatch = faultAfter(env.MAILTIME_FAULT, 'batch')
+  const afterFolder = faultAfter(env.MAILTIME_FAULT, 'folder')
   return {
     ...(afterBatch !== undefined && { afterBatch }),
+    ...(afterFolder !== undefined && { afterFolder }),
     ...(env.MAILTIME_TEST_BUG === 'checkpoint-ahead' && { plantedBug: 'checkpoint-ahead' as const }),
   }
 }
@@ -174,9 +207,9 @@ export const doAccountScan: Verb = {
     'MAILTIME_DAV_URL=http://dav.example.com:5232 MAILTIME_DAV_USER=admin MAILTIME_DAV_PASSWORD=… mailtime doAccountScan alice',
   ],
   exitCodes: [
-    '6: the IMAP or DAV server is unreachable or refused the login',
-    '7: an address book, calendar or home could not be read (named; the rest was recorded)',
-    '5: another scan of the same account appended first; run again',
+    '6: the IMAP or DAV server is unreachable, refused the login, or the connection failed before every folder was read (what was read is recorded; run again)',
+    '7: the server refused to open some folders, or an address book, calendar or home could not be read (named; everything else is recorded)',
+    '5: another scan of the same account recorded first (this one recorded nothing); run again',
     '130: interrupted; run again to resume',
   ],
   run: async (ctx, { positionals: [raw = ''] }): Promise<Output> => {
@@ -195,15 +228,17 @@ export const doAccountScan: Verb = {
           await c.right.logout().catch(() => undefined)
         }
       }
+      const mailFailed = mail === undefined || src.imap === undefined ? undefined : incompleteScan(mail, src.imap.description)
       // Mail first, then address books and calendars: one writer of the account stream at a time.
       const dav = src.dav !== undefined && mail?.interrupted !== true && !sig.stopped() ? await davScanOne(ctx, src.dav, account, sig.stopped) : undefined
-      const incomplete = dav === undefined ? undefined : davRoundIncomplete(dav)
-      if (incomplete !== undefined) ctx.note(`mailtime: ${incomplete}`)
+      const davFailed = dav === undefined ? undefined : davRoundIncomplete(dav)
       const interrupted = mail?.interrupted === true || dav?.interrupted === true || (src.dav !== undefined && dav === undefined)
+      const errors = [mailFailed?.error, davFailed].filter((x): x is string => x !== undefined)
       return {
-        json: { ...(mail !== undefined ? reportJson(mail) : { account }), ...(dav !== undefined && { dav: davReportJson(dav) }), ...(incomplete !== undefined && { error: incomplete }) },
+        json: { ...(mail !== undefined ? reportJson(mail) : { account }), ...(dav !== undefined && { dav: davReportJson(dav) }) },
         text: [...(mail !== undefined ? [reportText(mail)] : []), ...(dav !== undefined ? davReportText(dav) : []), ...(src.dav !== undefined && dav === undefined ? ['address books and calendars not read (stopped); run again'] : [])].join('\n'),
-        exitCode: interrupted ? ExitCode.INTERRUPTED : incomplete !== undefined ? ExitCode.PARTIAL : ExitCode.OK,
+        exitCode: interrupted ? ExitCode.INTERRUPTED : mailFailed?.exitCode === ExitCode.UNAVAILABLE ? ExitCode.UNAVAILABLE : errors.length > 0 ? ExitCode.PARTIAL : ExitCode.OK,
+        ...(errors.length > 0 && { error: errors.join('; ') }),
       }
     } finally {
       sig.dispose()
@@ -220,7 +255,10 @@ export const doSmartScan: Verb = {
     { name: 'interval', help: 'seconds between full rescans in watch mode (default 60)' },
   ],
   examples: ['mailtime doSmartScan', 'mailtime doSmartScan start watch true interval 30'],
-  exitCodes: ['6: the IMAP (or DAV) server is unreachable', '7: some accounts, address books or calendars failed (named; the others were scanned)'],
+  exitCodes: [
+    '6: no account was scanned to the end (the IMAP or DAV server is unreachable, or every scan failed or was incomplete)',
+    '7: some accounts, address books or calendars failed or were not scanned to the end (the others were)',
+  ],
   run: async (ctx, { positionals, attrs }): Promise<Output> => {
     if (positionals[0] !== undefined && positionals[0].toLowerCase() !== 'start') throw usage(`doSmartScan: unexpected ${JSON.stringify(positionals[0])}`)
     const watch = booleanAttr(attrs.watch, 'watch', false)
@@ -236,14 +274,17 @@ export const doSmartScan: Verb = {
     const reports: ScanReport[] = []
     const davReports: DavCaptureReport[] = []
     const failures: { account: string; error: string }[] = []
+    // Scans that read every folder: an incomplete one is a failure, whatever it recorded.
+    let scanned = 0
     let rounds = 0
     try {
       do {
         rounds++
         for (const a of accounts) {
           if (sig.stopped()) break
-          const imap = src.imap
-          if (imap !== undefined) {
+          // The account's mail, then its address books and calendars (a mail scan that failed does not stop them).
+          let mailScanned = src.imap === undefined
+          const scanMail = async (imap: ImapSource): Promise<void> => {
             let client = clients.get(a)
             if (client === undefined || !client.usable) {
               const c = await connectAs(imap, a)
@@ -252,39 +293,43 @@ export const doSmartScan: Verb = {
                 failures.push({ account: a, error: describeConnectError(c.left) })
                 ctx.note(`mailtime: ${describeConnectError(c.left)}`)
                 clients.delete(a)
-                client = undefined
-              } else {
-                client = c.right
-                clients.set(a, client)
-                if (watch.right) for (const ev of ['exists', 'expunge', 'flags']) client.on(ev, () => sig.wakeNow())
+                return
               }
+              client = c.right
+              clients.set(a, client)
+              if (watch.right) for (const ev of ['exists', 'expunge', 'flags']) client.on(ev, () => sig.wakeNow())
             }
-            if (client !== undefined)
-              try {
-                const r = await scanOne(ctx, a, client, imap.description, sig.stopped)
-                reports.push(r)
-                if (watch.right && r.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${r.eventsAppended} events`)
-                // Sit in INBOX so the server's IDLE notifications wake the next round early. Mail that
-                // arrived between the scan's listing and this open raises no notification: rescan at once.
-                if (watch.right) {
-                  const box = await client.mailboxOpen('INBOX', { readOnly: true }).catch(() => undefined)
-                  const seen = r.folders.find((f) => f.path === 'INBOX')
-                  if (box !== undefined && seen !== undefined && box.exists !== seen.messages) sig.wakeNow()
-                  // IDLE now: imapflow would start it only after 15 s without commands, and until then the
-                  // server reports nothing (the next command breaks it).
-                  if (box !== undefined) void client.idle().catch(() => undefined)
-                }
-              } catch (e) {
-                if (!(e instanceof CliFailure)) throw e
-                if (e.exitCode === ExitCode.STORE) throw e
-                failures.push({ account: a, error: e.message })
-                ctx.note(`mailtime: ${e.message}`)
-                clients.delete(a)
-                client.close()
+            try {
+              const r = await scanOne(ctx, a, client, imap.description, sig.stopped)
+              reports.push(r)
+              const failed = incompleteScan(r, imap.description)
+              if (failed !== undefined) {
+                failures.push({ account: a, error: failed.error })
+                ctx.note(`mailtime: ${failed.error}`)
+              } else mailScanned = true
+              if (watch.right && r.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${r.eventsAppended} events`)
+              // Sit in INBOX so the server's IDLE notifications wake the next round early. Mail that
+              // arrived between the scan's listing and this open raises no notification: rescan at once.
+              if (watch.right && client.usable) {
+                const box = await client.mailboxOpen('INBOX', { readOnly: true }).catch(() => undefined)
+                const seen = r.folders.find((f) => f.serverPath.toUpperCase() === 'INBOX')
+                if (box !== undefined && seen !== undefined && box.exists !== seen.messages) sig.wakeNow()
+                // IDLE now: imapflow would start it only after 15 s without commands, and until then the
+                // server reports nothing (the next command breaks it).
+                if (box !== undefined) void client.idle().catch(() => undefined)
               }
+            } catch (e) {
+              if (!(e instanceof CliFailure)) throw e
+              if (e.exitCode === ExitCode.STORE) throw e
+              failures.push({ account: a, error: e.message })
+              ctx.note(`mailtime: ${e.message}`)
+              clients.delete(a)
+              client.close()
+            }
           }
-          // Address books and calendars, polled every round (a sync token per collection makes an
-          // unchanged round one PROPFIND per home). A mail scan that failed does not stop them.
+          if (src.imap !== undefined) await scanMail(src.imap)
+          // Polled every round: a sync token per collection makes an unchanged round one PROPFIND per home.
+          let davScanned = src.dav === undefined
           if (src.dav !== undefined && !sig.stopped()) {
             try {
               const d = await davScanOne(ctx, src.dav, a, sig.stopped)
@@ -293,7 +338,7 @@ export const doSmartScan: Verb = {
               if (incomplete !== undefined) {
                 failures.push({ account: a, error: `${incomplete}: ${d.failed.map((f) => f.reason).join('; ')}` })
                 ctx.note(`mailtime: ${incomplete}`)
-              }
+              } else davScanned = true
               if (watch.right && d.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${d.eventsAppended} events (CardDAV/CalDAV)`)
             } catch (e) {
               if (!(e instanceof CliFailure)) throw e
@@ -302,6 +347,7 @@ export const doSmartScan: Verb = {
               ctx.note(`mailtime: ${e.message}`)
             }
           }
+          if (mailScanned && davScanned) scanned++
         }
         if (watch.right && !sig.stopped()) await sig.sleep(interval * 1000)
       } while (watch.right && !sig.stopped())
@@ -311,7 +357,6 @@ export const doSmartScan: Verb = {
     }
     const totals = new Map<string, number>()
     for (const r of [...reports, ...davReports]) totals.set(r.account, (totals.get(r.account) ?? 0) + r.eventsAppended)
-    const scanned = reports.length + davReports.filter((d) => d.failed.length === 0).length
     return {
       json: { rounds, accounts: [...totals.entries()].map(([account, events]) => ({ account, eventsAppended: events })), failures, scans: reports.map(reportJson), davScans: davReports.map(davReportJson) },
       text: [
@@ -320,10 +365,11 @@ export const doSmartScan: Verb = {
         ...failures.map((f) => `FAILED ${f.account}: ${f.error}`),
       ].join('\n'),
       exitCode: failures.length > 0 ? (scanned > 0 ? ExitCode.PARTIAL : ExitCode.UNAVAILABLE) : ExitCode.OK,
+      ...(failures.length > 0 && { error: `${new Set(failures.map((f) => f.account)).size} account(s) not scanned to the end: ${[...new Set(failures.map((f) => f.account))].join(', ')} (see failures)` }),
     }
   },
 }
 
-/** The accounts doSmartScan scans: `imap.accounts` (or MAILTIME_IMAP_ACCOUNTS), also when only DAV is configured. */
+/** The accounts doSmartScan scans: `imap.accounts` (or MAILTIME_IMAP_ACCOUNTS), also when only a DAV server is configured. */
 const accountsToScan = (ctx: Context, imap: ImapSource | undefined): readonly string[] =>
   imap?.accounts ?? (ctx.settings.env.MAILTIME_IMAP_ACCOUNTS?.split(',') ?? ctx.settings.config.imap?.accounts ?? []).map((a) => a.trim()).filter((a) => a.length > 0)

@@ -1,11 +1,13 @@
 /**
- * `importLog`: records the item changes of Zimbra/Carbonio mailbox.log files. With `dry_run true
- * --json` it writes one JSON object per line for each event it would append, then a summary line.
+ * `importLog`: records the item changes of Zimbra/Carbonio mailbox.log or Dovecot mail_log files.
+ * With `dry_run true --json` it writes one JSON object per line for each event a real run would
+ * append (the importers resolve every line as a real run does), then a summary line.
  */
 import * as E from 'fp-ts/Either'
 import { parseAccountId } from '../../../domain/ids'
 import { isItemEvent } from '../../../domain/events'
-import { type ImportSummary, importMailboxLogs, openLines } from '../../capture/mailboxLog/importer'
+import { type ImportSummary, openLines } from '../../capture/logImport/common'
+import { importMailboxLogs } from '../../capture/mailboxLog/importer'
 import { importMailLogs } from '../../capture/mailLog/importer'
 import { looksLikeMailLog } from '../../capture/mailLog/parse'
 import { validZone, isoInZone } from '../../time/dates'
@@ -52,7 +54,7 @@ export const importLog: Verb = {
   attributes: [
     { name: 'account', help: 'only lines about this account (name= in the context)' },
     { name: 'tz', help: "the mail server's time zone (log times carry none); default --tz" },
-    { name: 'dry_run', help: 'true: show the events, append nothing' },
+    { name: 'dry_run', help: 'true: show the events a real run would append, append nothing' },
     { name: 'format', help: 'auto (default: from the first line), mailbox (Zimbra/Carbonio) or dovecot (mail_log plugin)', values: ['auto', 'mailbox', 'dovecot'] },
   ],
   examples: [
@@ -109,7 +111,7 @@ export const importLog: Verb = {
       json: dry.right ? { summary: true, ...summaryJson(s, true, format) } : summaryJson(s, false, format),
       jsonLine: dry.right,
       text: [
-        `${dry.right ? 'dry run: ' : ''}${s.linesRead} lines, ${s.records} records: ${s.events} events${dry.right ? ' would be appended' : `, ${s.appended} appended, ${s.duplicates} already recorded`}, ${s.malformed} malformed`,
+        `${dry.right ? 'dry run: ' : ''}${s.linesRead} lines, ${s.records} records: ${s.events} events, ${dry.right ? `${s.events - s.duplicates} would be appended` : `${s.appended} appended`}, ${s.duplicates} already recorded, ${s.malformed} malformed`,
         table([['event', 'count'], ...Object.entries(s.byType).sort().map(([k, v]) => [k, String(v)])]),
         table([['skipped', 'count'], ...Object.entries(s.skipped).sort().map(([k, v]) => [k, String(v)])]),
         ...s.malformedSamples.slice(0, 20).map((m) => `malformed ${m.file}:${m.line}: ${m.reason}`),

@@ -11,7 +11,7 @@ import { SEARCHABLE_TYPES } from '../../../domain/itemTypes'
 import { davChanges, davDetailRows, davSearchFields } from '../../dav/fields'
 import { accountAsOf, diff } from '../../../projections/accountView'
 import { accountSummary, findAccount, listAccountIds } from '../../app/accounts'
-import { instantArg } from '../dateArgs'
+import { instantArg, noteDates } from '../dateArgs'
 import { folderTreesOf } from '../folderTrees'
 import { notFound, usage, fromStoreError } from '../failure'
 import type { Context, Verb } from '../grammar'
@@ -39,7 +39,8 @@ export const getItem: Verb = {
     if ((attrs.date ?? '').toLowerCase() === 'all') {
       const versions = []
       const trees = folderTreesOf((await ctx.backend()), a)
-      for (const v of history) versions.push({ ...v, path: (await trees(v.validFrom)).pathOf(v.state.folderId) })
+      // Each version's folder as of the instant the version began (for a deletion: when it was deleted).
+      for (const v of history) versions.push({ ...v, path: (await trees(v.validFrom, [v.state.folderId])).pathOf(v.state.folderId) })
       // Contacts, appointments and tasks: what each version changed, field by field.
       const dav = history.some((v) => v.state.dav !== undefined)
       const changes = history.map((v, i) => {
@@ -79,6 +80,7 @@ export const getItem: Verb = {
       }
     }
     const at = attrs.date === undefined ? (MAX_INSTANT as Instant) : instantArg(attrs.date, zone, 'date', { last: true })
+    await noteDates(ctx, a, [{ what: 'date', at, asOf: true }])
     const v = history.find((h) => h.validFrom <= at && (h.validTo === null || h.validTo > at))
     if (v === undefined) {
       const from = history[0]?.validFrom
@@ -87,7 +89,7 @@ export const getItem: Verb = {
         text: `item ${item} did not exist yet at ${human(at, zone)} (first seen ${human(from, zone)})`,
       }
     }
-    const path = (await folderTreesOf((await ctx.backend()), a)(at)).pathOf(v.state.folderId)
+    const path = (await folderTreesOf((await ctx.backend()), a)(at, [v.state.folderId])).pathOf(v.state.folderId)
     const s = v.state
     return {
       json: {
@@ -129,6 +131,7 @@ export const getAccountState: Verb = {
     const a = await resolve(ctx, raw)
     const validAt = attrs.date === undefined ? (MAX_INSTANT as Instant) : instantArg(attrs.date, ctx.zone, 'date', { last: true })
     const knownAt = attrs.known_at === undefined ? undefined : instantArg(attrs.known_at, ctx.zone, 'known_at')
+    await noteDates(ctx, a, [{ what: 'date', at: validAt, asOf: true }, ...(knownAt !== undefined ? [{ what: 'known_at', at: knownAt, asOf: false }] : [])])
     const v = await must(accountAsOf((await ctx.backend()).index, a, { validAt, ...(knownAt !== undefined && { knownAt }) }))
     const { zone } = ctx
     const lines = [
@@ -195,8 +198,9 @@ export const doItemSearch: Verb = {
     const rows = []
     const trees = folderTreesOf((await ctx.backend()), a)
     for (const s of hits) {
-      const at = s.status === 'live' ? (MAX_INSTANT as Instant) : ((s.deletedAt ?? 1) - 1) as Instant
-      rows.push({ s, path: (await trees(at)).pathOf(s.folderId) })
+      // A deleted item's folder as of its deletion, as getItem's deletion version names it.
+      const at = s.status === 'live' ? MAX_INSTANT : (s.deletedAt ?? s.purgedAt ?? MAX_INSTANT)
+      rows.push({ s, path: (await trees(at, [s.folderId])).pathOf(s.folderId) })
     }
     return {
       json: { account: a, filter, type, count: rows.length, items: rows.map(({ s, path }) => itemJson(s, path, zone)) },
@@ -230,6 +234,7 @@ export const diffVerb: Verb = {
     const t1 = instantArg(d1, zone, 'date1', { first: true, last: true })
     const t2 = instantArg(d2, zone, 'date2', { first: true, last: true })
     if (t2 < t1) throw usage('diff: date2 is before date1')
+    await noteDates(ctx, a, [{ what: 'date1', at: t1, asOf: true }, { what: 'date2', at: t2, asOf: true }])
     const d = await must(diff((await ctx.backend()).index, a, t1, t2))
     // Content changes: a contact or event edited says what changed, field by field.
     const changed = d.changed.map((c) => ({

@@ -86,7 +86,7 @@ export const doUndelete: Verb = {
     const purged = await purgedSince(b, a, from)
     for (const v of latest.values()) {
       // The folder with the name it had in the window: at the window's end if it still existed, else as it was at the deletion.
-      const t = end.has(v.state.folderId) ? end : await tree(Math.max(0, v.validFrom - 1))
+      const t = end.has(v.state.folderId) ? end : await tree(Math.max(0, v.validFrom - 1), [v.state.folderId])
       deleted.push({ state: unlessPurged(purged, v.state), folder: t.segmentsOf(v.state.folderId) })
     }
     const d = DateTime.fromMillis(now, { zone: ctx.zone })
@@ -149,10 +149,11 @@ export const doRestoreOnNewAccount: Verb = {
 }
 
 /**
- * Every item alive in `src` at `at` (for a deleted account, "at or after its deletion" means the
- * moment before it: Account Restore), plus, with `undeleteFrom`, the items deleted since then: the
- * messages in the mail plan, contacts, appointments and tasks in a DAV plan at the same paths below
- * the destination's home (`homes`).
+ * Every item alive in `src` at `at`, folders included (for a deleted account, "at or after its
+ * deletion" means the moment before it: Account Restore), plus, with `undeleteFrom`, the items
+ * deleted since then (an item alive at `at` and deleted since is planned as it was at `at`): the
+ * messages and mail folders in the mail plan, contacts, appointments, tasks and their collections
+ * in a DAV plan at the same paths below the destination's home (`homes`).
  */
 export const newAccountPlans = async (b: ReadBackend, src: AccountId, dst: string, at0: Instant, undeleteFrom: Instant | undefined, homes: { source: string; target: string }): Promise<RestorePlan[]> => {
   let at = at0
@@ -160,12 +161,14 @@ export const newAccountPlans = async (b: ReadBackend, src: AccountId, dst: strin
   if (info.deletedAt !== undefined && at >= info.deletedAt) at = instant(info.deletedAt - 1)
   const view = await must(accountAsOf(b.index, src, { validAt: at }))
   const tree = folderTreesOf(b, src)
-  const t = await tree(at)
+  const t = await tree(at, view.items.map((i) => i.folderId))
   const purged = await purgedSince(b, src, Math.min(at, undeleteFrom ?? at))
   const placed: PlacedItem[] = view.items.map((i) => ({ state: unlessPurged(purged, i.state), folder: t.segmentsOf(i.folderId) }))
+  // Every folder alive then, empty ones included: the whole tree is recreated.
+  for (const f of await must(b.index.foldersAsOf(src, { validAt: at }))) placed.push({ state: unlessPurged(purged, f), folder: t.segmentsOf(f.folderId) })
   if (undeleteFrom !== undefined)
     for (const v of await must(b.index.deletedBetween(src, { from: undeleteFrom, to: MAX_INSTANT as Instant }))) {
-      const td = await tree(Math.max(0, v.validFrom - 1))
+      const td = await tree(Math.max(0, v.validFrom - 1), [v.state.folderId])
       placed.push({ state: unlessPurged(purged, v.state), folder: td.segmentsOf(v.state.folderId) })
     }
   const split = splitDav(placed, (p) => p.state)
@@ -211,7 +214,7 @@ export const doItemRestore: Verb = {
     if (v === undefined) throw notFound(`item ${item} did not exist in ${a} at ${human(at, ctx.zone)}`)
     // A deleted item is restored as it was just before its deletion, in the folder it was in then.
     const folderAt = v.state.status === 'live' ? at : Math.max(0, (v.state.deletedAt ?? v.validFrom) - 1)
-    const t = await folderTreesOf(b, a)(folderAt)
+    const t = await folderTreesOf(b, a)(folderAt, [v.state.folderId])
     const restoreFolder = attrs.restore_folder?.split('/').filter((s) => s.length > 0)
     const purged = await purgedSince(b, a, at)
     // A contact, appointment or task (or a collection) goes back to its own path on the DAV server.

@@ -16,7 +16,8 @@ import type { ItemOutcome } from '../../../domain/operations'
 import type { RestoreItem, RestorePlan } from '../../../domain/restore/plan'
 import { type BlobStore, describeBlobError, sha256 } from '../../blobs/blobStore'
 import { encodeModifiedUtf7, mapFolder } from '../folderNames'
-import { type Journal, type MaterializeReport, type RestoreTarget, type TargetError, folderItemOutcomes } from '../target'
+import { keywordsOf } from '../keywords'
+import { type Journal, type MaterializeReport, type RestoreTarget, type TargetError, folderItemOutcomes, refusedFolders } from '../target'
 import { type AppendEndpoint, type AppendMessage, type AppendSession, ImapCommandError, openAppendSession } from './multiAppend'
 import { groupBy } from '../../../domain/groupBy'
 
@@ -53,15 +54,16 @@ export interface ImapTargetOptions {
 }
 
 const SYSTEM_FLAGS = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'])
-// eslint-disable-next-line no-control-regex
-const NOT_ATOM = /[(){ %*"\\\]\u0000-\u001f\u007f-\uffff]/g
 
-/** An IMAP keyword for a tag: atom characters only (others become `_`). */
-const keywordOf = (tag: string): string => tag.replace(NOT_ATOM, '_').slice(0, 100) || '_'
-
-const flagsOf = (item: RestoreItem): string[] => [...new Set([...item.flags.filter((f) => SYSTEM_FLAGS.has(f)), ...item.tags.map(keywordOf)])]
+const flagsOf = (item: RestoreItem): string[] => [...new Set([...item.flags.filter((f) => SYSTEM_FLAGS.has(f)), ...keywordsOf(item.tags)])]
 
 const failure = (target: string, reason: string): E.Either<TargetError, never> => E.left({ _tag: 'TargetFailure', target, reason })
+
+/** A server's answer without Dovecot's timing ("Mailbox name too long (0.001 + 0.000 secs)."). */
+const withoutTiming = (text: string): string => text.replace(/\s*\([\d.+ ]+secs\)\.?$/, '')
+
+/** A folder's identity on the server: its path, except INBOX, which is the same in any case. */
+const folderKey = (path: string): string => (path.toUpperCase() === 'INBOX' ? 'INBOX' : path)
 
 export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions = {}): RestoreTarget => {
   const batchSize = options.batchSize ?? 50
@@ -85,7 +87,10 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
       try {
         const listed = await client.list()
         const delimiter = listed.find((b) => b.delimiter)?.delimiter ?? '/'
-        const existing = new Set(listed.map((b) => b.path.toLowerCase()))
+        // Folders that hold messages. Only INBOX is case-insensitive (RFC 3501): "Archive" and
+        // "archive" are two folders. A parent only implied by its child (\Noselect, \NonExistent:
+        // "Projects" when only "Projects.Alpha" was made) holds none, so it is created like any other.
+        const existing = new Set(listed.filter((b) => ![...b.flags].some((f) => /^\\(noselect|nonexistent)$/i.test(f))).map((b) => folderKey(b.path)))
         const paths = new Map<string, string>()
         const pathOf = (segments: readonly string[]): string => {
           const key = JSON.stringify(segments)
@@ -97,14 +102,24 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
           paths.set(key, p)
           return p
         }
+        const refused = refusedFolders()
         for (const seg of plan.folders) {
           const p = pathOf(seg)
-          if (existing.has(p.toLowerCase())) continue
-          await client.mailboxCreate(p)
+          if (existing.has(folderKey(p)) || refused.reasonFor(seg) !== undefined) continue
+          try {
+            await client.mailboxCreate(p)
+          } catch (e) {
+            // A folder the server refuses (NO, BAD: a name too long, not allowed) is that folder's
+            // problem, not the target's: its items are unrestored, the others go on.
+            const r = e as { responseStatus?: string; responseText?: string; message?: string }
+            if (r.responseStatus !== 'NO' && r.responseStatus !== 'BAD') throw e
+            refused.refuse(seg, `the server refused to create ${p}: ${withoutTiming(r.responseText ?? r.message ?? 'refused')}`)
+            continue
+          }
           await client.mailboxSubscribe(p).catch(() => undefined)
-          existing.add(p.toLowerCase())
+          existing.add(folderKey(p))
         }
-        await journal.record(folderItemOutcomes(plan, journal, pathOf))
+        await journal.record(folderItemOutcomes(plan, journal, pathOf, refused))
 
         // Batches an earlier run announced but never settled: what landed is skipped below, with its UID.
         const settled = new Map<number, string>()
@@ -155,6 +170,12 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
                 const earlier = journal.doneAt(account, item.itemId) ?? settled.get(item.itemId)
                 if (earlier !== undefined) {
                   outcomes.push({ account, itemId: item.itemId, outcome: 'skipped', location: earlier })
+                  i++
+                  continue
+                }
+                const noFolder = refused.reasonFor(item.folder)
+                if (noFolder !== undefined) {
+                  outcomes.push({ account, itemId: item.itemId, outcome: 'unrestored', reason: noFolder })
                   i++
                   continue
                 }
@@ -230,7 +251,7 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
         await Promise.all(sessions.map((x) => x.close().catch(() => undefined)))
         await client.logout().catch(() => undefined)
       }
-      return E.right({ renamedFolders, stopped })
+      return E.right({ renamedFolders, warnings: [], stopped })
     },
   }
 }

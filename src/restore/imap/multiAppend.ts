@@ -145,6 +145,10 @@ export const openAppendSession = async (ep: AppendEndpoint, timeoutMs = 60_000):
     const done = new Promise<string>((resolve, reject) => {
       waiter = { tag, resolve, reject, onContinue: () => continued?.() }
     })
+    // A connection lost while the command is still being sent rejects `done` before anyone awaits
+    // it (the sending fails and is what this command throws): mark it handled, or Node ends the
+    // process on an unhandled rejection instead of the restore reporting the outage.
+    done.catch(() => undefined)
     const waitContinue = () =>
       new Promise<void>((resolve) => {
         continued = () => {

@@ -22,7 +22,7 @@ import { type StoreError, StoreErrorRaised, attemptStore } from '../../../projec
 import { forkNode, stabbingPlan, upperOf } from '../../../projections/intervalTree'
 import type { RecordedEvent } from '../../../projections/order'
 import { type AsOf, type ItemChange, type LiveItemRef, type LiveRefs, type TimeTravel, type Window, byItemThenTime } from '../../../projections/timeTravel'
-import { type ItemVersion, bitemporalVersions } from '../../../projections/versions'
+import { type ItemVersion, VERSION_RULES, bitemporalVersions } from '../../../projections/versions'
 import { decodeStoredEvent } from '../decodeStored'
 import { inTransaction } from './transaction'
 
@@ -32,6 +32,8 @@ const KIND_DEAD = 2
 const kindOf = (s: ItemState): number => (s.status !== 'live' ? KIND_DEAD : s.itemType === 'folder' ? KIND_FOLDER : KIND_ITEM)
 
 const POSITION = 'index:global_position'
+/** The rule the index was built by (`VERSION_RULES`); an index built by another is rebuilt before use. */
+const RULES = 'index:version_rules'
 /** The advisory lock that serialises catch-ups ("mtindex" in ASCII). */
 const INDEX_LOCK = 0x6d74696e646578n
 const EVENTS_PER_BATCH = 20_000
@@ -122,10 +124,29 @@ export const pgTemporalIndex = (pool: Pool, description: string): PgTemporalInde
     return { last: Number(r.rows[0]?.last ?? 0), at: Number(r.rows[0]?.at ?? 0) }
   }
 
-  const setPosition = (c: PoolClient, p: number) =>
-    c.query('INSERT INTO checkpoints (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [POSITION, String(p)])
+  const setCheckpoint = (c: PoolClient, name: string, value: string) =>
+    c.query('INSERT INTO checkpoints (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, value])
+  const setPosition = async (c: PoolClient, p: number) => {
+    await setCheckpoint(c, POSITION, String(p))
+    await setCheckpoint(c, RULES, String(VERSION_RULES))
+  }
+
+  // Whether this process has seen that the index was built by today's rule (checked once).
+  let rulesChecked = false
+  const builtBy = async (c: Pool | PoolClient): Promise<string | undefined> =>
+    (await c.query<{ value: string }>('SELECT value FROM checkpoints WHERE name = $1', [RULES])).rows[0]?.value
+  /** An index built by another rule (an older Mailtime) is rebuilt before anything reads it; by one process, the others wait. */
+  const checkRules = async (): Promise<void> => {
+    if (rulesChecked) return
+    if ((await builtBy(pool)) !== String(VERSION_RULES) && (await positions(pool)).at > 0) {
+      const rebuilt = await locked(async (c) => ((await builtBy(c)) !== String(VERSION_RULES) ? rebuildIn(c) : undefined))
+      if (rebuilt !== undefined) await tidy(rebuilt)
+    }
+    rulesChecked = true
+  }
 
   const catchUpNow = async (): Promise<number> => {
+    await checkRules()
     const quick = await positions(pool)
     if (quick.last <= quick.at) return 0
     return locked(async (c) => {
@@ -171,25 +192,25 @@ export const pgTemporalIndex = (pool: Pool, description: string): PgTemporalInde
       return f()
     })
 
-  const rebuild = (onProgress?: (done: number, total: number) => void) =>
-    attempt(() =>
-      locked(async (c) => {
-        await c.query('DELETE FROM item_versions')
-        const { last: upTo } = await positions(c)
-        const items = (await c.query<{ stream: string; item_id: number }>('SELECT DISTINCT stream, item_id FROM events WHERE item_id IS NOT NULL ORDER BY stream, item_id')).rows
-        const byStream = new Map<string, number[]>()
-        for (const r of items) byStream.set(r.stream, [...(byStream.get(r.stream) ?? []), r.item_id])
-        let versions = 0
-        let done = 0
-        for (const [stream, ids] of byStream) {
-          versions += await reindex(c, stream, ids, upTo)
-          done += ids.length
-          onProgress?.(done, items.length)
-        }
-        await setPosition(c, upTo)
-        return { items: items.length, versions }
-      }).then(tidy),
-    )
+  /** Folds every item again (in the transaction holding the index lock). */
+  const rebuildIn = async (c: PoolClient, onProgress?: (done: number, total: number) => void) => {
+    await c.query('DELETE FROM item_versions')
+    const { last: upTo } = await positions(c)
+    const items = (await c.query<{ stream: string; item_id: number }>('SELECT DISTINCT stream, item_id FROM events WHERE item_id IS NOT NULL ORDER BY stream, item_id')).rows
+    const byStream = new Map<string, number[]>()
+    for (const r of items) byStream.set(r.stream, [...(byStream.get(r.stream) ?? []), r.item_id])
+    let versions = 0
+    let done = 0
+    for (const [stream, ids] of byStream) {
+      versions += await reindex(c, stream, ids, upTo)
+      done += ids.length
+      onProgress?.(done, items.length)
+    }
+    await setPosition(c, upTo)
+    return { items: items.length, versions }
+  }
+
+  const rebuild = (onProgress?: (done: number, total: number) => void) => attempt(() => locked((c) => rebuildIn(c, onProgress)).then(tidy))
 
   /** The live states at T as known at K, decoded one at a time in item order (for `eachLiveItem`, which must not hold them). */
   const stab = (account: AccountId, kinds: readonly number[], at: AsOf, visit: (s: ItemState) => void): Promise<number> =>
