@@ -6,6 +6,7 @@
  * Changes are made with imapflow and plain HTTP requests, never with our own code.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'child_process'
+import { createHash } from 'crypto'
 import * as fs from 'fs'
 import * as path from 'path'
 import { BIN, mailtime } from '../support/cli'
@@ -31,6 +32,9 @@ describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radi
     const r = run(['--json', ...args], env)
     return { ...r, doc: JSON.parse(r.stdout === '' ? 'null' : r.stdout) as Record<string, unknown> }
   }
+
+  const search = (type: string, needle: string) =>
+    (json(['doItemSearch', 'alice', 'type', type, 'search_filter', 'all', 'search_string', needle]).doc.items as { itemId: number }[])
 
   beforeAll(async () => {
     d = await startDovecot()
@@ -101,6 +105,24 @@ describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radi
       expect(tasks.map((i) => i.name)).toEqual(['Rinnovare il passaporto'])
       expect(run(['doItemSearch', 'alice', 'type', 'contact', 'search_filter', 'all', 'search_string', 'nobody@nowhere']).stdout).toBe('no contact matches\n')
     })
+  })
+
+  it('exportHistory writes the real .vcf and .ics of every version, byte for byte', async () => {
+    const dest = path.join(tmpDir('mailtime-dav-export-'), 'out')
+    const r = run(['exportHistory', 'alice', 'dest', dest])
+    expect(r.code).toBe(0)
+    const [ann] = search('contact', 'Ann Rossi')
+    const versions = (json(['getItem', 'alice', String(ann?.itemId), 'date', 'all']).doc as { versions: { state: { digest: string } }[] }).versions
+    expect(versions).toHaveLength(2)
+    for (const v of versions) {
+      const file = path.join(dest, 'contacts', `${v.state.digest}.vcf`)
+      expect(createHash('sha256').update(fs.readFileSync(file)).digest('hex')).toBe(v.state.digest)
+    }
+    // The last version is the bytes the server serves now.
+    expect(fs.readFileSync(path.join(dest, 'contacts', `${versions[1]?.state.digest}.vcf`)).equals(await rad.get('/alice/contacts/ann.vcf'))).toBe(true)
+    const ics = fs.readdirSync(path.join(dest, 'calendar')).map((f) => fs.readFileSync(path.join(dest, 'calendar', f), 'utf8'))
+    expect(ics.filter((t) => t.includes('BEGIN:VTODO') || t.includes('BEGIN:VEVENT')).length).toBe(2)
+    expect(fs.readdirSync(path.join(dest, 'calendar')).every((f) => f.endsWith('.ics'))).toBe(true)
   })
 
   it('diff shows contacts and events added and removed between two instants', async () => {
