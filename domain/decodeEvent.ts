@@ -9,7 +9,7 @@
  */
 import * as E from 'fp-ts/Either'
 import { describeErrors } from './decode'
-import { EVENT_TYPES, MailEvent, ObservedVia, SCHEMA_VERSION } from './events'
+import { DavFields, DavLocation, EVENT_TYPES, MailEvent, ObservedVia, SCHEMA_VERSION } from './events'
 import { Flag, Tag } from './flags'
 import { AccountId, EventId, ItemId } from './ids'
 import { instantOfIso } from './instant'
@@ -47,9 +47,11 @@ const shape = (required: Record<string, Check>, optional: Record<string, Check> 
 const content = shape({ digest: str, size: num })
 const headers = shape({}, { subject: str, from: str, to: str, cc: str, messageId: str, date: str })
 const imap = shape({ mailbox: str, uidValidity: num, uid: num })
+const dav: Check = DavLocation.is
+const davFields: Check = DavFields.is
 const source = shape(
   { kind: str },
-  { file: str, line: num, offset: num, mailbox: str, uidValidity: num, uid: num, modseq: str, seq: num, operationId: str, scanId: str, name: str, mid: str, request: str },
+  { file: str, line: num, offset: num, mailbox: str, uidValidity: num, uid: num, modseq: str, seq: num, operationId: str, scanId: str, name: str, mid: str, request: str, href: str, etag: str },
 )
 const envelope = shape(
   {
@@ -69,12 +71,12 @@ const tags = arrayOf(Tag.is)
 /** Each event type's own fields, as `events.ts` declares them. */
 const BODIES: Record<MailEvent['type'], Check> = {
   // internalDate is read by decodeFast, once.
-  ItemCreated: shape({ itemId, itemType, folderId: itemId, flags, tags }, { name: str, content, headers, imap, uid: str }),
-  ItemMoved: shape({ itemId, folderId: itemId }, { fromFolderId: itemId, itemType, imap }),
+  ItemCreated: shape({ itemId, itemType, folderId: itemId, flags, tags }, { name: str, content, headers, imap, uid: str, dav, davFields }),
+  ItemMoved: shape({ itemId, folderId: itemId }, { fromFolderId: itemId, itemType, imap, dav }),
   ItemRenamed: shape({ itemId, name: str }, { itemType }),
   ItemFlagsChanged: shape({ itemId, flags }, { itemType }),
   ItemTagsChanged: shape({ itemId, tags }, { itemType }),
-  ItemContentChanged: shape({ itemId, content }, { headers, itemType }),
+  ItemContentChanged: shape({ itemId, content }, { headers, itemType, dav, davFields, name: str, uid: str }),
   ItemDeleted: shape({ itemId }, { itemType, folderId: itemId }),
   ItemPurged: shape({ itemId, reason: str }, { itemType }),
   AccountCreated: shape({ name: str }),

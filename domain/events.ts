@@ -22,6 +22,8 @@ export const ObservedVia = t.keyof({
   demo: null,
   admin: null,
   purge: null,
+  /** A CardDAV/CalDAV capture (sync-collection or ETag listing). */
+  'dav-sync': null,
 })
 export type ObservedVia = t.TypeOf<typeof ObservedVia>
 
@@ -44,6 +46,9 @@ export const SourcePosition = t.intersection([
     /** Zimbra provenance of a log line: the mailbox id and the SOAP request. */
     mid: t.string,
     request: t.string,
+    /** A CardDAV/CalDAV object's or collection's path on its server, and the object's ETag. */
+    href: t.string,
+    etag: t.string,
   }),
 ])
 export type SourcePosition = t.TypeOf<typeof SourcePosition>
@@ -88,6 +93,42 @@ export type Headers = t.TypeOf<typeof Headers>
 export const ImapLocation = t.intersection([t.type({ mailbox: t.string, uidValidity: t.number, uid: t.number }), t.partial({ emailId: t.string })])
 export type ImapLocation = t.TypeOf<typeof ImapLocation>
 
+/**
+ * Where a CardDAV/CalDAV object or collection lives on its server, so that capture can follow it
+ * and a restore can put it back: its path (`href`, percent-decoded), the object's ETag when the
+ * server gave one, and for a collection what it holds (`collection`) and, for a calendar, the
+ * component types it accepts (`components`: `VEVENT`, `VTODO`…).
+ */
+export const DavLocation = t.intersection([
+  t.type({ href: t.string }),
+  t.partial({
+    etag: t.string,
+    collection: t.keyof({ addressbook: null, calendar: null }),
+    components: t.array(t.string),
+  }),
+])
+export type DavLocation = t.TypeOf<typeof DavLocation>
+
+/**
+ * The fields of a vCard or iCalendar object that people search by (the object itself is in the
+ * blob store, byte for byte). Contacts: `emails` (EMAIL), `n` (N as written); events and tasks:
+ * `component` (VEVENT, VTODO…), `start` (DTSTART's value as written, such as `20260105T090000`),
+ * `tzid` (DTSTART's TZID), `recurring` (an RRULE or RDATE), `organizer`, `attendees`. `problem`
+ * says why an object could not be read in full (its fields are then those a tolerant reading found).
+ */
+export const DavFields = t.partial({
+  emails: t.array(t.string),
+  n: t.string,
+  component: t.string,
+  start: t.string,
+  tzid: t.string,
+  recurring: t.boolean,
+  organizer: t.string,
+  attendees: t.array(t.string),
+  problem: t.string,
+})
+export type DavFields = t.TypeOf<typeof DavFields>
+
 const ItemFields = t.partial({
   name: t.string,
   content: Content,
@@ -96,6 +137,8 @@ const ItemFields = t.partial({
   imap: ImapLocation,
   /** Calendar UID, contact e-mail and similar identifiers from non-mail items. */
   uid: t.string,
+  dav: DavLocation,
+  davFields: DavFields,
 })
 
 const event = <T extends string, P extends t.Props, O extends t.Props>(type: T, required: P, optional: O) =>
@@ -119,7 +162,7 @@ export const ItemCreated = t.intersection(
 export const ItemMoved = event(
   'ItemMoved',
   { itemId: ItemId, folderId: ItemId },
-  { fromFolderId: ItemId, itemType: ItemType, imap: ImapLocation },
+  { fromFolderId: ItemId, itemType: ItemType, imap: ImapLocation, dav: DavLocation },
 )
 export const ItemRenamed = event('ItemRenamed', { itemId: ItemId, name: t.string }, { itemType: ItemType })
 export const ItemFlagsChanged = event('ItemFlagsChanged', { itemId: ItemId, flags: t.array(Flag) }, { itemType: ItemType })
@@ -127,7 +170,8 @@ export const ItemTagsChanged = event('ItemTagsChanged', { itemId: ItemId, tags: 
 export const ItemContentChanged = event(
   'ItemContentChanged',
   { itemId: ItemId, content: Content },
-  { headers: Headers, itemType: ItemType },
+  // A DAV object's new version also carries its new ETag, name (FN, SUMMARY), UID and fields.
+  { headers: Headers, itemType: ItemType, dav: DavLocation, davFields: DavFields, name: t.string, uid: t.string },
 )
 export const ItemDeleted = event('ItemDeleted', { itemId: ItemId }, { itemType: ItemType, folderId: ItemId })
 export const ItemPurged = event('ItemPurged', { itemId: ItemId, reason: t.string }, { itemType: ItemType })

@@ -39,12 +39,14 @@ export const evolveItem = (current: ItemState | undefined, e: ItemEvent): ItemSt
       ...(e.internalDate !== undefined && { internalDate: e.internalDate }),
       ...(e.imap !== undefined && { imap: e.imap }),
       ...(e.uid !== undefined && { uid: e.uid }),
+      ...(e.dav !== undefined && { dav: e.dav }),
+      ...(e.davFields !== undefined && { davFields: e.davFields }),
     }
   }
   const s = current ?? stub(e)
   switch (e.type) {
     case 'ItemMoved':
-      return { ...s, folderId: e.folderId, ...(e.imap !== undefined && { imap: e.imap }) }
+      return { ...s, folderId: e.folderId, ...(e.imap !== undefined && { imap: e.imap }), ...(e.dav !== undefined && { dav: e.dav }) }
     case 'ItemRenamed':
       return { ...s, name: e.name }
     case 'ItemFlagsChanged':
@@ -52,7 +54,15 @@ export const evolveItem = (current: ItemState | undefined, e: ItemEvent): ItemSt
     case 'ItemTagsChanged':
       return { ...s, tags: normaliseSet(e.tags) }
     case 'ItemContentChanged':
-      return { ...s, content: e.content, ...(e.headers !== undefined && { headers: e.headers }) }
+      return {
+        ...s,
+        content: e.content,
+        ...(e.headers !== undefined && { headers: e.headers }),
+        ...(e.name !== undefined && { name: e.name }),
+        ...(e.uid !== undefined && { uid: e.uid }),
+        ...(e.dav !== undefined && { dav: e.dav }),
+        ...(e.davFields !== undefined && { davFields: e.davFields }),
+      }
     case 'ItemDeleted':
       // A deletion seen twice (a log line pinning what a scan bounded) keeps the first instant.
       return s.status === 'deleted' ? s : { ...s, status: 'deleted', deletedAt: e.occurredAt }

@@ -6,7 +6,7 @@ import * as t from 'io-ts'
 import { AccountId, ItemId } from './ids'
 import { Instant, InstantFromISO } from './instant'
 import { ItemType } from './itemTypes'
-import { Content, Headers, ImapLocation } from './events'
+import { Content, DavFields, DavLocation, Headers, ImapLocation } from './events'
 
 export const ItemStatus = t.keyof({ live: null, deleted: null, purged: null })
 export type ItemStatus = t.TypeOf<typeof ItemStatus>
@@ -33,6 +33,8 @@ export const ItemState = t.intersection([
     deletedAt: InstantFromISO,
     purgedAt: InstantFromISO,
     purgeReason: t.string,
+    dav: DavLocation,
+    davFields: DavFields,
   }),
 ])
 export type ItemState = t.TypeOf<typeof ItemState>

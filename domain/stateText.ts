@@ -7,12 +7,14 @@
  * Form: [1, itemId, itemType, folderId, flags, tags, status, known, name, content, headers,
  *        internalDate, imap, uid, createdAt, deletedAt, purgedAt, purgeReason]
  * where content = [digest, size], headers = [subject, from, to, cc, messageId, date] and
- * imap = [mailbox, uidValidity, uid]; absent values are null.
+ * imap = [mailbox, uidValidity, uid]; absent values are null. A state captured over CardDAV/CalDAV
+ * has a 19th field, [dav, davFields] (each an object as in `events.ts`, or null); other states keep
+ * the 18 fields, so their text (and every row stored before DAV capture) is unchanged.
  */
 import * as t from 'io-ts'
 import { Instant } from './instant'
 import { ItemType } from './itemTypes'
-import type { Headers } from './events'
+import { DavFields, DavLocation, type Headers } from './events'
 import type { ItemState, ItemStatus } from './state'
 
 const FORM = 1
@@ -44,6 +46,7 @@ export const stateText = (s: ItemState): string => {
     n(s.deletedAt),
     n(s.purgedAt),
     n(s.purgeReason),
+    ...(s.dav !== undefined || s.davFields !== undefined ? [[n(s.dav), n(s.davFields)]] : []),
   ])
   memo.set(s, text)
   return text
@@ -61,8 +64,8 @@ const fail = (why: string): never => {
 }
 
 const parseForm = (u: unknown): ItemState => {
-  if (!Array.isArray(u) || u.length !== 18 || u[0] !== FORM) return fail('not a stored item state (form 1, 18 fields)')
-  const [, itemId, itemType, folderId, flags, tags, status, known, name, content, headers, internalDate, imap, uid, createdAt, deletedAt, purgedAt, purgeReason] = u
+  if (!Array.isArray(u) || (u.length !== 18 && u.length !== 19) || u[0] !== FORM) return fail('not a stored item state (form 1, 18 or 19 fields)')
+  const [, itemId, itemType, folderId, flags, tags, status, known, name, content, headers, internalDate, imap, uid, createdAt, deletedAt, purgedAt, purgeReason, dav] = u
   if (!isId(itemId)) return fail(`itemId: ${JSON.stringify(itemId)}`)
   if (!ItemType.is(itemType)) return fail(`itemType: ${JSON.stringify(itemType)}`)
   if (!isId(folderId)) return fail(`folderId: ${JSON.stringify(folderId)}`)
@@ -97,6 +100,18 @@ const parseForm = (u: unknown): ItemState => {
   if (deletedAt !== null) s.deletedAt = deletedAt
   if (purgedAt !== null) s.purgedAt = purgedAt
   if (purgeReason !== null) s.purgeReason = purgeReason
+  if (u.length === 19) {
+    if (!Array.isArray(dav) || dav.length !== 2) return fail('dav')
+    const [location, fields] = dav as unknown[]
+    if (location !== null) {
+      if (!DavLocation.is(location)) return fail(`dav location: ${JSON.stringify(location)}`)
+      s.dav = location
+    }
+    if (fields !== null) {
+      if (!DavFields.is(fields)) return fail(`dav fields: ${JSON.stringify(fields)}`)
+      s.davFields = fields
+    }
+  }
   return s as unknown as ItemState
 }
 

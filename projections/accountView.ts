@@ -171,6 +171,16 @@ export interface AccountDiff {
   readonly removed: ItemView[]
   readonly moved: MovedItem[]
   readonly reflagged: ReflaggedItem[]
+  /** Items whose content or name changed (a contact or event edited, a draft saved again), with both states. */
+  readonly changed: ChangedItem[]
+}
+
+export interface ChangedItem {
+  readonly itemId: ItemId
+  readonly itemType: ItemView['itemType']
+  readonly folderPath: string
+  readonly before: ItemState
+  readonly after: ItemState
 }
 
 const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i])
@@ -183,9 +193,12 @@ export const diffViews = (before: AccountView, after: AccountView): AccountDiff 
   const removed = before.items.filter((i) => !a.has(i.itemId))
   const moved: MovedItem[] = []
   const reflagged: ReflaggedItem[] = []
+  const changed: ChangedItem[] = []
   for (const x of after.items) {
     const y = b.get(x.itemId)
     if (y === undefined) continue
+    if (y.state.content?.digest !== x.state.content?.digest || (x.itemType !== 'folder' && y.state.name !== x.state.name))
+      changed.push({ itemId: x.itemId, itemType: x.itemType, folderPath: x.folderPath, before: y.state, after: x.state })
     if (y.folderPath !== x.folderPath) moved.push({ itemId: x.itemId, itemType: x.itemType, fromPath: y.folderPath, toPath: x.folderPath })
     if (!same(y.state.flags, x.state.flags) || !same(y.state.tags, x.state.tags))
       reflagged.push({
@@ -197,7 +210,7 @@ export const diffViews = (before: AccountView, after: AccountView): AccountDiff 
         tagsAfter: x.state.tags,
       })
   }
-  return { from: before.validAt, to: after.validAt, added, removed, moved, reflagged }
+  return { from: before.validAt, to: after.validAt, added, removed, moved, reflagged, changed }
 }
 
 export const diff = (

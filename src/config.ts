@@ -9,6 +9,7 @@ import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
 import { describeErrors } from '../domain/decode'
 import { type BlobSpec, resolveBlobSpec } from './blobs/blobLocation'
+import { DavConfig } from './dav/source'
 
 const ImapConfig = t.exact(
   t.partial({
@@ -45,6 +46,8 @@ export const ConfigFile = t.exact(
     index: t.string,
     timezone: t.string,
     imap: ImapConfig,
+    /** CardDAV/CalDAV capture (address books, calendars, tasks): url, user, password, principal, passwords. */
+    dav: DavConfig,
     smtp: SmtpConfig,
     retention: RetentionConfig,
     provisioning: ProvisioningConfig,

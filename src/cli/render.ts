@@ -12,6 +12,7 @@ import { formatInstant, isoInZone } from '../time/dates'
 import { fromStoreError, notFound } from './failure'
 import type { AccountLookup } from '../app/accounts'
 import type { AccountId } from '../../domain/ids'
+import { davJson } from '../dav/fields'
 
 /** Runs a store query and turns a Left into the CLI failure that describes it. */
 export const must = async <A>(te: TE.TaskEither<StoreError, A>): Promise<A> => {
@@ -55,6 +56,7 @@ export const itemJson = (s: ItemState, folderPath: string, zone: string): Record
   deletedAt: when(s.deletedAt, zone),
   purgedAt: when(s.purgedAt, zone),
   purgeReason: s.purgeReason,
+  ...davJson(s),
 })
 
 export const itemLabel = (s: ItemState): string =>

@@ -20,6 +20,8 @@ import { type Provisioner, commandProvisioner, newPassword, passwdFileProvisione
 import { runRestore } from '../restore/runRestore'
 import { REPAIRS, type Repair, isRepair } from '../restore/messageRepair'
 import type { RestoreTarget } from '../restore/target'
+import { davPlanLines, isDavPlan } from '../dav/restorePlan'
+import { combinedTarget, davRestoreSource } from '../dav/restoreWiring'
 import { human, table, when, clip } from './render'
 import { ExitCode, usage } from './failure'
 import { booleanAttr, type Context, type Output } from './grammar'
@@ -32,6 +34,7 @@ import { initiatorOf } from './initiator'
 const withAfterAppend = (f: ((n: number) => Promise<void>) | undefined) => (f === undefined ? {} : { afterAppend: f })
 
 export const targetAttr = { name: 'target', help: 'imap://host:port (credentials from the config/environment), or maildir:<dir>; default: the IMAP server configured for capture' }
+export const davTargetAttr = { name: 'dav_target', help: 'contacts, appointments and tasks: http(s)://host:port of the CardDAV/CalDAV server to write to (credentials from the config/environment); default: the DAV server configured for capture' }
 export const dryRunAttr = { name: 'dry_run', help: 'true: print the plan, write nothing' }
 export const RESTORE_EXIT_CODES = [
   '6: the target became unavailable; what was restored is recorded, and the same command resumes',
@@ -153,6 +156,7 @@ export const planJson = (p: RestorePlan, zone: string) => ({
   items: p.items.map((i) => ({ ...i, folder: i.folder.join('/'), internalDate: when(i.internalDate, zone) })),
   folderItems: p.folderItems.map((f) => ({ itemId: f.itemId, folder: f.folder.join('/') })),
   unrestorable: p.unrestorable,
+  ...(isDavPlan(p) && { dav: p.dav }),
 })
 
 export const planText = (p: RestorePlan, zone: string): string =>
@@ -165,6 +169,8 @@ export const planText = (p: RestorePlan, zone: string): string =>
     ]),
     ...(p.items.length > 50 ? [`… ${p.items.length - 50} more (--json lists all)`] : []),
     ...p.unrestorable.slice(0, 20).map((u) => `unrestorable ${u.itemId} (${u.itemType}): ${u.reason}`),
+    // Contacts, appointments and tasks: the requests the restore would send to the DAV server.
+    ...(isDavPlan(p) ? ['CardDAV/CalDAV requests:', ...davPlanLines(p).filter((l) => !l.startsWith('not restorable:')).slice(0, 100).map((l) => `  ${l}`)] : []),
   ].join('\n')
 
 export interface RestoreRun {
@@ -194,7 +200,19 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
       text: [`dry run: nothing written`, run.plans.map((p) => planText(p, ctx.zone)).join('\n\n'), ...(run.extra?.text ?? [])].join('\n'),
     }
   const created = new Set<string>()
-  const chosen = chooseTarget(ctx.settings, attrs.target, { justCreated: (account) => created.has(account), ...(attrs.owner !== undefined && { owner: attrs.owner }), repairs: repairsOf(attrs.repair) })
+  // Messages go to the mail target; contacts, appointments and tasks to the DAV server. A restore
+  // of DAV items alone needs no mail target, and one of messages alone no DAV server.
+  const mailTarget = run.plans.some((p) => !isDavPlan(p))
+    ? chooseTarget(ctx.settings, attrs.target, { justCreated: (account) => created.has(account), ...(attrs.owner !== undefined && { owner: attrs.owner }), repairs: repairsOf(attrs.repair) })
+    : undefined
+  const davPlans = run.plans.filter(isDavPlan)
+  const davSource = davRestoreSource(ctx.settings, attrs.dav_target)
+  if (E.isLeft(davSource)) throw usage(davSource.left)
+  if (davPlans.length > 0 && davSource.right === undefined)
+    throw usage(`${davPlans.reduce((n, p) => n + p.items.length + p.folderItems.length, 0)} contact(s), appointment(s), task(s) or collection(s) go to a CardDAV/CalDAV server: set MAILTIME_DAV_URL (and MAILTIME_DAV_USER, MAILTIME_DAV_PASSWORD) or the "dav" section of the config file, or give dav_target; or dry_run true`)
+  const combined = combinedTarget(mailTarget?.target, davPlans.length > 0 ? davSource.right : undefined)
+  if (E.isLeft(combined)) throw usage(combined.left)
+  const chosen = { target: combined.right, server: mailTarget?.server ?? false, warnings: mailTarget?.warnings ?? [] }
   const recipients = recipientsOf(ctx.settings, attrs.notifications)
   const provisioner = run.provision && chosen.server ? provisionerOf(ctx.settings) : undefined
   const b = await ctx.backend()

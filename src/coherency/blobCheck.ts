@@ -55,6 +55,7 @@ export const blobChecker = (blobs: BlobStore, readData: boolean): BlobChecker =>
           case 'BlobCorrupt':
             return { _tag: 'Corrupt', reason: e.reason, path: e.path }
           case 'BlobIOError':
+          case 'BlobSyncFailed':
             return { _tag: 'Unreadable', reason: e.reason, path: e.path }
           case 'BadDigest':
             return { _tag: 'BadDigest' }

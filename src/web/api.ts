@@ -38,6 +38,8 @@ export const post = <T>(path: string, body: Record<string, string | undefined>):
 
 export const accountPath = (account: string, rest = ''): string => `/api/accounts/${encodeURIComponent(account)}${rest}`
 
+import type { DavFieldsView } from '../dav/fieldChanges'
+
 // The documents the page reads (the CLI's --json; docs/cli.md), as far as it uses them.
 export interface Item {
   readonly itemId: number
@@ -53,6 +55,11 @@ export interface Item {
   readonly internalDate?: string | null
   readonly createdAt: string | null
   readonly deletedAt: string | null
+  readonly digest?: string | null
+  /** Contacts, appointments and tasks captured over CardDAV/CalDAV. */
+  readonly uid?: string | null
+  readonly dav?: { readonly href: string; readonly etag?: string } | null
+  readonly davFields?: DavFieldsView | null
 }
 export interface Folder {
   readonly folderId: number
@@ -90,6 +97,8 @@ export interface Diff {
   readonly removed: Item[]
   readonly moved: { itemId: number; itemType: string; fromPath: string; toPath: string }[]
   readonly reflagged: { itemId: number; flagsBefore: string[]; flagsAfter: string[]; tagsBefore: string[]; tagsAfter: string[] }[]
+  /** Absent from documents of earlier versions. */
+  readonly changed?: { itemId: number; itemType: string; folderPath: string; name: string; changes: string[] }[]
 }
 /** Deletions a scan could only bound between two instants (an undelete's `possiblyInWindow`). */
 export interface BoundedDeletions {

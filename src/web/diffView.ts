@@ -1,4 +1,4 @@
-/** The comparison of two instants: items added, removed, moved and re-flagged. */
+/** The comparison of two instants: items added, removed, moved, re-flagged and changed (contacts and events field by field). */
 import { type Diff, accountPath, get } from './api'
 import { fill, h } from './dom'
 import { label } from './format'
@@ -10,10 +10,11 @@ export const showDiff = async (account: string, from: number, to: number, zone: 
     lines.length === 0 ? null : h('details', {}, h('summary', {}, `${title} (${lines.length})`), h('ul', {}, ...lines.slice(0, 200).map((l) => h('li', {}, l)), lines.length > 200 ? h('li', {}, `… ${lines.length - 200} more`) : null))
   fill(
     'diff',
-    h('p', {}, `${showInstant(from, zone)} → ${showInstant(to, zone)}: added ${d.added.length}, removed ${d.removed.length}, moved ${d.moved.length}, re-flagged ${d.reflagged.length}`),
+    h('p', {}, `${showInstant(from, zone)} → ${showInstant(to, zone)}: added ${d.added.length}, removed ${d.removed.length}, moved ${d.moved.length}, re-flagged ${d.reflagged.length}, changed ${(d.changed ?? []).length}`),
     list('added', d.added.map((i) => `${i.folderPath}: ${label(i)}`)),
     list('removed', d.removed.map((i) => `${i.folderPath}: ${label(i)}`)),
     list('moved', d.moved.map((m) => `item ${m.itemId}: ${m.fromPath} → ${m.toPath}`)),
+    list('changed', (d.changed ?? []).map((c) => `${c.folderPath}: ${c.name}: ${c.changes.join('; ') || 'content changed'}`)),
     list('re-flagged', d.reflagged.map((r) => `item ${r.itemId}: ${r.flagsBefore.join(' ') || '-'} → ${r.flagsAfter.join(' ') || '-'}; tags ${r.tagsBefore.join(',') || '-'} → ${r.tagsAfter.join(',') || '-'}`)),
   )
 }

@@ -9,7 +9,7 @@
 import { type Activity, type AccountState, ApiError, type Bucket, type Item, type Plan, accountPath, get, post, setToken, token } from './api'
 import { showDiff } from './diffView'
 import { byId, fill, h, show } from './dom'
-import { label, when as whenIn } from './format'
+import { label, secondary, when as whenIn } from './format'
 import { openItem } from './itemPanel'
 import { renderPlan, report, startJob } from './jobView'
 import { type Plot, activityPlot } from './plot'
@@ -162,7 +162,7 @@ const renderFolders = (): void => {
 }
 
 const matches = (i: Item, text: string): boolean =>
-  text === '' || [label(i), i.from ?? '', String(i.itemId), i.folderPath].some((x) => x.toLowerCase().includes(text))
+  text === '' || [label(i), secondary(i), ...(i.davFields?.attendees ?? []), i.uid ?? '', String(i.itemId), i.folderPath].some((x) => x.toLowerCase().includes(text))
 
 const renderList = (): void => {
   const s = page.state
@@ -174,7 +174,7 @@ const renderList = (): void => {
       'tr',
       { 'data-item': i.itemId, tabindex: 0, onclick: () => guard(openItem)(page.account ?? '', i.itemId, zone), onkeydown: (e: Event) => (e as KeyboardEvent).key === 'Enter' && guard(openItem)(page.account ?? '', i.itemId, zone) },
       h('td', { class: 'subject' }, label(i)),
-      h('td', {}, i.from ?? ''),
+      h('td', {}, secondary(i)),
       h('td', {}, when(i.internalDate ?? i.createdAt)),
       h('td', {}, [...i.flags, ...i.tags.map((t) => `#${t}`)].join(' ')),
       h('td', {}, i.folderPath),

@@ -1,8 +1,10 @@
 /**
  * What changed from one version of an item to the next, in words a reviewer reads: the folder it
- * moved between, the flags and tags added and removed, the status. Pure (no DOM), so it is tested
+ * moved between, the flags and tags added and removed, the status; for a contact, appointment or
+ * task, its fields (e-mail addresses, start, attendees…). Pure (no DOM), so it is tested
  * with the rest of the project.
  */
+import { type DavFieldsView, davFieldChanges } from '../dav/fieldChanges'
 
 /** The fields of a version's state that the item panel compares. */
 export interface VersionState {
@@ -12,6 +14,10 @@ export interface VersionState {
   readonly status: string
   readonly subject?: string | null
   readonly name?: string | null
+  readonly digest?: string | null
+  readonly uid?: string | null
+  readonly dav?: { readonly href: string } | null
+  readonly davFields?: DavFieldsView | null
 }
 
 export interface Version {
@@ -20,6 +26,8 @@ export interface Version {
   readonly validTo: string | null
   readonly state: VersionState
 }
+
+const davView = (v: VersionState) => ({ name: v.name ?? null, uid: v.uid ?? null, href: v.dav?.href ?? null, digest: v.digest ?? null, fields: v.davFields ?? null })
 
 const added = (before: readonly string[], after: readonly string[]): string[] => after.filter((x) => !before.includes(x))
 
@@ -35,6 +43,8 @@ export const changesOf = (before: VersionState | undefined, after: VersionState)
   if (tags.length > 0) out.push(`tags ${tags.join(' ')}`)
   if ((before.name ?? null) !== (after.name ?? null)) out.push(`renamed ${before.name ?? ''} → ${after.name ?? ''}`)
   if ((before.subject ?? null) !== (after.subject ?? null)) out.push('content changed')
+  // A contact, appointment or task: its fields, one by one.
+  if (before.dav != null || after.dav != null) out.push(...davFieldChanges(davView(before), davView(after)))
   return out
 }
 

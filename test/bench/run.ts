@@ -11,6 +11,7 @@
  *                                        recorded as such, its goals not judged
  *   npm run bench -- --scale 0.02        any fraction of the size
  *   npm run bench -- --no-write          print only
+ *   npm run bench -- --rows dav          CardDAV/CalDAV capture (10,000 contacts + 10,000 events in Radicale)
  */
 import { spawnSync } from 'child_process'
 import * as fs from 'fs'
@@ -22,9 +23,10 @@ import { logImportRow } from './rows/logImport'
 import { restoreRow } from './rows/restore'
 import { exportRow } from './rows/export'
 import { pgStoreRow } from './rows/pgStore'
+import { davRow } from './rows/dav'
 import { REGION_END, REGION_START, type RowReport, replaceRows, sizeText, summarize } from './report'
 
-const ROWS: readonly RowSpec[] = [appendRow, asOfRow, logImportRow, restoreRow, exportRow, pgStoreRow]
+const ROWS: readonly RowSpec[] = [appendRow, asOfRow, logImportRow, restoreRow, exportRow, pgStoreRow, davRow]
 const ROOT = path.join(__dirname, '..', '..', '..')
 const DOC = path.join(ROOT, 'docs', 'performance.md')
 

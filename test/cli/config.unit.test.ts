@@ -24,8 +24,9 @@ const reasonOf = (content: unknown): string => {
 
 describe('the config file', () => {
   it.each([
-    ['the top level', { stor: 'sqlite:/tmp/x.db' }, 'unknown key "stor" (known: store, blobs, index, timezone, imap, smtp, retention, provisioning, api, s3, feed)'],
+    ['the top level', { stor: 'sqlite:/tmp/x.db' }, 'unknown key "stor" (known: store, blobs, index, timezone, imap, dav, smtp, retention, provisioning, api, s3, feed)'],
     ['imap', { imap: { url: 'imap://h:143', usr: 'admin' } }, 'unknown key "imap.usr" (known: url, user, password, accounts, passwords)'],
+    ['dav', { dav: { url: 'http://h:5232', principle: '/{user}/' } }, 'unknown key "dav.principle" (known: url, user, password, principal, passwords)'],
     ['smtp', { smtp: { host: 'h', hots: 'x' } }, 'unknown key "smtp.hots" (known: host, port, secure, user, password, from, admin, initiator)'],
     ['provisioning', { provisioning: { passwdfile: '/etc/dovecot/users' } }, 'unknown key "provisioning.passwdfile" (known: passwdFile, command, checkCommand)'],
     ['retention', { retention: { days: 30 } }, 'unknown key "retention.days" (known: dataDays, accountDays)'],

@@ -129,6 +129,8 @@ export const oracleApplyItem = (before: ItemState | undefined, e: ItemEvent, rul
     copyIfPresent(s, 'internalDate', e.internalDate)
     copyIfPresent(s, 'imap', e.imap)
     copyIfPresent(s, 'uid', e.uid)
+    copyIfPresent(s, 'dav', e.dav)
+    copyIfPresent(s, 'davFields', e.davFields)
     return s
   }
   const s: ItemState = { ...(before ?? stubFrom(e)) }
@@ -136,6 +138,7 @@ export const oracleApplyItem = (before: ItemState | undefined, e: ItemEvent, rul
     // "An item or folder moves"; the IMAP location follows when the fact carries it.
     s.folderId = e.folderId
     copyIfPresent(s, 'imap', e.imap)
+    copyIfPresent(s, 'dav', e.dav)
   } else if (e.type === 'ItemRenamed') {
     s.name = e.name
   } else if (e.type === 'ItemFlagsChanged') {
@@ -143,8 +146,13 @@ export const oracleApplyItem = (before: ItemState | undefined, e: ItemEvent, rul
   } else if (e.type === 'ItemTagsChanged') {
     s.tags = asSet(e.tags)
   } else if (e.type === 'ItemContentChanged') {
+    // A DAV object's new version: its ETag, name, UID and fields follow when the fact carries them.
     s.content = e.content
     copyIfPresent(s, 'headers', e.headers)
+    copyIfPresent(s, 'name', e.name)
+    copyIfPresent(s, 'uid', e.uid)
+    copyIfPresent(s, 'dav', e.dav)
+    copyIfPresent(s, 'davFields', e.davFields)
   } else if (e.type === 'ItemDeleted') {
     // "A deletion recorded twice keeps the earlier instant" (docs/capture.md). A purged item "can no
     // longer be restored" (docs/events.md): a deletion seen after its purge does not make it a

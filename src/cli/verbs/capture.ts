@@ -1,6 +1,8 @@
 /**
  * Capture verbs: `doAccountScan` (one account) and `doSmartScan` (every configured account, once or
- * continuously with `watch true`), reading a real IMAP server.
+ * continuously with `watch true`), reading a real IMAP server and, when one is configured, the
+ * account's address books and calendars on a CardDAV/CalDAV server (src/dav/scan.ts), into the same
+ * account stream.
  */
 import * as E from 'fp-ts/Either'
 import type { ImapFlow } from 'imapflow'
@@ -20,6 +22,9 @@ import { type SpoolFollower, openSpoolFollower } from '../../capture/feeds/spool
 import { nodeSpoolFs } from '../../capture/feeds/nodeSpoolFs'
 import { storeCheckpoints } from '../../capture/feeds/checkpoints'
 import { type NotifyWatcher, describeNotifyError, watchAccount } from '../../imap/notify'
+import type { DavCaptureReport } from '../../dav/capture'
+import type { DavSource } from '../../dav/source'
+import { type DavScanError, davReportJson, davReportText, davRoundIncomplete, davSourceOfSettings, describeDavScanError, imapConfigured, scanDav } from '../../dav/scan'
 import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
 import { stopSignal } from '../stopSignal'
 import { faultAfter } from '../faults'
@@ -48,10 +53,53 @@ const scanFailure = (e: ScanError, server: string): CliFailure => {
   }
 }
 
-const source = (ctx: Context): ImapSource => {
+/**
+ * What this installation captures: the IMAP server, the DAV server, or both. A DAV server alone is
+ * enough (an installation that backs up only address books and calendars); neither is a usage error.
+ */
+const sources = (ctx: Context): { imap?: ImapSource; dav?: DavSource } => {
+  const dav = davSourceOfSettings(ctx.settings)
+  if (E.isLeft(dav)) throw usage(dav.left.reason)
+  if (dav.right !== undefined && !imapConfigured(ctx.settings)) return { dav: dav.right }
   const s = imapSourceOf(ctx.settings)
-  if (E.isLeft(s)) throw usage(s.left.reason)
-  return s.right
+  if (E.isLeft(s)) throw usage(dav.right === undefined ? `${s.left.reason}; or MAILTIME_DAV_URL for address books and calendars only` : s.left.reason)
+  return { imap: s.right, ...(dav.right !== undefined && { dav: dav.right }) }
+}
+
+const davFailure = (e: DavScanError, src: DavSource): CliFailure => {
+  switch (e._tag) {
+    case 'Store':
+      return fromStoreError(e.error)
+    case 'Blob':
+    case 'BadCheckpoint':
+      return new CliFailure(describeDavScanError(e, src), ExitCode.STORE)
+    case 'BadDavSource':
+      return usage(e.reason)
+    case 'Dav':
+      return new CliFailure(describeDavScanError(e, src), ExitCode.UNAVAILABLE)
+  }
+}
+
+/** One DAV round for the account; a round that failed throws, one that could not read some collections returns them. */
+const davScanOne = async (ctx: Context, src: DavSource, account: AccountId, stopped: () => boolean): Promise<DavCaptureReport> => {
+  const b = await ctx.backend()
+  ctx.progress.start(`reading address books and calendars of ${account}`, 1)
+  const batch = Number(ctx.settings.env.MAILTIME_SCAN_BATCH_SIZE ?? '1000')
+  if (!Number.isInteger(batch) || batch < 1) throw usage('MAILTIME_SCAN_BATCH_SIZE must be a positive whole number')
+  const afterBatch = faultAfter(ctx.settings.env.MAILTIME_FAULT, 'batch')
+  const r = await scanDav(src, account, b, {
+    now: ctx.now,
+    batchSize: batch,
+    shouldStop: stopped,
+    ...(afterBatch !== undefined && { afterBatch }),
+    onProgress: (p) => {
+      ctx.progress.start(`reading address books and calendars of ${account}`, p.collections)
+      ctx.progress.update(p.done, p.collection)
+    },
+  })
+  ctx.progress.stop()
+  if (E.isLeft(r)) throw davFailure(r.left, src)
+  return r.right
 }
 
 const reportJson = (r: ScanReport) => ({
@@ -160,31 +208,49 @@ const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, serve
 
 export const doAccountScan: Verb = {
   name: 'doAccountScan',
-  summary: 'Scans one account on the configured IMAP server and records what changed since the last scan.',
+  summary: 'Scans one account on the configured IMAP server (and its address books and calendars on the configured CardDAV/CalDAV server) and records what changed since the last scan.',
   positionals: [{ name: 'account', help: 'IMAP login name, such as alice or alice@example.com' }],
   attributes: [],
-  examples: ['MAILTIME_IMAP_URL=imap://mail.example.com:143 MAILTIME_IMAP_USER=admin MAILTIME_IMAP_PASSWORD=… mailtime doAccountScan alice@example.com'],
+  examples: [
+    'MAILTIME_IMAP_URL=imap://mail.example.com:143 MAILTIME_IMAP_USER=admin MAILTIME_IMAP_PASSWORD=… mailtime doAccountScan alice@example.com',
+    'MAILTIME_DAV_URL=http://dav.example.com:5232 MAILTIME_DAV_USER=admin MAILTIME_DAV_PASSWORD=… mailtime doAccountScan alice',
+  ],
   exitCodes: [
-    '6: the IMAP server is unreachable, refused the login, or the connection failed before every folder was read (what was read is recorded; run again)',
-    '7: the server refused to open some folders (named; every other folder is recorded)',
+    '6: the IMAP or DAV server is unreachable, refused the login, or the connection failed before every folder was read (what was read is recorded; run again)',
+    '7: the server refused to open some folders, or an address book, calendar or home could not be read (named; everything else is recorded)',
     '5: another scan of the same account recorded first (this one recorded nothing); run again',
     '130: interrupted; run again to resume',
   ],
   run: async (ctx, { positionals: [raw = ''] }): Promise<Output> => {
     const account = parseAccountId(raw)
     if (account === undefined) throw usage(`not a valid account name: ${JSON.stringify(raw)}`)
-    const src = source(ctx)
+    const src = sources(ctx)
     const sig = stopSignal()
-    const c = await connectAs(src, account)
-    if (E.isLeft(c)) throw connectFailure(c.left)
     try {
-      const r = await scanOne(ctx, account, c.right, src.description, sig.stopped)
-      const failed = incompleteScan(r, src.description)
-      if (failed !== undefined) return { json: reportJson(r), text: reportText(r), ...failed }
-      return { json: reportJson(r), text: reportText(r), exitCode: r.interrupted ? ExitCode.INTERRUPTED : ExitCode.OK }
+      let mail: ScanReport | undefined
+      if (src.imap !== undefined) {
+        const c = await connectAs(src.imap, account)
+        if (E.isLeft(c)) throw connectFailure(c.left)
+        try {
+          mail = await scanOne(ctx, account, c.right, src.imap.description, sig.stopped)
+        } finally {
+          await c.right.logout().catch(() => undefined)
+        }
+      }
+      const mailFailed = mail === undefined || src.imap === undefined ? undefined : incompleteScan(mail, src.imap.description)
+      // Mail first, then address books and calendars: one writer of the account stream at a time.
+      const dav = src.dav !== undefined && mail?.interrupted !== true && !sig.stopped() ? await davScanOne(ctx, src.dav, account, sig.stopped) : undefined
+      const davFailed = dav === undefined ? undefined : davRoundIncomplete(dav)
+      const interrupted = mail?.interrupted === true || dav?.interrupted === true || (src.dav !== undefined && dav === undefined)
+      const errors = [mailFailed?.error, davFailed].filter((x): x is string => x !== undefined)
+      return {
+        json: { ...(mail !== undefined ? reportJson(mail) : { account }), ...(dav !== undefined && { dav: davReportJson(dav) }) },
+        text: [...(mail !== undefined ? [reportText(mail)] : []), ...(dav !== undefined ? davReportText(dav) : []), ...(src.dav !== undefined && dav === undefined ? ['address books and calendars not read (stopped); run again'] : [])].join('\n'),
+        exitCode: interrupted ? ExitCode.INTERRUPTED : mailFailed?.exitCode === ExitCode.UNAVAILABLE ? ExitCode.UNAVAILABLE : errors.length > 0 ? ExitCode.PARTIAL : ExitCode.OK,
+        ...(errors.length > 0 && { error: errors.join('; ') }),
+      }
     } finally {
       sig.dispose()
-      await c.right.logout().catch(() => undefined)
     }
   },
 }
@@ -194,12 +260,12 @@ const LAZY_EXPUNGE_FOLDER = 'EXPUNGED'
 
 export const doSmartScan: Verb = {
   name: 'doSmartScan',
-  summary: 'Scans every configured account; with watch true, keeps capturing changes in near real time.',
+  summary: 'Scans every configured account (mail, and address books and calendars when a DAV server is configured); with watch true, keeps capturing changes in near real time.',
   positionals: [{ name: 'start', help: 'the word "start", as in Carbonio (optional)', optional: true }],
   attributes: [
     {
       name: 'watch',
-      help: 'true: keep running; each change is captured as the Dovecot change feed (spool), or else IMAP NOTIFY in every folder, or else IDLE in INBOX, reports it, and every account is rescanned every interval (default false)',
+      help: 'true: keep running; each change is captured as the Dovecot change feed (spool), or else IMAP NOTIFY in every folder, or else IDLE in INBOX, reports it, and every account is rescanned every interval; address books and calendars are polled every interval (default false)',
     },
     { name: 'interval', help: 'seconds between full rescans in watch mode, the safety net behind the feeds (default 60)' },
     {
@@ -210,8 +276,8 @@ export const doSmartScan: Verb = {
   ],
   examples: ['mailtime doSmartScan', 'mailtime doSmartScan start watch true interval 30', 'mailtime doSmartScan start watch true spool /var/spool/mailtime/dovecot'],
   exitCodes: [
-    '6: no account was scanned to the end (the IMAP server is unreachable, or every scan failed or was incomplete)',
-    '7: some accounts failed or were not scanned to the end (the others were)',
+    '6: no account was scanned to the end (the IMAP or DAV server is unreachable, or every scan failed or was incomplete)',
+    '7: some accounts, address books or calendars failed or were not scanned to the end (the others were)',
     '4: the store failed, or the change feed\'s position could not be read or written (what was recorded stays; the feed resumes from its last position)',
   ],
   run: async (ctx, { positionals, attrs }): Promise<Output> => {
@@ -225,14 +291,16 @@ export const doSmartScan: Verb = {
     if (!watch.right && (attrs.spool !== undefined || attrs.notify !== undefined)) throw usage('spool and notify apply to watch true only')
     const spoolDir = watch.right ? (attrs.spool ?? ctx.settings.env.MAILTIME_FEED_SPOOL ?? ctx.settings.config.feed?.spool) : undefined
     if (spoolDir !== undefined && spoolDir.trim() === '') throw usage('spool: an empty directory name')
-    const src = source(ctx)
-    const configured = src.accounts.map((a) => parseAccountId(a)).filter((a): a is AccountId => a !== undefined)
+    const both = sources(ctx)
+    const src = both.imap
+    const configured = accountsToScan(ctx, src).map((a) => parseAccountId(a)).filter((a): a is AccountId => a !== undefined)
     // With a spool and no configured accounts, capture is site-wide: every account the feed names.
     const accounts = configured.length > 0 ? configured : await must(listAccountIds((await ctx.backend())))
     if (accounts.length === 0 && spoolDir === undefined) throw usage('no accounts to scan: set MAILTIME_IMAP_ACCOUNTS or imap.accounts, or scan one account first with doAccountScan')
     const sig = stopSignal()
     const clients = new Map<AccountId, ImapFlow>()
     const reports: ScanReport[] = []
+    const davReports: DavCaptureReport[] = []
     const failures: { account: string; error: string }[] = []
     // Scans that read every folder: an incomplete one is a failure, whatever it recorded.
     let scanned = 0
@@ -246,7 +314,7 @@ export const doSmartScan: Verb = {
     let fatal: CliFailure | undefined
     const queue = accountQueue()
 
-    const watchChanges = (a: AccountId, client: ImapFlow): void => {
+    const watchChanges = (src: ImapSource, a: AccountId, client: ImapFlow): void => {
       if (!watch.right || spoolDir !== undefined || notifiers.has(a)) return
       if (notify.right && client.capabilities.has('NOTIFY')) {
         const login = src.passwords[a] !== undefined ? { user: a, password: src.passwords[a] as string, onBehalf: false } : { user: src.admin?.user ?? '', password: src.admin?.password ?? '', onBehalf: true }
@@ -269,6 +337,7 @@ export const doSmartScan: Verb = {
     /** Scans one account now, one scan at a time per account; signals date what it records. */
     const scanNow = (a: AccountId, signals: readonly ChangeSignal[]): Promise<CaptureResult> =>
       queue(a, async (): Promise<CaptureResult> => {
+        if (src === undefined) return { _tag: 'Captured', events: 0 }
         const waiting = pending.get(a) ?? []
         pending.delete(a)
         const all = [...waiting, ...signals]
@@ -286,7 +355,7 @@ export const doSmartScan: Verb = {
             }
             client = c.right
             clients.set(a, client)
-            watchChanges(a, client)
+            watchChanges(src, a, client)
           }
           // A connection kept between scans may have been closed by the server meanwhile (an idle
           // timeout, a restart, a folder renamed under the session, which Dovecot answers with BYE):
@@ -333,6 +402,31 @@ export const doSmartScan: Verb = {
           }
         }
       })
+
+
+    /** The account's address books and calendars, polled every round (a sync token per collection makes an unchanged round one PROPFIND per home); true when read to the end. */
+    const scanDavOf = async (a: AccountId): Promise<boolean> => {
+      const dav = both.dav
+      if (dav === undefined || sig.stopped()) return dav === undefined
+      let davScanned = false
+          // Polled every round: a sync token per collection makes an unchanged round one PROPFIND per home.
+            try {
+              const d = await davScanOne(ctx, dav, a, sig.stopped)
+              davReports.push(d)
+              const incomplete = davRoundIncomplete(d)
+              if (incomplete !== undefined) {
+                failures.push({ account: a, error: `${incomplete}: ${d.failed.map((f) => f.reason).join('; ')}` })
+                ctx.note(`mailtime: ${incomplete}`)
+              } else davScanned = true
+              if (watch.right && d.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${d.eventsAppended} events (CardDAV/CalDAV)`)
+            } catch (e) {
+              if (!(e instanceof CliFailure)) throw e
+              if (e.exitCode === ExitCode.STORE || e.exitCode === ExitCode.USAGE) throw e
+              failures.push({ account: a, error: e.message })
+              ctx.note(`mailtime: ${e.message}`)
+            }
+      return davScanned
+    }
 
     /** A capture a feed triggered: what would end a round's scan ends the watch. */
     const capture = (a: AccountId, signals: readonly ChangeSignal[]): Promise<CaptureResult> =>
@@ -396,7 +490,11 @@ export const doSmartScan: Verb = {
         rounds++
         for (const a of [...accounts]) {
           if (sig.stopped() || fatal !== undefined) break
+          // The account's mail, then its address books and calendars: one writer of the account stream at a time.
           await scanNow(a, [])
+          if (fatal !== undefined) break
+          const davOk = await queue(a, () => scanDavOf(a))
+          if (davOk && src === undefined && both.dav !== undefined) scanned++
         }
         if (fatal !== undefined) break
         if (watch.right && !sig.stopped()) await sig.sleep(interval * 1000)
@@ -411,11 +509,11 @@ export const doSmartScan: Verb = {
     }
     if (fatal !== undefined) throw fatal
     const totals = new Map<string, number>()
-    for (const r of reports) totals.set(r.account, (totals.get(r.account) ?? 0) + r.eventsAppended)
+    for (const r of [...reports, ...davReports]) totals.set(r.account, (totals.get(r.account) ?? 0) + r.eventsAppended)
     return {
-      json: { rounds, accounts: [...totals.entries()].map(([account, events]) => ({ account, eventsAppended: events })), failures, scans: reports.map(reportJson) },
+      json: { rounds, accounts: [...totals.entries()].map(([account, events]) => ({ account, eventsAppended: events })), failures, scans: reports.map(reportJson), davScans: davReports.map(davReportJson) },
       text: [
-        ...(watch.right ? [`stopped after ${rounds} round(s)`] : reports.map(reportText)),
+        ...(watch.right ? [`stopped after ${rounds} round(s)`] : [...reports.map(reportText), ...davReports.flatMap(davReportText)]),
         ...(watch.right ? [table([['account', 'events recorded'], ...[...totals.entries()].map(([a, n]) => [a, String(n)])])] : []),
         ...failures.map((f) => `FAILED ${f.account}: ${f.error}`),
       ].join('\n'),
@@ -424,3 +522,7 @@ export const doSmartScan: Verb = {
     }
   },
 }
+
+/** The accounts doSmartScan scans: `imap.accounts` (or MAILTIME_IMAP_ACCOUNTS), also when only a DAV server is configured. */
+const accountsToScan = (ctx: Context, imap: ImapSource | undefined): readonly string[] =>
+  imap?.accounts ?? (ctx.settings.env.MAILTIME_IMAP_ACCOUNTS?.split(',') ?? ctx.settings.config.imap?.accounts ?? []).map((a) => a.trim()).filter((a) => a.length > 0)

@@ -18,8 +18,8 @@ import { defaultBlobsFor } from '../../config'
 import { fromStoreError, notFound, usage } from '../failure'
 import { booleanAttr, type Verb } from '../grammar'
 import { must } from '../render'
-import { RESTORE_EXIT_CODES, dryRunAttr, notificationsAttr, ownerAttr, repairAttr, runRestoreVerb, targetAttr } from '../restoreRun'
-import { newAccountPlan } from './restore'
+import { RESTORE_EXIT_CODES, davTargetAttr, dryRunAttr, notificationsAttr, ownerAttr, repairAttr, runRestoreVerb, targetAttr } from '../restoreRun'
+import { davHomes, newAccountPlans } from './restore'
 
 /** A directory holding `mailtime.db` (and `blobs/`), or the SQLite file itself. */
 const sourceOf = (raw: string, blobs: string | undefined): { store: string; blobs: string } => {
@@ -46,6 +46,7 @@ export const doExternalRestore: Verb = {
     notificationsAttr,
     dryRunAttr,
     targetAttr,
+    davTargetAttr,
     ownerAttr,
     repairAttr,
   ],
@@ -77,7 +78,7 @@ export const doExternalRestore: Verb = {
           skippedAccounts.push(a)
           continue
         }
-        plans.push(await newAccountPlan(src, a, a, MAX_INSTANT as Instant, undefined))
+        plans.push(...(await newAccountPlans(src, a, a, MAX_INSTANT as Instant, undefined, davHomes(ctx, attrs.dav_target, a, a))))
       }
       for (const a of skippedAccounts) ctx.note(`${a} is deleted in the source; skipped (filter_deleted false restores it)`)
       const out = await runRestoreVerb(

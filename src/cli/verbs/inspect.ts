@@ -8,6 +8,7 @@ import { parseItemId, streamOfAccount, type AccountId } from '../../../domain/id
 import { MAX_INSTANT, type Instant } from '../../../domain/instant'
 import type { ItemState } from '../../../domain/state'
 import { SEARCHABLE_TYPES } from '../../../domain/itemTypes'
+import { davChanges, davDetailRows, davSearchFields } from '../../dav/fields'
 import { accountAsOf, diff } from '../../../projections/accountView'
 import { accountSummary, findAccount, listAccountIds } from '../../app/accounts'
 import { instantArg, noteDates } from '../dateArgs'
@@ -40,7 +41,14 @@ export const getItem: Verb = {
       const trees = folderTreesOf((await ctx.backend()), a)
       // Each version's folder as of the instant the version began (for a deletion: when it was deleted).
       for (const v of history) versions.push({ ...v, path: (await trees(v.validFrom, [v.state.folderId])).pathOf(v.state.folderId) })
-      const rows = versions.map((v) => [
+      // Contacts, appointments and tasks: what each version changed, field by field.
+      const dav = history.some((v) => v.state.dav !== undefined)
+      const changes = history.map((v, i) => {
+        const before = history[i - 1]?.state
+        const name = before !== undefined && before.name !== v.state.name ? [`name ${before.name ?? '(none)'} → ${v.state.name ?? '(none)'}`] : []
+        return [...name, ...davChanges(before, v.state)]
+      })
+      const rows = versions.map((v, i) => [
         human(v.validFrom, zone),
         human(v.validTo, zone),
         v.cause,
@@ -48,24 +56,26 @@ export const getItem: Verb = {
         v.path,
         v.state.flags.join(' ') || '-',
         v.state.tags.join(',') || '-',
+        ...(dav ? [(changes[i] ?? []).join('; ') || '-'] : []),
       ])
       const first = history[0]?.state
       return {
         json: {
           account: a,
           itemId: item,
-          versions: versions.map((v) => ({
+          versions: versions.map((v, i) => ({
             validFrom: when(v.validFrom, zone),
             validTo: when(v.validTo, zone),
             cause: v.cause,
             eventId: v.eventId,
             state: itemJson(v.state, v.path, zone),
+            ...(dav && { changes: changes[i] ?? [] }),
           })),
         },
         text: [
           `item ${item} (${first?.itemType ?? '?'}) of ${a}${first !== undefined && itemLabel(first) ? `: ${clip(itemLabel(first))}` : ''}`,
           `times in ${zone}`,
-          table([['from', 'to', 'change', 'status', 'folder', 'flags', 'tags'], ...rows]),
+          table([['from', 'to', 'change', 'status', 'folder', 'flags', 'tags', ...(dav ? ['what changed'] : [])], ...rows]),
         ].join('\n'),
       }
     }
@@ -101,6 +111,7 @@ export const getItem: Verb = {
         ...(s.headers?.from !== undefined ? [['from', s.headers.from]] : []),
         ...(s.headers?.messageId !== undefined ? [['message-id', s.headers.messageId]] : []),
         ...(s.name !== undefined ? [['name', s.name]] : []),
+        ...davDetailRows(s),
         ...(s.content !== undefined ? [['digest', `${s.content.digest} (${s.content.size} bytes)`]] : []),
       ]),
     }
@@ -142,14 +153,14 @@ export const getAccountState: Verb = {
 
 const matches = (s: ItemState, needle: string | undefined): boolean =>
   needle === undefined ||
-  [s.headers?.subject, s.headers?.from, s.headers?.to, s.headers?.messageId, s.name, s.uid].some((f) => f !== undefined && f.includes(needle))
+  [s.headers?.subject, s.headers?.from, s.headers?.to, s.headers?.messageId, s.name, s.uid, ...davSearchFields(s)].some((f) => f !== undefined && f.includes(needle))
 
 export const doItemSearch: Verb = {
   name: 'doItemSearch',
   summary: 'Finds items in the backup; by default lists deleted messages, as Carbonio does.',
   positionals: [account],
   attributes: [
-    { name: 'search_string', help: 'case-sensitive text matched against subject, from, to, Message-ID and names' },
+    { name: 'search_string', help: 'case-sensitive text matched against subject, from, to, Message-ID and names (contacts, events, tasks: also UID, e-mail addresses, organizer, attendees)' },
     { name: 'type', help: 'item type (default message)', values: [...SEARCHABLE_TYPES, 'all'] },
     { name: 'before', help: 'only items deleted (filter deleted) or created (otherwise) before this date' },
     { name: 'after', help: 'only items deleted (filter deleted) or created (otherwise) at or after this date' },
@@ -213,7 +224,7 @@ export const doItemSearch: Verb = {
 
 export const diffVerb: Verb = {
   name: 'diff',
-  summary: 'Shows what changed in an account between two dates: items added, removed, moved and re-flagged.',
+  summary: 'Shows what changed in an account between two dates: items added, removed, moved, re-flagged and changed (a contact or event edited, field by field).',
   positionals: [account, { name: 'date1', help: 'start date (or first)' }, { name: 'date2', help: 'end date (or last)' }],
   attributes: [],
   examples: ['mailtime diff alice@example.com "01/03/2026 00:00:00" "08/03/2026 00:00:00"'],
@@ -225,17 +236,26 @@ export const diffVerb: Verb = {
     if (t2 < t1) throw usage('diff: date2 is before date1')
     await noteDates(ctx, a, [{ what: 'date1', at: t1, asOf: true }, { what: 'date2', at: t2, asOf: true }])
     const d = await must(diff((await ctx.backend()).index, a, t1, t2))
+    // Content changes: a contact or event edited says what changed, field by field.
+    const changed = d.changed.map((c) => ({
+      itemId: c.itemId,
+      itemType: c.itemType,
+      folderPath: c.folderPath,
+      name: itemLabel(c.after),
+      changes: [...(c.before.name !== c.after.name && c.itemType !== 'message' ? [`name ${c.before.name ?? '(none)'} → ${c.after.name ?? '(none)'}`] : []), ...davChanges(c.before, c.after)],
+    }))
     const line = (i: { itemId: number; itemType: string; folderPath: string; state: ItemState }) =>
       [String(i.itemId), i.itemType, i.folderPath, clip(itemLabel(i.state))]
     const text = [
       `${a}: ${human(t1, zone)} → ${human(t2, zone)}`,
-      `added ${d.added.length}, removed ${d.removed.length}, moved ${d.moved.length}, re-flagged ${d.reflagged.length}`,
+      `added ${d.added.length}, removed ${d.removed.length}, moved ${d.moved.length}, re-flagged ${d.reflagged.length}, changed ${changed.length}`,
       ...(d.added.length ? ['', 'added:', table(d.added.slice(0, 50).map(line))] : []),
       ...(d.removed.length ? ['', 'removed:', table(d.removed.slice(0, 50).map(line))] : []),
       ...(d.moved.length ? ['', 'moved:', table(d.moved.slice(0, 50).map((m) => [String(m.itemId), m.itemType, `${m.fromPath} → ${m.toPath}`]))] : []),
       ...(d.reflagged.length
         ? ['', 're-flagged:', table(d.reflagged.slice(0, 50).map((r) => [String(r.itemId), `${r.flagsBefore.join(' ') || '-'} → ${r.flagsAfter.join(' ') || '-'}`, `${r.tagsBefore.join(',') || '-'} → ${r.tagsAfter.join(',') || '-'}`]))]
         : []),
+      ...(changed.length ? ['', 'changed:', table(changed.slice(0, 50).map((c) => [String(c.itemId), c.itemType, c.folderPath, clip(c.name), c.changes.join('; ') || 'content changed']))] : []),
     ]
     return {
       json: {
@@ -246,6 +266,7 @@ export const diffVerb: Verb = {
         removed: d.removed.map((i) => itemJson(i.state, i.folderPath, zone)),
         moved: d.moved,
         reflagged: d.reflagged,
+        changed,
       },
       text: text.join('\n'),
     }

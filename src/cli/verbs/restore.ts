@@ -19,7 +19,10 @@ import { booleanAttr, type Context, type Verb } from '../grammar'
 import { foundOrFail, human, must, when } from '../render'
 import { possiblyInWindowNote } from '../../../domain/restore/undeleteWindow'
 import { readDeletionsPossiblyIn } from '../../restore/undeleteWindow'
-import { RESTORE_EXIT_CODES, dryRunAttr, notificationsAttr, ownerAttr, repairAttr, runRestoreVerb, targetAttr } from '../restoreRun'
+import { RESTORE_EXIT_CODES, davTargetAttr, dryRunAttr, notificationsAttr, ownerAttr, repairAttr, runRestoreVerb, targetAttr } from '../restoreRun'
+import { planSize } from '../../../domain/restore/plan'
+import type { DavRestorePlan } from '../../dav/restorePlan'
+import { davItemPlan, davNewAccountPlan, davRestoreSource, davUndeletePlan, homesFor, nonEmpty, splitDav } from '../../dav/restoreWiring'
 
 /**
  * Items purged by retention since `from`: a plan built from an earlier state must report them
@@ -29,6 +32,14 @@ const purgedSince = async (b: ReadBackend, account: AccountId, from: number): Pr
   new Map((await must(b.index.changesBetween(account, { from: from as Instant, to: MAX_INSTANT as Instant }))).filter((v) => v.cause === 'ItemPurged').map((v) => [v.itemId as number, v.state]))
 
 const unlessPurged = (purged: ReadonlyMap<number, ItemState>, s: ItemState): ItemState => purged.get(s.itemId) ?? s
+
+/**
+ * The plans a restore runs: the mail plan, and the plan of contacts, appointments and tasks when
+ * there are any (without the mail plan when it is empty, so that a restore of DAV items alone needs
+ * no mail target).
+ */
+const withDav = (mail: RestorePlan, dav: DavRestorePlan | undefined): RestorePlan[] =>
+  dav === undefined || !nonEmpty(dav) ? [mail] : planSize(mail) === 0 ? [dav] : [mail, dav]
 
 const resolve = async (ctx: Context, raw: string): Promise<AccountId> => foundOrFail(raw, await must(findAccount((await ctx.backend()), raw)))
 
@@ -41,10 +52,11 @@ export const doUndelete: Verb = {
     { name: 'end', help: 'end of the window ("dd/MM/yyyy HH:mm:ss" or last); both ends included' },
   ],
   attributes: [
-    { name: 'target_original_folder', help: 'true (default): each item goes to its source folder; false: all under one folder named undelete_DD_MM_YY' },
+    { name: 'target_original_folder', help: 'true (default): each item goes to its source folder; false: all messages under one folder named undelete_DD_MM_YY (contacts, appointments and tasks always go back to their collections)' },
     notificationsAttr,
     dryRunAttr,
     targetAttr,
+    davTargetAttr,
     ownerAttr,
     repairAttr,
   ],
@@ -63,8 +75,11 @@ export const doUndelete: Verb = {
     if (E.isLeft(original)) throw usage(original.left)
     const b = await ctx.backend()
     const versions = await must(b.index.deletedBetween(a, { from, to }))
-    const latest = new Map<number, (typeof versions)[number]>()
-    for (const v of versions) latest.set(v.itemId, v)
+    const latest0 = new Map<number, (typeof versions)[number]>()
+    for (const v of versions) latest0.set(v.itemId, v)
+    // Contacts, appointments and tasks go back to their collections on the DAV server.
+    const split = splitDav([...latest0.values()], (v) => v.state)
+    const latest = new Map(split.mail.map((v) => [v.itemId as number, v]))
     const now = ctx.now()
     const tree = folderTreesOf(b, a)
     const end = await tree(Math.min(to, now))
@@ -78,16 +93,17 @@ export const doUndelete: Verb = {
     const d = DateTime.fromMillis(now, { zone: ctx.zone })
     const tag = undeleteTag({ day: d.day, month: d.month, year: d.year })
     const plan = planUndelete(a, deleted, tag, original.right ? undefined : tag)
+    const davPlan = split.dav.length === 0 ? undefined : await must(() => davUndeletePlan(b.index, a, split.dav.map((v) => unlessPurged(purged, v.state))))
     // Deletions a scan could only bound, dated after the window though they may lie in it.
-    const possibly = await readDeletionsPossiblyIn(b.store, b.index, a, { from, to }, new Set(latest.keys()))
-    const note = possiblyInWindowNote(latest.size, possibly, (i) => human(i, ctx.zone))
+    const possibly = await readDeletionsPossiblyIn(b.store, b.index, a, { from, to }, new Set(latest0.keys()))
+    const note = possiblyInWindowNote(latest0.size, possibly, (i) => human(i, ctx.zone))
     return runRestoreVerb(
       ctx,
       {
         verb: 'doUndelete',
         params: { account: a, start: rawStart, end: rawEnd, ...attrs },
         identity: ['undelete', a, from, to, original.right, tag],
-        plans: [plan],
+        plans: withDav(plan, davPlan),
         provision: false,
         extra: { json: { possiblyInWindow: possibly.map((p) => ({ from: when(p.from, ctx.zone), to: when(p.to, ctx.zone), deletions: p.deletions })) }, text: note === undefined ? [] : [note] },
       },
@@ -110,6 +126,7 @@ export const doRestoreOnNewAccount: Verb = {
     notificationsAttr,
     dryRunAttr,
     targetAttr,
+    davTargetAttr,
     ownerAttr,
     repairAttr,
   ],
@@ -124,10 +141,10 @@ export const doRestoreOnNewAccount: Verb = {
     const und = booleanAttr(attrs.undelete, 'undelete', false)
     if (E.isLeft(und)) throw usage(und.left)
     const start = attrs.undelete_start_date === undefined ? instant(0) : instantArg(attrs.undelete_start_date, ctx.zone, 'undelete_start_date', { first: true })
-    const plan = await newAccountPlan((await ctx.backend()), src, dst, at, und.right ? start : undefined)
+    const plans = await newAccountPlans((await ctx.backend()), src, dst, at, und.right ? start : undefined, davHomes(ctx, attrs.dav_target, src, dst))
     return runRestoreVerb(
       ctx,
-      { verb: 'doRestoreOnNewAccount', params: { source: src, destination: dst, date: rawDate, ...attrs }, identity: ['newAccount', src, dst, at, und.right, attrs.undelete_start_date ?? ''], plans: [plan], provision: true },
+      { verb: 'doRestoreOnNewAccount', params: { source: src, destination: dst, date: rawDate, ...attrs }, identity: ['newAccount', src, dst, at, und.right, attrs.undelete_start_date ?? ''], plans, provision: true },
       attrs,
     )
   },
@@ -136,9 +153,11 @@ export const doRestoreOnNewAccount: Verb = {
 /**
  * Every item alive in `src` at `at`, folders included (for a deleted account, "at or after its
  * deletion" means the moment before it: Account Restore), plus, with `undeleteFrom`, the items
- * deleted since then (an item alive at `at` and deleted since is planned as it was at `at`).
+ * deleted since then (an item alive at `at` and deleted since is planned as it was at `at`): the
+ * messages and mail folders in the mail plan, contacts, appointments, tasks and their collections
+ * in a DAV plan at the same paths below the destination's home (`homes`).
  */
-export const newAccountPlan = async (b: ReadBackend, src: AccountId, dst: string, at0: Instant, undeleteFrom: Instant | undefined): Promise<RestorePlan> => {
+export const newAccountPlans = async (b: ReadBackend, src: AccountId, dst: string, at0: Instant, undeleteFrom: Instant | undefined, homes: { source: string; target: string }): Promise<RestorePlan[]> => {
   let at = at0
   const info = accountStateAt(src, await must(b.index.accountEvents(src)), { validAt: MAX_INSTANT as Instant })
   if (info.deletedAt !== undefined && at >= info.deletedAt) at = instant(info.deletedAt - 1)
@@ -154,7 +173,19 @@ export const newAccountPlan = async (b: ReadBackend, src: AccountId, dst: string
       const td = await tree(Math.max(0, v.validFrom - 1), [v.state.folderId])
       placed.push({ state: unlessPurged(purged, v.state), folder: td.segmentsOf(v.state.folderId) })
     }
-  return planRestoreOnNewAccount(src, dst, placed)
+  const split = splitDav(placed, (p) => p.state)
+  const mail = planRestoreOnNewAccount(src, dst, split.mail)
+  if (split.dav.length === 0) return [mail]
+  // The view lists items, not the collections themselves: each object's collection comes with it.
+  const dav = await must(() => davNewAccountPlan(b.index, src, dst, split.dav.map((p) => p.state), at, homes))
+  return withDav(mail, dav)
+}
+
+/** The DAV homes a restore on another account moves objects between (the principal configured, else Radicale's layout). */
+export const davHomes = (ctx: Context, davTarget: string | undefined, src: string, dst: string): { source: string; target: string } => {
+  const d = davRestoreSource(ctx.settings, davTarget)
+  if (E.isLeft(d)) throw usage(d.left)
+  return homesFor(d.right, src, dst)
 }
 
 export const doItemRestore: Verb = {
@@ -166,10 +197,11 @@ export const doItemRestore: Verb = {
   ],
   attributes: [
     { name: 'date', help: '"dd/MM/yyyy HH:mm:ss" or last (default)' },
-    { name: 'restore_folder', help: 'folder path to restore into, such as Restored/March' },
+    { name: 'restore_folder', help: 'folder path to restore a message into, such as Restored/March (contacts, appointments and tasks go back to their collections)' },
     notificationsAttr,
     dryRunAttr,
     targetAttr,
+    davTargetAttr,
     ownerAttr,
     repairAttr,
   ],
@@ -188,7 +220,13 @@ export const doItemRestore: Verb = {
     const t = await folderTreesOf(b, a)(folderAt, [v.state.folderId])
     const restoreFolder = attrs.restore_folder?.split('/').filter((s) => s.length > 0)
     const purged = await purgedSince(b, a, at)
-    const plan = planItemRestore(a, { state: unlessPurged(purged, v.state), folder: t.segmentsOf(v.state.folderId) }, restoreFolder)
+    // A contact, appointment or task (or a collection) goes back to its own path on the DAV server.
+    if (splitDav([v.state], (s) => s).dav.length > 0 && restoreFolder !== undefined)
+      throw usage(`restore_folder applies to messages: ${v.state.itemType} ${item} goes back to its own collection on the CardDAV/CalDAV server`)
+    const plan: RestorePlan =
+      splitDav([v.state], (s) => s).dav.length > 0
+        ? await must(() => davItemPlan(b.index, a, unlessPurged(purged, v.state), at))
+        : planItemRestore(a, { state: unlessPurged(purged, v.state), folder: t.segmentsOf(v.state.folderId) }, restoreFolder)
     return runRestoreVerb(ctx, { verb: 'doItemRestore', params: { account: a, item_id: rawItem, ...attrs }, identity: ['item', a, item, at, attrs.restore_folder ?? ''], plans: [plan], provision: false }, attrs)
   },
 }
