@@ -61,11 +61,15 @@ export const checkpointAhead = (cp: ScanCheckpoint, facts: StreamFacts): string[
     out.push(`it hands out item ids from ${cp.nextItemId}, but the highest id the stream or the folder mapping uses is ${handedOut - 1}`)
   for (const [path, f] of Object.entries(cp.folders).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (f.messages < 0 || f.folderId < FIRST_USER_ITEM_ID) continue
-    const known = (facts.folderEvents.get(f.folderId) ?? []).filter((r) => r.event.recordedAt <= cp.lastScanAt)
+    // The checkpoint's lastScanAt is when its scan began (the next scan's window starts there), so
+    // the events that scan recorded come after it: the state compared is the one as of the last
+    // event a scan recorded, when that is later.
+    const at = Math.max(cp.lastScanAt, facts.lastScanAt ?? 0)
+    const known = (facts.folderEvents.get(f.folderId) ?? []).filter((r) => r.event.recordedAt <= at)
     const last = itemVersions(known).at(-1)?.state
     if (last === undefined || last.itemType !== 'folder' || last.status !== 'live')
       out.push(
-        `it marks folder ${JSON.stringify(path)} (item ${f.folderId}) as read, but the stream ${last === undefined ? 'never recorded that folder' : `holds item ${f.folderId} as a ${last.status} ${last.itemType}`} at the scan's instant (${new Date(cp.lastScanAt).toISOString()})`,
+        `it marks folder ${JSON.stringify(path)} (item ${f.folderId}) as read, but the stream ${last === undefined ? 'never recorded that folder' : `holds item ${f.folderId} as a ${last.status} ${last.itemType}`} at the scan's instant (${new Date(at).toISOString()})`,
       )
   }
   return out
