@@ -303,7 +303,9 @@ export const doSmartScan: Verb = {
     const davReports: DavCaptureReport[] = []
     const failures: { account: string; error: string }[] = []
     // Scans that read every folder: an incomplete one is a failure, whatever it recorded.
-    let scanned = 0
+    /** Accounts whose mail was read to the end, and those whose address books and calendars were not: an account is scanned to the end only when both were. */
+    const mailScanned = new Set<AccountId>()
+    const davIncomplete = new Set<AccountId>()
     let rounds = 0
     /** Accounts whose INBOX is watched with IDLE (no spool, no NOTIFY). */
     const idling = new Set<AccountId>()
@@ -376,7 +378,7 @@ export const doSmartScan: Verb = {
               ctx.note(`mailtime: ${failed.error}`)
               // The next round reads what this scan could not, dated by these signals.
               if (all.length > 0) pending.set(a, all)
-            } else scanned++
+            } else mailScanned.add(a)
             // Sit in INBOX so the server's IDLE notifications wake the next round early. Mail that
             // arrived between the scan's listing and this open raises no notification: rescan at once.
             if (idling.has(a) && client.usable) {
@@ -494,7 +496,8 @@ export const doSmartScan: Verb = {
           await scanNow(a, [])
           if (fatal !== undefined) break
           const davOk = await queue(a, () => scanDavOf(a))
-          if (davOk && src === undefined && both.dav !== undefined) scanned++
+          if (!davOk && both.dav !== undefined) davIncomplete.add(a)
+          if (davOk && src === undefined) mailScanned.add(a)
         }
         if (fatal !== undefined) break
         if (watch.right && !sig.stopped()) await sig.sleep(interval * 1000)
@@ -517,7 +520,7 @@ export const doSmartScan: Verb = {
         ...(watch.right ? [table([['account', 'events recorded'], ...[...totals.entries()].map(([a, n]) => [a, String(n)])])] : []),
         ...failures.map((f) => `FAILED ${f.account}: ${f.error}`),
       ].join('\n'),
-      exitCode: failures.length > 0 ? (scanned > 0 ? ExitCode.PARTIAL : ExitCode.UNAVAILABLE) : ExitCode.OK,
+      exitCode: failures.length > 0 ? ([...mailScanned].some((a) => !davIncomplete.has(a)) ? ExitCode.PARTIAL : ExitCode.UNAVAILABLE) : ExitCode.OK,
       ...(failures.length > 0 && { error: `${new Set(failures.map((f) => f.account)).size} account(s) not scanned to the end: ${[...new Set(failures.map((f) => f.account))].join(', ')} (see failures)` }),
     }
   },
