@@ -173,18 +173,18 @@ describeWithService(dovecotAvailable(), 'Dovecot')('the Dovecot change feed (con
       const lines = fs.readFileSync(trace, 'utf8').split('\n')
       const onSpool = lines.filter((l) => l.includes(`${spool}/`) && !l.includes('mailtime-feed.lua'))
       // strace splits a call that another thread interrupted: `123 openat(… <unfinished ...>`, then `123 <... openat resumed>…`.
-      const calls = onSpool.map((l) => /^\d+ (?:<\.\.\. )?(\w+)[( ]/.exec(l)?.[1])
+      const calls = onSpool.map((l) => /^\d+\s+(?:<\.\.\. )?(\w+)[( ]/.exec(l)?.[1])
       // open (append), check that the last byte is a newline, write, close: nothing else.
       expect(new Set(calls)).toEqual(new Set(['openat', 'newfstatat', 'lseek', 'read', 'write', 'close']))
-      expect(onSpool.filter((l) => /^\d+ openat\(/.test(l)).every((l) => l.includes('O_RDWR|O_CREAT|O_APPEND'))).toBe(true)
-      const writes = onSpool.filter((l) => /^\d+ write\(/.test(l))
+      expect(onSpool.filter((l) => /^\d+\s+openat\(/.test(l)).every((l) => l.includes('O_RDWR|O_CREAT|O_APPEND'))).toBe(true)
+      const writes = onSpool.filter((l) => /^\d+\s+write\(/.test(l))
       expect(writes).toHaveLength(1)
       const file = /<([^>]+\.jsonl)>/.exec(writes[0] ?? '')?.[1] ?? ''
       const last = fs.readFileSync(file, 'utf8').split('\n').slice(-2)[0] ?? ''
       expect(writes[0]).toMatch(new RegExp(`= ${Buffer.byteLength(last) + 1}$`))
       expect(last).toMatch(/"svc":"doveadm".*"MessageAppend"/)
       // No connection but Dovecot's own sockets (its config, stats, auth) and the name service.
-      const connects = lines.filter((l) => /^\d+ connect\(/.test(l)).map((l) => /sun_path="([^"]+)"|sin6?_port/.exec(l)?.[1] ?? l)
+      const connects = lines.filter((l) => /^\d+\s+connect\(/.test(l)).map((l) => /sun_path="([^"]+)"|sin6?_port/.exec(l)?.[1] ?? l)
       for (const c of connects) expect(c.startsWith(d.dir) || c === '/run/dovecot/config' || c === '/var/run/nscd/socket').toBe(true)
     })
   })
