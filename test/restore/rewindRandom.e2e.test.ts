@@ -39,7 +39,7 @@ const read = async (c: ImapFlow): Promise<{ messages: string[]; folders: string[
     try {
       if ((c.mailbox as { exists: number }).exists > 0)
         for await (const m of c.fetch('1:*', { flags: true, envelope: true, source: true }))
-          messages.push(`${box.path}: ${m.envelope?.subject ?? ''} [${[...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort().join(' ')}] ${sha256(m.source ?? Buffer.alloc(0)).slice(0, 8)}`)
+          messages.push(`${box.path}: ${m.envelope?.subject ?? ''} [${[...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort().join(' ')}] ${sha256(Buffer.isBuffer(m.source) ? m.source : Buffer.alloc(0)).slice(0, 8)}`)
     } finally {
       lock.release()
     }
