@@ -14,7 +14,8 @@ import type { LegalHold } from '../../domain/state'
 import { accountAsOf, accountStateAt } from '../../projections/accountView'
 import { describeStoreError, orRaise } from '../../projections/errors'
 import type { Backend, ReadBackend } from '../app/backend'
-import { type ScanError, scanAccount } from '../capture/imap/scanner'
+import { scanAccount } from '../capture/imap/scanner'
+import type { ScanError } from '../capture/imap/report'
 
 /** The account at `at`: its live folders (system ones with their names) and messages, with where the capture saw them. */
 export const snapshotAt = async (b: ReadBackend, account: AccountId, at: number): Promise<Snapshot> => {

@@ -5,7 +5,9 @@
  * EMAILIDs say which one moved.
  */
 import * as fc from 'fast-check'
-import { type FolderCheckpoint, type ServerFolder, matchMoves, planFolders } from '../../src/capture/imap/scanner'
+import { matchMoves, planFolders } from '../../src/capture/imap/diffAccount'
+import type { FolderCheckpoint } from '../../src/capture/scanCheckpoint'
+import type { ServerFolder } from '../../src/imap/list'
 import { FolderIds } from '../../domain/folders'
 import type { ItemId } from '../../domain/ids'
 import type { ItemState } from '../../domain/state'

@@ -3,7 +3,9 @@
  * changes (`planFolders`), which gone and new messages are moves (`matchMoves`), and what an
  * incomplete scan leaves for a complete one (`deferUntilComplete`).
  */
-import { type FolderCheckpoint, type ServerFolder, deferUntilComplete, matchMoves, planFolders } from '../../src/capture/imap/scanner'
+import { deferUntilComplete, matchMoves, planFolders } from '../../src/capture/imap/diffAccount'
+import type { FolderCheckpoint } from '../../src/capture/scanCheckpoint'
+import type { ServerFolder } from '../../src/imap/list'
 import { FolderIds, NOT_A_MAILBOX } from '../../domain/folders'
 import type { ItemId } from '../../domain/ids'
 import type { ItemState } from '../../domain/state'

@@ -5,7 +5,7 @@
 import { ImapFlow } from 'imapflow'
 import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
 import { describeWithService } from '../support/services'
-import { ImapCommandError, imapDateTime, openAppendSession, parseUidSet } from '../../src/restore/imap/multiAppend'
+import { ImapCommandError, imapDateTime, openAppendSession, parseUidSet } from '../../src/imap/multiAppend'
 
 const message = (n: number, size: number): Buffer =>
   Buffer.from(`From: a@example.com\r\nSubject: m${n}\r\nMessage-ID: <m${n}@example.com>\r\n\r\n${'x'.repeat(size)}\r\n`)

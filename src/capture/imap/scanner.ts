@@ -69,12 +69,6 @@ import { type FetchedMessage, type FolderObservation, type FolderToRead, type Kn
 import type { ScanError, ScanReport } from './report'
 import type { FeedInstants } from '../feeds/instants'
 
-// Re-exported: other modules and tests named them here before they had modules of their own.
-export { type FolderCheckpoint, ScanCheckpoint, checkpointName } from '../scanCheckpoint'
-export { splitFlags } from '../../imap/flags'
-export type { ServerFolder } from '../../imap/list'
-export type { FolderReport, FolderStatus, ScanError, ScanReport, UnreadFolder } from './report'
-export { type FolderChange, type FolderPlan, type Vanished, deferUntilComplete, diffAccount, matchMoves, planFolders } from './diffAccount'
 
 export interface ScanDeps {
   readonly store: EventStore

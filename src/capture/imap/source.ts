@@ -7,9 +7,6 @@ import * as E from 'fp-ts/Either'
 import type { Settings } from '../../config'
 import type { ImapServer } from '../../imap/connection'
 
-// The connection itself is shared with restore (src/imap/connection.ts); re-exported for the callers that named it here.
-export { type ConnectError, connectAs, describeConnectError } from '../../imap/connection'
-
 export interface ImapSource extends ImapServer {
   /** Accounts to scan with doSmartScan; empty means the accounts already in the store. */
   readonly accounts: readonly string[]
