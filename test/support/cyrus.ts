@@ -13,12 +13,15 @@
  * beside INBOX, not under it) and `unixhierarchysep: yes` (`/` separates levels, `.` may be in names).
  * Cyrus logs only to syslog, and there is no /dev/log here, so its own log is lost.
  */
+import { alive, waitFor as waitUntil } from './wait'
 import { execFileSync, spawnSync } from 'child_process'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { ImapFlow } from 'imapflow'
 import { freePort } from './dovecot'
+
+const waitFor = (what: string, ok: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> => waitUntil(what, ok, ms)
 
 /** Where `.ci/run` unpacks Debian's cyrus-imapd (its `usr/lib/cyrus/bin/imapd`). */
 export const CYRUS_ROOT = process.env.MAILTIME_CYRUS_ROOT ?? '/opt/mailtime/cyrus-imapd'
@@ -50,24 +53,6 @@ export interface Cyrus {
   provisioning(): { command: string; checkCommand: string }
   stop(): Promise<void>
   start(): Promise<void>
-}
-
-const waitFor = async (what: string, ok: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> => {
-  const until = Date.now() + ms
-  while (Date.now() < until) {
-    if (await ok()) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 const listening = (port: number): Promise<boolean> =>

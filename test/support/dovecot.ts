@@ -7,12 +7,15 @@
  * shipped (the snippet is `!include`d and its Lua script loaded from the repository, never a copy):
  * `feed` the change feed into a spool directory, `lazyExpunge` the EXPUNGED folder and its ACL.
  */
+import { waitFor as waitUntil } from './wait'
 import { execFileSync, spawnSync } from 'child_process'
 import * as fs from 'fs'
 import * as net from 'net'
 import * as os from 'os'
 import * as path from 'path'
 import { ImapFlow } from 'imapflow'
+
+const waitFor = (what: string, ok: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> => waitUntil(what, ok, ms)
 
 export const DOVECOT = '/usr/sbin/dovecot'
 const DOVEADM = '/usr/bin/doveadm'
@@ -109,15 +112,6 @@ export const freePort = (): Promise<number> =>
       s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error('no port'))))
     })
   })
-
-const waitFor = async (what: string, ok: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> => {
-  const until = Date.now() + ms
-  while (Date.now() < until) {
-    if (await ok()) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 const listening = (port: number): Promise<boolean> =>
   new Promise((resolve) => {

@@ -7,10 +7,13 @@
  *
  * Changes in tests are made with plain HTTP requests (`http`), never with the product's DAV client.
  */
+import { alive, waitFor as waitUntil } from './wait'
 import { spawn, type ChildProcess } from 'child_process'
 import * as fs from 'fs'
 import * as path from 'path'
 import { freePort } from './dovecot'
+
+const waitFor = (what: string, ok: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => waitUntil(what, ok, ms)
 
 export const RADICALE = '/usr/bin/radicale'
 export const radicaleAvailable = (): boolean => fs.existsSync(RADICALE)
@@ -49,24 +52,6 @@ export interface Radicale {
 }
 
 const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-
-const waitFor = async (what: string, ok: () => Promise<boolean>, ms = 20_000): Promise<void> => {
-  const until = Date.now() + ms
-  while (Date.now() < until) {
-    if (await ok()) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 export const startRadicale = async (dir: string): Promise<Radicale> => {
   if (!radicaleAvailable()) throw new Error(`${RADICALE} is missing: apt-get install -y radicale apache2-utils (.ci/run does)`)
