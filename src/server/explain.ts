@@ -1,5 +1,6 @@
 /** The one mapping from a verb's failure to an HTTP status and a one-line message (requests and jobs alike). */
 import { StoreErrorRaised } from '../../projections/errors'
+import { type AppError, type ErrorKind, describeAppError, kindOf } from '../app/errors'
 import { CliFailure, ExitCode, fromStoreError } from '../cli/failure'
 import type { Explain } from './jobs'
 
@@ -15,3 +16,15 @@ export const explain: Explain = (e) => {
   if (f instanceof CliFailure) return { status: STATUS[f.exitCode] ?? 500, message: f.message }
   return { status: 500, message: `internal error: ${e instanceof Error ? e.message : String(e)}` }
 }
+
+/** THE table: each kind of use-case failure as an HTTP status. */
+export const HTTP_STATUS: Readonly<Record<ErrorKind, number>> = {
+  Usage: 400,
+  NotFound: 404,
+  Conflict: 409,
+  Unavailable: 503,
+  Store: 500,
+  Verify: 500,
+}
+
+export const explainAppError = (e: AppError): { readonly status: number; readonly message: string } => ({ status: HTTP_STATUS[kindOf(e)], message: describeAppError(e) })
