@@ -8,7 +8,7 @@ import type { StoreError } from '../../projections/errors'
 import { describeStoreError } from '../../projections/errors'
 import type { BlobError } from '../blobs/blobStore'
 import { describeBlobError } from '../blobs/blobStore'
-import type { ConfigError } from '../config'
+import { type ConfigError, ENVIRONMENT } from '../config'
 import type { DateError } from '../time/dates'
 import { describeDateError } from '../time/dates'
 
@@ -43,7 +43,7 @@ export const fromStoreError = (e: StoreError): CliFailure =>
   new CliFailure(describeStoreError(e), e._tag === 'ConcurrencyConflict' ? ExitCode.CONFLICT : ExitCode.STORE)
 export const fromBlobError = (e: BlobError): CliFailure => new CliFailure(describeBlobError(e), ExitCode.STORE)
 export const fromDateError = (e: DateError): CliFailure => new CliFailure(describeDateError(e), ExitCode.USAGE)
-export const fromConfigError = (e: ConfigError): CliFailure => new CliFailure(`config file ${e.file}: ${e.reason}`, ExitCode.USAGE)
+export const fromConfigError = (e: ConfigError): CliFailure => new CliFailure(e.file === ENVIRONMENT ? e.reason : `config file ${e.file}: ${e.reason}`, ExitCode.USAGE)
 
 /** THE table: each kind of use-case failure, and each outcome, as an exit code (docs/cli.md). */
 export const EXIT_CODE: Readonly<Record<ErrorKind, ExitCode>> = {

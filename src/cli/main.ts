@@ -3,6 +3,7 @@
  * The `mailtime` command: global flags, Carbonio-style verbs, and the one place where failures
  * become a line on stderr and an exit code (a stack trace only with --debug).
  */
+import * as os from 'os'
 import { Command, CommanderError, Option } from 'commander'
 import * as E from 'fp-ts/Either'
 import { type Instant, instant } from '../../domain/instant'
@@ -63,7 +64,7 @@ const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io):
   const gated = gateTestSwitches(io.env)
   if (E.isLeft(gated)) throw usage(gated.left)
   for (const w of gated.right.warnings) io.stderr(`${w}\n`)
-  const settingsE = resolveSettings(flags, gated.right.env, systemZone())
+  const settingsE = resolveSettings(flags, gated.right.env, systemZone(), () => os.userInfo().username)
   if (E.isLeft(settingsE)) throw fromConfigError(settingsE.left)
   const settings = settingsE.right
   const z = validZone(settings.zone)
@@ -77,12 +78,12 @@ const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io):
     zone: settings.zone,
     backend: async () => {
       if (backend !== undefined) return backend
-      const b = await openStoreBackend(withEsdbPassword(settings.store, settings.env.MAILTIME_ESDB_PASSWORD), settings.blobs, settings.index)
+      const b = await openStoreBackend(withEsdbPassword(settings.store, settings.esdbPassword), settings.blobs, settings.index)
       if (E.isLeft(b)) throw fromStoreError(b.left)
       backend = b.right
       return backend
     },
-    now: clockOf(settings.env.MAILTIME_NOW),
+    now: clockOf(settings.test.now),
     progress: !quiet && io.isTTY ? ttyProgress(process.stderr) : silentProgress,
     note: (line) => {
       if (!quiet) io.stderr(`${line}\n`)

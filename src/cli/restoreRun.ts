@@ -81,10 +81,7 @@ export const chooseTarget = (settings: Settings, raw: string | undefined, option
     throw usage(raw === undefined ? `${src.left.reason}; or give target maildir:<dir> (Dovecot serves that tree as is), or dry_run true` : src.left.reason)
   const s = src.right
   const server = `${s.secure ? 'imaps' : 'imap'}://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`
-  const batch = Number(settings.env.MAILTIME_RESTORE_BATCH_SIZE ?? '50')
-  if (!Number.isInteger(batch) || batch < 1 || batch > 1000) throw usage('MAILTIME_RESTORE_BATCH_SIZE must be a whole number from 1 to 1000')
-  const connections = Number(settings.env.MAILTIME_RESTORE_CONNECTIONS ?? '2')
-  if (!Number.isInteger(connections) || connections < 1 || connections > 16) throw usage('MAILTIME_RESTORE_CONNECTIONS must be a whole number from 1 to 16')
+  const { batchSize: batch, connections } = settings.restore
   return {
     server: true,
     warnings: [],
@@ -119,14 +116,14 @@ export const chooseTarget = (settings: Settings, raw: string | undefined, option
           }
         },
       },
-      { batchSize: batch, connections, ...withAfterAppend(faultAfter(settings.env.MAILTIME_FAULT, 'append')) },
+      { batchSize: batch, connections, ...withAfterAppend(faultAfter(settings.test.fault, 'append')) },
     ),
   }
 }
 
 export const provisionerOf = (settings: Settings): Provisioner | undefined => {
   const p = settings.config.provisioning ?? {}
-  const password = () => newPassword(settings.env)
+  const password = () => newPassword(settings.newAccountPassword)
   if (p.passwdFile !== undefined) return passwdFileProvisioner(p.passwdFile, password)
   if (p.command !== undefined) return commandProvisioner(p.command, p.checkCommand, password)
   return undefined
@@ -135,7 +132,7 @@ export const provisionerOf = (settings: Settings): Provisioner | undefined => {
 const notifierOf = (settings: Settings): Notifier | undefined => {
   const c = settings.config.smtp
   if (c?.host === undefined) return undefined
-  const password = settings.env.MAILTIME_SMTP_PASSWORD ?? c.password
+  const password = c.password
   return smtpNotifier({
     host: c.host,
     port: c.port ?? 25,

@@ -17,6 +17,7 @@ import { stopSignal } from '../stopSignal'
 import { faultAfter } from '../faults'
 import { booleanAttr, type Context, type Output, type Verb } from '../grammar'
 import { must, table } from '../render'
+import type { Settings } from '../../config'
 
 const connectFailure = (e: ConnectError): CliFailure =>
   new CliFailure(describeConnectError(e), e._tag === 'NoCredentials' ? ExitCode.USAGE : ExitCode.UNAVAILABLE)
@@ -115,21 +116,20 @@ const restoredInto = (b: Backend, account: AccountId, server: string) => async (
  * Test-only switches (docs/reliability.md): `MAILTIME_FAULT=kill-after-batch:N`, `pause-after-folder:MS`… (faults.ts), and
  * `MAILTIME_TEST_BUG=checkpoint-ahead`, a bug planted for the torture harness to find.
  */
-const scanFaults = (env: Readonly<Record<string, string | undefined>>): Pick<ScanDeps, 'afterBatch' | 'afterFolder' | 'plantedBug'> => {
-  const afterBatch = faultAfter(env.MAILTIME_FAULT, 'batch')
-  const afterFolder = faultAfter(env.MAILTIME_FAULT, 'folder')
+const scanFaults = (test: Settings['test']): Pick<ScanDeps, 'afterBatch' | 'afterFolder' | 'plantedBug'> => {
+  const afterBatch = faultAfter(test.fault, 'batch')
+  const afterFolder = faultAfter(test.fault, 'folder')
   return {
     ...(afterBatch !== undefined && { afterBatch }),
     ...(afterFolder !== undefined && { afterFolder }),
-    ...(env.MAILTIME_TEST_BUG === 'checkpoint-ahead' && { plantedBug: 'checkpoint-ahead' as const }),
+    ...(test.bug === 'checkpoint-ahead' && { plantedBug: 'checkpoint-ahead' as const }),
   }
 }
 
 const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, server: string, stopped: () => boolean): Promise<ScanReport> => {
   const b = await ctx.backend()
   ctx.progress.start(`scanning ${account}`, 1)
-  const batch = Number(ctx.settings.env.MAILTIME_SCAN_BATCH_SIZE ?? '1000')
-  if (!Number.isInteger(batch) || batch < 1) throw usage('MAILTIME_SCAN_BATCH_SIZE must be a positive whole number')
+  const batch = ctx.settings.scan.batchSize
   const r = await scanAccount(client, account, {
     store: b.store,
     index: b.index,
@@ -138,7 +138,7 @@ const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, serve
     batchSize: batch,
     shouldStop: stopped,
     restored: restoredInto(b, account, server),
-    ...scanFaults(ctx.settings.env),
+    ...scanFaults(ctx.settings.test),
     onProgress: (p) => {
       ctx.progress.start(`scanning ${account}`, p.folders)
       ctx.progress.update(p.foldersDone, `${p.folder} (${p.messages} messages)`)

@@ -107,7 +107,7 @@ export const exportHistoryVerb: Verb = {
       }
     }
     // Test-only (faults.ts): MAILTIME_FAULT=kill-after-step:N.
-    const fault = faultAfter(ctx.settings.env.MAILTIME_FAULT, 'step')
+    const fault = faultAfter(ctx.settings.test.fault, 'step')
     let steps = 0
     const afterStep = fault === undefined ? undefined : () => fault(++steps)
     const work = zip ? fs.mkdtempSync(path.join(os.tmpdir(), 'mailtime-export-')) : `${dest}.partial`

@@ -22,7 +22,7 @@ export const migrateStoreVerb: Verb = {
   examples: ['mailtime migrateStore sqlite:./mailtime-data/mailtime.db postgres://mailtime@db.example.com:5432/mailtime'],
   exitCodes: ['4: a store cannot be opened', '5: another writer changed the target during the copy (run it again)', '8: a stream differs after the copy (named)'],
   run: async (ctx, { positionals: [rawFrom = '', rawTo = ''] }) => {
-    const [from, to] = [noPasswordOnArgv(rawFrom), noPasswordOnArgv(rawTo)].map((l) => withEsdbPassword(l, ctx.settings.env.MAILTIME_ESDB_PASSWORD)) as [string, string]
+    const [from, to] = [noPasswordOnArgv(rawFrom), noPasswordOnArgv(rawTo)].map((l) => withEsdbPassword(l, ctx.settings.esdbPassword)) as [string, string]
     if (from === to) throw usage('migrateStore: the source and the target are the same store')
     const a = await openEventStore(from)
     if (E.isLeft(a)) throw fromStoreError(a.left)
