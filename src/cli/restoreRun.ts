@@ -9,26 +9,19 @@ import * as E from 'fp-ts/Either'
 import { itemKey } from '../../domain/operations'
 import { type RestorePlan, folderItemsOf, planSize } from '../../domain/restore/plan'
 import type { BlobStore } from '../blobs/blobStore'
-import { connectAs, describeConnectError, imapSourceOf } from '../capture/imap/source'
 import type { Settings } from '../config'
-import { smtpNotifier, type Notifier } from '../notify/notifier'
-import { imapTarget } from '../restore/imap/imapTarget'
-import { LOGIN_RETRY_MS, accountMissing, loginAttempts } from '../restore/imap/login'
-import { maildirTarget } from '../restore/maildirTarget'
-import { type Owner, chooseOwner, nearestExisting, resolveOwner, systemLookup } from '../restore/maildirOwner'
-import { type Provisioner, commandProvisioner, newPassword, passwdFileProvisioner } from '../restore/provision/provisioner'
+import type { ChosenTarget, TargetOptions } from '../app/ports'
 import { runRestore } from '../restore/runRestore'
-import type { RestoreTarget } from '../restore/target'
+import { chooseTarget as chooseTargetE, ownerOf as ownerOfE } from '../wiring/targets'
+import { provisionerOf } from '../wiring/provisioner'
+import { notifierOf } from '../wiring/notifier'
 import { human, table, when, clip } from './render'
-import { ExitCode, usage } from './failure'
+import { ExitCode, orExit, usage } from './failure'
 import { booleanAttr, type Context, type Output } from './grammar'
 import { stopSignal } from './stopSignal'
-import { faultAfter } from './faults'
+import { faultAfter } from '../wiring/faults'
 import { isAlive } from './processes'
 import { initiatorOf } from './initiator'
-
-/** The restore's test-only fault hook, when MAILTIME_FAULT names one (faults.ts). */
-const withAfterAppend = (f: ((n: number) => Promise<void>) | undefined) => (f === undefined ? {} : { afterAppend: f })
 
 export const targetAttr = { name: 'target', help: 'imap://host:port (credentials from the config/environment), or maildir:<dir>; default: the IMAP server configured for capture' }
 export const dryRunAttr = { name: 'dry_run', help: 'true: print the plan, write nothing' }
@@ -39,110 +32,17 @@ export const RESTORE_EXIT_CODES = [
 ]
 export const notificationsAttr = { name: 'notifications', help: 'more addresses (a@b,c@d) for the start and end e-mails' }
 
-export interface ChosenTarget {
-  readonly target: RestoreTarget
-  /** True when the target is a mail server whose accounts may have to be created. */
-  readonly server: boolean
-  /** What the report must say about the target as it will be left (a Maildir tree owned by root); the target adds its own. */
-  readonly warnings: readonly string[]
-}
+export type { ChosenTarget, TargetOptions } from '../app/ports'
 
 export const ownerAttr = { name: 'owner', help: 'maildir targets: who owns the files written (user, user:group, uid or uid:gid); default: the owner of the target directory' }
 
 /** The `owner` attribute's ids, or a usage error naming it. */
-const ownerOf = (raw: string | undefined): Owner | undefined => {
-  if (raw === undefined) return undefined
-  const r = resolveOwner(raw, systemLookup)
-  if (E.isLeft(r)) throw usage(r.left)
-  return r.right
-}
-
-export interface TargetOptions {
-  /** Whether this run has just created the account (a refused login is then tried again). */
-  readonly justCreated?: (account: string) => boolean
-  /** The `owner` attribute (Maildir targets only). */
-  readonly owner?: string
-}
+const ownerOf = (raw: string | undefined) => orExit(ownerOfE(raw))
 
 export const chooseTarget = (settings: Settings, raw: string | undefined, options: TargetOptions = {}): ChosenTarget => {
-  if (raw !== undefined && raw.startsWith('maildir:')) {
-    if (raw.length === 'maildir:'.length) throw usage('target maildir:<dir> needs a directory')
-    const dir = raw.slice('maildir:'.length)
-    const asked = ownerOf(options.owner)
-    const there = nearestExisting(dir)
-    const choice = chooseOwner({ ...(asked !== undefined && { asked }), ...(options.owner !== undefined && { raw: options.owner }), directory: there.owner, where: there.path, self: { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 } })
-    if (E.isLeft(choice)) throw usage(choice.left)
-    return { target: maildirTarget(dir, { ...(choice.right.chown !== undefined && { owner: choice.right.chown }) }), server: false, warnings: choice.right.warning === undefined ? [] : [choice.right.warning] }
-  }
-  if (options.owner !== undefined) throw usage('owner applies to maildir targets only (an IMAP server owns its files)')
-  if (raw !== undefined && !/^imaps?:\/\//i.test(raw)) throw usage(`unsupported target ${JSON.stringify(raw)}: use imap://host:port, imaps://host:port or maildir:<dir>`)
-  const src = imapSourceOf(settings, raw)
-  if (E.isLeft(src))
-    throw usage(raw === undefined ? `${src.left.reason}; or give target maildir:<dir> (Dovecot serves that tree as is), or dry_run true` : src.left.reason)
-  const s = src.right
-  const server = `${s.secure ? 'imaps' : 'imap'}://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`
-  const { batchSize: batch, connections } = settings.restore
-  return {
-    server: true,
-    warnings: [],
-    target: imapTarget(
-      {
-        host: s.host,
-        port: s.port,
-        secure: s.secure,
-        description: s.description,
-        loginFor: (account) => {
-          const own = s.passwords[account]
-          if (own !== undefined) return { user: account, pass: own }
-          return s.admin === undefined ? undefined : { user: s.admin.user, pass: s.admin.password, authzid: account }
-        },
-        connect: async (account) => {
-          // Only an account this run has just created is tried again (login.ts says why).
-          const attempts = loginAttempts(options.justCreated?.(account) ?? false)
-          for (let attempt = 1; ; attempt++) {
-            const c = await connectAs(s, account)
-            if (E.isRight(c)) return E.right(c.right)
-            const onBehalf = s.passwords[account] === undefined
-            if (c.left._tag === 'AuthFailed' && attempt < attempts) {
-              await new Promise((resolve) => setTimeout(resolve, LOGIN_RETRY_MS))
-              continue
-            }
-            if (c.left._tag === 'AuthFailed' && accountMissing(c.left, onBehalf))
-              return E.left({
-                _tag: 'NoSuchAccount',
-                reason: `account ${account} does not exist on ${server} (the server accepted ${s.admin?.user ?? 'the admin'}'s login but refused to act for ${account}: ${c.left.reason})`,
-              })
-            return E.left({ _tag: 'Failure', reason: describeConnectError(c.left) })
-          }
-        },
-      },
-      { batchSize: batch, connections, ...withAfterAppend(faultAfter(settings.test.fault, 'append')) },
-    ),
-  }
+  const afterAppend = faultAfter(settings.test.fault, 'append')
+  return orExit(chooseTargetE(settings, raw, options, afterAppend === undefined ? {} : { afterAppend }))
 }
-
-export const provisionerOf = (settings: Settings): Provisioner | undefined => {
-  const p = settings.config.provisioning ?? {}
-  const password = () => newPassword(settings.newAccountPassword)
-  if (p.passwdFile !== undefined) return passwdFileProvisioner(p.passwdFile, password)
-  if (p.command !== undefined) return commandProvisioner(p.command, p.checkCommand, password)
-  return undefined
-}
-
-const notifierOf = (settings: Settings): Notifier | undefined => {
-  const c = settings.config.smtp
-  if (c?.host === undefined) return undefined
-  const password = c.password
-  return smtpNotifier({
-    host: c.host,
-    port: c.port ?? 25,
-    secure: c.secure ?? false,
-    ...(c.user !== undefined && { user: c.user }),
-    ...(password !== undefined && { password }),
-    from: c.from ?? `mailtime@${os.hostname()}`,
-  })
-}
-
 
 const recipientsOf = (settings: Settings, extra: string | undefined): string[] => {
   const addresses = [initiatorOf(settings), settings.config.smtp?.admin, ...(extra ?? '').split(',')].map((a) => a?.trim() ?? '').filter((a) => a.includes('@'))
@@ -207,7 +107,7 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
   const total = run.plans.reduce((n, p) => n + planSize(p), 0)
   const signal = stopSignal()
   ctx.progress.start(`restoring into ${chosen.target.description}`, total)
-  const notifier = notifierOf(ctx.settings)
+  const notifier = notifierOf(ctx.settings, os.hostname())
   let outcome
   try {
     outcome = await runRestore(

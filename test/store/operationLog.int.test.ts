@@ -4,7 +4,7 @@
  */
 import * as path from 'path'
 import type { OperationEvent } from '../../domain/operations'
-import { type Backend, openStoreBackend } from '../../src/app/backend'
+import { type Backend, openStoreBackend } from '../../src/wiring/backend'
 import { postgresAvailable, sharedPostgres, stopSharedPostgres } from '../support/postgres'
 import { servicesRequired } from '../support/services'
 import { cleanupTmp, tmpDir } from '../support/tmp'

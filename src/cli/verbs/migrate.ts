@@ -4,7 +4,7 @@
  * one. Re-running it after an interruption copies only what is missing.
  */
 import * as E from 'fp-ts/Either'
-import { openEventStore } from '../../app/openStore'
+import { openEventStore } from '../../wiring/openStore'
 import { migrateStore } from '../../migrate/migrateStore'
 import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
 import type { Verb } from '../grammar'

@@ -11,7 +11,7 @@ import { type DeletedItem, type PlacedItem, type RestorePlan, planItemRestore, p
 import { accountAsOf, accountStateAt } from '../../../projections/accountView'
 import type { ItemState } from '../../../domain/state'
 import { findAccount } from '../../app/accounts'
-import type { ReadBackend } from '../../app/backend'
+import type { ReadBackend } from '../../app/ports'
 import { instantArg } from '../dateArgs'
 import { folderTreesOf } from '../folderTrees'
 import { notFound, usage } from '../failure'

@@ -13,7 +13,7 @@ import { CliFailure, ExitCode, usage } from '../failure'
 import { type Verb, booleanAttr } from '../grammar'
 import { chooseTarget } from '../restoreRun'
 import { resolveApiToken } from '../../server/apiToken'
-import { isMirrored } from '../../app/mirroredBackend'
+import { isMirrored } from '../../wiring/mirroredBackend'
 import { describeStoreError } from '../../../projections/errors'
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
