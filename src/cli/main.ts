@@ -12,7 +12,8 @@ import { noPasswordOnArgv, withEsdbPassword } from './storeLocation'
 import { type GlobalFlags, resolveSettings } from '../config'
 import { systemZone, validZone } from '../time/dates'
 import { StoreErrorRaised, describeStoreError } from '../../projections/errors'
-import { CliFailure, ExitCode, fromConfigError, fromDateError, fromStoreError, usage } from './failure'
+import { AppFailure } from '../app/errors'
+import { CliFailure, ExitCode, fromAppError, fromConfigError, fromDateError, fromStoreError, usage } from './failure'
 import { type Context, type Verb, parseWords, usageLine } from './grammar'
 import { silentProgress, ttyProgress } from './progress'
 import { stableStringify } from './stableJson'
@@ -157,6 +158,7 @@ export const runCli = async (argv: readonly string[], io: Io): Promise<number> =
       return ExitCode.USAGE
     }
     if (e instanceof StoreErrorRaised) e = fromStoreError(e.error)
+    if (e instanceof AppFailure) e = fromAppError(e.error)
     if (e instanceof CliFailure) {
       io.stderr(`mailtime: ${e.message}\n`)
       if (debug) io.stderr(`${e.stack ?? ''}\n`)
