@@ -12,13 +12,13 @@ import { findAccount } from '../../app/accounts'
 import { exportHistory } from '../../export/exportHistory'
 import { ManifestCodec, verifyExport } from '../../export/verifyExport'
 import { unzipTo, zipDirectory } from '../../export/zip'
-import { recordOperation } from '../../operations/record'
+import { recorded } from '../../app/operations'
+import { appDeps } from '../appDeps'
 import { CliFailure, ExitCode, usage } from '../failure'
 import { faultAfter } from '../faults'
 import { booleanAttr, type Output, type Verb } from '../grammar'
 import { foundOrFail, human, must, when } from '../render'
 import { instantArg } from '../dateArgs'
-import { initiatorOf } from '../initiator'
 
 import { VERSION } from '../../version'
 
@@ -114,9 +114,9 @@ export const exportHistoryVerb: Verb = {
     fs.rmSync(work, { recursive: true, force: true })
     fs.mkdirSync(work, { recursive: true })
     ctx.progress.start(`exporting ${account}`, 0)
-    const { operationId, result: manifest } = await recordOperation(
-      b.operations,
-      { kind: 'export', verb: 'exportHistory', params: { account, ...attrs }, initiator: initiatorOf(ctx.settings), host: os.hostname(), pid: process.pid, now: ctx.now },
+    const { operationId, result: manifest } = await recorded(
+      appDeps(ctx),
+      { kind: 'export', verb: 'exportHistory', params: { account, ...attrs } },
       async () => {
         const m = await exportHistory(b, work, { account, from, to, at, toolVersion: VERSION, createdAt: ctx.now(), ...(afterStep !== undefined && { afterStep }) }, (d, n) => ctx.progress.update(d, `${n}`))
           if (zip) {
