@@ -23,18 +23,18 @@ export const parseImapUrl = (url: string): E.Either<SourceError, { host: string;
 }
 
 /**
- * The source from the environment first (MAILTIME_IMAP_*), then the config file's `imap` section.
+ * The source from the settings' `imap` section (MAILTIME_IMAP_* over the config file, folded by config.ts).
  * `url` overrides the server (a restore's `target imap://…`); the credentials stay those configured.
  */
 export const imapSourceOf = (s: Settings, url0?: string): E.Either<SourceError, ImapSource> => {
   const c = s.config.imap ?? {}
-  const url = url0 ?? s.env.MAILTIME_IMAP_URL ?? c.url
+  const url = url0 ?? c.url
   if (url === undefined) return E.left({ _tag: 'NoSource', reason: 'no IMAP server configured: set MAILTIME_IMAP_URL (and MAILTIME_IMAP_USER, MAILTIME_IMAP_PASSWORD) or the "imap" section of the config file' })
   const where = parseImapUrl(url)
   if (E.isLeft(where)) return where
-  const user = s.env.MAILTIME_IMAP_USER ?? c.user
-  const password = s.env.MAILTIME_IMAP_PASSWORD ?? c.password
-  const accounts = (s.env.MAILTIME_IMAP_ACCOUNTS?.split(',') ?? c.accounts ?? []).map((a) => a.trim()).filter((a) => a.length > 0)
+  const user = c.user
+  const password = c.password
+  const accounts = (c.accounts ?? []).map((a) => a.trim()).filter((a) => a.length > 0)
   const passwords = c.passwords ?? {}
   if ((user === undefined || password === undefined) && Object.keys(passwords).length === 0)
     return E.left({ _tag: 'NoSource', reason: 'no IMAP credentials: set MAILTIME_IMAP_USER and MAILTIME_IMAP_PASSWORD (an admin who logs in on behalf of users), or imap.passwords in the config file' })

@@ -15,7 +15,7 @@ import { imapRewinder } from '../../rewind/imapActions'
 import { type RewindDeps, type RewindOutcome, describeAction, previewRewind, runRewind } from '../../rewind/runRewind'
 import { instantArg } from '../dateArgs'
 import { CliFailure, ExitCode, notFound, usage } from '../failure'
-import { faultAfter } from '../faults'
+import { faultAfter } from '../../wiring/faults'
 import { booleanAttr, type Context, type Output, type Verb } from '../grammar'
 import { initiatorOf } from '../initiator'
 import { isAlive } from '../processes'
@@ -92,10 +92,10 @@ export const doRewind: Verb = {
     const src = imapSourceOf(ctx.settings, attrs.target)
     if (E.isLeft(src)) throw usage(src.left.reason)
     const chosen = chooseTarget(ctx.settings, attrs.target)
-    const recipients = recipientsOf(ctx.settings, attrs.notifications)
-    const notifier = notifierOf(ctx.settings)
+    const recipients = recipientsOf(ctx.settings.operator, ctx.settings.config.smtp?.admin, attrs.notifications)
+    const notifier = notifierOf(ctx.settings, os.hostname())
     const signal = stopSignal()
-    const afterAction = faultAfter(ctx.settings.env.MAILTIME_FAULT, 'action')
+    const afterAction = faultAfter(ctx.settings.test.fault, 'action')
     const deps: RewindDeps = {
       operations: b.operations,
       blobs: b.blobs,
