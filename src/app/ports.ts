@@ -109,5 +109,5 @@ export interface RestorePorts {
   /** Starts listening for a stop request for the time of one run. */
   stopSignal(): StopSignal
   /** Test-only fault hook after each appended batch. */
-  readonly afterAppend?: (batch: number) => Promise<void>
+  readonly afterAppend?: (batch: number, stopRequested?: () => Promise<boolean>) => Promise<void>
 }

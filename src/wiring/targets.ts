@@ -22,7 +22,7 @@ export const ownerOf = (raw: string | undefined): E.Either<AppError, Owner | und
 
 export interface TargetWiring {
   /** Test-only fault hook after each appended batch (MAILTIME_FAULT, faults.ts). */
-  readonly afterAppend?: (batch: number) => Promise<void>
+  readonly afterAppend?: (batch: number, stopRequested?: () => Promise<boolean>) => Promise<void>
 }
 
 export const chooseTarget = (settings: Settings, raw: string | undefined, options: TargetOptions = {}, wiring: TargetWiring = {}): E.Either<AppError, ChosenTarget> => {
