@@ -120,7 +120,7 @@ export const openRewind = async (account: string, at: number, zone: string): Pro
     h(
       'div',
       { class: 'row confirm' },
-      h('label', {}, 'Type the account name to confirm ', h('input', { id: 'rw-confirm', type: 'text', autocomplete: 'off', placeholder: account })),
+      h('label', {}, `Type the account name (${account}) to confirm `, h('input', { id: 'rw-confirm', type: 'text', autocomplete: 'off', spellcheck: 'false' })),
       h('button', { id: 'rw-run', type: 'button', disabled: true }, 'Rewind the account'),
       h('button', { id: 'rw-cancel', type: 'button', onclick: closeRewind }, 'Cancel'),
     ),
