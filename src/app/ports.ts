@@ -6,6 +6,7 @@
  */
 import type * as E from 'fp-ts/Either'
 import type * as TE from 'fp-ts/TaskEither'
+import type { ImapFlow } from 'imapflow'
 import type { Instant } from '../../domain/instant'
 import type { StoreError } from '../../projections/errors'
 import type { TimeTravel } from '../../projections/timeTravel'
@@ -110,4 +111,27 @@ export interface RestorePorts {
   stopSignal(): StopSignal
   /** Test-only fault hook after each appended batch. */
   readonly afterAppend?: (batch: number, stopRequested?: () => Promise<boolean>) => Promise<void>
+}
+
+/** The live IMAP server a rewind acts on: where it captures, sends its actions and writes messages back. */
+export interface RewindServer {
+  /** The server as the capture records it (no secrets). */
+  readonly description: string
+  /** Where the messages gone since are written back (the restore's IMAP target for the same server). */
+  readonly target: RestoreTarget
+  /** An IMAP session logged in as the account (the capture's, then the actions'); Left says why not. */
+  connect(account: string): Promise<E.Either<string, ImapFlow>>
+}
+
+/** What a rewind needs beyond `AppDeps`, built by src/wiring from the settings. */
+export interface RewindPorts {
+  /** The account's live IMAP server: `target` words (imap://host:port), else the one configured for capture. */
+  server(raw: string | undefined): E.Either<AppError, RewindServer>
+  notifier(): Notifier | undefined
+  /** The admin address every notification also goes to (smtp.admin). */
+  readonly admin: string | undefined
+  /** Starts listening for a stop request for the time of one run. */
+  stopSignal(): StopSignal
+  /** Test-only fault hook after each action reached the server (MAILTIME_FAULT=kill-after-action:N). */
+  readonly afterAction?: (n: number) => Promise<void>
 }

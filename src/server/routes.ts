@@ -11,8 +11,9 @@ import type { AppError, Outcome } from '../app/errors'
 import { exportHistory } from '../app/export'
 import { diff, getAccountInfo, getAccountState, getItem, listAccounts, search, type SearchFilter } from '../app/inspect'
 import { getOperation, listOperations } from '../app/operations'
-import type { AppDeps, RestorePorts } from '../app/ports'
+import type { AppDeps, RestorePorts, RewindPorts } from '../app/ports'
 import { restoreOnNewAccount, undelete } from '../app/restore/plans'
+import { type RewindRequest, rewind } from '../app/rewind'
 
 /** A query string or body value: absent, or a non-empty string without control characters. */
 const Word = new t.Type<string, string, unknown>(
@@ -43,6 +44,7 @@ type Params = Record<string, string | undefined>
 export interface Call {
   readonly deps: AppDeps
   readonly restore: RestorePorts
+  readonly rewind: RewindPorts
   readonly site: Site
 }
 
@@ -63,7 +65,19 @@ export interface Route {
 }
 
 const never = () => false
+const always = () => true
 const unlessDryRun = (p: Params) => p.dry_run === 'false'
+/**
+ * A rewind's request from the route's words. It acts on the account's live server, the IMAP server
+ * configured for capture, never on the console's restore target (which may be a Maildir tree).
+ */
+const rewindRequest = (p: Params, dryRun: boolean): RewindRequest => ({
+  account: req(p, 'account'),
+  date: req(p, 'at'),
+  dryRun: dryRun ? 'true' : 'false',
+  ...defined({ keepAfter: p.keep_after, removeNewFolders: p.remove_new_folders, notifications: p.notifications }),
+})
+
 /** The defined values only (a request's optional fields are absent, not undefined). */
 const defined = <A extends Record<string, string | undefined>>(o: A): { [K in keyof A]?: string } =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof A]?: string }
@@ -143,6 +157,25 @@ export const ROUTES: readonly Route[] = [
         dest: c.site.exportDest(req(p, 'account')) + (p.format === 'zip' ? '.zip' : ''),
       }),
     (p) => p.dry_run !== 'true',
+  ),
+  route(
+    'POST',
+    '/api/accounts/:account/rewind/preview',
+    'doRewind',
+    'capture the account and return the plan that would put it back as it was at `at`, grouped by action with counts (doRewind dry_run true); nothing changes on the server',
+    { account: Word, at: Word },
+    { keep_after: Word, remove_new_folders: Bool },
+    (c, p) => rewind(c.deps, c.rewind, rewindRequest(p, true)),
+  ),
+  route(
+    'POST',
+    '/api/accounts/:account/rewind',
+    'doRewind',
+    'start (a job) a rewind of the live account to its state at `at`, keeping the mail that arrived since (in `keep_after`, default rewind_DD_MM_YY, or in_place)',
+    { account: Word, at: Word },
+    { keep_after: Word, remove_new_folders: Bool, notifications: Word },
+    (c, p) => rewind(c.deps, c.rewind, rewindRequest(p, false)),
+    always,
   ),
   route('GET', '/api/operations', 'getAllOperations', 'every operation (restores, exports, purges, holds, scans) with its state and counts', {}, {}, (c) => listOperations(c.deps)),
   route('GET', '/api/operations/:id', 'monitor', 'one operation in detail (items, reasons, notifications)', { id: Word }, {}, (c, p) => getOperation(c.deps, { operationId: req(p, 'id') })),

@@ -11,7 +11,7 @@ import type FastifyStatic from '@fastify/static'
 import type { FastifyInstance } from 'fastify'
 import type * as FastifyModule from 'fastify'
 import * as E from 'fp-ts/Either'
-import type { AppDeps, Progress, RestorePorts } from '../app/ports'
+import type { AppDeps, Progress, RestorePorts, RewindPorts } from '../app/ports'
 import { silentProgress } from '../app/ports'
 import { bearerMatches } from './auth'
 import { explainAppError, explainThrown } from './explain'
@@ -23,6 +23,8 @@ export interface ServerOptions {
   readonly deps: (progress: Progress, note: (line: string) => void) => AppDeps
   /** What restores need; its stop signal is never the process's (a job installs no signal handler). */
   readonly restore: RestorePorts
+  /** What rewinds need; its stop signal, too, is never the process's. */
+  readonly rewind: RewindPorts
   readonly token: string
   readonly site: Site
   /** The built page (index.html and assets/); default dist/web beside this module's build. */
@@ -74,7 +76,7 @@ export const buildServer = (o: ServerOptions): FastifyInstance => {
           const input = { ...(req.params as object), ...(r.method === 'GET' ? (req.query as object) : ((req.body ?? {}) as object)) }
           const p = validate(r, input)
           if (E.isLeft(p)) return reply.code(400).send({ error: p.left })
-          const call = (progress: Progress, note: (line: string) => void) => r.call({ deps: o.deps(progress, note), restore: o.restore, site: o.site }, p.right)
+          const call = (progress: Progress, note: (line: string) => void) => r.call({ deps: o.deps(progress, note), restore: o.restore, rewind: o.rewind, site: o.site }, p.right)
           if (r.job(p.right)) {
             // The same route with the same parameters is the same command (one run at a time).
             const words = Object.entries(p.right).sort(([a], [b]) => a.localeCompare(b)).flatMap(([k, v]) => (v === undefined ? [] : [k, v]))

@@ -16,6 +16,7 @@ import { chooseTarget } from '../restoreRun'
 import { resolveApiToken } from '../../server/apiToken'
 import { isMirrored } from '../../wiring/mirroredBackend'
 import { noStopSignal, restorePortsOf } from '../../wiring/restorePorts'
+import { rewindPortsOf } from '../../wiring/rewindPorts'
 import type { AppDeps, Progress } from '../../app/ports'
 import { appDeps } from '../appDeps'
 import { describeStoreError } from '../../../projections/errors'
@@ -62,7 +63,8 @@ export const serve: Verb = {
     // only, never on this process's signals (serve handles those itself, below).
     const deps = (progress: Progress, note: (line: string) => void): AppDeps => ({ ...base, backend: async () => backend, progress, note, warn: note })
     const restore = restorePortsOf(ctx.settings, { stopSignal: noStopSignal, hostname: os.hostname() })
-    const app = buildServer({ deps, restore, token, site })
+    const rewind = rewindPortsOf(ctx.settings, { stopSignal: noStopSignal, hostname: os.hostname() })
+    const app = buildServer({ deps, restore, rewind, token, site })
     let address: string
     try {
       address = await app.listen({ port, host })
