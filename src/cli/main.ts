@@ -62,7 +62,7 @@ const verbHelp = (v: Verb): string =>
 const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io): Promise<number> => {
   if (flags.store !== undefined) noPasswordOnArgv(flags.store)
   if (flags.index !== undefined) noPasswordOnArgv(flags.index)
-  const gated = gateTestSwitches(io.env)
+  const gated = gateTestSwitches(io.env, verb.name)
   if (E.isLeft(gated)) throw usage(gated.left)
   for (const w of gated.right.warnings) io.stderr(`${w}\n`)
   const settingsE = resolveSettings(flags, gated.right.env, systemZone(), () => os.userInfo().username)
@@ -116,7 +116,7 @@ export const commanderError = (raw: string): string => {
   return `mailtime: ${raw.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}\n`
 }
 
-/** The clock: the real one, or (test-only, testSwitches.ts) MAILTIME_NOW, an ISO-8601 instant. */
+/** The clock: the real one, or (test-only, testSwitches.ts; refused for capture) MAILTIME_NOW, an ISO-8601 instant. */
 const clockOf = (raw: string | undefined): (() => Instant) => {
   if (raw === undefined) return () => instant(Date.now())
   const t = Date.parse(raw)
