@@ -1,0 +1,62 @@
+/**
+ * Defects found by trying the product as an admin would, against a real Dovecot: mailboxes are
+ * changed by `doveadm`, and the built CLI runs as an admin runs it. Each case is an answer that
+ * misled: a scan stopped early that called itself complete, a mistyped port reported as an outage,
+ * a missing account reported as a refused login, a failure that printed nothing with --json, and an
+ * account shown with an Inbox at an instant before it existed.
+ */
+import { execFileSync } from 'child_process'
+import * as fs from 'fs'
+import * as path from 'path'
+import { type Dovecot, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
+import { describeWithService } from '../support/services'
+import { mailtime } from '../support/cli'
+import { cleanupTmp, tmpDir } from '../support/tmp'
+
+jest.setTimeout(120_000)
+
+const msg = (subject: string) =>
+  Buffer.from(
+    `From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.org>\r\nDate: Mon, 02 Feb 2026 10:00:00 +0000\r\n\r\nHello ${subject}\r\n`,
+  )
+
+describeWithService(dovecotAvailable(), 'Dovecot')('what an admin trying the product meets (Dovecot)', () => {
+  let d: Dovecot
+  let dir: string
+  let env: Record<string, string>
+  const store = () => ['--store', `sqlite:${path.join(dir, 'm.db')}`, '--tz', 'UTC']
+  const run = (args: readonly string[], more: Record<string, string> = {}) => mailtime([...store(), ...args], { ...env, ...more })
+  const save = (user: string, folder: string, subject: string) =>
+    execFileSync('/usr/bin/doveadm', ['-c', d.conf, 'save', '-u', user, '-m', folder], { input: msg(subject), stdio: ['pipe', 'pipe', 'pipe'] })
+  /** The one JSON document a --json run printed on stdout. */
+  const jsonOf = (r: { stdout: string; stderr: string; code: number }) => {
+    if (r.stdout.trim() === '') throw new Error(`exit ${r.code} printed nothing on stdout (stderr: ${r.stderr})`)
+    return JSON.parse(r.stdout)
+  }
+
+  beforeAll(async () => {
+    d = await startDovecot({ alice: 'alicepw', bob: 'bobpw' })
+    dir = tmpDir()
+    const config = path.join(dir, 'mailtime.json')
+    fs.writeFileSync(config, '{}')
+    env = { MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: d.admin.user, MAILTIME_IMAP_PASSWORD: d.admin.password, MAILTIME_CONFIG: config }
+  })
+  afterAll(async () => {
+    await removeDovecot(d)
+    cleanupTmp()
+  })
+
+  it('getAccountState at an instant before the account existed says so and shows no folders, in text and in --json', () => {
+    save('alice', 'INBOX', 'Hello')
+    expect(run(['doAccountScan', 'alice']).code).toBe(0)
+    const before = '2000-01-01T00:00:00Z'
+    const text = run(['getAccountState', 'alice', 'date', before])
+    expect(text.code).toBe(0)
+    expect(text.stdout).toContain('(the account did not exist then)')
+    expect(text.stdout).not.toContain('/Inbox')
+    const json = jsonOf(run(['--json', 'getAccountState', 'alice', 'date', before]))
+    expect(json).toMatchObject({ exists: false, folders: [], items: [] })
+    // As of now the same account has its Inbox and its message.
+    expect(jsonOf(run(['--json', 'getAccountState', 'alice'])).folders.map((f: { path: string }) => f.path)).toContain('/Inbox')
+  })
+})
