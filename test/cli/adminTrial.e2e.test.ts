@@ -59,4 +59,12 @@ describeWithService(dovecotAvailable(), 'Dovecot')('what an admin trying the pro
     // As of now the same account has its Inbox and its message.
     expect(jsonOf(run(['--json', 'getAccountState', 'alice'])).folders.map((f: { path: string }) => f.path)).toContain('/Inbox')
   })
+
+  it('a port out of range in a target or the configured server is a usage error naming it (exit 2), not an unavailable server', () => {
+    const target = run(['doUndelete', 'alice', 'first', 'last', 'target', 'imap://127.0.0.1:99999'])
+    expect({ code: target.code, stderr: target.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('imap://127.0.0.1:99999') })
+    expect(target.stderr).toContain('port 99999')
+    const scan = run(['doAccountScan', 'alice'], { MAILTIME_IMAP_URL: 'imap://127.0.0.1:0' })
+    expect({ code: scan.code, stderr: scan.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('port 0') })
+  })
 })
