@@ -67,4 +67,11 @@ describeWithService(dovecotAvailable(), 'Dovecot')('what an admin trying the pro
     const scan = run(['doAccountScan', 'alice'], { MAILTIME_IMAP_URL: 'imap://127.0.0.1:0' })
     expect({ code: scan.code, stderr: scan.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('port 0') })
   })
+
+  it('scanning an account the server does not have says that it does not exist there, naming it (exit 3), and records nothing', () => {
+    const r = run(['doAccountScan', 'nosuch'])
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(new RegExp(`^mailtime: account nosuch does not exist on imap://127\\.0\\.0\\.1:${d.port}`))
+    expect(run(['getAccountInfo', 'nosuch']).code).toBe(3)
+  })
 })

@@ -34,7 +34,7 @@ import { must, table } from '../render'
 import type { Settings } from '../../config'
 
 const connectFailure = (e: ConnectError): CliFailure =>
-  new CliFailure(describeConnectError(e), e._tag === 'NoCredentials' ? ExitCode.USAGE : ExitCode.UNAVAILABLE)
+  new CliFailure(describeConnectError(e), e._tag === 'NoCredentials' ? ExitCode.USAGE : e._tag === 'NoSuchAccount' ? ExitCode.NOT_FOUND : ExitCode.UNAVAILABLE)
 
 const scanFailure = (e: ScanError, server: string): CliFailure => {
   switch (e._tag) {
