@@ -8,7 +8,7 @@
 import { execFileSync } from 'child_process'
 import * as fs from 'fs'
 import * as path from 'path'
-import { type Dovecot, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
+import { type Dovecot, dovecotAvailable, freePort, removeDovecot, startDovecot } from '../support/dovecot'
 import { describeWithService } from '../support/services'
 import { mailtime } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
@@ -73,5 +73,23 @@ describeWithService(dovecotAvailable(), 'Dovecot')('what an admin trying the pro
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(new RegExp(`^mailtime: account nosuch does not exist on imap://127\\.0\\.0\\.1:${d.port}`))
     expect(run(['getAccountInfo', 'nosuch']).code).toBe(3)
+  })
+
+  it('with --json every failure prints one JSON document with the error and the exit code (and the line on stderr)', async () => {
+    const port = await freePort()
+    const cases: [readonly string[], Record<string, string>, number, string][] = [
+      [['doAccountScan', 'alice'], { MAILTIME_IMAP_URL: `imap://127.0.0.1:${port}` }, 6, `127.0.0.1:${port}`],
+      [['doSmartScan'], { MAILTIME_IMAP_URL: `imap://127.0.0.1:${port}`, MAILTIME_IMAP_ACCOUNTS: 'alice' }, 6, `127.0.0.1:${port}`],
+      [['doAccountScan', 'nosuch'], {}, 3, 'nosuch'],
+      [['getAccountState', 'alice', 'date', '31/02/2026'], {}, 2, 'day 31'],
+      [['getItem', 'nobody@example.com', '1'], {}, 3, 'nobody@example.com'],
+      [['getAccountState'], {}, 2, 'account'],
+      [['frobnicate'], {}, 2, 'frobnicate'],
+    ]
+    for (const [args, more, code, names] of cases) {
+      const r = run(['--json', ...args], more)
+      expect({ args, code: r.code, json: jsonOf(r) }).toEqual({ args, code, json: { error: expect.stringContaining(names), exitCode: code } })
+      expect(r.stderr).toContain(`mailtime: ${jsonOf(r).error}`)
+    }
   })
 })
