@@ -8,7 +8,7 @@
 import { execFileSync } from 'child_process'
 import * as fs from 'fs'
 import * as path from 'path'
-import { type Dovecot, dovecotAvailable, freePort, removeDovecot, startDovecot } from '../support/dovecot'
+import { type Dovecot, clientAs, dovecotAvailable, freePort, removeDovecot, startDovecot } from '../support/dovecot'
 import { describeWithService } from '../support/services'
 import { mailtime } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
@@ -28,6 +28,27 @@ describeWithService(dovecotAvailable(), 'Dovecot')('what an admin trying the pro
   const run = (args: readonly string[], more: Record<string, string> = {}) => mailtime([...store(), ...args], { ...env, ...more })
   const save = (user: string, folder: string, subject: string) =>
     execFileSync('/usr/bin/doveadm', ['-c', d.conf, 'save', '-u', user, '-m', folder], { input: msg(subject), stdio: ['pipe', 'pipe', 'pipe'] })
+  /** Folder → subjects, as Dovecot serves the account. */
+  const served = async (user: string): Promise<Record<string, string[]>> => {
+    const c = clientAs(d, user)
+    await c.connect()
+    const out: Record<string, string[]> = {}
+    try {
+      for (const box of await c.list()) {
+        const lock = await c.getMailboxLock(box.path, { readOnly: true })
+        try {
+          const subjects: string[] = []
+          if ((c.mailbox as { exists: number }).exists > 0) for await (const m of c.fetch('1:*', { envelope: true })) subjects.push(m.envelope?.subject ?? '')
+          out[box.path] = subjects.sort()
+        } finally {
+          lock.release()
+        }
+      }
+    } finally {
+      await c.logout()
+    }
+    return out
+  }
   /** The one JSON document a --json run printed on stdout. */
   const jsonOf = (r: { stdout: string; stderr: string; code: number }) => {
     if (r.stdout.trim() === '') throw new Error(`exit ${r.code} printed nothing on stdout (stderr: ${r.stderr})`)
@@ -91,5 +112,42 @@ describeWithService(dovecotAvailable(), 'Dovecot')('what an admin trying the pro
       expect({ args, code: r.code, json: jsonOf(r) }).toEqual({ args, code, json: { error: expect.stringContaining(names), exitCode: code } })
       expect(r.stderr).toContain(`mailtime: ${jsonOf(r).error}`)
     }
+  })
+
+  // A restored message is a new item of the backup (the scan recognises the copy the restore wrote),
+  // so a message restored and deleted again is a new deletion, of that copy.
+  it('doUndelete run again the same day restores what was deleted since, messages and a folder it had restored and that were deleted again too, and never writes anything twice', async () => {
+    d.addUser('erin', 'erinpw')
+    d.doveadm('mailbox', 'create', '-u', 'erin', 'Proj')
+    save('erin', 'INBOX', 'First')
+    save('erin', 'INBOX', 'Second')
+    save('erin', 'Proj', 'Plan')
+    const scan = () => expect(run(['doAccountScan', 'erin']).code).toBe(0)
+    const expunge = (subject: string) => d.doveadm('expunge', '-u', 'erin', 'mailbox', 'INBOX', 'subject', subject)
+    const undelete = () => {
+      const r = run(['--json', 'doUndelete', 'erin', 'first', 'last'])
+      return { code: r.code, report: jsonOf(r) }
+    }
+    scan()
+    expunge('First')
+    d.doveadm('mailbox', 'delete', '-u', 'erin', '-r', 'Proj')
+    scan()
+    // First, the folder Proj and its message Plan.
+    expect(undelete()).toMatchObject({ code: 0, report: { restored: 3, skipped: 0, unrestored: [] } })
+    expect(await served('erin')).toEqual({ INBOX: ['First', 'Second'], Proj: ['Plan'] })
+    // The scan records the copies the restore wrote; then they are deleted again, and Second for the first time.
+    scan()
+    expunge('First')
+    expunge('Second')
+    d.doveadm('mailbox', 'delete', '-u', 'erin', '-r', 'Proj')
+    scan()
+    expect(await served('erin')).toEqual({ INBOX: [] })
+    const again = undelete()
+    expect(again).toMatchObject({ code: 0, report: { unrestored: [] } })
+    expect(await served('erin')).toEqual({ INBOX: ['First', 'Second'], Proj: ['Plan'] })
+    // Run once more: everything is back and still there, nothing is written twice.
+    const third = undelete()
+    expect(third).toMatchObject({ code: 0, report: { restored: 0, skipped: again.report.restored + again.report.skipped, unrestored: [] } })
+    expect(await served('erin')).toEqual({ INBOX: ['First', 'Second'], Proj: ['Plan'] })
   })
 })

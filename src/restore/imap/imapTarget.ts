@@ -103,7 +103,11 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
           if (hit !== undefined) return hit
           const m = mapFolder(segments, [delimiter])
           if (m.renamed !== undefined) renamedFolders.push(m.renamed)
-          const p = m.isInbox ? 'INBOX' : m.segments.join(delimiter)
+          // A folder below the Inbox is below the server's INBOX: named "Inbox/Receipts" it would
+          // be another folder on a server that keeps INBOX's name as is (Cyrus answers CREATE
+          // "Inbox/Receipts" with "Mailbox already exists" when INBOX/Receipts is there).
+          const [first = '', ...rest] = m.segments
+          const p = m.isInbox ? 'INBOX' : [first.toUpperCase() === 'INBOX' ? 'INBOX' : first, ...rest].join(delimiter)
           paths.set(key, p)
           return p
         }
