@@ -10,7 +10,7 @@ import * as fs from 'fs'
 import * as path from 'path'
 import { type Dovecot, clientAs, dovecotAvailable, freePort, removeDovecot, startDovecot } from '../support/dovecot'
 import { describeWithService } from '../support/services'
-import { mailtime } from '../support/cli'
+import { mailtime, mailtimeAsync } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 
 jest.setTimeout(120_000)
@@ -66,6 +66,21 @@ describeWithService(dovecotAvailable(), 'Dovecot')('what an admin trying the pro
     await removeDovecot(d)
     cleanupTmp()
   })
+
+  /**
+   * Runs a scan slowed down after every batch of one event, and stops it with SIGINT once its first
+   * batch is recorded (the account is then in the backup): the scan is cut short between batches.
+   */
+  const interruptedScan = async (args: readonly string[], account: string, more: Record<string, string> = {}) => {
+    const { child, done } = mailtimeAsync([...store(), ...args], { ...env, ...more, MAILTIME_SCAN_BATCH_SIZE: '1', MAILTIME_FAULT: 'pause-after-batch:2000' })
+    try {
+      while (run(['getAccountInfo', account]).code !== 0) if (child.exitCode !== null) break
+      child.kill('SIGINT')
+      return await done
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    }
+  }
 
   it('getAccountState at an instant before the account existed says so and shows no folders, in text and in --json', () => {
     save('alice', 'INBOX', 'Hello')
@@ -149,5 +164,23 @@ describeWithService(dovecotAvailable(), 'Dovecot')('what an admin trying the pro
     const third = undelete()
     expect(third).toMatchObject({ code: 0, report: { restored: 0, skipped: again.report.restored + again.report.skipped, unrestored: [] } })
     expect(await served('erin')).toEqual({ INBOX: ['First', 'Second'], Proj: ['Plan'] })
+  })
+
+  it('doAccountScan stopped early says complete: false beside interrupted: true, and exits 130; the next scan finishes it', async () => {
+    for (let i = 1; i <= 8; i++) save('bob', 'INBOX', `Note ${i}`)
+    const r = await interruptedScan(['--json', 'doAccountScan', 'bob'], 'bob')
+    expect({ code: r.code, report: jsonOf(r) }).toMatchObject({ code: 130, report: { account: 'bob', interrupted: true, complete: false } })
+    const again = run(['--json', 'doAccountScan', 'bob'])
+    expect({ code: again.code, report: jsonOf(again) }).toMatchObject({ code: 0, report: { interrupted: false, complete: true } })
+  })
+
+  it('doSmartScan stopped early says complete: false beside interrupted: true for the scan cut short, and exits 130', async () => {
+    d.addUser('carol', 'carolpw')
+    for (let i = 1; i <= 8; i++) save('carol', 'INBOX', `Memo ${i}`)
+    const r = await interruptedScan(['--json', 'doSmartScan'], 'carol', { MAILTIME_IMAP_ACCOUNTS: 'carol' })
+    expect(r.code).toBe(130)
+    const out = jsonOf(r)
+    expect(out.scans).toEqual([expect.objectContaining({ account: 'carol', interrupted: true, complete: false })])
+    expect(out.interrupted).toBe(true)
   })
 })
