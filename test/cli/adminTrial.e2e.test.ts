@@ -166,6 +166,28 @@ describeWithService(dovecotAvailable(), 'Dovecot')('what an admin trying the pro
     expect(await served('erin')).toEqual({ INBOX: ['First', 'Second'], Proj: ['Plan'] })
   })
 
+  it('doUndelete run again before any scan restores again a message it had restored that is gone from the server since, and not one that was moved to another folder', async () => {
+    d.addUser('fred', 'fredpw')
+    d.doveadm('mailbox', 'create', '-u', 'fred', 'Filed')
+    save('fred', 'INBOX', 'Alpha')
+    save('fred', 'INBOX', 'Beta')
+    const scan = () => expect(run(['doAccountScan', 'fred']).code).toBe(0)
+    const undelete = () => {
+      const r = run(['--json', 'doUndelete', 'fred', 'first', 'last'])
+      return { code: r.code, report: jsonOf(r) }
+    }
+    scan()
+    d.doveadm('expunge', '-u', 'fred', 'mailbox', 'INBOX', 'all')
+    scan()
+    expect(undelete()).toMatchObject({ code: 0, report: { restored: 2, skipped: 0, unrestored: [] } })
+    expect(await served('fred')).toEqual({ INBOX: ['Alpha', 'Beta'], Filed: [] })
+    // No scan: the backup does not know that Alpha's copy was deleted, nor that Beta's was filed.
+    d.doveadm('expunge', '-u', 'fred', 'mailbox', 'INBOX', 'subject', 'Alpha')
+    d.doveadm('move', '-u', 'fred', 'Filed', 'mailbox', 'INBOX', 'subject', 'Beta')
+    expect(undelete()).toMatchObject({ code: 0, report: { restored: 1, skipped: 1, unrestored: [] } })
+    expect(await served('fred')).toEqual({ INBOX: ['Alpha'], Filed: ['Beta'] })
+  })
+
   it('doAccountScan stopped early says complete: false beside interrupted: true, and exits 130; the next scan finishes it', async () => {
     for (let i = 1; i <= 8; i++) save('bob', 'INBOX', `Note ${i}`)
     const r = await interruptedScan(['--json', 'doAccountScan', 'bob'], 'bob')
