@@ -57,12 +57,13 @@ export const accountStateAt = (
 
 /**
  * The folder list of a view: every live folder, every folder an item is in (with its count), their
- * parents, so that paths have no holes, and the system folders the account always has: Inbox,
- * Trash, Junk, Sent and Drafts in a Carbonio account, INBOX alone in an IMAP one (its other system
- * folders are live folders, recorded by the scan that saw them on the server).
+ * parents, so that paths have no holes, and, while the account exists, the system folders it always
+ * has: Inbox, Trash, Junk, Sent and Drafts in a Carbonio account, INBOX alone in an IMAP one (its
+ * other system folders are live folders, recorded by the scan that saw them on the server).
  */
-export const folderViewsOf = (tree: FolderTree, counts: ReadonlyMap<number, number>, source: AccountSource): FolderView[] => {
-  const always = source.imap ? [FolderIds.INBOX] : ALWAYS_SHOWN_FOLDERS
+export const folderViewsOf = (tree: FolderTree, counts: ReadonlyMap<number, number>, source: AccountSource, exists: boolean): FolderView[] => {
+  // An account that does not exist (yet, or any more) has no folders, not even the ones every account has.
+  const always = !exists ? [] : source.imap ? [FolderIds.INBOX] : ALWAYS_SHOWN_FOLDERS
   const shown = new Set<number>([...always, ...tree.liveIds(), ...counts.keys()])
   for (const id of [...shown]) {
     let p = tree.parentOf(id)
@@ -122,12 +123,13 @@ export const buildAccountView = (account: AccountState, live: LiveRefs, at: AsOf
     counts.set(r.folderId, (counts.get(r.folderId) ?? 0) + 1)
     return new LiveItemView(r, tree.pathOf(r.folderId))
   })
+  const exists = accountExists(account, at.validAt, live.folders.length + live.items.length > 0)
   return {
     account,
-    exists: accountExists(account, at.validAt, live.folders.length + live.items.length > 0),
+    exists,
     validAt: at.validAt,
     ...(at.knownAt !== undefined && { knownAt: at.knownAt }),
-    folders: folderViewsOf(tree, counts, source),
+    folders: folderViewsOf(tree, counts, source, exists),
     items,
   }
 }

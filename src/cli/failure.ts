@@ -36,6 +36,9 @@ export class CliFailure extends Error {
   }
 }
 
+/** What `--json` prints on stdout when a command fails: the message of its stderr line, and its exit code (docs/cli.md). */
+export const failureJson = (message: string, exitCode: number): { readonly error: string; readonly exitCode: number } => ({ error: message, exitCode })
+
 export const usage = (message: string): CliFailure => new CliFailure(message, ExitCode.USAGE)
 export const notFound = (message: string): CliFailure => new CliFailure(message, ExitCode.NOT_FOUND)
 

@@ -13,7 +13,7 @@ import { type GlobalFlags, blobSpecOf, resolveSettings } from '../config'
 import { systemZone, validZone } from '../time/dates'
 import { StoreErrorRaised, describeStoreError } from '../../projections/errors'
 import { AppFailure } from '../app/errors'
-import { CliFailure, ExitCode, fromAppError, fromConfigError, fromDateError, fromStoreError, usage } from './failure'
+import { CliFailure, ExitCode, failureJson, fromAppError, fromConfigError, fromDateError, fromStoreError, usage } from './failure'
 import { type Context, type Verb, parseWords, usageLine } from './grammar'
 import { silentProgress, ttyProgress } from './progress'
 import { stableStringify } from './stableJson'
@@ -151,28 +151,35 @@ export const runCli = async (argv: readonly string[], io: Io): Promise<number> =
         code = await execute(v, words, cmd.optsWithGlobals() as GlobalFlags, io)
       })
   }
+  // With --json, a failure is a JSON document on stdout too (a script reads one document whatever
+  // happened), beside its line on stderr.
+  const json = argv.includes('--json')
+  const failed = (message: string, exitCode: number): number => {
+    io.stderr(`mailtime: ${message}\n`)
+    if (json) io.stdout(`${stableStringify(failureJson(message, exitCode), 2)}\n`)
+    return exitCode
+  }
   try {
     await program.parseAsync(canonicalVerb(argv), { from: 'user' })
     return code
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.OK
+      // Commander has written its line to stderr already (outputError).
+      if (json) io.stdout(`${stableStringify(failureJson(commanderError(e.message).replace(/^mailtime: /, '').trim(), ExitCode.USAGE), 2)}\n`)
       return ExitCode.USAGE
     }
     if (e instanceof StoreErrorRaised) e = fromStoreError(e.error)
     if (e instanceof AppFailure) e = fromAppError(e.error)
     if (e instanceof CliFailure) {
-      io.stderr(`mailtime: ${e.message}\n`)
+      const c = failed(e.message, e.exitCode)
       if (debug) io.stderr(`${e.stack ?? ''}\n`)
-      return e.exitCode
+      return c
     }
-    if (typeof e === 'object' && e !== null && '_tag' in e) {
-      io.stderr(`mailtime: ${describeStoreError(e as never)}\n`)
-      return ExitCode.STORE
-    }
-    io.stderr(`mailtime: internal error: ${e instanceof Error ? e.message : String(e)}${debug ? '' : ' (run with --debug for details)'}\n`)
+    if (typeof e === 'object' && e !== null && '_tag' in e) return failed(describeStoreError(e as never), ExitCode.STORE)
+    const c = failed(`internal error: ${e instanceof Error ? e.message : String(e)}${debug ? '' : ' (run with --debug for details)'}`, ExitCode.INTERNAL)
     if (debug && e instanceof Error) io.stderr(`${e.stack ?? ''}\n`)
-    return ExitCode.INTERNAL
+    return c
   }
 }
 

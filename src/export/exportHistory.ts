@@ -152,7 +152,7 @@ const streamState = async (
   )
   if (f !== undefined) {
     const exists = accountExists(accountStateAt(account, events, asOf), at, live > 0)
-    const folderList = folderViewsOf(tree, counts, accountSource(events)).map((v) => ({ folderId: v.folderId, path: v.path }))
+    const folderList = folderViewsOf(tree, counts, accountSource(events), exists).map((v) => ({ folderId: v.folderId, path: v.path }))
     f.write(`${chunk.join('')}\n],"exists":${exists},"folders":${stableStringify(folderList, 0)}}\n`)
   }
   return { unnamed, heldFrom }

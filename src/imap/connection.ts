@@ -24,6 +24,16 @@ export type ConnectError =
   /** `code` is the server's response code (`AUTHORIZATIONFAILED`: the admin was accepted, acting for the account was not). */
   | { readonly _tag: 'AuthFailed'; readonly server: string; readonly account: string; readonly reason: string; readonly code?: string }
   | { readonly _tag: 'NoCredentials'; readonly account: string }
+  /** The admin's login was accepted and acting for the account was refused (`accountMissing`): the server has no such account. */
+  | { readonly _tag: 'NoSuchAccount'; readonly server: string; readonly account: string; readonly admin: string; readonly reason: string }
+
+/**
+ * Whether a refused login says the account is not on the server: the admin's own credentials were
+ * accepted (a wrong password is `AUTHENTICATIONFAILED`) and only acting for the account was refused.
+ * Dovecot answers `NO [AUTHORIZATIONFAILED]` for a master-user login on behalf of an unknown user.
+ * A login with the account's own password cannot tell a missing account from a wrong password.
+ */
+export const accountMissing = (refusal: { readonly code?: string }, onBehalf: boolean): boolean => onBehalf && refusal.code === 'AUTHORIZATIONFAILED'
 
 export const describeConnectError = (e: ConnectError): string => {
   switch (e._tag) {
@@ -33,8 +43,13 @@ export const describeConnectError = (e: ConnectError): string => {
       return `IMAP login for ${e.account} at ${e.server} failed: ${e.reason}`
     case 'NoCredentials':
       return `no IMAP credentials for ${e.account}: configure an admin (MAILTIME_IMAP_USER) or imap.passwords.${e.account}`
+    case 'NoSuchAccount':
+      return `account ${e.account} does not exist on ${e.server} (the server accepted ${e.admin}'s login but refused to act for ${e.account}: ${e.reason})`
   }
 }
+
+/** The server's URL, without the login (`imap://host:port`). */
+export const serverUrl = (s: Pick<ImapServer, 'host' | 'port' | 'secure'>): string => `${s.secure ? 'imaps' : 'imap'}://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`
 
 /** The login that acts for an account: its own password first, else the admin on its behalf (`authzid`); none without either. */
 export const credentialsFor = (server: ImapServer, account: string): { readonly user: string; readonly pass: string; readonly authzid?: string } | undefined => {
@@ -68,6 +83,8 @@ export const connectAs = async (server: ImapServer, account: string): Promise<E.
   } catch (e) {
     const err = e as { authenticationFailed?: boolean; code?: string; message?: string; responseText?: string; serverResponseCode?: string }
     client.close()
+    if ((err.authenticationFailed === true || /auth/i.test(err.responseText ?? '')) && accountMissing({ ...(err.serverResponseCode !== undefined && { code: err.serverResponseCode }) }, login.authzid !== undefined))
+      return E.left({ _tag: 'NoSuchAccount', server: serverUrl(server), account, admin: login.user, reason: err.responseText ?? err.message ?? 'rejected' })
     if (err.authenticationFailed === true || /auth/i.test(err.responseText ?? ''))
       return E.left({ _tag: 'AuthFailed', server: server.description, account, reason: err.responseText ?? err.message ?? 'rejected', ...(err.serverResponseCode !== undefined && { code: err.serverResponseCode }) })
     return E.left({ _tag: 'Unavailable', server: server.description, reason: err.code ?? err.message ?? String(e) })

@@ -74,7 +74,7 @@ const history = [
 ]
 
 describe('the undelete use case', () => {
-  it('plans the items deleted within the window, each into its folder named at the window end, else as it was just before the deletion', async () => {
+  it('plans the items deleted within the window, each into its folder named at the window end, else as the folder was just before its deletion in the window, else as it was just before the item deletion', async () => {
     const b = await storeWith(history)
     const r = await undelete(depsOf(b), noTarget, { account: ACC, start: new Date(at(10)).toISOString(), end: new Date(at(35)).toISOString(), dryRun: 'true' })
     if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
@@ -88,8 +88,40 @@ describe('the undelete use case', () => {
     ])
     const late = await undelete(depsOf(b), noTarget, { account: ACC, start: new Date(at(10)).toISOString(), end: 'last', dryRun: 'true' })
     if (E.isLeft(late)) throw new Error(JSON.stringify(late.left))
-    // With the window past the folder's own deletion, 302 goes to the folder as it was named just before 302 was deleted.
-    expect((late.right.json.plan as { items: { itemId: number; folder: string }[] }).items.find((i) => i.itemId === 302)?.folder).toBe('Old')
+    // With the window past the folder's own deletion, the folder is recreated as it was named just
+    // before that deletion, and 302 goes into it (not into "Old", its name when 302 was deleted,
+    // which made a second folder).
+    const latePlan = late.right.json.plan as { items: { itemId: number; folder: string }[]; folderItems: { itemId: number; folder: string }[] }
+    expect({ message: latePlan.items.find((i) => i.itemId === 302)?.folder, folder: latePlan.folderItems.find((f) => f.itemId === 257)?.folder }).toEqual({ message: 'Archive', folder: 'Archive' })
+    await b.close()
+  })
+
+  // Found trying the product: a folder renamed, then deleted with its messages, one of whose
+  // deletions a log line dated before the rename. Each message went to the folder as named just
+  // before its own deletion: "Proj" for that one, "Proj 2026" for the other and for the folder
+  // itself, so one deleted folder came back as two.
+  it('puts the messages of a folder deleted in the window into that folder as it is recreated, one folder, whatever instants their own deletions have', async () => {
+    const b = await storeWith([
+      ev('AccountCreated', ACC, at(0), { name: ACC }),
+      folder(260, 1, 'Proj', at(1)),
+      message(310, 260, 'deleted first, dated by a log line', at(2)),
+      message(311, 260, 'deleted with the folder, dated by a scan', at(2)),
+      ev('ItemDeleted', ACC, at(20), { itemId: I(310) }),
+      ev('ItemRenamed', ACC, at(25), { itemId: I(260), name: 'Proj 2026' }),
+      ev('ItemDeleted', ACC, at(30), { itemId: I(311) }),
+      ev('ItemDeleted', ACC, at(30), { itemId: I(260) }),
+    ])
+    const r = await undelete(depsOf(b), noTarget, { account: ACC, start: 'first', end: 'last', dryRun: 'true' })
+    if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
+    const plan = r.right.json.plan as { folders: string[]; items: { itemId: number; folder: string }[]; folderItems: { itemId: number; folder: string }[] }
+    expect({ folders: plan.folders, items: plan.items.map((i) => [i.itemId, i.folder]), folderItems: plan.folderItems.map((f) => [f.itemId, f.folder]) }).toEqual({
+      folders: ['Proj 2026'],
+      items: [
+        [310, 'Proj 2026'],
+        [311, 'Proj 2026'],
+      ],
+      folderItems: [[260, 'Proj 2026']],
+    })
     await b.close()
   })
 

@@ -62,7 +62,8 @@ describeWithService(dovecotAvailable(), 'Dovecot')('two scans of one account at 
 
     expect(lost.code).toBe(5)
     expect(lost.stderr).toMatch(/another scan of gina/)
-    expect(lost.stdout).toBe('')
+    // With --json the failure is a JSON document on stdout too (docs/cli.md).
+    expect(JSON.parse(lost.stdout)).toEqual({ error: expect.stringMatching(/^another scan of gina/), exitCode: 5 })
     expect(eventsOf(s, 'gina').map(withoutRecordedAt).sort()).toEqual(eventsOf(clean, 'gina').map(withoutRecordedAt).sort())
   })
 

@@ -68,11 +68,12 @@ describe('the folders an account view lists', () => {
     expect(await paths([ev('AccountCreated', ACC, 500, { name: ACC }), folder(256, 1, 'Projects', 1000)], 2000)).toEqual(['/Drafts', '/Inbox', '/Junk', '/Projects', '/Sent', '/Trash'])
   })
 
-  it('an IMAP account has INBOX and the system folders its scans recorded, as long as they existed', async () => {
+  it('an IMAP account has INBOX and the system folders its scans recorded, as long as they existed, and no folder before it existed', async () => {
     const events = [scanned(500, 9000), folder(2, 1, 'INBOX', 1000), folder(3, 1, 'Trash', 1000), folder(256, 1, 'Lists', 1000), deleted(3, 5000), message(300, 5, 1500)]
     expect(await paths(events, 2000)).toEqual(['/Inbox', '/Lists', '/Sent', '/Trash'])
     expect(await paths(events, 6000)).toEqual(['/Inbox', '/Lists', '/Sent'])
-    expect(await paths(events, 100)).toEqual(['/Inbox'])
+    // Before the account existed it has no folders, not even INBOX.
+    expect(await paths(events, 100)).toEqual([])
   })
 
   it('knows an IMAP account and when its first scan ran', () => {

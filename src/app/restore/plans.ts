@@ -72,8 +72,12 @@ export const undeletePlan = async (b: ReadBackend, a: AccountId, window: { from:
   const deleted: DeletedItem[] = []
   const purged = await purgedSince(b, a, from)
   for (const v of latest.values()) {
-    // The folder with the name it had in the window: at the window's end if it still existed, else as it was at the deletion.
-    const t = end.has(v.state.folderId) ? end : await tree(Math.max(0, v.validFrom - 1), [v.state.folderId])
+    // The folder with the name it had in the window: at the window's end if it still existed; else,
+    // when the folder was deleted in the window too (it is recreated with its items), as it was just
+    // before its own deletion, so that its messages go back into it whenever each was deleted (a log
+    // line may date one before a rename); else as it was just before the item's deletion.
+    const folderGone = latestAll.get(v.state.folderId)?.validFrom
+    const t = end.has(v.state.folderId) ? end : await tree(Math.max(0, (folderGone ?? v.validFrom) - 1), [v.state.folderId])
     deleted.push({ state: unlessPurged(purged, v.state), folder: t.segmentsOf(v.state.folderId) })
   }
   const d = DateTime.fromMillis(now, { zone })

@@ -62,3 +62,10 @@ export interface ScanReport {
   readonly deferredChanges: number
   readonly interrupted: boolean
 }
+
+/**
+ * Whether a scan recorded everything it set out to: every folder read to the end and every batch
+ * recorded. A scan stopped between batches (SIGINT, doStopOperation) read every folder but did not
+ * record them all: it is not complete, whatever `complete` says of the folders.
+ */
+export const scannedToTheEnd = (r: Pick<ScanReport, 'complete' | 'interrupted'>): boolean => r.complete && !r.interrupted

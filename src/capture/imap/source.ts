@@ -19,6 +19,8 @@ export const parseImapUrl = (url: string): E.Either<SourceError, { host: string;
   if (m === null) return E.left({ _tag: 'NoSource', reason: `bad IMAP URL ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}: use imap://host:port or imaps://host:port` })
   const secure = (m[1] ?? '').toLowerCase() === 'imaps'
   const port = m[3] === undefined ? (secure ? 993 : 143) : Number(m[3])
+  // A port no server can listen on is a mistyped URL, not an unreachable server: say so before connecting.
+  if (port < 1 || port > 65535) return E.left({ _tag: 'NoSource', reason: `bad IMAP URL ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}: port ${m[3] ?? port} is not between 1 and 65535` })
   return E.right({ host: (m[2] ?? '').replace(/^\[|\]$/g, ''), port, secure })
 }
 

@@ -15,7 +15,7 @@ import type { Backend } from '../../app/ports'
 import { type ImapSource, imapSourceOf } from '../../capture/imap/source'
 import { type ConnectError, connectAs, describeConnectError } from '../../imap/connection'
 import { type ScanDeps, scanAccount } from '../../capture/imap/scanner'
-import type { ScanError, ScanReport } from '../../capture/imap/report'
+import { type ScanError, type ScanReport, scannedToTheEnd } from '../../capture/imap/report'
 import { type CaptureResult, accountQueue, captureFromSpool, describeFollowerError, describeSpoolCaptureError, triggerOnSignal } from '../../capture/feeds/feedCapture'
 import { type FeedInstants, feedInstants } from '../../capture/feeds/instants'
 import type { ChangeSignal } from '../../capture/feeds/signals'
@@ -34,7 +34,7 @@ import { must, table } from '../render'
 import type { Settings } from '../../config'
 
 const connectFailure = (e: ConnectError): CliFailure =>
-  new CliFailure(describeConnectError(e), e._tag === 'NoCredentials' ? ExitCode.USAGE : ExitCode.UNAVAILABLE)
+  new CliFailure(describeConnectError(e), e._tag === 'NoCredentials' ? ExitCode.USAGE : e._tag === 'NoSuchAccount' ? ExitCode.NOT_FOUND : ExitCode.UNAVAILABLE)
 
 const scanFailure = (e: ScanError, server: string): CliFailure => {
   switch (e._tag) {
@@ -106,7 +106,7 @@ const davScanOne = async (ctx: Context, src: DavSource, account: AccountId, stop
 const reportJson = (r: ScanReport) => ({
   account: r.account,
   firstScan: r.firstScan,
-  complete: r.complete,
+  complete: scannedToTheEnd(r),
   eventsAppended: r.eventsAppended,
   messagesRead: r.messagesRead,
   bytesRead: r.bytesRead,
@@ -307,6 +307,8 @@ export const doSmartScan: Verb = {
     const mailScanned = new Set<AccountId>()
     const davIncomplete = new Set<AccountId>()
     let rounds = 0
+    /** A stop came before a round had scanned every account (the scans cut short say so themselves). */
+    let cutShort = false
     /** Accounts whose INBOX is watched with IDLE (no spool, no NOTIFY). */
     const idling = new Set<AccountId>()
     const notifiers = new Map<AccountId, NotifyWatcher>()
@@ -409,6 +411,7 @@ export const doSmartScan: Verb = {
     /** The account's address books and calendars, polled every round (a sync token per collection makes an unchanged round one PROPFIND per home); true when read to the end. */
     const scanDavOf = async (a: AccountId): Promise<boolean> => {
       const dav = both.dav
+      if (dav !== undefined && sig.stopped()) cutShort = true
       if (dav === undefined || sig.stopped()) return dav === undefined
       let davScanned = false
           // Polled every round: a sync token per collection makes an unchanged round one PROPFIND per home.
@@ -491,6 +494,7 @@ export const doSmartScan: Verb = {
       do {
         rounds++
         for (const a of [...accounts]) {
+          if (sig.stopped()) cutShort = true
           if (sig.stopped() || fatal !== undefined) break
           // The account's mail, then its address books and calendars: one writer of the account stream at a time.
           await scanNow(a, [])
@@ -513,14 +517,25 @@ export const doSmartScan: Verb = {
     if (fatal !== undefined) throw fatal
     const totals = new Map<string, number>()
     for (const r of [...reports, ...davReports]) totals.set(r.account, (totals.get(r.account) ?? 0) + r.eventsAppended)
+    const interrupted = cutShort || reports.some((r) => r.interrupted) || davReports.some((d) => d.interrupted)
     return {
-      json: { rounds, accounts: [...totals.entries()].map(([account, events]) => ({ account, eventsAppended: events })), failures, scans: reports.map(reportJson), davScans: davReports.map(davReportJson) },
+      json: { rounds, interrupted, accounts: [...totals.entries()].map(([account, events]) => ({ account, eventsAppended: events })), failures, scans: reports.map(reportJson), davScans: davReports.map(davReportJson) },
       text: [
         ...(watch.right ? [`stopped after ${rounds} round(s)`] : [...reports.map(reportText), ...davReports.flatMap(davReportText)]),
         ...(watch.right ? [table([['account', 'events recorded'], ...[...totals.entries()].map(([a, n]) => [a, String(n)])])] : []),
         ...failures.map((f) => `FAILED ${f.account}: ${f.error}`),
+        ...(interrupted && !watch.right ? ['stopped before every account was scanned to the end; run again to resume'] : []),
       ].join('\n'),
-      exitCode: failures.length > 0 ? ([...mailScanned].some((a) => !davIncomplete.has(a)) ? ExitCode.PARTIAL : ExitCode.UNAVAILABLE) : ExitCode.OK,
+      // A watch runs until it is stopped: that is its end (exit 0), even in the middle of a round,
+      // which the next start resumes. A single round stopped early has not done its work: 130.
+      exitCode:
+        interrupted && !watch.right
+          ? ExitCode.INTERRUPTED
+          : failures.length > 0
+            ? [...mailScanned].some((a) => !davIncomplete.has(a))
+              ? ExitCode.PARTIAL
+              : ExitCode.UNAVAILABLE
+            : ExitCode.OK,
       ...(failures.length > 0 && { error: `${new Set(failures.map((f) => f.account)).size} account(s) not scanned to the end: ${[...new Set(failures.map((f) => f.account))].join(', ')} (see failures)` }),
     }
   },

@@ -103,7 +103,11 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
           if (hit !== undefined) return hit
           const m = mapFolder(segments, [delimiter])
           if (m.renamed !== undefined) renamedFolders.push(m.renamed)
-          const p = m.isInbox ? 'INBOX' : m.segments.join(delimiter)
+          // A folder below the Inbox is below the server's INBOX: named "Inbox/Receipts" it would
+          // be another folder on a server that keeps INBOX's name as is (Cyrus answers CREATE
+          // "Inbox/Receipts" with "Mailbox already exists" when INBOX/Receipts is there).
+          const [first = '', ...rest] = m.segments
+          const p = m.isInbox ? 'INBOX' : [first.toUpperCase() === 'INBOX' ? 'INBOX' : first, ...rest].join(delimiter)
           paths.set(key, p)
           return p
         }
@@ -151,6 +155,20 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
           }
         }
 
+        // What earlier runs wrote and is gone from the server since (deleted before any scan told the
+        // backup): written again. A copy filed into another folder is still there, and is not; nor is
+        // one whose content this run writes anyway: a scan recorded the copy as an item of its own,
+        // and its deletion is in this plan (writing both would put the message back twice).
+        const fresh = new Set(plan.items.filter((i) => journal.doneAt(account, i.itemId) === undefined && !settled.has(i.itemId)).map((i) => i.digest))
+        const gone = await goneSince(
+          client,
+          blobs,
+          plan.items.flatMap((i) => {
+            const at = journal.doneAt(account, i.itemId)
+            return at === undefined || fresh.has(i.digest) ? [] : [{ itemId: i.itemId, location: at, digest: i.digest }]
+          }),
+        )
+
         for (let k = 0; k < connections; k++) sessions.push(await openAppendSession({ host: server.host, port: server.port, secure: server.secure, ...login } satisfies AppendEndpoint))
         let done = 0
         let batches = 0
@@ -172,7 +190,7 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
               let bytes = 0
               while (i < items.length && batch.length < batchSize) {
                 const item = items[i] as RestoreItem
-                const earlier = journal.doneAt(account, item.itemId) ?? settled.get(item.itemId)
+                const earlier = gone.has(item.itemId) ? undefined : (journal.doneAt(account, item.itemId) ?? settled.get(item.itemId))
                 if (earlier !== undefined) {
                   outcomes.push({ account, itemId: item.itemId, outcome: 'skipped', location: earlier })
                   i++
@@ -269,6 +287,80 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
       return E.right({ renamedFolders, warnings: repairedWarnings, stopped })
     },
   }
+}
+
+/** `folder;uidValidity;uid`, as the restore records where it wrote a message. */
+const parseLocation = (location: string): { folder: string; uidValidity: number; uid: number } | undefined => {
+  const m = /^(.*);(\d+);(\d+)$/.exec(location)
+  return m === null ? undefined : { folder: m[1] ?? '', uidValidity: Number(m[2]), uid: Number(m[3]) }
+}
+
+/** UIDs as IMAP ranges (`3:7`, `9`), ascending. */
+export const uidRanges = (uids: readonly number[]): string[] => {
+  const sorted = [...new Set(uids)].sort((a, b) => a - b)
+  const out: string[] = []
+  for (let i = 0; i < sorted.length; ) {
+    let j = i
+    while (j + 1 < sorted.length && (sorted[j + 1] as number) === (sorted[j] as number) + 1) j++
+    out.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`)
+    i = j + 1
+  }
+  return out
+}
+
+/** The Message-ID of a message's header, if it has one. */
+export const messageIdOf = (bytes: Buffer): string | undefined => {
+  const end = bytes.indexOf('\r\n\r\n')
+  const head = bytes.subarray(0, end < 0 ? Math.min(bytes.length, 65536) : end).toString('latin1')
+  return /^message-id:[ \t]*(?:\r?\n[ \t]+)?(<[^>\r\n]+>)/im.exec(head)?.[1]
+}
+
+/**
+ * Of the messages earlier runs wrote (at their recorded locations), those no longer on the server:
+ * gone from where they were written (the folder, its UIDVALIDITY, the UID) and not found by their
+ * Message-ID in any folder (a copy the user filed elsewhere is still restored). A message without a
+ * Message-ID that left its place counts as still there: never written twice.
+ */
+const goneSince = async (client: ImapFlow, blobs: BlobStore, written: readonly { itemId: number; location: string; digest: string }[]): Promise<Set<number>> => {
+  const missing: { itemId: number; digest: string }[] = []
+  for (const [folder, entries] of groupBy(written, (w) => parseLocation(w.location)?.folder ?? '')) {
+    const here = entries.map((e) => ({ ...e, at: parseLocation(e.location) }))
+    const st = folder === '' ? undefined : await client.status(folder, { uidValidity: true }).catch(() => undefined)
+    const present = new Set<number>()
+    if (st !== undefined && st !== false) {
+      const lock = await client.getMailboxLock(folder, { readOnly: true })
+      try {
+        const uids = here.filter((e) => e.at !== undefined && e.at.uidValidity === Number(st.uidValidity)).map((e) => e.at?.uid as number)
+        // As ranges, a few hundred per command: a re-run of a large restore asks about many UIDs, mostly consecutive.
+        const ranges = uidRanges(uids)
+        for (let i = 0; i < ranges.length; i += 500) for (const u of (await client.search({ uid: ranges.slice(i, i + 500).join(',') }, { uid: true })) || []) present.add(u)
+      } finally {
+        lock.release()
+      }
+    }
+    for (const e of here) if (e.at === undefined || e.at.uidValidity !== Number(st === undefined || st === false ? -1 : st.uidValidity) || !present.has(e.at.uid)) missing.push(e)
+  }
+  if (missing.length === 0) return new Set()
+  // Moved rather than deleted? Looked up by Message-ID in every folder (few messages: those that left their place).
+  const ids = new Map<number, string | undefined>()
+  for (const m of missing) {
+    const b = blobs.get(m.digest)
+    ids.set(m.itemId, E.isRight(b) ? messageIdOf(b.right) : undefined)
+  }
+  const found = new Set<string>()
+  const wanted = [...new Set([...ids.values()].filter((x): x is string => x !== undefined))]
+  if (wanted.length > 0)
+    for (const box of await client.list()) {
+      if ([...box.flags].some((f) => /^\\(noselect|nonexistent)$/i.test(f))) continue
+      const lock = await client.getMailboxLock(box.path, { readOnly: true }).catch(() => undefined)
+      if (lock === undefined) continue
+      try {
+        for (const id of wanted) if (!found.has(id) && ((await client.search({ header: { 'message-id': id } }, { uid: true })) || []).length > 0) found.add(id)
+      } finally {
+        lock.release()
+      }
+    }
+  return new Set(missing.filter((m) => ids.get(m.itemId) !== undefined && !found.has(ids.get(m.itemId) as string)).map((m) => m.itemId))
 }
 
 /** A message on its way: what is sent (repaired or not), its digest, and the repairs applied. */

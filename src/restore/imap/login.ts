@@ -3,13 +3,8 @@
  * `connect` asks these, so the policy is tested without a server.
  */
 
-/**
- * Whether a refused login says the account is not on the server: the admin's own credentials were
- * accepted (a wrong password is `AUTHENTICATIONFAILED`) and only acting for the account was refused.
- * Dovecot answers `NO [AUTHORIZATIONFAILED]` for a master-user login on behalf of an unknown user.
- * A login with the account's own password cannot tell a missing account from a wrong password.
- */
-export const accountMissing = (refusal: { readonly code?: string }, onBehalf: boolean): boolean => onBehalf && refusal.code === 'AUTHORIZATIONFAILED'
+/** Whether a refused login says the account is not on the server (src/imap/connection.ts, shared with capture). */
+export { accountMissing } from '../../imap/connection'
 
 /**
  * How many logins to try. Only an account this run has just created may still be unknown to the

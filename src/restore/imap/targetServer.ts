@@ -6,11 +6,10 @@
 import * as E from 'fp-ts/Either'
 import { type ImapServer, connectAs, credentialsFor, describeConnectError } from '../../imap/connection'
 import type { ImapTargetServer } from './imapTarget'
-import { LOGIN_RETRY_MS, accountMissing, loginAttempts } from './login'
+import { LOGIN_RETRY_MS, loginAttempts } from './login'
 
 /** `justCreated` tells whether this run has just created the account (a refused login is then tried again). */
 export const imapTargetServer = (s: ImapServer, justCreated?: (account: string) => boolean): ImapTargetServer => {
-  const server = `${s.secure ? 'imaps' : 'imap'}://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`
   return {
     host: s.host,
     port: s.port,
@@ -23,16 +22,11 @@ export const imapTargetServer = (s: ImapServer, justCreated?: (account: string) 
       for (let attempt = 1; ; attempt++) {
         const c = await connectAs(s, account)
         if (E.isRight(c)) return E.right(c.right)
-        const onBehalf = s.passwords[account] === undefined
-        if (c.left._tag === 'AuthFailed' && attempt < attempts) {
+        if ((c.left._tag === 'AuthFailed' || c.left._tag === 'NoSuchAccount') && attempt < attempts) {
           await new Promise((resolve) => setTimeout(resolve, LOGIN_RETRY_MS))
           continue
         }
-        if (c.left._tag === 'AuthFailed' && accountMissing(c.left, onBehalf))
-          return E.left({
-            _tag: 'NoSuchAccount',
-            reason: `account ${account} does not exist on ${server} (the server accepted ${s.admin?.user ?? 'the admin'}'s login but refused to act for ${account}: ${c.left.reason})`,
-          })
+        if (c.left._tag === 'NoSuchAccount') return E.left({ _tag: 'NoSuchAccount', reason: describeConnectError(c.left) })
         return E.left({ _tag: 'Failure', reason: describeConnectError(c.left) })
       }
     },
