@@ -1,5 +1,5 @@
 /**
- * The rules of undelete, search and legal hold, checked by calling the use cases (src/app)
+ * The rules of undelete, search, legal hold and purge, checked by calling the use cases (src/app)
  * directly on a SQLite store, without the CLI: what an undelete restores and into which folder,
  * what a search finds, and that two legal holds decided at once never both land.
  */
@@ -13,6 +13,7 @@ import { silentProgress } from '../../src/app/ports'
 import { search } from '../../src/app/inspect'
 import { undelete } from '../../src/app/restore/plans'
 import { legalHold } from '../../src/app/retention'
+import { purge } from '../../src/app/purge'
 import { openBackend } from '../../src/wiring/backend'
 import { I, ev } from '../support/build'
 import { cleanupTmp, tmpDir } from '../support/tmp'
@@ -196,6 +197,34 @@ describe('the legal hold use case', () => {
     const g = await legalHold(deps, { command: 'get' })
     expect(E.isRight(g) && g.right.json).toEqual({ command: 'get', accounts: [{ account: ACC, name: ACC, hold: 'unset', changed: false, since: null }] })
     expect(await legalHold(deps, { command: 'hold' })).toMatchObject(E.left({ _tag: 'Usage' }))
+    await b.close()
+  })
+})
+
+describe('the purge use case', () => {
+  const later = { now: () => instant(at(3 * 1440)) as Instant }
+
+  it('lists what data retention lets go on a dry run without recording an operation, and keeps a held account whole', async () => {
+    const b = await storeWith(history)
+    const dry = await purge(depsOf(b, later), { purgeDays: '1', dryRun: 'true' })
+    expect(E.isRight(dry) && dry.right.report.plan.purge.map((c) => c.itemId).sort()).toEqual([257, 301, 302, 303])
+    expect(E.isRight(dry) && dry.right.operationId).toBeUndefined()
+    expect(E.isRight(dry) && dry.right.json).toMatchObject({ dryRun: true, policy: { dataDays: 1, accountDays: 30 } })
+    await legalHold(depsOf(b), { command: 'set', accounts: ACC })
+    const held = await purge(depsOf(b, later), { purgeDays: '1' })
+    expect(E.isRight(held) && [held.right.report.plan.purge.length, held.right.report.plan.held.map((h) => h.wouldPurge)]).toEqual([0, [4]])
+    expect(E.isRight(held) && typeof held.right.operationId).toBe('string')
+    await b.close()
+  })
+
+  it('returns bad retention words and a clock ahead of the real one as usage errors, before anything is purged', async () => {
+    const b = await storeWith(history)
+    expect(await purge(depsOf(b, later), { purgeDays: '-1' })).toMatchObject(E.left({ _tag: 'Usage' }))
+    expect(await purge(depsOf(b, later), { retention: { dataDays: 1.5 } })).toMatchObject(E.left({ _tag: 'Usage' }))
+    const future = { now: () => instant(Date.now() + 86_400_000) as Instant }
+    expect(await purge(depsOf(b, future), { purgeDays: '1' })).toMatchObject(E.left({ _tag: 'Usage' }))
+    const dry = await purge(depsOf(b, future), { purgeDays: '1', dryRun: 'true' })
+    expect(E.isRight(dry) && dry.right.report.plan.purge.length).toBe(4)
     await b.close()
   })
 })

@@ -2,30 +2,21 @@
  * Retention and legal hold: `doPurge [purgeDays N] [dry_run true]` and
  * `legalHold get|set|unset all|<account,…> [reason text]`. Both are recorded in the operations
  * stream (the audit trail), and a legal hold is an event in the account's stream with who and when
- * (the legal hold's rule is the use case src/app/retention.ts).
+ * (the rules are the use cases src/app/purge.ts and src/app/retention.ts).
  */
-import * as E from 'fp-ts/Either'
-import type { OperationStatus } from '../../../domain/operations'
-import { recorded } from '../../app/operations'
+import { purge } from '../../app/purge'
 import { legalHold } from '../../app/retention'
-import { purge } from '../../retention/purge'
 import { appDeps } from '../appDeps'
-import { orExit, usage } from '../failure'
-import { booleanAttr, type Verb } from '../grammar'
+import { orExit } from '../failure'
+import type { Verb } from '../grammar'
 import { human, table } from '../render'
-
-const days = (raw: string | number | undefined, name: string, dflt: number): number => {
-  if (raw === undefined) return dflt
-  const n = typeof raw === 'number' ? raw : Number(raw)
-  if (!Number.isInteger(n) || n < 0 || n > 100_000) throw usage(`${name} must be a whole number of days (0 keeps forever), got ${JSON.stringify(raw)}`)
-  return n
-}
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`
 
 export const doPurge: Verb = {
   name: 'doPurge',
-  summary: 'Purges what retention lets go: items deleted longer ago than data retention, deleted accounts past account retention; frees blobs nothing retained references. Held accounts are never purged; events are never removed.',
+  summary:
+    'Purges what retention lets go: items deleted longer ago than data retention, deleted accounts past account retention; frees blobs nothing retained references. Held accounts are never purged; events are never removed.',
   positionals: [],
   attributes: [
     { name: 'purgedays', help: 'purgeDays N: data retention in days for this run (default: retention.dataDays in the config, else 30; 0 purges nothing)' },
@@ -34,41 +25,26 @@ export const doPurge: Verb = {
   examples: ['mailtime doPurge dry_run true', 'mailtime doPurge purgeDays 90'],
   exitCodes: ['2: the test-only MAILTIME_NOW is later than the real clock (allowed with dry_run true only)'],
   run: async (ctx, { attrs }) => {
-    const dry = booleanAttr(attrs.dry_run, 'dry_run', false)
-    if (E.isLeft(dry)) throw usage(dry.left)
-    const r = ctx.settings.config.retention ?? {}
-    const policy = { dataDays: days(attrs.purgedays, 'purgeDays', days(r.dataDays, 'retention.dataDays', 30)), accountDays: days(r.accountDays, 'retention.accountDays', 30) }
-    const now = ctx.now()
-    if (!dry.right && now > Date.now() + 60_000) throw usage('MAILTIME_NOW is in the future: a purge would remove data before its retention ends; use dry_run true to preview')
-    const b = await ctx.backend()
-    ctx.progress.start('purging', 0)
-    const run = (operationId: string) =>
-      purge(b, { policy, now, dryRun: dry.right, by: ctx.settings.operator, operationId, graceMs: 3_600_000, onProgress: (d) => ctx.progress.update(d) })
-    const { operationId, result: rep } = dry.right
-      ? { operationId: undefined, result: await run('dry-run') }
-      : await recorded(appDeps(ctx), { kind: 'purge', verb: 'doPurge', params: { ...attrs } }, async (id) => {
-          const rep = await run(id)
-          const status: OperationStatus = 'done'
-          return { result: rep, status, counts: { itemsPurged: rep.plan.purge.length, blobsDeleted: rep.blobsDeleted, accountsHeld: rep.plan.held.length } }
-        })
-    ctx.progress.stop()
+    const retention = ctx.settings.config.retention
+    const {
+      dryRun,
+      operationId,
+      policy,
+      report: rep,
+      json,
+    } = orExit(
+      await purge(appDeps(ctx), {
+        ...(attrs.purgedays !== undefined && { purgeDays: attrs.purgedays }),
+        ...(attrs.dry_run !== undefined && { dryRun: attrs.dry_run }),
+        ...(retention !== undefined && { retention }),
+        params: { ...attrs },
+      }),
+    )
     const size = rep.plan.purge.reduce((n, c) => n + c.size, 0)
     return {
-      json: {
-        dryRun: dry.right,
-        ...(operationId !== undefined && { operationId }),
-        policy,
-        items: rep.plan.purge.map((c) => ({ account: c.account, itemId: c.itemId, itemType: c.itemType, size: c.size, reason: c.reason })),
-        itemBytes: size,
-        held: rep.plan.held,
-        orphanBlobs: rep.orphanBlobs,
-        orphanBytes: rep.orphanBytes,
-        recentBlobsKept: rep.recentBlobs,
-        eventsAppended: rep.eventsAppended,
-        blobsDeleted: rep.blobsDeleted,
-      },
+      json,
       text: [
-        `${dry.right ? 'dry run: would purge' : 'purged'} ${rep.plan.purge.length} item(s) (${mb(size)} of content) and ${rep.orphanBlobs} unreferenced blob(s) (${mb(rep.orphanBytes)} on disk); data retention ${policy.dataDays || 'forever'}${policy.dataDays ? ' days' : ''}, account retention ${policy.accountDays || 'forever'}${policy.accountDays ? ' days' : ''}`,
+        `${dryRun ? 'dry run: would purge' : 'purged'} ${rep.plan.purge.length} item(s) (${mb(size)} of content) and ${rep.orphanBlobs} unreferenced blob(s) (${mb(rep.orphanBytes)} on disk); data retention ${policy.dataDays || 'forever'}${policy.dataDays ? ' days' : ''}, account retention ${policy.accountDays || 'forever'}${policy.accountDays ? ' days' : ''}`,
         ...(rep.plan.purge.length > 0
           ? [table([['account', 'item', 'type', 'size', 'reason'], ...rep.plan.purge.slice(0, 50).map((c) => [c.account, String(c.itemId), c.itemType, String(c.size), c.reason])])]
           : []),
@@ -96,7 +72,15 @@ export const legalHoldVerb: Verb = {
     const { rows, command: cmd } = r
     return {
       json: r.json,
-      text: rows.length === 0 ? 'no accounts' : rows.map((r) => `${r.account} ${r.hold}${r.since !== undefined ? ` since ${human(r.since, ctx.zone)} by ${r.by ?? '?'}${r.reason !== undefined ? ` (${r.reason})` : ''}` : ''}${r.changed ? '' : cmd === 'get' ? '' : ' (unchanged)'}`).join('\n'),
+      text:
+        rows.length === 0
+          ? 'no accounts'
+          : rows
+              .map(
+                (r) =>
+                  `${r.account} ${r.hold}${r.since !== undefined ? ` since ${human(r.since, ctx.zone)} by ${r.by ?? '?'}${r.reason !== undefined ? ` (${r.reason})` : ''}` : ''}${r.changed ? '' : cmd === 'get' ? '' : ' (unchanged)'}`,
+              )
+              .join('\n'),
     }
   },
 }
