@@ -1,9 +1,10 @@
 /**
- * The fault-injection harness: runs capture, restore and export as child processes against a real
- * Dovecot and a real store, kills each with SIGKILL at a random point (a random delay, or right
- * after a random batch reached the store or the server), runs the same command again, and compares
- * the outcome with a clean run: the same events (by id and content), the same target mailbox
- * (bytes, flags, folders), the same export (file hashes).
+ * The fault-injection harness: runs capture, restore, export and rewind as child processes against
+ * a real Dovecot and a real store, kills each with SIGKILL at a random point (a random delay, or
+ * right after a random batch, step or action reached the store or the server), runs the same
+ * command again, and compares the outcome with a clean run: the same events (by id and content), the
+ * same target mailbox (bytes, flags, folders), the same export (file hashes), the same rewound
+ * account as a clean rewind's on a twin (Message-ID, bytes, flags, folders).
  */
 import { createHash } from 'crypto'
 import * as fs from 'fs'
@@ -15,7 +16,7 @@ import { tmpDir } from '../support/tmp'
 
 export interface Trial {
   readonly scenario: string
-  /** Where it was killed: "after 640 ms", "after batch 3" or "after step 3" (see `killed` for whether it landed). */
+  /** Where it was killed: "after 640 ms", "after batch 3", "after step 3" or "after action 3" (see `killed` for whether it landed). */
   readonly killedAt: string
   readonly killed: boolean
   readonly lost: number
