@@ -1,7 +1,7 @@
 /**
- * The torture run (docs/reliability.md): capture, restore and export killed with SIGKILL at random
- * points against a real Dovecot, SQLite and PostgreSQL, then resumed, must end exactly like a clean
- * run. `npm test` runs a few trials of each; `npm run torture` runs many (MAILTIME_TORTURE_TRIALS,
+ * The torture run (docs/reliability.md): capture, restore, export and rewind killed with SIGKILL at
+ * random points against a real Dovecot, SQLite and PostgreSQL, then resumed, must end exactly like a
+ * clean run. `npm test` runs a few trials of each; `npm run torture` runs many (MAILTIME_TORTURE_TRIALS,
  * bounded by MAILTIME_TORTURE_MINUTES) and writes test-artifacts/torture.md. The harness must also
  * find a bug planted through a test-only switch.
  */
@@ -13,7 +13,7 @@ import { describeWithService } from '../support/services'
 import { ARTIFACTS } from '../support/browser'
 import { mailtime } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
-import { type Trial, captureScenario, exportScenario, fillAccount, imapEnv, killedMidRun, restoreScenario, summarize, torture } from './harness'
+import { type Trial, captureScenario, exportScenario, fillAccount, imapEnv, killedMidRun, restoreScenario, rewindScenario, summarize, torture } from './harness'
 
 const TRIALS = Number(process.env.MAILTIME_TORTURE_TRIALS ?? '2')
 const SEED = Number(process.env.MAILTIME_TORTURE_SEED ?? Date.now() % 100_000)
@@ -59,6 +59,8 @@ describeWithService(dovecotAvailable() && postgresAvailable(), 'Dovecot and Post
   it(`capture on PostgreSQL resumes to the events of a clean scan (seed ${SEED})`, async () => check(await torture(captureScenario(d, 'erin', postgres, {}, 'capture (PostgreSQL)'), TRIALS, SEED + 1, DEADLINE)))
   it(`restore over IMAP resumes to the mailbox of a clean restore (seed ${SEED})`, async () => check(await torture(restoreScenario(d, store, 'erin'), TRIALS, SEED + 2, DEADLINE)))
   it(`export resumes to the files of a clean export (seed ${SEED})`, async () => check(await torture(exportScenario(store, 'erin', '2026-11-01T00:00:00Z'), TRIALS, SEED + 3, DEADLINE)))
+  it(`rewind of a hijacked account resumes to the account of a clean rewind on its twin (seed ${SEED})`, async () =>
+    check(await torture(rewindScenario(d, ['--store', `sqlite:${path.join(tmpDir(), 'rewind.db')}`, '--tz', 'UTC']), TRIALS, SEED + 5, DEADLINE)))
 
   it('finds the bug planted with MAILTIME_TEST_BUG=checkpoint-ahead (a resumed scan skips half-recorded folders)', async () => {
     const trials = await torture(captureScenario(d, 'erin', sqlite, { MAILTIME_TEST_BUG: 'checkpoint-ahead' }), 2, SEED + 4)
