@@ -106,6 +106,7 @@ const davScanOne = async (ctx: Context, src: DavSource, account: AccountId, stop
 const reportJson = (r: ScanReport) => ({
   account: r.account,
   firstScan: r.firstScan,
+  unchanged: r.unchanged,
   complete: r.complete,
   eventsAppended: r.eventsAppended,
   messagesRead: r.messagesRead,
