@@ -19,6 +19,8 @@ const ImapConfig = t.exact(
     accounts: t.array(t.string),
     /** Per-user passwords, for servers without an admin who can log in on behalf of users. */
     passwords: t.record(t.string, t.string),
+    /** At most this many IMAP connections for doSmartScan (or MAILTIME_IMAP_CONNECTIONS; src/capture/imap/source.ts). */
+    connections: t.number,
   }),
 )
 const SmtpConfig = t.exact(

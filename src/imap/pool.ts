@@ -95,8 +95,17 @@ export const connectionPool = <C>(size: number, hooks: PoolHooks<C>): Connection
       release: async (broken = false) => {
         if (released) return
         released = true
-        if (broken || closed || !hooks.alive(client)) {
-          if (broken || !hooks.alive(client)) replaced++
+        if (!hooks.alive(client)) {
+          // Already closed: its slot is free at once (holding it while the close settles would
+          // evict a healthy connection of another account for nothing).
+          replaced++
+          taken--
+          wakeOne()
+          await hooks.close(client)
+          return
+        }
+        if (broken || closed) {
+          if (broken) replaced++
           await drop(client)
           return
         }
@@ -110,12 +119,11 @@ export const connectionPool = <C>(size: number, hooks: PoolHooks<C>): Connection
   const acquire = async (account: string): Promise<E.Either<PoolError, Lease<C>>> => {
     for (;;) {
       if (closed) return E.left({ _tag: 'PoolClosed' })
-      // Dead idle connections are closed and forgotten, whoever they were for.
+      // Dead idle connections are forgotten, whoever they were for: already closed, they free their slot at once.
       for (const d of idle.filter((i) => !hooks.alive(i.client))) {
         idle = idle.filter((i) => i !== d)
         replaced++
-        taken++
-        void drop(d.client)
+        void hooks.close(d.client)
       }
       const mine = idle.findIndex((i) => i.account === account)
       if (mine >= 0) {

@@ -41,6 +41,9 @@
  *    writer (a second scan of the account) recorded first, the scan stops with a `Concurrent`
  *    error before writing anything more.
  *
+ * 9. An account whose folder listing and stream are those of a complete scan that recorded nothing
+ *    is not diffed again: one LIST-STATUS, and the checkpoint's scan instant moved on (unchanged.ts).
+ *
  * The scan is in three parts: this module reads (the store's checkpoint and projection, then the
  * server through the IMAP operations of src/imap/: list with status, search, fetch flags, fetch
  * bodies), `diffAccount` decides (pure: the events and the checkpoint), and `appendScan` records.

@@ -46,3 +46,27 @@ export const imapSourceOf = (s: Settings, url0?: string): E.Either<SourceError, 
     description: `${where.right.secure ? 'imaps' : 'imap'}://${where.right.host}:${where.right.port}${user !== undefined ? ` as ${user}` : ''}`,
   })
 }
+
+/** The IMAP connections `doSmartScan` uses at most when nothing says otherwise. */
+export const DEFAULT_IMAP_CONNECTIONS = 4
+/** The most a setting may ask for (Dovecot's default `mail_max_userip_connections` is 10 per user, but the pool's connections are the admin's, for many users). */
+export const MAX_IMAP_CONNECTIONS = 100
+
+/** A number of connections as a setting gives it, named by `where` in the error. Pure. */
+export const parseConnections = (raw: string | number, where: string): E.Either<string, number> => {
+  const n = typeof raw === 'number' ? raw : /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN
+  return Number.isInteger(n) && n >= 1 && n <= MAX_IMAP_CONNECTIONS ? E.right(n) : E.left(`${where}: ${JSON.stringify(raw)} is not a whole number of connections from 1 to ${MAX_IMAP_CONNECTIONS}`)
+}
+
+/**
+ * At most how many IMAP connections site-wide capture opens (and how many accounts it captures at
+ * once): the attribute (`connections N`), else MAILTIME_IMAP_CONNECTIONS, else `imap.connections`
+ * in the config file, else 4.
+ */
+export const imapConnectionsOf = (s: Settings, attribute?: string): E.Either<string, number> => {
+  if (attribute !== undefined) return parseConnections(attribute, 'connections')
+  const env = s.env.MAILTIME_IMAP_CONNECTIONS
+  if (env !== undefined) return parseConnections(env, 'MAILTIME_IMAP_CONNECTIONS')
+  const file = s.config.imap?.connections
+  return file === undefined ? E.right(DEFAULT_IMAP_CONNECTIONS) : parseConnections(file, 'imap.connections in the config file')
+}
