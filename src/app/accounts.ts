@@ -9,7 +9,7 @@ import { MAX_INSTANT, type Instant } from '../../domain/instant'
 import type { StoreError } from '../../projections/errors'
 import { accountStateAt } from '../../projections/accountView'
 import type { AccountState } from '../../domain/state'
-import type { ReadBackend } from './backend'
+import type { ReadBackend } from './ports'
 
 export type AccountLookup = { readonly _tag: 'Found'; readonly id: AccountId } | { readonly _tag: 'Unknown'; readonly known: AccountId[] }
 

@@ -9,6 +9,7 @@ import type { S3Reply } from './s3Protocol'
 
 // The SDK warns on stderr, once per process, that its releases from 2027 on want Node 22: that is
 // for whoever upgrades it (package.json pins the range), not for the user of a command.
+// biome-ignore lint/style/noProcessEnv: this sets a switch of the SDK in the worker's own copy of the environment; it reads no setting
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 
 const data = workerData as WorkerData

@@ -2,12 +2,11 @@
  * Puts a verb's runs in the operations stream (the audit trail): who ran it, when, with which
  * words, and how it ended (its exit code as a state). Dry runs change nothing and are not recorded.
  */
-import * as os from 'os'
 import type { OperationStatus } from '../../domain/operations'
-import { recordOperation } from '../operations/record'
+import { recorded } from '../app/operations'
+import { appDeps } from './appDeps'
 import { ExitCode } from './failure'
 import type { Verb } from './grammar'
-import { initiatorOf } from './initiator'
 
 /** How a verb's exit code reads as an operation's end state (the audit trail and the console's jobs). */
 export const statusOf = (code: number | undefined): OperationStatus =>
@@ -23,8 +22,7 @@ export const audited = (kind: string, verb: Verb): Verb => ({
       params[name] = params[name] === undefined ? p : `${params[name]},${p}`
     })
     Object.assign(params, args.attrs)
-    const meta = { kind, verb: verb.name, params, initiator: initiatorOf(ctx.settings), host: os.hostname(), pid: process.pid, now: ctx.now }
-    const { result } = await recordOperation((await ctx.backend()).operations, meta, async () => {
+    const { result } = await recorded(appDeps(ctx), { kind, verb: verb.name, params }, async () => {
       const out = await verb.run(ctx, args)
       return { result: out, status: statusOf(out.exitCode), counts: {} }
     })

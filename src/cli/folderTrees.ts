@@ -5,7 +5,7 @@
 import type { AccountId } from '../../domain/ids'
 import type { FolderTree } from '../../projections/folderTree'
 import { folderNamer } from '../../projections/folderNaming'
-import type { ReadBackend } from '../app/backend'
+import type { ReadBackend } from '../app/ports'
 import { must } from './render'
 
 /** `(at, wanted)`: the tree as of `at` that names the folders of `wanted` (the folders an answer shows) and their parents. */

@@ -4,7 +4,7 @@
  * declaration and reports the first mistake in the user's terms.
  */
 import * as E from 'fp-ts/Either'
-import type { Backend } from '../app/backend'
+import type { Backend } from '../app/ports'
 import type { Settings } from '../config'
 import type { Instant } from '../../domain/instant'
 import type { ExitCode } from './failure'

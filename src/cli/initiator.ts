@@ -1,5 +1,4 @@
-/** Who runs an operation: MAILTIME_INITIATOR, the config's smtp.initiator, or the OS user (recorded and notified). */
-import * as os from 'os'
+/** Who runs an operation: decoded once into the settings (MAILTIME_INITIATOR, the config's smtp.initiator, or the OS user). */
 import type { Settings } from '../config'
 
-export const initiatorOf = (settings: Settings): string => settings.env.MAILTIME_INITIATOR ?? settings.config.smtp?.initiator ?? os.userInfo().username
+export const initiatorOf = (settings: Settings): string => settings.operator

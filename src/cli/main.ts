@@ -3,15 +3,17 @@
  * The `mailtime` command: global flags, Carbonio-style verbs, and the one place where failures
  * become a line on stderr and an exit code (a stack trace only with --debug).
  */
+import * as os from 'os'
 import { Command, CommanderError, Option } from 'commander'
 import * as E from 'fp-ts/Either'
 import { type Instant, instant } from '../../domain/instant'
-import { type Backend, openStoreBackend } from '../app/backend'
+import { type Backend, openStoreBackend } from '../wiring/backend'
 import { noPasswordOnArgv, withEsdbPassword } from './storeLocation'
 import { type GlobalFlags, blobSpecOf, resolveSettings } from '../config'
 import { systemZone, validZone } from '../time/dates'
 import { StoreErrorRaised, describeStoreError } from '../../projections/errors'
-import { CliFailure, ExitCode, fromConfigError, fromDateError, fromStoreError, usage } from './failure'
+import { AppFailure } from '../app/errors'
+import { CliFailure, ExitCode, fromAppError, fromConfigError, fromDateError, fromStoreError, usage } from './failure'
 import { type Context, type Verb, parseWords, usageLine } from './grammar'
 import { silentProgress, ttyProgress } from './progress'
 import { stableStringify } from './stableJson'
@@ -60,10 +62,10 @@ const verbHelp = (v: Verb): string =>
 const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io): Promise<number> => {
   if (flags.store !== undefined) noPasswordOnArgv(flags.store)
   if (flags.index !== undefined) noPasswordOnArgv(flags.index)
-  const gated = gateTestSwitches(io.env)
+  const gated = gateTestSwitches(io.env, verb.name)
   if (E.isLeft(gated)) throw usage(gated.left)
   for (const w of gated.right.warnings) io.stderr(`${w}\n`)
-  const settingsE = resolveSettings(flags, gated.right.env, systemZone())
+  const settingsE = resolveSettings(flags, gated.right.env, systemZone(), () => os.userInfo().username)
   if (E.isLeft(settingsE)) throw fromConfigError(settingsE.left)
   const settings = settingsE.right
   const z = validZone(settings.zone)
@@ -79,12 +81,12 @@ const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io):
     zone: settings.zone,
     backend: async () => {
       if (backend !== undefined) return backend
-      const b = await openStoreBackend(withEsdbPassword(settings.store, settings.env.MAILTIME_ESDB_PASSWORD), blobs.right, settings.index)
+      const b = await openStoreBackend(withEsdbPassword(settings.store, settings.esdbPassword), blobs.right, settings.index)
       if (E.isLeft(b)) throw fromStoreError(b.left)
       backend = b.right
       return backend
     },
-    now: clockOf(settings.env.MAILTIME_NOW),
+    now: clockOf(settings.test.now),
     progress: !quiet && io.isTTY ? ttyProgress(process.stderr) : silentProgress,
     note: (line) => {
       if (!quiet) io.stderr(`${line}\n`)
@@ -114,7 +116,7 @@ export const commanderError = (raw: string): string => {
   return `mailtime: ${raw.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}\n`
 }
 
-/** The clock: the real one, or (test-only, testSwitches.ts) MAILTIME_NOW, an ISO-8601 instant. */
+/** The clock: the real one, or (test-only, testSwitches.ts; refused for capture) MAILTIME_NOW, an ISO-8601 instant. */
 const clockOf = (raw: string | undefined): (() => Instant) => {
   if (raw === undefined) return () => instant(Date.now())
   const t = Date.parse(raw)
@@ -158,6 +160,7 @@ export const runCli = async (argv: readonly string[], io: Io): Promise<number> =
       return ExitCode.USAGE
     }
     if (e instanceof StoreErrorRaised) e = fromStoreError(e.error)
+    if (e instanceof AppFailure) e = fromAppError(e.error)
     if (e instanceof CliFailure) {
       io.stderr(`mailtime: ${e.message}\n`)
       if (debug) io.stderr(`${e.stack ?? ''}\n`)

@@ -1,18 +1,15 @@
 /**
- * How items, versions and account views look: as stable JSON for scripts (instants in ISO-8601
- * with the chosen zone's offset) and as aligned text for people.
+ * How items, versions and account views look as aligned text for people (the JSON documents are
+ * built by the use cases, src/app/json.ts, and re-exported here).
  */
 import * as TE from 'fp-ts/TaskEither'
 import * as E from 'fp-ts/Either'
-import type { ItemState } from '../../domain/state'
-import type { AccountView } from '../../projections/accountView'
 import type { StoreError } from '../../projections/errors'
 import { MAX_INSTANT } from '../../domain/instant'
-import { formatInstant, isoInZone } from '../time/dates'
+import { formatInstant } from '../time/dates'
 import { fromStoreError, notFound } from './failure'
 import type { AccountLookup } from '../app/accounts'
 import type { AccountId } from '../../domain/ids'
-import { davJson } from '../dav/fields'
 
 /** Runs a store query and turns a Left into the CLI failure that describes it. */
 export const must = async <A>(te: TE.TaskEither<StoreError, A>): Promise<A> => {
@@ -29,49 +26,11 @@ export const foundOrFail = (raw: string, l: AccountLookup): AccountId => {
   )
 }
 
-export const when = (i: number | null | undefined, zone: string): string | null =>
-  i === null || i === undefined ? null : i >= MAX_INSTANT ? null : isoInZone(i, zone)
+export { itemJson, itemLabel, viewJson, when } from '../app/json'
 
 export const human = (i: number | null | undefined, zone: string): string =>
   i === null || i === undefined || i >= MAX_INSTANT ? '…' : formatInstant(i, zone)
 
-export const itemJson = (s: ItemState, folderPath: string, zone: string): Record<string, unknown> => ({
-  itemId: s.itemId,
-  itemType: s.itemType,
-  status: s.status,
-  known: s.known,
-  folderId: s.folderId,
-  folderPath,
-  name: s.name,
-  flags: s.flags,
-  tags: s.tags,
-  digest: s.content?.digest,
-  size: s.content?.size,
-  subject: s.headers?.subject,
-  from: s.headers?.from,
-  to: s.headers?.to,
-  messageId: s.headers?.messageId,
-  internalDate: when(s.internalDate, zone),
-  createdAt: when(s.createdAt, zone),
-  deletedAt: when(s.deletedAt, zone),
-  purgedAt: when(s.purgedAt, zone),
-  purgeReason: s.purgeReason,
-  ...davJson(s),
-})
-
-export const itemLabel = (s: ItemState): string =>
-  s.itemType === 'folder' ? (s.name ?? '') : (s.headers?.subject ?? s.name ?? s.uid ?? '')
-
-export const viewJson = (v: AccountView, zone: string): unknown => ({
-  account: v.account.accountId,
-  name: v.account.name,
-  exists: v.exists,
-  asOf: when(v.validAt, zone) ?? 'last',
-  knownAt: v.knownAt === undefined ? undefined : when(v.knownAt, zone),
-  legalHold: v.account.legalHold !== undefined,
-  folders: v.folders.map((f) => ({ folderId: f.folderId, path: f.path, itemCount: f.itemCount, system: f.system })),
-  items: v.items.map((i) => itemJson(i.state, i.folderPath, zone)),
-})
 
 /** Left-aligned columns, for tables people read. */
 export const table = (rows: readonly (readonly string[])[]): string => {

@@ -1,40 +1,32 @@
 /**
- * What the restore verbs share: choosing the target (the capture IMAP server by default,
- * `target imap://…` or `target maildir:<dir>`), the provisioner and the notifier from the settings,
- * running the operation with progress and a clean stop on SIGINT/SIGTERM, and the report.
+ * What the restore verbs share: their common attributes, and the report's text, rendered from the
+ * restore use case's result (src/app/restore/run.ts builds the --json document; the exit code
+ * comes from the outcome, through the CLI's one table).
  */
-import { createHash } from 'crypto'
-import * as os from 'os'
-import * as E from 'fp-ts/Either'
-import { itemKey } from '../../domain/operations'
-import { type RestorePlan, folderItemsOf, planSize } from '../../domain/restore/plan'
-import type { BlobStore } from '../blobs/blobStore'
-import { imapSourceOf } from '../capture/imap/source'
+import type { RestorePlan } from '../../domain/restore/plan'
 import type { Settings } from '../config'
-import { smtpNotifier, type Notifier } from '../notify/notifier'
-import { imapTarget } from '../restore/imap/imapTarget'
-import { imapTargetServer } from '../restore/imap/targetServer'
-import { maildirTarget } from '../restore/maildirTarget'
-import { type Owner, chooseOwner, nearestExisting, resolveOwner, systemLookup } from '../restore/maildirOwner'
-import { type Provisioner, commandProvisioner, newPassword, passwdFileProvisioner } from '../restore/provision/provisioner'
-import { runRestore } from '../restore/runRestore'
-import { REPAIRS, type Repair, isRepair } from '../restore/messageRepair'
-import type { RestoreTarget } from '../restore/target'
+import type { ChosenTarget, TargetOptions } from '../app/ports'
+import { attempt } from '../app/errors'
+import { type RestoreResult, type RestoreRun, restorePlans } from '../app/restore/run'
+import { chooseTarget as chooseTargetE } from '../wiring/targets'
+import { human, table, clip } from './render'
+import { OUTCOME_EXIT_CODE, orExit } from './failure'
+import type { Context, Output } from './grammar'
+import { faultAfter } from '../wiring/faults'
+import { appDeps, restorePorts } from './appDeps'
+import { REPAIRS } from '../restore/messageRepair'
 import { davPlanLines, isDavPlan } from '../dav/restorePlan'
-import { combinedTarget, davRestoreSource } from '../dav/restoreWiring'
-import { human, table, when, clip } from './render'
-import { ExitCode, usage } from './failure'
-import { booleanAttr, type Context, type Output } from './grammar'
-import { stopSignal } from './stopSignal'
-import { faultAfter } from './faults'
-import { isAlive } from './processes'
-import { initiatorOf } from './initiator'
 
-/** The restore's test-only fault hook, when MAILTIME_FAULT names one (faults.ts). */
-const withAfterAppend = (f: ((n: number) => Promise<void>) | undefined) => (f === undefined ? {} : { afterAppend: f })
+export type { ChosenTarget, TargetOptions } from '../app/ports'
+export { planJson, recipientsOf, resumeKeyOf, type RestoreRun } from '../app/restore/run'
+export { notifierOf } from '../wiring/notifier'
 
 export const targetAttr = { name: 'target', help: 'imap://host:port (credentials from the config/environment), or maildir:<dir>; default: the IMAP server configured for capture' }
 export const davTargetAttr = { name: 'dav_target', help: 'contacts, appointments and tasks: http(s)://host:port of the CardDAV/CalDAV server to write to (credentials from the config/environment); default: the DAV server configured for capture' }
+export const repairAttr = {
+  name: 'repair',
+  help: `IMAP targets: repairs to apply to messages the server would refuse (${REPAIRS.join(', ')}: bare LF line endings sent as CRLF); each repaired message is reported`,
+}
 export const dryRunAttr = { name: 'dry_run', help: 'true: print the plan, write nothing' }
 export const RESTORE_EXIT_CODES = [
   '6: the target became unavailable; what was restored is recorded, and the same command resumes',
@@ -43,121 +35,12 @@ export const RESTORE_EXIT_CODES = [
 ]
 export const notificationsAttr = { name: 'notifications', help: 'more addresses (a@b,c@d) for the start and end e-mails' }
 
-export interface ChosenTarget {
-  readonly target: RestoreTarget
-  /** True when the target is a mail server whose accounts may have to be created. */
-  readonly server: boolean
-  /** What the report must say about the target as it will be left (a Maildir tree owned by root); the target adds its own. */
-  readonly warnings: readonly string[]
-}
-
-export const repairAttr = {
-  name: 'repair',
-  help: `IMAP targets: repairs to apply to messages the server would refuse (${REPAIRS.join(', ')}: bare LF line endings sent as CRLF); each repaired message is reported`,
-}
-
-/** The \`repair\` attribute's repairs, or a usage error naming the one not known. */
-export const repairsOf = (raw: string | undefined): ReadonlySet<Repair> => {
-  if (raw === undefined) return new Set()
-  const out = new Set<Repair>()
-  for (const r of raw.split(',').map((x) => x.trim()).filter((x) => x.length > 0)) {
-    if (!isRepair(r)) throw usage(`unknown repair ${JSON.stringify(r)}: the repairs are ${REPAIRS.join(', ')}`)
-    out.add(r)
-  }
-  return out
-}
-
 export const ownerAttr = { name: 'owner', help: 'maildir targets: who owns the files written (user, user:group, uid or uid:gid); default: the owner of the target directory' }
 
-/** The `owner` attribute's ids, or a usage error naming it. */
-const ownerOf = (raw: string | undefined): Owner | undefined => {
-  if (raw === undefined) return undefined
-  const r = resolveOwner(raw, systemLookup)
-  if (E.isLeft(r)) throw usage(r.left)
-  return r.right
-}
-
-export interface TargetOptions {
-  /** Whether this run has just created the account (a refused login is then tried again). */
-  readonly justCreated?: (account: string) => boolean
-  /** The `owner` attribute (Maildir targets only). */
-  readonly owner?: string
-  /** The `repair` attribute (IMAP targets only). */
-  readonly repairs?: ReadonlySet<Repair>
-}
-
 export const chooseTarget = (settings: Settings, raw: string | undefined, options: TargetOptions = {}): ChosenTarget => {
-  if (raw !== undefined && raw.startsWith('maildir:')) {
-    if (raw.length === 'maildir:'.length) throw usage('target maildir:<dir> needs a directory')
-    if ((options.repairs?.size ?? 0) > 0) throw usage('repair applies to IMAP targets only (a Maildir holds any message as it is)')
-    const dir = raw.slice('maildir:'.length)
-    const asked = ownerOf(options.owner)
-    const there = nearestExisting(dir)
-    const choice = chooseOwner({ ...(asked !== undefined && { asked }), ...(options.owner !== undefined && { raw: options.owner }), directory: there.owner, where: there.path, self: { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 } })
-    if (E.isLeft(choice)) throw usage(choice.left)
-    return { target: maildirTarget(dir, { ...(choice.right.chown !== undefined && { owner: choice.right.chown }) }), server: false, warnings: choice.right.warning === undefined ? [] : [choice.right.warning] }
-  }
-  if (options.owner !== undefined) throw usage('owner applies to maildir targets only (an IMAP server owns its files)')
-  if (raw !== undefined && !/^imaps?:\/\//i.test(raw)) throw usage(`unsupported target ${JSON.stringify(raw)}: use imap://host:port, imaps://host:port or maildir:<dir>`)
-  const src = imapSourceOf(settings, raw)
-  if (E.isLeft(src))
-    throw usage(raw === undefined ? `${src.left.reason}; or give target maildir:<dir> (Dovecot serves that tree as is), or dry_run true` : src.left.reason)
-  const s = src.right
-  const batch = Number(settings.env.MAILTIME_RESTORE_BATCH_SIZE ?? '50')
-  if (!Number.isInteger(batch) || batch < 1 || batch > 1000) throw usage('MAILTIME_RESTORE_BATCH_SIZE must be a whole number from 1 to 1000')
-  const connections = Number(settings.env.MAILTIME_RESTORE_CONNECTIONS ?? '2')
-  if (!Number.isInteger(connections) || connections < 1 || connections > 16) throw usage('MAILTIME_RESTORE_CONNECTIONS must be a whole number from 1 to 16')
-  return {
-    server: true,
-    warnings: [],
-    target: imapTarget(
-      imapTargetServer(s, options.justCreated),
-      { batchSize: batch, connections, ...withAfterAppend(faultAfter(settings.env.MAILTIME_FAULT, 'append')), ...(options.repairs !== undefined && { repairs: options.repairs }) },
-    ),
-  }
+  const afterAppend = faultAfter(settings.test.fault, 'append')
+  return orExit(chooseTargetE(settings, raw, options, afterAppend === undefined ? {} : { afterAppend }))
 }
-
-export const provisionerOf = (settings: Settings): Provisioner | undefined => {
-  const p = settings.config.provisioning ?? {}
-  const password = () => newPassword(settings.env)
-  if (p.passwdFile !== undefined) return passwdFileProvisioner(p.passwdFile, password)
-  if (p.command !== undefined) return commandProvisioner(p.command, p.checkCommand, password)
-  return undefined
-}
-
-export const notifierOf = (settings: Settings): Notifier | undefined => {
-  const c = settings.config.smtp
-  if (c?.host === undefined) return undefined
-  const password = settings.env.MAILTIME_SMTP_PASSWORD ?? c.password
-  return smtpNotifier({
-    host: c.host,
-    port: c.port ?? 25,
-    secure: c.secure ?? false,
-    ...(c.user !== undefined && { user: c.user }),
-    ...(password !== undefined && { password }),
-    from: c.from ?? `mailtime@${os.hostname()}`,
-  })
-}
-
-
-export const recipientsOf = (settings: Settings, extra: string | undefined): string[] => {
-  const addresses = [initiatorOf(settings), settings.config.smtp?.admin, ...(extra ?? '').split(',')].map((a) => a?.trim() ?? '').filter((a) => a.includes('@'))
-  const bad = (extra ?? '').split(',').map((a) => a.trim()).filter((a) => a.length > 0 && !/^[^@\s,]+@[^@\s,]+$/.test(a))
-  if (bad.length > 0) throw usage(`notifications: not an e-mail address: ${bad.join(', ')}`)
-  return [...new Set(addresses)]
-}
-
-export const planJson = (p: RestorePlan, zone: string) => ({
-  kind: p.kind,
-  sourceAccount: p.sourceAccount,
-  targetAccount: p.targetAccount,
-  counts: { items: p.items.length, folderItems: p.folderItems.length, unrestorable: p.unrestorable.length, folders: p.folders.length },
-  folders: p.folders.map((f) => f.join('/')),
-  items: p.items.map((i) => ({ ...i, folder: i.folder.join('/'), internalDate: when(i.internalDate, zone) })),
-  folderItems: p.folderItems.map((f) => ({ itemId: f.itemId, folder: f.folder.join('/') })),
-  unrestorable: p.unrestorable,
-  ...(isDavPlan(p) && { dav: p.dav }),
-})
 
 export const planText = (p: RestorePlan, zone: string): string =>
   [
@@ -173,135 +56,45 @@ export const planText = (p: RestorePlan, zone: string): string =>
     ...(isDavPlan(p) ? ['CardDAV/CalDAV requests:', ...davPlanLines(p).filter((l) => !l.startsWith('not restorable:')).slice(0, 100).map((l) => `  ${l}`)] : []),
   ].join('\n')
 
-export interface RestoreRun {
-  readonly verb: string
-  /** The words of the command, for the operation's record. */
-  readonly params: Readonly<Record<string, string>>
-  /** What identifies "the same restore" besides the target. */
-  readonly identity: readonly unknown[]
-  readonly plans: readonly RestorePlan[]
-  /** Create destination accounts that do not exist (restore on a new account, external restore). */
-  readonly provision: boolean
-  /** Where the message bytes come from, when not from this store (External Restore). */
-  readonly blobs?: BlobStore
-  /** What the verb adds to its report, dry run or not: keys of the --json document, and lines of text. */
-  readonly extra?: { readonly json: Readonly<Record<string, unknown>>; readonly text: readonly string[] }
-}
-
-/** Prints the plans (dry run) or runs the restore as an operation and reports it. */
-export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Readonly<Record<string, string>>): Promise<Output> => {
-  const dry = booleanAttr(attrs.dry_run, 'dry_run', false)
-  if (E.isLeft(dry)) throw usage(dry.left)
-  ownerOf(attrs.owner)
-  repairsOf(attrs.repair)
-  if (dry.right)
-    return {
-      json: { dryRun: true, plans: run.plans.map((p) => planJson(p, ctx.zone)), ...(run.plans.length === 1 && { plan: planJson(run.plans[0] as RestorePlan, ctx.zone) }), ...run.extra?.json },
-      text: [`dry run: nothing written`, run.plans.map((p) => planText(p, ctx.zone)).join('\n\n'), ...(run.extra?.text ?? [])].join('\n'),
-    }
-  const created = new Set<string>()
-  // Messages go to the mail target; contacts, appointments and tasks to the DAV server. A restore
-  // of DAV items alone needs no mail target, and one of messages alone no DAV server.
-  const mailTarget = run.plans.some((p) => !isDavPlan(p))
-    ? chooseTarget(ctx.settings, attrs.target, { justCreated: (account) => created.has(account), ...(attrs.owner !== undefined && { owner: attrs.owner }), repairs: repairsOf(attrs.repair) })
-    : undefined
-  const davPlans = run.plans.filter(isDavPlan)
-  const davSource = davRestoreSource(ctx.settings, attrs.dav_target)
-  if (E.isLeft(davSource)) throw usage(davSource.left)
-  if (davPlans.length > 0 && davSource.right === undefined)
-    throw usage(`${davPlans.reduce((n, p) => n + p.items.length + p.folderItems.length, 0)} contact(s), appointment(s), task(s) or collection(s) go to a CardDAV/CalDAV server: set MAILTIME_DAV_URL (and MAILTIME_DAV_USER, MAILTIME_DAV_PASSWORD) or the "dav" section of the config file, or give dav_target; or dry_run true`)
-  const combined = combinedTarget(mailTarget?.target, davPlans.length > 0 ? davSource.right : undefined)
-  if (E.isLeft(combined)) throw usage(combined.left)
-  const chosen = { target: combined.right, server: mailTarget?.server ?? false, warnings: mailTarget?.warnings ?? [] }
-  const recipients = recipientsOf(ctx.settings, attrs.notifications)
-  const provisioner = run.provision && chosen.server ? provisionerOf(ctx.settings) : undefined
-  const b = await ctx.backend()
-  const total = run.plans.reduce((n, p) => n + planSize(p), 0)
-  const signal = stopSignal()
-  ctx.progress.start(`restoring into ${chosen.target.description}`, total)
-  const notifier = notifierOf(ctx.settings)
-  let outcome
-  try {
-    outcome = await runRestore(
-      {
-        operations: b.operations,
-        blobs: run.blobs ?? b.blobs,
-        ...(notifier !== undefined && { notifier }),
-        now: ctx.now,
-        host: os.hostname(),
-        pid: process.pid,
-        isAlive,
-        show: (ms) => human(ms, ctx.zone),
-        signalled: signal.stopped,
-        ...(provisioner !== undefined && {
-          provision: async (account: string) => {
-            const r = await provisioner.ensure(account)
-            if (E.isRight(r) && r.right.created) {
-              created.add(account)
-              ctx.note(`created account ${account} with ${provisioner.description}`)
-            }
-            return E.isLeft(r) ? r : E.right(undefined)
-          },
+/** Prints the plans (dry run) or runs the restore as an operation and reports it (External Restore; the other verbs call their use case). */
+export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Readonly<Record<string, string>>): Promise<Output> =>
+  restoreOutput(
+    orExit(
+      await attempt(() =>
+        restorePlans(appDeps(ctx), restorePorts(ctx), run, {
+          ...(attrs.dry_run !== undefined && { dryRun: attrs.dry_run }),
+          ...(attrs.target !== undefined && { target: attrs.target }),
+          ...(attrs.owner !== undefined && { owner: attrs.owner }),
+          ...(attrs.notifications !== undefined && { notifications: attrs.notifications }),
+          ...(attrs.dav_target !== undefined && { davTarget: attrs.dav_target }),
+          ...(attrs.repair !== undefined && { repair: attrs.repair }),
         }),
-        onProgress: (done) => ctx.progress.update(done),
-      },
-      {
-        verb: run.verb,
-        params: run.params,
-        resumeKey: resumeKeyOf([...run.identity, chosen.target.description]),
-        plans: run.plans,
-        target: chosen.target,
-        initiator: initiatorOf(ctx.settings),
-        recipients,
-        provisioning: !run.provision || !chosen.server ? 'not applicable' : provisioner === undefined ? 'not configured' : 'configured',
-      },
-    )
-  } finally {
-    ctx.progress.stop()
-    signal.dispose()
-  }
-  const s = outcome.summary
-  const failedNotes = s.notifications.filter((n) => !n.sent).map((n) => `the ${n.phase} notification to ${n.to.join(', ')} was not sent: ${n.error ?? 'unknown error'}`)
-  for (const n of failedNotes) ctx.note(n)
-  const warnings = [...chosen.warnings, ...outcome.warnings]
-  const folderItems = folderItemsOf(run.plans)
-  const foldersRecreated = outcome.idMap
-    .filter((o) => o.outcome === 'restored' && folderItems.has(itemKey(o.account, o.itemId)))
-    .map((o) => ({ account: o.account, itemId: o.itemId, path: `/${(folderItems.get(itemKey(o.account, o.itemId)) ?? []).join('/')}` }))
-  const json = {
-    dryRun: false,
-    operationId: s.operationId,
-    state: s.state,
-    target: chosen.target.description,
-    restored: s.restored,
-    skipped: s.skipped,
-    unrestored: s.unrestored.map((u) => ({ account: u.account, itemId: u.itemId, reason: u.reason ?? '' })),
-    renamedFolders: outcome.renamedFolders,
-    foldersRecreated,
-    warnings,
-    idMap: outcome.idMap.map((o) => ({ account: o.account, itemId: o.itemId, outcome: o.outcome, location: o.location ?? '' })),
-    notifications: s.notifications,
-    ...(s.error !== undefined && { error: s.error }),
-    seconds: outcome.seconds,
-    ...run.extra?.json,
-  }
+      ),
+    ),
+    ctx.zone,
+  )
+
+/** A restore use case's result as the CLI prints it: the --json document, the text, and the exit code of its outcome. */
+export const restoreOutput = (r: RestoreResult, zone: string): Output => {
+  if (r.dryRun) return { json: r.json, text: [`dry run: nothing written`, r.plans.map((p) => planText(p, zone)).join('\n\n'), ...r.extraText].join('\n') }
+  const { summary: s, foldersRecreated, renamedFolders, failedNotes, warnings } = r.report
   const text = [
     `operation ${s.operationId}: ${s.state}`,
     `Restored Items: ${s.restored}`,
     `Skipped Items:  ${s.skipped}`,
     `Unrestored Items: ${s.unrestored.length}`,
     ...unrestoredLines(s.unrestored, s.operationId),
-    ...(foldersRecreated.length > 0 ? [`Folders recreated (among the Restored Items): ${clipList(foldersRecreated.map((f) => (run.plans.length > 1 ? `${f.account} ${f.path}` : f.path)), 20)}`] : []),
-    ...outcome.renamedFolders.map((f) => `folder ${JSON.stringify(f.original.join('/'))} written as ${JSON.stringify(f.mapped)}`),
+    ...(foldersRecreated.length > 0 ? [`Folders recreated (among the Restored Items): ${clipList(foldersRecreated.map((f) => (r.report.accounts > 1 ? `${f.account} ${f.path}` : f.path)), 20)}`] : []),
+    ...renamedFolders.map((f) => `folder ${JSON.stringify(f.original.join('/'))} written as ${JSON.stringify(f.mapped)}`),
     ...failedNotes,
-    `into ${chosen.target.description} in ${outcome.seconds.toFixed(1)} s`,
+    `into ${r.report.target} in ${r.report.seconds.toFixed(1)} s`,
     ...warnings.map((w) => `warning: ${w}`),
-    ...(run.extra?.text ?? []),
+    ...r.extraText,
   ].join('\n')
-  if (s.state === 'failed')
-    return { json, text: `${text}\nfailed: ${s.error ?? 'unknown error'}; run the same command again to resume`, exitCode: ExitCode.UNAVAILABLE }
-  if (s.state === 'stopped') return { json, text: `${text}\nstopped on request; run the same command again to resume`, exitCode: ExitCode.INTERRUPTED }
-  return { json, text, exitCode: s.unrestored.length > 0 ? ExitCode.PARTIAL : ExitCode.OK }
+  const exitCode = OUTCOME_EXIT_CODE[r.outcome]
+  if (r.outcome === 'failed') return { json: r.json, text: `${text}\nfailed: ${s.error ?? 'unknown error'}; run the same command again to resume`, exitCode }
+  if (r.outcome === 'stopped') return { json: r.json, text: `${text}\nstopped on request; run the same command again to resume`, exitCode }
+  return { json: r.json, text, exitCode }
 }
 
 /** `a, b, c` with at most `n` shown, then how many more. */
@@ -322,6 +115,3 @@ export const unrestoredLines = (unrestored: readonly { account: string; itemId: 
   const lines = [...groups.values()].map((g) => `  ${g.account} ${clipList(g.ids.map(String), 10)}: ${g.reason}`)
   return lines.length > 20 ? [...lines.slice(0, 20), `  … ${lines.length - 20} more reasons (monitor ${operationId} --json lists every item)`] : lines
 }
-
-/** A restore's identity: the same command against the same target gets the same key, so a re-run skips what is done. */
-export const resumeKeyOf = (parts: readonly unknown[]): string => createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16)

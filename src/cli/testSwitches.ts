@@ -3,8 +3,8 @@
  *
  * - `MAILTIME_FAULT` kills or slows a command at a batch boundary (faults.ts);
  * - `MAILTIME_TEST_BUG` plants a bug for the torture harness to find;
- * - `MAILTIME_NOW` replaces the clock, also for capture: the capture tests date their rounds with it,
- *   so that a resumed scan can be compared event for event with a clean one.
+ * - `MAILTIME_NOW` replaces the clock, except for the verbs that capture (`REAL_CLOCK_VERBS`), which
+ *   refuse it.
  *
  * Each can hurt a user who sets it by mistake (a killed restore, a wrong capture, a purge at a false
  * instant), so they act only when `MAILTIME_TEST_MODE=1` is also set, as the test harness does
@@ -17,6 +17,14 @@ import * as E from 'fp-ts/Either'
 export const TEST_MARKER = 'MAILTIME_TEST_MODE'
 export const TEST_SWITCHES = ['MAILTIME_FAULT', 'MAILTIME_TEST_BUG', 'MAILTIME_NOW'] as const
 
+/**
+ * The verbs that capture, and so record the instants at which they saw each change: a capture dated
+ * by a false clock would write its events into the past or the future of the real history, for good.
+ * They refuse `MAILTIME_NOW`, with the marker or without it (its tests record real instants between
+ * their rounds instead). `doRewind` captures the account before it acts.
+ */
+export const REAL_CLOCK_VERBS: readonly string[] = ['doAccountScan', 'doSmartScan', 'importLog', 'doRewind']
+
 type Env = Readonly<Record<string, string | undefined>>
 
 export interface GatedEnv {
@@ -26,9 +34,14 @@ export interface GatedEnv {
   readonly warnings: readonly string[]
 }
 
-/** Which test switches a run may act on, from its environment. */
-export const gateTestSwitches = (env: Env): E.Either<string, GatedEnv> => {
+/**
+ * Which test switches a run of `verb` may act on, from its environment; a usage error naming the
+ * variable when `MAILTIME_NOW` is set for a verb that captures.
+ */
+export const gateTestSwitches = (env: Env, verb: string): E.Either<string, GatedEnv> => {
   const set = TEST_SWITCHES.filter((k) => env[k] !== undefined && env[k] !== '')
+  if (set.includes('MAILTIME_NOW') && REAL_CLOCK_VERBS.includes(verb))
+    return E.left(`MAILTIME_NOW cannot be used with ${verb}: capture runs on the real clock (an instant it records stays in the backup for good); unset MAILTIME_NOW`)
   if (set.length === 0) return E.right({ env, warnings: [] })
   if (env[TEST_MARKER] !== '1') {
     const kept: Record<string, string | undefined> = { ...env }

@@ -70,7 +70,7 @@ export const nonEmpty = (p: DavRestorePlan): boolean => p.items.length + p.folde
  * credentials). Undefined when none is configured.
  */
 export const davRestoreSource = (settings: Settings, url: string | undefined): E.Either<string, DavSource | undefined> => {
-  const r = davSourceOf(url === undefined ? settings.env : { ...settings.env, MAILTIME_DAV_URL: url }, settings.config.dav)
+  const r = davSourceOf(url === undefined ? settings.config.dav : { ...settings.config.dav, url })
   return E.isLeft(r) ? E.left(r.left.reason) : E.right(r.right)
 }
 

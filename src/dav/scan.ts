@@ -7,17 +7,17 @@ import * as E from 'fp-ts/Either'
 import type { AccountId } from '../../domain/ids'
 import type { OperationEvent } from '../../domain/operations'
 import type { StoreError } from '../../projections/errors'
-import type { Backend } from '../app/backend'
+import type { Backend } from '../wiring/backend'
 import type { Settings } from '../config'
 import { type DavCaptureDeps, type DavCaptureError, type DavCaptureReport, captureDavAccount, describeDavCaptureError } from './capture'
 import { restoredDavObjects } from './restoreInputs'
 import { type DavSource, type DavSourceError, davClientFor, davSourceOf, homesOf } from './source'
 
 /** The DAV server configured for capture, undefined when none is (capture is then mail only). */
-export const davSourceOfSettings = (s: Settings): E.Either<DavSourceError, DavSource | undefined> => davSourceOf(s.env, s.config.dav)
+export const davSourceOfSettings = (s: Settings): E.Either<DavSourceError, DavSource | undefined> => davSourceOf(s.config.dav)
 
 /** Whether an IMAP server is configured at all (a DAV-only installation has none). */
-export const imapConfigured = (s: Settings): boolean => (s.env.MAILTIME_IMAP_URL ?? s.config.imap?.url) !== undefined
+export const imapConfigured = (s: Settings): boolean => s.config.imap?.url !== undefined
 
 export type DavScanError = DavCaptureError | DavSourceError
 

@@ -36,12 +36,12 @@ export interface DavSource {
 export type DavSourceError = { readonly _tag: 'BadDavSource'; readonly reason: string }
 
 /**
- * The source from the environment first (`MAILTIME_DAV_URL`, `MAILTIME_DAV_USER`,
- * `MAILTIME_DAV_PASSWORD`, `MAILTIME_DAV_PRINCIPAL`), then the config's `dav` section; undefined
- * when no DAV server is configured (capture is then mail only).
+ * The source from the config's `dav` section, into which the settings folded the environment
+ * (`MAILTIME_DAV_URL`, `MAILTIME_DAV_USER`, `MAILTIME_DAV_PASSWORD`, `MAILTIME_DAV_PRINCIPAL` win over
+ * the file); undefined when no DAV server is configured (capture is then mail only).
  */
-export const davSourceOf = (env: Readonly<Record<string, string | undefined>>, config: DavConfig = {}): E.Either<DavSourceError, DavSource | undefined> => {
-  const url = env.MAILTIME_DAV_URL ?? config.url
+export const davSourceOf = (config: DavConfig = {}): E.Either<DavSourceError, DavSource | undefined> => {
+  const url = config.url
   if (url === undefined) return E.right(undefined)
   let parsed: URL
   try {
@@ -51,12 +51,12 @@ export const davSourceOf = (env: Readonly<Record<string, string | undefined>>, c
   }
   if (!/^https?:$/.test(parsed.protocol)) return E.left({ _tag: 'BadDavSource', reason: `bad DAV URL scheme ${parsed.protocol} (use http: or https:)` })
   if (parsed.username !== '' || parsed.password !== '') return E.left({ _tag: 'BadDavSource', reason: 'the DAV URL must not hold credentials: set MAILTIME_DAV_USER and MAILTIME_DAV_PASSWORD' })
-  const user = env.MAILTIME_DAV_USER ?? config.user
-  const password = env.MAILTIME_DAV_PASSWORD ?? config.password
+  const user = config.user
+  const password = config.password
   const passwords = config.passwords ?? {}
   if ((user === undefined || password === undefined) && Object.keys(passwords).length === 0)
     return E.left({ _tag: 'BadDavSource', reason: 'no DAV credentials: set MAILTIME_DAV_USER and MAILTIME_DAV_PASSWORD (an admin who may read every user’s collections), or dav.passwords in the config file' })
-  const principal = env.MAILTIME_DAV_PRINCIPAL ?? config.principal ?? DEFAULT_PRINCIPAL
+  const principal = config.principal ?? DEFAULT_PRINCIPAL
   if (!principal.includes('{user}')) return E.left({ _tag: 'BadDavSource', reason: `the DAV principal ${JSON.stringify(principal)} must contain {user}` })
   const base = url.replace(/\/+$/, '')
   return E.right({

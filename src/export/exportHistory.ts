@@ -27,7 +27,7 @@ import { type Histories, completeFolderTree } from '../../projections/folderNami
 import type { FolderTree } from '../../projections/folderTree'
 import { orRaise } from '../../projections/errors'
 import { snapshotItemJson } from '../../projections/snapshot'
-import type { Backend } from '../app/backend'
+import type { Backend } from '../app/ports'
 import { safeSegment } from '../restore/folderNames'
 import { stableStringify } from '../cli/stableJson'
 import { type ContentJob, type ContentWriter, contentWriter } from './contentFiles'

@@ -18,7 +18,7 @@ import type { ItemState } from '../../domain/state'
 import { accountStateAt } from '../../projections/accountView'
 import { orRaise } from '../../projections/errors'
 import { listAccountIds } from '../app/accounts'
-import type { Backend } from '../app/backend'
+import type { Backend } from '../app/ports'
 import { groupBy } from '../../domain/groupBy'
 
 export interface PurgeReport {

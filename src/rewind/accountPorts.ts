@@ -13,7 +13,7 @@ import type { RewindFolder, RewindMessage, Snapshot } from '../../domain/rewind/
 import type { LegalHold } from '../../domain/state'
 import { accountAsOf, accountStateAt } from '../../projections/accountView'
 import { describeStoreError, orRaise } from '../../projections/errors'
-import type { Backend, ReadBackend } from '../app/backend'
+import type { Backend, ReadBackend } from '../wiring/backend'
 import { scanAccount } from '../capture/imap/scanner'
 import type { ScanError } from '../capture/imap/report'
 

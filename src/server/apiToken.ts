@@ -25,10 +25,10 @@ export const tokenFileOf = (settings: Settings): string =>
   path.resolve(path.dirname(isS3Location(settings.blobs) ? defaultBlobsFor(settings.store) : settings.blobs), 'api-token')
 
 export const resolveApiToken = (settings: Settings): E.Either<string, ApiToken> => {
-  const given = settings.env.MAILTIME_API_TOKEN ?? settings.config.api?.token
+  const given = settings.config.api?.token
   if (given !== undefined) {
     if (given.length < MIN) return E.left(`serve: the API token must be at least ${MIN} characters (MAILTIME_API_TOKEN or api.token in the config file)`)
-    return E.right({ token: given, source: settings.env.MAILTIME_API_TOKEN !== undefined ? 'MAILTIME_API_TOKEN' : 'the config file (api.token)', created: false })
+    return E.right({ token: given, source: settings.apiTokenFromEnv ? 'MAILTIME_API_TOKEN' : 'the config file (api.token)', created: false })
   }
   const file = tokenFileOf(settings)
   try {

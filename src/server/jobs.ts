@@ -1,19 +1,22 @@
 /**
  * Long work started from the console (a restore that writes, an export) runs as a job: the request
  * returns at once with the job's id, and the page polls the job for its progress and, at the end,
- * the verb's own report (its `--json` document) or its error. Restores are also recorded in the
- * operations stream by the verb itself; a job is only the server's view of a run it started, kept
- * in memory.
+ * the use case's report (its `--json` document) or its error. Restores are also recorded in the
+ * operations stream by the use case itself; a job is only the server's view of a run it started,
+ * kept in memory.
  */
 import { randomBytes } from 'crypto'
-import type { Output, Progress } from '../cli/grammar'
-import { statusOf } from '../cli/audited'
+import * as E from 'fp-ts/Either'
+import type { AppError, Outcome } from '../app/errors'
+import type { Progress } from '../app/ports'
+import { explainAppError, explainThrown } from './explain'
 
-export type JobState = 'running' | 'done' | 'partial' | 'stopped' | 'failed'
+export type JobState = 'running' | Outcome
 
 export interface JobView {
   readonly id: string
   readonly verb: string
+  /** What identifies the same command (its decoded parameters). */
   readonly words: readonly string[]
   readonly state: JobState
   readonly label: string
@@ -22,32 +25,31 @@ export interface JobView {
   readonly notes: readonly string[]
   readonly startedAt: string
   readonly endedAt: string | null
-  /** The verb's `--json` document, once it ended with one. */
+  /** The use case's `--json` document, once it ended with one. */
   readonly result: unknown
   readonly error: string | null
   /** The HTTP status its failure maps to (400 bad input, 404 unknown, …), or null. */
   readonly status: number | null
 }
 
-/** How a thrown failure reads and which status it maps to (the server's one mapping). */
-export type Explain = (e: unknown) => { readonly status: number; readonly message: string }
+/** What a job's work returns: the use case's Either, whose Right carries its document and outcome. */
+export type JobRun = (progress: Progress, note: (line: string) => void) => Promise<E.Either<AppError, { readonly json: unknown; readonly outcome?: Outcome }>>
 
 const KEEP = 200
-
 
 export interface Jobs {
   /**
    * Starts `run` unless the same verb with the same words is running (then returns that job's id
    * and false: running one restore twice at once would race on its journal).
    */
-  start(verb: string, words: readonly string[], run: (progress: Progress, note: (line: string) => void) => Promise<Output>): { id: string; started: boolean }
+  start(verb: string, words: readonly string[], run: JobRun): { id: string; started: boolean }
   get(id: string): JobView | undefined
   list(): JobView[]
   /** Resolves when no job is running. */
   settled(): Promise<void>
 }
 
-export const jobs = (explain: Explain, now: () => number = Date.now): Jobs => {
+export const jobs = (now: () => number = Date.now): Jobs => {
   const all = new Map<string, JobView>()
   const running = new Map<string, Promise<void>>()
   const update = (id: string, patch: Partial<JobView>) => {
@@ -68,13 +70,14 @@ export const jobs = (explain: Explain, now: () => number = Date.now): Jobs => {
         stop: () => undefined,
       }
       const note = (line: string) => update(id, { notes: [...(all.get(id)?.notes ?? []), line].slice(-20) })
+      const fail = (x: { status: number; message: string }) => update(id, { state: 'failed', error: x.message, status: x.status, endedAt: iso(now()) })
       const p = (async () => {
         try {
           const out = await run(progress, note)
-          update(id, { state: statusOf(out.exitCode), result: out.json, endedAt: iso(now()) })
+          if (E.isLeft(out)) fail(explainAppError(out.left))
+          else update(id, { state: out.right.outcome ?? 'done', result: out.right.json, endedAt: iso(now()) })
         } catch (e) {
-          const x = explain(e)
-          update(id, { state: 'failed', error: x.message, status: x.status, endedAt: iso(now()) })
+          fail(explainThrown(e))
         } finally {
           running.delete(id)
         }

@@ -1,8 +1,9 @@
 /**
  * The web console's HTTP server (Fastify): the JSON API of routes.ts behind a bearer token, the
- * page (built by Vite into dist/web), and security headers on every response. Each request runs its
- * verb with a context of its own over the server's one backend; long work runs as a job (jobs.ts).
- * A verb's failure becomes a status code and a one-line message.
+ * page (built by Vite into dist/web), and security headers on every response. Each request calls its
+ * use case (src/app) with ports of its own over the server's one backend; long work runs as a job
+ * (jobs.ts). A use case's failure becomes a status code and a one-line message (explain.ts). The
+ * server never imports the CLI: `serve` builds the ports (src/wiring) and hands them here.
  */
 import * as fs from 'fs'
 import * as path from 'path'
@@ -10,21 +11,21 @@ import type FastifyStatic from '@fastify/static'
 import type { FastifyInstance } from 'fastify'
 import type * as FastifyModule from 'fastify'
 import * as E from 'fp-ts/Either'
-import type { Backend } from '../app/backend'
-import type { Settings } from '../config'
-import { type Context, type Progress, type Verb, parseWords } from '../cli/grammar'
-import type { Instant } from '../../domain/instant'
+import type { AppDeps, Progress, RestorePorts, RewindPorts } from '../app/ports'
+import { silentProgress } from '../app/ports'
 import { bearerMatches } from './auth'
-import { explain } from './explain'
+import { explainAppError, explainThrown } from './explain'
 import { jobs } from './jobs'
 import { ROUTES, type Site, validate } from './routes'
 
 export interface ServerOptions {
-  readonly verbs: readonly Verb[]
-  readonly backend: Backend
-  readonly settings: Settings
+  /** The use cases' ports for one request or job, with its own progress and notes. */
+  readonly deps: (progress: Progress, note: (line: string) => void) => AppDeps
+  /** What restores need; its stop signal is never the process's (a job installs no signal handler). */
+  readonly restore: RestorePorts
+  /** What rewinds need; its stop signal, too, is never the process's. */
+  readonly rewind: RewindPorts
   readonly token: string
-  readonly now: () => Instant
   readonly site: Site
   /** The built page (index.html and assets/); default dist/web beside this module's build. */
   readonly webRoot?: string
@@ -35,8 +36,6 @@ export const DEFAULT_WEB_ROOT = path.resolve(__dirname, '../../web')
 
 /** Content-Security-Policy: nothing from elsewhere, no inline script, no framing. */
 export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-
-const silent: Progress = { start: () => undefined, update: () => undefined, stop: () => undefined }
 
 export const buildServer = (o: ServerOptions): FastifyInstance => {
   // Required when first used, not at start-up: loading every driver and server made each CLI
@@ -51,17 +50,7 @@ export const buildServer = (o: ServerOptions): FastifyInstance => {
     reply.header('Cache-Control', 'no-store')
     return payload
   })
-  const ctx = (progress: Progress, note: (line: string) => void): Context => ({
-    settings: o.settings,
-    zone: o.settings.zone,
-    backend: async () => o.backend,
-    now: o.now,
-    progress,
-    note,
-    warn: note,
-    emitLine: () => undefined,
-  })
-  const running = jobs(explain, o.now)
+  const running = jobs(Date.now)
   app.addHook('onClose', async () => running.settled())
   // The API lives in its own scope whose hook guards every route in it, whatever spelling of the
   // URL reached it ("/%61pi/…" routes to "/api/…": a check on the raw URL would let it through).
@@ -80,8 +69,6 @@ export const buildServer = (o: ServerOptions): FastifyInstance => {
       return j === undefined ? reply.code(404).send({ error: `no job ${JSON.stringify((req.params as { id: string }).id)} (jobs are kept in memory until the server stops)` }) : j
     })
     for (const r of ROUTES) {
-      const verb = o.verbs.find((v) => v.name === r.verb)
-      if (verb === undefined) throw new Error(`route ${r.path}: no verb ${r.verb}`)
       api.route({
         method: r.method,
         url: r.path,
@@ -89,18 +76,22 @@ export const buildServer = (o: ServerOptions): FastifyInstance => {
           const input = { ...(req.params as object), ...(r.method === 'GET' ? (req.query as object) : ((req.body ?? {}) as object)) }
           const p = validate(r, input)
           if (E.isLeft(p)) return reply.code(400).send({ error: p.left })
-          const words = r.words(p.right, o.site)
-          const args = parseWords(verb, words)
-          if (E.isLeft(args)) return reply.code(400).send({ error: args.left })
+          const call = (progress: Progress, note: (line: string) => void) => r.call({ deps: o.deps(progress, note), restore: o.restore, rewind: o.rewind, site: o.site }, p.right)
           if (r.job(p.right)) {
-            const j = running.start(r.verb, words, (progress, note) => verb.run(ctx(progress, note), args.right))
+            // The same route with the same parameters is the same command (one run at a time).
+            const words = Object.entries(p.right).sort(([a], [b]) => a.localeCompare(b)).flatMap(([k, v]) => (v === undefined ? [] : [k, v]))
+            const j = running.start(r.verb, words, call)
             return reply.code(j.started ? 202 : 409).send({ job: running.get(j.id), ...(!j.started && { error: 'the same command is already running as this job' }) })
           }
           try {
-            const out = await verb.run(ctx(silent, () => undefined), args.right)
-            return reply.code(200).send(out.json)
+            const out = await call(silentProgress, () => undefined)
+            if (E.isLeft(out)) {
+              const x = explainAppError(out.left)
+              return reply.code(x.status).send({ error: x.message })
+            }
+            return reply.code(200).send(out.right.json)
           } catch (e) {
-            const x = explain(e)
+            const x = explainThrown(e)
             return reply.code(x.status).send({ error: x.message })
           }
         },

@@ -141,3 +141,23 @@ export interface Job {
   readonly result: unknown
   readonly error: string | null
 }
+/** A rewind's preview (`doRewind … dry_run true`): the plan grouped by action, with counts. */
+export interface RewindPreview {
+  readonly instant: string
+  readonly plan: {
+    readonly counts: Record<string, number>
+    readonly groups: { group: string; count: number; actions: { kind: string; description: string }[] }[]
+    readonly unachievable: { itemId: number; what: string; reason: string }[]
+    readonly keptInPlace: number
+    readonly foldersLeft: string[]
+  }
+  /** Why the rewind itself would be refused (a legal hold). */
+  readonly refusedBecause?: string
+}
+/** The parts of a rewind's report the page shows besides its figures. */
+export interface RewindReport {
+  readonly state?: string
+  readonly failed?: { action: string; reason: string }[]
+  readonly differences?: { text: string }[]
+  readonly foundApplied?: number
+}

@@ -1,7 +1,7 @@
 /** Restore plans, and long work followed as a job (progress, then the verb's own report). */
 import type { Instant } from '../../domain/instant'
 import { possiblyInWindowNote } from '../../domain/restore/undeleteWindow'
-import { type BoundedDeletions, type Job, type Plan, type RestoreReport, get, post } from './api'
+import { type BoundedDeletions, type Job, type Plan, type RestoreReport, type RewindReport, get, post } from './api'
 import { fill, h } from './dom'
 import { showInstant } from './time'
 
@@ -62,11 +62,21 @@ const restoreNotes = (result: unknown, zone: string): (HTMLElement | null)[] => 
   ]
 }
 
-const followJob = async (first: Job, zone: string): Promise<void> => {
+/** What a rewind's report says besides its figures: the actions refused and the differences its last capture found. */
+const rewindNotes = (result: unknown): (HTMLElement | null)[] => {
+  const r = (result ?? {}) as RewindReport
+  return [
+    (r.foundApplied ?? 0) > 0 ? h('p', { class: 'note' }, `${r.foundApplied} action(s) of an interrupted earlier run were found done on the server and not sent again.`) : null,
+    ...(r.failed ?? []).map((f) => h('p', { class: 'warning' }, `refused: ${f.action}: ${f.reason}`)),
+    (r.differences ?? []).length === 0 ? null : h('div', { class: 'differences' }, h('p', {}, `${r.differences?.length} difference(s) between the account and its state at the instant:`), h('ul', {}, ...(r.differences ?? []).map((d) => h('li', {}, d.text)))),
+  ]
+}
+
+const followJob = async (first: Job, zone: string, into: string): Promise<void> => {
   let j = first
   for (;;) {
     fill(
-      'job',
+      into,
       h('h3', {}, `${j.verb}: ${j.state}`),
       h('p', {}, j.label),
       // Without a total (an export counts as it goes) the bar only says that work is going on.
@@ -75,7 +85,7 @@ const followJob = async (first: Job, zone: string): Promise<void> => {
       ...j.notes.map((n) => h('p', { class: 'note' }, n)),
       j.error === null ? null : h('p', { class: 'job-error' }, j.error),
       j.state === 'running' ? null : report(j.result),
-      ...(j.state === 'running' ? [] : restoreNotes(j.result, zone)),
+      ...(j.state === 'running' ? [] : j.verb === 'doRewind' ? rewindNotes(j.result) : restoreNotes(j.result, zone)),
     )
     if (j.state !== 'running') return
     await new Promise((r) => setTimeout(r, 500))
@@ -83,8 +93,9 @@ const followJob = async (first: Job, zone: string): Promise<void> => {
   }
 }
 
-export const startJob = async (path: string, body: Record<string, string | undefined>, zone: string): Promise<void> => {
+/** Starts a job and follows it in the element `into` (the actions' `job`, or the rewind panel's). */
+export const startJob = async (path: string, body: Record<string, string | undefined>, zone: string, into = 'job'): Promise<void> => {
   const { job } = await post<{ job: Job }>(path, body)
-  fill('plan')
-  await followJob(job, zone)
+  if (into === 'job') fill('plan')
+  await followJob(job, zone, into)
 }

@@ -2,7 +2,8 @@
  * The console page: pick an account, move through its past with the slider or the date field (the
  * folder tree and the item list redraw as of that instant), see when changes and deletions
  * happened, open an item's history, compare two instants, and preview or run an undelete, a
- * restore into a new account or an export, following its progress to its report. Everything comes
+ * restore into a new account or an export, following its progress to its report; rewind the live
+ * account to the instant shown (rewindView.ts), after its plan and a confirm step. Everything comes
  * from the JSON API; all text goes into the page as text (dom.ts). This module holds the page's
  * state and wiring; the item panel, the comparison and the jobs view are modules of their own.
  */
@@ -13,6 +14,7 @@ import { label, secondary, when as whenIn } from './format'
 import { openItem } from './itemPanel'
 import { renderPlan, report, startJob } from './jobView'
 import { type Plot, activityPlot } from './plot'
+import { closeRewind, openRewind } from './rewindView'
 import { fromLocalField, iso, showInstant, toLocalField, viewerZone } from './time'
 
 const zone = viewerZone()
@@ -78,6 +80,7 @@ const selectAccount = async (account: string): Promise<void> => {
   page.account = account
   page.folder = undefined
   show('item', false)
+  closeRewind()
   fill('plan')
   fill('diff')
   const a = await loadActivity()
@@ -234,6 +237,7 @@ const wire = (): void => {
   })
   byId('now').addEventListener('click', () => guard(moveTo)(Number(slider().max)))
   input('filter').addEventListener('input', renderList)
+  byId('rewind-open').addEventListener('click', guard(() => openRewind(page.account ?? '', page.at, zone)))
   byId('diff-run').addEventListener('click', guard(() => showDiff(page.account ?? '', field('diff-from', 'Compare from'), field('diff-to', 'Compare to'), zone)))
   byId('und-preview').addEventListener('click', guard(async () => renderPlan('Undelete plan', await post<Plan>(accountPath(page.account ?? '', '/undelete'), { ...undeleteBody(), dry_run: 'true' }), zone)))
   byId('und-run').addEventListener('click', guard(async () => {

@@ -9,7 +9,7 @@ import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot }
 import { describeWithService } from '../support/services'
 import { mailtime } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
-import { openBackend } from '../../src/app/backend'
+import { openBackend } from '../../src/wiring/backend'
 import { connectAs } from '../../src/imap/connection'
 import { scanAccount } from '../../src/capture/imap/scanner'
 import { sha256 } from '../../src/blobs/blobStore'

@@ -30,7 +30,11 @@ describeWithService(dovecotAvailable(), 'Dovecot')('scanner killed with SIGKILL'
 
   const env = () => ({ PATH: process.env.PATH ?? '', TZ: 'UTC', MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw', MAILTIME_SCAN_BATCH_SIZE: '20' })
   const view = (store: string) => mailtime(['--store', store, '--json', 'getAccountState', 'erin'], {}).stdout
-  const events = (store: string) => JSON.parse(mailtime(['--store', store, '--json', 'getAccountInfo', 'erin'], {}).stdout).events
+  const events = (store: string) => {
+    const r = mailtime(['--store', store, '--json', 'getAccountInfo', 'erin'], {})
+    if (r.code !== 0) throw new Error(`getAccountInfo exited ${r.code}: ${r.stdout}${r.stderr}`)
+    return JSON.parse(r.stdout).events
+  }
 
   it('resumes to the state of a clean scan, whenever it was killed', async () => {
     const clean = `sqlite:${path.join(tmpDir(), 'clean.db')}`

@@ -60,8 +60,51 @@ export const scanCutByOutage = async (d: Dovecot, args: readonly string[], env: 
   return r
 }
 
-/** An account's events, each as its JSON text, sorted: what two stores must agree on event for event. */
-export const eventsOf = (s: TestStore, account: string): string[] => {
+/** The span of real time in which a store's scans of one round ran, and the name its instants get. */
+export interface Round {
+  readonly name: string
+  readonly from: number
+  readonly to: number
+}
+
+/** Runs `scans` (a round's scans of one store) and widens that round's span to cover them. */
+export const inRound = async <T>(rounds: Round[], name: string, scans: () => T | Promise<T>): Promise<T> => {
+  const from = Date.now()
+  try {
+    return await scans()
+  } finally {
+    const to = Date.now()
+    const i = rounds.findIndex((r) => r.name === name)
+    const r = rounds[i]
+    if (r === undefined) rounds.push({ name, from, to })
+    else rounds[i] = { name, from: Math.min(r.from, from), to: Math.max(r.to, to) }
+  }
+}
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
+
+/**
+ * `doc` with every instant that falls in one of the rounds replaced by the round's name. Capture runs
+ * on the real clock, so two stores scanned in the same rounds record different instants for the
+ * same change; what they must agree on is the round each instant belongs to (the scan that recorded
+ * it, the window it bounds), and every other instant (an INTERNALDATE, a date inside a window)
+ * exactly.
+ */
+export const byRound = (doc: unknown, rounds: readonly Round[]): unknown => {
+  if (typeof doc === 'string' && ISO_INSTANT.test(doc)) {
+    const t = Date.parse(doc)
+    return rounds.find((r) => r.from <= t && t <= r.to)?.name ?? doc
+  }
+  if (Array.isArray(doc)) return doc.map((x) => byRound(x, rounds))
+  if (typeof doc === 'object' && doc !== null) return Object.fromEntries(Object.entries(doc).map(([k, v]) => [k, byRound(v, rounds)]))
+  return doc
+}
+
+/**
+ * An account's events, each as its JSON text, sorted: what two stores must agree on event for event
+ * (with `rounds`, their instants named by round, see `byRound`).
+ */
+export const eventsOf = (s: TestStore, account: string, rounds: readonly Round[] = []): string[] => {
   const dest = path.join(tmpDir(), 'events')
   const r = mailtime([...s.args, 'exportHistory', account, 'dest', dest])
   if (r.code !== 0) throw new Error(`exportHistory exited ${r.code}: ${r.stderr}`)
@@ -69,10 +112,10 @@ export const eventsOf = (s: TestStore, account: string): string[] => {
     .readFileSync(path.join(dest, 'timeline.jsonl'), 'utf8')
     .trim()
     .split('\n')
-    .map((l) => JSON.stringify((JSON.parse(l) as { event: unknown }).event))
+    .map((l) => JSON.stringify(byRound((JSON.parse(l) as { event: unknown }).event, rounds)))
     .sort()
 }
 
 export const eventCount = (s: TestStore, account: string): number => (JSON.parse(mailtime([...s.args, '--json', 'getAccountInfo', account]).stdout) as { events: number }).events
 
-export const accountState = (s: TestStore, account: string): unknown => JSON.parse(mailtime([...s.args, '--json', 'getAccountState', account]).stdout)
+export const accountState = (s: TestStore, account: string, rounds: readonly Round[] = []): unknown => byRound(JSON.parse(mailtime([...s.args, '--json', 'getAccountState', account]).stdout), rounds)

@@ -6,7 +6,7 @@ import * as fs from 'fs'
 import * as path from 'path'
 import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
-import { loadConfigFile, unknownKeys } from '../../src/config'
+import { loadConfigFile, resolveSettings, unknownKeys } from '../../src/config'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 
 afterAll(cleanupTmp)
@@ -69,4 +69,28 @@ describe('the config file', () => {
     expect(reasonOf({ smtp: { port: '25' } })).toContain('smtp.port: expected number, got "25"')
   })
 
+})
+
+describe('the settings, decoded once from flags, environment and config file', () => {
+  it('folds the MAILTIME_* variables over the config file into one typed value, and keeps nothing else of the environment', () => {
+    const file = write({ imap: { url: 'imap://file:143', user: 'fileadmin', password: 'p' }, smtp: { host: 'h', initiator: 'file@example.com' }, api: { token: 'x'.repeat(20) } })
+    const r = resolveSettings(
+      { config: file },
+      { MAILTIME_IMAP_URL: 'imap://env:143', MAILTIME_IMAP_ACCOUNTS: 'alice,bob', MAILTIME_SMTP_PASSWORD: 's3cret', MAILTIME_RESTORE_BATCH_SIZE: '7', HOME: '/root', PATH: '/bin' },
+      'UTC',
+      () => 'osuser',
+    )
+    if (E.isLeft(r)) throw new Error(r.left.reason)
+    expect(r.right.config.imap).toEqual({ url: 'imap://env:143', user: 'fileadmin', password: 'p', accounts: ['alice', 'bob'] })
+    expect(r.right.config.smtp?.password).toBe('s3cret')
+    expect(r.right).toMatchObject({ operator: 'file@example.com', apiTokenFromEnv: false, restore: { batchSize: 7, connections: 2 }, scan: { batchSize: 1000 }, test: {} })
+    expect(JSON.stringify(r.right)).not.toContain('/root')
+    expect(resolveSettings({}, { MAILTIME_INITIATOR: 'dpo@example.com' }, 'UTC', () => 'osuser')).toMatchObject(E.right({ operator: 'dpo@example.com' }))
+    expect(resolveSettings({}, {}, 'UTC', () => 'osuser')).toMatchObject(E.right({ operator: 'osuser' }))
+  })
+
+  it('refuses a bad number in the environment, naming the variable, before any verb runs', () => {
+    expect(resolveSettings({}, { MAILTIME_RESTORE_CONNECTIONS: '40' }, 'UTC')).toEqual(E.left({ _tag: 'ConfigError', file: 'environment', reason: 'MAILTIME_RESTORE_CONNECTIONS must be a whole number from 1 to 16' }))
+    expect(resolveSettings({}, { MAILTIME_SCAN_BATCH_SIZE: 'x' }, 'UTC')).toEqual(E.left({ _tag: 'ConfigError', file: 'environment', reason: 'MAILTIME_SCAN_BATCH_SIZE must be a positive whole number' }))
+  })
 })

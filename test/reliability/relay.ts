@@ -13,6 +13,8 @@ export interface Relay {
   /** Resolves once the relay holds the server's bytes (after `hold`, or at the first body with `holdAtFirstBody`). */
   readonly holding: Promise<void>
   hold(): void
+  /** How many connections were dropped at `dropAtClientText`: a test shows its fault landed. */
+  drops(): number
   close(): Promise<void>
 }
 
@@ -29,6 +31,7 @@ export const startRelay = async (
     onHold()
   }
   const sockets = new Set<net.Socket>()
+  let drops = 0
   const server = net.createServer((client) => {
     const upstream = net.connect(serverPort, '127.0.0.1')
     sockets.add(client)
@@ -39,11 +42,19 @@ export const startRelay = async (
       sockets.delete(client)
       sockets.delete(upstream)
     }
+    // The end of what the client sent before this read: the text may be cut between two reads.
     let sent = ''
     client.on('data', (b: Buffer) => {
-      if (options.dropAtClientText !== undefined) {
-        sent = (sent + b.toString('latin1')).slice(-4096)
-        if (sent.includes(options.dropAtClientText)) return drop()
+      const text = options.dropAtClientText
+      if (text !== undefined) {
+        // Searched in the whole read, before anything is cut off: a loaded machine hands the relay a
+        // command and 64 KB of its literal in one read (relay.unit.test.ts).
+        const seen = sent + b.toString('latin1')
+        if (seen.includes(text)) {
+          drops++
+          return drop()
+        }
+        sent = seen.slice(Math.max(0, seen.length - (text.length - 1)))
       }
       upstream.write(b)
     })
@@ -69,6 +80,7 @@ export const startRelay = async (
     port,
     holding,
     hold,
+    drops: () => drops,
     close: async () => {
       for (const s of sockets) s.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))

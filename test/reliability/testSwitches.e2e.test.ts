@@ -6,7 +6,8 @@
 import * as fs from 'fs'
 import * as path from 'path'
 import * as E from 'fp-ts/Either'
-import { gateTestSwitches } from '../../src/cli/testSwitches'
+import { REAL_CLOCK_VERBS, gateTestSwitches } from '../../src/cli/testSwitches'
+import { VERBS } from '../../src/cli/verbs'
 import { mailtime } from '../support/cli'
 import { type Dovecot, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
 import { describeWithService } from '../support/services'
@@ -23,7 +24,7 @@ describe('the gate of test-only switches', () => {
   it('removes every switch from what the command sees unless MAILTIME_TEST_MODE=1, and says so', () => {
     const env = { MAILTIME_FAULT: 'kill-after-batch:1', MAILTIME_TEST_BUG: 'checkpoint-ahead', MAILTIME_NOW: FUTURE, PATH: '/bin' }
     for (const marker of [undefined, '', '0', 'true', 'yes']) {
-      const g = gateTestSwitches(marker === undefined ? env : { ...env, MAILTIME_TEST_MODE: marker })
+      const g = gateTestSwitches(marker === undefined ? env : { ...env, MAILTIME_TEST_MODE: marker }, 'doPurge')
       expect(E.isRight(g)).toBe(true)
       if (E.isLeft(g)) return
       expect([g.right.env.MAILTIME_FAULT, g.right.env.MAILTIME_TEST_BUG, g.right.env.MAILTIME_NOW, g.right.env.PATH]).toEqual([undefined, undefined, undefined, '/bin'])
@@ -32,7 +33,7 @@ describe('the gate of test-only switches', () => {
   })
 
   it('lets them act with MAILTIME_TEST_MODE=1, with a warning naming each', () => {
-    const g = gateTestSwitches({ MAILTIME_TEST_MODE: '1', MAILTIME_FAULT: 'pause-after-append:5' })
+    const g = gateTestSwitches({ MAILTIME_TEST_MODE: '1', MAILTIME_FAULT: 'pause-after-append:5' }, 'doUndelete')
     expect(g).toEqual(
       E.right({
         env: { MAILTIME_TEST_MODE: '1', MAILTIME_FAULT: 'pause-after-append:5' },
@@ -42,8 +43,21 @@ describe('the gate of test-only switches', () => {
   })
 
   it('says nothing when no switch is set, marker or not', () => {
-    expect(gateTestSwitches({ MAILTIME_TEST_MODE: '1' })).toEqual(E.right({ env: { MAILTIME_TEST_MODE: '1' }, warnings: [] }))
-    expect(gateTestSwitches({})).toEqual(E.right({ env: {}, warnings: [] }))
+    expect(gateTestSwitches({ MAILTIME_TEST_MODE: '1' }, 'doAccountScan')).toEqual(E.right({ env: { MAILTIME_TEST_MODE: '1' }, warnings: [] }))
+    expect(gateTestSwitches({}, 'doAccountScan')).toEqual(E.right({ env: {}, warnings: [] }))
+  })
+
+  it('refuses MAILTIME_NOW for every verb that captures, marker or not, naming the variable and the verb; those verbs exist under those names', () => {
+    expect([...REAL_CLOCK_VERBS].sort()).toEqual(['doAccountScan', 'doRewind', 'doSmartScan', 'importLog'])
+    for (const verb of REAL_CLOCK_VERBS) {
+      expect(VERBS.map((v) => v.name)).toContain(verb)
+      for (const marker of [{ MAILTIME_TEST_MODE: '1' }, {}])
+        expect(gateTestSwitches({ ...marker, MAILTIME_NOW: FUTURE }, verb)).toEqual(E.left(`MAILTIME_NOW cannot be used with ${verb}: capture runs on the real clock (an instant it records stays in the backup for good); unset MAILTIME_NOW`))
+      // The other switches still act for it.
+      expect(E.isRight(gateTestSwitches({ MAILTIME_TEST_MODE: '1', MAILTIME_FAULT: 'pause-after-folder:10' }, verb))).toBe(true)
+    }
+    // Any other verb takes it (under the marker).
+    expect(E.isRight(gateTestSwitches({ MAILTIME_TEST_MODE: '1', MAILTIME_NOW: FUTURE }, 'getAccountState'))).toBe(true)
   })
 })
 
@@ -59,6 +73,17 @@ describe('MAILTIME_NOW from the command line', () => {
     const user = mailtime([...store(), 'doPurge'], { ...USER, MAILTIME_NOW: FUTURE })
     expect(user.code).toBe(0)
     expect(user.stderr).toBe('mailtime: ignoring MAILTIME_NOW: test-only switches act only under the test harness (MAILTIME_TEST_MODE=1); this is a normal run\n')
+  })
+
+  it('is refused with exit 2 by doAccountScan, doSmartScan, importLog and doRewind (whatever the case of the verb), marker or not, before anything is opened', () => {
+    for (const args of [['doAccountScan', 'erin'], ['doSmartScan'], ['importLog', 'erin', '/nonexistent/mailbox.log'], ['doRewind', 'erin', '2026-03-01T12:00:00Z', 'dry_run', 'true'], ['DOACCOUNTSCAN', 'erin']])
+      for (const marker of [{}, USER]) {
+        const dir = tmpDir()
+        const r = mailtime(['--store', `sqlite:${path.join(dir, 'm.db')}`, ...args], { ...marker, MAILTIME_NOW: '2026-03-01T12:00:00Z' })
+        const verb = VERBS.find((v) => v.name.toLowerCase() === args[0]?.toLowerCase())?.name
+        expect([r.code, r.stdout, r.stderr]).toEqual([2, '', `mailtime: MAILTIME_NOW cannot be used with ${verb}: capture runs on the real clock (an instant it records stays in the backup for good); unset MAILTIME_NOW\n`])
+        expect(fs.readdirSync(dir)).toEqual([])
+      }
   })
 })
 

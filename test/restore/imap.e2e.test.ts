@@ -324,8 +324,8 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
   })
 
   it('doStopOperation stops a running restore after its batch; the same command resumes it', async () => {
-    // Slow enough (about 4 s in all) that the stop lands before the end even on a loaded machine.
-    const slow = { ...env, MAILTIME_RESTORE_BATCH_SIZE: '4', MAILTIME_FAULT: 'pause-after-append:800' }
+    // Held after its first batch until the stop is requested: the stop cannot race the end of the run.
+    const slow = { ...env, MAILTIME_RESTORE_BATCH_SIZE: '4', MAILTIME_FAULT: 'hold-after-append:1' }
     const p = mailtimeAsync([...store(), '--json', 'doRestoreOnNewAccount', 'bob', 'bob.stopped', 'last'], slow)
     let id: string | undefined
     for (let i = 0; i < 100 && id === undefined; i++) {

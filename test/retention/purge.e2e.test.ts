@@ -6,7 +6,7 @@
 import * as fs from 'fs'
 import * as path from 'path'
 import * as E from 'fp-ts/Either'
-import { openBackend } from '../../src/app/backend'
+import { openBackend } from '../../src/wiring/backend'
 import { purge } from '../../src/retention/purge'
 import { streamOfAccount } from '../../domain/ids'
 import type { Instant } from '../../domain/instant'

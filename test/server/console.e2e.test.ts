@@ -12,6 +12,7 @@ import * as fs from 'fs'
 import * as path from 'path'
 import type { Browser, Page } from 'playwright-core'
 import { mailtime } from '../support/cli'
+import { clockPast, iso, nextWholeSecond } from '../support/clock'
 import { chromiumAvailable, launchChromium, screenshot } from '../support/browser'
 import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
 import { describeWithService } from '../support/services'
@@ -51,6 +52,9 @@ const countsText = (c: DryRun['plan']['counts'], into = '') =>
     c.folderItems > 0 ? `, and ${n(c.folderItems, 'folder', 'folders')} recreated as items` : ''
   }; ${c.unrestorable} unrestorable.`
 
+/** An instant as a `datetime-local` value with seconds in ZONE (the reverse of `zoned`). */
+const local = (t: number): string => new Date(t).toLocaleString('sv-SE', { timeZone: ZONE }).replace(' ', 'T')
+
 /** An instant as the page shows it, in ZONE. */
 const shown = (iso: string) => new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: ZONE }).format(new Date(iso))
 
@@ -65,14 +69,18 @@ describeWithService(chromiumAvailable() && dovecotAvailable(), 'Chromium (browse
   let page: Page
   let massDeletionAt: number
   let d: Dovecot
+  /** Whole seconds, real instants: after dave's first scan (narrow window's start), before his second (its end), and after the second. */
+  let windowFrom = 0
+  let windowTo = 0
+  let afterScans = 0
   const errors: string[] = []
   const cli = (...words: string[]) => {
     const r = mailtime([...store, '--json', ...words])
     if (r.code !== 0) throw new Error(`${words[0]} exited ${r.code}: ${r.stderr}`)
     return JSON.parse(r.stdout) as unknown
   }
-  const scanAt = (account: string, now: string) => {
-    const r = mailtime([...store, 'doAccountScan', account], { MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw', MAILTIME_NOW: now })
+  const scan = (account: string) => {
+    const r = mailtime([...store, 'doAccountScan', account], { MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw' })
     if (r.code !== 0) throw new Error(`doAccountScan exited ${r.code}: ${r.stderr}`)
   }
 
@@ -81,8 +89,10 @@ describeWithService(chromiumAvailable() && dovecotAvailable(), 'Chromium (browse
     store = ['--store', `sqlite:${path.join(dir, 'm.db')}`, '--tz', 'UTC']
     const demo = cli('demo', 'end', END) as { accounts: { account: string; massDeletionAt: string | null }[] }
     massDeletionAt = Date.parse(demo.accounts.find((a) => a.account === 'alice@example.com')?.massDeletionAt ?? '')
-    // dave, captured from a real Dovecot by two scans two hours apart; between them two messages and
-    // a folder with its subfolder and message were deleted: deletions the scans can only bound.
+    // dave, captured from a real Dovecot by two scans on the real clock; between them two messages and
+    // a folder with its subfolder and message were deleted: deletions the scans can only bound. The
+    // page's windows are in whole seconds, so the scans are more than two seconds apart: the window
+    // windowFrom..windowTo lies strictly between them.
     d = await startDovecot({ dave: 'davepw' })
     const doveadm = (...args: string[]) => execFileSync('/usr/bin/doveadm', ['-c', path.join(d.dir, 'dovecot.conf'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
     doveadm('mailbox', 'create', '-u', 'dave', 'Old', 'Old.Sub')
@@ -91,7 +101,10 @@ describeWithService(chromiumAvailable() && dovecotAvailable(), 'Chromium (browse
     for (const subject of ['One', 'Two', 'Three']) await c.append('INBOX', msg(subject), [], new Date('2026-02-20T09:00:00Z'))
     await c.append('Old', msg('Filed'), ['\\Seen'], new Date('2026-02-21T09:00:00Z'))
     await c.logout()
-    scanAt('dave', '2026-03-01T10:00:00Z')
+    scan('dave')
+    windowFrom = nextWholeSecond(Date.now())
+    windowTo = windowFrom + 1000
+    await clockPast(windowTo)
     const c2 = clientAs(d, 'dave')
     await c2.connect()
     const lock = await c2.getMailboxLock('INBOX')
@@ -99,7 +112,9 @@ describeWithService(chromiumAvailable() && dovecotAvailable(), 'Chromium (browse
     lock.release()
     await c2.logout()
     doveadm('mailbox', 'delete', '-u', 'dave', '-r', 'Old')
-    scanAt('dave', '2026-03-01T12:00:00Z')
+    scan('dave')
+    afterScans = nextWholeSecond(Date.now())
+    await clockPast(afterScans)
     server = await startServe(store, ['target', `maildir:${path.join(dir, 'restored')}`, 'exports', path.join(dir, 'exports')], { MAILTIME_API_TOKEN: TOKEN })
     browser = await launchChromium()
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, timezoneId: ZONE, locale: 'en-GB' })
@@ -245,17 +260,18 @@ describeWithService(chromiumAvailable() && dovecotAvailable(), 'Chromium (browse
   it("an undelete window between two scans says how many deletions the scans could only bound, in the preview and in the report; widened, it recreates the deleted folders", async () => {
     await page.fill('#filter', '')
     await page.selectOption('#account', 'dave')
-    // Opening an account aims the undelete at its day of most deletions (1 March, in Rome): wait for
-    // that, so that the window typed below is not overwritten.
-    await page.waitForFunction("document.getElementById('und-to')?.value === '2026-03-01T23:59:59'")
+    const narrow = cli('doUndelete', 'dave', iso(windowFrom), iso(windowTo), 'dry_run', 'true') as DryRun
+    const bounded = narrow.possiblyInWindow?.[0]
+    // Opening an account aims the undelete at its day of most deletions (in Rome: the day of the
+    // second scan, which recorded them): wait for that, so that the window typed below is not overwritten.
+    const day = local(Date.parse(bounded?.to ?? '')).slice(0, 10)
+    await page.waitForFunction(`document.getElementById('und-to')?.value === '${day}T23:59:59'`)
     await waitForCount(/^1 item$/)
-    // 11:30 to 12:30 in Rome: between the two scans (10:00 and 12:00 UTC), where dave remembers deleting.
-    await page.fill('#und-from', '2026-03-01T11:30:00')
-    await page.fill('#und-to', '2026-03-01T12:30:00')
+    // Between the two scans, where dave remembers deleting.
+    await page.fill('#und-from', local(windowFrom))
+    await page.fill('#und-to', local(windowTo))
     await page.click('#und-preview')
     await page.locator('#plan .window-note').waitFor()
-    const narrow = cli('doUndelete', 'dave', '2026-03-01T10:30:00Z', '2026-03-01T11:30:00Z', 'dry_run', 'true') as DryRun
-    const bounded = narrow.possiblyInWindow?.[0]
     expect(narrow.possiblyInWindow).toHaveLength(1)
     expect(bounded?.deletions).toBe(5)
     const note = `0 items deleted in this window; 5 deletions were recorded between ${shown(bounded?.from ?? '')} and ${shown(bounded?.to ?? '')}, whose exact instants are unknown — widen the window or import the server's log`
@@ -269,10 +285,10 @@ describeWithService(chromiumAvailable() && dovecotAvailable(), 'Chromium (browse
     expect(await page.textContent('#job .window-note')).toBe(note)
 
     // Widened to the second scan: two messages, and the deleted folder with its subfolder and message.
-    await page.fill('#und-to', '2026-03-01T13:00:00')
+    await page.fill('#und-to', local(afterScans))
     await page.click('#und-preview')
     await page.locator('#plan .plan-folders li').first().waitFor()
-    const wide = cli('doUndelete', 'dave', '2026-03-01T10:30:00Z', '2026-03-01T12:00:00Z', 'dry_run', 'true') as DryRun
+    const wide = cli('doUndelete', 'dave', iso(windowFrom), iso(afterScans), 'dry_run', 'true') as DryRun
     expect(wide.plan.counts).toMatchObject({ items: 3, folderItems: 2, unrestorable: 0 })
     expect(await page.textContent('#plan .counts')).toBe(countsText(wide.plan.counts))
     expect(await page.locator('#plan .plan-folders li').allTextContents()).toEqual(['/Old', '/Old/Sub'])

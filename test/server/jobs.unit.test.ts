@@ -1,8 +1,10 @@
 /** The job registry: progress and reports of long work, one run of the same command at a time, and failures with their status. */
-import { CliFailure, ExitCode, usage } from '../../src/cli/failure'
-import type { Output } from '../../src/cli/grammar'
-import { explain } from '../../src/server/explain'
+import * as E from 'fp-ts/Either'
+import type { AppError, Outcome } from '../../src/app/errors'
 import { jobs } from '../../src/server/jobs'
+
+type Output = E.Either<AppError, { json: unknown; outcome?: Outcome }>
+const report = (json: unknown, outcome?: Outcome): Output => E.right({ json, ...(outcome !== undefined && { outcome }) })
 
 const deferred = () => {
   let resolve: (o: Output) => void = () => undefined
@@ -13,7 +15,7 @@ const deferred = () => {
 
 describe('jobs', () => {
   it('shows progress while running, then the report; refuses the same command while it runs', async () => {
-    const j = jobs(explain)
+    const j = jobs()
     const d = deferred()
     const a = j.start('doUndelete', ['alice', 'first', 'last'], (progress) => {
       progress.start('restoring into maildir:/x', 10)
@@ -24,26 +26,24 @@ describe('jobs', () => {
     expect(j.get(a.id)).toMatchObject({ state: 'running', label: 'restoring into maildir:/x', done: 4, total: 10, result: null })
     const again = j.start('doUndelete', ['alice', 'first', 'last'], () => Promise.reject(new Error('must not run')))
     expect(again).toEqual({ id: a.id, started: false })
-    const other = j.start('doUndelete', ['bob', 'first', 'last'], async () => ({ json: { restored: 1 }, text: '' }))
+    const other = j.start('doUndelete', ['bob', 'first', 'last'], async () => report({ restored: 1 }))
     expect(other.started).toBe(true)
-    d.resolve({ json: { restored: 10 }, text: 'done', exitCode: ExitCode.PARTIAL })
+    d.resolve(report({ restored: 10 }, 'partial'))
     await j.settled()
     expect(j.get(a.id)).toMatchObject({ state: 'partial', result: { restored: 10 }, error: null })
     expect(j.get(other.id)).toMatchObject({ state: 'done', result: { restored: 1 } })
     expect(j.get(a.id)?.endedAt).not.toBeNull()
     // Once it ended, the same command may run again.
-    expect(j.start('doUndelete', ['alice', 'first', 'last'], async () => ({ json: {}, text: '' })).started).toBe(true)
+    expect(j.start('doUndelete', ['alice', 'first', 'last'], async () => report({})).started).toBe(true)
   })
 
   it('maps a failure to its status and message, and keeps notes', async () => {
-    const j = jobs(explain)
+    const j = jobs()
     const bad = j.start('exportHistory', ['carol'], async (_p, note) => {
       note('first note')
-      throw usage('exportHistory: from is after to')
+      return E.left({ _tag: 'Usage', message: 'exportHistory: from is after to' })
     })
-    const gone = j.start('doUndelete', ['x'], async () => {
-      throw new CliFailure('the target is down', ExitCode.UNAVAILABLE)
-    })
+    const gone = j.start('doUndelete', ['x'], async () => E.left({ _tag: 'Unavailable', message: 'the target is down' }))
     const bug = j.start('getItem', ['x'], async () => {
       throw new TypeError('oops')
     })

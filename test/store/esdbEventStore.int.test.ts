@@ -7,8 +7,8 @@
  */
 import { esdbEventStore } from '../../src/store/esdb/esdbEventStore'
 import * as E from 'fp-ts/Either'
-import { openBackend } from '../../src/app/backend'
-import { mirroredBackend } from '../../src/app/mirroredBackend'
+import { openBackend } from '../../src/wiring/backend'
+import { mirroredBackend } from '../../src/wiring/mirroredBackend'
 import { eventStoreContract } from '../contract/eventStoreContract'
 import { ev } from '../support/build'
 import { indexAgreesWithReplay } from '../support/indexProperty'

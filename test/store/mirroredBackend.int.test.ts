@@ -1,5 +1,5 @@
 /**
- * The backend an EventStoreDB store gets (src/app/mirroredBackend.ts): events copied in global order
+ * The backend an EventStoreDB store gets (src/wiring/mirroredBackend.ts): events copied in global order
  * into a SQLite or PostgreSQL store beside it, whose temporal index answers. The copying code only
  * speaks the event store port, so here the source is a real SQLite store (EventStoreDB itself runs
  * the same suite when MAILTIME_ESDB_URL is set: esdbEventStore.int.test.ts). For all histories the
@@ -8,8 +8,8 @@
  */
 import * as E from 'fp-ts/Either'
 import * as path from 'path'
-import { openBackend, openStoreBackend } from '../../src/app/backend'
-import { mirroredBackend } from '../../src/app/mirroredBackend'
+import { openBackend, openStoreBackend } from '../../src/wiring/backend'
+import { mirroredBackend } from '../../src/wiring/mirroredBackend'
 import { mirrorCheckpoint } from '../../src/store/mirror'
 import { openSqliteDatabase, sqliteEventStore } from '../../src/store/sqliteEventStore'
 import type { EventStore } from '../../src/store/eventStore'

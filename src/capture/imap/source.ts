@@ -4,7 +4,7 @@
  * Settings come from the config file and the environment only, never from the command line.
  */
 import * as E from 'fp-ts/Either'
-import type { Settings } from '../../config'
+import { MAX_IMAP_CONNECTIONS, type Settings } from '../../config'
 import type { ImapServer } from '../../imap/connection'
 
 export interface ImapSource extends ImapServer {
@@ -23,18 +23,18 @@ export const parseImapUrl = (url: string): E.Either<SourceError, { host: string;
 }
 
 /**
- * The source from the environment first (MAILTIME_IMAP_*), then the config file's `imap` section.
+ * The source from the settings' `imap` section (MAILTIME_IMAP_* over the config file, folded by config.ts).
  * `url` overrides the server (a restore's `target imap://…`); the credentials stay those configured.
  */
 export const imapSourceOf = (s: Settings, url0?: string): E.Either<SourceError, ImapSource> => {
   const c = s.config.imap ?? {}
-  const url = url0 ?? s.env.MAILTIME_IMAP_URL ?? c.url
+  const url = url0 ?? c.url
   if (url === undefined) return E.left({ _tag: 'NoSource', reason: 'no IMAP server configured: set MAILTIME_IMAP_URL (and MAILTIME_IMAP_USER, MAILTIME_IMAP_PASSWORD) or the "imap" section of the config file' })
   const where = parseImapUrl(url)
   if (E.isLeft(where)) return where
-  const user = s.env.MAILTIME_IMAP_USER ?? c.user
-  const password = s.env.MAILTIME_IMAP_PASSWORD ?? c.password
-  const accounts = (s.env.MAILTIME_IMAP_ACCOUNTS?.split(',') ?? c.accounts ?? []).map((a) => a.trim()).filter((a) => a.length > 0)
+  const user = c.user
+  const password = c.password
+  const accounts = (c.accounts ?? []).map((a) => a.trim()).filter((a) => a.length > 0)
   const passwords = c.passwords ?? {}
   if ((user === undefined || password === undefined) && Object.keys(passwords).length === 0)
     return E.left({ _tag: 'NoSource', reason: 'no IMAP credentials: set MAILTIME_IMAP_USER and MAILTIME_IMAP_PASSWORD (an admin who logs in on behalf of users), or imap.passwords in the config file' })
@@ -47,26 +47,16 @@ export const imapSourceOf = (s: Settings, url0?: string): E.Either<SourceError, 
   })
 }
 
-/** The IMAP connections `doSmartScan` uses at most when nothing says otherwise. */
-export const DEFAULT_IMAP_CONNECTIONS = 4
-/** The most a setting may ask for (Dovecot's default `mail_max_userip_connections` is 10 per user, but the pool's connections are the admin's, for many users). */
-export const MAX_IMAP_CONNECTIONS = 100
-
-/** A number of connections as a setting gives it, named by `where` in the error. Pure. */
-export const parseConnections = (raw: string | number, where: string): E.Either<string, number> => {
-  const n = typeof raw === 'number' ? raw : /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN
+/** A number of connections as the `connections` attribute gives it. Pure. */
+export const parseConnections = (raw: string, where: string): E.Either<string, number> => {
+  const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN
   return Number.isInteger(n) && n >= 1 && n <= MAX_IMAP_CONNECTIONS ? E.right(n) : E.left(`${where}: ${JSON.stringify(raw)} is not a whole number of connections from 1 to ${MAX_IMAP_CONNECTIONS}`)
 }
 
 /**
  * At most how many IMAP connections site-wide capture opens (and how many accounts it captures at
- * once): the attribute (`connections N`), else MAILTIME_IMAP_CONNECTIONS, else `imap.connections`
- * in the config file, else 4.
+ * once): the attribute (`connections N`), else the settings' (MAILTIME_IMAP_CONNECTIONS, then
+ * `imap.connections` in the config file, then 4: src/config.ts).
  */
-export const imapConnectionsOf = (s: Settings, attribute?: string): E.Either<string, number> => {
-  if (attribute !== undefined) return parseConnections(attribute, 'connections')
-  const env = s.env.MAILTIME_IMAP_CONNECTIONS
-  if (env !== undefined) return parseConnections(env, 'MAILTIME_IMAP_CONNECTIONS')
-  const file = s.config.imap?.connections
-  return file === undefined ? E.right(DEFAULT_IMAP_CONNECTIONS) : parseConnections(file, 'imap.connections in the config file')
-}
+export const imapConnectionsOf = (s: Settings, attribute?: string): E.Either<string, number> =>
+  attribute !== undefined ? parseConnections(attribute, 'connections') : E.right(s.scan.connections)

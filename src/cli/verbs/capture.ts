@@ -11,7 +11,7 @@ import type { OperationEvent } from '../../../domain/operations'
 import { type RestoredMessages, restoredMessages, serverOf } from '../../../domain/restore/restoredMessages'
 import type { StoreError } from '../../../projections/errors'
 import { listAccountIds } from '../../app/accounts'
-import type { Backend } from '../../app/backend'
+import type { Backend } from '../../app/ports'
 import { type ImapSource, imapConnectionsOf, imapSourceOf } from '../../capture/imap/source'
 import { type ConnectError, connectAs, describeConnectError } from '../../imap/connection'
 import { connectionPool } from '../../imap/pool'
@@ -30,9 +30,10 @@ import type { DavSource } from '../../dav/source'
 import { type DavScanError, davReportJson, davReportText, davRoundIncomplete, davSourceOfSettings, describeDavScanError, imapConfigured, scanDav } from '../../dav/scan'
 import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
 import { stopSignal } from '../stopSignal'
-import { faultAfter } from '../faults'
+import { faultAfter } from '../../wiring/faults'
 import { booleanAttr, type Context, type Output, type Verb } from '../grammar'
 import { must, table } from '../render'
+import type { Settings } from '../../config'
 
 const connectFailure = (e: ConnectError): CliFailure =>
   new CliFailure(describeConnectError(e), e._tag === 'NoCredentials' ? ExitCode.USAGE : ExitCode.UNAVAILABLE)
@@ -87,9 +88,8 @@ const davFailure = (e: DavScanError, src: DavSource): CliFailure => {
 const davScanOne = async (ctx: Context, src: DavSource, account: AccountId, stopped: () => boolean): Promise<DavCaptureReport> => {
   const b = await ctx.backend()
   ctx.progress.start(`reading address books and calendars of ${account}`, 1)
-  const batch = Number(ctx.settings.env.MAILTIME_SCAN_BATCH_SIZE ?? '1000')
-  if (!Number.isInteger(batch) || batch < 1) throw usage('MAILTIME_SCAN_BATCH_SIZE must be a positive whole number')
-  const afterBatch = faultAfter(ctx.settings.env.MAILTIME_FAULT, 'batch')
+  const batch = ctx.settings.scan.batchSize
+  const afterBatch = faultAfter(ctx.settings.test.fault, 'batch')
   const r = await scanDav(src, account, b, {
     now: ctx.now,
     batchSize: batch,
@@ -175,21 +175,20 @@ const restoredInto = (b: Backend, account: AccountId, server: string) => async (
  * Test-only switches (docs/reliability.md): `MAILTIME_FAULT=kill-after-batch:N`, `pause-after-folder:MS`… (faults.ts), and
  * `MAILTIME_TEST_BUG=checkpoint-ahead`, a bug planted for the torture harness to find.
  */
-const scanFaults = (env: Readonly<Record<string, string | undefined>>): Pick<ScanDeps, 'afterBatch' | 'afterFolder' | 'plantedBug'> => {
-  const afterBatch = faultAfter(env.MAILTIME_FAULT, 'batch')
-  const afterFolder = faultAfter(env.MAILTIME_FAULT, 'folder')
+const scanFaults = (test: Settings['test']): Pick<ScanDeps, 'afterBatch' | 'afterFolder' | 'plantedBug'> => {
+  const afterBatch = faultAfter(test.fault, 'batch')
+  const afterFolder = faultAfter(test.fault, 'folder')
   return {
     ...(afterBatch !== undefined && { afterBatch }),
     ...(afterFolder !== undefined && { afterFolder }),
-    ...(env.MAILTIME_TEST_BUG === 'checkpoint-ahead' && { plantedBug: 'checkpoint-ahead' as const }),
+    ...(test.bug === 'checkpoint-ahead' && { plantedBug: 'checkpoint-ahead' as const }),
   }
 }
 
 const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, server: string, stopped: () => boolean, instants?: FeedInstants): Promise<ScanReport> => {
   const b = await ctx.backend()
   ctx.progress.start(`scanning ${account}`, 1)
-  const batch = Number(ctx.settings.env.MAILTIME_SCAN_BATCH_SIZE ?? '1000')
-  if (!Number.isInteger(batch) || batch < 1) throw usage('MAILTIME_SCAN_BATCH_SIZE must be a positive whole number')
+  const batch = ctx.settings.scan.batchSize
   const r = await scanAccount(client, account, {
     store: b.store,
     index: b.index,
@@ -198,7 +197,7 @@ const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, serve
     batchSize: batch,
     shouldStop: stopped,
     restored: restoredInto(b, account, server),
-    ...scanFaults(ctx.settings.env),
+    ...scanFaults(ctx.settings.test),
     ...(instants !== undefined && { instants }),
     onProgress: (p) => {
       ctx.progress.start(`scanning ${account}`, p.folders)
@@ -297,7 +296,7 @@ export const doSmartScan: Verb = {
     const notify = booleanAttr(attrs.notify, 'notify', true)
     if (E.isLeft(notify)) throw usage(notify.left)
     if (!watch.right && (attrs.spool !== undefined || attrs.notify !== undefined)) throw usage('spool and notify apply to watch true only')
-    const spoolDir = watch.right ? (attrs.spool ?? ctx.settings.env.MAILTIME_FEED_SPOOL ?? ctx.settings.config.feed?.spool) : undefined
+    const spoolDir = watch.right ? (attrs.spool ?? ctx.settings.config.feed?.spool) : undefined
     const connections = imapConnectionsOf(ctx.settings, attrs.connections)
     if (E.isLeft(connections)) throw usage(connections.left)
     if (spoolDir !== undefined && spoolDir.trim() === '') throw usage('spool: an empty directory name')
@@ -506,7 +505,7 @@ export const doSmartScan: Verb = {
         )
         if (E.isLeft(opened)) throw new CliFailure(describeFollowerError(opened.left), ExitCode.STORE)
         follower = opened.right
-        const afterFeed = faultAfter(ctx.settings.env.MAILTIME_FAULT, 'feed')
+        const afterFeed = faultAfter(ctx.settings.test.fault, 'feed')
         let feedBatches = 0
         ctx.note(`mailtime: following the Dovecot change feed in ${spoolDir}`)
         following = captureFromSpool(follower, (a, s) => capture(a as AccountId, s), {
@@ -586,4 +585,4 @@ export const doSmartScan: Verb = {
 
 /** The accounts doSmartScan scans: `imap.accounts` (or MAILTIME_IMAP_ACCOUNTS), also when only a DAV server is configured. */
 const accountsToScan = (ctx: Context, imap: ImapSource | undefined): readonly string[] =>
-  imap?.accounts ?? (ctx.settings.env.MAILTIME_IMAP_ACCOUNTS?.split(',') ?? ctx.settings.config.imap?.accounts ?? []).map((a) => a.trim()).filter((a) => a.length > 0)
+  imap?.accounts ?? (ctx.settings.config.imap?.accounts ?? []).map((a) => a.trim()).filter((a) => a.length > 0)

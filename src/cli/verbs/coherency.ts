@@ -3,19 +3,18 @@
  * the words, runs the check (`src/coherency/check.ts`) and shows its report. With `repair true`, the
  * run is recorded in the operations stream, since it writes.
  */
-import * as os from 'os'
 import * as E from 'fp-ts/Either'
 import type { AccountId } from '../../../domain/ids'
 import { findAccount } from '../../app/accounts'
-import type { MirroredBackend } from '../../app/mirroredBackend'
+import type { MirroredBackend } from '../../wiring/mirroredBackend'
 import { imapSourceOf } from '../../capture/imap/source'
 import { checkCoherency } from '../../coherency/check'
 import { type MessageSource, imapMessageSource } from '../../coherency/messageSource'
 import { type CoherencyReport, DEFAULT_SAMPLE, type Problem, isCoherent, remaining } from '../../coherency/model'
-import { recordOperation } from '../../operations/record'
+import { recorded } from '../../app/operations'
+import { appDeps } from '../appDeps'
 import { ExitCode, fromStoreError, usage } from '../failure'
 import { booleanAttr, type Context, type Output, type Verb } from '../grammar'
-import { initiatorOf } from '../initiator'
 import { isAlive } from '../processes'
 import { foundOrFail, must, table, when } from '../render'
 import { stopSignal } from '../stopSignal'
@@ -163,9 +162,9 @@ export const doCoherencyCheck: Verb = {
     try {
       const report = repair
         ? (
-            await recordOperation(
-              b.operations,
-              { kind: 'check', verb: 'doCoherencyCheck', params: { account: account ?? 'all', ...attrs }, initiator: initiatorOf(ctx.settings), host: os.hostname(), pid: process.pid, now: ctx.now },
+            await recorded(
+              appDeps(ctx),
+              { kind: 'check', verb: 'doCoherencyCheck', params: { account: account ?? 'all', ...attrs } },
               async () => {
                 const r = await check()
                 const left = remaining(r).length

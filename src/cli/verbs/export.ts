@@ -7,42 +7,14 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import * as E from 'fp-ts/Either'
-import { MAX_INSTANT, type Instant } from '../../../domain/instant'
-import { findAccount } from '../../app/accounts'
-import { exportHistory } from '../../export/exportHistory'
-import { ManifestCodec, verifyExport } from '../../export/verifyExport'
-import { unzipTo, zipDirectory } from '../../export/zip'
-import { recordOperation } from '../../operations/record'
-import { CliFailure, ExitCode, usage } from '../failure'
-import { faultAfter } from '../faults'
-import { booleanAttr, type Output, type Verb } from '../grammar'
-import { foundOrFail, human, must, when } from '../render'
-import { instantArg } from '../dateArgs'
-import { initiatorOf } from '../initiator'
-
-import { VERSION } from '../../version'
-
-/**
- * When `dest` already holds an export with these exact parameters that verifies, the report of it:
- * a run killed after its last rename (before it could print) is then finished, and running the
- * command again is idempotent. Anything else in `dest` is left alone and refused by the caller.
- */
-const sameExport = async (dest: string, p: { account: string; from: number; to: number; at: number[] }): Promise<Output | undefined> => {
-  const file = path.join(dest, 'manifest.json')
-  if (!fs.existsSync(file)) return undefined
-  const m = ManifestCodec.decode(JSON.parse(fs.readFileSync(file, 'utf8')) as unknown)
-  if (E.isLeft(m)) return undefined
-  const iso = (t: number) => new Date(t).toISOString()
-  const q = m.right.parameters
-  if (q.account !== p.account || q.from !== iso(p.from) || q.to !== iso(p.to) || q.at.join(',') !== p.at.map(iso).join(',')) return undefined
-  const v = await verifyExport(dest)
-  if (E.isLeft(v)) return undefined
-  const bytes = m.right.files.reduce((n, f) => n + f.size, 0)
-  return {
-    json: { alreadyExported: true, dest, format: 'dir', events: m.right.timeline.events, files: m.right.files.length, bytes, head: m.right.timeline.head, missing: [] },
-    text: `${dest} already holds this export, and it verifies: ${m.right.timeline.events} events, ${m.right.files.length} files, timeline head ${m.right.timeline.head}`,
-  }
-}
+import { exportHistory } from '../../app/export'
+import { verifyExport } from '../../export/verifyExport'
+import { unzipTo } from '../../export/zip'
+import { appDeps } from '../appDeps'
+import { CliFailure, ExitCode, OUTCOME_EXIT_CODE, orExit } from '../failure'
+import { faultAfter } from '../../wiring/faults'
+import type { Verb } from '../grammar'
+import { human } from '../render'
 
 export const exportHistoryVerb: Verb = {
   name: 'exportHistory',
@@ -60,89 +32,39 @@ export const exportHistoryVerb: Verb = {
   examples: ['mailtime exportHistory alice@example.com dest /srv/legal/case-117', 'mailtime exportHistory alice@example.com from "01/03/2026 00:00:00" to last at "03/03/2026 14:02:00" format zip'],
   exitCodes: ['2: dest is not empty (force true overrides), or from/at are after to'],
   run: async (ctx, { positionals: [raw = ''], attrs }) => {
-    const b = await ctx.backend()
-    const account = foundOrFail(raw, await must(findAccount(b, raw)))
-    const from = attrs.from === undefined ? (0 as Instant) : instantArg(attrs.from, ctx.zone, 'from', { first: true })
-    const toRaw = attrs.to === undefined ? (MAX_INSTANT as Instant) : instantArg(attrs.to, ctx.zone, 'to', { last: true })
-    const to = Math.min(toRaw, ctx.now()) as Instant
-    const at = (attrs.at ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => instantArg(s, ctx.zone, 'at'))
-    if (from > to) throw usage('exportHistory: from is after to')
-    const late = at.find((t) => t > to)
-    if (late !== undefined) throw usage(`exportHistory: at ${human(late, ctx.zone)} is after to`)
-    const force = booleanAttr(attrs.force, 'force', false)
-    if (E.isLeft(force)) throw usage(force.left)
-    const dry = booleanAttr(attrs.dry_run, 'dry_run', false)
-    if (E.isLeft(dry)) throw usage(dry.left)
-    const zip = attrs.format === 'zip'
-    const stamp = new Date(ctx.now()).toISOString().replace(/[-:]/g, '').slice(0, 15)
-    const dest = path.resolve(attrs.dest ?? `mailtime-export-${account.replace(/[^A-Za-z0-9.@_-]/g, '_')}-${stamp}${zip ? '.zip' : ''}`)
-    if (fs.existsSync(dest)) {
-      const empty = fs.statSync(dest).isDirectory() && fs.readdirSync(dest).length === 0
-      if (!empty && !(force.right && !zip)) {
-        // The same export, finished by a run killed before it could report: verified, not written again.
-        const done = !zip && !dry.right ? await sameExport(dest, { account, from, to, at }) : undefined
-        if (done !== undefined) return done
-        throw usage(`exportHistory: ${dest} exists and is not empty (give another dest, or force true to write into it)`)
-      }
-    }
-    if (dry.right) {
-      const changes = await must(b.index.changesBetween(account, { from: 0 as Instant, to }))
-      const live = await must(b.index.liveItemsAsOf(account, { validAt: to }))
-      const folders = live.filter((i) => i.itemType === 'folder').length
-      const preview = {
-        dryRun: true,
-        account,
-        dest,
-        format: zip ? 'zip' : 'dir',
-        from: when(from, ctx.zone),
-        to: when(to, ctx.zone),
-        states: [from, to, ...at].map((t) => when(t, ctx.zone)),
-        itemChanges: changes.length,
-        liveItemsAtTo: live.length - folders,
-        foldersAtTo: folders,
-      }
-      return {
-        json: preview,
-        text: `dry run: nothing written\nwould export ${account} to ${dest}: ${preview.itemChanges} item changes up to ${human(to, ctx.zone)}, ${preview.liveItemsAtTo} items in ${folders} folders then, states at ${[from, to, ...at].map((t) => human(t, ctx.zone)).join(', ')}`,
-      }
-    }
     // Test-only (faults.ts): MAILTIME_FAULT=kill-after-step:N.
-    const fault = faultAfter(ctx.settings.env.MAILTIME_FAULT, 'step')
-    let steps = 0
-    const afterStep = fault === undefined ? undefined : () => fault(++steps)
-    const work = zip ? fs.mkdtempSync(path.join(os.tmpdir(), 'mailtime-export-')) : `${dest}.partial`
-    fs.rmSync(work, { recursive: true, force: true })
-    fs.mkdirSync(work, { recursive: true })
-    ctx.progress.start(`exporting ${account}`, 0)
-    const { operationId, result: manifest } = await recordOperation(
-      b.operations,
-      { kind: 'export', verb: 'exportHistory', params: { account, ...attrs }, initiator: initiatorOf(ctx.settings), host: os.hostname(), pid: process.pid, now: ctx.now },
-      async () => {
-        const m = await exportHistory(b, work, { account, from, to, at, toolVersion: VERSION, createdAt: ctx.now(), ...(afterStep !== undefined && { afterStep }) }, (d, n) => ctx.progress.update(d, `${n}`))
-          if (zip) {
-            await zipDirectory(work, dest)
-            fs.rmSync(work, { recursive: true, force: true })
-          } else {
-            if (fs.existsSync(dest)) {
-              for (const f of fs.readdirSync(work)) fs.renameSync(path.join(work, f), path.join(dest, f))
-              fs.rmdirSync(work)
-            } else fs.renameSync(work, dest)
-          }
-          await afterStep?.()
-          return { result: m, status: 'done', counts: { events: m.timeline.events, files: m.files.length, missing: m.missing.length } }
-      },
+    const afterStep = faultAfter(ctx.settings.test.fault, 'step')
+    const r = orExit(
+      await exportHistory(
+        appDeps(ctx),
+        {
+          account: raw,
+          ...(attrs.from !== undefined && { from: attrs.from }),
+          ...(attrs.to !== undefined && { to: attrs.to }),
+          ...(attrs.at !== undefined && { at: attrs.at }),
+          ...(attrs.format !== undefined && { format: attrs.format === 'zip' ? 'zip' : 'dir' }),
+          ...(attrs.dest !== undefined && { dest: attrs.dest }),
+          ...(attrs.force !== undefined && { force: attrs.force }),
+          ...(attrs.dry_run !== undefined && { dryRun: attrs.dry_run }),
+        },
+        afterStep === undefined ? {} : { afterStep },
+      ),
     )
-    ctx.progress.stop()
-    const bytes = manifest.files.reduce((n, f) => n + f.size, 0)
+    if (r.kind === 'already') return { json: r.json, text: `${r.dest} already holds this export, and it verifies: ${r.events} events, ${r.files} files, timeline head ${r.head}` }
+    if (r.kind === 'dryRun')
+      return {
+        json: r.json,
+        text: `dry run: nothing written\nwould export ${r.account} to ${r.dest}: ${r.itemChanges} item changes up to ${human(r.to, ctx.zone)}, ${r.liveItemsAtTo} items in ${r.foldersAtTo} folders then, states at ${r.states.map((t) => human(t, ctx.zone)).join(', ')}`,
+      }
     return {
-      json: { operationId, dest, format: zip ? 'zip' : 'dir', events: manifest.timeline.events, files: manifest.files.length, bytes, head: manifest.timeline.head, missing: manifest.missing },
+      json: r.json,
       text: [
-        `exported ${account} to ${dest}: ${manifest.timeline.events} events, ${manifest.files.length} files, ${(bytes / 1e6).toFixed(1)} MB`,
-        `timeline head ${manifest.timeline.head}`,
-        ...manifest.missing.map((m) => `content ${m.digest} not exported: ${m.reason}`),
-        `verify with: mailtime verifyExport ${dest}`,
+        `exported ${r.account} to ${r.dest}: ${r.events} events, ${r.files} files, ${(r.bytes / 1e6).toFixed(1)} MB`,
+        `timeline head ${r.head}`,
+        ...r.missing.map((m) => `content ${m.digest} not exported: ${m.reason}`),
+        `verify with: mailtime verifyExport ${r.dest}`,
       ].join('\n'),
-      exitCode: manifest.missing.length > 0 ? ExitCode.PARTIAL : ExitCode.OK,
+      exitCode: OUTCOME_EXIT_CODE[r.outcome],
     }
   },
 }

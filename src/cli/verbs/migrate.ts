@@ -6,7 +6,7 @@
 import * as fs from 'fs'
 import * as path from 'path'
 import * as E from 'fp-ts/Either'
-import { openEventStore } from '../../app/openStore'
+import { openEventStore } from '../../wiring/openStore'
 import { describeBlobSpec, resolveBlobSpec } from '../../blobs/blobLocation'
 import { openBlobStore } from '../../blobs/blobStore'
 import { migrateBlobs } from '../../blobs/migrateBlobs'
@@ -28,7 +28,7 @@ export const migrateStoreVerb: Verb = {
   examples: ['mailtime migrateStore sqlite:./mailtime-data/mailtime.db postgres://mailtime@db.example.com:5432/mailtime'],
   exitCodes: ['4: a store cannot be opened', '5: another writer changed the target during the copy (run it again)', '8: a stream differs after the copy (named)'],
   run: async (ctx, { positionals: [rawFrom = '', rawTo = ''] }) => {
-    const [from, to] = [noPasswordOnArgv(rawFrom), noPasswordOnArgv(rawTo)].map((l) => withEsdbPassword(l, ctx.settings.env.MAILTIME_ESDB_PASSWORD)) as [string, string]
+    const [from, to] = [noPasswordOnArgv(rawFrom), noPasswordOnArgv(rawTo)].map((l) => withEsdbPassword(l, ctx.settings.esdbPassword)) as [string, string]
     if (from === to) throw usage('migrateStore: the source and the target are the same store')
     const a = await openEventStore(from)
     if (E.isLeft(a)) throw fromStoreError(a.left)
@@ -74,7 +74,7 @@ export const migrateBlobsVerb: Verb = {
   exitCodes: ['7: some blobs could not be read, written or verified (each is listed; run it again)', '130: interrupted (run it again)'],
   run: async (ctx, { positionals: [rawFrom = '', rawTo = ''] }) => {
     const specOf = (raw: string) => {
-      const s = resolveBlobSpec(raw, ctx.settings.env, ctx.settings.config.s3)
+      const s = resolveBlobSpec(raw, ctx.settings.s3Env, ctx.settings.config.s3)
       if (E.isLeft(s)) throw usage(`migrateBlobs: ${s.left}`)
       return s.right
     }

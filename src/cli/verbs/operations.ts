@@ -4,40 +4,14 @@
  * after its current batch. A stopped or interrupted restore resumes by running the same command.
  */
 import * as E from 'fp-ts/Either'
-import { type OperationSummary, summarize } from '../../../domain/operations'
-import { CliFailure, ExitCode, notFound, usage } from '../failure'
+import type { OperationSummary } from '../../../domain/operations'
+import { getOperation, listOperations, stopOperation, summaryJson } from '../../app/operations'
+import { appDeps } from '../appDeps'
+import { orExit, usage } from '../failure'
 import { booleanAttr, type Context, type Verb } from '../grammar'
-import { human, must, table, when } from '../render'
-import { isAlive } from '../processes'
-import { initiatorOf } from '../initiator'
+import { human, table } from '../render'
 
-const load = async (ctx: Context, id: string): Promise<OperationSummary> => {
-  const events = await must((await ctx.backend()).operations.read(id))
-  const s = summarize(events, isAlive)
-  if (s === undefined) throw notFound(`no operation ${JSON.stringify(id)} (getAllOperations lists them)`)
-  return s
-}
-
-const summaryJson = (s: OperationSummary, zone: string) => ({
-  operationId: s.operationId,
-  kind: s.kind,
-  verb: s.verb,
-  params: s.params,
-  state: s.state,
-  initiator: s.initiator,
-  host: s.host,
-  pid: s.pid,
-  startedAt: when(s.startedAt, zone),
-  endedAt: when(s.endedAt, zone),
-  total: s.total ?? null,
-  restored: s.restored,
-  skipped: s.skipped,
-  unrestored: s.unrestored.map((u) => ({ account: u.account, itemId: u.itemId, reason: u.reason ?? '' })),
-  stopRequested: s.stopRequested,
-  notifications: s.notifications,
-  target: s.target ?? null,
-  error: s.error ?? null,
-})
+const load = async (ctx: Context, id: string): Promise<OperationSummary> => orExit(await getOperation(appDeps(ctx), { operationId: id })).summary
 
 const progressText = (s: OperationSummary): string => {
   const n = s.restored + s.skipped + s.unrestored.length
@@ -51,14 +25,9 @@ export const getAllOperations: Verb = {
   attributes: [{ name: 'state', help: 'only operations in this state', values: ['running', 'interrupted', 'done', 'partial', 'failed', 'stopped'] }],
   examples: ['mailtime getAllOperations', 'mailtime getAllOperations state running --json'],
   run: async (ctx, { attrs }) => {
-    const ids = await must((await ctx.backend()).operations.list())
-    const all: OperationSummary[] = []
-    for (const id of ids) {
-      const s = summarize(await must((await ctx.backend()).operations.read(id)), isAlive)
-      if (s !== undefined && (attrs.state === undefined || s.state === attrs.state)) all.push(s)
-    }
+    const { json, operations: all } = orExit(await listOperations(appDeps(ctx), attrs.state === undefined ? {} : { state: attrs.state }))
     return {
-      json: { operations: all.map((s) => summaryJson(s, ctx.zone)) },
+      json,
       text:
         all.length === 0
           ? 'no operations'
@@ -119,10 +88,8 @@ export const doStopOperation: Verb = {
   examples: ['mailtime doStopOperation op-20261127T010400-ab12cd'],
   exitCodes: ['3: no such operation', '5: the operation is not running'],
   run: async (ctx, { positionals: [id = ''] }) => {
-    const s = await load(ctx, id)
-    if (s.state !== 'running') throw new CliFailure(`operation ${id} is not running (state: ${s.state})`, ExitCode.CONFLICT)
-    await must((await ctx.backend()).operations.append(id, [{ type: 'StopRequested', operationId: id, at: ctx.now(), by: initiatorOf(ctx.settings) }]))
-    return { json: { operationId: id, stopRequested: true }, text: `asked operation ${id} to stop; it stops after its current batch (monitor ${id} follow true)` }
+    const { json } = orExit(await stopOperation(appDeps(ctx), { operationId: id }))
+    return { json, text: `asked operation ${id} to stop; it stops after its current batch (monitor ${id} follow true)` }
   },
 }
 

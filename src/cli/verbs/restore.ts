@@ -1,47 +1,38 @@
 /**
- * Restore verbs (Carbonio syntax): `doUndelete`, `doRestoreOnNewAccount` and `doItemRestore`. Each
- * computes a pure plan from the projections; `dry_run true` prints it and writes nothing; otherwise
- * the plan is written into the target.
+ * Restore verbs (Carbonio syntax): `doUndelete`, `doRestoreOnNewAccount` and `doItemRestore`: the
+ * grammar, words → the use case's request (src/app/restore/plans.ts), and the report's text.
+ * `dry_run true` prints the plan and writes nothing; otherwise the plan is written into the target.
  */
+import { itemRestore, restoreOnNewAccount, undelete } from '../../app/restore/plans'
+import type { RestoreOptions } from '../../app/restore/run'
+import { appDeps, restorePorts } from '../appDeps'
+import { orExit } from '../failure'
+import type { Context, Verb } from '../grammar'
+import { RESTORE_EXIT_CODES, davTargetAttr, dryRunAttr, notificationsAttr, ownerAttr, repairAttr, restoreOutput, targetAttr } from '../restoreRun'
 import * as E from 'fp-ts/Either'
-import { DateTime } from 'luxon'
-import { type AccountId, parseItemId } from '../../../domain/ids'
-import { type Instant, MAX_INSTANT, instant } from '../../../domain/instant'
-import { type DeletedItem, type PlacedItem, type RestorePlan, planItemRestore, planRestoreOnNewAccount, planUndelete, undeleteTag } from '../../../domain/restore/plan'
-import { accountAsOf, accountStateAt } from '../../../projections/accountView'
-import type { ItemState } from '../../../domain/state'
-import { findAccount } from '../../app/accounts'
-import type { ReadBackend } from '../../app/backend'
-import { instantArg } from '../dateArgs'
-import { folderTreesOf } from '../folderTrees'
-import { notFound, usage } from '../failure'
-import { booleanAttr, type Context, type Verb } from '../grammar'
-import { foundOrFail, human, must, when } from '../render'
-import { possiblyInWindowNote } from '../../../domain/restore/undeleteWindow'
-import { readDeletionsPossiblyIn } from '../../restore/undeleteWindow'
-import { RESTORE_EXIT_CODES, davTargetAttr, dryRunAttr, notificationsAttr, ownerAttr, repairAttr, runRestoreVerb, targetAttr } from '../restoreRun'
-import { planSize } from '../../../domain/restore/plan'
-import type { DavRestorePlan } from '../../dav/restorePlan'
-import { davItemPlan, davNewAccountPlan, davRestoreSource, davUndeletePlan, homesFor, nonEmpty, splitDav } from '../../dav/restoreWiring'
+import { davRestoreSource, homesFor } from '../../dav/restoreWiring'
+import { usage } from '../failure'
 
-/**
- * Items purged by retention since `from`: a plan built from an earlier state must report them
- * unrestorable (their content is gone), with the purge's reason.
- */
-const purgedSince = async (b: ReadBackend, account: AccountId, from: number): Promise<Map<number, ItemState>> =>
-  new Map((await must(b.index.changesBetween(account, { from: from as Instant, to: MAX_INSTANT as Instant }))).filter((v) => v.cause === 'ItemPurged').map((v) => [v.itemId as number, v.state]))
+export { newAccountPlans } from '../../app/restore/plans'
 
-const unlessPurged = (purged: ReadonlyMap<number, ItemState>, s: ItemState): ItemState => purged.get(s.itemId) ?? s
+/** The DAV homes a restore on another account moves objects between (the principal configured, else Radicale's layout). */
+export const davHomes = (ctx: Context, davTarget: string | undefined, src: string, dst: string): { source: string; target: string } => {
+  const d = davRestoreSource(ctx.settings, davTarget)
+  if (E.isLeft(d)) throw usage(d.left)
+  return homesFor(d.right, src, dst)
+}
 
-/**
- * The plans a restore runs: the mail plan, and the plan of contacts, appointments and tasks when
- * there are any (without the mail plan when it is empty, so that a restore of DAV items alone needs
- * no mail target).
- */
-const withDav = (mail: RestorePlan, dav: DavRestorePlan | undefined): RestorePlan[] =>
-  dav === undefined || !nonEmpty(dav) ? [mail] : planSize(mail) === 0 ? [dav] : [mail, dav]
+/** The attributes every restore verb takes, as the use case's request fields. */
+const options = (attrs: Readonly<Record<string, string>>): RestoreOptions => ({
+  ...(attrs.dry_run !== undefined && { dryRun: attrs.dry_run }),
+  ...(attrs.target !== undefined && { target: attrs.target }),
+  ...(attrs.owner !== undefined && { owner: attrs.owner }),
+  ...(attrs.notifications !== undefined && { notifications: attrs.notifications }),
+  ...(attrs.dav_target !== undefined && { davTarget: attrs.dav_target }),
+  ...(attrs.repair !== undefined && { repair: attrs.repair }),
+})
 
-const resolve = async (ctx: Context, raw: string): Promise<AccountId> => foundOrFail(raw, await must(findAccount((await ctx.backend()), raw)))
+const deps = (ctx: Context) => [appDeps(ctx), restorePorts(ctx)] as const
 
 export const doUndelete: Verb = {
   name: 'doUndelete',
@@ -66,49 +57,9 @@ export const doUndelete: Verb = {
     'mailtime doUndelete alice@example.com first last target maildir:/srv/restore/alice',
   ],
   exitCodes: RESTORE_EXIT_CODES,
-  run: async (ctx, { positionals: [raw = '', rawStart = '', rawEnd = ''], attrs }) => {
-    const a = await resolve(ctx, raw)
-    const from = instantArg(rawStart, ctx.zone, 'start', { first: true })
-    const to = instantArg(rawEnd, ctx.zone, 'end', { last: true })
-    if (to < from) throw usage('doUndelete: end is before start')
-    const original = booleanAttr(attrs.target_original_folder, 'target_original_folder', true)
-    if (E.isLeft(original)) throw usage(original.left)
-    const b = await ctx.backend()
-    const versions = await must(b.index.deletedBetween(a, { from, to }))
-    const latest0 = new Map<number, (typeof versions)[number]>()
-    for (const v of versions) latest0.set(v.itemId, v)
-    // Contacts, appointments and tasks go back to their collections on the DAV server.
-    const split = splitDav([...latest0.values()], (v) => v.state)
-    const latest = new Map(split.mail.map((v) => [v.itemId as number, v]))
-    const now = ctx.now()
-    const tree = folderTreesOf(b, a)
-    const end = await tree(Math.min(to, now))
-    const deleted: DeletedItem[] = []
-    const purged = await purgedSince(b, a, from)
-    for (const v of latest.values()) {
-      // The folder with the name it had in the window: at the window's end if it still existed, else as it was at the deletion.
-      const t = end.has(v.state.folderId) ? end : await tree(Math.max(0, v.validFrom - 1), [v.state.folderId])
-      deleted.push({ state: unlessPurged(purged, v.state), folder: t.segmentsOf(v.state.folderId) })
-    }
-    const d = DateTime.fromMillis(now, { zone: ctx.zone })
-    const tag = undeleteTag({ day: d.day, month: d.month, year: d.year })
-    const plan = planUndelete(a, deleted, tag, original.right ? undefined : tag)
-    const davPlan = split.dav.length === 0 ? undefined : await must(() => davUndeletePlan(b.index, a, split.dav.map((v) => unlessPurged(purged, v.state))))
-    // Deletions a scan could only bound, dated after the window though they may lie in it.
-    const possibly = await readDeletionsPossiblyIn(b.store, b.index, a, { from, to }, new Set(latest0.keys()))
-    const note = possiblyInWindowNote(latest0.size, possibly, (i) => human(i, ctx.zone))
-    return runRestoreVerb(
-      ctx,
-      {
-        verb: 'doUndelete',
-        params: { account: a, start: rawStart, end: rawEnd, ...attrs },
-        identity: ['undelete', a, from, to, original.right, tag],
-        plans: withDav(plan, davPlan),
-        provision: false,
-        extra: { json: { possiblyInWindow: possibly.map((p) => ({ from: when(p.from, ctx.zone), to: when(p.to, ctx.zone), deletions: p.deletions })) }, text: note === undefined ? [] : [note] },
-      },
-      attrs,
-    )
+  run: async (ctx, { positionals: [account = '', start = '', end = ''], attrs }) => {
+    const r = await undelete(...deps(ctx), { account, start, end, ...(attrs.target_original_folder !== undefined && { targetOriginalFolder: attrs.target_original_folder }), ...options(attrs) })
+    return restoreOutput(orExit(r), ctx.zone)
   },
 }
 
@@ -135,57 +86,17 @@ export const doRestoreOnNewAccount: Verb = {
     'mailtime doRestoreOnNewAccount alice@example.com alice.restored@example.com last undelete true target maildir:/srv/mail/alice.restored',
   ],
   exitCodes: RESTORE_EXIT_CODES,
-  run: async (ctx, { positionals: [rawSrc = '', dst = '', rawDate = ''], attrs }) => {
-    const src = await resolve(ctx, rawSrc)
-    const at = instantArg(rawDate, ctx.zone, 'date', { last: true })
-    const und = booleanAttr(attrs.undelete, 'undelete', false)
-    if (E.isLeft(und)) throw usage(und.left)
-    const start = attrs.undelete_start_date === undefined ? instant(0) : instantArg(attrs.undelete_start_date, ctx.zone, 'undelete_start_date', { first: true })
-    const plans = await newAccountPlans((await ctx.backend()), src, dst, at, und.right ? start : undefined, davHomes(ctx, attrs.dav_target, src, dst))
-    return runRestoreVerb(
-      ctx,
-      { verb: 'doRestoreOnNewAccount', params: { source: src, destination: dst, date: rawDate, ...attrs }, identity: ['newAccount', src, dst, at, und.right, attrs.undelete_start_date ?? ''], plans, provision: true },
-      attrs,
-    )
+  run: async (ctx, { positionals: [source = '', destination = '', date = ''], attrs }) => {
+    const r = await restoreOnNewAccount(...deps(ctx), {
+      source,
+      destination,
+      date,
+      ...(attrs.undelete !== undefined && { undelete: attrs.undelete }),
+      ...(attrs.undelete_start_date !== undefined && { undeleteStartDate: attrs.undelete_start_date }),
+      ...options(attrs),
+    })
+    return restoreOutput(orExit(r), ctx.zone)
   },
-}
-
-/**
- * Every item alive in `src` at `at`, folders included (for a deleted account, "at or after its
- * deletion" means the moment before it: Account Restore), plus, with `undeleteFrom`, the items
- * deleted since then (an item alive at `at` and deleted since is planned as it was at `at`): the
- * messages and mail folders in the mail plan, contacts, appointments, tasks and their collections
- * in a DAV plan at the same paths below the destination's home (`homes`).
- */
-export const newAccountPlans = async (b: ReadBackend, src: AccountId, dst: string, at0: Instant, undeleteFrom: Instant | undefined, homes: { source: string; target: string }): Promise<RestorePlan[]> => {
-  let at = at0
-  const info = accountStateAt(src, await must(b.index.accountEvents(src)), { validAt: MAX_INSTANT as Instant })
-  if (info.deletedAt !== undefined && at >= info.deletedAt) at = instant(info.deletedAt - 1)
-  const view = await must(accountAsOf(b.index, src, { validAt: at }))
-  const tree = folderTreesOf(b, src)
-  const t = await tree(at, view.items.map((i) => i.folderId))
-  const purged = await purgedSince(b, src, Math.min(at, undeleteFrom ?? at))
-  const placed: PlacedItem[] = view.items.map((i) => ({ state: unlessPurged(purged, i.state), folder: t.segmentsOf(i.folderId) }))
-  // Every folder alive then, empty ones included: the whole tree is recreated.
-  for (const f of await must(b.index.foldersAsOf(src, { validAt: at }))) placed.push({ state: unlessPurged(purged, f), folder: t.segmentsOf(f.folderId) })
-  if (undeleteFrom !== undefined)
-    for (const v of await must(b.index.deletedBetween(src, { from: undeleteFrom, to: MAX_INSTANT as Instant }))) {
-      const td = await tree(Math.max(0, v.validFrom - 1), [v.state.folderId])
-      placed.push({ state: unlessPurged(purged, v.state), folder: td.segmentsOf(v.state.folderId) })
-    }
-  const split = splitDav(placed, (p) => p.state)
-  const mail = planRestoreOnNewAccount(src, dst, split.mail)
-  if (split.dav.length === 0) return [mail]
-  // The view lists items, not the collections themselves: each object's collection comes with it.
-  const dav = await must(() => davNewAccountPlan(b.index, src, dst, split.dav.map((p) => p.state), at, homes))
-  return withDav(mail, dav)
-}
-
-/** The DAV homes a restore on another account moves objects between (the principal configured, else Radicale's layout). */
-export const davHomes = (ctx: Context, davTarget: string | undefined, src: string, dst: string): { source: string; target: string } => {
-  const d = davRestoreSource(ctx.settings, davTarget)
-  if (E.isLeft(d)) throw usage(d.left)
-  return homesFor(d.right, src, dst)
 }
 
 export const doItemRestore: Verb = {
@@ -207,26 +118,14 @@ export const doItemRestore: Verb = {
   ],
   examples: ['mailtime doItemRestore alice@example.com 1042 date "03/03/2026 14:00:00"', 'mailtime doItemRestore alice@example.com 1042 restore_folder Restored target maildir:/srv/restore/alice'],
   exitCodes: ['3: the item never existed or did not exist at that date', ...RESTORE_EXIT_CODES],
-  run: async (ctx, { positionals: [raw = '', rawItem = ''], attrs }) => {
-    const a = await resolve(ctx, raw)
-    const item = parseItemId(rawItem)
-    if (item === undefined) throw usage(`item id must be a positive integer, got ${JSON.stringify(rawItem)}`)
-    const b = await ctx.backend()
-    const at = attrs.date === undefined ? (MAX_INSTANT as Instant) : instantArg(attrs.date, ctx.zone, 'date', { last: true })
-    const v = await must(b.index.itemAsOf(a, item, { validAt: at }))
-    if (v === undefined) throw notFound(`item ${item} did not exist in ${a} at ${human(at, ctx.zone)}`)
-    // A deleted item is restored as it was just before its deletion, in the folder it was in then.
-    const folderAt = v.state.status === 'live' ? at : Math.max(0, (v.state.deletedAt ?? v.validFrom) - 1)
-    const t = await folderTreesOf(b, a)(folderAt, [v.state.folderId])
-    const restoreFolder = attrs.restore_folder?.split('/').filter((s) => s.length > 0)
-    const purged = await purgedSince(b, a, at)
-    // A contact, appointment or task (or a collection) goes back to its own path on the DAV server.
-    if (splitDav([v.state], (s) => s).dav.length > 0 && restoreFolder !== undefined)
-      throw usage(`restore_folder applies to messages: ${v.state.itemType} ${item} goes back to its own collection on the CardDAV/CalDAV server`)
-    const plan: RestorePlan =
-      splitDav([v.state], (s) => s).dav.length > 0
-        ? await must(() => davItemPlan(b.index, a, unlessPurged(purged, v.state), at))
-        : planItemRestore(a, { state: unlessPurged(purged, v.state), folder: t.segmentsOf(v.state.folderId) }, restoreFolder)
-    return runRestoreVerb(ctx, { verb: 'doItemRestore', params: { account: a, item_id: rawItem, ...attrs }, identity: ['item', a, item, at, attrs.restore_folder ?? ''], plans: [plan], provision: false }, attrs)
+  run: async (ctx, { positionals: [account = '', itemId = ''], attrs }) => {
+    const r = await itemRestore(...deps(ctx), {
+      account,
+      itemId,
+      ...(attrs.date !== undefined && { date: attrs.date }),
+      ...(attrs.restore_folder !== undefined && { restoreFolder: attrs.restore_folder }),
+      ...options(attrs),
+    })
+    return restoreOutput(orExit(r), ctx.zone)
   },
 }

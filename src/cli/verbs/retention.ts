@@ -1,32 +1,18 @@
 /**
  * Retention and legal hold: `doPurge [purgeDays N] [dry_run true]` and
  * `legalHold get|set|unset all|<account,…> [reason text]`. Both are recorded in the operations
- * stream (the audit trail), and a legal hold is an event in the account's stream with who and when.
+ * stream (the audit trail), and a legal hold is an event in the account's stream with who and when
+ * (the legal hold's rule is the use case src/app/retention.ts).
  */
-import * as os from 'os'
 import * as E from 'fp-ts/Either'
-import { type AccountId, streamOfAccount } from '../../../domain/ids'
-import { type Instant, MAX_INSTANT } from '../../../domain/instant'
-import { makeEvent } from '../../../domain/makeEvent'
 import type { OperationStatus } from '../../../domain/operations'
-import { accountStateAt } from '../../../projections/accountView'
-import { findAccount, listAccountIds } from '../../app/accounts'
-import { recordOperation } from '../../operations/record'
+import { recorded } from '../../app/operations'
+import { legalHold } from '../../app/retention'
 import { purge } from '../../retention/purge'
-import { CliFailure, ExitCode, fromStoreError, usage } from '../failure'
-import { booleanAttr, type Context, type Verb } from '../grammar'
-import { foundOrFail, human, must, table } from '../render'
-import { initiatorOf } from '../initiator'
-
-const meta = (ctx: Context, kind: string, verb: string, params: Record<string, string>) => ({
-  kind,
-  verb,
-  params,
-  initiator: initiatorOf(ctx.settings),
-  host: os.hostname(),
-  pid: process.pid,
-  now: ctx.now,
-})
+import { appDeps } from '../appDeps'
+import { orExit, usage } from '../failure'
+import { booleanAttr, type Verb } from '../grammar'
+import { human, table } from '../render'
 
 const days = (raw: string | number | undefined, name: string, dflt: number): number => {
   if (raw === undefined) return dflt
@@ -57,10 +43,10 @@ export const doPurge: Verb = {
     const b = await ctx.backend()
     ctx.progress.start('purging', 0)
     const run = (operationId: string) =>
-      purge(b, { policy, now, dryRun: dry.right, by: initiatorOf(ctx.settings), operationId, graceMs: 3_600_000, onProgress: (d) => ctx.progress.update(d) })
+      purge(b, { policy, now, dryRun: dry.right, by: ctx.settings.operator, operationId, graceMs: 3_600_000, onProgress: (d) => ctx.progress.update(d) })
     const { operationId, result: rep } = dry.right
       ? { operationId: undefined, result: await run('dry-run') }
-      : await recordOperation(b.operations, meta(ctx, 'purge', 'doPurge', { ...attrs }), async (id) => {
+      : await recorded(appDeps(ctx), { kind: 'purge', verb: 'doPurge', params: { ...attrs } }, async (id) => {
           const rep = await run(id)
           const status: OperationStatus = 'done'
           return { result: rep, status, counts: { itemsPurged: rep.plan.purge.length, blobsDeleted: rep.blobsDeleted, accountsHeld: rep.plan.held.length } }
@@ -95,7 +81,7 @@ export const doPurge: Verb = {
   },
 }
 
-export const legalHold: Verb = {
+export const legalHoldVerb: Verb = {
   name: 'legalHold',
   summary: 'Shows, sets or releases legal holds. A held account is never purged, whatever the retention; a hold set after a deletion protects the item if it was not purged yet.',
   positionals: [
@@ -105,48 +91,11 @@ export const legalHold: Verb = {
   attributes: [{ name: 'reason', help: 'why (kept in the event, e.g. a case number)' }],
   examples: ['mailtime legalHold get all', 'mailtime legalHold set alice@example.com,bob@example.com reason "case 2026-117"', 'mailtime legalHold unset alice@example.com'],
   exitCodes: ['3: an unknown account'],
-  run: async (ctx, { positionals: [rawCmd = '', rawAccounts = 'all'], attrs }) => {
-    const cmd = rawCmd.toLowerCase()
-    if (!['get', 'set', 'unset'].includes(cmd)) throw usage(`legalHold: the command must be get, set or unset, got ${JSON.stringify(rawCmd)}`)
-    const b = await ctx.backend()
-    const accounts: AccountId[] =
-      rawAccounts.toLowerCase() === 'all'
-        ? await must(listAccountIds(b))
-        : await Promise.all(rawAccounts.split(',').map(async (a) => foundOrFail(a.trim(), await must(findAccount(b, a.trim())))))
-    const stateOf = async (a: AccountId) => accountStateAt(a, await must(b.index.accountEvents(a)), { validAt: MAX_INSTANT as Instant })
-    const rows: { account: AccountId; name: string; hold: 'set' | 'unset'; since?: number; by?: string; reason?: string; changed: boolean }[] = []
-    const apply = async (operationId: string | undefined) => {
-      for (const a of accounts) {
-        const s = await stateOf(a)
-        const held = s.legalHold !== undefined
-        let changed = false
-        if (operationId !== undefined && (cmd === 'set') !== held) {
-          const now = ctx.now()
-          const by = initiatorOf(ctx.settings)
-          const prov = { accountId: a, observedVia: 'admin' as const, source: { kind: 'legal-hold', operationId }, recordedAt: now, by }
-          const e = cmd === 'set' ? makeEvent('LegalHoldSet', prov, now, attrs.reason !== undefined ? { reason: attrs.reason } : {}) : makeEvent('LegalHoldReleased', prov, now, attrs.reason !== undefined ? { reason: attrs.reason } : {})
-          const r = await b.store.appendToStream(streamOfAccount(a), [e])()
-          if (E.isLeft(r)) throw fromStoreError(r.left)
-          changed = true
-        }
-        const after = changed ? await stateOf(a) : s
-        const h = after.legalHold
-        rows.push({ account: a, name: after.name, hold: h !== undefined ? 'set' : 'unset', ...(h !== undefined && { since: h.since, by: h.by, ...(h.reason !== undefined && { reason: h.reason }) }), changed })
-      }
-      return rows
-    }
-    let operationId: string | undefined
-    if (cmd === 'get') await apply(undefined)
-    else
-      operationId = (
-        await recordOperation(b.operations, meta(ctx, 'legal-hold', 'legalHold', { command: cmd, accounts: rawAccounts, ...attrs }), async (id) => {
-          const r = await apply(id)
-          return { result: r, status: 'done', counts: { accounts: r.length, changed: r.filter((x) => x.changed).length } }
-        })
-      ).operationId
-    if (rows.length === 0 && cmd !== 'get') throw new CliFailure('legalHold: the store holds no account', ExitCode.NOT_FOUND)
+  run: async (ctx, { positionals: [command = '', accounts = 'all'], attrs }) => {
+    const r = orExit(await legalHold(appDeps(ctx), { command, accounts, ...(attrs.reason !== undefined && { reason: attrs.reason }) }))
+    const { rows, command: cmd } = r
     return {
-      json: { command: cmd, ...(operationId !== undefined && { operationId }), accounts: rows.map((r) => ({ ...r, since: r.since === undefined ? null : new Date(r.since).toISOString() })) },
+      json: r.json,
       text: rows.length === 0 ? 'no accounts' : rows.map((r) => `${r.account} ${r.hold}${r.since !== undefined ? ` since ${human(r.since, ctx.zone)} by ${r.by ?? '?'}${r.reason !== undefined ? ` (${r.reason})` : ''}` : ''}${r.changed ? '' : cmd === 'get' ? '' : ' (unchanged)'}`).join('\n'),
     }
   },

@@ -1,41 +1,21 @@
 /**
  * `doRewind <account> <date>`: puts a live IMAP account back as it was at an instant, keeping what
- * arrived since. The verb reads its words, wires the ports (store, scanner, IMAP session, restore
- * target, notifier) and renders; the plan is `domain/rewind/plan.ts`, the run `src/rewind/runRewind.ts`.
+ * arrived since. The verb turns its words into the rewind use case's request (src/app/rewind.ts,
+ * which the console's HTTP API calls too) and renders its result as text; the ports come from
+ * src/wiring/rewindPorts.ts (the CLI's stop on SIGINT/SIGTERM).
  */
 import * as os from 'os'
-import * as E from 'fp-ts/Either'
-import { DateTime } from 'luxon'
 import { type Path, type RewindPlan, groupActions } from '../../../domain/rewind/plan'
-import { findAccount } from '../../app/accounts'
-import { imapSourceOf } from '../../capture/imap/source'
-import { connectAs, describeConnectError } from '../../imap/connection'
-import { captureAccount, knownAt, legalHoldOf, snapshotAt } from '../../rewind/accountPorts'
-import { imapRewinder } from '../../rewind/imapActions'
-import { type RewindDeps, type RewindOutcome, describeAction, previewRewind, runRewind } from '../../rewind/runRewind'
-import { instantArg } from '../dateArgs'
-import { CliFailure, ExitCode, notFound, usage } from '../failure'
-import { faultAfter } from '../faults'
-import { booleanAttr, type Context, type Output, type Verb } from '../grammar'
-import { initiatorOf } from '../initiator'
-import { isAlive } from '../processes'
-import { foundOrFail, human, must } from '../render'
-import { RESTORE_EXIT_CODES, chooseTarget, notificationsAttr, notifierOf, recipientsOf, resumeKeyOf } from '../restoreRun'
+import { type RewindRequest, type RewindResult, rewind } from '../../app/rewind'
+import { describeAction } from '../../rewind/runRewind'
+import { rewindPortsOf } from '../../wiring/rewindPorts'
+import { appDeps } from '../appDeps'
+import { OUTCOME_EXIT_CODE, orExit } from '../failure'
+import type { Output, Verb } from '../grammar'
+import { RESTORE_EXIT_CODES, notificationsAttr } from '../restoreRun'
 import { stopSignal } from '../stopSignal'
 
-/** The keep-aside folder's default name: `rewind_DD_MM_YY`, the day the rewind runs. */
-export const rewindFolder = (day: { day: number; month: number; year: number }): string =>
-  `rewind_${String(day.day).padStart(2, '0')}_${String(day.month).padStart(2, '0')}_${String(day.year % 100).padStart(2, '0')}`
-
 const show = (p: Path) => `/${p.join('/')}`
-
-const planJson = (plan: RewindPlan) => ({
-  counts: Object.fromEntries(groupActions(plan).map((g) => [g.group, g.actions.length])),
-  groups: groupActions(plan).map((g) => ({ group: g.group, count: g.actions.length, actions: g.actions.map((a) => ({ ...a, description: describeAction(a) })) })),
-  unachievable: plan.unachievable,
-  keptInPlace: plan.keptInPlace,
-  foldersLeft: plan.foldersLeft.map(show),
-})
 
 const planLines = (plan: RewindPlan): string[] => {
   const groups = groupActions(plan)
@@ -73,126 +53,43 @@ export const doRewind: Verb = {
     '7: the account does not match the state it had to reach (each difference listed), or some actions were refused or cannot be done',
     ...RESTORE_EXIT_CODES.filter((c) => !c.startsWith('7:')),
   ],
-  run: async (ctx, { positionals: [raw = '', rawDate = ''], attrs }) => {
-    const b = await ctx.backend()
-    const account = foundOrFail(raw, await must(findAccount(b, raw)))
-    const at = instantArg(rawDate, ctx.zone, 'date')
-    if (at > ctx.now()) throw usage(`doRewind: date ${JSON.stringify(rawDate)} is in the future`)
-    // Before its first capture the backup knows no mail of the account: the rewind would move it all aside.
-    if (!(await knownAt(b, account, at))) throw notFound(`the backup holds nothing of ${account} at ${human(at, ctx.zone)} (before its first capture, or while it did not exist): pick a later instant`)
-    const dry = booleanAttr(attrs.dry_run, 'dry_run', false)
-    if (E.isLeft(dry)) throw usage(dry.left)
-    const remove = booleanAttr(attrs.remove_new_folders, 'remove_new_folders', false)
-    if (E.isLeft(remove)) throw usage(remove.left)
-    const d = DateTime.fromMillis(ctx.now(), { zone: ctx.zone })
-    const keepRaw = attrs.keep_after ?? rewindFolder({ day: d.day, month: d.month, year: d.year })
-    const keepAfter = keepRaw.toLowerCase() === 'in_place' ? undefined : keepRaw.split('/').filter((s) => s.length > 0)
-    if (keepAfter !== undefined && keepAfter.length === 0) throw usage('keep_after needs a folder name (or in_place)')
-    if (attrs.target !== undefined && !/^imaps?:\/\//i.test(attrs.target)) throw usage(`doRewind acts on a live IMAP account: target must be imap://host:port or imaps://host:port, got ${JSON.stringify(attrs.target)}`)
-    const src = imapSourceOf(ctx.settings, attrs.target)
-    if (E.isLeft(src)) throw usage(src.left.reason)
-    const chosen = chooseTarget(ctx.settings, attrs.target)
-    const recipients = recipientsOf(ctx.settings, attrs.notifications)
-    const notifier = notifierOf(ctx.settings)
-    const signal = stopSignal()
-    const afterAction = faultAfter(ctx.settings.env.MAILTIME_FAULT, 'action')
-    const deps: RewindDeps = {
-      operations: b.operations,
-      blobs: b.blobs,
-      ...(notifier !== undefined && { notifier }),
-      now: ctx.now,
-      host: os.hostname(),
-      pid: process.pid,
-      isAlive,
-      show: (ms) => human(ms, ctx.zone),
-      signalled: signal.stopped,
-      legalHold: () => legalHoldOf(b, account),
-      capture: async () => {
-        const c = await connectAs(src.right, account)
-        if (E.isLeft(c)) return E.left(describeConnectError(c.left))
-        ctx.progress.start(`capturing ${account}`, 1)
-        try {
-          return await captureAccount(b, c.right, account, src.right.description, ctx.now, signal.stopped)
-        } finally {
-          ctx.progress.stop()
-          await c.right.logout().catch(() => undefined)
-        }
-      },
-      snapshotAt: (when) => snapshotAt(b, account, when),
-      connect: async () => {
-        const c = await connectAs(src.right, account)
-        if (E.isLeft(c)) return E.left(describeConnectError(c.left))
-        const client = c.right
-        return E.right({ rewinder: await imapRewinder(client), close: () => client.logout() })
-      },
-      target: chosen.target,
-      ...(afterAction !== undefined && { afterAction }),
-      onProgress: (done) => ctx.progress.update(done),
-    }
-    const req = {
-      verb: 'doRewind',
-      params: { account, date: rawDate, ...attrs },
-      resumeKey: resumeKeyOf(['rewind', account, at, keepAfter ?? null, remove.right, chosen.target.description]),
+  run: async (ctx, { positionals: [account = '', date = ''], attrs }) => {
+    const ports = rewindPortsOf(ctx.settings, { stopSignal, hostname: os.hostname() })
+    const request: RewindRequest = {
       account,
-      at,
-      options: { ...(keepAfter !== undefined && { keepAfter }), removeNewFolders: remove.right },
-      initiator: initiatorOf(ctx.settings),
-      recipients,
+      date,
+      ...(attrs.dry_run !== undefined && { dryRun: attrs.dry_run }),
+      ...(attrs.keep_after !== undefined && { keepAfter: attrs.keep_after }),
+      ...(attrs.remove_new_folders !== undefined && { removeNewFolders: attrs.remove_new_folders }),
+      ...(attrs.notifications !== undefined && { notifications: attrs.notifications }),
+      ...(attrs.target !== undefined && { target: attrs.target }),
     }
-    try {
-      if (dry.right) return render(ctx, await previewRewind(deps, req), at)
-      ctx.progress.start(`rewinding ${account} to ${human(at, ctx.zone)}`, 0)
-      return render(ctx, await runRewind(deps, req), at)
-    } finally {
-      ctx.progress.stop()
-      signal.dispose()
-    }
+    return render(orExit(await rewind(appDeps(ctx), ports, request)))
   },
 }
 
-const render = (ctx: Context, o: RewindOutcome, at: number): Output => {
-  const instantText = human(at, ctx.zone)
-  switch (o._tag) {
-    case 'Refused':
-      throw new CliFailure(o.reason, ExitCode.CONFLICT)
-    case 'CaptureFailed':
-      throw new CliFailure(`the capture before the rewind did not finish: ${o.reason}; nothing was changed`, ExitCode.UNAVAILABLE)
-    case 'Preview':
-      return {
-        json: { dryRun: true, instant: instantText, plan: planJson(o.plan), ...(o.hold !== undefined && { refusedBecause: o.hold }) },
-        text: [`dry run: nothing changed; the plan to put the account back as it was at ${instantText}:`, ...planLines(o.plan), ...(o.hold !== undefined ? [`the rewind itself will be refused: ${o.hold}`] : [])].join('\n'),
-      }
-    case 'Ran': {
-      const s = o.summary
-      const failedNotes = s.notifications.filter((n) => !n.sent).map((n) => `the ${n.phase} notification to ${n.to.join(', ')} was not sent: ${n.error ?? 'unknown error'}`)
-      for (const n of failedNotes) ctx.note(n)
-      const json = {
-        dryRun: false,
-        operationId: s.operationId,
-        state: s.state,
-        instant: instantText,
-        plan: planJson(o.plan),
-        applied: o.applied,
-        failed: o.failed.map((f) => ({ action: describeAction(f.action), reason: f.reason })),
-        differences: o.differences,
-        foundApplied: o.foundApplied,
-        notifications: s.notifications,
-        ...(s.error !== undefined && { error: s.error }),
-        seconds: o.seconds,
-      }
-      const text = [
-        `operation ${s.operationId}: ${s.state}`,
-        ...(o.foundApplied > 0 ? [`${o.foundApplied} action(s) of an interrupted earlier run were found done on the server and not sent again`] : []),
-        ...planLines(o.plan),
-        ...o.failed.map((f) => `refused: ${describeAction(f.action)}: ${f.reason}`),
-        ...(s.state === 'done' ? [`the account is as it was at ${instantText}${o.plan.keptInPlace + o.plan.actions.filter((a) => a.kind === 'keepAside').length > 0 ? ', plus the mail kept from after it' : ''}`] : []),
-        ...(o.differences.length > 0 ? [`${o.differences.length} difference(s) between the account and its state at ${instantText}:`, ...o.differences.map((d) => `  ${d.text}`)] : []),
-        ...failedNotes,
-        `in ${o.seconds.toFixed(1)} s`,
-      ].join('\n')
-      if (s.state === 'failed') return { json, text: `${text}\nfailed: ${s.error ?? 'unknown error'}; run the same command again to resume`, exitCode: ExitCode.UNAVAILABLE }
-      if (s.state === 'stopped') return { json, text: `${text}\nstopped on request; run the same command again to resume`, exitCode: ExitCode.INTERRUPTED }
-      return { json, text, exitCode: s.state === 'done' ? ExitCode.OK : ExitCode.PARTIAL }
+/** The use case's result as the CLI prints it: its --json document, the text, and the exit code of its outcome. */
+const render = (r: RewindResult): Output => {
+  const instantText = r.instant
+  if (r.dryRun)
+    return {
+      json: r.json,
+      text: [`dry run: nothing changed; the plan to put the account back as it was at ${instantText}:`, ...planLines(r.plan), ...(r.hold !== undefined ? [`the rewind itself will be refused: ${r.hold}`] : [])].join('\n'),
     }
-  }
+  const o = r.ran
+  const s = o.summary
+  const text = [
+    `operation ${s.operationId}: ${s.state}`,
+    ...(o.foundApplied > 0 ? [`${o.foundApplied} action(s) of an interrupted earlier run were found done on the server and not sent again`] : []),
+    ...planLines(o.plan),
+    ...o.failed.map((f) => `refused: ${describeAction(f.action)}: ${f.reason}`),
+    ...(s.state === 'done' ? [`the account is as it was at ${instantText}${o.plan.keptInPlace + o.plan.actions.filter((a) => a.kind === 'keepAside').length > 0 ? ', plus the mail kept from after it' : ''}`] : []),
+    ...(o.differences.length > 0 ? [`${o.differences.length} difference(s) between the account and its state at ${instantText}:`, ...o.differences.map((d) => `  ${d.text}`)] : []),
+    ...r.failedNotes,
+    `in ${o.seconds.toFixed(1)} s`,
+  ].join('\n')
+  const exitCode = OUTCOME_EXIT_CODE[r.outcome]
+  if (r.outcome === 'failed') return { json: r.json, text: `${text}\nfailed: ${s.error ?? 'unknown error'}; run the same command again to resume`, exitCode }
+  if (r.outcome === 'stopped') return { json: r.json, text: `${text}\nstopped on request; run the same command again to resume`, exitCode }
+  return { json: r.json, text, exitCode }
 }

@@ -6,6 +6,7 @@
  * waits for the jobs it started.
  */
 import { randomBytes } from 'crypto'
+import * as os from 'os'
 import * as fs from 'fs'
 import * as path from 'path'
 import * as E from 'fp-ts/Either'
@@ -13,7 +14,11 @@ import { CliFailure, ExitCode, usage } from '../failure'
 import { type Verb, booleanAttr } from '../grammar'
 import { chooseTarget } from '../restoreRun'
 import { resolveApiToken } from '../../server/apiToken'
-import { isMirrored } from '../../app/mirroredBackend'
+import { isMirrored } from '../../wiring/mirroredBackend'
+import { noStopSignal, restorePortsOf } from '../../wiring/restorePorts'
+import { rewindPortsOf } from '../../wiring/rewindPorts'
+import type { AppDeps, Progress } from '../../app/ports'
+import { appDeps } from '../appDeps'
 import { describeStoreError } from '../../../projections/errors'
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
@@ -49,12 +54,17 @@ export const serve: Verb = {
       // The account name is reduced to safe characters: an export never lands outside `exports`.
       return path.join(exports, `${account.replace(/[^A-Za-z0-9.@_-]/g, '_').replace(/^\.+/, '_')}-${stamp}-${randomBytes(3).toString('hex')}`)
     }
-    const { VERBS } = await import('./index')
     // Loaded only here: the other verbs start without the web server (and its ESM dependencies).
     const { buildServer } = await import('../../server/server')
     const site = { exportDest, ...(attrs.target !== undefined && { target: attrs.target }) }
     const backend = await ctx.backend()
-    const app = buildServer({ verbs: VERBS, backend, settings: ctx.settings, token, now: ctx.now, site })
+    const base = appDeps(ctx)
+    // Each request or job gets its own progress and notes; a restore job stops on doStopOperation
+    // only, never on this process's signals (serve handles those itself, below).
+    const deps = (progress: Progress, note: (line: string) => void): AppDeps => ({ ...base, backend: async () => backend, progress, note, warn: note })
+    const restore = restorePortsOf(ctx.settings, { stopSignal: noStopSignal, hostname: os.hostname() })
+    const rewind = rewindPortsOf(ctx.settings, { stopSignal: noStopSignal, hostname: os.hostname() })
+    const app = buildServer({ deps, restore, rewind, token, site })
     let address: string
     try {
       address = await app.listen({ port, host })

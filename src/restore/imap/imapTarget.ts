@@ -51,7 +51,7 @@ export interface ImapTargetOptions {
   /** Parallel APPEND connections (Dovecot saves on two connections faster than on one; measured). */
   readonly connections?: number
   /** Called after each batch's APPEND, before its record (fault injection in tests: MAILTIME_FAULT). */
-  readonly afterAppend?: (batchNo: number) => Promise<void>
+  readonly afterAppend?: (batchNo: number, stopRequested: () => Promise<boolean>) => Promise<void>
   /** Repairs asked for (`repair bare_lf`): applied to the messages that need them, each reported. */
   readonly repairs?: ReadonlySet<Repair>
 }
@@ -240,7 +240,7 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
                 const uid = Number(o.location?.split(';')[2])
                 if (Number.isInteger(uid) && uid + 1 > st.uidNext) st.uidNext = uid + 1
               }
-              await options.afterAppend?.(++batches)
+              await options.afterAppend?.(++batches, journal.stopRequested)
               outcomes.push(...appended)
               for (const b of batch)
                 if (b.repaired.length > 0 && appended.some((o) => o.itemId === b.item.itemId && o.outcome === 'restored'))

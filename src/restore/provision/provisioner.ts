@@ -20,7 +20,7 @@ export interface Provisioner {
 /** A login name a passwd file or an admin tool can take: no separators, spaces or control characters. */
 const validAccount = (a: string): boolean => /^[A-Za-z0-9._%+@-]+$/.test(a) && a.length <= 254 && !a.startsWith('-')
 
-export const newPassword = (env: Readonly<Record<string, string | undefined>>): string => env.MAILTIME_NEW_ACCOUNT_PASSWORD ?? randomBytes(18).toString('base64url')
+export const newPassword = (given: string | undefined): string => given ?? randomBytes(18).toString('base64url')
 
 /** Dovecot's `{SSHA512}` scheme: base64(SHA-512(password ‖ salt) ‖ salt). */
 export const ssha512 = (password: string, salt: Buffer = randomBytes(8)): string =>

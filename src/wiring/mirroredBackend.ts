@@ -10,7 +10,7 @@ import type * as TE from 'fp-ts/TaskEither'
 import type { StoreError } from '../../projections/errors'
 import type { EventStore } from '../store/eventStore'
 import { catchUpMirror } from '../store/mirror'
-import type { Backend, TemporalIndex } from './backend'
+import type { Backend, TemporalIndex } from '../app/ports'
 
 /** Something that calls back when the source may hold new events; returns how to stop. */
 export type Follow = (onChange: () => void, onError: (e: StoreError) => void) => () => void

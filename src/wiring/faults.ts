@@ -8,13 +8,19 @@
  * the content files and MBOXes, the manifest, and the move into `dest`, before the operation
  * records its end; `feed`: the captures a batch of the change feed triggered recorded, before the
  * feed's position is committed; `action`: a rewind sent one action to the server, before its outcome is recorded); `pause-after-<event>:MS` slows each batch down so that a test can act while the
- * command runs (stop the server in the middle of a scan, start a second scan).
+ * command runs (stop the server in the middle of a scan, start a second scan); `hold-after-<event>:N`
+ * holds the run after the N-th batch until a stop is requested (the loops that can be stopped pass
+ * their own check), so that a test of the stop never races the end of the run.
  */
-export const faultAfter = (raw: string | undefined, event: 'append' | 'batch' | 'folder' | 'step' | 'feed' | 'action'): ((batch: number) => Promise<void>) | undefined => {
-  const m = new RegExp(`^(kill|pause)-after-${event}:(\\d+)$`).exec(raw ?? '')
+export const faultAfter = (
+  raw: string | undefined,
+  event: 'append' | 'batch' | 'folder' | 'step' | 'feed' | 'action',
+): ((batch: number, stopRequested?: () => Promise<boolean>) => Promise<void>) | undefined => {
+  const m = new RegExp(`^(kill|pause|hold)-after-${event}:(\\d+)$`).exec(raw ?? '')
   if (m === null) return undefined
   const n = Number(m[2])
-  return async (batch) => {
+  return async (batch, stopRequested) => {
+    if (m[1] === 'hold' && batch === n && stopRequested !== undefined) while (!(await stopRequested())) await new Promise((r) => setTimeout(r, 50))
     if (m[1] === 'kill' && batch === n) {
       process.stderr.write(`mailtime: WARNING: test fault MAILTIME_FAULT=${raw ?? ''}: killing this process now\n`)
       process.kill(process.pid, 'SIGKILL')

@@ -1,16 +1,13 @@
 /**
- * Opens the store named by a `--store` location together with its temporal index and blob store.
+ * The composition root's store part: opens the store named by a `--store` location together with its temporal index and blob store.
  * `sqlite:<file>` (or a bare path) is the embedded default.
  */
 import * as E from 'fp-ts/Either'
 import * as TE from 'fp-ts/TaskEither'
 import type { StoreError } from '../../projections/errors'
-import type { TimeTravel } from '../../projections/timeTravel'
 import type { BlobSpec } from '../blobs/blobLocation'
 import { type BlobStore, fsBlobStore, openBlobStore } from '../blobs/blobStore'
-import type { EventStore } from '../store/eventStore'
 import { redactUrl } from '../store/redactUrl'
-import type { OperationLog } from '../store/operationLog'
 import { sqliteOperationLog } from '../store/sqliteOperationLog'
 import { openSqliteDatabase, sqliteEventStore } from '../store/sqliteEventStore'
 import { sqliteTemporalIndex } from '../store/sqliteTemporalIndex'
@@ -22,25 +19,9 @@ import { replayTimeTravel } from '../../projections/replay'
 import { esdbEventStore } from '../store/esdb/esdbEventStore'
 import { DEFAULT_ESDB_INDEX } from '../config'
 import { mirroredBackend } from './mirroredBackend'
+import type { Backend, ReadBackend } from '../app/ports'
 
-export interface TemporalIndex extends TimeTravel {
-  rebuild(onProgress?: (done: number, total: number) => void): TE.TaskEither<StoreError, { items: number; versions: number }>
-}
-
-/** What reading a store needs: events, time travel and blobs (a source store opened read-only has just this). */
-export interface ReadBackend {
-  readonly store: EventStore
-  readonly index: TimeTravel
-  readonly blobs: BlobStore
-  close(): Promise<void>
-}
-
-export interface Backend extends ReadBackend {
-  readonly index: TemporalIndex
-  /** The operations streams (restores and other long work). */
-  readonly operations: OperationLog
-  close(): Promise<void>
-}
+export type { Backend, ReadBackend, TemporalIndex } from '../app/ports'
 
 /** A blob folder (as every caller gave before S3), or a spec: a folder or an S3 bucket. */
 export type BlobsAt = string | BlobSpec
