@@ -20,6 +20,8 @@ const ImapConfig = t.exact(
     accounts: t.array(t.string),
     /** Per-user passwords, for servers without an admin who can log in on behalf of users. */
     passwords: t.record(t.string, t.string),
+    /** At most this many IMAP connections for doSmartScan (or MAILTIME_IMAP_CONNECTIONS; src/capture/imap/source.ts). */
+    connections: t.number,
   }),
 )
 const SmtpConfig = t.exact(
@@ -161,8 +163,12 @@ export interface Settings {
   readonly newAccountPassword?: string
   /** MAILTIME_RESTORE_BATCH_SIZE (1-1000, default 50) and MAILTIME_RESTORE_CONNECTIONS (1-16, default 2). */
   readonly restore: { readonly batchSize: number; readonly connections: number }
-  /** MAILTIME_SCAN_BATCH_SIZE (default 1000). */
-  readonly scan: { readonly batchSize: number }
+  /**
+   * MAILTIME_SCAN_BATCH_SIZE (default 1000); `connections`: at most how many IMAP connections
+   * doSmartScan opens, MAILTIME_IMAP_CONNECTIONS, else the config's imap.connections, else 4 (1-100;
+   * its `connections` attribute overrides it: src/capture/imap/source.ts).
+   */
+  readonly scan: { readonly batchSize: number; readonly connections: number }
   /**
    * The variables that complete an `s3://` blob location (MAILTIME_S3_ENDPOINT, MAILTIME_S3_PATH_STYLE,
    * AWS_REGION, AWS_DEFAULT_REGION and the AWS_* credentials): kept apart because `migrateBlobs` resolves
@@ -184,6 +190,7 @@ export const EnvVars = t.partial({
   MAILTIME_IMAP_USER: t.string,
   MAILTIME_IMAP_PASSWORD: t.string,
   MAILTIME_IMAP_ACCOUNTS: t.string,
+  MAILTIME_IMAP_CONNECTIONS: t.string,
   MAILTIME_SMTP_PASSWORD: t.string,
   MAILTIME_API_TOKEN: t.string,
   MAILTIME_INITIATOR: t.string,
@@ -220,6 +227,10 @@ const wholeFrom = (name: string, raw: string | undefined, dflt: number, min: num
   const n = Number(raw)
   return Number.isInteger(n) && n >= min && n <= max ? E.right(n) : E.left({ _tag: 'ConfigError', file: ENVIRONMENT, reason: `${name} must be ${wording}` })
 }
+
+/** The IMAP connections doSmartScan uses at most when nothing says otherwise, and the most a setting may ask for. */
+export const DEFAULT_IMAP_CONNECTIONS = 4
+export const MAX_IMAP_CONNECTIONS = 100
 
 export const DEFAULT_STORE = 'sqlite:./mailtime-data/mailtime.db'
 export const DEFAULT_ESDB_INDEX = 'sqlite:./mailtime-data/esdb-index.db'
@@ -282,6 +293,14 @@ export const resolveSettings = (
   if (E.isLeft(connections)) return connections
   const scanBatch = wholeFrom('MAILTIME_SCAN_BATCH_SIZE', env.MAILTIME_SCAN_BATCH_SIZE, 1000, 1, Number.MAX_SAFE_INTEGER, 'a positive whole number')
   if (E.isLeft(scanBatch)) return scanBatch
+  const fileConnections = loaded.right.imap?.connections
+  const imapConnections =
+    env.MAILTIME_IMAP_CONNECTIONS !== undefined
+      ? wholeFrom('MAILTIME_IMAP_CONNECTIONS', env.MAILTIME_IMAP_CONNECTIONS, DEFAULT_IMAP_CONNECTIONS, 1, MAX_IMAP_CONNECTIONS, `a whole number from 1 to ${MAX_IMAP_CONNECTIONS}`)
+      : fileConnections === undefined || (Number.isInteger(fileConnections) && fileConnections >= 1 && fileConnections <= MAX_IMAP_CONNECTIONS)
+        ? E.right(fileConnections ?? DEFAULT_IMAP_CONNECTIONS)
+        : E.left<ConfigError, number>({ _tag: 'ConfigError', file: configPath ?? ENVIRONMENT, reason: `imap.connections must be a whole number from 1 to ${MAX_IMAP_CONNECTIONS}, not ${fileConnections}` })
+  if (E.isLeft(imapConnections)) return imapConnections
   const store = flags.store ?? env.MAILTIME_STORE ?? config.store ?? DEFAULT_STORE
   return E.right({
     store,
@@ -297,7 +316,7 @@ export const resolveSettings = (
     ...(env.MAILTIME_ESDB_PASSWORD !== undefined && { esdbPassword: env.MAILTIME_ESDB_PASSWORD }),
     ...(env.MAILTIME_NEW_ACCOUNT_PASSWORD !== undefined && { newAccountPassword: env.MAILTIME_NEW_ACCOUNT_PASSWORD }),
     restore: { batchSize: restoreBatch.right, connections: connections.right },
-    scan: { batchSize: scanBatch.right },
+    scan: { batchSize: scanBatch.right, connections: imapConnections.right },
     s3Env: s3EnvOf(env),
     test: {
       ...(env.MAILTIME_FAULT !== undefined && { fault: env.MAILTIME_FAULT }),

@@ -1,7 +1,8 @@
 /**
  * The IMAP scan checkpoint: per folder, where the last scan left it (UIDVALIDITY, UIDNEXT, message
  * count, HIGHESTMODSEQ) and its item id; the next item id; the last scan instant. It is written in
- * the same transaction as the scan's events and lets unchanged folders be skipped. Shared by the
+ * the same transaction as the scan's events and lets unchanged folders, and unchanged accounts, be
+ * skipped. Shared by the
  * scanner, the mail_log importer (which maps server paths to folder ids with it) and the
  * coherency checks.
  */
@@ -25,6 +26,11 @@ export const ScanCheckpoint = t.intersection([
     // The `seq` of the changes of a scan not finished yet (killed, or incomplete), so that its
     // resumption gives them the ids the first attempt did.
     round: t.number,
+    // Set only by a complete scan that recorded nothing: the account stream's revision then and a
+    // digest of the server's folder listing it diffed (src/capture/imap/unchanged.ts). A later scan
+    // that finds both the same has nothing to record and skips the diff.
+    revision: t.number,
+    listing: t.string,
   }),
 ])
 export type ScanCheckpoint = t.TypeOf<typeof ScanCheckpoint>

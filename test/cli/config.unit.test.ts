@@ -25,7 +25,7 @@ const reasonOf = (content: unknown): string => {
 describe('the config file', () => {
   it.each([
     ['the top level', { stor: 'sqlite:/tmp/x.db' }, 'unknown key "stor" (known: store, blobs, index, timezone, imap, dav, smtp, retention, provisioning, api, s3, feed)'],
-    ['imap', { imap: { url: 'imap://h:143', usr: 'admin' } }, 'unknown key "imap.usr" (known: url, user, password, accounts, passwords)'],
+    ['imap', { imap: { url: 'imap://h:143', usr: 'admin' } }, 'unknown key "imap.usr" (known: url, user, password, accounts, passwords, connections)'],
     ['dav', { dav: { url: 'http://h:5232', principle: '/{user}/' } }, 'unknown key "dav.principle" (known: url, user, password, principal, passwords)'],
     ['smtp', { smtp: { host: 'h', hots: 'x' } }, 'unknown key "smtp.hots" (known: host, port, secure, user, password, from, admin, initiator)'],
     ['provisioning', { provisioning: { passwdfile: '/etc/dovecot/users' } }, 'unknown key "provisioning.passwdfile" (known: passwdFile, command, checkCommand)'],
@@ -38,7 +38,7 @@ describe('the config file', () => {
 
   it('names every unknown key, not only the first', () => {
     expect(reasonOf({ imap: { usr: 'a' }, smtp: { hots: 'h' } })).toBe(
-      'unknown key "imap.usr" (known: url, user, password, accounts, passwords); unknown key "smtp.hots" (known: host, port, secure, user, password, from, admin, initiator)',
+      'unknown key "imap.usr" (known: url, user, password, accounts, passwords, connections); unknown key "smtp.hots" (known: host, port, secure, user, password, from, admin, initiator)',
     )
   })
 

@@ -26,7 +26,7 @@ describe('input checks', () => {
     fs.writeFileSync(file, JSON.stringify({ imap: { url: 'imap://127.0.0.1:143', usr: 'admin' } }))
     const r = mailtime([...store, '--config', file, 'getAvailableAccounts'])
     expect(r.code).toBe(2)
-    expect(r.stderr).toBe(`mailtime: config file ${file}: unknown key "imap.usr" (known: url, user, password, accounts, passwords)\n`)
+    expect(r.stderr).toBe(`mailtime: config file ${file}: unknown key "imap.usr" (known: url, user, password, accounts, passwords, connections)\n`)
   })
 
   it('an unknown verb is one line with the mailtime: prefix, and a near miss gets a suggestion', () => {

@@ -10,8 +10,9 @@
  *    it triggered has recorded, or has failed in a way the caller takes over (`onFailed`: a catch-up
  *    of that account in the next round). A process killed while processing a batch reads that batch
  *    again when it starts; the captures it triggers again find what is already recorded.
- * 2. One capture of an account at a time (`accountQueue`): the spool, NOTIFY and the polling round
- *    never scan one account concurrently (one writer per account stream).
+ * 2. One capture of an account at a time (the site scheduler, src/capture/site/schedule.ts, or
+ *    `accountQueue`): the spool, NOTIFY and the polling round never scan one account concurrently
+ *    (one writer per account stream); the accounts of a spool batch are captured concurrently.
  * 3. A failure that concerns the store (`fatal`), or a capture stopped before it recorded
  *    everything, stops the feed without committing: the position stays before the batch.
  * 4. The mail server never waits on this: the spool is a file the server appends to; NOTIFY is
@@ -95,9 +96,11 @@ export const captureFromSpool = async (follower: SpoolFollower, capture: Capture
     for (const p of batch.problems) o.note(`mailtime: change feed: ${describeSpoolProblem(p)}`)
     for (const f of batch.failures) o.note(`mailtime: change feed: ${describeSpoolFailure(f)}`)
     const signals = batch.records.flatMap((r) => signalsOfRecord(r, { ignoreMailboxes: ignore }))
-    for (const [account, list] of byAccount(signals)) {
-      if (o.accept !== undefined && !o.accept(account)) continue
-      const r = await capture(account, list)
+    // The batch's accounts are captured together (the caller bounds how many at once: the site
+    // scheduler); the batch is committed only once every one has recorded or been handed over.
+    const wanted = [...byAccount(signals)].filter(([account]) => o.accept === undefined || o.accept(account))
+    const results = await Promise.all(wanted.map(async ([account, list]) => ({ account, list, r: await capture(account, list) })))
+    for (const { account, list, r } of results) {
       if (r._tag === 'Interrupted') {
         follower.stop()
         return E.right(undefined)

@@ -422,7 +422,7 @@ const basisOf = (known: KnownAccount, server: readonly ServerFolder[], checkpoin
 }
 
 /** Whether a folder's STATUS is the one the checkpoint holds: it is not opened. */
-const unchangedSince = (cp: FolderCheckpoint | undefined, f: ServerFolder): boolean =>
+export const unchangedSince = (cp: FolderCheckpoint | undefined, f: ServerFolder): boolean =>
   cp !== undefined && cp.uidValidity === f.uidValidity && cp.uidNext === f.uidNext && cp.messages === f.messages && f.highestModseq !== undefined && cp.highestModseq === f.highestModseq
 
 /**
@@ -834,4 +834,14 @@ const folderReports = (
     .filter(([p]) => status.get(p) === 'deleted')
     .map(([p, c]) => ({ path: before.pathOf(c.folderId), serverPath: p, folderId: c.folderId, status: 'deleted' as const, messages: 0, ...(counts.get(p) ?? zero) }))
   return [...listed, ...deleted].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+}
+
+/**
+ * The report's folders for a scan that found the account as its checkpoint holds it (unchanged.ts):
+ * every mailbox unchanged, every other level not a mailbox, as a full diff would report them. Pure.
+ */
+export const unchangedFolderReports = (server: readonly ServerFolder[], checkpoint: ScanCheckpoint): FolderReport[] => {
+  const plan = planFolders(server, checkpoint.folders, new Map(), checkpoint.nextItemId)
+  const status = new Map(server.map((f): [string, FolderStatus] => [f.path, f.selectable ? 'unchanged' : 'not a mailbox']))
+  return folderReports(server, plan, pathsOf(server, plan), status, new Map(), new Map())
 }

@@ -44,6 +44,11 @@ export interface UnreadFolder {
 export interface ScanReport {
   readonly account: AccountId
   readonly firstScan: boolean
+  /**
+   * The folder listing and the account's stream were those of the last scan, which recorded
+   * nothing: nothing else was read or compared (src/capture/imap/unchanged.ts).
+   */
+  readonly unchanged: boolean
   readonly eventsAppended: number
   /** Messages whose content was fetched from the server, and their bytes. */
   readonly messagesRead: number

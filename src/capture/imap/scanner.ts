@@ -41,6 +41,9 @@
  *    writer (a second scan of the account) recorded first, the scan stops with a `Concurrent`
  *    error before writing anything more.
  *
+ * 9. An account whose folder listing and stream are those of a complete scan that recorded nothing
+ *    is not diffed again: one LIST-STATUS, and the checkpoint's scan instant moved on (unchanged.ts).
+ *
  * The scan is in three parts: this module reads (the store's checkpoint and projection, then the
  * server through the IMAP operations of src/imap/: list with status, search, fetch flags, fetch
  * bodies), `diffAccount` decides (pure: the events and the checkpoint), and `appendScan` records.
@@ -61,11 +64,12 @@ import { fetchBodies } from '../../imap/fetchBodies'
 import { fetchFlags, hasCondstore } from '../../imap/fetchFlags'
 import { splitFlags } from '../../imap/flags'
 import { type ServerFolder, listWithStatus, withLevelsFound } from '../../imap/list'
-import { openReadOnly } from '../../imap/mailbox'
+import { leaveMailbox, openReadOnly } from '../../imap/mailbox'
 import { searchUids } from '../../imap/search'
 import { ScanCheckpoint, checkpointName } from '../scanCheckpoint'
 import { appendScan } from './appender'
-import { type FetchedMessage, type FolderObservation, type FolderToRead, type KnownAccount, type ObservedFlags, diffAccount, foldersToRead } from './diffAccount'
+import { accountUnchanged, comparable, markedUnchanged } from './unchanged'
+import { type FetchedMessage, type FolderObservation, type FolderToRead, type KnownAccount, type ObservedFlags, diffAccount, foldersToRead, unchangedFolderReports } from './diffAccount'
 import type { ScanError, ScanReport } from './report'
 import type { FeedInstants } from '../feeds/instants'
 
@@ -241,7 +245,45 @@ const observeFolders = async (client: ImapFlow, server: readonly ServerFolder[],
     }
     await deps.afterFolder?.(foldersDone)
   }
+  // Parked with no mailbox selected, the session's next scan of an unchanged account is one LIST.
+  if (client.usable) await leaveMailbox(client)
   return E.right({ reads, messagesRead, bytesRead, bytesStored })
+}
+
+/** The folder listing with every folder's status; a session with a mailbox selected is synced first. */
+const listFolders = async (client: ImapFlow): Promise<ServerFolder[]> => {
+  // A session answers STATUS for the mailbox it has selected as it last synced it: on a connection
+  // kept open between scans (watch mode, the pool), a message delivered since would go unseen. NOOP syncs it.
+  if (client.mailbox !== false) await client.noop()
+  return listWithStatus(client)
+}
+
+/**
+ * The scan of an account found as its checkpoint holds it (unchanged.ts): nothing recorded, only
+ * the checkpoint's scan instant moved on (in a transaction of its own, expecting the stream where
+ * it was), so that the next change is dated within a window that starts here.
+ */
+const unchangedScan = async (deps: ScanDeps, account: AccountId, checkpoint: ScanCheckpoint, revision: number, server: readonly ServerFolder[], startedAt: Instant): Promise<E.Either<ScanError, ScanReport>> => {
+  const cp: ScanCheckpoint = { ...checkpoint, lastScanAt: startedAt }
+  const appended = await appendScan(deps, account, { events: [], checkpoint: cp, between: cp }, revision)
+  if (E.isLeft(appended)) return appended
+  return E.right({
+    account,
+    firstScan: false,
+    unchanged: true,
+    eventsAppended: 0,
+    messagesRead: 0,
+    bytesRead: 0,
+    bytesStored: 0,
+    folders: unchangedFolderReports(server, checkpoint),
+    foldersCreated: 0,
+    foldersRenamed: 0,
+    foldersDeleted: 0,
+    complete: true,
+    unreadFolders: [],
+    deferredChanges: 0,
+    interrupted: false,
+  })
 }
 
 /** Scans the account that `client` is logged in as: reads, decides (`diffAccount`), records (`appendScan`). */
@@ -251,15 +293,29 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
   // The next scan's window starts when this one starts reading (a change made after a folder was
   // read is the next scan's); this one's ends when it has read every folder (`at` below).
   const now = deps.now()
+
+  // An account unchanged since a scan that recorded nothing costs one LIST-STATUS (unchanged.ts).
+  let listed: ServerFolder[] | undefined
+  if (comparable(checkpoint.right) && client.capabilities.has('LIST-STATUS') && hasCondstore(client)) {
+    const revision = await deps.store.streamRevision(streamOfAccount(account))()
+    if (E.isLeft(revision)) return E.left({ _tag: 'Store', error: revision.left })
+    if (revision.right === checkpoint.right.revision) {
+      try {
+        listed = await listFolders(client)
+      } catch (e) {
+        return E.left({ _tag: 'Imap', account, reason: (e as Error).message })
+      }
+      if (accountUnchanged(checkpoint.right, revision.right, listed)) return unchangedScan(deps, account, checkpoint.right, revision.right, listed, now)
+    }
+  }
+
   const known = await readKnown(deps, account)
   if (E.isLeft(known)) return known
 
   let server: ServerFolder[]
   try {
-    // A session answers STATUS for the mailbox it has selected as it last synced it: on a connection
-    // kept open between scans (watch mode), a message delivered since would go unseen. NOOP syncs it.
-    if (client.mailbox !== false) await client.noop()
-    server = await withLevelsFound(client, await listWithStatus(client))
+    listed ??= await listFolders(client)
+    server = await withLevelsFound(client, listed)
   } catch (e) {
     return E.left({ _tag: 'Imap', account, reason: (e as Error).message })
   }
@@ -280,11 +336,16 @@ export const scanAccount = async (client: ImapFlow, account: AccountId, deps: Sc
 
   const observed = { at: deps.now(), startedAt: now, folders: server, reads: seen.right.reads, ...(deps.instants !== undefined && { instants: deps.instants }) }
   const diff = diffAccount({ ...known.right, ...(restored !== undefined && { restored }) }, observed, checkpoint.right)
-  const appended = await appendScan(deps, account, diff, known.right.revision)
+  // A complete scan that records nothing marks its checkpoint, so that the next scan that finds the
+  // same listing and the same stream skips all this (unchanged.ts). The listing is the one the
+  // next scan compares: as the server gave it, before `withLevelsFound`.
+  const final = diff.complete && diff.events.length === 0 && diff.checkpoint.round === undefined ? markedUnchanged(diff.checkpoint, known.right.revision, listed) : diff.checkpoint
+  const appended = await appendScan(deps, account, { ...diff, checkpoint: final }, known.right.revision)
   if (E.isLeft(appended)) return appended
   return E.right({
     account,
     firstScan: diff.firstScan,
+    unchanged: false,
     eventsAppended: appended.right.appended,
     messagesRead: seen.right.messagesRead,
     bytesRead: seen.right.bytesRead,

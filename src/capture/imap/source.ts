@@ -4,7 +4,7 @@
  * Settings come from the config file and the environment only, never from the command line.
  */
 import * as E from 'fp-ts/Either'
-import type { Settings } from '../../config'
+import { MAX_IMAP_CONNECTIONS, type Settings } from '../../config'
 import type { ImapServer } from '../../imap/connection'
 
 export interface ImapSource extends ImapServer {
@@ -48,3 +48,17 @@ export const imapSourceOf = (s: Settings, url0?: string): E.Either<SourceError, 
     description: `${where.right.secure ? 'imaps' : 'imap'}://${where.right.host}:${where.right.port}${user !== undefined ? ` as ${user}` : ''}`,
   })
 }
+
+/** A number of connections as the `connections` attribute gives it. Pure. */
+export const parseConnections = (raw: string, where: string): E.Either<string, number> => {
+  const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN
+  return Number.isInteger(n) && n >= 1 && n <= MAX_IMAP_CONNECTIONS ? E.right(n) : E.left(`${where}: ${JSON.stringify(raw)} is not a whole number of connections from 1 to ${MAX_IMAP_CONNECTIONS}`)
+}
+
+/**
+ * At most how many IMAP connections site-wide capture opens (and how many accounts it captures at
+ * once): the attribute (`connections N`), else the settings' (MAILTIME_IMAP_CONNECTIONS, then
+ * `imap.connections` in the config file, then 4: src/config.ts).
+ */
+export const imapConnectionsOf = (s: Settings, attribute?: string): E.Either<string, number> =>
+  attribute !== undefined ? parseConnections(attribute, 'connections') : E.right(s.scan.connections)

@@ -12,11 +12,13 @@ import { type RestoredMessages, restoredMessages, serverOf } from '../../../doma
 import type { StoreError } from '../../../projections/errors'
 import { listAccountIds } from '../../app/accounts'
 import type { Backend } from '../../app/ports'
-import { type ImapSource, imapSourceOf } from '../../capture/imap/source'
+import { type ImapSource, imapConnectionsOf, imapSourceOf } from '../../capture/imap/source'
 import { type ConnectError, connectAs, describeConnectError } from '../../imap/connection'
+import { connectionPool } from '../../imap/pool'
+import { siteScheduler } from '../../capture/site/schedule'
 import { type ScanDeps, scanAccount } from '../../capture/imap/scanner'
 import { type ScanError, type ScanReport, scannedToTheEnd } from '../../capture/imap/report'
-import { type CaptureResult, accountQueue, captureFromSpool, describeFollowerError, describeSpoolCaptureError, triggerOnSignal } from '../../capture/feeds/feedCapture'
+import { type CaptureResult, captureFromSpool, describeFollowerError, describeSpoolCaptureError, triggerOnSignal } from '../../capture/feeds/feedCapture'
 import { type FeedInstants, feedInstants } from '../../capture/feeds/instants'
 import type { ChangeSignal } from '../../capture/feeds/signals'
 import { type SpoolFollower, openSpoolFollower } from '../../capture/feeds/spoolFollower'
@@ -106,6 +108,7 @@ const davScanOne = async (ctx: Context, src: DavSource, account: AccountId, stop
 const reportJson = (r: ScanReport) => ({
   account: r.account,
   firstScan: r.firstScan,
+  unchanged: r.unchanged,
   complete: scannedToTheEnd(r),
   eventsAppended: r.eventsAppended,
   messagesRead: r.messagesRead,
@@ -273,8 +276,12 @@ export const doSmartScan: Verb = {
       help: 'with watch true: the spool directory of the Dovecot change feed (contrib/dovecot/); default: feed.spool in the config file or MAILTIME_FEED_SPOOL',
     },
     { name: 'notify', help: 'with watch true and no spool: false to watch INBOX with IDLE even where the server offers NOTIFY (default true)' },
+    {
+      name: 'connections',
+      help: 'at most this many IMAP connections, reused across rounds and triggers, and as many accounts captured at once (one capture per account at a time); default: MAILTIME_IMAP_CONNECTIONS, imap.connections in the config file, or 4. An account unchanged since a scan that recorded nothing costs one LIST-STATUS command where the server offers LIST-STATUS and CONDSTORE',
+    },
   ],
-  examples: ['mailtime doSmartScan', 'mailtime doSmartScan start watch true interval 30', 'mailtime doSmartScan start watch true spool /var/spool/mailtime/dovecot'],
+  examples: ['mailtime doSmartScan', 'mailtime doSmartScan start connections 8', 'mailtime doSmartScan start watch true interval 30', 'mailtime doSmartScan start watch true spool /var/spool/mailtime/dovecot'],
   exitCodes: [
     '6: no account was scanned to the end (the IMAP or DAV server is unreachable, or every scan failed or was incomplete)',
     '7: some accounts, address books or calendars failed or were not scanned to the end (the others were)',
@@ -290,6 +297,8 @@ export const doSmartScan: Verb = {
     if (E.isLeft(notify)) throw usage(notify.left)
     if (!watch.right && (attrs.spool !== undefined || attrs.notify !== undefined)) throw usage('spool and notify apply to watch true only')
     const spoolDir = watch.right ? (attrs.spool ?? ctx.settings.config.feed?.spool) : undefined
+    const connections = imapConnectionsOf(ctx.settings, attrs.connections)
+    if (E.isLeft(connections)) throw usage(connections.left)
     if (spoolDir !== undefined && spoolDir.trim() === '') throw usage('spool: an empty directory name')
     const both = sources(ctx)
     const src = both.imap
@@ -298,7 +307,18 @@ export const doSmartScan: Verb = {
     const accounts = configured.length > 0 ? configured : await must(listAccountIds((await ctx.backend())))
     if (accounts.length === 0 && spoolDir === undefined) throw usage('no accounts to scan: set MAILTIME_IMAP_ACCOUNTS or imap.accounts, or scan one account first with doAccountScan')
     const sig = stopSignal()
-    const clients = new Map<AccountId, ImapFlow>()
+    // At most `connections` IMAP connections, each kept for its account between captures (src/imap/pool.ts).
+    const pool =
+      src === undefined
+        ? undefined
+        : connectionPool<ImapFlow>(connections.right, {
+            open: (a) => connectAs(src, a),
+            alive: (c) => c.usable,
+            close: async (c) => {
+              await c.logout().catch(() => undefined)
+              c.close()
+            },
+          })
     const reports: ScanReport[] = []
     const davReports: DavCaptureReport[] = []
     const failures: { account: string; error: string }[] = []
@@ -316,7 +336,6 @@ export const doSmartScan: Verb = {
     const pending = new Map<AccountId, ChangeSignal[]>()
     /** A failure that ends the watch (the store, the feed's position): thrown once the loops stopped. */
     let fatal: CliFailure | undefined
-    const queue = accountQueue()
 
     const watchChanges = (src: ImapSource, a: AccountId, client: ImapFlow): void => {
       if (!watch.right || spoolDir !== undefined || notifiers.has(a)) return
@@ -338,75 +357,75 @@ export const doSmartScan: Verb = {
       for (const ev of ['exists', 'expunge', 'flags']) client.on(ev, () => sig.wakeNow())
     }
 
-    /** Scans one account now, one scan at a time per account; signals date what it records. */
-    const scanNow = (a: AccountId, signals: readonly ChangeSignal[]): Promise<CaptureResult> =>
-      queue(a, async (): Promise<CaptureResult> => {
-        if (src === undefined) return { _tag: 'Captured', events: 0 }
-        const waiting = pending.get(a) ?? []
-        pending.delete(a)
-        const all = [...waiting, ...signals]
-        for (let attempt = 1; ; attempt++) {
-          let client = clients.get(a)
-          const reused = client !== undefined && client.usable
-          if (client === undefined || !client.usable) {
-            const c = await connectAs(src, a)
-            if (E.isLeft(c)) {
-              if (!watch.right && accounts.length === 1) throw connectFailure(c.left)
-              failures.push({ account: a, error: describeConnectError(c.left) })
-              ctx.note(`mailtime: ${describeConnectError(c.left)}`)
-              if (all.length > 0) pending.set(a, all)
-              return { _tag: 'Failed', reason: describeConnectError(c.left), fatal: false }
-            }
-            client = c.right
-            clients.set(a, client)
-            watchChanges(src, a, client)
-          }
-          // A connection kept between scans may have been closed by the server meanwhile (an idle
-          // timeout, a restart, a folder renamed under the session, which Dovecot answers with BYE):
-          // the scan runs once more on a new connection before it counts as failed.
-          const again = (lost: boolean): boolean => attempt === 1 && reused && lost
-          try {
-            const r = await scanOne(ctx, a, client, src.description, sig.stopped, all.length > 0 ? feedInstants(all) : undefined)
-            reports.push(r)
-            const failed = incompleteScan(r, src.description)
-            if (watch.right && r.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${r.eventsAppended} events`)
-            if (failed !== undefined && again(!client.usable)) {
-              clients.delete(a)
-              client.close()
-              continue
-            }
-            if (failed !== undefined) {
-              failures.push({ account: a, error: failed.error })
-              ctx.note(`mailtime: ${failed.error}`)
-              // The next round reads what this scan could not, dated by these signals.
-              if (all.length > 0) pending.set(a, all)
-            } else mailScanned.add(a)
-            // Sit in INBOX so the server's IDLE notifications wake the next round early. Mail that
-            // arrived between the scan's listing and this open raises no notification: rescan at once.
-            if (idling.has(a) && client.usable) {
-              const box = await client.mailboxOpen('INBOX', { readOnly: true }).catch(() => undefined)
-              const seen = r.folders.find((f) => f.serverPath.toUpperCase() === 'INBOX')
-              if (box !== undefined && seen !== undefined && box.exists !== seen.messages) sig.wakeNow()
-              // IDLE now: imapflow would start it only after 15 s without commands, and until then the
-              // server reports nothing (the next command breaks it).
-              if (box !== undefined) void client.idle().catch(() => undefined)
-            }
-            if (r.interrupted) return { _tag: 'Interrupted' }
-            return failed === undefined ? { _tag: 'Captured', events: r.eventsAppended } : { _tag: 'Failed', reason: failed.error, fatal: false }
-          } catch (e) {
-            if (!(e instanceof CliFailure)) throw e
-            if (e.exitCode === ExitCode.STORE) throw e
-            clients.delete(a)
-            client.close()
-            if (again(e.exitCode === ExitCode.UNAVAILABLE)) continue
-            failures.push({ account: a, error: e.message })
-            ctx.note(`mailtime: ${e.message}`)
+    /** Scans one account's mail now (one scan at a time per account: the scheduler's job); signals date what it records. */
+    const captureMail = async (a: AccountId, signals: readonly ChangeSignal[]): Promise<CaptureResult> => {
+      if (src === undefined || pool === undefined) return { _tag: 'Captured', events: 0 }
+      const waiting = pending.get(a) ?? []
+      pending.delete(a)
+      const all = [...waiting, ...signals]
+      for (let attempt = 1; ; attempt++) {
+        const leased = await pool.acquire(a)
+        if (E.isLeft(leased)) {
+          if (leased.left._tag === 'PoolClosed') {
             if (all.length > 0) pending.set(a, all)
-            return { _tag: 'Failed', reason: e.message, fatal: false }
+            return { _tag: 'Interrupted' }
           }
+          const c = leased.left
+          if (!watch.right && accounts.length === 1) throw connectFailure(c)
+          failures.push({ account: a, error: describeConnectError(c) })
+          ctx.note(`mailtime: ${describeConnectError(c)}`)
+          if (all.length > 0) pending.set(a, all)
+          return { _tag: 'Failed', reason: describeConnectError(c), fatal: false }
         }
-      })
-
+        const lease = leased.right
+        const client = lease.client
+        if (!lease.reused) watchChanges(src, a, client)
+        // A connection kept between scans may have been closed by the server meanwhile (an idle
+        // timeout, a restart, a folder renamed under the session, which Dovecot answers with BYE):
+        // the scan runs once more on a new connection before it counts as failed.
+        const again = (lost: boolean): boolean => attempt === 1 && lease.reused && lost
+        let broken = false
+        try {
+          const r = await scanOne(ctx, a, client, src.description, sig.stopped, all.length > 0 ? feedInstants(all) : undefined)
+          reports.push(r)
+          const failed = incompleteScan(r, src.description)
+          if (watch.right && r.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${r.eventsAppended} events`)
+          if (failed !== undefined && again(!client.usable)) {
+            broken = true
+            continue
+          }
+          if (failed !== undefined) {
+            failures.push({ account: a, error: failed.error })
+            ctx.note(`mailtime: ${failed.error}`)
+            // The next round reads what this scan could not, dated by these signals.
+            if (all.length > 0) pending.set(a, all)
+          } else mailScanned.add(a)
+          // Sit in INBOX so the server's IDLE notifications wake the next round early. Mail that
+          // arrived between the scan's listing and this open raises no notification: rescan at once.
+          if (idling.has(a) && client.usable) {
+            const box = await client.mailboxOpen('INBOX', { readOnly: true }).catch(() => undefined)
+            const seen = r.folders.find((f) => f.serverPath.toUpperCase() === 'INBOX')
+            if (box !== undefined && seen !== undefined && box.exists !== seen.messages) sig.wakeNow()
+            // IDLE now: imapflow would start it only after 15 s without commands, and until then the
+            // server reports nothing (the next command breaks it).
+            if (box !== undefined) void client.idle().catch(() => undefined)
+          }
+          if (r.interrupted) return { _tag: 'Interrupted' }
+          return failed === undefined ? { _tag: 'Captured', events: r.eventsAppended } : { _tag: 'Failed', reason: failed.error, fatal: false }
+        } catch (e) {
+          broken = true
+          if (!(e instanceof CliFailure)) throw e
+          if (e.exitCode === ExitCode.STORE) throw e
+          if (again(e.exitCode === ExitCode.UNAVAILABLE)) continue
+          failures.push({ account: a, error: e.message })
+          ctx.note(`mailtime: ${e.message}`)
+          if (all.length > 0) pending.set(a, all)
+          return { _tag: 'Failed', reason: e.message, fatal: false }
+        } finally {
+          await lease.release(broken)
+        }
+      }
+    }
 
     /** The account's address books and calendars, polled every round (a sync token per collection makes an unchanged round one PROPFIND per home); true when read to the end. */
     const scanDavOf = async (a: AccountId): Promise<boolean> => {
@@ -432,6 +451,32 @@ export const doSmartScan: Verb = {
             }
       return davScanned
     }
+
+    /**
+     * What the scheduler runs for an account: its mail, then (in a round) its address books and
+     * calendars, one writer of the account stream at a time; at most `connections` accounts at once.
+     */
+    const runJob = async (a: AccountId, job: { readonly signals: readonly ChangeSignal[]; readonly round: boolean }): Promise<CaptureResult> => {
+      if (fatal !== undefined) return { _tag: 'Failed', reason: fatal.message, fatal: true }
+      if (sig.stopped()) {
+        // A round cut short before this account's turn: the run says it was interrupted.
+        if (job.round) cutShort = true
+        if (job.signals.length > 0) pending.set(a, [...(pending.get(a) ?? []), ...job.signals])
+        return { _tag: 'Interrupted' }
+      }
+      const mail = await captureMail(a, job.signals)
+      if (job.round && fatal === undefined && !sig.stopped()) {
+        const davOk = await scanDavOf(a)
+        if (!davOk && both.dav !== undefined) davIncomplete.add(a)
+        if (davOk && src === undefined) mailScanned.add(a)
+      }
+      return mail
+    }
+    const scheduler = siteScheduler(connections.right, (a: string, job: { readonly signals: readonly ChangeSignal[]; readonly round: boolean }) => runJob(a as AccountId, job), (x, y) => ({
+      signals: [...x.signals, ...y.signals],
+      round: x.round || y.round,
+    }))
+    const scanNow = (a: AccountId, signals: readonly ChangeSignal[]): Promise<CaptureResult> => scheduler.submit(a, { signals, round: false })
 
     /** A capture a feed triggered: what would end a round's scan ends the watch. */
     const capture = (a: AccountId, signals: readonly ChangeSignal[]): Promise<CaptureResult> =>
@@ -493,16 +538,15 @@ export const doSmartScan: Verb = {
       }
       do {
         rounds++
-        for (const a of [...accounts]) {
-          if (sig.stopped()) cutShort = true
-          if (sig.stopped() || fatal !== undefined) break
-          // The account's mail, then its address books and calendars: one writer of the account stream at a time.
-          await scanNow(a, [])
-          if (fatal !== undefined) break
-          const davOk = await queue(a, () => scanDavOf(a))
-          if (!davOk && both.dav !== undefined) davIncomplete.add(a)
-          if (davOk && src === undefined) mailScanned.add(a)
-        }
+        // Every account, `connections` at a time (a trigger for an account still waiting is merged
+        // into its round capture). What ends a round's scan ends the run.
+        await Promise.all(
+          [...accounts].map((a) =>
+            scheduler.submit(a, { signals: [], round: true }).catch((e: unknown) => {
+              fatal ??= e instanceof CliFailure ? e : new CliFailure(`capturing ${a}: ${String(e)}`, ExitCode.STORE)
+            }),
+          ),
+        )
         if (fatal !== undefined) break
         if (watch.right && !sig.stopped()) await sig.sleep(interval * 1000)
       } while (watch.right && !sig.stopped() && fatal === undefined)
@@ -511,15 +555,30 @@ export const doSmartScan: Verb = {
       follower?.stop()
       await following
       await Promise.all([...notifiers.values()].map((n) => n.stop()))
-      await Promise.all([...accounts].map((a) => queue(a, async () => undefined)))
-      for (const c of clients.values()) await c.logout().catch(() => undefined)
+      await scheduler.idle()
+      await pool?.close()
     }
     if (fatal !== undefined) throw fatal
+    // Captures end in any order: reports and failures are listed in the order of the accounts.
+    const rank = (a: string): number => accounts.indexOf(a as AccountId)
+    const byAccount = <T extends { readonly account: string }>(xs: T[]): T[] => xs.sort((x, y) => rank(x.account) - rank(y.account))
+    byAccount(reports)
+    byAccount(davReports)
+    byAccount(failures)
     const totals = new Map<string, number>()
     for (const r of [...reports, ...davReports]) totals.set(r.account, (totals.get(r.account) ?? 0) + r.eventsAppended)
     const interrupted = cutShort || reports.some((r) => r.interrupted) || davReports.some((d) => d.interrupted)
     return {
-      json: { rounds, interrupted, accounts: [...totals.entries()].map(([account, events]) => ({ account, eventsAppended: events })), failures, scans: reports.map(reportJson), davScans: davReports.map(davReportJson) },
+      json: {
+        rounds,
+        interrupted,
+        accounts: [...totals.entries()].map(([account, events]) => ({ account, eventsAppended: events })),
+        failures,
+        scans: reports.map(reportJson),
+        davScans: davReports.map(davReportJson),
+        // The pool's own count of what it did (src/imap/pool.ts): how many logins, how many captures reused a connection.
+        ...(pool !== undefined && { connections: { limit: connections.right, ...pool.stats() } }),
+      },
       text: [
         ...(watch.right ? [`stopped after ${rounds} round(s)`] : [...reports.map(reportText), ...davReports.flatMap(davReportText)]),
         ...(watch.right ? [table([['account', 'events recorded'], ...[...totals.entries()].map(([a, n]) => [a, String(n)])])] : []),
