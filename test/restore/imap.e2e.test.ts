@@ -10,31 +10,13 @@ import * as path from 'path'
 import { simpleParser } from 'mailparser'
 import { SMTPServer } from 'smtp-server'
 import { type Dovecot, clientAs, dovecotAvailable, freePort, removeDovecot, startDovecot } from '../support/dovecot'
+import { type Item, type Seen, adminEnv, expectedMessages, message, readMessages, withClient, writeConfig } from '../support/imapServers'
 import { describeWithService } from '../support/services'
 import { mailtime, mailtimeAsync } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 import { sha256 } from '../../src/blobs/blobStore'
 
-const msg = (subject: string, id: string, body = 'Hello') =>
-  Buffer.from(`From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\n${body}\r\n`)
-
-interface Seen {
-  folder: string
-  subject: string
-  flags: string[]
-  date: number
-  digest: string
-}
-
-interface Item {
-  itemId: number
-  folderPath: string
-  subject: string
-  flags: string[]
-  tags: string[]
-  digest: string
-  internalDate: string
-}
+const msg = (subject: string, id: string, body = 'Hello') => message('alice', subject, id, body)
 
 interface Mail {
   to: string[]
@@ -42,41 +24,13 @@ interface Mail {
   text: string
 }
 
-/** What a mailbox holds, read over IMAP: one entry per message, with the bytes' digest. */
-const readAccount = async (d: Dovecot, user: string): Promise<Seen[]> => {
-  const c = clientAs(d, user)
-  await c.connect()
-  const out: Seen[] = []
-  try {
-    for (const box of await c.list()) {
-      const lock = await c.getMailboxLock(box.path, { readOnly: true })
-      try {
-        if ((c.mailbox as { exists: number }).exists > 0)
-          for await (const m of c.fetch('1:*', { flags: true, internalDate: true, envelope: true, source: true }))
-            out.push({
-              folder: box.path,
-              subject: m.envelope?.subject ?? '',
-              flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort(),
-              date: new Date(m.internalDate ?? 0).getTime(),
-              digest: sha256(m.source ?? Buffer.alloc(0)),
-            })
-      } finally {
-        lock.release()
-      }
-    }
-  } finally {
-    await c.logout()
-  }
-  return out.sort((a, b) => (a.folder + a.subject < b.folder + b.subject ? -1 : 1))
-}
+/** What a mailbox holds, read over IMAP: one entry per message, with the bytes' digest; folders by their Dovecot names (`Projects.Alpha`). */
+const readAccount = (d: Dovecot, user: string): Promise<Seen[]> => withClient(clientAs(d, user), (c) => readMessages(c))
 
 const folderOf = (displayPath: string): string => (displayPath.toLowerCase() === '/inbox' ? 'INBOX' : displayPath.slice(1).split('/').join('.'))
 
 /** The account as the store says it was, in the shape `readAccount` reads. */
-const expected = (items: readonly Item[], extraTags: readonly string[] = []): Seen[] =>
-  items
-    .map((i) => ({ folder: folderOf(i.folderPath), subject: i.subject, flags: [...i.flags.filter((f) => f !== '\\Deleted'), ...i.tags, ...extraTags].sort(), date: Date.parse(i.internalDate), digest: i.digest }))
-    .sort((a, b) => (a.folder + a.subject < b.folder + b.subject ? -1 : 1))
+const expected = (items: readonly Item[], extraTags: readonly string[] = []): Seen[] => expectedMessages(items, folderOf, extraTags)
 
 describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over IMAP, with notifications', () => {
   let d: Dovecot
@@ -97,11 +51,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
   }
   const scan = (account: string) => runJson('doAccountScan', account)
   const state = async (account: string, date?: string): Promise<Item[]> => (await runJson('getAccountState', account, ...(date ? ['date', date] : []))).items
-  const configFile = (name: string, content: unknown) => {
-    const f = path.join(dir, name)
-    fs.writeFileSync(f, JSON.stringify(content))
-    return f
-  }
+  const configFile = (name: string, content: unknown) => writeConfig(dir, content, name)
 
   beforeAll(async () => {
     d = await startDovecot({ alice: 'alicepw', bob: 'bobpw' })
@@ -125,7 +75,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
       smtp: { host: '127.0.0.1', port: smtpPort, from: 'mailtime@example.com', admin: 'admin@example.com', initiator: 'ops@example.com' },
       provisioning: { passwdFile: d.usersFile },
     })
-    env = { MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw', MAILTIME_CONFIG: config }
+    env = adminEnv(d, config)
 
     const c = clientAs(d, 'alice')
     await c.connect()

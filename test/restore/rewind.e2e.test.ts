@@ -13,7 +13,8 @@ import { type Dovecot, clientAs, dovecotAvailable, freePort, removeDovecot, star
 import { describeWithService } from '../support/services'
 import { mailtimeAsync } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
-import { expectedAfter, keepFolderToday, message, pause, readAccount } from '../support/hijack'
+import { expectedAfter, keepFolderToday, pause, readAccount } from '../support/hijack'
+import { message } from '../support/imapServers'
 
 /** The test's messages, all addressed to alice whoever's account they are appended to. */
 const msg = (subject: string, id: string, body = 'Hello') => message('alice', subject, id, body)
