@@ -7,22 +7,15 @@
  */
 import * as fs from 'fs'
 import * as path from 'path'
-import { simpleParser } from 'mailparser'
-import { SMTPServer } from 'smtp-server'
 import { type Dovecot, clientAs, dovecotAvailable, freePort, removeDovecot, startDovecot } from '../support/dovecot'
 import { type Item, type Seen, adminEnv, expectedMessages, message, readMessages, withClient, writeConfig } from '../support/imapServers'
 import { describeWithService } from '../support/services'
+import { type CaughtMail, type MailCatcher, smtpConfig, startMailCatcher } from '../support/smtp'
 import { mailtime, mailtimeAsync } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 import { sha256 } from '../../src/blobs/blobStore'
 
 const msg = (subject: string, id: string, body = 'Hello') => message('alice', subject, id, body)
-
-interface Mail {
-  to: string[]
-  subject: string
-  text: string
-}
 
 /** What a mailbox holds, read over IMAP: one entry per message, with the bytes' digest; folders by their Dovecot names (`Projects.Alpha`). */
 const readAccount = (d: Dovecot, user: string): Promise<Seen[]> => withClient(clientAs(d, user), (c) => readMessages(c))
@@ -37,9 +30,8 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
   let d2: Dovecot
   let dir: string
   let env: Record<string, string>
-  let smtp: SMTPServer
-  let smtpPort: number
-  const mails: Mail[] = []
+  let smtp: MailCatcher
+  const mails: CaughtMail[] = []
   let t0 = ''
   const store = () => ['--store', `sqlite:${path.join(dir, 'm.db')}`, '--tz', 'UTC']
   // Asynchronous, so that the SMTP server in this process can answer while the CLI runs.
@@ -57,22 +49,9 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
     d = await startDovecot({ alice: 'alicepw', bob: 'bobpw' })
     d2 = await startDovecot({})
     dir = tmpDir()
-    smtpPort = await freePort()
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData: (stream, session, cb) => {
-        simpleParser(stream)
-          .then((m) => {
-            mails.push({ to: session.envelope.rcptTo.map((r) => r.address).sort(), subject: m.subject ?? '', text: m.text ?? '' })
-            cb()
-          })
-          .catch(cb)
-      },
-    })
-    await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve))
+    smtp = await startMailCatcher(mails)
     const config = configFile('mailtime.json', {
-      smtp: { host: '127.0.0.1', port: smtpPort, from: 'mailtime@example.com', admin: 'admin@example.com', initiator: 'ops@example.com' },
+      smtp: smtpConfig(smtp),
       provisioning: { passwdFile: d.usersFile },
     })
     env = adminEnv(d, config)
@@ -115,7 +94,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
   })
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => smtp.close(() => resolve()))
+    await smtp.close()
     await removeDovecot(d)
     await removeDovecot(d2)
     cleanupTmp()

@@ -7,14 +7,13 @@
 import * as fs from 'fs'
 import * as path from 'path'
 import { DateTime } from 'luxon'
-import { simpleParser } from 'mailparser'
-import { SMTPServer } from 'smtp-server'
-import { type Dovecot, clientAs, dovecotAvailable, freePort, removeDovecot, startDovecot } from '../support/dovecot'
+import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
 import { describeWithService } from '../support/services'
+import { type CaughtMail, type MailCatcher, smtpConfig, startMailCatcher } from '../support/smtp'
 import { mailtimeAsync } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 import { expectedAfter, keepFolderToday, pause, readAccount } from '../support/hijack'
-import { message } from '../support/imapServers'
+import { adminEnv, message, writeConfig } from '../support/imapServers'
 
 /** The test's messages, all addressed to alice whoever's account they are appended to. */
 const msg = (subject: string, id: string, body = 'Hello') => message('alice', subject, id, body)
@@ -23,8 +22,8 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
   let d: Dovecot
   let dir: string
   let env: Record<string, string>
-  let smtp: SMTPServer
-  const mails: { to: string[]; subject: string; text: string }[] = []
+  let smtp: MailCatcher
+  const mails: CaughtMail[] = []
   const store = () => ['--store', `sqlite:${path.join(dir, 'm.db')}`, '--tz', 'UTC']
   const run = (args: string[], extra: Record<string, string> = {}) => mailtimeAsync([...store(), ...args], { ...env, ...extra }).done
   const runJson = async (...args: string[]) => {
@@ -74,27 +73,12 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
   beforeAll(async () => {
     d = await startDovecot({ alice: 'alicepw', bob: 'bobpw', carol: 'carolpw', dave: 'davepw', erin: 'erinpw' })
     dir = tmpDir()
-    const smtpPort = await freePort()
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData: (stream, session, cb) => {
-        simpleParser(stream)
-          .then((m) => {
-            mails.push({ to: session.envelope.rcptTo.map((r) => r.address).sort(), subject: m.subject ?? '', text: m.text ?? '' })
-            cb()
-          })
-          .catch(cb)
-      },
-    })
-    await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve))
-    const config = path.join(dir, 'mailtime.json')
-    fs.writeFileSync(config, JSON.stringify({ smtp: { host: '127.0.0.1', port: smtpPort, from: 'mailtime@example.com', admin: 'admin@example.com', initiator: 'ops@example.com' } }))
-    env = { MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw', MAILTIME_CONFIG: config }
+    smtp = await startMailCatcher(mails)
+    env = adminEnv(d, writeConfig(dir, { smtp: smtpConfig(smtp) }))
   })
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => smtp.close(() => resolve()))
+    await smtp.close()
     await removeDovecot(d)
     cleanupTmp()
   })
