@@ -7,7 +7,7 @@ import type { RestorePlan } from '../../domain/restore/plan'
 import type { Settings } from '../config'
 import type { ChosenTarget, TargetOptions } from '../app/ports'
 import { attempt } from '../app/errors'
-import { type RestoreResult, type RestoreRun, restorePlans } from '../app/restore/run'
+import { type RestoreOptions, type RestoreResult, type RestoreRun, restorePlans } from '../app/restore/run'
 import { chooseTarget as chooseTargetE } from '../wiring/targets'
 import { human, table, clip } from './render'
 import { OUTCOME_EXIT_CODE, orExit } from './failure'
@@ -37,6 +37,17 @@ export const notificationsAttr = { name: 'notifications', help: 'more addresses 
 
 export const ownerAttr = { name: 'owner', help: 'maildir targets: who owns the files written (user, user:group, uid or uid:gid); default: the owner of the target directory' }
 
+/** The attributes every restore verb takes (the use case's `RestoreOptions`), in the order --help lists them. */
+export const RESTORE_ATTRS = [notificationsAttr, dryRunAttr, targetAttr, davTargetAttr, ownerAttr, repairAttr] as const
+
+/** The attributes given, under the request's field names; one not given is left out, so that the use case's default holds. */
+export const attrFields = <K extends string>(attrs: Readonly<Record<string, string>>, names: Readonly<Record<string, K>>): { readonly [k in K]?: string } =>
+  Object.fromEntries(Object.entries(names).flatMap(([attr, field]) => (attrs[attr] !== undefined ? [[field, attrs[attr]]] : []))) as { readonly [k in K]?: string }
+
+/** The attributes of `RESTORE_ATTRS`, as the use case's request fields. */
+export const restoreOptionsOf = (attrs: Readonly<Record<string, string>>): RestoreOptions =>
+  attrFields(attrs, { dry_run: 'dryRun', target: 'target', owner: 'owner', notifications: 'notifications', dav_target: 'davTarget', repair: 'repair' })
+
 export const chooseTarget = (settings: Settings, raw: string | undefined, options: TargetOptions = {}): ChosenTarget => {
   const afterAppend = faultAfter(settings.test.fault, 'append')
   return orExit(chooseTargetE(settings, raw, options, afterAppend === undefined ? {} : { afterAppend }))
@@ -61,14 +72,7 @@ export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Reado
   restoreOutput(
     orExit(
       await attempt(() =>
-        restorePlans(appDeps(ctx), restorePorts(ctx), run, {
-          ...(attrs.dry_run !== undefined && { dryRun: attrs.dry_run }),
-          ...(attrs.target !== undefined && { target: attrs.target }),
-          ...(attrs.owner !== undefined && { owner: attrs.owner }),
-          ...(attrs.notifications !== undefined && { notifications: attrs.notifications }),
-          ...(attrs.dav_target !== undefined && { davTarget: attrs.dav_target }),
-          ...(attrs.repair !== undefined && { repair: attrs.repair }),
-        }),
+        restorePlans(appDeps(ctx), restorePorts(ctx), run, restoreOptionsOf(attrs)),
       ),
     ),
     ctx.zone,

@@ -5,7 +5,7 @@
  * deletes and expunges messages, and creates, renames and deletes folders.
  */
 import * as path from 'path'
-import { IMAP_SERVERS, type MailServer, asUser, uidsBySubject } from '../support/imapServers'
+import { IMAP_SERVERS, type Item, type MailServer, asUser, message, uidsBySubject } from '../support/imapServers'
 import { describeWithService } from '../support/services'
 import { mailtime } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
@@ -14,18 +14,8 @@ import { eventsOf } from './scanSupport'
 
 jest.setTimeout(120_000)
 
-const msg = (subject: string, id: string, body = 'Hello') =>
-  Buffer.from(`From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\n${body}\r\n`)
+const msg = (subject: string, id: string, body = 'Hello') => message('alice', subject, id, body)
 
-interface Item {
-  itemId: number
-  folderPath: string
-  subject: string
-  flags: string[]
-  tags: string[]
-  digest: string
-  createdAt: string
-}
 interface State {
   folders: { path: string; itemCount: number; folderId: number }[]
   items: Item[]

@@ -6,7 +6,7 @@
  */
 import type { MailEvent } from '../../domain/events'
 import { FolderIds, NOT_A_MAILBOX } from '../../domain/folders'
-import type { AccountId, ItemId } from '../../domain/ids'
+import type { AccountId } from '../../domain/ids'
 import { type Instant, instant } from '../../domain/instant'
 import type { ItemState } from '../../domain/state'
 import { checkpointAfter } from '../../src/capture/imap/appender'
@@ -20,6 +20,7 @@ import {
 } from '../../src/capture/imap/diffAccount'
 import type { FolderCheckpoint, ScanCheckpoint } from '../../src/capture/scanCheckpoint'
 import type { ServerFolder } from '../../src/imap/list'
+import { folderItem, messageItem, notAMailbox, serverFolder } from '../support/scanFixtures'
 
 const ACCOUNT = 'alice' as AccountId
 const LAST_SCAN = Date.UTC(2026, 10, 1, 12, 0, 0)
@@ -29,24 +30,9 @@ const HOUR = 3_600_000
 // --- the server ---------------------------------------------------------------------------------
 
 /** A mailbox as the server lists it (delimiter `.`, as Dovecot's Maildir++). */
-const box = (path: string, o: Partial<ServerFolder> = {}): ServerFolder => {
-  const parts = path.split('.')
-  return {
-    path,
-    name: parts[parts.length - 1] ?? path,
-    parentPath: parts.slice(0, -1).join('.'),
-    delimiter: '.',
-    specialUse: undefined,
-    selectable: true,
-    uidValidity: 1,
-    uidNext: 1,
-    messages: 0,
-    highestModseq: '1',
-    ...o,
-  }
-}
+const box = serverFolder
 /** A level of the hierarchy that is not a mailbox (`\Noselect`): no STATUS. */
-const level = (path: string): ServerFolder => box(path, { selectable: false, uidValidity: 0, uidNext: 0, highestModseq: undefined })
+const level = notAMailbox
 
 const fetched = (uid: number, digest: string, o: Partial<FetchedMessage> = {}): FetchedMessage => ({
   uid,
@@ -70,29 +56,8 @@ const connectionLost = (reason: string): FolderObservation => ({ _tag: 'NotRead'
 
 // --- the backup ---------------------------------------------------------------------------------
 
-const folderItem = (itemId: number, parent: number, name: string, flags: string[] = []): ItemState => ({
-  itemId: itemId as ItemId,
-  itemType: 'folder',
-  folderId: parent as ItemId,
-  name,
-  flags,
-  tags: [],
-  status: 'live',
-  known: true,
-})
-const mail = (itemId: number, folderId: number, at: { mailbox: string; uidValidity: number; uid: number }, digest: string, o: Partial<ItemState> = {}): ItemState => ({
-  itemId: itemId as ItemId,
-  itemType: 'message',
-  folderId: folderId as ItemId,
-  flags: [],
-  tags: [],
-  status: 'live',
-  known: true,
-  content: { digest, size: 100 },
-  headers: { subject: `message ${digest}`, messageId: `<${digest}@example.com>` },
-  imap: at,
-  ...o,
-})
+const mail = (itemId: number, folderId: number, at: { mailbox: string; uidValidity: number; uid: number }, digest: string, o: Partial<ItemState> = {}): ItemState =>
+  messageItem(itemId, folderId, digest, { content: { digest, size: 100 }, headers: { subject: `message ${digest}`, messageId: `<${digest}@example.com>` }, imap: at, ...o })
 /** A folder as the last scan left it: up to date with the listing's STATUS unless told otherwise. */
 const upToDate = (folderId: number, f: ServerFolder): FolderCheckpoint => ({
   folderId,

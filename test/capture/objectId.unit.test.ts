@@ -8,22 +8,16 @@ import * as fc from 'fast-check'
 import { matchMoves, planFolders } from '../../src/capture/imap/diffAccount'
 import type { FolderCheckpoint } from '../../src/capture/scanCheckpoint'
 import type { ServerFolder } from '../../src/imap/list'
+import { folderItem, messageItem, serverFolder } from '../support/scanFixtures'
 import { FolderIds } from '../../domain/folders'
-import type { ItemId } from '../../domain/ids'
 import type { ItemState } from '../../domain/state'
 
-const message = (itemId: number, digest: string, emailId?: string, flags: string[] = []): ItemState => ({
-  itemId: itemId as ItemId,
-  itemType: 'message',
-  folderId: FolderIds.INBOX as ItemId,
-  flags,
-  tags: [],
-  status: 'live',
-  known: true,
-  content: { digest, size: 10 },
-  headers: { messageId: `<${digest}@x>` },
-  imap: { mailbox: 'INBOX', uidValidity: 1, uid: itemId, ...(emailId !== undefined && { emailId }) },
-})
+const message = (itemId: number, digest: string, emailId?: string, flags: string[] = []): ItemState =>
+  messageItem(itemId, FolderIds.INBOX, digest, {
+    flags,
+    headers: { messageId: `<${digest}@x>` },
+    imap: { mailbox: 'INBOX', uidValidity: 1, uid: itemId, ...(emailId !== undefined && { emailId }) },
+  })
 const arrived = (digest: string, emailId?: string) => ({ digest, headers: { messageId: `<${digest}@x>` }, path: 'Work', ...(emailId !== undefined && { emailId }) })
 const withoutIds = <A extends { emailId?: string }>(a: A): A => {
   const { emailId: _, ...rest } = a
@@ -84,21 +78,9 @@ describe('matchMoves with EMAILIDs', () => {
   })
 })
 
-const box = (path: string, uidValidity: number, mailboxId?: string): ServerFolder => ({
-  path,
-  name: path.split('/').pop() ?? path,
-  parentPath: path.split('/').slice(0, -1).join('/'),
-  delimiter: '/',
-  specialUse: undefined,
-  selectable: true,
-  uidValidity,
-  uidNext: 1,
-  messages: 0,
-  highestModseq: '1',
-  ...(mailboxId !== undefined && { mailboxId }),
-})
+const box = (path: string, uidValidity: number, mailboxId?: string): ServerFolder => serverFolder(path, { uidValidity, ...(mailboxId !== undefined && { mailboxId }) }, '/')
 const cp = (folderId: number, uidValidity: number, mailboxId?: string): FolderCheckpoint => ({ folderId, uidValidity, uidNext: 1, messages: 0, highestModseq: '1', ...(mailboxId !== undefined && { mailboxId }) })
-const folder = (itemId: number, name: string): ItemState => ({ itemId: itemId as ItemId, itemType: 'folder', folderId: FolderIds.USER_ROOT as ItemId, name, flags: [], tags: [], status: 'live', known: true })
+const folder = (itemId: number, name: string): ItemState => folderItem(itemId, FolderIds.USER_ROOT, name)
 const ids = (plan: ReturnType<typeof planFolders>) => Object.fromEntries(plan.byPath)
 
 describe('planFolders with MAILBOXIDs', () => {

@@ -6,49 +6,16 @@
 import { deferUntilComplete, matchMoves, planFolders } from '../../src/capture/imap/diffAccount'
 import type { FolderCheckpoint } from '../../src/capture/scanCheckpoint'
 import type { ServerFolder } from '../../src/imap/list'
+import { folderItem, messageItem, notAMailbox, serverFolder } from '../support/scanFixtures'
 import { FolderIds, NOT_A_MAILBOX } from '../../domain/folders'
-import type { ItemId } from '../../domain/ids'
 import type { ItemState } from '../../domain/state'
 
-const box = (path: string, o: Partial<ServerFolder> = {}): ServerFolder => {
-  const parts = path.split('.')
-  return {
-    path,
-    name: parts[parts.length - 1] ?? path,
-    parentPath: parts.slice(0, -1).join('.'),
-    delimiter: '.',
-    specialUse: undefined,
-    selectable: true,
-    uidValidity: 100 + path.length,
-    uidNext: 1,
-    messages: 0,
-    highestModseq: '1',
-    ...o,
-  }
-}
-const level = (path: string) => box(path, { selectable: false, uidValidity: 0, uidNext: 0, highestModseq: undefined })
-const folder = (itemId: number, parent: number, name: string, flags: string[] = []): ItemState => ({
-  itemId: itemId as ItemId,
-  itemType: 'folder',
-  folderId: parent as ItemId,
-  name,
-  flags,
-  tags: [],
-  status: 'live',
-  known: true,
-})
+const box = (path: string, o: Partial<ServerFolder> = {}): ServerFolder => serverFolder(path, { uidValidity: 100 + path.length, ...o })
+const level = notAMailbox
+const folder = folderItem
 const cp = (folderId: number, uidValidity: number): FolderCheckpoint => ({ folderId, uidValidity, uidNext: 1, messages: 0, highestModseq: '1' })
-const message = (itemId: number, folderId: number, digest: string, messageId?: string): ItemState => ({
-  itemId: itemId as ItemId,
-  itemType: 'message',
-  folderId: folderId as ItemId,
-  flags: [],
-  tags: [],
-  status: 'live',
-  known: true,
-  content: { digest, size: 10 },
-  ...(messageId !== undefined && { headers: { messageId } }),
-})
+const message = (itemId: number, folderId: number, digest: string, messageId?: string): ItemState =>
+  messageItem(itemId, folderId, digest, messageId !== undefined ? { headers: { messageId } } : {})
 
 describe('planFolders', () => {
   it('records a parent that is not a mailbox as a folder, before its child, marked not a mailbox', () => {

@@ -9,12 +9,12 @@ import { execFileSync } from 'child_process'
 import * as fs from 'fs'
 import * as path from 'path'
 import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
+import { adminEnv, message, subjectsByFolder, withClient, writeConfig } from '../support/imapServers'
 import { describeWithService } from '../support/services'
 import { mailtimeAsync } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 
-const msg = (subject: string, id: string) =>
-  Buffer.from(`From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Feb 2026 10:00:00 +0000\r\n\r\nHello ${subject}\r\n`)
+const msg = (subject: string, id: string) => message('alice', subject, id, `Hello ${subject}`, 'Mon, 02 Feb 2026 10:00:00 +0000')
 
 describeWithService(dovecotAvailable(), 'Dovecot')('restore reports an admin can rely on (Dovecot)', () => {
   let d: Dovecot
@@ -30,34 +30,13 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restore reports an admin can
   const doveadm = (...args: string[]) => execFileSync('/usr/bin/doveadm', ['-c', path.join(d.dir, 'dovecot.conf'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
   const save = (user: string, folder: string, subject: string) => execFileSync('/usr/bin/doveadm', ['-c', path.join(d.dir, 'dovecot.conf'), 'save', '-u', user, '-m', folder], { input: msg(subject, subject.replace(/\W/g, '')), stdio: ['pipe', 'pipe', 'pipe'] })
   /** Folder → subjects, as Dovecot serves the account. */
-  const served = async (user: string): Promise<Record<string, string[]>> => {
-    const c = clientAs(d, user)
-    await c.connect()
-    const out: Record<string, string[]> = {}
-    try {
-      for (const box of await c.list()) {
-        const lock = await c.getMailboxLock(box.path, { readOnly: true })
-        try {
-          const subjects: string[] = []
-          if ((c.mailbox as { exists: number }).exists > 0) for await (const m of c.fetch('1:*', { envelope: true })) subjects.push(m.envelope?.subject ?? '')
-          out[box.path] = subjects.sort()
-        } finally {
-          lock.release()
-        }
-      }
-    } finally {
-      await c.logout()
-    }
-    return out
-  }
+  const served = (user: string): Promise<Record<string, string[]>> => withClient(clientAs(d, user), subjectsByFolder)
 
   beforeAll(async () => {
     d = await startDovecot({ alice: 'alicepw', bob: 'bobpw', carol: 'carolpw', dora: 'dorapw' })
     dir = tmpDir()
     // No provisioning section: restores into accounts that do not exist cannot create them.
-    const config = path.join(dir, 'mailtime.json')
-    fs.writeFileSync(config, '{}')
-    env = { MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw', MAILTIME_CONFIG: config }
+    env = adminEnv(d, writeConfig(dir, {}))
   })
   afterAll(async () => {
     await removeDovecot(d)

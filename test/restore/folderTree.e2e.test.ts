@@ -9,12 +9,12 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
+import { adminEnv, message, subjectsByFolder, withClient, writeConfig } from '../support/imapServers'
 import { describeWithService } from '../support/services'
 import { mailtimeAsync } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 
-const msg = (subject: string) =>
-  Buffer.from(`From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@example.org>\r\nDate: Mon, 02 Feb 2026 10:00:00 +0000\r\n\r\nHello ${subject}\r\n`)
+const msg = (subject: string) => message('alice', subject, subject, `Hello ${subject}`, 'Mon, 02 Feb 2026 10:00:00 +0000')
 
 describeWithService(dovecotAvailable(), 'Dovecot')('a restore recreates the whole folder tree, empty folders included (Dovecot)', () => {
   let d: Dovecot
@@ -33,26 +33,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('a restore recreates the whol
   const save = (user: string, folder: string, subject: string) =>
     execFileSync('/usr/bin/doveadm', ['-c', path.join(d.dir, 'dovecot.conf'), 'save', '-u', user, '-m', folder], { input: msg(subject), stdio: ['pipe', 'pipe', 'pipe'] })
   /** Folder → subjects, as Dovecot serves the account (logged in as the master user on its behalf). */
-  const served = async (user: string): Promise<Record<string, string[]>> => {
-    const c = clientAs(d, user)
-    await c.connect()
-    const out: Record<string, string[]> = {}
-    try {
-      for (const box of await c.list()) {
-        const lock = await c.getMailboxLock(box.path, { readOnly: true })
-        try {
-          const subjects: string[] = []
-          if ((c.mailbox as { exists: number }).exists > 0) for await (const m of c.fetch('1:*', { envelope: true })) subjects.push(m.envelope?.subject ?? '')
-          out[box.path] = subjects.sort()
-        } finally {
-          lock.release()
-        }
-      }
-    } finally {
-      await c.logout()
-    }
-    return out
-  }
+  const served = (user: string): Promise<Record<string, string[]>> => withClient(clientAs(d, user), subjectsByFolder)
   const maildirFor = (name: string) => {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), 'mailtime-tree-'))
     fs.chmodSync(base, 0o755)
@@ -62,9 +43,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('a restore recreates the whol
   beforeAll(async () => {
     d = await startDovecot({ alice: 'alicepw', copy: 'copypw' })
     dir = tmpDir()
-    const config = path.join(dir, 'mailtime.json')
-    fs.writeFileSync(config, '{}')
-    env = { MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw', MAILTIME_CONFIG: config }
+    env = adminEnv(d, writeConfig(dir, {}))
     // An empty folder, an empty folder with an empty folder in it, and an empty folder under a full one.
     doveadm('mailbox', 'create', '-u', 'alice', 'Archive', 'Later', 'Later.Someday', 'Projects', 'Projects.Empty')
     save('alice', 'INBOX', 'Kept')

@@ -7,85 +7,31 @@
  */
 import * as fs from 'fs'
 import * as path from 'path'
-import { simpleParser } from 'mailparser'
-import { SMTPServer } from 'smtp-server'
 import { type Dovecot, clientAs, dovecotAvailable, freePort, removeDovecot, startDovecot } from '../support/dovecot'
+import { type Item, type Seen, adminEnv, expectedMessages, message, readMessages, withClient, writeConfig } from '../support/imapServers'
 import { describeWithService } from '../support/services'
+import { type CaughtMail, type MailCatcher, smtpConfig, startMailCatcher } from '../support/smtp'
 import { mailtime, mailtimeAsync } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 import { sha256 } from '../../src/blobs/blobStore'
 
-const msg = (subject: string, id: string, body = 'Hello') =>
-  Buffer.from(`From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\n${body}\r\n`)
+const msg = (subject: string, id: string, body = 'Hello') => message('alice', subject, id, body)
 
-interface Seen {
-  folder: string
-  subject: string
-  flags: string[]
-  date: number
-  digest: string
-}
-
-interface Item {
-  itemId: number
-  folderPath: string
-  subject: string
-  flags: string[]
-  tags: string[]
-  digest: string
-  internalDate: string
-}
-
-interface Mail {
-  to: string[]
-  subject: string
-  text: string
-}
-
-/** What a mailbox holds, read over IMAP: one entry per message, with the bytes' digest. */
-const readAccount = async (d: Dovecot, user: string): Promise<Seen[]> => {
-  const c = clientAs(d, user)
-  await c.connect()
-  const out: Seen[] = []
-  try {
-    for (const box of await c.list()) {
-      const lock = await c.getMailboxLock(box.path, { readOnly: true })
-      try {
-        if ((c.mailbox as { exists: number }).exists > 0)
-          for await (const m of c.fetch('1:*', { flags: true, internalDate: true, envelope: true, source: true }))
-            out.push({
-              folder: box.path,
-              subject: m.envelope?.subject ?? '',
-              flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort(),
-              date: new Date(m.internalDate ?? 0).getTime(),
-              digest: sha256(m.source ?? Buffer.alloc(0)),
-            })
-      } finally {
-        lock.release()
-      }
-    }
-  } finally {
-    await c.logout()
-  }
-  return out.sort((a, b) => (a.folder + a.subject < b.folder + b.subject ? -1 : 1))
-}
+/** What a mailbox holds, read over IMAP: one entry per message, with the bytes' digest; folders by their Dovecot names (`Projects.Alpha`). */
+const readAccount = (d: Dovecot, user: string): Promise<Seen[]> => withClient(clientAs(d, user), (c) => readMessages(c))
 
 const folderOf = (displayPath: string): string => (displayPath.toLowerCase() === '/inbox' ? 'INBOX' : displayPath.slice(1).split('/').join('.'))
 
 /** The account as the store says it was, in the shape `readAccount` reads. */
-const expected = (items: readonly Item[], extraTags: readonly string[] = []): Seen[] =>
-  items
-    .map((i) => ({ folder: folderOf(i.folderPath), subject: i.subject, flags: [...i.flags.filter((f) => f !== '\\Deleted'), ...i.tags, ...extraTags].sort(), date: Date.parse(i.internalDate), digest: i.digest }))
-    .sort((a, b) => (a.folder + a.subject < b.folder + b.subject ? -1 : 1))
+const expected = (items: readonly Item[], extraTags: readonly string[] = []): Seen[] => expectedMessages(items, folderOf, extraTags)
 
 describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over IMAP, with notifications', () => {
   let d: Dovecot
   let d2: Dovecot
   let dir: string
   let env: Record<string, string>
-  let smtp: SMTPServer
-  let smtpPort: number
-  const mails: Mail[] = []
+  let smtp: MailCatcher
+  const mails: CaughtMail[] = []
   let t0 = ''
   const store = () => ['--store', `sqlite:${path.join(dir, 'm.db')}`, '--tz', 'UTC']
   // Asynchronous, so that the SMTP server in this process can answer while the CLI runs.
@@ -97,35 +43,18 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
   }
   const scan = (account: string) => runJson('doAccountScan', account)
   const state = async (account: string, date?: string): Promise<Item[]> => (await runJson('getAccountState', account, ...(date ? ['date', date] : []))).items
-  const configFile = (name: string, content: unknown) => {
-    const f = path.join(dir, name)
-    fs.writeFileSync(f, JSON.stringify(content))
-    return f
-  }
+  const configFile = (name: string, content: unknown) => writeConfig(dir, content, name)
 
   beforeAll(async () => {
     d = await startDovecot({ alice: 'alicepw', bob: 'bobpw' })
     d2 = await startDovecot({})
     dir = tmpDir()
-    smtpPort = await freePort()
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData: (stream, session, cb) => {
-        simpleParser(stream)
-          .then((m) => {
-            mails.push({ to: session.envelope.rcptTo.map((r) => r.address).sort(), subject: m.subject ?? '', text: m.text ?? '' })
-            cb()
-          })
-          .catch(cb)
-      },
-    })
-    await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve))
+    smtp = await startMailCatcher(mails)
     const config = configFile('mailtime.json', {
-      smtp: { host: '127.0.0.1', port: smtpPort, from: 'mailtime@example.com', admin: 'admin@example.com', initiator: 'ops@example.com' },
+      smtp: smtpConfig(smtp),
       provisioning: { passwdFile: d.usersFile },
     })
-    env = { MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw', MAILTIME_CONFIG: config }
+    env = adminEnv(d, config)
 
     const c = clientAs(d, 'alice')
     await c.connect()
@@ -165,7 +94,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
   })
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => smtp.close(() => resolve()))
+    await smtp.close()
     await removeDovecot(d)
     await removeDovecot(d2)
     cleanupTmp()

@@ -6,66 +6,34 @@
  * writes on behalf of each user. (Notifications, kills and stops: imap.e2e.test.ts, on Dovecot;
  * doExternalRestore across the two servers: crossServer.e2e.test.ts.)
  */
-import * as fs from 'fs'
 import * as path from 'path'
-import { IMAP_SERVERS, type MailServer, asUser, uidsBySubject } from '../support/imapServers'
+import {
+  IMAP_SERVERS,
+  type Item,
+  type MailServer,
+  type Seen,
+  adminEnv,
+  asUser,
+  byLevels,
+  expectedMessages,
+  message,
+  readMessages,
+  uidsBySubject,
+  writeConfig,
+} from '../support/imapServers'
 import { describeWithService } from '../support/services'
 import { mailtime } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
-import { sha256 } from '../../src/blobs/blobStore'
 
 jest.setTimeout(180_000)
 
-const msg = (subject: string, id: string, body = 'Hello') =>
-  Buffer.from(`From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\n${body}\r\n`)
-
-interface Seen {
-  folder: string
-  subject: string
-  flags: string[]
-  date: number
-  digest: string
-}
-interface Item {
-  itemId: number
-  folderPath: string
-  subject: string
-  flags: string[]
-  tags: string[]
-  digest: string
-  internalDate: string
-}
-
-const order = (a: Seen, b: Seen) => (a.folder + a.subject < b.folder + b.subject ? -1 : 1)
+const msg = (subject: string, id: string, body = 'Hello') => message('alice', subject, id, body)
 
 /** What an account holds, read over IMAP by a plain client; folders named by their levels joined with `/`. */
-export const readAccount = async (s: MailServer, user: string): Promise<Seen[]> =>
-  asUser(s, user, async (c) => {
-    const out: Seen[] = []
-    for (const box of await c.list()) {
-      if ([...box.flags].some((f) => /^\\(noselect|nonexistent)$/i.test(f))) continue
-      const folder = box.path.toUpperCase() === 'INBOX' ? 'INBOX' : box.path.split(box.delimiter).join('/')
-      const lock = await c.getMailboxLock(box.path, { readOnly: true })
-      try {
-        if ((c.mailbox as { exists: number }).exists > 0)
-          for await (const m of c.fetch('1:*', { flags: true, internalDate: true, envelope: true, source: true }))
-            out.push({
-              folder,
-              subject: m.envelope?.subject ?? '',
-              flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort(),
-              date: new Date(m.internalDate ?? 0).getTime(),
-              digest: sha256(m.source ?? Buffer.alloc(0)),
-            })
-      } finally {
-        lock.release()
-      }
-    }
-    return out.sort(order)
-  })
+export const readAccount = (s: MailServer, user: string): Promise<Seen[]> => asUser(s, user, (c) => readMessages(c, byLevels))
 
 /** The folders of an account, levels joined with `/`, INBOX as `INBOX`. */
-const foldersOf = (s: MailServer, user: string): Promise<string[]> =>
-  asUser(s, user, async (c) => (await c.list()).map((b) => (b.path.toUpperCase() === 'INBOX' ? 'INBOX' : b.path.split(b.delimiter).join('/'))).sort())
+const foldersOf = (s: MailServer, user: string): Promise<string[]> => asUser(s, user, async (c) => (await c.list()).map(byLevels).sort())
 
 /** A backup path (`/Inbox/Receipts`) as `readAccount` names the folder. */
 const folderOf = (p: string): string => {
@@ -74,10 +42,7 @@ const folderOf = (p: string): string => {
 }
 
 /** The account as the store says it was, in the shape `readAccount` reads. */
-const expected = (items: readonly Item[], extraTags: readonly string[] = []): Seen[] =>
-  items
-    .map((i) => ({ folder: folderOf(i.folderPath), subject: i.subject, flags: [...i.flags.filter((f) => f !== '\\Deleted'), ...i.tags, ...extraTags].sort(), date: Date.parse(i.internalDate), digest: i.digest }))
-    .sort(order)
+const expected = (items: readonly Item[], extraTags: readonly string[] = []): Seen[] => expectedMessages(items, folderOf, extraTags)
 
 describe.each(IMAP_SERVERS)('restores into $name', (kind) => {
   describeWithService(kind.available(), kind.name)('', () => {
@@ -98,9 +63,8 @@ describe.each(IMAP_SERVERS)('restores into $name', (kind) => {
     beforeAll(async () => {
       s = await kind.start(['alice'])
       dir = tmpDir()
-      const config = path.join(dir, 'mailtime.json')
-      fs.writeFileSync(config, JSON.stringify({ provisioning: s.provisioning() }))
-      env = { MAILTIME_IMAP_URL: s.url, MAILTIME_IMAP_USER: s.admin.user, MAILTIME_IMAP_PASSWORD: s.admin.password, MAILTIME_CONFIG: config }
+      const config = writeConfig(dir, { provisioning: s.provisioning() })
+      env = adminEnv(s, config)
       await asUser(s, 'alice', async (c) => {
         await c.mailboxCreate('Projects')
         await c.mailboxCreate(mb('Projects', 'Alpha'))

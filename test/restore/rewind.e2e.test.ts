@@ -7,51 +7,23 @@
 import * as fs from 'fs'
 import * as path from 'path'
 import { DateTime } from 'luxon'
-import { simpleParser } from 'mailparser'
-import { SMTPServer } from 'smtp-server'
-import { type Dovecot, clientAs, dovecotAvailable, freePort, removeDovecot, startDovecot } from '../support/dovecot'
+import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot } from '../support/dovecot'
 import { describeWithService } from '../support/services'
+import { type CaughtMail, type MailCatcher, smtpConfig, startMailCatcher } from '../support/smtp'
 import { mailtimeAsync } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
-import { sha256 } from '../../src/blobs/blobStore'
+import { expectedAfter, keepFolderToday, pause, readAccount } from '../support/hijack'
+import { adminEnv, message, writeConfig } from '../support/imapServers'
 
-const msg = (subject: string, id: string, body = 'Hello') =>
-  Buffer.from(`From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\n${body}\r\n`)
-
-/** What a mailbox holds, read over IMAP: `folder: subject [flags] date digest`, sorted. */
-const readAccount = async (d: Dovecot, user: string): Promise<string[]> => {
-  const c = clientAs(d, user)
-  await c.connect()
-  const out: string[] = []
-  try {
-    for (const box of await c.list()) {
-      if ([...box.flags].some((f) => /noselect|nonexistent/i.test(f))) continue
-      out.push(`${box.path}/`)
-      const lock = await c.getMailboxLock(box.path, { readOnly: true })
-      try {
-        if ((c.mailbox as { exists: number }).exists > 0)
-          for await (const m of c.fetch('1:*', { flags: true, internalDate: true, envelope: true, source: true }))
-            out.push(
-              `${box.path}: ${m.envelope?.subject ?? ''} [${[...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort().join(' ')}] ${new Date(m.internalDate ?? 0).toISOString()} ${sha256(m.source ?? Buffer.alloc(0)).slice(0, 12)}`,
-            )
-      } finally {
-        lock.release()
-      }
-    }
-  } finally {
-    await c.logout()
-  }
-  return out.sort()
-}
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/** The test's messages, all addressed to alice whoever's account they are appended to. */
+const msg = (subject: string, id: string, body = 'Hello') => message('alice', subject, id, body)
 
 describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMAP account back as it was, keeping what arrived since', () => {
   let d: Dovecot
   let dir: string
   let env: Record<string, string>
-  let smtp: SMTPServer
-  const mails: { to: string[]; subject: string; text: string }[] = []
+  let smtp: MailCatcher
+  const mails: CaughtMail[] = []
   const store = () => ['--store', `sqlite:${path.join(dir, 'm.db')}`, '--tz', 'UTC']
   const run = (args: string[], extra: Record<string, string> = {}) => mailtimeAsync([...store(), ...args], { ...env, ...extra }).done
   const runJson = async (...args: string[]) => {
@@ -59,11 +31,6 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
     if (r.code !== 0) throw new Error(`${args[0]} exited ${r.code}: ${r.stderr}${r.stdout}`)
     return JSON.parse(r.stdout)
   }
-  const today = () => {
-    const n = new Date()
-    return `rewind_${String(n.getUTCDate()).padStart(2, '0')}_${String(n.getUTCMonth() + 1).padStart(2, '0')}_${String(n.getUTCFullYear() % 100).padStart(2, '0')}`
-  }
-
   /** The account before the attack: captured, then an instant after that capture is returned. */
   const setUp = async (user: string): Promise<{ instant: string; before: string[] }> => {
     const c = clientAs(d, user)
@@ -103,36 +70,15 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
     await c.logout()
   }
 
-  /** The account as it was, plus the new mail in the keep-aside folder (and that folder). */
-  const expectedAfter = (before: string[], after: string[], keep: string) => {
-    const invoice = after.filter((l) => l.startsWith('INBOX: Invoice')).map((l) => l.replace(/^INBOX:/, `${keep}:`))
-    return [...before, `${keep}/`, ...invoice].sort()
-  }
-
   beforeAll(async () => {
     d = await startDovecot({ alice: 'alicepw', bob: 'bobpw', carol: 'carolpw', dave: 'davepw', erin: 'erinpw' })
     dir = tmpDir()
-    const smtpPort = await freePort()
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData: (stream, session, cb) => {
-        simpleParser(stream)
-          .then((m) => {
-            mails.push({ to: session.envelope.rcptTo.map((r) => r.address).sort(), subject: m.subject ?? '', text: m.text ?? '' })
-            cb()
-          })
-          .catch(cb)
-      },
-    })
-    await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve))
-    const config = path.join(dir, 'mailtime.json')
-    fs.writeFileSync(config, JSON.stringify({ smtp: { host: '127.0.0.1', port: smtpPort, from: 'mailtime@example.com', admin: 'admin@example.com', initiator: 'ops@example.com' } }))
-    env = { MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw', MAILTIME_CONFIG: config }
+    smtp = await startMailCatcher(mails)
+    env = adminEnv(d, writeConfig(dir, { smtp: smtpConfig(smtp) }))
   })
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => smtp.close(() => resolve()))
+    await smtp.close()
     await removeDovecot(d)
     cleanupTmp()
   })
@@ -151,14 +97,14 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
     const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'restore.md'), 'utf8')
     const block = /<!-- rewind preview:[^\n]*-->\n```text\n([\s\S]*?)```/.exec(doc)?.[1] ?? ''
     const shown = DateTime.fromISO(instant, { zone: 'UTC' }).toFormat('dd/MM/yyyy HH:mm:ss ZZ')
-    expect(text.stdout.split(shown).join('07/12/2026 09:12:00 +00:00').split(today()).join('rewind_07_12_26')).toBe(block)
+    expect(text.stdout.split(shown).join('07/12/2026 09:12:00 +00:00').split(keepFolderToday()).join('rewind_07_12_26')).toBe(block)
     // A preview changes nothing on the server.
     expect(await readAccount(d, 'alice')).toEqual(attacked)
 
     mails.length = 0
     const r = await runJson('doRewind', 'alice', instant, 'remove_new_folders', 'true', 'notifications', 'security@example.com')
     expect(r).toMatchObject({ state: 'done', differences: [], failed: [] })
-    expect(await readAccount(d, 'alice')).toEqual(expectedAfter(before, attacked, today()))
+    expect(await readAccount(d, 'alice')).toEqual(expectedAfter(before, attacked, keepFolderToday()))
     await pause(200)
     expect(mails.map((m) => m.to)).toEqual([
       ['admin@example.com', 'ops@example.com', 'security@example.com'],
@@ -172,7 +118,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
 
     const again = await runJson('doRewind', 'alice', instant, 'remove_new_folders', 'true')
     expect(again).toMatchObject({ state: 'done', differences: [], plan: { counts: {} } })
-    expect(await readAccount(d, 'alice')).toEqual(expectedAfter(before, attacked, today()))
+    expect(await readAccount(d, 'alice')).toEqual(expectedAfter(before, attacked, keepFolderToday()))
   })
 
   it('refuses while the account is under legal hold, and changes nothing; the preview says so', async () => {
@@ -209,7 +155,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
     const r = await runJson('doRewind', 'bob', instant)
     expect(r).toMatchObject({ state: 'done', differences: [], failed: [] })
     expect(r.foundApplied).toBeGreaterThan(0)
-    expect(await readAccount(d, 'bob')).toEqual(expectedAfter(before, attacked, today()).filter((l) => !l.startsWith('Loot')).concat(attacked.includes('Loot/') ? ['Loot/'] : []).sort())
+    expect(await readAccount(d, 'bob')).toEqual(expectedAfter(before, attacked, keepFolderToday()).filter((l) => !l.startsWith('Loot')).concat(attacked.includes('Loot/') ? ['Loot/'] : []).sort())
   })
 
   it('doStopOperation stops a running rewind between actions; the same command finishes it', async () => {
@@ -229,10 +175,10 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
     const r = await p.done
     expect({ code: r.code, output: (r.stdout + r.stderr).slice(0, 2000) }).toMatchObject({ code: 130 })
     expect(JSON.parse(r.stdout).state).toBe('stopped')
-    expect(await readAccount(d, 'dave')).not.toEqual(expectedAfter(before, attacked, today()))
+    expect(await readAccount(d, 'dave')).not.toEqual(expectedAfter(before, attacked, keepFolderToday()))
     const resumed = await runJson('doRewind', 'dave', instant)
     expect(resumed).toMatchObject({ state: 'done', differences: [] })
-    expect(await readAccount(d, 'dave')).toEqual(expectedAfter(before, attacked, today()).filter((l) => !l.startsWith('Loot')).concat(['Loot/']).sort())
+    expect(await readAccount(d, 'dave')).toEqual(expectedAfter(before, attacked, keepFolderToday()).filter((l) => !l.startsWith('Loot')).concat(['Loot/']).sort())
   })
 
   it('a change made while the rewind runs is found by its last capture: listed item by item, exit 7; the same command then finishes it', async () => {
@@ -272,6 +218,6 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
     expect(JSON.stringify(m)).toContain('after the rewind: item')
     const again = await runJson('doRewind', 'erin', instant)
     expect(again).toMatchObject({ state: 'done', differences: [], plan: { counts: { 'come back': 1 } } })
-    expect(await readAccount(d, 'erin')).toEqual(expectedAfter(before, attacked, today()).filter((l) => !l.startsWith('Loot')).concat(['Loot/']).sort())
+    expect(await readAccount(d, 'erin')).toEqual(expectedAfter(before, attacked, keepFolderToday()).filter((l) => !l.startsWith('Loot')).concat(['Loot/']).sort())
   })
 })

@@ -6,11 +6,7 @@
  */
 import { sha256 } from '../../src/blobs/blobStore'
 import { type Dovecot, clientAs } from './dovecot'
-
-export const message = (user: string, subject: string, id: string, body = 'Hello') =>
-  Buffer.from(
-    `From: Marco <marco@example.org>\r\nTo: ${user}@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\n${body}\r\n`,
-  )
+import { message } from './imapServers'
 
 /** What a mailbox holds, read over IMAP: `folder/` and `folder: subject [flags] date digest`, sorted. */
 export const readAccount = async (d: Dovecot, user: string): Promise<string[]> => {

@@ -18,7 +18,7 @@ import { defaultBlobsFor } from '../../config'
 import { fromStoreError, notFound, usage } from '../failure'
 import { booleanAttr, type Verb } from '../grammar'
 import { must } from '../render'
-import { RESTORE_EXIT_CODES, davTargetAttr, dryRunAttr, notificationsAttr, ownerAttr, repairAttr, runRestoreVerb, targetAttr } from '../restoreRun'
+import { RESTORE_ATTRS, RESTORE_EXIT_CODES, runRestoreVerb } from '../restoreRun'
 import { davHomes, newAccountPlans } from './restore'
 
 /** A directory holding `mailtime.db` (and `blobs/`), or the SQLite file itself. */
@@ -43,12 +43,7 @@ export const doExternalRestore: Verb = {
     { name: 'blobs', help: "the source's blob folder, when not beside its store" },
     { name: 'filter_deleted', help: 'true (default): skip accounts deleted in the source; false: restore them as they were before deletion' },
     { name: 'id_map', help: 'also write the id map (JSON lines: account, item, location) to this file' },
-    notificationsAttr,
-    dryRunAttr,
-    targetAttr,
-    davTargetAttr,
-    ownerAttr,
-    repairAttr,
+    ...RESTORE_ATTRS,
   ],
   examples: ['mailtime doExternalRestore /mnt/old-server/mailtime-data', 'mailtime doExternalRestore /mnt/old/mailtime.db accounts alice@example.com target imap://127.0.0.1:1143 dry_run true'],
   exitCodes: ['3: the source or an account in `accounts` does not exist', ...RESTORE_EXIT_CODES],

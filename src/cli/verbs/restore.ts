@@ -4,11 +4,13 @@
  * `dry_run true` prints the plan and writes nothing; otherwise the plan is written into the target.
  */
 import { itemRestore, restoreOnNewAccount, undelete } from '../../app/restore/plans'
-import type { RestoreOptions } from '../../app/restore/run'
 import { appDeps, restorePorts } from '../appDeps'
 import { orExit } from '../failure'
-import type { Context, Verb } from '../grammar'
-import { RESTORE_EXIT_CODES, davTargetAttr, dryRunAttr, notificationsAttr, ownerAttr, repairAttr, restoreOutput, targetAttr } from '../restoreRun'
+import type { Context, Output, Verb } from '../grammar'
+import type { AppError } from '../../app/errors'
+import type { AppDeps, RestorePorts } from '../../app/ports'
+import type { RestoreResult } from '../../app/restore/run'
+import { RESTORE_ATTRS, RESTORE_EXIT_CODES, attrFields, restoreOptionsOf, restoreOutput } from '../restoreRun'
 import * as E from 'fp-ts/Either'
 import { davRestoreSource, homesFor } from '../../dav/restoreWiring'
 import { usage } from '../failure'
@@ -22,17 +24,11 @@ export const davHomes = (ctx: Context, davTarget: string | undefined, src: strin
   return homesFor(d.right, src, dst)
 }
 
-/** The attributes every restore verb takes, as the use case's request fields. */
-const options = (attrs: Readonly<Record<string, string>>): RestoreOptions => ({
-  ...(attrs.dry_run !== undefined && { dryRun: attrs.dry_run }),
-  ...(attrs.target !== undefined && { target: attrs.target }),
-  ...(attrs.owner !== undefined && { owner: attrs.owner }),
-  ...(attrs.notifications !== undefined && { notifications: attrs.notifications }),
-  ...(attrs.dav_target !== undefined && { davTarget: attrs.dav_target }),
-  ...(attrs.repair !== undefined && { repair: attrs.repair }),
-})
-
-const deps = (ctx: Context) => [appDeps(ctx), restorePorts(ctx)] as const
+/** Runs a restore use case on the verb's request (its own fields and the attributes every restore verb takes) and prints its report. */
+const restoreWith =
+  <R>(useCase: (deps: AppDeps, ports: RestorePorts, req: R) => Promise<E.Either<AppError, RestoreResult>>) =>
+  async (ctx: Context, req: R): Promise<Output> =>
+    restoreOutput(orExit(await useCase(appDeps(ctx), restorePorts(ctx), req)), ctx.zone)
 
 export const doUndelete: Verb = {
   name: 'doUndelete',
@@ -44,12 +40,7 @@ export const doUndelete: Verb = {
   ],
   attributes: [
     { name: 'target_original_folder', help: 'true (default): each item goes to its source folder; false: all messages under one folder named undelete_DD_MM_YY (contacts, appointments and tasks always go back to their collections)' },
-    notificationsAttr,
-    dryRunAttr,
-    targetAttr,
-    davTargetAttr,
-    ownerAttr,
-    repairAttr,
+    ...RESTORE_ATTRS,
   ],
   examples: [
     'mailtime doUndelete alice@example.com "02/03/2026 00:00:00" "04/03/2026 23:59:59" dry_run true',
@@ -57,10 +48,8 @@ export const doUndelete: Verb = {
     'mailtime doUndelete alice@example.com first last target maildir:/srv/restore/alice',
   ],
   exitCodes: RESTORE_EXIT_CODES,
-  run: async (ctx, { positionals: [account = '', start = '', end = ''], attrs }) => {
-    const r = await undelete(...deps(ctx), { account, start, end, ...(attrs.target_original_folder !== undefined && { targetOriginalFolder: attrs.target_original_folder }), ...options(attrs) })
-    return restoreOutput(orExit(r), ctx.zone)
-  },
+  run: (ctx, { positionals: [account = '', start = '', end = ''], attrs }) =>
+    restoreWith(undelete)(ctx, { account, start, end, ...attrFields(attrs, { target_original_folder: 'targetOriginalFolder' }), ...restoreOptionsOf(attrs) }),
 }
 
 export const doRestoreOnNewAccount: Verb = {
@@ -74,29 +63,21 @@ export const doRestoreOnNewAccount: Verb = {
   attributes: [
     { name: 'undelete', help: 'true: also restore items deleted after undelete_start_date' },
     { name: 'undelete_start_date', help: '"dd/MM/yyyy HH:mm:ss" or first (default first)' },
-    notificationsAttr,
-    dryRunAttr,
-    targetAttr,
-    davTargetAttr,
-    ownerAttr,
-    repairAttr,
+    ...RESTORE_ATTRS,
   ],
   examples: [
     'mailtime doRestoreOnNewAccount alice@example.com alice.restored@example.com "17/11/2026 15:01:00"',
     'mailtime doRestoreOnNewAccount alice@example.com alice.restored@example.com last undelete true target maildir:/srv/mail/alice.restored',
   ],
   exitCodes: RESTORE_EXIT_CODES,
-  run: async (ctx, { positionals: [source = '', destination = '', date = ''], attrs }) => {
-    const r = await restoreOnNewAccount(...deps(ctx), {
+  run: (ctx, { positionals: [source = '', destination = '', date = ''], attrs }) =>
+    restoreWith(restoreOnNewAccount)(ctx, {
       source,
       destination,
       date,
-      ...(attrs.undelete !== undefined && { undelete: attrs.undelete }),
-      ...(attrs.undelete_start_date !== undefined && { undeleteStartDate: attrs.undelete_start_date }),
-      ...options(attrs),
-    })
-    return restoreOutput(orExit(r), ctx.zone)
-  },
+      ...attrFields(attrs, { undelete: 'undelete', undelete_start_date: 'undeleteStartDate' }),
+      ...restoreOptionsOf(attrs),
+    }),
 }
 
 export const doItemRestore: Verb = {
@@ -109,23 +90,10 @@ export const doItemRestore: Verb = {
   attributes: [
     { name: 'date', help: '"dd/MM/yyyy HH:mm:ss" or last (default)' },
     { name: 'restore_folder', help: 'folder path to restore a message into, such as Restored/March (contacts, appointments and tasks go back to their collections)' },
-    notificationsAttr,
-    dryRunAttr,
-    targetAttr,
-    davTargetAttr,
-    ownerAttr,
-    repairAttr,
+    ...RESTORE_ATTRS,
   ],
   examples: ['mailtime doItemRestore alice@example.com 1042 date "03/03/2026 14:00:00"', 'mailtime doItemRestore alice@example.com 1042 restore_folder Restored target maildir:/srv/restore/alice'],
   exitCodes: ['3: the item never existed or did not exist at that date', ...RESTORE_EXIT_CODES],
-  run: async (ctx, { positionals: [account = '', itemId = ''], attrs }) => {
-    const r = await itemRestore(...deps(ctx), {
-      account,
-      itemId,
-      ...(attrs.date !== undefined && { date: attrs.date }),
-      ...(attrs.restore_folder !== undefined && { restoreFolder: attrs.restore_folder }),
-      ...options(attrs),
-    })
-    return restoreOutput(orExit(r), ctx.zone)
-  },
+  run: (ctx, { positionals: [account = '', itemId = ''], attrs }) =>
+    restoreWith(itemRestore)(ctx, { account, itemId, ...attrFields(attrs, { date: 'date', restore_folder: 'restoreFolder' }), ...restoreOptionsOf(attrs) }),
 }
