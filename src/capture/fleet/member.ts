@@ -26,8 +26,8 @@ export interface FleetMember {
   held(): string[]
   /** Starts a capture of a held account (its lease is not given back meanwhile); false when not held. */
   begin(account: string): boolean
-  /** Ends it, recording its outcome for the status (null: read everything). */
-  end(account: string, error: string | null): Promise<void>
+  /** Ends it, recording its outcome for the status (null: read everything; undefined: nothing to record). */
+  end(account: string, error: string | null | undefined): Promise<void>
   /** Takes one account's lease now if nobody else holds it (a single run without watch); false when another worker holds it. */
   claim(account: string): Promise<boolean>
   /** Gives one account's lease back now. */
@@ -153,6 +153,7 @@ export const joinFleet = async (leases: AccountLeases, holder: Holder, deps: Mem
     },
     end: async (a, error) => {
       busy.delete(a)
+      if (error === undefined) return
       const r = await run(leases.record(holder, a, error))
       if (E.isLeft(r)) note(`mailtime: capture leases at ${leases.description}: ${describeStoreError(r.left)}`)
     },

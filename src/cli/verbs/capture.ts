@@ -32,6 +32,10 @@ import { faultAfter } from '../../wiring/faults'
 import { booleanAttr, type Context, type Output, type Verb } from '../grammar'
 import { must, table } from '../render'
 import type { Settings } from '../../config'
+import * as os from 'os'
+import { holderOf } from '../../capture/fleet/leases'
+import { localLeases } from '../../capture/fleet/localLeases'
+import { joinFleet } from '../../capture/fleet/member'
 
 const connectFailure = (e: ConnectError): CliFailure =>
   new CliFailure(describeConnectError(e), e._tag === 'NoCredentials' ? ExitCode.USAGE : ExitCode.UNAVAILABLE)
@@ -298,6 +302,22 @@ export const doSmartScan: Verb = {
     const accounts = configured.length > 0 ? configured : await must(listAccountIds((await ctx.backend())))
     if (accounts.length === 0 && spoolDir === undefined) throw usage('no accounts to scan: set MAILTIME_IMAP_ACCOUNTS or imap.accounts, or scan one account first with doAccountScan')
     const sig = stopSignal()
+    // Capture leases (src/capture/fleet): on a PostgreSQL store the workers share the accounts, each
+    // capturing only those it holds; elsewhere this process holds every account.
+    const joined = await joinFleet((await ctx.backend()).leases ?? localLeases(), holderOf(os.hostname(), process.pid), {
+      accounts: () => accounts,
+      note: ctx.note,
+      // A single run takes each account as it comes to it; a watching worker takes its fair share.
+      share: watch.right,
+      onGained: () => sig.wakeNow(),
+    })
+    if (E.isLeft(joined)) {
+      sig.dispose()
+      throw fromStoreError(joined.left)
+    }
+    const fleet = joined.right
+    /** Accounts a single run left to the live worker holding them. */
+    const heldElsewhere: AccountId[] = []
     const clients = new Map<AccountId, ImapFlow>()
     const reports: ScanReport[] = []
     const davReports: DavCaptureReport[] = []
@@ -339,6 +359,20 @@ export const doSmartScan: Verb = {
     /** Scans one account now, one scan at a time per account; signals date what it records. */
     const scanNow = (a: AccountId, signals: readonly ChangeSignal[]): Promise<CaptureResult> =>
       queue(a, async (): Promise<CaptureResult> => {
+        // Only the holder of the account's lease writes it (an account a feed names for the first time
+        // is taken at once when this process holds every account).
+        if (!fleet.holds(a) && !fleet.leases.shared) await fleet.claim(a)
+        if (!fleet.begin(a)) return { _tag: 'Captured', events: 0 }
+        let outcome: CaptureResult | undefined
+        try {
+          outcome = await scanHeld(a, signals)
+          return outcome
+        } finally {
+          await fleet.end(a, outcome === undefined ? 'the capture failed' : outcome._tag === 'Failed' ? outcome.reason : outcome._tag === 'Interrupted' ? 'stopped before the end' : null)
+        }
+      })
+
+    const scanHeld = async (a: AccountId, signals: readonly ChangeSignal[]): Promise<CaptureResult> => {
         if (src === undefined) return { _tag: 'Captured', events: 0 }
         const waiting = pending.get(a) ?? []
         pending.delete(a)
@@ -364,8 +398,16 @@ export const doSmartScan: Verb = {
           // the scan runs once more on a new connection before it counts as failed.
           const again = (lost: boolean): boolean => attempt === 1 && reused && lost
           try {
-            const r = await scanOne(ctx, a, client, src.description, sig.stopped, all.length > 0 ? feedInstants(all) : undefined)
+            const r = await scanOne(ctx, a, client, src.description, () => sig.stopped() || !fleet.holds(a), all.length > 0 ? feedInstants(all) : undefined)
             reports.push(r)
+            if (r.interrupted && !sig.stopped()) {
+              // Its lease could not be renewed in time: another worker may hold the account now.
+              const error = `the capture lease of ${a} could not be renewed in time (${fleet.leases.description}); this worker stopped writing the account after ${r.eventsAppended} events, and the worker that holds it now captures the rest`
+              failures.push({ account: a, error })
+              ctx.note(`mailtime: ${error}`)
+              if (all.length > 0) pending.set(a, all)
+              return { _tag: 'Failed', reason: error, fatal: false }
+            }
             const failed = incompleteScan(r, src.description)
             if (watch.right && r.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${r.eventsAppended} events`)
             if (failed !== undefined && again(!client.usable)) {
@@ -403,7 +445,7 @@ export const doSmartScan: Verb = {
             return { _tag: 'Failed', reason: e.message, fatal: false }
           }
         }
-      })
+      }
 
 
     /** The account's address books and calendars, polled every round (a sync token per collection makes an unchanged round one PROPFIND per home); true when read to the end. */
@@ -492,13 +534,20 @@ export const doSmartScan: Verb = {
         rounds++
         for (const a of [...accounts]) {
           if (sig.stopped() || fatal !== undefined) break
+          if (!watch.right && !(await fleet.claim(a))) {
+            heldElsewhere.push(a)
+            continue
+          }
+          if (!fleet.holds(a)) continue
           // The account's mail, then its address books and calendars: one writer of the account stream at a time.
           await scanNow(a, [])
           if (fatal !== undefined) break
-          const davOk = await queue(a, () => scanDavOf(a))
+          const davOk = await queue(a, async () => (fleet.begin(a) ? scanDavOf(a).finally(() => fleet.end(a, undefined)) : true))
           if (!davOk && both.dav !== undefined) davIncomplete.add(a)
           if (davOk && src === undefined) mailScanned.add(a)
+          if (!watch.right) await fleet.release(a)
         }
+        await fleet.roundDone()
         if (fatal !== undefined) break
         if (watch.right && !sig.stopped()) await sig.sleep(interval * 1000)
       } while (watch.right && !sig.stopped() && fatal === undefined)
@@ -509,15 +558,17 @@ export const doSmartScan: Verb = {
       await Promise.all([...notifiers.values()].map((n) => n.stop()))
       await Promise.all([...accounts].map((a) => queue(a, async () => undefined)))
       for (const c of clients.values()) await c.logout().catch(() => undefined)
+      await fleet.stop()
     }
     if (fatal !== undefined) throw fatal
     const totals = new Map<string, number>()
     for (const r of [...reports, ...davReports]) totals.set(r.account, (totals.get(r.account) ?? 0) + r.eventsAppended)
     return {
-      json: { rounds, accounts: [...totals.entries()].map(([account, events]) => ({ account, eventsAppended: events })), failures, scans: reports.map(reportJson), davScans: davReports.map(davReportJson) },
+      json: { rounds, heldElsewhere, accounts: [...totals.entries()].map(([account, events]) => ({ account, eventsAppended: events })), failures, scans: reports.map(reportJson), davScans: davReports.map(davReportJson) },
       text: [
         ...(watch.right ? [`stopped after ${rounds} round(s)`] : [...reports.map(reportText), ...davReports.flatMap(davReportText)]),
         ...(watch.right ? [table([['account', 'events recorded'], ...[...totals.entries()].map(([a, n]) => [a, String(n)])])] : []),
+        ...(heldElsewhere.length > 0 ? [`not captured by this run: ${heldElsewhere.length} account(s) held by another worker of the fleet, which captures them: ${heldElsewhere.join(', ')}`] : []),
         ...failures.map((f) => `FAILED ${f.account}: ${f.error}`),
       ].join('\n'),
       exitCode: failures.length > 0 ? ([...mailScanned].some((a) => !davIncomplete.has(a)) ? ExitCode.PARTIAL : ExitCode.UNAVAILABLE) : ExitCode.OK,
