@@ -19,6 +19,7 @@ import type { EventStore } from '../store/eventStore'
 import type { OperationLog } from '../store/operationLog'
 import type { AppError } from './errors'
 import type { AccountLeases } from '../capture/fleet/leases'
+import type { JobQueue } from './jobQueue'
 
 export interface TemporalIndex extends TimeTravel {
   rebuild(onProgress?: (done: number, total: number) => void): TE.TaskEither<StoreError, { items: number; versions: number }>
@@ -41,6 +42,8 @@ export interface Backend extends ReadBackend {
    * captures (SQLite, EventStoreDB), which then keeps its leases in memory.
    */
   readonly leases?: AccountLeases
+  /** The console's durable jobs (a PostgreSQL store); absent when the server keeps its jobs in memory. */
+  readonly jobQueue?: JobQueue
   close(): Promise<void>
 }
 

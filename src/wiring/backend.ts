@@ -16,6 +16,7 @@ import { pgOperationLog } from '../store/postgres/pgOperationLog'
 import { openPgEventStore } from '../store/postgres/pgEventStore'
 import { pgTemporalIndex } from '../store/postgres/pgTemporalIndex'
 import { pgLeases } from '../store/postgres/pgLeases'
+import { pgJobs } from '../store/postgres/pgJobs'
 import { replayTimeTravel } from '../../projections/replay'
 import { esdbEventStore } from '../store/esdb/esdbEventStore'
 import { DEFAULT_ESDB_INDEX } from '../config'
@@ -100,6 +101,7 @@ export const openStoreBackend = async (location: string, blobsDir: BlobsAt, inde
     blobs: blobStoreAt(blobsDir),
     operations: pgOperationLog(pool, description),
     leases: pgLeases(pool, description),
+    jobQueue: pgJobs(pool, description),
     close: () => pg.right.close(),
   })
 }
