@@ -264,7 +264,8 @@ const LAZY_EXPUNGE_FOLDER = 'EXPUNGED'
 
 export const doSmartScan: Verb = {
   name: 'doSmartScan',
-  summary: 'Scans every configured account (mail, and address books and calendars when a DAV server is configured); with watch true, keeps capturing changes in near real time.',
+  summary:
+    'Scans every configured account (mail, and address books and calendars when a DAV server is configured); with watch true, keeps capturing changes in near real time. On a PostgreSQL store, workers on several machines share the accounts through leases (getCaptureStatus shows them).',
   positionals: [{ name: 'start', help: 'the word "start", as in Carbonio (optional)', optional: true }],
   attributes: [
     {

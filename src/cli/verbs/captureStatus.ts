@@ -47,7 +47,7 @@ export const getCaptureStatus: Verb = {
   positionals: [],
   attributes: [],
   examples: ['mailtime --store postgres://mailtime@db.example.com/mailtime getCaptureStatus', 'mailtime getCaptureStatus --json'],
-  exitCodes: ['4: the store cannot be read'],
+  exitCodes: [],
   run: async (ctx) => {
     const deps = appDeps(ctx)
     const s = orExit(await statusOf(deps))
