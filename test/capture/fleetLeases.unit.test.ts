@@ -73,7 +73,8 @@ describe('members over in-process leases', () => {
 
   it('a member whose renewals stop no longer holds its accounts before they can expire, and claims nothing another holds', async () => {
     t = 0
-    const leases = localLeases(clock)
+    // The in-process table with the PostgreSQL adapter's rules, as if other processes shared it.
+    const leases = { ...localLeases(clock), shared: true }
     const a = await join(leases, 'a')
     expect(a.holds('u00')).toBe(true)
     t = 7_999
@@ -87,5 +88,12 @@ describe('members over in-process leases', () => {
     if (E.isLeft(b)) throw new Error('join')
     expect(await b.right.claim('u00')).toBe(true)
     expect(await a.claim('u00')).toBe(false)
+  })
+  it('a process that holds every account alone (SQLite) keeps capturing through a long pause: nobody can take its leases', async () => {
+    t = 0
+    const leases = localLeases(clock)
+    const a = await join(leases, 'a')
+    t = 60_000
+    expect(a.begin('u00')).toBe(true)
   })
 })

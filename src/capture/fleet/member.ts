@@ -94,7 +94,9 @@ export const joinFleet = async (leases: AccountLeases, holder: Holder, deps: Mem
     const sent = clock()
     const r = await run(leases.renew(holder, timing.ttlMs))
     if (E.isLeft(r)) return r
-    trustedUntil = sent + timing.ttlMs - margin
+    // Leases nobody else can take (one process per store) need no fencing: a long pause of this
+    // process (a large synchronous SQLite append) must not stop its captures.
+    trustedUntil = leases.shared ? sent + timing.ttlMs - margin : Number.POSITIVE_INFINITY
     const before = held
     held = new Set(r.right.held)
     const lost = [...before].filter((a) => !held.has(a))
