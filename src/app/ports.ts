@@ -19,6 +19,8 @@ import type { DavSource } from '../dav/source'
 import type { EventStore } from '../store/eventStore'
 import type { OperationLog } from '../store/operationLog'
 import type { AppError } from './errors'
+import type { AccountLeases } from '../capture/fleet/leases'
+import type { JobQueue } from './jobQueue'
 
 export interface TemporalIndex extends TimeTravel {
   rebuild(onProgress?: (done: number, total: number) => void): TE.TaskEither<StoreError, { items: number; versions: number }>
@@ -36,6 +38,13 @@ export interface Backend extends ReadBackend {
   readonly index: TemporalIndex
   /** The operations streams (restores and other long work). */
   readonly operations: OperationLog
+  /**
+   * Capture leases shared by the workers of a fleet (a PostgreSQL store); absent when one process
+   * captures (SQLite, EventStoreDB), which then keeps its leases in memory.
+   */
+  readonly leases?: AccountLeases
+  /** The console's durable jobs (a PostgreSQL store); absent when the server keeps its jobs in memory. */
+  readonly jobQueue?: JobQueue
   close(): Promise<void>
 }
 

@@ -15,7 +15,9 @@ import type { AppDeps, Progress, RestorePorts, RewindPorts } from '../app/ports'
 import { silentProgress } from '../app/ports'
 import { bearerMatches } from './auth'
 import { explainAppError, explainThrown } from './explain'
-import { jobs } from './jobs'
+import { type JobBoard, durableBoard, jobs, memoryBoard } from './jobs'
+import * as os from 'os'
+import { randomBytes } from 'crypto'
 import { ROUTES, type Site, validate } from './routes'
 
 export interface ServerOptions {
@@ -50,8 +52,27 @@ export const buildServer = (o: ServerOptions): FastifyInstance => {
     reply.header('Cache-Control', 'no-store')
     return payload
   })
-  const running = jobs(Date.now)
-  app.addHook('onClose', async () => running.settled())
+  // Jobs in the store when it keeps them (PostgreSQL: any server process runs them, and takes over
+  // those of one that died), else in this process's memory. Chosen once the store is open.
+  let board: Promise<JobBoard> | undefined
+  const runnerOf = (verb: string, params: Record<string, string>) => {
+    const r = ROUTES.find((x) => x.verb === verb && x.job(params))
+    return r === undefined ? undefined : (progress: Progress, note: (line: string) => void) => r.call({ deps: o.deps(progress, note), restore: o.restore, rewind: o.rewind, site: o.site }, params)
+  }
+  const running = (): Promise<JobBoard> =>
+    (board ??= (async () => {
+      const b = await o.deps(silentProgress, () => undefined).backend()
+      return b.jobQueue === undefined ? memoryBoard(jobs(Date.now)) : durableBoard(b.jobQueue, runnerOf, { holder: `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, log: (l) => process.stderr.write(`mailtime serve: ${l}\n`) })
+    })().catch((e: unknown) => {
+      // A store that cannot be opened now is tried again by the next request.
+      board = undefined
+      throw e
+    }))
+  // Started at once, so that jobs a stopped server left in the store are taken up without a request.
+  app.addHook('onReady', async () => {
+    void running().catch(() => undefined)
+  })
+  app.addHook('onClose', async () => (board === undefined ? undefined : (await board.catch(() => undefined))?.close()))
   // The API lives in its own scope whose hook guards every route in it, whatever spelling of the
   // URL reached it ("/%61pi/…" routes to "/api/…": a check on the raw URL would let it through).
   void app.register(async (api) => {
@@ -63,10 +84,10 @@ export const buildServer = (o: ServerOptions): FastifyInstance => {
       }
       return undefined
     })
-    api.get('/api/jobs', async () => ({ jobs: running.list() }))
+    api.get('/api/jobs', async () => ({ jobs: await (await running()).list() }))
     api.get('/api/jobs/:id', async (req, reply) => {
-      const j = running.get((req.params as { id: string }).id)
-      return j === undefined ? reply.code(404).send({ error: `no job ${JSON.stringify((req.params as { id: string }).id)} (jobs are kept in memory until the server stops)` }) : j
+      const j = await (await running()).get((req.params as { id: string }).id)
+      return j === undefined ? reply.code(404).send({ error: `no job ${JSON.stringify((req.params as { id: string }).id)} (with a SQLite store, jobs are kept in memory until the server stops)` }) : j
     })
     for (const r of ROUTES) {
       api.route({
@@ -80,8 +101,9 @@ export const buildServer = (o: ServerOptions): FastifyInstance => {
           if (r.job(p.right)) {
             // The same route with the same parameters is the same command (one run at a time).
             const words = Object.entries(p.right).sort(([a], [b]) => a.localeCompare(b)).flatMap(([k, v]) => (v === undefined ? [] : [k, v]))
-            const j = running.start(r.verb, words, call)
-            return reply.code(j.started ? 202 : 409).send({ job: running.get(j.id), ...(!j.started && { error: 'the same command is already running as this job' }) })
+            const jobsNow = await running()
+            const j = await jobsNow.start(r.verb, words, p.right as Record<string, string>, call)
+            return reply.code(j.started ? 202 : 409).send({ job: await jobsNow.get(j.id), ...(!j.started && { error: 'the same command is already running as this job' }) })
           }
           try {
             const out = await call(silentProgress, () => undefined)

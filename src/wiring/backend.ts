@@ -15,6 +15,8 @@ import { streamReader } from '../store/streamReader'
 import { pgOperationLog } from '../store/postgres/pgOperationLog'
 import { openPgEventStore } from '../store/postgres/pgEventStore'
 import { pgTemporalIndex } from '../store/postgres/pgTemporalIndex'
+import { pgLeases } from '../store/postgres/pgLeases'
+import { pgJobs } from '../store/postgres/pgJobs'
 import { replayTimeTravel } from '../../projections/replay'
 import { esdbEventStore } from '../store/esdb/esdbEventStore'
 import { DEFAULT_ESDB_INDEX } from '../config'
@@ -98,6 +100,8 @@ export const openStoreBackend = async (location: string, blobsDir: BlobsAt, inde
     index: pgTemporalIndex(pool, description),
     blobs: blobStoreAt(blobsDir),
     operations: pgOperationLog(pool, description),
+    leases: pgLeases(pool, description),
+    jobQueue: pgJobs(pool, description),
     close: () => pg.right.close(),
   })
 }

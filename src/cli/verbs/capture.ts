@@ -34,6 +34,10 @@ import { faultAfter } from '../../wiring/faults'
 import { booleanAttr, type Context, type Output, type Verb } from '../grammar'
 import { must, table } from '../render'
 import type { Settings } from '../../config'
+import * as os from 'os'
+import { holderOf } from '../../capture/fleet/leases'
+import { localLeases } from '../../capture/fleet/localLeases'
+import { joinFleet } from '../../capture/fleet/member'
 
 const connectFailure = (e: ConnectError): CliFailure =>
   new CliFailure(describeConnectError(e), e._tag === 'NoCredentials' ? ExitCode.USAGE : e._tag === 'NoSuchAccount' ? ExitCode.NOT_FOUND : ExitCode.UNAVAILABLE)
@@ -263,7 +267,8 @@ const LAZY_EXPUNGE_FOLDER = 'EXPUNGED'
 
 export const doSmartScan: Verb = {
   name: 'doSmartScan',
-  summary: 'Scans every configured account (mail, and address books and calendars when a DAV server is configured); with watch true, keeps capturing changes in near real time.',
+  summary:
+    'Scans every configured account (mail, and address books and calendars when a DAV server is configured); with watch true, keeps capturing changes in near real time. On a PostgreSQL store, workers on several machines share the accounts through leases (getCaptureStatus shows them).',
   positionals: [{ name: 'start', help: 'the word "start", as in Carbonio (optional)', optional: true }],
   attributes: [
     {
@@ -307,6 +312,22 @@ export const doSmartScan: Verb = {
     const accounts = configured.length > 0 ? configured : await must(listAccountIds((await ctx.backend())))
     if (accounts.length === 0 && spoolDir === undefined) throw usage('no accounts to scan: set MAILTIME_IMAP_ACCOUNTS or imap.accounts, or scan one account first with doAccountScan')
     const sig = stopSignal()
+    // Capture leases (src/capture/fleet): on a PostgreSQL store the workers share the accounts, each
+    // capturing only those it holds; elsewhere this process holds every account.
+    const joined = await joinFleet((await ctx.backend()).leases ?? localLeases(), holderOf(os.hostname(), process.pid), {
+      accounts: () => accounts,
+      note: ctx.note,
+      // A single run takes each account as it comes to it; a watching worker takes its fair share.
+      share: watch.right,
+      onGained: () => sig.wakeNow(),
+    })
+    if (E.isLeft(joined)) {
+      sig.dispose()
+      throw fromStoreError(joined.left)
+    }
+    const fleet = joined.right
+    /** Accounts a single run left to the live worker holding them. */
+    const heldElsewhere: AccountId[] = []
     // At most `connections` IMAP connections, each kept for its account between captures (src/imap/pool.ts).
     const pool =
       src === undefined
@@ -386,8 +407,16 @@ export const doSmartScan: Verb = {
         const again = (lost: boolean): boolean => attempt === 1 && lease.reused && lost
         let broken = false
         try {
-          const r = await scanOne(ctx, a, client, src.description, sig.stopped, all.length > 0 ? feedInstants(all) : undefined)
+          const r = await scanOne(ctx, a, client, src.description, () => sig.stopped() || !fleet.holds(a), all.length > 0 ? feedInstants(all) : undefined)
           reports.push(r)
+          if (r.interrupted && !sig.stopped()) {
+            // Its lease could not be renewed in time: another worker may hold the account now.
+            const error = `the capture lease of ${a} could not be renewed in time (${fleet.leases.description}); this worker stopped writing the account after ${r.eventsAppended} events, and the worker that holds it now captures the rest`
+            failures.push({ account: a, error })
+            ctx.note(`mailtime: ${error}`)
+            if (all.length > 0) pending.set(a, all)
+            return { _tag: 'Failed', reason: error, fatal: false }
+          }
           const failed = incompleteScan(r, src.description)
           if (watch.right && r.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${r.eventsAppended} events`)
           if (failed !== undefined && again(!client.usable)) {
@@ -464,9 +493,18 @@ export const doSmartScan: Verb = {
         if (job.signals.length > 0) pending.set(a, [...(pending.get(a) ?? []), ...job.signals])
         return { _tag: 'Interrupted' }
       }
-      const mail = await captureMail(a, job.signals)
+      // Only the holder of the account's lease writes it (an account a feed names for the first time
+      // is taken at once when this process holds every account).
+      if (!fleet.holds(a) && !fleet.leases.shared) await fleet.claim(a)
+      if (!fleet.begin(a)) return { _tag: 'Captured', events: 0 }
+      let mail: CaptureResult | undefined
+      try {
+        mail = await captureMail(a, job.signals)
+      } finally {
+        await fleet.end(a, mail === undefined ? 'the capture failed' : mail._tag === 'Failed' ? mail.reason : mail._tag === 'Interrupted' ? 'stopped before the end' : null)
+      }
       if (job.round && fatal === undefined && !sig.stopped()) {
-        const davOk = await scanDavOf(a)
+        const davOk = fleet.begin(a) ? await scanDavOf(a).finally(() => fleet.end(a, undefined)) : true
         if (!davOk && both.dav !== undefined) davIncomplete.add(a)
         if (davOk && src === undefined) mailScanned.add(a)
       }
@@ -540,13 +578,22 @@ export const doSmartScan: Verb = {
         rounds++
         // Every account, `connections` at a time (a trigger for an account still waiting is merged
         // into its round capture). What ends a round's scan ends the run.
+        // A single run takes each account whose lease it can have (the others are held by a live
+        // worker of the fleet, which captures them) and gives it back when done.
         await Promise.all(
-          [...accounts].map((a) =>
-            scheduler.submit(a, { signals: [], round: true }).catch((e: unknown) => {
+          [...accounts].map(async (a) => {
+            if (!watch.right && !(await fleet.claim(a))) {
+              heldElsewhere.push(a)
+              return
+            }
+            if (!fleet.holds(a)) return
+            await scheduler.submit(a, { signals: [], round: true }).catch((e: unknown) => {
               fatal ??= e instanceof CliFailure ? e : new CliFailure(`capturing ${a}: ${String(e)}`, ExitCode.STORE)
-            }),
-          ),
+            })
+            if (!watch.right) await fleet.release(a)
+          }),
         )
+        await fleet.roundDone()
         if (fatal !== undefined) break
         if (watch.right && !sig.stopped()) await sig.sleep(interval * 1000)
       } while (watch.right && !sig.stopped() && fatal === undefined)
@@ -557,6 +604,7 @@ export const doSmartScan: Verb = {
       await Promise.all([...notifiers.values()].map((n) => n.stop()))
       await scheduler.idle()
       await pool?.close()
+      await fleet.stop()
     }
     if (fatal !== undefined) throw fatal
     // Captures end in any order: reports and failures are listed in the order of the accounts.
@@ -571,6 +619,7 @@ export const doSmartScan: Verb = {
     return {
       json: {
         rounds,
+        heldElsewhere,
         interrupted,
         accounts: [...totals.entries()].map(([account, events]) => ({ account, eventsAppended: events })),
         failures,
@@ -582,6 +631,7 @@ export const doSmartScan: Verb = {
       text: [
         ...(watch.right ? [`stopped after ${rounds} round(s)`] : [...reports.map(reportText), ...davReports.flatMap(davReportText)]),
         ...(watch.right ? [table([['account', 'events recorded'], ...[...totals.entries()].map(([a, n]) => [a, String(n)])])] : []),
+        ...(heldElsewhere.length > 0 ? [`not captured by this run: ${heldElsewhere.length} account(s) held by another worker of the fleet, which captures them: ${heldElsewhere.join(', ')}`] : []),
         ...failures.map((f) => `FAILED ${f.account}: ${f.error}`),
         ...(interrupted && !watch.right ? ['stopped before every account was scanned to the end; run again to resume'] : []),
       ].join('\n'),

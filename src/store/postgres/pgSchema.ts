@@ -74,7 +74,60 @@ DROP INDEX IF EXISTS iv_lower;
 DROP INDEX IF EXISTS iv_upper;
 `
 
-export const PG_SCHEMA_VERSION = 3
+/**
+ * V4: capture leases (pgLeases.ts). A worker's membership and each account's lease carry an expiry
+ * on the database's clock, in milliseconds like every instant of the store.
+ */
+const V4 = `
+CREATE TABLE IF NOT EXISTS capture_workers (
+  holder TEXT PRIMARY KEY,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  started_at BIGINT NOT NULL,
+  heartbeat_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  last_round_at BIGINT,
+  last_error TEXT
+);
+CREATE TABLE IF NOT EXISTS capture_leases (
+  account TEXT PRIMARY KEY,
+  holder TEXT,
+  acquired_at BIGINT,
+  expires_at BIGINT NOT NULL,
+  last_capture_at BIGINT,
+  last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS capture_leases_holder ON capture_leases (holder) WHERE holder IS NOT NULL;
+`
+
+/** V5: the console's durable jobs (pgJobs.ts). */
+const V5 = `
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  verb TEXT NOT NULL,
+  same_key TEXT NOT NULL,
+  words TEXT NOT NULL,
+  params TEXT NOT NULL,
+  state TEXT NOT NULL,
+  label TEXT NOT NULL,
+  done INTEGER NOT NULL DEFAULT 0,
+  total INTEGER NOT NULL DEFAULT 0,
+  notes TEXT NOT NULL DEFAULT '[]',
+  created_at BIGINT NOT NULL,
+  started_at BIGINT,
+  ended_at BIGINT,
+  result TEXT,
+  error TEXT,
+  status INTEGER,
+  holder TEXT,
+  lease_expires_at BIGINT,
+  attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS jobs_open ON jobs (created_at) WHERE state IN ('queued', 'running');
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_same ON jobs (same_key) WHERE state IN ('queued', 'running');
+`
+
+export const PG_SCHEMA_VERSION = 5
 
 export const migratePg = async (c: PoolClient): Promise<void> => {
   await c.query('BEGIN')
@@ -86,6 +139,8 @@ export const migratePg = async (c: PoolClient): Promise<void> => {
     if (v < 1) await c.query(V1)
     if (v < 2) await c.query(V2)
     if (v < 3) await c.query(V3)
+    if (v < 4) await c.query(V4)
+    if (v < 5) await c.query(V5)
     if (v === 0) await c.query('INSERT INTO mailtime_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION])
     else if (v < PG_SCHEMA_VERSION) await c.query('UPDATE mailtime_schema SET version = $1', [PG_SCHEMA_VERSION])
     await c.query('COMMIT')
