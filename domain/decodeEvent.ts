@@ -51,7 +51,23 @@ const dav: Check = DavLocation.is
 const davFields: Check = DavFields.is
 const source = shape(
   { kind: str },
-  { file: str, line: num, offset: num, mailbox: str, uidValidity: num, uid: num, modseq: str, seq: num, operationId: str, scanId: str, name: str, mid: str, request: str, href: str, etag: str },
+  {
+    file: str,
+    line: num,
+    offset: num,
+    mailbox: str,
+    uidValidity: num,
+    uid: num,
+    modseq: str,
+    seq: num,
+    operationId: str,
+    scanId: str,
+    name: str,
+    mid: str,
+    request: str,
+    href: str,
+    etag: str,
+  },
 )
 const envelope = shape(
   {

@@ -159,11 +159,7 @@ export const ItemCreated = t.intersection(
   ],
   'ItemCreated',
 )
-export const ItemMoved = event(
-  'ItemMoved',
-  { itemId: ItemId, folderId: ItemId },
-  { fromFolderId: ItemId, itemType: ItemType, imap: ImapLocation, dav: DavLocation },
-)
+export const ItemMoved = event('ItemMoved', { itemId: ItemId, folderId: ItemId }, { fromFolderId: ItemId, itemType: ItemType, imap: ImapLocation, dav: DavLocation })
 export const ItemRenamed = event('ItemRenamed', { itemId: ItemId, name: t.string }, { itemType: ItemType })
 export const ItemFlagsChanged = event('ItemFlagsChanged', { itemId: ItemId, flags: t.array(Flag) }, { itemType: ItemType })
 export const ItemTagsChanged = event('ItemTagsChanged', { itemId: ItemId, tags: t.array(Tag) }, { itemType: ItemType })

@@ -18,11 +18,7 @@ interface TagBrand {
 }
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/
-export const Tag = t.brand(
-  t.string,
-  (s): s is t.Branded<string, TagBrand> => s.length >= 1 && s.length <= 128 && !CONTROL.test(s) && !s.startsWith('\\'),
-  'Tag',
-)
+export const Tag = t.brand(t.string, (s): s is t.Branded<string, TagBrand> => s.length >= 1 && s.length <= 128 && !CONTROL.test(s) && !s.startsWith('\\'), 'Tag')
 export type Tag = t.TypeOf<typeof Tag>
 
 export const normaliseSet = <A extends string>(xs: readonly A[]): A[] => [...new Set(xs)].sort()

@@ -12,11 +12,7 @@ interface AccountIdBrand {
 }
 const ACCOUNT_ID = /^[a-z0-9][a-z0-9._%+@-]{0,253}$/
 
-export const AccountId = t.brand(
-  t.string,
-  (s): s is t.Branded<string, AccountIdBrand> => ACCOUNT_ID.test(s) && !s.includes('..'),
-  'AccountId',
-)
+export const AccountId = t.brand(t.string, (s): s is t.Branded<string, AccountIdBrand> => ACCOUNT_ID.test(s) && !s.includes('..'), 'AccountId')
 export type AccountId = t.TypeOf<typeof AccountId>
 
 /** Normalises a name typed by a user (case-insensitive, surrounding spaces ignored). */
@@ -28,11 +24,7 @@ export const parseAccountId = (raw: string): AccountId | undefined => {
 interface ItemIdBrand {
   readonly ItemId: unique symbol
 }
-export const ItemId = t.brand(
-  t.number,
-  (n): n is t.Branded<number, ItemIdBrand> => Number.isSafeInteger(n) && n >= 1,
-  'ItemId',
-)
+export const ItemId = t.brand(t.number, (n): n is t.Branded<number, ItemIdBrand> => Number.isSafeInteger(n) && n >= 1, 'ItemId')
 export type ItemId = t.TypeOf<typeof ItemId>
 
 export const parseItemId = (raw: string): ItemId | undefined => {
@@ -47,11 +39,7 @@ export const FIRST_USER_ITEM_ID = 256
 interface EventIdBrand {
   readonly EventId: unique symbol
 }
-export const EventId = t.brand(
-  t.string,
-  (s): s is t.Branded<string, EventIdBrand> => /^[0-9a-f]{32}$/.test(s),
-  'EventId',
-)
+export const EventId = t.brand(t.string, (s): s is t.Branded<string, EventIdBrand> => /^[0-9a-f]{32}$/.test(s), 'EventId')
 export type EventId = t.TypeOf<typeof EventId>
 
 export const streamOfAccount = (a: AccountId): string => `account-${a}`

@@ -12,11 +12,7 @@ interface InstantBrand {
 /** 2^43 ms is the year 2248: the upper bound of the temporal index's interval tree. */
 export const MAX_INSTANT = 2 ** 43 - 1
 
-export const Instant = t.brand(
-  t.number,
-  (n): n is t.Branded<number, InstantBrand> => Number.isInteger(n) && n >= 0 && n <= MAX_INSTANT,
-  'Instant',
-)
+export const Instant = t.brand(t.number, (n): n is t.Branded<number, InstantBrand> => Number.isInteger(n) && n >= 0 && n <= MAX_INSTANT, 'Instant')
 export type Instant = t.TypeOf<typeof Instant>
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/

@@ -157,9 +157,7 @@ export const itemKey = (account: string, itemId: number): string => `${account}#
 export const alreadyRestored = (runs: readonly (readonly OperationEvent[])[]): Map<string, string> => {
   const done = new Map<string, string>()
   for (const run of runs)
-    for (const e of run)
-      if (e.type === 'ItemsRecorded')
-        for (const i of e.items) if (i.outcome !== 'unrestored') done.set(itemKey(i.account, i.itemId), i.location ?? '')
+    for (const e of run) if (e.type === 'ItemsRecorded') for (const i of e.items) if (i.outcome !== 'unrestored') done.set(itemKey(i.account, i.itemId), i.location ?? '')
   return done
 }
 
@@ -167,8 +165,6 @@ export const alreadyRestored = (runs: readonly (readonly OperationEvent[])[]): M
 export const pendingIntents = (runs: readonly (readonly OperationEvent[])[]): AppendIntent[] => {
   const settled = alreadyRestored(runs)
   const out: AppendIntent[] = []
-  for (const run of runs)
-    for (const e of run)
-      if (e.type === 'AppendIntent' && e.items.some((i) => !settled.has(itemKey(e.account, i.itemId)))) out.push(e)
+  for (const run of runs) for (const e of run) if (e.type === 'AppendIntent' && e.items.some((i) => !settled.has(itemKey(e.account, i.itemId)))) out.push(e)
   return out
 }

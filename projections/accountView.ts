@@ -46,11 +46,7 @@ export interface AccountView {
 }
 
 /** The account-level state at an instant, from its account events. */
-export const accountStateAt = (
-  accountId: AccountId,
-  events: readonly RecordedEvent<AccountEvent>[],
-  at: AsOf,
-): AccountState =>
+export const accountStateAt = (accountId: AccountId, events: readonly RecordedEvent<AccountEvent>[], at: AsOf): AccountState =>
   sortRecorded(events)
     .filter((r) => r.event.occurredAt <= at.validAt && (at.knownAt === undefined || r.event.recordedAt <= at.knownAt))
     .reduce((s, r) => evolveAccount(s, r.event), initialAccountState(accountId))
@@ -215,13 +211,7 @@ export const diffViews = (before: AccountView, after: AccountView): AccountDiff 
   return { from: before.validAt, to: after.validAt, added, removed, moved, reflagged, changed }
 }
 
-export const diff = (
-  tt: TimeTravel,
-  account: AccountId,
-  t1: Instant,
-  t2: Instant,
-  knownAt?: Instant,
-): TE.TaskEither<StoreError, AccountDiff> => {
+export const diff = (tt: TimeTravel, account: AccountId, t1: Instant, t2: Instant, knownAt?: Instant): TE.TaskEither<StoreError, AccountDiff> => {
   const k = knownAt === undefined ? {} : { knownAt }
   return pipe(
     TE.Do,

@@ -39,39 +39,34 @@ const needsLookup = (id: number): boolean => id !== FolderIds.USER_ROOT && id !=
  * The tree that names, as of `at`, the live folders `live` (what `foldersAsOf` answered for `at`),
  * the folders of `wanted` and every parent on their paths.
  */
-export const completeFolderTree = (
-  tt: TimeTravel,
-  account: AccountId,
-  at: AsOf,
-  live: readonly ItemState[],
-  wanted: Iterable<number>,
-  histories: Histories = new Map(),
-): TE.TaskEither<StoreError, FolderTree> => async () => {
-  const states = new Map<number, ItemState>()
-  for (const f of live) if (f.itemType === 'folder') states.set(f.itemId, f)
-  let todo = [...new Set([...wanted, ...[...states.values()].map((f) => f.folderId as number)])]
-  const looked = new Set<number>()
-  while (todo.length > 0) {
-    const next: number[] = []
-    for (const id of todo) {
-      if (states.has(id) || looked.has(id) || !needsLookup(id)) continue
-      looked.add(id)
-      let h = histories.get(id)
-      if (h === undefined) {
-        const r = await tt.itemHistory(account, id as ItemId, at.knownAt)()
-        if (E.isLeft(r)) return r
-        h = r.right
-        histories.set(id, h)
+export const completeFolderTree =
+  (tt: TimeTravel, account: AccountId, at: AsOf, live: readonly ItemState[], wanted: Iterable<number>, histories: Histories = new Map()): TE.TaskEither<StoreError, FolderTree> =>
+  async () => {
+    const states = new Map<number, ItemState>()
+    for (const f of live) if (f.itemType === 'folder') states.set(f.itemId, f)
+    let todo = [...new Set([...wanted, ...[...states.values()].map((f) => f.folderId as number)])]
+    const looked = new Set<number>()
+    while (todo.length > 0) {
+      const next: number[] = []
+      for (const id of todo) {
+        if (states.has(id) || looked.has(id) || !needsLookup(id)) continue
+        looked.add(id)
+        let h = histories.get(id)
+        if (h === undefined) {
+          const r = await tt.itemHistory(account, id as ItemId, at.knownAt)()
+          if (E.isLeft(r)) return r
+          h = r.right
+          histories.set(id, h)
+        }
+        const s = namingState(h, at.validAt)
+        if (s === undefined || s.itemType !== 'folder') continue
+        states.set(id, s)
+        next.push(s.folderId)
       }
-      const s = namingState(h, at.validAt)
-      if (s === undefined || s.itemType !== 'folder') continue
-      states.set(id, s)
-      next.push(s.folderId)
+      todo = next
     }
-    todo = next
+    return E.right(folderTree([...states.values()]))
   }
-  return E.right(folderTree([...states.values()]))
-}
 
 /** Folder trees of one account at instants, for one answer that names folders at many (an item's versions). */
 export interface FolderNamer {

@@ -49,7 +49,11 @@ export const folderTree = (folders: readonly ItemState[]): FolderTree => {
     paths.set(id, p)
     return p
   }
-  const liveIds = (): number[] => [...byId.values()].filter((f) => f.status === 'live').map((f) => f.itemId as number).sort((a, b) => a - b)
+  const liveIds = (): number[] =>
+    [...byId.values()]
+      .filter((f) => f.status === 'live')
+      .map((f) => f.itemId as number)
+      .sort((a, b) => a - b)
   const segmentsOf = (id: number): string[] => {
     const out: string[] = []
     const seen = new Set<number>()

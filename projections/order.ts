@@ -14,8 +14,7 @@ export interface RecordedEvent<E extends MailEvent = MailEvent> {
 export const compareRecorded = (a: RecordedEvent, b: RecordedEvent): number =>
   a.event.occurredAt - b.event.occurredAt || a.event.recordedAt - b.event.recordedAt || a.revision - b.revision
 
-export const sortRecorded = <E extends MailEvent>(xs: readonly RecordedEvent<E>[]): RecordedEvent<E>[] =>
-  [...xs].sort(compareRecorded)
+export const sortRecorded = <E extends MailEvent>(xs: readonly RecordedEvent<E>[]): RecordedEvent<E>[] => [...xs].sort(compareRecorded)
 
 /** Events known at system time `knownAt` (all of them when it is undefined). */
 export const knownAt = <E extends MailEvent>(xs: readonly RecordedEvent<E>[], at: number | undefined): RecordedEvent<E>[] =>

@@ -18,8 +18,7 @@ import { type ItemVersion, beginsVersion } from './versions'
 /** Reads one account's stream, whole; the replay's only input. */
 export type ReadAccount = (account: AccountId) => TE.TaskEither<StoreError, RecordedEvent<MailEvent>[]>
 
-const itemEvents = (xs: readonly RecordedEvent[]): RecordedEvent<ItemEvent>[] =>
-  xs.filter((r): r is RecordedEvent<ItemEvent> => isItemEvent(r.event))
+const itemEvents = (xs: readonly RecordedEvent[]): RecordedEvent<ItemEvent>[] => xs.filter((r): r is RecordedEvent<ItemEvent> => isItemEvent(r.event))
 
 const foldUntil = (xs: readonly RecordedEvent<ItemEvent>[], at: AsOf): Map<ItemId, ItemState> => {
   const states = new Map<ItemId, ItemState>()
@@ -104,7 +103,12 @@ export const replayTimeTravel = (read: ReadAccount): TimeTravel => {
     itemHistory: (account, item, known) =>
       pipe(
         items(account),
-        TE.map((xs) => allVersions(xs.filter((r) => r.event.itemId === item), known).map(strip)),
+        TE.map((xs) =>
+          allVersions(
+            xs.filter((r) => r.event.itemId === item),
+            known,
+          ).map(strip),
+        ),
       ),
     changesBetween: (account, w: Window) =>
       pipe(
@@ -114,9 +118,7 @@ export const replayTimeTravel = (read: ReadAccount): TimeTravel => {
     deletedBetween: (account, w: Window) =>
       pipe(
         items(account),
-        TE.map((xs) =>
-          allVersions(xs, w.knownAt).filter((v) => v.cause === 'ItemDeleted' && v.validFrom >= w.from && v.validFrom <= w.to),
-        ),
+        TE.map((xs) => allVersions(xs, w.knownAt).filter((v) => v.cause === 'ItemDeleted' && v.validFrom >= w.from && v.validFrom <= w.to)),
       ),
   }
 }

@@ -47,8 +47,7 @@ export const VERSION_RULES = 2
  * item's first event, otherwise only when the state changed. States are compared by their canonical
  * text, the form the temporal index stores, so every implementation decides alike.
  */
-export const beginsVersion = (before: ItemState | undefined, after: ItemState): boolean =>
-  before === undefined || (before !== after && stateText(before) !== stateText(after))
+export const beginsVersion = (before: ItemState | undefined, after: ItemState): boolean => before === undefined || (before !== after && stateText(before) !== stateText(after))
 
 /**
  * The versions that events add to an item whose last version has state `last` (undefined for an

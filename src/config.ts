@@ -76,7 +76,11 @@ export const unknownKeys = (codec: t.Mixed, value: unknown, at: readonly string[
     const props = members.flatMap((c) => Object.keys(propsOf(c) ?? {}))
     if (!isObject(value)) return []
     return [
-      ...(open ? [] : Object.keys(value).filter((k) => !props.includes(k)).map((k) => describeUnknown([...at, k], props))),
+      ...(open
+        ? []
+        : Object.keys(value)
+            .filter((k) => !props.includes(k))
+            .map((k) => describeUnknown([...at, k], props))),
       ...members.flatMap((c) => {
         const own = propsOf(c)
         return own === undefined ? [] : unknownKeys(c, Object.fromEntries(Object.entries(value).filter(([k]) => k in own)), at)
@@ -217,7 +221,15 @@ export const EnvVars = t.partial({
 })
 export type EnvVars = t.TypeOf<typeof EnvVars>
 
-const S3_ENV_KEYS = ['MAILTIME_S3_ENDPOINT', 'MAILTIME_S3_PATH_STYLE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const
+const S3_ENV_KEYS = [
+  'MAILTIME_S3_ENDPOINT',
+  'MAILTIME_S3_PATH_STYLE',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+] as const
 export type S3Env = Readonly<Partial<Record<(typeof S3_ENV_KEYS)[number], string>>>
 const s3EnvOf = (env: EnvVars): S3Env => Object.fromEntries(S3_ENV_KEYS.flatMap((k) => (env[k] === undefined ? [] : [[k, env[k]]])))
 
@@ -250,8 +262,12 @@ const withEnv = (file: ConfigFile, env: EnvVars): ConfigFile => {
     ...(env.MAILTIME_IMAP_PASSWORD !== undefined && { password: env.MAILTIME_IMAP_PASSWORD }),
     ...(env.MAILTIME_IMAP_ACCOUNTS !== undefined && { accounts: env.MAILTIME_IMAP_ACCOUNTS.split(',') }),
   }
-  const smtp = file.smtp === undefined && env.MAILTIME_SMTP_PASSWORD === undefined ? undefined : { ...file.smtp, ...(env.MAILTIME_SMTP_PASSWORD !== undefined && { password: env.MAILTIME_SMTP_PASSWORD }) }
-  const api = file.api === undefined && env.MAILTIME_API_TOKEN === undefined ? undefined : { ...file.api, ...(env.MAILTIME_API_TOKEN !== undefined && { token: env.MAILTIME_API_TOKEN }) }
+  const smtp =
+    file.smtp === undefined && env.MAILTIME_SMTP_PASSWORD === undefined
+      ? undefined
+      : { ...file.smtp, ...(env.MAILTIME_SMTP_PASSWORD !== undefined && { password: env.MAILTIME_SMTP_PASSWORD }) }
+  const api =
+    file.api === undefined && env.MAILTIME_API_TOKEN === undefined ? undefined : { ...file.api, ...(env.MAILTIME_API_TOKEN !== undefined && { token: env.MAILTIME_API_TOKEN }) }
   const dav = {
     ...file.dav,
     ...(env.MAILTIME_DAV_URL !== undefined && { url: env.MAILTIME_DAV_URL }),
@@ -299,7 +315,11 @@ export const resolveSettings = (
       ? wholeFrom('MAILTIME_IMAP_CONNECTIONS', env.MAILTIME_IMAP_CONNECTIONS, DEFAULT_IMAP_CONNECTIONS, 1, MAX_IMAP_CONNECTIONS, `a whole number from 1 to ${MAX_IMAP_CONNECTIONS}`)
       : fileConnections === undefined || (Number.isInteger(fileConnections) && fileConnections >= 1 && fileConnections <= MAX_IMAP_CONNECTIONS)
         ? E.right(fileConnections ?? DEFAULT_IMAP_CONNECTIONS)
-        : E.left<ConfigError, number>({ _tag: 'ConfigError', file: configPath ?? ENVIRONMENT, reason: `imap.connections must be a whole number from 1 to ${MAX_IMAP_CONNECTIONS}, not ${fileConnections}` })
+        : E.left<ConfigError, number>({
+            _tag: 'ConfigError',
+            file: configPath ?? ENVIRONMENT,
+            reason: `imap.connections must be a whole number from 1 to ${MAX_IMAP_CONNECTIONS}, not ${fileConnections}`,
+          })
   if (E.isLeft(imapConnections)) return imapConnections
   const store = flags.store ?? env.MAILTIME_STORE ?? config.store ?? DEFAULT_STORE
   return E.right({

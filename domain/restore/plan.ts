@@ -130,19 +130,24 @@ export interface DeletedItem {
  * Time-range undelete: every item deleted in the window goes back to its source folder (or under
  * `dedicatedFolder` when given), tagged `undelete_DD_MM_YY` and without `\Deleted`.
  */
-export const planUndelete = (
-  account: string,
-  deleted: readonly DeletedItem[],
-  tag: string,
-  dedicatedFolder: string | undefined,
-): RestorePlan =>
+export const planUndelete = (account: string, deleted: readonly DeletedItem[], tag: string, dedicatedFolder: string | undefined): RestorePlan =>
   finish(
     'undelete',
     account,
     account,
     deleted.map(({ state: s, folder }) => {
       const parent = dedicatedFolder === undefined ? folder : [dedicatedFolder, ...folder]
-      return { s, parent, message: () => toItem(s, parent, s.flags.filter((f) => f !== '\\Deleted'), [...new Set([...s.tags, tag])].sort()) }
+      return {
+        s,
+        parent,
+        message: () =>
+          toItem(
+            s,
+            parent,
+            s.flags.filter((f) => f !== '\\Deleted'),
+            [...new Set([...s.tags, tag])].sort(),
+          ),
+      }
     }),
   )
 
@@ -167,7 +172,17 @@ export const planRestoreOnNewAccount = (source: string, target: string, items: r
     items
       .filter((p) => !(p.state.itemType === 'folder' && isSystemFolder(p.state.itemId)))
       .filter((p) => !seen.has(p.state.itemId) && seen.add(p.state.itemId) !== undefined)
-      .map(({ state: s, folder }) => ({ s, parent: folder, message: () => toItem(s, folder, s.flags.filter((f) => f !== '\\Deleted'), s.tags) })),
+      .map(({ state: s, folder }) => ({
+        s,
+        parent: folder,
+        message: () =>
+          toItem(
+            s,
+            folder,
+            s.flags.filter((f) => f !== '\\Deleted'),
+            s.tags,
+          ),
+      })),
   )
 }
 
@@ -177,7 +192,19 @@ export const planRestoreOnNewAccount = (source: string, target: string, items: r
  */
 export const planItemRestore = (account: string, item: PlacedItem, restoreFolder: readonly string[] | undefined): RestorePlan => {
   const parent = restoreFolder ?? item.folder
-  return finish('item', account, account, [{ s: item.state, parent, message: () => toItem(item.state, parent, item.state.flags.filter((f) => f !== '\\Deleted'), item.state.tags) }])
+  return finish('item', account, account, [
+    {
+      s: item.state,
+      parent,
+      message: () =>
+        toItem(
+          item.state,
+          parent,
+          item.state.flags.filter((f) => f !== '\\Deleted'),
+          item.state.tags,
+        ),
+    },
+  ])
 }
 
 /** The folder items of plans, by `itemKey` (target account and item id): what a report names as folders recreated. */

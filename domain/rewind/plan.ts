@@ -254,13 +254,15 @@ export const planRewind = (then: Snapshot, now: Snapshot, options: RewindOptions
   }
   const thenIds = new Set(then.messages.map((m) => m.itemId))
   const spare = new Map<string, RewindMessage[]>()
-  for (const n of now.messages)
-    if (!thenIds.has(n.itemId) && n.digest !== undefined) spare.set(n.digest, [...(spare.get(n.digest) ?? []), n])
+  for (const n of now.messages) if (!thenIds.has(n.itemId) && n.digest !== undefined) spare.set(n.digest, [...(spare.get(n.digest) ?? []), n])
   for (const t of then.messages) {
     if (matched.has(t.itemId) || t.digest === undefined) continue
     const pool = spare.get(t.digest) ?? []
     // Prefer a copy already in the folder the item goes back to.
-    const i = Math.max(0, pool.findIndex((n) => samePath(curPath(n.folderId), placeOf(t.folderId))))
+    const i = Math.max(
+      0,
+      pool.findIndex((n) => samePath(curPath(n.folderId), placeOf(t.folderId))),
+    )
     const n = pool.splice(i, 1)[0]
     if (n !== undefined) {
       matched.set(t.itemId, n)
@@ -305,7 +307,16 @@ export const planRewind = (then: Snapshot, now: Snapshot, options: RewindOptions
           endsIn.add(keyOf(from))
           continue
         }
-        moves.push({ kind: 'moveBack', itemId: n.itemId, ofItem: t.itemId, from, location: n.location, to, ...(n.digest !== undefined && { digest: n.digest }), ...((t.subject ?? n.subject) !== undefined && { subject: t.subject ?? n.subject }) })
+        moves.push({
+          kind: 'moveBack',
+          itemId: n.itemId,
+          ofItem: t.itemId,
+          from,
+          location: n.location,
+          to,
+          ...(n.digest !== undefined && { digest: n.digest }),
+          ...((t.subject ?? n.subject) !== undefined && { subject: t.subject ?? n.subject }),
+        })
         at = to
       }
       if (!sameSet(n.flags, t.flags) || !sameSet(n.tags, t.tags))
@@ -333,9 +344,22 @@ export const planRewind = (then: Snapshot, now: Snapshot, options: RewindOptions
     if (keepAfter === undefined || samePath(from, keepAfter)) keptInPlace++
     else if (n.location === undefined) {
       keptInPlace++
-      unachievable.push({ itemId: n.itemId, what: 'message', reason: `it arrived after the instant and stays in /${from.join('/')}: the capture did not record where on the server` })
+      unachievable.push({
+        itemId: n.itemId,
+        what: 'message',
+        reason: `it arrived after the instant and stays in /${from.join('/')}: the capture did not record where on the server`,
+      })
     } else {
-      keeps.push({ kind: 'keepAside', itemId: n.itemId, ofItem: n.itemId, from, location: n.location, to: keepAfter, ...(n.digest !== undefined && { digest: n.digest }), ...(n.subject !== undefined && { subject: n.subject }) })
+      keeps.push({
+        kind: 'keepAside',
+        itemId: n.itemId,
+        ofItem: n.itemId,
+        from,
+        location: n.location,
+        to: keepAfter,
+        ...(n.digest !== undefined && { digest: n.digest }),
+        ...(n.subject !== undefined && { subject: n.subject }),
+      })
       to = keepAfter
     }
     endsIn.add(keyOf(to))
@@ -407,7 +431,8 @@ export const compareWithExpected = (expected: ExpectedState, actual: Snapshot): 
   for (const f of expected.folders) if (!actualFolders.has(keyOf(f))) out.push({ kind: 'missing folder', folder: f, text: `folder ${show(f)} is missing` })
   for (const f of actual.folders) {
     const p = pathOf(f.folderId)
-    if (!expectedFolders.has(keyOf(p)) && !f.system) out.push({ kind: 'unexpected folder', folder: p, itemId: f.folderId, text: `folder ${show(p)} (item ${f.folderId}) should not be there` })
+    if (!expectedFolders.has(keyOf(p)) && !f.system)
+      out.push({ kind: 'unexpected folder', folder: p, itemId: f.folderId, text: `folder ${show(p)} (item ${f.folderId}) should not be there` })
   }
   const pool = new Map<string, { m: RewindMessage; path: Path }[]>()
   for (const m of actual.messages) {
@@ -432,7 +457,13 @@ export const compareWithExpected = (expected: ExpectedState, actual: Snapshot): 
         itemId: e.itemId,
         text: `item ${e.itemId} in ${show(e.folder)} has flags [${sortedSet([...c.m.flags, ...c.m.tags]).join(' ')}], expected [${sortedSet([...e.flags, ...e.tags]).join(' ')}]`,
       })
-    else out.push({ kind: 'missing message', folder: e.folder, itemId: e.itemId, text: `item ${e.itemId} (${e.later ? 'arrived after the instant' : 'at the instant'}) is not in ${show(e.folder)}` })
+    else
+      out.push({
+        kind: 'missing message',
+        folder: e.folder,
+        itemId: e.itemId,
+        text: `item ${e.itemId} (${e.later ? 'arrived after the instant' : 'at the instant'}) is not in ${show(e.folder)}`,
+      })
   }
   for (const cands of pool.values())
     for (const c of cands) out.push({ kind: 'unexpected message', folder: c.path, itemId: c.m.itemId, text: `item ${c.m.itemId} in ${show(c.path)} should not be there` })

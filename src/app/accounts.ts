@@ -49,4 +49,3 @@ export const findAccount = (b: ReadBackend, raw: string): TE.TaskEither<StoreErr
       )
     }),
   )
-

@@ -18,7 +18,11 @@ const MAX_BUCKETS = 20_000
 
 const boundaries = (unit: 'hour' | 'day', zone: string): Boundaries => ({
   floor: (ms) => DateTime.fromMillis(ms, { zone }).startOf(unit).toMillis(),
-  next: (start) => DateTime.fromMillis(start, { zone }).plus({ [unit]: 1 }).startOf(unit).toMillis(),
+  next: (start) =>
+    DateTime.fromMillis(start, { zone })
+      .plus({ [unit]: 1 })
+      .startOf(unit)
+      .toMillis(),
 })
 
 export interface ActivityRequest {

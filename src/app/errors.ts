@@ -86,5 +86,4 @@ export const attempt = async <A>(body: () => Promise<A>): Promise<E.Either<AppEr
  */
 export type ErrorKind = 'Usage' | 'NotFound' | 'Store' | 'Conflict' | 'Unavailable' | 'Verify'
 
-export const kindOf = (e: AppError): ErrorKind =>
-  e._tag === 'Store' ? (e.error._tag === 'ConcurrencyConflict' ? 'Conflict' : 'Store') : e._tag === 'Blob' ? 'Store' : e._tag
+export const kindOf = (e: AppError): ErrorKind => (e._tag === 'Store' ? (e.error._tag === 'ConcurrencyConflict' ? 'Conflict' : 'Store') : e._tag === 'Blob' ? 'Store' : e._tag)

@@ -35,8 +35,27 @@ export interface ExportRequest {
 }
 
 export type ExportResult =
-  | { readonly kind: 'already'; readonly outcome: 'done'; readonly json: Record<string, unknown>; readonly dest: string; readonly events: number; readonly files: number; readonly head: string }
-  | { readonly kind: 'dryRun'; readonly outcome: 'done'; readonly json: Record<string, unknown>; readonly account: AccountId; readonly dest: string; readonly itemChanges: number; readonly liveItemsAtTo: number; readonly foldersAtTo: number; readonly states: readonly number[]; readonly to: number }
+  | {
+      readonly kind: 'already'
+      readonly outcome: 'done'
+      readonly json: Record<string, unknown>
+      readonly dest: string
+      readonly events: number
+      readonly files: number
+      readonly head: string
+    }
+  | {
+      readonly kind: 'dryRun'
+      readonly outcome: 'done'
+      readonly json: Record<string, unknown>
+      readonly account: AccountId
+      readonly dest: string
+      readonly itemChanges: number
+      readonly liveItemsAtTo: number
+      readonly foldersAtTo: number
+      readonly states: readonly number[]
+      readonly to: number
+    }
   | {
       readonly kind: 'written'
       readonly outcome: Outcome
@@ -80,7 +99,11 @@ export const exportHistory = (deps: AppDeps, req: ExportRequest, hooks: { readon
     const from = req.from === undefined ? (0 as Instant) : instantArg(req.from, deps.zone, 'from', { first: true })
     const toRaw = req.to === undefined ? (MAX_INSTANT as Instant) : instantArg(req.to, deps.zone, 'to', { last: true })
     const to = Math.min(toRaw, deps.now()) as Instant
-    const at = (req.at ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => instantArg(s, deps.zone, 'at'))
+    const at = (req.at ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0)
+      .map((s) => instantArg(s, deps.zone, 'at'))
     if (from > to) fail(usageError('exportHistory: from is after to'))
     const late = at.find((t) => t > to)
     if (late !== undefined) fail(usageError(`exportHistory: at ${formatInstant(late, deps.zone)} is after to`))
@@ -115,7 +138,18 @@ export const exportHistory = (deps: AppDeps, req: ExportRequest, hooks: { readon
         liveItemsAtTo: live.length - folders,
         foldersAtTo: folders,
       }
-      return { kind: 'dryRun', outcome: 'done', json: preview, account, dest, itemChanges: preview.itemChanges, liveItemsAtTo: preview.liveItemsAtTo, foldersAtTo: folders, states, to }
+      return {
+        kind: 'dryRun',
+        outcome: 'done',
+        json: preview,
+        account,
+        dest,
+        itemChanges: preview.itemChanges,
+        liveItemsAtTo: preview.liveItemsAtTo,
+        foldersAtTo: folders,
+        states,
+        to,
+      }
     }
     let steps = 0
     const afterStep = hooks.afterStep === undefined ? undefined : () => (hooks.afterStep as (n: number) => Promise<void>)(++steps)
@@ -134,7 +168,9 @@ export const exportHistory = (deps: AppDeps, req: ExportRequest, hooks: { readon
       ...(req.dryRun !== undefined && { dry_run: req.dryRun }),
     }
     const { operationId, result: manifest } = await recorded(deps, { kind: 'export', verb: 'exportHistory', params }, async () => {
-      const m = await writeExport(b, work, { account, from, to, at, toolVersion: VERSION, createdAt: deps.now(), ...(afterStep !== undefined && { afterStep }) }, (d, n) => deps.progress.update(d, `${n}`))
+      const m = await writeExport(b, work, { account, from, to, at, toolVersion: VERSION, createdAt: deps.now(), ...(afterStep !== undefined && { afterStep }) }, (d, n) =>
+        deps.progress.update(d, `${n}`),
+      )
       if (zip) {
         await zipDirectory(work, dest)
         fs.rmSync(work, { recursive: true, force: true })
@@ -159,6 +195,15 @@ export const exportHistory = (deps: AppDeps, req: ExportRequest, hooks: { readon
       bytes,
       head: manifest.timeline.head,
       missing: manifest.missing,
-      json: { operationId, dest, format: zip ? 'zip' : 'dir', events: manifest.timeline.events, files: manifest.files.length, bytes, head: manifest.timeline.head, missing: manifest.missing },
+      json: {
+        operationId,
+        dest,
+        format: zip ? 'zip' : 'dir',
+        events: manifest.timeline.events,
+        files: manifest.files.length,
+        bytes,
+        head: manifest.timeline.head,
+        missing: manifest.missing,
+      },
     }
   })

@@ -34,7 +34,15 @@ export type GetItemResult =
       /** For contacts, appointments and tasks: what each version changed, field by field (undefined for mail). */
       readonly changes?: readonly (readonly string[])[]
     }
-  | { readonly kind: 'asOf'; readonly json: Record<string, unknown>; readonly account: AccountId; readonly itemId: number; readonly at: Instant; readonly version?: ItemVersion & { readonly path: string }; readonly firstSeen?: number }
+  | {
+      readonly kind: 'asOf'
+      readonly json: Record<string, unknown>
+      readonly account: AccountId
+      readonly itemId: number
+      readonly at: Instant
+      readonly version?: ItemVersion & { readonly path: string }
+      readonly firstSeen?: number
+    }
 
 export const getItem = (deps: AppDeps, req: GetItemRequest): Promise<E.Either<AppError, GetItemResult>> =>
   attempt(async () => {
@@ -82,7 +90,14 @@ export const getItem = (deps: AppDeps, req: GetItemRequest): Promise<E.Either<Ap
     const v = history.find((h) => h.validFrom <= at && (h.validTo === null || h.validTo > at))
     if (v === undefined) {
       const firstSeen = history[0]?.validFrom
-      return { kind: 'asOf', account: a, itemId: item, at, ...(firstSeen !== undefined && { firstSeen }), json: { account: a, itemId: item, asOf: when(at, zone) ?? 'last', version: null } }
+      return {
+        kind: 'asOf',
+        account: a,
+        itemId: item,
+        at,
+        ...(firstSeen !== undefined && { firstSeen }),
+        json: { account: a, itemId: item, asOf: when(at, zone) ?? 'last', version: null },
+      }
     }
     const path = (await folderTreesOf(b, a)(at, [v.state.folderId])).pathOf(v.state.folderId)
     return {
@@ -240,7 +255,10 @@ export const diff = (deps: AppDeps, req: DiffRequest): Promise<E.Either<AppError
       itemType: c.itemType,
       folderPath: c.folderPath,
       name: itemLabel(c.after),
-      changes: [...(c.before.name !== c.after.name && c.itemType !== 'message' ? [`name ${c.before.name ?? '(none)'} → ${c.after.name ?? '(none)'}`] : []), ...davChanges(c.before, c.after)],
+      changes: [
+        ...(c.before.name !== c.after.name && c.itemType !== 'message' ? [`name ${c.before.name ?? '(none)'} → ${c.after.name ?? '(none)'}`] : []),
+        ...davChanges(c.before, c.after),
+      ],
     }))
     return {
       account: a,
@@ -275,7 +293,13 @@ export const listAccounts = (deps: AppDeps): Promise<E.Either<AppError, Accounts
     return {
       accounts: sums,
       json: {
-        accounts: sums.map((s) => ({ account: s.state.accountId, name: s.state.name, deleted: s.state.deletedAt !== undefined, legalHold: s.state.legalHold !== undefined, events: s.revision + 1 })),
+        accounts: sums.map((s) => ({
+          account: s.state.accountId,
+          name: s.state.name,
+          deleted: s.state.deletedAt !== undefined,
+          legalHold: s.state.legalHold !== undefined,
+          events: s.revision + 1,
+        })),
       },
     }
   })

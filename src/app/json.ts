@@ -8,8 +8,7 @@ import type { AccountView } from '../../projections/accountView'
 import { isoInZone } from '../time/dates'
 import { davJson } from '../dav/fields'
 
-export const when = (i: number | null | undefined, zone: string): string | null =>
-  i === null || i === undefined ? null : i >= MAX_INSTANT ? null : isoInZone(i, zone)
+export const when = (i: number | null | undefined, zone: string): string | null => (i === null || i === undefined ? null : i >= MAX_INSTANT ? null : isoInZone(i, zone))
 
 export const itemJson = (s: ItemState, folderPath: string, zone: string): Record<string, unknown> => ({
   itemId: s.itemId,
@@ -36,8 +35,7 @@ export const itemJson = (s: ItemState, folderPath: string, zone: string): Record
 })
 
 /** How an item is named to people: a folder by its name, a message by its subject, else its name or UID. */
-export const itemLabel = (s: ItemState): string =>
-  s.itemType === 'folder' ? (s.name ?? '') : (s.headers?.subject ?? s.name ?? s.uid ?? '')
+export const itemLabel = (s: ItemState): string => (s.itemType === 'folder' ? (s.name ?? '') : (s.headers?.subject ?? s.name ?? s.uid ?? ''))
 
 export const viewJson = (v: AccountView, zone: string): unknown => ({
   account: v.account.accountId,

@@ -66,7 +66,13 @@ const holdOne = async (deps: AppDeps, b: Backend, a: AccountId, command: LegalHo
 
 const rowOf = (s: ReturnType<typeof accountStateAt>, changed: boolean): HoldRow => {
   const h = s.legalHold
-  return { account: s.accountId, name: s.name, hold: h !== undefined ? 'set' : 'unset', ...(h !== undefined && { since: h.since, by: h.by, ...(h.reason !== undefined && { reason: h.reason }) }), changed }
+  return {
+    account: s.accountId,
+    name: s.name,
+    hold: h !== undefined ? 'set' : 'unset',
+    ...(h !== undefined && { since: h.since, by: h.by, ...(h.reason !== undefined && { reason: h.reason }) }),
+    changed,
+  }
 }
 
 export const legalHold = (deps: AppDeps, req: LegalHoldRequest): Promise<E.Either<AppError, LegalHoldResult>> =>
@@ -81,11 +87,15 @@ export const legalHold = (deps: AppDeps, req: LegalHoldRequest): Promise<E.Eithe
     let rows: HoldRow[] = []
     if (cmd === 'get') for (const a of accounts) rows.push(rowOf((await stateAt(b, a)).state, false))
     else {
-      const r = await recorded(deps, { kind: 'legal-hold', verb: 'legalHold', params: { command: cmd, accounts: raw, ...(req.reason !== undefined && { reason: req.reason }) } }, async (id) => {
-        const out: HoldRow[] = []
-        for (const a of accounts) out.push(await holdOne(deps, b, a, cmd, id, req.reason))
-        return { result: out, status: 'done', counts: { accounts: out.length, changed: out.filter((x) => x.changed).length } }
-      })
+      const r = await recorded(
+        deps,
+        { kind: 'legal-hold', verb: 'legalHold', params: { command: cmd, accounts: raw, ...(req.reason !== undefined && { reason: req.reason }) } },
+        async (id) => {
+          const out: HoldRow[] = []
+          for (const a of accounts) out.push(await holdOne(deps, b, a, cmd, id, req.reason))
+          return { result: out, status: 'done', counts: { accounts: out.length, changed: out.filter((x) => x.changed).length } }
+        },
+      )
       operationId = r.operationId
       rows = r.result
     }
@@ -94,6 +104,10 @@ export const legalHold = (deps: AppDeps, req: LegalHoldRequest): Promise<E.Eithe
       command: cmd,
       rows,
       ...(operationId !== undefined && { operationId }),
-      json: { command: cmd, ...(operationId !== undefined && { operationId }), accounts: rows.map((r) => ({ ...r, since: r.since === undefined ? null : new Date(r.since).toISOString() })) },
+      json: {
+        command: cmd,
+        ...(operationId !== undefined && { operationId }),
+        accounts: rows.map((r) => ({ ...r, since: r.since === undefined ? null : new Date(r.since).toISOString() })),
+      },
     }
   })

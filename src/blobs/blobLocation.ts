@@ -86,9 +86,10 @@ export const parseS3Location = (raw: string): E.Either<string, { bucket: string;
   if (m === null) return E.left(`${JSON.stringify(raw)} is not an S3 location (s3://bucket or s3://bucket/prefix, without ? or #)`)
   const bucket = m[1] ?? ''
   if (bucket.includes('@') || bucket.includes(':'))
-    return E.left('credentials or a port do not go in the S3 location: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the config file\'s s3 section), and MAILTIME_S3_ENDPOINT for the server')
-  if (!BUCKET.test(bucket) || bucket.includes('..'))
-    return E.left(`${JSON.stringify(bucket)} is not a valid bucket name (3 to 63 lowercase letters, digits, dots and hyphens)`)
+    return E.left(
+      "credentials or a port do not go in the S3 location: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the config file's s3 section), and MAILTIME_S3_ENDPOINT for the server",
+    )
+  if (!BUCKET.test(bucket) || bucket.includes('..')) return E.left(`${JSON.stringify(bucket)} is not a valid bucket name (3 to 63 lowercase letters, digits, dots and hyphens)`)
   const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '')
   if (prefix !== '' && prefix.split('/').some((s) => s === '' || s === '.' || s === '..'))
     return E.left(`the key prefix ${JSON.stringify(prefix)} has an empty, "." or ".." segment`)
@@ -140,7 +141,9 @@ export const resolveBlobSpec = (
   const secret = fromEnv ? env.AWS_SECRET_ACCESS_KEY : config.secretAccessKey
   const token = fromEnv ? env.AWS_SESSION_TOKEN : config.sessionToken
   if ((id === undefined) !== (secret === undefined))
-    return E.left(`${fromEnv ? 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' : "the config file's s3.accessKeyId and s3.secretAccessKey"} go together: one is set without the other`)
+    return E.left(
+      `${fromEnv ? 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' : "the config file's s3.accessKeyId and s3.secretAccessKey"} go together: one is set without the other`,
+    )
   return E.right({
     kind: 's3',
     ...loc.right,

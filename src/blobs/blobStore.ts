@@ -326,9 +326,7 @@ export const fsBlobStore = (root: string): BlobStore => {
         return E.left(ioError(digest, file, e))
       }
       const actual = sha256(bytes)
-      return actual === digest
-        ? E.right(bytes)
-        : E.left({ _tag: 'BlobCorrupt', digest, path: file, reason: `content hashes to ${actual}` })
+      return actual === digest ? E.right(bytes) : E.left({ _tag: 'BlobCorrupt', digest, path: file, reason: `content hashes to ${actual}` })
     },
     has: (digest) => isDigest(digest) && storedBlobFile(root, digest) !== undefined,
     remove: (digest) => {

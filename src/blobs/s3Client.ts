@@ -48,7 +48,12 @@ export const serve = ({ spec, signal, port }: WorkerData): void => {
     // (s3rver does not), and every read is verified against the digest anyway.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000, httpAgent: { keepAlive: true, maxSockets: spec.tuning.concurrency }, httpsAgent: { keepAlive: true, maxSockets: spec.tuning.concurrency } },
+    requestHandler: {
+      connectionTimeout: 10_000,
+      requestTimeout: 120_000,
+      httpAgent: { keepAlive: true, maxSockets: spec.tuning.concurrency },
+      httpsAgent: { keepAlive: true, maxSockets: spec.tuning.concurrency },
+    },
   })
 
   const where = (key: string) => `s3://${spec.bucket}/${key}`
@@ -128,11 +133,15 @@ export const serve = ({ spec, signal, port }: WorkerData): void => {
       if (UploadId === undefined) throw new Failure(key, 'the server started a multipart upload without an upload id')
       try {
         const count = Math.ceil(body.length / partSize)
-        const parts = await mapLimit(Array.from({ length: count }, (_, i) => i), Math.max(1, Math.min(4, concurrency)), async (i) => {
-          const part = body.subarray(i * partSize, Math.min(body.length, (i + 1) * partSize))
-          const r = await client.send(new UploadPartCommand({ Bucket: spec.bucket, Key: key, UploadId, PartNumber: i + 1, Body: part, ContentMD5: md5(part) }))
-          return { ETag: r.ETag, PartNumber: i + 1 }
-        })
+        const parts = await mapLimit(
+          Array.from({ length: count }, (_, i) => i),
+          Math.max(1, Math.min(4, concurrency)),
+          async (i) => {
+            const part = body.subarray(i * partSize, Math.min(body.length, (i + 1) * partSize))
+            const r = await client.send(new UploadPartCommand({ Bucket: spec.bucket, Key: key, UploadId, PartNumber: i + 1, Body: part, ContentMD5: md5(part) }))
+            return { ETag: r.ETag, PartNumber: i + 1 }
+          },
+        )
         await client.send(new CompleteMultipartUploadCommand({ Bucket: spec.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }))
       } catch (e) {
         await client.send(new AbortMultipartUploadCommand({ Bucket: spec.bucket, Key: key, UploadId })).catch(() => undefined)
@@ -157,7 +166,14 @@ export const serve = ({ spec, signal, port }: WorkerData): void => {
       if (Date.now() - found.mtimeMs > spec.tuning.refreshAfterMs) {
         try {
           await client.send(
-            new CopyObjectCommand({ Bucket: spec.bucket, Key: key, CopySource: `${spec.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`, MetadataDirective: 'REPLACE', ContentType: 'application/octet-stream', Metadata: { [ENCODING]: found.encoding ?? 'identity' } }),
+            new CopyObjectCommand({
+              Bucket: spec.bucket,
+              Key: key,
+              CopySource: `${spec.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
+              MetadataDirective: 'REPLACE',
+              ContentType: 'application/octet-stream',
+              Metadata: { [ENCODING]: found.encoding ?? 'identity' },
+            }),
           )
         } catch {
           // A read-only bucket still deduplicates; only the purge grace period is lost.
@@ -199,7 +215,9 @@ export const serve = ({ spec, signal, port }: WorkerData): void => {
     const Prefix = spec.prefix === '' ? '' : `${spec.prefix}/`
     let ContinuationToken: string | undefined
     do {
-      const r = await client.send(new ListObjectsV2Command({ Bucket: spec.bucket, Prefix, MaxKeys: spec.tuning.listPageSize, ...(ContinuationToken !== undefined && { ContinuationToken }) }))
+      const r = await client.send(
+        new ListObjectsV2Command({ Bucket: spec.bucket, Prefix, MaxKeys: spec.tuning.listPageSize, ...(ContinuationToken !== undefined && { ContinuationToken }) }),
+      )
       for (const o of r.Contents ?? []) {
         const d = o.Key === undefined ? undefined : digestOfKey(spec.prefix, o.Key)
         if (d !== undefined) out.add(d)
@@ -221,7 +239,12 @@ export const serve = ({ spec, signal, port }: WorkerData): void => {
       await client.send(new HeadBucketCommand({ Bucket: spec.bucket }))
     } catch (e) {
       const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
-      throw new Failure('', status === 404 ? `the bucket ${spec.bucket} does not exist${spec.endpoint !== undefined ? ` on ${spec.endpoint}` : ''} (HTTP 404); Mailtime never creates one` : `the bucket ${spec.bucket} cannot be reached: ${reasonOf(e)}`)
+      throw new Failure(
+        '',
+        status === 404
+          ? `the bucket ${spec.bucket} does not exist${spec.endpoint !== undefined ? ` on ${spec.endpoint}` : ''} (HTTP 404); Mailtime never creates one`
+          : `the bucket ${spec.bucket} cannot be reached: ${reasonOf(e)}`,
+      )
     }
     bucketSeen = true
   }

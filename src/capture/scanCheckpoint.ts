@@ -40,4 +40,10 @@ export type FolderCheckpoint = t.TypeOf<typeof FolderCheckpoint>
 export const checkpointName = (account: AccountId): string => `imap-scan:${account}`
 
 /** A folder mapped to its item but not (or no longer) up to date: the next scan reads it in full. */
-export const notUpToDate = (folderId: number, uidValidity: number, mailboxId?: string): FolderCheckpoint => ({ folderId, uidValidity, uidNext: 0, messages: -1, ...(mailboxId !== undefined && { mailboxId }) })
+export const notUpToDate = (folderId: number, uidValidity: number, mailboxId?: string): FolderCheckpoint => ({
+  folderId,
+  uidValidity,
+  uidNext: 0,
+  messages: -1,
+  ...(mailboxId !== undefined && { mailboxId }),
+})

@@ -42,8 +42,7 @@ export const failureJson = (message: string, exitCode: number): { readonly error
 export const usage = (message: string): CliFailure => new CliFailure(message, ExitCode.USAGE)
 export const notFound = (message: string): CliFailure => new CliFailure(message, ExitCode.NOT_FOUND)
 
-export const fromStoreError = (e: StoreError): CliFailure =>
-  new CliFailure(describeStoreError(e), e._tag === 'ConcurrencyConflict' ? ExitCode.CONFLICT : ExitCode.STORE)
+export const fromStoreError = (e: StoreError): CliFailure => new CliFailure(describeStoreError(e), e._tag === 'ConcurrencyConflict' ? ExitCode.CONFLICT : ExitCode.STORE)
 export const fromBlobError = (e: BlobError): CliFailure => new CliFailure(describeBlobError(e), ExitCode.STORE)
 export const fromDateError = (e: DateError): CliFailure => new CliFailure(describeDateError(e), ExitCode.USAGE)
 export const fromConfigError = (e: ConfigError): CliFailure => new CliFailure(e.file === ENVIRONMENT ? e.reason : `config file ${e.file}: ${e.reason}`, ExitCode.USAGE)

@@ -113,7 +113,10 @@ const execute = async (verb: Verb, words: string[], flags: GlobalFlags, io: Io):
 export const commanderError = (raw: string): string => {
   const verb = /^error: unknown command '(.*)'(?:\s*\(Did you mean (.*)\?\))?/.exec(raw.trim())
   if (verb !== null) return `mailtime: unknown verb ${JSON.stringify(verb[1])} (${verb[2] !== undefined ? `did you mean ${verb[2]}?` : 'mailtime --help lists the verbs'})\n`
-  return `mailtime: ${raw.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}\n`
+  return `mailtime: ${raw
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*/g, ' ')}\n`
 }
 
 /** The clock: the real one, or (test-only, testSwitches.ts; refused for capture) MAILTIME_NOW, an ISO-8601 instant. */
@@ -130,9 +133,22 @@ export const runCli = async (argv: readonly string[], io: Io): Promise<number> =
   const program = new Command('mailtime')
     .description('Point-in-time backup and restore for mailboxes. Every change is an event; any instant can be inspected and restored.')
     .version(require('../../../package.json').version as string)
-    .addOption(new Option('--store <location>', 'event store: sqlite:<file>, postgres://user@host/db or esdb://host:2113 (env MAILTIME_STORE; passwords go in PGPASSWORD, MAILTIME_ESDB_PASSWORD)').default(undefined, 'sqlite:./mailtime-data/mailtime.db'))
-    .addOption(new Option('--index <location>', 'with an esdb:// store: the SQLite file or postgres:// database that holds its copy, temporal index and operations (env MAILTIME_INDEX)').default(undefined, 'sqlite:./mailtime-data/esdb-index.db'))
-    .option('--blobs <location>', 'blob store: a folder or s3://bucket/prefix (env MAILTIME_BLOBS; S3 server in MAILTIME_S3_ENDPOINT, credentials in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; default: blobs/ beside the SQLite file)')
+    .addOption(
+      new Option(
+        '--store <location>',
+        'event store: sqlite:<file>, postgres://user@host/db or esdb://host:2113 (env MAILTIME_STORE; passwords go in PGPASSWORD, MAILTIME_ESDB_PASSWORD)',
+      ).default(undefined, 'sqlite:./mailtime-data/mailtime.db'),
+    )
+    .addOption(
+      new Option(
+        '--index <location>',
+        'with an esdb:// store: the SQLite file or postgres:// database that holds its copy, temporal index and operations (env MAILTIME_INDEX)',
+      ).default(undefined, 'sqlite:./mailtime-data/esdb-index.db'),
+    )
+    .option(
+      '--blobs <location>',
+      'blob store: a folder or s3://bucket/prefix (env MAILTIME_BLOBS; S3 server in MAILTIME_S3_ENDPOINT, credentials in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; default: blobs/ beside the SQLite file)',
+    )
     .option('--tz <zone>', 'time zone for dates in and out (env MAILTIME_TZ; default: config, then system)')
     .option('--config <file>', 'JSON config file (env MAILTIME_CONFIG)')
     .option('--json', 'machine-readable output (stable, documented in docs/cli.md)')
@@ -166,7 +182,18 @@ export const runCli = async (argv: readonly string[], io: Io): Promise<number> =
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.OK
       // Commander has written its line to stderr already (outputError).
-      if (json) io.stdout(`${stableStringify(failureJson(commanderError(e.message).replace(/^mailtime: /, '').trim(), ExitCode.USAGE), 2)}\n`)
+      if (json)
+        io.stdout(
+          `${stableStringify(
+            failureJson(
+              commanderError(e.message)
+                .replace(/^mailtime: /, '')
+                .trim(),
+              ExitCode.USAGE,
+            ),
+            2,
+          )}\n`,
+        )
       return ExitCode.USAGE
     }
     if (e instanceof StoreErrorRaised) e = fromStoreError(e.error)

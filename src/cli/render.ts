@@ -28,9 +28,7 @@ export const foundOrFail = (raw: string, l: AccountLookup): AccountId => {
 
 export { itemJson, itemLabel, viewJson, when } from '../app/json'
 
-export const human = (i: number | null | undefined, zone: string): string =>
-  i === null || i === undefined || i >= MAX_INSTANT ? '…' : formatInstant(i, zone)
-
+export const human = (i: number | null | undefined, zone: string): string => (i === null || i === undefined || i >= MAX_INSTANT ? '…' : formatInstant(i, zone))
 
 /** Left-aligned columns, for tables people read. */
 export const table = (rows: readonly (readonly string[])[]): string => {

@@ -22,7 +22,10 @@ export { planJson, recipientsOf, resumeKeyOf, type RestoreRun } from '../app/res
 export { notifierOf } from '../wiring/notifier'
 
 export const targetAttr = { name: 'target', help: 'imap://host:port (credentials from the config/environment), or maildir:<dir>; default: the IMAP server configured for capture' }
-export const davTargetAttr = { name: 'dav_target', help: 'contacts, appointments and tasks: http(s)://host:port of the CardDAV/CalDAV server to write to (credentials from the config/environment); default: the DAV server configured for capture' }
+export const davTargetAttr = {
+  name: 'dav_target',
+  help: 'contacts, appointments and tasks: http(s)://host:port of the CardDAV/CalDAV server to write to (credentials from the config/environment); default: the DAV server configured for capture',
+}
 export const repairAttr = {
   name: 'repair',
   help: `IMAP targets: repairs to apply to messages the server would refuse (${REPAIRS.join(', ')}: bare LF line endings sent as CRLF); each repaired message is reported`,
@@ -56,27 +59,37 @@ export const chooseTarget = (settings: Settings, raw: string | undefined, option
 export const planText = (p: RestorePlan, zone: string): string =>
   [
     `${p.kind} plan for ${p.sourceAccount}${p.targetAccount !== p.sourceAccount ? ` → ${p.targetAccount}` : ''}: ${p.items.length} item(s) in ${p.folders.length} folder(s), ${p.unrestorable.length} unrestorable`,
-    ...(p.folderItems.length > 0 ? [`folders recreated as items: ${clipList(p.folderItems.map((f) => `/${f.folder.join('/')}`), 20)}`] : []),
+    ...(p.folderItems.length > 0
+      ? [
+          `folders recreated as items: ${clipList(
+            p.folderItems.map((f) => `/${f.folder.join('/')}`),
+            20,
+          )}`,
+        ]
+      : []),
     table([
       ['id', 'folder', 'flags', 'tags', 'date', 'subject'],
-      ...p.items.slice(0, 50).map((i) => [String(i.itemId), `/${i.folder.join('/')}`, i.flags.join(' ') || '-', i.tags.join(',') || '-', human(i.internalDate, zone), clip(i.subject ?? '')]),
+      ...p.items
+        .slice(0, 50)
+        .map((i) => [String(i.itemId), `/${i.folder.join('/')}`, i.flags.join(' ') || '-', i.tags.join(',') || '-', human(i.internalDate, zone), clip(i.subject ?? '')]),
     ]),
     ...(p.items.length > 50 ? [`… ${p.items.length - 50} more (--json lists all)`] : []),
     ...p.unrestorable.slice(0, 20).map((u) => `unrestorable ${u.itemId} (${u.itemType}): ${u.reason}`),
     // Contacts, appointments and tasks: the requests the restore would send to the DAV server.
-    ...(isDavPlan(p) ? ['CardDAV/CalDAV requests:', ...davPlanLines(p).filter((l) => !l.startsWith('not restorable:')).slice(0, 100).map((l) => `  ${l}`)] : []),
+    ...(isDavPlan(p)
+      ? [
+          'CardDAV/CalDAV requests:',
+          ...davPlanLines(p)
+            .filter((l) => !l.startsWith('not restorable:'))
+            .slice(0, 100)
+            .map((l) => `  ${l}`),
+        ]
+      : []),
   ].join('\n')
 
 /** Prints the plans (dry run) or runs the restore as an operation and reports it (External Restore; the other verbs call their use case). */
 export const runRestoreVerb = async (ctx: Context, run: RestoreRun, attrs: Readonly<Record<string, string>>): Promise<Output> =>
-  restoreOutput(
-    orExit(
-      await attempt(() =>
-        restorePlans(appDeps(ctx), restorePorts(ctx), run, restoreOptionsOf(attrs)),
-      ),
-    ),
-    ctx.zone,
-  )
+  restoreOutput(orExit(await attempt(() => restorePlans(appDeps(ctx), restorePorts(ctx), run, restoreOptionsOf(attrs)))), ctx.zone)
 
 /** A restore use case's result as the CLI prints it: the --json document, the text, and the exit code of its outcome. */
 export const restoreOutput = (r: RestoreResult, zone: string): Output => {
@@ -88,7 +101,14 @@ export const restoreOutput = (r: RestoreResult, zone: string): Output => {
     `Skipped Items:  ${s.skipped}`,
     `Unrestored Items: ${s.unrestored.length}`,
     ...unrestoredLines(s.unrestored, s.operationId),
-    ...(foldersRecreated.length > 0 ? [`Folders recreated (among the Restored Items): ${clipList(foldersRecreated.map((f) => (r.report.accounts > 1 ? `${f.account} ${f.path}` : f.path)), 20)}`] : []),
+    ...(foldersRecreated.length > 0
+      ? [
+          `Folders recreated (among the Restored Items): ${clipList(
+            foldersRecreated.map((f) => (r.report.accounts > 1 ? `${f.account} ${f.path}` : f.path)),
+            20,
+          )}`,
+        ]
+      : []),
     ...renamedFolders.map((f) => `folder ${JSON.stringify(f.original.join('/'))} written as ${JSON.stringify(f.mapped)}`),
     ...failedNotes,
     `into ${r.report.target} in ${r.report.seconds.toFixed(1)} s`,

@@ -9,7 +9,9 @@ const WITH_PASSWORD = /^(postgres(ql)?|esdb(\+discover)?):\/\/[^/@:]+:[^@/]*@/i
 /** Refuses a location whose URL carries a password; returns it unchanged otherwise. */
 export const noPasswordOnArgv = (location: string): string => {
   if (WITH_PASSWORD.test(location))
-    throw usage('a store URL must not carry a password on the command line: set PGPASSWORD (or use ~/.pgpass) for PostgreSQL, MAILTIME_ESDB_PASSWORD for EventStoreDB, or put the URL in MAILTIME_STORE')
+    throw usage(
+      'a store URL must not carry a password on the command line: set PGPASSWORD (or use ~/.pgpass) for PostgreSQL, MAILTIME_ESDB_PASSWORD for EventStoreDB, or put the URL in MAILTIME_STORE',
+    )
   return location
 }
 

@@ -53,6 +53,8 @@ export const gateTestSwitches = (env: Env, verb: string): E.Either<string, Gated
   }
   return E.right({
     env,
-    warnings: [`mailtime: WARNING: TEST-ONLY SWITCHES ACTIVE (${TEST_MARKER}=1): ${set.map((k) => `${k}=${env[k] ?? ''}`).join(', ')}; this run may be killed, slowed, given a planted bug or a false clock on purpose`],
+    warnings: [
+      `mailtime: WARNING: TEST-ONLY SWITCHES ACTIVE (${TEST_MARKER}=1): ${set.map((k) => `${k}=${env[k] ?? ''}`).join(', ')}; this run may be killed, slowed, given a planted bug or a false clock on purpose`,
+    ],
   })
 }

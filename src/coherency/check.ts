@@ -33,7 +33,17 @@ import type { OperationLog } from '../store/operationLog'
 import { blobChecker } from './blobCheck'
 import { compareItem } from './indexCheck'
 import type { MessageSource } from './messageSource'
-import { type AccountReport, type CoherencyError, type CoherencyReport, type CoherencyRequest, DEFAULT_SAMPLE, type OperationsReport, type Problem, type RepairOutcome, byProblemOrder } from './model'
+import {
+  type AccountReport,
+  type CoherencyError,
+  type CoherencyReport,
+  type CoherencyRequest,
+  DEFAULT_SAMPLE,
+  type OperationsReport,
+  type Problem,
+  type RepairOutcome,
+  byProblemOrder,
+} from './model'
 import { checkOperations } from './operations'
 import { type Damage, type ScanReset, repairBlobs, resetScanCheckpoints, unrepairable } from './repair'
 import { bottomK, partitionOf } from './sample'
@@ -109,7 +119,11 @@ const readStream = async (deps: CoherencyDeps, stream: string, visit: (entries: 
 }
 
 /** The events of the given items, read from the stream (undecodable rows skipped: they are reported by the first pass). */
-const collectItems = async (deps: CoherencyDeps, stream: string, wanted: (item: number) => boolean): Promise<E.Either<StoreError, { items: Map<number, RecordedEvent<ItemEvent>[]>; complete: boolean }>> => {
+const collectItems = async (
+  deps: CoherencyDeps,
+  stream: string,
+  wanted: (item: number) => boolean,
+): Promise<E.Either<StoreError, { items: Map<number, RecordedEvent<ItemEvent>[]>; complete: boolean }>> => {
   const items = new Map<number, RecordedEvent<ItemEvent>[]>()
   const r = await readStream(deps, stream, (entries) => {
     for (const x of entries) {
@@ -208,13 +222,34 @@ const checkAccount = async (deps: CoherencyDeps, req: CoherencyRequest, account:
           problems.push({ kind: 'content-size', ...where, detail: `the event records ${content.size} bytes, the blob holds ${f.actual}` })
           break
         case 'Missing':
-          damages.push({ problem: { kind: 'blob-missing', ...where, detail: `blob ${content.digest} is not in the blob store (${f.path})` }, account, itemId: e.itemId, digest: content.digest, size: content.size, locations: [] })
+          damages.push({
+            problem: { kind: 'blob-missing', ...where, detail: `blob ${content.digest} is not in the blob store (${f.path})` },
+            account,
+            itemId: e.itemId,
+            digest: content.digest,
+            size: content.size,
+            locations: [],
+          })
           break
         case 'Corrupt':
-          damages.push({ problem: { kind: 'blob-corrupt', ...where, detail: `blob ${f.path} is damaged: ${f.reason}` }, account, itemId: e.itemId, digest: content.digest, size: content.size, locations: [] })
+          damages.push({
+            problem: { kind: 'blob-corrupt', ...where, detail: `blob ${f.path} is damaged: ${f.reason}` },
+            account,
+            itemId: e.itemId,
+            digest: content.digest,
+            size: content.size,
+            locations: [],
+          })
           break
         case 'Unreadable':
-          damages.push({ problem: { kind: 'blob-unreadable', ...where, detail: `blob ${f.path} cannot be read: ${f.reason}` }, account, itemId: e.itemId, digest: content.digest, size: content.size, locations: [] })
+          damages.push({
+            problem: { kind: 'blob-unreadable', ...where, detail: `blob ${f.path} cannot be read: ${f.reason}` },
+            account,
+            itemId: e.itemId,
+            digest: content.digest,
+            size: content.size,
+            locations: [],
+          })
           break
       }
     }
@@ -226,10 +261,20 @@ const checkAccount = async (deps: CoherencyDeps, req: CoherencyRequest, account:
   if (pass1.right) {
     if (head0.right > lastSeen) {
       holes++
-      problems.push({ kind: 'revision-hole', account, revision: lastSeen + 1, detail: `${span(lastSeen + 1, head0.right)} missing (the stream's head says it ends at ${head0.right})` })
+      problems.push({
+        kind: 'revision-hole',
+        account,
+        revision: lastSeen + 1,
+        detail: `${span(lastSeen + 1, head0.right)} missing (the stream's head says it ends at ${head0.right})`,
+      })
     }
     if (lastSeen > head1.right)
-      problems.push({ kind: 'stream-head', account, revision: head1.right, detail: `events run to revision ${lastSeen}, but the stream's head says ${head1.right}: the next append would collide with revision ${head1.right + 1}` })
+      problems.push({
+        kind: 'stream-head',
+        account,
+        revision: head1.right,
+        detail: `events run to revision ${lastSeen}, but the stream's head says ${head1.right}: the next append would collide with revision ${head1.right + 1}`,
+      })
   }
 
   const report = (itemsCompared: number): AccountReport => ({
@@ -250,17 +295,33 @@ const checkAccount = async (deps: CoherencyDeps, req: CoherencyRequest, account:
   const cpWhere = { account, checkpoint: checkpointName(account) }
   const facts = { maxItemId, folderEvents, lastScanAt }
   if (cp._tag === 'Bad') {
-    const problem: Problem = { kind: 'scan-checkpoint-undecodable', ...cpWhere, detail: `the scan checkpoint does not decode (${cp.reason}): the next scan of the account will fail` }
+    const problem: Problem = {
+      kind: 'scan-checkpoint-undecodable',
+      ...cpWhere,
+      detail: `the scan checkpoint does not decode (${cp.reason}): the next scan of the account will fail`,
+    }
     problems.push(problem)
     const rebuilt = checkpointFromStream(facts)
-    scanReset = { problem, account, raw: cpRaw.right, checkpoint: rebuilt, how: `checkpoint made again from the stream's ${Object.keys(rebuilt.folders).length} folders: the next scan of ${account} reads every folder in full and records what the events lack` }
+    scanReset = {
+      problem,
+      account,
+      raw: cpRaw.right,
+      checkpoint: rebuilt,
+      how: `checkpoint made again from the stream's ${Object.keys(rebuilt.folders).length} folders: the next scan of ${account} reads every folder in full and records what the events lack`,
+    }
   }
   if (cp._tag === 'Ok') {
     const ahead = checkpointAhead(cp.value, facts)
     if (ahead.length > 0) {
       const problem: Problem = { kind: 'scan-checkpoint-ahead', ...cpWhere, detail: `the scan checkpoint is ahead of the events: ${ahead.join('; ')}` }
       problems.push(problem)
-      scanReset = { problem, account, raw: cpRaw.right, checkpoint: rereadEverything(cp.value), how: `checkpoint reset: the next scan of ${account} reads every folder in full and records what the events lack` }
+      scanReset = {
+        problem,
+        account,
+        raw: cpRaw.right,
+        checkpoint: rereadEverything(cp.value),
+        how: `checkpoint reset: the next scan of ${account} reads every folder in full and records what the events lack`,
+      }
     }
   }
 
@@ -302,7 +363,8 @@ const checkAccount = async (deps: CoherencyDeps, req: CoherencyRequest, account:
           progress('index', done, total)
           await yieldToEvents()
         }
-        if (deps.shouldStop?.() === true) return E.right({ report: report(compared), problems, damages, disagreeing, scanReset, eventsLost: undecodable + holes > 0, stopped: true })
+        if (deps.shouldStop?.() === true)
+          return E.right({ report: report(compared), problems, damages, disagreeing, scanReset, eventsLost: undecodable + holes > 0, stopped: true })
       }
     }
     // A writer may have appended to an item between our read and the index's: read again before reporting.
@@ -406,8 +468,8 @@ export const checkCoherency = async (deps: CoherencyDeps, req: CoherencyRequest)
     if (r.right.eventsLost) {
       eventsLost = true
       notes.push(`${account}: the index was not compared with a replay, since events of the stream are missing or do not decode`)
-    }
-    else if (run.indexBroken && r.right.report.itemsCompared === 0 && r.right.report.events > 0) notes.push(`${account}: the index was not compared with a replay, since it cannot be read`)
+    } else if (run.indexBroken && r.right.report.itemsCompared === 0 && r.right.report.events > 0)
+      notes.push(`${account}: the index was not compared with a replay, since it cannot be read`)
     if (r.right.stopped) {
       interrupted = true
       break
@@ -422,7 +484,11 @@ export const checkCoherency = async (deps: CoherencyDeps, req: CoherencyRequest)
   if (E.isLeft(last)) return E.left(storeError(last.left))
   let positionProblem: Problem | undefined
   if (position !== null && !Number.isSafeInteger(position)) {
-    positionProblem = { kind: 'index-unreadable', checkpoint: INDEX_POSITION, detail: `the index's position checkpoint holds ${JSON.stringify(positionRaw.right)}, not a global position` }
+    positionProblem = {
+      kind: 'index-unreadable',
+      checkpoint: INDEX_POSITION,
+      detail: `the index's position checkpoint holds ${JSON.stringify(positionRaw.right)}, not a global position`,
+    }
     position = null
   } else if (position !== null && position > (last.right.position ?? 0)) {
     if (last.right.exact)
@@ -456,7 +522,8 @@ export const checkCoherency = async (deps: CoherencyDeps, req: CoherencyRequest)
     const indexProblems = [...problems.filter((p) => p.kind === 'index-unreadable' || p.kind === 'index-position-ahead' || p.kind === 'index-disagrees')]
     let indexRebuilt: { items: number; versions: number } | null = null
     // A rebuild from a stream with lost events would drop the index's only trace of them.
-    if (eventsLost) for (const p of indexProblems) outcomes.set(p, { repaired: false, how: 'the index is not rebuilt while events are missing or do not decode (it may hold their only trace)' })
+    if (eventsLost)
+      for (const p of indexProblems) outcomes.set(p, { repaired: false, how: 'the index is not rebuilt while events are missing or do not decode (it may hold their only trace)' })
     else {
       const rebuilt = await deps.index.rebuild((done, total) => deps.onProgress?.({ stage: 'repair', label: 'rebuilding index', done, total }))()
       if (E.isLeft(rebuilt)) for (const p of indexProblems) outcomes.set(p, { repaired: false, how: `the index rebuild failed: ${describe(rebuilt.left)}` })
@@ -471,13 +538,23 @@ export const checkCoherency = async (deps: CoherencyDeps, req: CoherencyRequest)
         const positionNow = Number(after.right ?? '0')
         const positionOk = Number.isSafeInteger(positionNow) && positionNow <= (lastAfter.right.position ?? 0)
         for (const p of indexProblems.filter((x) => x.kind !== 'index-disagrees'))
-          outcomes.set(p, positionOk ? { repaired: true, how: `index rebuilt from the events; its position is ${positionNow}, the events' last` } : { repaired: false, how: `index rebuilt, but its position is still ${after.right ?? 'unset'}` })
+          outcomes.set(
+            p,
+            positionOk
+              ? { repaired: true, how: `index rebuilt from the events; its position is ${positionNow}, the events' last` }
+              : { repaired: false, how: `index rebuilt, but its position is still ${after.right ?? 'unset'}` },
+          )
         for (const { account, items } of disagreeing) {
           const again = await recheck(deps, account, [...items.keys()])
           if (E.isLeft(again)) return E.left(storeError(again.left))
           for (const [item, p] of items) {
             const d = again.right.get(item)
-            outcomes.set(p, d === undefined ? { repaired: true, how: 'index rebuilt from the events; the item now agrees with the replay' } : { repaired: false, how: `still differs after the rebuild: ${d}` })
+            outcomes.set(
+              p,
+              d === undefined
+                ? { repaired: true, how: 'index rebuilt from the events; the item now agrees with the replay' }
+                : { repaired: false, how: `still differs after the rebuild: ${d}` },
+            )
           }
         }
       }

@@ -46,7 +46,10 @@ export const imapMessageSource = (src: ImapServer): MessageSource => {
         const mailbox = client.mailbox
         const uidValidity = mailbox === false ? undefined : Number(mailbox.uidValidity)
         if (uidValidity !== at.uidValidity)
-          return E.right({ _tag: 'Gone', reason: `folder ${JSON.stringify(at.mailbox)} has UIDVALIDITY ${uidValidity ?? '?'} now, not ${at.uidValidity}: its UIDs name other messages` })
+          return E.right({
+            _tag: 'Gone',
+            reason: `folder ${JSON.stringify(at.mailbox)} has UIDVALIDITY ${uidValidity ?? '?'} now, not ${at.uidValidity}: its UIDs name other messages`,
+          })
         const m = await client.fetchOne(String(at.uid), { uid: true, source: true }, { uid: true })
         if (m === false || m.source === undefined) return E.right({ _tag: 'Gone', reason: `no message with UID ${at.uid} in ${JSON.stringify(at.mailbox)} any more (expunged)` })
         return E.right({ _tag: 'Found', bytes: m.source })

@@ -128,8 +128,7 @@ export const remaining = (r: Pick<CoherencyReport, 'problems'>): Problem[] => r.
 /** Coherent: nothing remains wrong, and every check ran. */
 export const isCoherent = (r: CoherencyReport): boolean => !r.interrupted && remaining(r).length === 0
 
-const cmp = <A extends string | number>(a: A | undefined, b: A | undefined): number =>
-  a === b ? 0 : a === undefined ? -1 : b === undefined ? 1 : a < b ? -1 : 1
+const cmp = <A extends string | number>(a: A | undefined, b: A | undefined): number => (a === b ? 0 : a === undefined ? -1 : b === undefined ? 1 : a < b ? -1 : 1)
 
 /** Problems in a stable order: by account, kind, item, revision, blob, operation. */
 export const byProblemOrder = (a: Problem, b: Problem): number =>

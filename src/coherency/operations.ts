@@ -14,11 +14,14 @@ import type { OpenOperation, OperationsReport, Problem } from './model'
 
 /** Operations that run the same command share a group; the latest run of a group says whether it is settled. */
 export const groupOf = (s: OperationSummary): string =>
-  s.resumeKey !== undefined
-    ? `key:${s.resumeKey}`
-    : `${s.kind}|${s.verb}|${JSON.stringify(Object.entries(s.params).sort(([a], [b]) => (a < b ? -1 : 1)))}`
+  s.resumeKey !== undefined ? `key:${s.resumeKey}` : `${s.kind}|${s.verb}|${JSON.stringify(Object.entries(s.params).sort(([a], [b]) => (a < b ? -1 : 1)))}`
 
-const resumeText = (s: OperationSummary): string => `run the same ${s.verb} command again (${Object.entries(s.params).map(([k, v]) => `${k} ${v}`).join(', ') || 'no words'})`
+const resumeText = (s: OperationSummary): string =>
+  `run the same ${s.verb} command again (${
+    Object.entries(s.params)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'no words'
+  })`
 
 /**
  * Classifies operations fed in start order (oldest first), keeping only the latest run of each
@@ -80,12 +83,21 @@ export const checkOperations = async (
     const events = await log.read(id)()
     if (E.isLeft(events)) {
       if (events.left._tag !== 'CorruptEvent') return events
-      problems.push({ kind: 'operation-undecodable', operationId: id, revision: events.left.revision, detail: `record ${events.left.revision} of the operation does not decode: ${events.left.reason}` })
+      problems.push({
+        kind: 'operation-undecodable',
+        operationId: id,
+        revision: events.left.revision,
+        detail: `record ${events.left.revision} of the operation does not decode: ${events.left.reason}`,
+      })
       continue
     }
     const s = summarize(events.right as OperationEvent[], isAlive)
     if (s === undefined) {
-      problems.push({ kind: 'operation-without-start', operationId: id, detail: 'the operation has records but no OperationStarted record: who ran it, and with which words, is lost' })
+      problems.push({
+        kind: 'operation-without-start',
+        operationId: id,
+        detail: 'the operation has records but no OperationStarted record: who ran it, and with which words, is lost',
+      })
       continue
     }
     // Only what the classification needs is kept, not the items an operation recorded.

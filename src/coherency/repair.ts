@@ -77,7 +77,8 @@ const fetchAgain = async (blobs: BlobStore, source: E.Either<string, MessageSour
   const candidates: { account: string; at: ImapLocation }[] = []
   for (const d of refs)
     for (const at of d.locations)
-      if (!candidates.some((c) => c.account === d.account && c.at.mailbox === at.mailbox && c.at.uidValidity === at.uidValidity && c.at.uid === at.uid)) candidates.push({ account: d.account, at })
+      if (!candidates.some((c) => c.account === d.account && c.at.mailbox === at.mailbox && c.at.uidValidity === at.uidValidity && c.at.uid === at.uid))
+        candidates.push({ account: d.account, at })
   if (candidates.length === 0) return { repaired: false, how: 'no IMAP location is recorded for it (the item was not captured from an IMAP server)' }
   const tried: string[] = []
   for (const c of candidates) {
@@ -102,7 +103,11 @@ const fetchAgain = async (blobs: BlobStore, source: E.Either<string, MessageSour
     if (E.isLeft(put)) return { repaired: false, how: `fetched from ${where(c.account, c.at)}, but it cannot be stored: ${put.left.path}: ${put.left.reason}` }
     // Durable before it is reported repaired, as a capture's blobs are before their events commit.
     const synced = blobs.sync()
-    if (E.isLeft(synced)) return { repaired: false, how: `fetched from ${where(c.account, c.at)}, but it cannot be made durable: ${synced.left._tag === 'BlobSyncFailed' ? synced.left.reason : synced.left._tag}` }
+    if (E.isLeft(synced))
+      return {
+        repaired: false,
+        how: `fetched from ${where(c.account, c.at)}, but it cannot be made durable: ${synced.left._tag === 'BlobSyncFailed' ? synced.left.reason : synced.left._tag}`,
+      }
     const check = blobs.get(digest, bytes.length)
     if (E.isLeft(check)) return { repaired: false, how: `fetched from ${where(c.account, c.at)} and stored, but it does not read back: ${check.left._tag}` }
     return { repaired: true, how: `fetched again from ${where(c.account, c.at)} on ${source.right.description}, digest verified` }
@@ -111,7 +116,10 @@ const fetchAgain = async (blobs: BlobStore, source: E.Either<string, MessageSour
 }
 
 /** Writes each scan checkpoint's replacement, unless a scan rewrote the checkpoint since the check read it. */
-export const resetScanCheckpoints = async (store: EventStore, resets: readonly ScanReset[]): Promise<E.Either<StoreError, { outcomes: Map<Problem, RepairOutcome>; reset: number }>> => {
+export const resetScanCheckpoints = async (
+  store: EventStore,
+  resets: readonly ScanReset[],
+): Promise<E.Either<StoreError, { outcomes: Map<Problem, RepairOutcome>; reset: number }>> => {
   const outcomes = new Map<Problem, RepairOutcome>()
   let reset = 0
   for (const r of resets) {

@@ -57,8 +57,7 @@ export const checkpointAhead = (cp: ScanCheckpoint, facts: StreamFacts): string[
   const out: string[] = []
   const mapped = Object.values(cp.folders).map((f) => f.folderId)
   const handedOut = Math.max(FIRST_USER_ITEM_ID, facts.maxItemId + 1, ...mapped.map((id) => id + 1))
-  if (cp.nextItemId > handedOut)
-    out.push(`it hands out item ids from ${cp.nextItemId}, but the highest id the stream or the folder mapping uses is ${handedOut - 1}`)
+  if (cp.nextItemId > handedOut) out.push(`it hands out item ids from ${cp.nextItemId}, but the highest id the stream or the folder mapping uses is ${handedOut - 1}`)
   for (const [path, f] of Object.entries(cp.folders).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (f.messages < 0 || f.folderId < FIRST_USER_ITEM_ID) continue
     // The checkpoint's lastScanAt is when its scan began (the next scan's window starts there), so
@@ -97,7 +96,10 @@ export const checkpointFromStream = (facts: StreamFacts): ScanCheckpoint => {
     if (id < FIRST_USER_ITEM_ID) continue
     const last = itemVersions(events).at(-1)?.state
     if (last === undefined || last.itemType !== 'folder' || last.status !== 'live') continue
-    const named = [...events].sort(compareRecorded).reverse().find((r) => r.event.source.kind === 'imap-folder' && r.event.source.mailbox !== undefined && r.event.source.uidValidity !== undefined)
+    const named = [...events]
+      .sort(compareRecorded)
+      .reverse()
+      .find((r) => r.event.source.kind === 'imap-folder' && r.event.source.mailbox !== undefined && r.event.source.uidValidity !== undefined)
     const src = named?.event.source
     if (src?.mailbox === undefined || src.uidValidity === undefined) continue
     folders[src.mailbox] = { folderId: id, uidValidity: src.uidValidity, uidNext: 0, messages: -1 }

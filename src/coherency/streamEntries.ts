@@ -8,9 +8,7 @@ import * as E from 'fp-ts/Either'
 import type { StoreError } from '../../projections/errors'
 import type { EventStore, StoredEvent } from '../store/eventStore'
 
-export type Entry =
-  | { readonly _tag: 'Event'; readonly stored: StoredEvent }
-  | { readonly _tag: 'Undecodable'; readonly revision: number; readonly reason: string }
+export type Entry = { readonly _tag: 'Event'; readonly stored: StoredEvent } | { readonly _tag: 'Undecodable'; readonly revision: number; readonly reason: string }
 
 export const PAGE_SIZE = 1000
 

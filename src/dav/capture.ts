@@ -106,7 +106,11 @@ const mapLimit = async <A, B>(xs: readonly A[], n: number, f: (x: A) => Promise<
 }
 
 /** What to ask a collection: nothing (its token did not move), changes since a token, or everything. */
-const listCollection = async (client: DavClient, info: CollectionInfo, cp: DavCheckpoint['collections'][string] | undefined): Promise<E.Either<DavError, { mode: 'sync' | 'etag'; answer: SyncAnswer } | 'unchanged'>> => {
+const listCollection = async (
+  client: DavClient,
+  info: CollectionInfo,
+  cp: DavCheckpoint['collections'][string] | undefined,
+): Promise<E.Either<DavError, { mode: 'sync' | 'etag'; answer: SyncAnswer } | 'unchanged'>> => {
   if (info.syncToken !== undefined) {
     if (cp?.mode === 'sync' && cp.token === info.syncToken) return E.right('unchanged')
     const from = cp?.mode === 'sync' ? cp.token : undefined
@@ -122,7 +126,12 @@ const listCollection = async (client: DavClient, info: CollectionInfo, cp: DavCh
   return E.isLeft(l) ? l : E.right({ mode: 'etag', answer: { ...l.right, ...(info.ctag !== undefined && { token: info.ctag }) } })
 }
 
-export const captureDavAccount = async (client: DavClient, account: AccountId, homes: readonly string[], deps: DavCaptureDeps): Promise<E.Either<DavCaptureError, DavCaptureReport>> => {
+export const captureDavAccount = async (
+  client: DavClient,
+  account: AccountId,
+  homes: readonly string[],
+  deps: DavCaptureDeps,
+): Promise<E.Either<DavCaptureError, DavCaptureReport>> => {
   const stream = streamOfAccount(account)
   const cp0 = await readJsonCheckpoint(deps, davCheckpointName(account), (u) => E.mapLeft(describeErrors)(DavCheckpoint.decode(u)))
   if (E.isLeft(cp0)) return E.left(typeof cp0.left === 'string' ? { _tag: 'BadCheckpoint', account, reason: cp0.left } : { _tag: 'Store', error: cp0.left })

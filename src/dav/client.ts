@@ -162,7 +162,14 @@ const infoOf = (r: DavResponse): CollectionInfo | undefined => {
   const syncToken = textOf(r.props.get(key(DAV, 'sync-token')))?.trim()
   const ctag = textOf(r.props.get(key(CALSERVER, 'getctag')))?.trim()
   const set = r.props.get(key(CALDAV, 'supported-calendar-component-set'))
-  const components = set === undefined ? undefined : childElements(set).filter((c) => c.localName === 'comp').map((c) => c.getAttribute('name') ?? '').filter((n) => n !== '').sort()
+  const components =
+    set === undefined
+      ? undefined
+      : childElements(set)
+          .filter((c) => c.localName === 'comp')
+          .map((c) => c.getAttribute('name') ?? '')
+          .filter((n) => n !== '')
+          .sort()
   return {
     href: hrefPath(r.href),
     kind,
@@ -253,7 +260,8 @@ export const davClient = (server: DavServer): DavClient => {
         const r = await request('REPORT', href, { body: syncBody(current), headers: { Depth: '1', 'Content-Type': 'application/xml; charset=utf-8' } })
         if (E.isLeft(r)) return r
         const text = r.right.body.toString('utf8')
-        if ((r.right.status === 403 || r.right.status === 409) && hasPrecondition(text, DAV, 'valid-sync-token')) return E.left({ _tag: 'DavInvalidToken', server: description, href })
+        if ((r.right.status === 403 || r.right.status === 409) && hasPrecondition(text, DAV, 'valid-sync-token'))
+          return E.left({ _tag: 'DavInvalidToken', server: description, href })
         if (r.right.status !== 207) return E.left(refused('REPORT', href, r.right))
         const ms = parseMultistatus(text)
         if (E.isLeft(ms)) return E.left({ _tag: 'DavProtocol', server: description, method: 'REPORT', href, reason: ms.left })
@@ -274,7 +282,8 @@ export const davClient = (server: DavServer): DavClient => {
             changed.set(p, { href: p, ...(etag !== undefined && etag !== '' && { etag }) })
           }
         }
-        if (ms.right.syncToken === undefined) return E.left({ _tag: 'DavProtocol', server: description, method: 'REPORT', href, reason: 'a sync-collection answer without a sync-token' })
+        if (ms.right.syncToken === undefined)
+          return E.left({ _tag: 'DavProtocol', server: description, method: 'REPORT', href, reason: 'a sync-collection answer without a sync-token' })
         current = ms.right.syncToken
         if (!truncated) return E.right({ full: token === undefined, token: current, changed: [...changed.values()], removed: token === undefined ? [] : [...removed] })
       }
@@ -332,10 +341,16 @@ export const davClient = (server: DavServer): DavClient => {
     makeCollection: async (href, c) => {
       const h = withSlash(href)
       const name = c.displayName === undefined ? '' : `<D:displayname>${xmlEscape(c.displayName)}</D:displayname>`
-      const comps = c.components === undefined || c.components.length === 0 ? '' : `<C:supported-calendar-component-set>${c.components.map((n) => `<C:comp name="${xmlEscape(n)}"/>`).join('')}</C:supported-calendar-component-set>`
+      const comps =
+        c.components === undefined || c.components.length === 0
+          ? ''
+          : `<C:supported-calendar-component-set>${c.components.map((n) => `<C:comp name="${xmlEscape(n)}"/>`).join('')}</C:supported-calendar-component-set>`
       const [method, body] =
         c.kind === 'addressbook'
-          ? ['MKCOL', `<?xml version="1.0" encoding="utf-8"?><D:mkcol xmlns:D="DAV:" xmlns:CR="${CARDDAV}"><D:set><D:prop><D:resourcetype><D:collection/><CR:addressbook/></D:resourcetype>${name}</D:prop></D:set></D:mkcol>`]
+          ? [
+              'MKCOL',
+              `<?xml version="1.0" encoding="utf-8"?><D:mkcol xmlns:D="DAV:" xmlns:CR="${CARDDAV}"><D:set><D:prop><D:resourcetype><D:collection/><CR:addressbook/></D:resourcetype>${name}</D:prop></D:set></D:mkcol>`,
+            ]
           : ['MKCALENDAR', `<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="${CALDAV}"><D:set><D:prop>${name}${comps}</D:prop></D:set></C:mkcalendar>`]
       const r = await request(method, h, { body, headers: { 'Content-Type': 'application/xml; charset=utf-8' } })
       if (E.isLeft(r)) return r

@@ -139,7 +139,11 @@ export interface DiffResult {
 // --- the decision ------------------------------------------------------------------------------
 
 const rootOf = (info: CollectionInfo): number =>
-  info.kind === 'addressbook' ? FolderIds.CONTACTS : info.components !== undefined && info.components.length > 0 && info.components.every((c) => c === 'VTODO') ? FolderIds.TASKS : FolderIds.CALENDAR
+  info.kind === 'addressbook'
+    ? FolderIds.CONTACTS
+    : info.components !== undefined && info.components.length > 0 && info.components.every((c) => c === 'VTODO')
+      ? FolderIds.TASKS
+      : FolderIds.CALENDAR
 
 /** A collection's folder name: its display name, or the last segment of its path. */
 export const collectionName = (info: CollectionInfo): string => {
@@ -148,7 +152,11 @@ export const collectionName = (info: CollectionInfo): string => {
   return segs[segs.length - 1] ?? info.href
 }
 
-const folderLocation = (info: CollectionInfo): DavLocation => ({ href: info.href, collection: info.kind, ...(info.components !== undefined && { components: [...info.components] }) })
+const folderLocation = (info: CollectionInfo): DavLocation => ({
+  href: info.href,
+  collection: info.kind,
+  ...(info.components !== undefined && { components: [...info.components] }),
+})
 
 const objectLocation = (o: FetchedObject): DavLocation => ({ href: o.href, ...(o.etag !== undefined && { etag: o.etag }) })
 
@@ -244,9 +252,7 @@ export const diffDav = (input: DiffInput): DiffResult => {
       }
       if (s.content?.digest === f.digest) continue
       if (rep !== undefined) rep.changed++
-      changedEvents.push(() =>
-        emit('ItemContentChanged', now, { kind: 'dav', href: f.href, ...(f.etag !== undefined && { etag: f.etag }), seq }, contentPayload(s.itemId, f)),
-      )
+      changedEvents.push(() => emit('ItemContentChanged', now, { kind: 'dav', href: f.href, ...(f.etag !== undefined && { etag: f.etag }), seq }, contentPayload(s.itemId, f)))
     }
   }
   // Collections gone from a home that was listed: their objects vanish with them.
@@ -265,15 +271,21 @@ export const diffDav = (input: DiffInput): DiffResult => {
   if (first && !input.accountKnown) emit('AccountCreated', earliest - 2000, { kind: 'dav-account', seq: 0 }, { name: account }, undefined)
   for (const { info, id } of createFolders) {
     const at = first ? (earliestIn.get(info.href) ?? now) - 1000 : now
-    emit('ItemCreated', at, { kind: 'dav-collection', href: info.href }, {
-      itemId: id as ItemId,
-      itemType: 'folder',
-      folderId: rootOf(info) as ItemId,
-      flags: [],
-      tags: [],
-      name: collectionName(info),
-      dav: folderLocation(info),
-    }, first ? undefined : window)
+    emit(
+      'ItemCreated',
+      at,
+      { kind: 'dav-collection', href: info.href },
+      {
+        itemId: id as ItemId,
+        itemType: 'folder',
+        folderId: rootOf(info) as ItemId,
+        flags: [],
+        tags: [],
+        name: collectionName(info),
+        dav: folderLocation(info),
+      },
+      first ? undefined : window,
+    )
   }
 
   // Moves: a vanished object and a new one with the same UID (or the same bytes) are one item.
@@ -302,8 +314,14 @@ export const diffDav = (input: DiffInput): DiffResult => {
     if (match !== undefined) {
       const s = match.state
       if (rep !== undefined) rep.movedIn++
-      emit('ItemMoved', now, { kind: 'dav-move', href: o.href, seq }, { itemId: s.itemId, folderId: folderId as ItemId, fromFolderId: s.folderId, itemType: s.itemType, dav: objectLocation(o) })
-      if (s.content?.digest !== o.digest) emit('ItemContentChanged', now, { kind: 'dav', href: o.href, ...(o.etag !== undefined && { etag: o.etag }), seq }, contentPayload(s.itemId, o))
+      emit(
+        'ItemMoved',
+        now,
+        { kind: 'dav-move', href: o.href, seq },
+        { itemId: s.itemId, folderId: folderId as ItemId, fromFolderId: s.folderId, itemType: s.itemType, dav: objectLocation(o) },
+      )
+      if (s.content?.digest !== o.digest)
+        emit('ItemContentChanged', now, { kind: 'dav', href: o.href, ...(o.etag !== undefined && { etag: o.etag }), seq }, contentPayload(s.itemId, o))
       continue
     }
     const by = input.restored?.(o.href, o.digest)
@@ -315,7 +333,9 @@ export const diffDav = (input: DiffInput): DiffResult => {
     emit(
       'ItemCreated',
       by !== undefined ? Math.min(by.at, now) : arrival(o),
-      by !== undefined ? { kind: 'restore', operationId: by.operationId, seq: by.itemId, href: o.href } : { kind: 'dav', href: o.href, ...(o.etag !== undefined && { etag: o.etag }) },
+      by !== undefined
+        ? { kind: 'restore', operationId: by.operationId, seq: by.itemId, href: o.href }
+        : { kind: 'dav', href: o.href, ...(o.etag !== undefined && { etag: o.etag }) },
       {
         itemId: nextItemId++ as ItemId,
         itemType: p.itemType,
@@ -337,7 +357,12 @@ export const diffDav = (input: DiffInput): DiffResult => {
     if (taken.has(v.state.itemId)) continue
     const rep = reports.get(v.collection)
     if (rep !== undefined) rep.deleted++
-    emit('ItemDeleted', now, { kind: 'dav-delete', href: v.state.dav?.href ?? v.collection, seq }, { itemId: v.state.itemId, itemType: v.state.itemType, folderId: v.state.folderId as ItemId })
+    emit(
+      'ItemDeleted',
+      now,
+      { kind: 'dav-delete', href: v.state.dav?.href ?? v.collection, seq },
+      { itemId: v.state.itemId, itemType: v.state.itemType, folderId: v.state.folderId as ItemId },
+    )
   }
   for (const f of goneFolders) {
     collectionsDeleted++

@@ -48,7 +48,11 @@ export const davFieldChanges = (before: DavVersionView, after: DavVersionView): 
     ...valueChange('path', before.href ?? undefined, after.href ?? undefined),
     ...listChange('e-mail', b.emails, a.emails),
     ...valueChange('N', b.n, a.n),
-    ...valueChange('start', b.start === undefined ? undefined : `${b.start}${b.tzid !== undefined ? ` ${b.tzid}` : ''}`, a.start === undefined ? undefined : `${a.start}${a.tzid !== undefined ? ` ${a.tzid}` : ''}`),
+    ...valueChange(
+      'start',
+      b.start === undefined ? undefined : `${b.start}${b.tzid !== undefined ? ` ${b.tzid}` : ''}`,
+      a.start === undefined ? undefined : `${a.start}${a.tzid !== undefined ? ` ${a.tzid}` : ''}`,
+    ),
     ...(b.recurring === a.recurring || (b.recurring !== true && a.recurring !== true) ? [] : [a.recurring === true ? 'now recurring' : 'no longer recurring']),
     ...valueChange('organizer', b.organizer, a.organizer),
     ...listChange('attendees', b.attendees, a.attendees),

@@ -9,7 +9,13 @@ import { davFieldChanges } from './fieldChanges'
 /** The DAV fields a search string is matched against: addresses, N, organizer, attendees, path. */
 export const davSearchFields = (s: ItemState): string[] => {
   const f = s.davFields
-  return [...(f?.emails ?? []), ...(f?.organizer !== undefined ? [f.organizer] : []), ...(f?.attendees ?? []), ...(f?.n !== undefined ? [f.n] : []), ...(s.dav?.href !== undefined ? [s.dav.href] : [])]
+  return [
+    ...(f?.emails ?? []),
+    ...(f?.organizer !== undefined ? [f.organizer] : []),
+    ...(f?.attendees ?? []),
+    ...(f?.n !== undefined ? [f.n] : []),
+    ...(s.dav?.href !== undefined ? [s.dav.href] : []),
+  ]
 }
 
 /** Detail rows (label, value) for `getItem`. */
@@ -28,15 +34,25 @@ export const davDetailRows = (s: ItemState): [string, string][] => {
 
 /** The DAV keys of an item's --json document (none for a message). */
 export const davJson = (s: ItemState): Record<string, unknown> =>
-  s.dav === undefined && s.davFields === undefined && s.uid === undefined
-    ? {}
-    : { uid: s.uid, dav: s.dav, davFields: s.davFields }
+  s.dav === undefined && s.davFields === undefined && s.uid === undefined ? {} : { uid: s.uid, dav: s.dav, davFields: s.davFields }
 
 /** What a version changed compared with the one before, field by field (empty for a message). */
 export const davChanges = (before: ItemState | undefined, after: ItemState): string[] =>
   before === undefined || (before.dav === undefined && after.dav === undefined)
     ? []
     : davFieldChanges(
-        { name: before.name ?? null, uid: before.uid ?? null, href: before.dav?.collection === undefined ? (before.dav?.href ?? null) : null, digest: before.content?.digest ?? null, fields: before.davFields ?? null },
-        { name: after.name ?? null, uid: after.uid ?? null, href: after.dav?.collection === undefined ? (after.dav?.href ?? null) : null, digest: after.content?.digest ?? null, fields: after.davFields ?? null },
+        {
+          name: before.name ?? null,
+          uid: before.uid ?? null,
+          href: before.dav?.collection === undefined ? (before.dav?.href ?? null) : null,
+          digest: before.content?.digest ?? null,
+          fields: before.davFields ?? null,
+        },
+        {
+          name: after.name ?? null,
+          uid: after.uid ?? null,
+          href: after.dav?.collection === undefined ? (after.dav?.href ?? null) : null,
+          digest: after.content?.digest ?? null,
+          fields: after.davFields ?? null,
+        },
       )

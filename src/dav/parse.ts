@@ -158,8 +158,7 @@ const calendarOf = (c: Comp, problem: string | undefined): ParsedObject => {
   // The master is the component without RECURRENCE-ID; exceptions follow it in the same object.
   const main = subs.find((x) => first(x, 'recurrence-id') === undefined) ?? subs[0]
   const itemType = subs.some((x) => x.name === 'vevent') ? 'appointment' : subs.some((x) => x.name === 'vtodo') ? 'task' : 'appointment'
-  if (main === undefined)
-    return { format: 'icalendar', itemType, fields: { problem: problem ?? 'no VEVENT, VTODO or VJOURNAL in the object' } }
+  if (main === undefined) return { format: 'icalendar', itemType, fields: { problem: problem ?? 'no VEVENT, VTODO or VJOURNAL in the object' } }
   const uid = text(first(main, 'uid'))
   const summary = text(first(main, 'summary'))
   const start = first(main, 'dtstart')

@@ -17,7 +17,12 @@ import type { DavPlaced } from './restorePlan'
  * Places items in their collections: `at(s)` is the instant to read the collection at (for a
  * deleted item, a millisecond before it went, when its collection was still there).
  */
-export const placeInCollections = async (index: TimeTravel, account: AccountId, states: readonly ItemState[], at: (s: ItemState) => Instant): Promise<E.Either<StoreError, DavPlaced[]>> => {
+export const placeInCollections = async (
+  index: TimeTravel,
+  account: AccountId,
+  states: readonly ItemState[],
+  at: (s: ItemState) => Instant,
+): Promise<E.Either<StoreError, DavPlaced[]>> => {
   const cache = new Map<string, ItemState | undefined>()
   const out: DavPlaced[] = []
   for (const s of states) {
@@ -45,12 +50,17 @@ export const beforeDeletion = (s: ItemState): Instant => instant(Math.max(0, (s.
  * the restore's target description is `dav:<server> as <user>`), by path: capture records such an object as restored, by the restore's
  * initiator, at the instant the restore recorded it.
  */
-export const restoredDavObjects = (ops: readonly (readonly OperationEvent[])[], account: string, server: string): ((href: string, digest: string) => RestoredObject | undefined) => {
+export const restoredDavObjects = (
+  ops: readonly (readonly OperationEvent[])[],
+  account: string,
+  server: string,
+): ((href: string, digest: string) => RestoredObject | undefined) => {
   const byHref = new Map<string, RestoredObject>()
   for (const run of ops) {
     const start = run.find((e) => e.type === 'OperationStarted')
     // A restore of mail and DAV items together writes to `<mail target> + dav:<server> as <user>`.
-    if (start?.type !== 'OperationStarted' || start.target === undefined || !start.target.split(' + ').some((t) => t === `dav:${server}` || t.startsWith(`dav:${server} `))) continue
+    if (start?.type !== 'OperationStarted' || start.target === undefined || !start.target.split(' + ').some((t) => t === `dav:${server}` || t.startsWith(`dav:${server} `)))
+      continue
     for (const e of run)
       if (e.type === 'ItemsRecorded')
         for (const i of e.items)

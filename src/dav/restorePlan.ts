@@ -89,7 +89,13 @@ export const whyNotDav = (p: DavPlaced): string | undefined => {
  * The plan. `move` maps a source path to the target's (identity for a restore in place); a path it
  * cannot map makes the item unrestorable.
  */
-export const planDav = (kind: RestorePlan['kind'], source: string, target: string, placed: readonly DavPlaced[], move: (href: string) => string | undefined = (h) => h): DavRestorePlan => {
+export const planDav = (
+  kind: RestorePlan['kind'],
+  source: string,
+  target: string,
+  placed: readonly DavPlaced[],
+  move: (href: string) => string | undefined = (h) => h,
+): DavRestorePlan => {
   const collections = new Map<string, DavRestoreCollection>()
   const items: RestoreItem[] = []
   const objects: DavRestoreObject[] = []
@@ -122,7 +128,16 @@ export const planDav = (kind: RestorePlan['kind'], source: string, target: strin
       davFolders.push({ itemId: s.itemId, collection: cHref })
       continue
     }
-    items.push({ itemId: s.itemId, itemType: s.itemType, folder: segs, flags: [], tags: [], digest: s.content?.digest ?? '', size: s.content?.size ?? 0, ...(s.name !== undefined && { subject: s.name }) })
+    items.push({
+      itemId: s.itemId,
+      itemType: s.itemType,
+      folder: segs,
+      flags: [],
+      tags: [],
+      digest: s.content?.digest ?? '',
+      size: s.content?.size ?? 0,
+      ...(s.name !== undefined && { subject: s.name }),
+    })
     objects.push({ itemId: s.itemId, href: oHref, collection: cHref, contentType: contentTypeOf(s) })
   }
   const byId = (a: { itemId: number }, b: { itemId: number }) => a.itemId - b.itemId
@@ -150,14 +165,21 @@ export const planDavUndelete = (account: string, deleted: readonly DavPlaced[]):
  * `doRestoreOnNewAccount` (and an external restore): every DAV item alive at the instant, at the
  * same paths below the target account's home.
  */
-export const planDavRestoreOnNewAccount = (source: string, target: string, live: readonly DavPlaced[], homes: { readonly source: string; readonly target: string }): DavRestorePlan =>
-  planDav('newAccount', source, target, live, (h) => rehome(h, homes.source, homes.target))
+export const planDavRestoreOnNewAccount = (
+  source: string,
+  target: string,
+  live: readonly DavPlaced[],
+  homes: { readonly source: string; readonly target: string },
+): DavRestorePlan => planDav('newAccount', source, target, live, (h) => rehome(h, homes.source, homes.target))
 
 /** What a dry run says the plan would write, one line per request. */
 export const davPlanLines = (p: DavRestorePlan): string[] => {
   const names = new Map(p.items.map((i) => [i.itemId as number, i]))
   return [
-    ...p.dav.collections.map((c) => `${c.kind === 'addressbook' ? 'MKCOL' : 'MKCALENDAR'} ${c.href} if missing (${c.kind === 'addressbook' ? 'address book' : 'calendar'}${c.displayName !== undefined ? ` "${c.displayName}"` : ''})`),
+    ...p.dav.collections.map(
+      (c) =>
+        `${c.kind === 'addressbook' ? 'MKCOL' : 'MKCALENDAR'} ${c.href} if missing (${c.kind === 'addressbook' ? 'address book' : 'calendar'}${c.displayName !== undefined ? ` "${c.displayName}"` : ''})`,
+    ),
     ...p.dav.objects.map((o) => {
       const i = names.get(o.itemId)
       return `PUT ${o.href} If-None-Match: * (${i?.itemType ?? 'item'} ${o.itemId}${i?.subject !== undefined ? ` "${i.subject}"` : ''}, ${i?.size ?? 0} bytes)`

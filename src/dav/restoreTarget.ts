@@ -60,11 +60,20 @@ export const davRestoreTarget = (client: DavClient): RestoreTarget => {
           const h = await client.ensureHome(home)
           if (E.isLeft(h)) {
             if (isFatal(h.left)) return E.left(fatal(h.left))
-            return E.left({ _tag: 'NoSuchAccount', target: description, account, reason: `the home ${home} does not exist on the target and cannot be created: ${describeDavError(h.left)}` })
+            return E.left({
+              _tag: 'NoSuchAccount',
+              target: description,
+              account,
+              reason: `the home ${home} does not exist on the target and cannot be created: ${describeDavError(h.left)}`,
+            })
           }
           homes.add(home)
         }
-        const m = await client.makeCollection(c.href, { kind: c.kind, ...(c.displayName !== undefined && { displayName: c.displayName }), ...(c.components !== undefined && { components: c.components }) })
+        const m = await client.makeCollection(c.href, {
+          kind: c.kind,
+          ...(c.displayName !== undefined && { displayName: c.displayName }),
+          ...(c.components !== undefined && { components: c.components }),
+        })
         if (E.isLeft(m)) return isFatal(m.left) ? E.left(fatal(m.left)) : E.right(void broken.set(c.href, describeDavError(m.left)))
         created.add(c.href)
         return E.right(undefined)
@@ -127,14 +136,26 @@ export const davRestoreTarget = (client: DavClient): RestoreTarget => {
             pending.push({ account, itemId: o.itemId, outcome: 'restored', location: davLocation(o.href) })
             break
           case 'Exists':
-            pending.push({ account, itemId: o.itemId, outcome: 'skipped', location: davLocation(o.href), reason: `an object exists at ${o.href} on the target; it was not overwritten` })
+            pending.push({
+              account,
+              itemId: o.itemId,
+              outcome: 'skipped',
+              location: davLocation(o.href),
+              reason: `an object exists at ${o.href} on the target; it was not overwritten`,
+            })
             break
           case 'Rejected':
             // CalDAV/CardDAV answer 409 (or 403) with no-uid-conflict when the collection already
             // has the UID under another name: the same object is there, so it counts as skipped.
             pending.push(
               r.right.status === 409 || /uid-conflict/i.test(r.right.reason)
-                ? { account, itemId: o.itemId, outcome: 'skipped', location: davLocation(o.href), reason: `the collection already holds an object with this UID; it was not overwritten (HTTP ${r.right.status})` }
+                ? {
+                    account,
+                    itemId: o.itemId,
+                    outcome: 'skipped',
+                    location: davLocation(o.href),
+                    reason: `the collection already holds an object with this UID; it was not overwritten (HTTP ${r.right.status})`,
+                  }
                 : { account, itemId: o.itemId, outcome: 'unrestored', reason: `the server refused ${o.href}: HTTP ${r.right.status} ${r.right.reason}`.trim() },
             )
             break

@@ -25,7 +25,10 @@ export const splitDav = <T>(xs: readonly T[], stateOf: (x: T) => ItemState): { m
 })
 
 /** Where a live item's collection is read: at the instant asked; a deleted one's, just before it went. */
-const placeAt = (at: Instant) => (s: ItemState): Instant => (s.status === 'live' ? at : beforeDeletion(s))
+const placeAt =
+  (at: Instant) =>
+  (s: ItemState): Instant =>
+    s.status === 'live' ? at : beforeDeletion(s)
 
 /** `doItemRestore` of a contact, appointment, task or collection: back to its own path. */
 export const davItemPlan = async (index: TimeTravel, account: AccountId, s: ItemState, at: Instant): Promise<E.Either<StoreError, DavRestorePlan>> => {
@@ -88,7 +91,12 @@ export const combinedTarget = (mail: RestoreTarget | undefined, dav: DavSource |
     description,
     materialize: async (plan, blobs, journal, onProgress) => {
       if (isDavPlan(plan)) {
-        if (dav === undefined) return E.left({ _tag: 'TargetFailure', target: description, reason: 'no CardDAV/CalDAV server configured for contacts, appointments and tasks: set MAILTIME_DAV_URL (or dav.url)' })
+        if (dav === undefined)
+          return E.left({
+            _tag: 'TargetFailure',
+            target: description,
+            reason: 'no CardDAV/CalDAV server configured for contacts, appointments and tasks: set MAILTIME_DAV_URL (or dav.url)',
+          })
         const client = davClientFor(dav, plan.targetAccount)
         if (E.isLeft(client)) return E.left({ _tag: 'NoSuchAccount', target: description, account: plan.targetAccount, reason: client.left.reason })
         return davRestoreTarget(client.right).materialize(plan, blobs, journal, onProgress)

@@ -22,20 +22,24 @@ export const imapConfigured = (s: Settings): boolean => s.config.imap?.url !== u
 export type DavScanError = DavCaptureError | DavSourceError
 
 export const describeDavScanError = (e: DavScanError, src: DavSource): string =>
-  e._tag === 'BadDavSource' ? e.reason : `DAV capture of ${e._tag === 'Dav' || e._tag === 'BadCheckpoint' ? e.account : 'the account'} at ${src.description} failed: ${describeDavCaptureError(e)}`
+  e._tag === 'BadDavSource'
+    ? e.reason
+    : `DAV capture of ${e._tag === 'Dav' || e._tag === 'BadCheckpoint' ? e.account : 'the account'} at ${src.description} failed: ${describeDavCaptureError(e)}`
 
 /** The objects restores wrote into the account on this server, read afresh for every round. */
-const restoredOn = (b: Backend, account: AccountId, server: string): NonNullable<DavCaptureDeps['restored']> => async () => {
-  const ids = await b.operations.restores()()
-  if (E.isLeft(ids)) return ids
-  const runs: OperationEvent[][] = []
-  for (const id of ids.right) {
-    const ev = await b.operations.read(id)()
-    if (E.isLeft(ev)) return E.left<StoreError, never>(ev.left)
-    runs.push(ev.right)
+const restoredOn =
+  (b: Backend, account: AccountId, server: string): NonNullable<DavCaptureDeps['restored']> =>
+  async () => {
+    const ids = await b.operations.restores()()
+    if (E.isLeft(ids)) return ids
+    const runs: OperationEvent[][] = []
+    for (const id of ids.right) {
+      const ev = await b.operations.read(id)()
+      if (E.isLeft(ev)) return E.left<StoreError, never>(ev.left)
+      runs.push(ev.right)
+    }
+    return E.right(restoredDavObjects(runs, account, server))
   }
-  return E.right(restoredDavObjects(runs, account, server))
-}
 
 /** One DAV round for the account, into the backend's store. */
 export const scanDav = async (
@@ -68,7 +72,17 @@ export const davReportJson = (r: DavCaptureReport) => ({
 export const davReportText = (r: DavCaptureReport): string[] => {
   const rows = [
     ['collection', 'name', 'kind', 'read', 'new', 'restored', 'changed', 'moved in', 'deleted'],
-    ...r.collections.map((c) => [c.href, c.name, c.kind === 'addressbook' ? 'address book' : 'calendar', c.read, String(c.created), String(c.restored), String(c.changed), String(c.movedIn), String(c.deleted)]),
+    ...r.collections.map((c) => [
+      c.href,
+      c.name,
+      c.kind === 'addressbook' ? 'address book' : 'calendar',
+      c.read,
+      String(c.created),
+      String(c.restored),
+      String(c.changed),
+      String(c.movedIn),
+      String(c.deleted),
+    ]),
   ]
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? []
   return [

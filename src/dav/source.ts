@@ -50,12 +50,16 @@ export const davSourceOf = (config: DavConfig = {}): E.Either<DavSourceError, Da
     return E.left({ _tag: 'BadDavSource', reason: `bad DAV URL ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}: use http(s)://host:port[/path]` })
   }
   if (!/^https?:$/.test(parsed.protocol)) return E.left({ _tag: 'BadDavSource', reason: `bad DAV URL scheme ${parsed.protocol} (use http: or https:)` })
-  if (parsed.username !== '' || parsed.password !== '') return E.left({ _tag: 'BadDavSource', reason: 'the DAV URL must not hold credentials: set MAILTIME_DAV_USER and MAILTIME_DAV_PASSWORD' })
+  if (parsed.username !== '' || parsed.password !== '')
+    return E.left({ _tag: 'BadDavSource', reason: 'the DAV URL must not hold credentials: set MAILTIME_DAV_USER and MAILTIME_DAV_PASSWORD' })
   const user = config.user
   const password = config.password
   const passwords = config.passwords ?? {}
   if ((user === undefined || password === undefined) && Object.keys(passwords).length === 0)
-    return E.left({ _tag: 'BadDavSource', reason: 'no DAV credentials: set MAILTIME_DAV_USER and MAILTIME_DAV_PASSWORD (an admin who may read every user’s collections), or dav.passwords in the config file' })
+    return E.left({
+      _tag: 'BadDavSource',
+      reason: 'no DAV credentials: set MAILTIME_DAV_USER and MAILTIME_DAV_PASSWORD (an admin who may read every user’s collections), or dav.passwords in the config file',
+    })
   const principal = config.principal ?? DEFAULT_PRINCIPAL
   if (!principal.includes('{user}')) return E.left({ _tag: 'BadDavSource', reason: `the DAV principal ${JSON.stringify(principal)} must contain {user}` })
   const base = url.replace(/\/+$/, '')

@@ -9,7 +9,9 @@ const PEOPLE = ['Marco Rossi', 'Giulia Bianchi', 'Anna Schmidt', 'Liam Murphy', 
 const DOMAINS = ['example.org', 'partner.example', 'shop.example', 'airline.example', 'school.example']
 
 export const sentence = (r: Rng, n: number): string =>
-  Array.from({ length: n }, () => r.pick(WORDS)).join(' ').replace(/^./, (c) => c.toUpperCase())
+  Array.from({ length: n }, () => r.pick(WORDS))
+    .join(' ')
+    .replace(/^./, (c) => c.toUpperCase())
 
 export interface Person {
   readonly name: string
@@ -56,8 +58,25 @@ export const vcardBytes = (p: Person, uid: string): Buffer =>
   Buffer.from(['BEGIN:VCARD', 'VERSION:3.0', `UID:${uid}`, `FN:${p.name}`, `EMAIL;TYPE=INTERNET:${p.address}`, 'END:VCARD', ''].join('\r\n'))
 
 export const icalBytes = (uid: string, summary: string, start: number): Buffer => {
-  const fmt = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+  const fmt = (ms: number) =>
+    new Date(ms)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '')
   return Buffer.from(
-    ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Mailtime//demo//EN', 'BEGIN:VEVENT', `UID:${uid}`, `DTSTAMP:${fmt(start)}`, `DTSTART:${fmt(start)}`, `DTEND:${fmt(start + 3600_000)}`, `SUMMARY:${summary}`, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'),
+    [
+      'BEGIN:VCALENDAR',
+      'VERSION:2.0',
+      'PRODID:-//Mailtime//demo//EN',
+      'BEGIN:VEVENT',
+      `UID:${uid}`,
+      `DTSTAMP:${fmt(start)}`,
+      `DTSTART:${fmt(start)}`,
+      `DTEND:${fmt(start + 3600_000)}`,
+      `SUMMARY:${summary}`,
+      'END:VEVENT',
+      'END:VCALENDAR',
+      '',
+    ].join('\r\n'),
   )
 }

@@ -41,12 +41,38 @@ const PROFILES: readonly Profile[] = [
   {
     id: 'alice@example.com',
     perDay: 20,
-    folders: [['Projects', null], ['Alpha', 'Projects'], ['Beta', 'Projects'], ['Receipts', null], ['Travel', null]],
+    folders: [
+      ['Projects', null],
+      ['Alpha', 'Projects'],
+      ['Beta', 'Projects'],
+      ['Receipts', null],
+      ['Travel', null],
+    ],
     contacts: 10,
     appointments: 10,
   },
-  { id: 'bob@example.com', perDay: 15, folders: [['Receipts', null], ['Newsletters', null], ['Family', null]], contacts: 10, appointments: 20 },
-  { id: 'carol@example.com', perDay: 10, folders: [['Clients', null], ['Invoices', 'Clients'], ['Personal', null]], contacts: 60, appointments: 40 },
+  {
+    id: 'bob@example.com',
+    perDay: 15,
+    folders: [
+      ['Receipts', null],
+      ['Newsletters', null],
+      ['Family', null],
+    ],
+    contacts: 10,
+    appointments: 20,
+  },
+  {
+    id: 'carol@example.com',
+    perDay: 10,
+    folders: [
+      ['Clients', null],
+      ['Invoices', 'Clients'],
+      ['Personal', null],
+    ],
+    contacts: 60,
+    appointments: 40,
+  },
 ]
 
 type Action = { readonly at: number; readonly order: number; readonly run: () => void }
@@ -85,9 +111,7 @@ const simulate = (p: Profile, end: Instant, seed: number): DemoAccount => {
     else running.push(a)
   }
   const emit = <K extends EventType>(type: K, at: number, payload: Payload<K>) =>
-    events.push(
-      makeEvent(type, { accountId, observedVia: 'demo', source: { kind: 'demo', seq: seq++ }, recordedAt: instant(at + 2 * 60_000) }, instant(at), payload),
-    )
+    events.push(makeEvent(type, { accountId, observedVia: 'demo', source: { kind: 'demo', seq: seq++ }, recordedAt: instant(at + 2 * 60_000) }, instant(at), payload))
   const workTime = (day: number) => start + day * DAY + r.int(7, 19) * HOUR + r.int(0, 3599) * 1000
 
   emit('AccountCreated', start - DAY, { name: p.id })
@@ -182,8 +206,15 @@ const simulate = (p: Profile, end: Instant, seed: number): DemoAccount => {
       blobs.set(digest, bytes)
       items.set(id, { id: id as ItemId, folder: FolderIds.CONTACTS, flags: [], tags: [], live: true, type: 'contact' })
       emit('ItemCreated', at, {
-        itemId: id as ItemId, itemType: 'contact', folderId: FolderIds.CONTACTS as ItemId, flags: [], tags: [],
-        name: who.name, uid, content: { digest, size: bytes.length }, headers: { from: who.address },
+        itemId: id as ItemId,
+        itemType: 'contact',
+        folderId: FolderIds.CONTACTS as ItemId,
+        flags: [],
+        tags: [],
+        name: who.name,
+        uid,
+        content: { digest, size: bytes.length },
+        headers: { from: who.address },
       })
     })
   }
@@ -198,8 +229,15 @@ const simulate = (p: Profile, end: Instant, seed: number): DemoAccount => {
       blobs.set(digest, bytes)
       items.set(id, { id: id as ItemId, folder: FolderIds.CALENDAR, flags: [], tags: [], live: true, type: 'appointment' })
       emit('ItemCreated', at, {
-        itemId: id as ItemId, itemType: 'appointment', folderId: FolderIds.CALENDAR as ItemId, flags: [], tags: [],
-        name: summary, uid, content: { digest, size: bytes.length }, headers: { subject: summary },
+        itemId: id as ItemId,
+        itemType: 'appointment',
+        folderId: FolderIds.CALENDAR as ItemId,
+        flags: [],
+        tags: [],
+        name: summary,
+        uid,
+        content: { digest, size: bytes.length },
+        headers: { subject: summary },
       })
     })
   }
@@ -225,8 +263,7 @@ const simulate = (p: Profile, end: Instant, seed: number): DemoAccount => {
       massDeletionAt = instant(at)
       const projects = new Set(userFolders.filter((f) => f === firstFolder || items.get(f)?.folder === firstFolder))
       let i = 0
-      for (const it of items.values())
-        if (it.live && it.type === 'message' && (it.folder === FolderIds.INBOX || projects.has(it.folder))) remove(it, at + i++ * 100)
+      for (const it of items.values()) if (it.live && it.type === 'message' && (it.folder === FolderIds.INBOX || projects.has(it.folder))) remove(it, at + i++ * 100)
     })
   }
   if (p.id.startsWith('bob') && userFolders[0] !== undefined && userFolders[1] !== undefined) {

@@ -154,10 +154,7 @@ export const contentWriter = (blobs: BlobStore, dest: string, onDone?: (done: nu
     return ok
   }
   const result = (mbox: ManifestFile[]): ContentResult => ({
-    contents:
-      missing.size === 0 && resized.size === 0
-        ? files
-        : files.filter((f) => !missing.has(f.sha256)).map((f) => ({ ...f, size: resized.get(f.sha256) ?? f.size })),
+    contents: missing.size === 0 && resized.size === 0 ? files : files.filter((f) => !missing.has(f.sha256)).map((f) => ({ ...f, size: resized.get(f.sha256) ?? f.size })),
     mbox,
     missing: [...missing].map(([digest, reason]) => ({ digest, reason })),
   })

@@ -61,7 +61,6 @@ export interface Manifest {
   readonly files: ManifestFile[]
 }
 
-
 const PAGE = 1000
 
 /** A message of the state being written, for its folder's MBOX. */
@@ -187,7 +186,13 @@ const writeManifest = (file: string, m: Manifest): void => {
 
 /** The MBOX file of a folder path. */
 const mboxFile = (folder: string): string =>
-  `mbox/${folder.split('/').filter((s) => s.length > 0).map((s) => safeSegment(s, ['/'])).join('/') || 'root'}.mbox`
+  `mbox/${
+    folder
+      .split('/')
+      .filter((s) => s.length > 0)
+      .map((s) => safeSegment(s, ['/']))
+      .join('/') || 'root'
+  }.mbox`
 
 type Progress = (done: number, total: number, what: string) => void
 
@@ -211,14 +216,7 @@ export const exportHistory = async (b: Backend, dest: string, p: ExportParams, o
   }
 }
 
-const writeExport = async (
-  b: Backend,
-  dest: string,
-  p: ExportParams,
-  writer: ContentWriter,
-  queued: { jobs: number },
-  onProgress?: Progress,
-): Promise<Manifest> => {
+const writeExport = async (b: Backend, dest: string, p: ExportParams, writer: ContentWriter, queued: { jobs: number }, onProgress?: Progress): Promise<Manifest> => {
   const submit = (jobs: ContentJob[]) => {
     queued.jobs += jobs.length
     writer.submit(jobs)

@@ -91,7 +91,9 @@ export const verifyExport = async (dir: string): Promise<VerifyResult> => {
     prev = head[4]
   }
   if (n !== manifest.timeline.events || prev !== manifest.timeline.head)
-    return E.left(`timeline.jsonl: ${n} entries ending in ${prev.slice(0, 12)}…, but the manifest records ${manifest.timeline.events} ending in ${manifest.timeline.head.slice(0, 12)}…: lines were removed from or added at the end`)
+    return E.left(
+      `timeline.jsonl: ${n} entries ending in ${prev.slice(0, 12)}…, but the manifest records ${manifest.timeline.events} ending in ${manifest.timeline.head.slice(0, 12)}…: lines were removed from or added at the end`,
+    )
 
   // 2. Every file against the manifest, content files against their names, and nothing extra.
   const listed = new Set(manifest.files.map((f) => f.path))

@@ -83,10 +83,19 @@ export const connectAs = async (server: ImapServer, account: string): Promise<E.
   } catch (e) {
     const err = e as { authenticationFailed?: boolean; code?: string; message?: string; responseText?: string; serverResponseCode?: string }
     client.close()
-    if ((err.authenticationFailed === true || /auth/i.test(err.responseText ?? '')) && accountMissing({ ...(err.serverResponseCode !== undefined && { code: err.serverResponseCode }) }, login.authzid !== undefined))
+    if (
+      (err.authenticationFailed === true || /auth/i.test(err.responseText ?? '')) &&
+      accountMissing({ ...(err.serverResponseCode !== undefined && { code: err.serverResponseCode }) }, login.authzid !== undefined)
+    )
       return E.left({ _tag: 'NoSuchAccount', server: serverUrl(server), account, admin: login.user, reason: err.responseText ?? err.message ?? 'rejected' })
     if (err.authenticationFailed === true || /auth/i.test(err.responseText ?? ''))
-      return E.left({ _tag: 'AuthFailed', server: server.description, account, reason: err.responseText ?? err.message ?? 'rejected', ...(err.serverResponseCode !== undefined && { code: err.serverResponseCode }) })
+      return E.left({
+        _tag: 'AuthFailed',
+        server: server.description,
+        account,
+        reason: err.responseText ?? err.message ?? 'rejected',
+        ...(err.serverResponseCode !== undefined && { code: err.serverResponseCode }),
+      })
     return E.left({ _tag: 'Unavailable', server: server.description, reason: err.code ?? err.message ?? String(e) })
   }
 }

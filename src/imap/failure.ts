@@ -18,5 +18,7 @@ export const imapFailure = (e: unknown): { reason: string; refused: boolean } =>
  */
 export const doesNotExist = (e: unknown): boolean => {
   const err = e as { responseStatus?: string; serverResponseCode?: string; responseText?: string }
-  return err.responseStatus === 'NO' && (err.serverResponseCode?.toUpperCase() === 'NONEXISTENT' || /\b(doesn't|does not) exist\b|\bno such mailbox\b/i.test(err.responseText ?? ''))
+  return (
+    err.responseStatus === 'NO' && (err.serverResponseCode?.toUpperCase() === 'NONEXISTENT' || /\b(doesn't|does not) exist\b|\bno such mailbox\b/i.test(err.responseText ?? ''))
+  )
 }

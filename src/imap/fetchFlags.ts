@@ -19,6 +19,7 @@ export const hasCondstore = (client: ImapFlow): boolean => client.enabled.has('C
 export const fetchFlags = async (client: ImapFlow, options: { readonly changedSince?: string } = {}): Promise<MessageFlags[]> => {
   const out: MessageFlags[] = []
   const range = options.changedSince === undefined ? { uid: true } : { uid: true, changedSince: BigInt(options.changedSince) }
-  for await (const m of client.fetch('1:*', { uid: true, flags: true }, range)) out.push({ uid: m.uid, flags: [...(m.flags ?? [])], ...(m.modseq !== undefined && { modseq: String(m.modseq) }) })
+  for await (const m of client.fetch('1:*', { uid: true, flags: true }, range))
+    out.push({ uid: m.uid, flags: [...(m.flags ?? [])], ...(m.modseq !== undefined && { modseq: String(m.modseq) }) })
   return out
 }

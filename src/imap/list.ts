@@ -44,19 +44,21 @@ export const listWithStatus = async (client: ImapFlow): Promise<ServerFolder[]> 
   const list: ListResponse[] = await client.list({ statusQuery: { uidValidity: true, uidNext: true, messages: true, highestModseq: true } })
   const ids = await mailboxIdsByName(client)
   return list
-    .map((l): ServerFolder => ({
-      path: l.path,
-      name: l.name,
-      parentPath: l.parentPath,
-      delimiter: l.delimiter,
-      specialUse: specialUseOf(l),
-      selectable: ![...l.flags].some((f) => NOT_SELECTABLE.test(f)),
-      uidValidity: Number(l.status?.uidValidity ?? 0),
-      uidNext: l.status?.uidNext ?? 0,
-      messages: l.status?.messages ?? 0,
-      highestModseq: l.status?.highestModseq === undefined ? undefined : String(l.status.highestModseq),
-      ...(mailboxIdOf(ids, l.path) !== undefined && { mailboxId: mailboxIdOf(ids, l.path) as string }),
-    }))
+    .map(
+      (l): ServerFolder => ({
+        path: l.path,
+        name: l.name,
+        parentPath: l.parentPath,
+        delimiter: l.delimiter,
+        specialUse: specialUseOf(l),
+        selectable: ![...l.flags].some((f) => NOT_SELECTABLE.test(f)),
+        uidValidity: Number(l.status?.uidValidity ?? 0),
+        uidNext: l.status?.uidNext ?? 0,
+        messages: l.status?.messages ?? 0,
+        highestModseq: l.status?.highestModseq === undefined ? undefined : String(l.status.highestModseq),
+        ...(mailboxIdOf(ids, l.path) !== undefined && { mailboxId: mailboxIdOf(ids, l.path) as string }),
+      }),
+    )
     .sort((a, b) => a.path.split(a.delimiter).length - b.path.split(b.delimiter).length || (a.path < b.path ? -1 : 1))
 }
 

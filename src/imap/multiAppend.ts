@@ -173,10 +173,13 @@ export const openAppendSession = async (ep: AppendEndpoint, timeoutMs = 60_000):
         } else {
           const go = waitContinue()
           await write(line)
-          await Promise.race([go, done.then(
-            () => undefined,
-            () => undefined,
-          )])
+          await Promise.race([
+            go,
+            done.then(
+              () => undefined,
+              () => undefined,
+            ),
+          ])
           if (waiter === undefined) return
         }
         await write(p.literal)

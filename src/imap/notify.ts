@@ -309,7 +309,9 @@ export const statusChanges = (before: MailboxStatus | undefined, after: MailboxS
     if (added === 0 && before.uidNext === undefined && after.messages > before.messages) kinds.push('messageNew')
   }
   if (kinds.length > 0) return kinds
-  const flags = (before.unseen !== undefined && after.unseen !== undefined && before.unseen !== after.unseen) || (before.highestModseq !== undefined && after.highestModseq !== undefined && before.highestModseq !== after.highestModseq)
+  const flags =
+    (before.unseen !== undefined && after.unseen !== undefined && before.unseen !== after.unseen) ||
+    (before.highestModseq !== undefined && after.highestModseq !== undefined && before.highestModseq !== after.highestModseq)
   return [flags ? 'flagsChanged' : 'mailboxChanged']
 }
 
@@ -558,7 +560,9 @@ const session = async (o: NotifyWatchOptions, emit: (e: WatchEvent) => void, sto
     }
     if (!caps.has('AUTH=PLAIN')) throw new SessionEnd({ _tag: 'AuthFailed', server, reason: 'the server offers no AUTH=PLAIN' })
     const credentials = (): string => Buffer.from(`${o.login.onBehalf ? o.account : ''}\0${o.login.user}\0${o.login.password}`, 'utf8').toString('base64')
-    const authOk = caps.has('SASL-IR') ? await command('AUTHENTICATE', `AUTHENTICATE PLAIN ${credentials()}`, false) : await command('AUTHENTICATE', 'AUTHENTICATE PLAIN', false, credentials)
+    const authOk = caps.has('SASL-IR')
+      ? await command('AUTHENTICATE', `AUTHENTICATE PLAIN ${credentials()}`, false)
+      : await command('AUTHENTICATE', 'AUTHENTICATE PLAIN', false, credentials)
     caps = capabilitiesIn(authOk) ?? (await capabilityCommand())
     if (!caps.has('NOTIFY')) throw new SessionEnd({ _tag: 'Unsupported', reason: `${server} does not offer NOTIFY (RFC 5465)` })
     // Read-only: watching must not change \Recent or anything else.

@@ -35,22 +35,26 @@ export const mailboxIdsByName = async (client: ImapFlow): Promise<Map<string, st
   if (!offersObjectId(client) || !client.capabilities.has('LIST-STATUS')) return out
   // `exec` is imapflow's own command runner (not in its typings): the untagged STATUS lines carry the ids.
   const exec = (client as unknown as { exec: Exec }).exec.bind(client)
-  const r = await exec('LIST', [{ type: 'STRING', value: '' }, { type: 'STRING', value: '*' }, { type: 'ATOM', value: 'RETURN' }, [{ type: 'ATOM', value: 'STATUS' }, [{ type: 'ATOM', value: 'MAILBOXID' }]]], {
-    untagged: {
-      STATUS: async (u) => {
-        const [name, list] = u.attributes ?? []
-        const box = (name as Attribute | undefined)?.value
-        if (typeof box !== 'string' || !Array.isArray(list)) return
-        for (let i = 0; i + 1 < list.length; i += 2) {
-          const key = (list[i] as Attribute).value
-          const raw = list[i + 1] as Attribute | readonly Attribute[]
-          // `MAILBOXID (id)`: a parenthesised list; some servers send it bare.
-          const id = Array.isArray(raw) ? (raw[0] as Attribute | undefined)?.value : (raw as Attribute).value
-          if (typeof key === 'string' && key.toUpperCase() === 'MAILBOXID' && typeof id === 'string' && id.length > 0) out.set(box, id)
-        }
+  const r = await exec(
+    'LIST',
+    [{ type: 'STRING', value: '' }, { type: 'STRING', value: '*' }, { type: 'ATOM', value: 'RETURN' }, [{ type: 'ATOM', value: 'STATUS' }, [{ type: 'ATOM', value: 'MAILBOXID' }]]],
+    {
+      untagged: {
+        STATUS: async (u) => {
+          const [name, list] = u.attributes ?? []
+          const box = (name as Attribute | undefined)?.value
+          if (typeof box !== 'string' || !Array.isArray(list)) return
+          for (let i = 0; i + 1 < list.length; i += 2) {
+            const key = (list[i] as Attribute).value
+            const raw = list[i + 1] as Attribute | readonly Attribute[]
+            // `MAILBOXID (id)`: a parenthesised list; some servers send it bare.
+            const id = Array.isArray(raw) ? (raw[0] as Attribute | undefined)?.value : (raw as Attribute).value
+            if (typeof key === 'string' && key.toUpperCase() === 'MAILBOXID' && typeof id === 'string' && id.length > 0) out.set(box, id)
+          }
+        },
       },
     },
-  })
+  )
   r.next()
   return out
 }

@@ -20,7 +20,6 @@ export interface MigrateReport {
   readonly mismatches: readonly { stream: string; reason: string }[]
 }
 
-
 const PAGE = 5000
 
 /** Count and SHA-256 of a stream's events in revision order. */

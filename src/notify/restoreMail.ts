@@ -15,13 +15,25 @@ const describe = (s: OperationSummary): string => `${s.verb} ${Object.values(s.p
 
 export const startMail = (s: OperationSummary, when: string): Mail => ({
   subject: `Mailtime: operation started: ${s.verb} (${s.operationId})`,
-  text: [`Operation Started`, '', `operation: ${s.operationId}`, `command: ${describe(s)}`, `started by: ${s.initiator}`, `started at: ${when}`, ...(s.target !== undefined ? [`target: ${s.target}`] : []), ''].join('\n'),
+  text: [
+    `Operation Started`,
+    '',
+    `operation: ${s.operationId}`,
+    `command: ${describe(s)}`,
+    `started by: ${s.initiator}`,
+    `started at: ${when}`,
+    ...(s.target !== undefined ? [`target: ${s.target}`] : []),
+    '',
+  ].join('\n'),
 })
 
 export const endMail = (s: OperationSummary, when: string, seconds: number): Mail => {
   // One line per reason: an account the target lacks gives one reason for all of its items.
   const byAccount = new Map(
-    [...groupBy(s.unrestored, (u) => u.account)].map(([a, us]) => [a, [...groupBy(us, (u) => u.reason ?? 'unknown reason')].map(([reason, rs]) => `${rs.map((u) => u.itemId).join(', ')} (${reason})`)]),
+    [...groupBy(s.unrestored, (u) => u.account)].map(([a, us]) => [
+      a,
+      [...groupBy(us, (u) => u.reason ?? 'unknown reason')].map(([reason, rs]) => `${rs.map((u) => u.itemId).join(', ')} (${reason})`),
+    ]),
   )
   return {
     subject: `Mailtime: operation ${s.state === 'done' ? 'completed' : s.state}: ${s.verb} (${s.operationId})`,

@@ -17,16 +17,40 @@ export interface OperationOutcome<A> {
   readonly counts: Readonly<Record<string, number>>
 }
 
-export const recordOperation = async <A>(log: OperationLog, meta: OperationMeta, body: (operationId: string) => Promise<OperationOutcome<A>>): Promise<{ operationId: string; result: A }> => {
+export const recordOperation = async <A>(
+  log: OperationLog,
+  meta: OperationMeta,
+  body: (operationId: string) => Promise<OperationOutcome<A>>,
+): Promise<{ operationId: string; result: A }> => {
   const operationId = newOperationId(meta.now())
-  await orRaise(log.append(operationId, [{ type: 'OperationStarted', operationId, at: meta.now(), kind: meta.kind, verb: meta.verb, params: { ...meta.params }, initiator: meta.initiator, host: meta.host, pid: meta.pid }]))
+  await orRaise(
+    log.append(operationId, [
+      {
+        type: 'OperationStarted',
+        operationId,
+        at: meta.now(),
+        kind: meta.kind,
+        verb: meta.verb,
+        params: { ...meta.params },
+        initiator: meta.initiator,
+        host: meta.host,
+        pid: meta.pid,
+      },
+    ]),
+  )
   let out: OperationOutcome<A>
   try {
     out = await body(operationId)
   } catch (e) {
-    await orRaise(log.append(operationId, [{ type: 'OperationEnded', operationId, at: meta.now(), status: 'failed', restored: 0, skipped: 0, unrestored: 0, error: e instanceof Error ? e.message : String(e) }])).catch(() => undefined)
+    await orRaise(
+      log.append(operationId, [
+        { type: 'OperationEnded', operationId, at: meta.now(), status: 'failed', restored: 0, skipped: 0, unrestored: 0, error: e instanceof Error ? e.message : String(e) },
+      ]),
+    ).catch(() => undefined)
     throw e
   }
-  await orRaise(log.append(operationId, [{ type: 'OperationEnded', operationId, at: meta.now(), status: out.status, restored: 0, skipped: 0, unrestored: 0, counts: { ...out.counts } }]))
+  await orRaise(
+    log.append(operationId, [{ type: 'OperationEnded', operationId, at: meta.now(), status: out.status, restored: 0, skipped: 0, unrestored: 0, counts: { ...out.counts } }]),
+  )
   return { operationId, result: out.result }
 }

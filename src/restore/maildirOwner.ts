@@ -55,7 +55,13 @@ export interface OwnerChoice {
  * Whom the tree goes to. `asked` is the `owner` attribute, `directory` the owner of the target (or
  * its nearest existing parent), `self` the process's effective ids. Only root can give files away.
  */
-export const chooseOwner = (p: { readonly asked?: Owner; readonly raw?: string; readonly directory: Owner; readonly where: string; readonly self: Owner }): E.Either<string, OwnerChoice> => {
+export const chooseOwner = (p: {
+  readonly asked?: Owner
+  readonly raw?: string
+  readonly directory: Owner
+  readonly where: string
+  readonly self: Owner
+}): E.Either<string, OwnerChoice> => {
   if (p.asked !== undefined) {
     if (p.self.uid !== 0 && (p.asked.uid !== p.self.uid || p.asked.gid !== p.self.gid))
       return E.left(`owner ${p.raw ?? `${p.asked.uid}:${p.asked.gid}`}: only root can give the files to another user (Mailtime runs as uid ${p.self.uid})`)
@@ -65,10 +71,15 @@ export const chooseOwner = (p: { readonly asked?: Owner; readonly raw?: string; 
     return E.right(
       p.directory.uid === p.self.uid
         ? {}
-        : { warning: `the Maildir tree is owned by uid ${p.self.uid} (Mailtime's user), not by uid ${p.directory.uid}, the owner of ${p.where}: run the restore as root, or as that user` },
+        : {
+            warning: `the Maildir tree is owned by uid ${p.self.uid} (Mailtime's user), not by uid ${p.directory.uid}, the owner of ${p.where}: run the restore as root, or as that user`,
+          },
     )
   if (p.directory.uid === 0)
-    return E.right({ chown: p.directory, warning: `the Maildir tree is owned by root (like ${p.where}): Dovecot does not serve mail as root; give owner <user> (such as owner vmail), or chown -R it` })
+    return E.right({
+      chown: p.directory,
+      warning: `the Maildir tree is owned by root (like ${p.where}): Dovecot does not serve mail as root; give owner <user> (such as owner vmail), or chown -R it`,
+    })
   return E.right({ chown: p.directory })
 }
 

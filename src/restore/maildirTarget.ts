@@ -39,7 +39,10 @@ const RECORD_EVERY = 200
 export const withSubscriptions = (existing: string | undefined, names: readonly (readonly string[])[]): string | undefined => {
   const HEADER = 'V\t2\n\n'
   if (existing !== undefined && existing.length > 0 && !existing.startsWith(HEADER)) return undefined
-  const lines = (existing ?? '').slice(HEADER.length).split('\n').filter((l) => l.length > 0)
+  const lines = (existing ?? '')
+    .slice(HEADER.length)
+    .split('\n')
+    .filter((l) => l.length > 0)
   const all = [...new Set([...lines, ...names.map((n) => n.map(encodeModifiedUtf7).join('\t'))])]
   return `${HEADER}${all.map((l) => `${l}\n`).join('')}`
 }
@@ -76,7 +79,12 @@ export const maildirTarget = (root: string, options: MaildirOptions = {}): Resto
   }
   return {
     description: `maildir:${top}`,
-    materialize: async (plan: RestorePlan, blobs: BlobStore, journal: Journal, onProgress?: (done: number, total: number) => void): Promise<E.Either<TargetError, MaterializeReport>> => {
+    materialize: async (
+      plan: RestorePlan,
+      blobs: BlobStore,
+      journal: Journal,
+      onProgress?: (done: number, total: number) => void,
+    ): Promise<E.Either<TargetError, MaterializeReport>> => {
       const renamedFolders: MaterializeReport['renamedFolders'] = []
       // Keyed by directory: "Inbox", "INBOX" and the root are one folder, with one keyword list.
       const folders = new Map<string, Folder>()

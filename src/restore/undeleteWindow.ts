@@ -31,7 +31,8 @@ export const readDeletionsPossiblyIn = async (
   const stream = streamOfAccount(account)
   const last = await orRaise(store.streamRevision(stream))
   if (last < 0) return []
-  const recordedAt = async (revision: number): Promise<number> => (await orRaise(store.readStream(stream, { from: revision, maxCount: 1 })))[0]?.event.recordedAt ?? Number.MAX_SAFE_INTEGER
+  const recordedAt = async (revision: number): Promise<number> =>
+    (await orRaise(store.readStream(stream, { from: revision, maxCount: 1 })))[0]?.event.recordedAt ?? Number.MAX_SAFE_INTEGER
   // The first revision recorded after the window's end.
   let lo = 0
   let hi = last + 1

@@ -32,7 +32,6 @@ export interface PurgeReport {
   readonly blobsDeleted: number
 }
 
-
 interface Gathered {
   readonly accounts: AccountForPurge[]
   /** Per item (account#id): whether it is purged now, and every digest any of its versions had. */

@@ -66,7 +66,14 @@ const describeScanError = (e: ScanError): string => {
  * server are read from the operations streams afresh, so those this rewind wrote are recorded as
  * written back, not as new mail.
  */
-export const captureAccount = async (b: Backend, client: ImapFlow, account: AccountId, server: string, now: () => Instant, shouldStop: () => boolean): Promise<E.Either<string, void>> => {
+export const captureAccount = async (
+  b: Backend,
+  client: ImapFlow,
+  account: AccountId,
+  server: string,
+  now: () => Instant,
+  shouldStop: () => boolean,
+): Promise<E.Either<string, void>> => {
   const r = await scanAccount(client, account, {
     store: b.store,
     index: b.index,

@@ -176,7 +176,9 @@ export const runRewind = async (deps: RewindDeps, req: RewindRequest): Promise<R
   const notify = async (phase: 'start' | 'end', mail: Mail) => {
     if (req.recipients.length === 0) return
     const r = deps.notifier === undefined ? E.left('no SMTP server is configured (the "smtp" section of the config file)') : await deps.notifier.send(req.recipients, mail)
-    await append([{ type: 'NotificationRecorded', operationId, at: deps.now(), notification: { phase, to: [...req.recipients], sent: E.isRight(r), ...(E.isLeft(r) && { error: r.left }) } }])
+    await append([
+      { type: 'NotificationRecorded', operationId, at: deps.now(), notification: { phase, to: [...req.recipients], sent: E.isRight(r), ...(E.isLeft(r) && { error: r.left }) } },
+    ])
   }
   await notify('start', startMail(await current(), deps.show(started)))
 
@@ -222,7 +224,11 @@ export const runRewind = async (deps: RewindDeps, req: RewindRequest): Promise<R
             type: 'ItemsRecorded',
             operationId,
             at: deps.now(),
-            items: [E.isRight(r) ? { account: req.account, itemId: itemOf(a), outcome: 'restored' as const, reason: text } : { account: req.account, itemId: itemOf(a), outcome: 'unrestored' as const, reason: `${text}: ${r.left}` }],
+            items: [
+              E.isRight(r)
+                ? { account: req.account, itemId: itemOf(a), outcome: 'restored' as const, reason: text }
+                : { account: req.account, itemId: itemOf(a), outcome: 'unrestored' as const, reason: `${text}: ${r.left}` },
+            ],
           },
         ])
         if (E.isRight(r)) applied[a.kind] = (applied[a.kind] ?? 0) + 1
@@ -241,14 +247,38 @@ export const runRewind = async (deps: RewindDeps, req: RewindRequest): Promise<R
     else differences = compareWithExpected(plan.expected, await deps.snapshotAt(deps.now()))
     // Recorded as unrestored items, so that `monitor` and the end notification list them too.
     if (differences.length > 0)
-      await append([{ type: 'ItemsRecorded', operationId, at: deps.now(), items: differences.map((d) => ({ account: req.account, itemId: d.itemId ?? 0, outcome: 'unrestored' as const, reason: `after the rewind: ${d.text}` })) }])
+      await append([
+        {
+          type: 'ItemsRecorded',
+          operationId,
+          at: deps.now(),
+          items: differences.map((d) => ({ account: req.account, itemId: d.itemId ?? 0, outcome: 'unrestored' as const, reason: `after the rewind: ${d.text}` })),
+        },
+      ])
   }
   const sofar = await current()
   const incomplete = failed.length > 0 || differences.length > 0 || plan.unachievable.length > 0
   const status: OperationStatus = error !== undefined ? 'failed' : stopped ? 'stopped' : incomplete ? 'partial' : 'done'
   const ended = deps.now()
-  const counts: Record<string, number> = { ...Object.fromEntries(ACTION_GROUPS.flatMap((g) => g.kinds.map((k) => [k, applied[k] ?? 0]))), differences: differences.length, unachievable: plan.unachievable.length, keptInPlace: plan.keptInPlace }
-  await append([{ type: 'OperationEnded', operationId, at: ended, status, restored: sofar.restored, skipped: sofar.skipped, unrestored: sofar.unrestored.length, counts, ...(error !== undefined && { error }) }])
+  const counts: Record<string, number> = {
+    ...Object.fromEntries(ACTION_GROUPS.flatMap((g) => g.kinds.map((k) => [k, applied[k] ?? 0]))),
+    differences: differences.length,
+    unachievable: plan.unachievable.length,
+    keptInPlace: plan.keptInPlace,
+  }
+  await append([
+    {
+      type: 'OperationEnded',
+      operationId,
+      at: ended,
+      status,
+      restored: sofar.restored,
+      skipped: sofar.skipped,
+      unrestored: sofar.unrestored.length,
+      counts,
+      ...(error !== undefined && { error }),
+    },
+  ])
   const seconds = (ended - started) / 1000
   await notify('end', endMail(await current(), deps.show(ended), seconds))
   return { _tag: 'Ran', plan, summary: await current(), applied, failed, differences, foundApplied, seconds }
@@ -269,18 +299,20 @@ const writeBack = async (
 ): Promise<E.Either<string, { stopped: boolean; failed: { action: RewindAction; reason: string }[] }>> => {
   // Only messages written (with a place on the server) count as done: other outcomes of a rewind are actions.
   const done = new Map([...alreadyRestored(earlier)].filter(([, location]) => location !== ''))
-  const items: RestoreItem[] = comeBacks.map((a): RestoreItem => ({
-    // The plan's ids are the store's item ids.
-    itemId: a.itemId as ItemId,
-    itemType: 'message',
-    folder: a.folder,
-    flags: a.flags,
-    tags: a.tags,
-    digest: a.digest,
-    size: a.size,
-    ...(a.internalDate !== undefined && { internalDate: instant(a.internalDate) }),
-    ...(a.subject !== undefined && { subject: a.subject }),
-  }))
+  const items: RestoreItem[] = comeBacks.map(
+    (a): RestoreItem => ({
+      // The plan's ids are the store's item ids.
+      itemId: a.itemId as ItemId,
+      itemType: 'message',
+      folder: a.folder,
+      flags: a.flags,
+      tags: a.tags,
+      digest: a.digest,
+      size: a.size,
+      ...(a.internalDate !== undefined && { internalDate: instant(a.internalDate) }),
+      ...(a.subject !== undefined && { subject: a.subject }),
+    }),
+  )
   const folders = new Map<string, string[]>()
   for (const i of items) for (let n = 1; n <= i.folder.length; n++) folders.set(JSON.stringify(i.folder.slice(0, n)), i.folder.slice(0, n))
   const plan: RestorePlan = { kind: 'rewind', sourceAccount: req.account, targetAccount: req.account, folders: [...folders.values()], items, folderItems: [], unrestorable: [] }

@@ -21,8 +21,7 @@ export interface ApiToken {
 const MIN = 16
 
 /** Beside the blob folder; with blobs in S3, where that folder would be by default. */
-export const tokenFileOf = (settings: Settings): string =>
-  path.resolve(path.dirname(isS3Location(settings.blobs) ? defaultBlobsFor(settings.store) : settings.blobs), 'api-token')
+export const tokenFileOf = (settings: Settings): string => path.resolve(path.dirname(isS3Location(settings.blobs) ? defaultBlobsFor(settings.store) : settings.blobs), 'api-token')
 
 export const resolveApiToken = (settings: Settings): E.Either<string, ApiToken> => {
   const given = settings.config.api?.token

@@ -19,7 +19,8 @@ import { type RewindRequest, rewind } from '../app/rewind'
 const Word = new t.Type<string, string, unknown>(
   'Word',
   (u): u is string => typeof u === 'string',
-  (u, c) => (typeof u === 'string' && u.length > 0 && u.length <= 512 && !/[\u0000-\u001f]/.test(u) ? t.success(u) : t.failure(u, c, 'expected a non-empty text without control characters')),
+  (u, c) =>
+    typeof u === 'string' && u.length > 0 && u.length <= 512 && !/[\u0000-\u001f]/.test(u) ? t.success(u) : t.failure(u, c, 'expected a non-empty text without control characters'),
   (s) => s,
 )
 const Item = new t.Type<string, string, unknown>(
@@ -96,7 +97,9 @@ const route = <P extends t.Props, O extends t.Props>(
 
 export const ROUTES: readonly Route[] = [
   route('GET', '/api/accounts', 'getAvailableAccounts', 'the accounts in the store', {}, {}, (c) => listAccounts(c.deps)),
-  route('GET', '/api/accounts/:account', 'getAccountInfo', "an account's summary (folders, counts, first and last change)", { account: Word }, {}, (c, p) => getAccountInfo(c.deps, { account: req(p, 'account') })),
+  route('GET', '/api/accounts/:account', 'getAccountInfo', "an account's summary (folders, counts, first and last change)", { account: Word }, {}, (c, p) =>
+    getAccountInfo(c.deps, { account: req(p, 'account') }),
+  ),
   route('GET', '/api/accounts/:account/state', 'getAccountState', 'the folder tree and items as of `at` (default: now)', { account: Word }, { at: Word, known_at: Word }, (c, p) =>
     getAccountState(c.deps, { account: req(p, 'account'), ...defined({ date: p.at, knownAt: p.known_at }) }),
   ),
@@ -109,8 +112,19 @@ export const ROUTES: readonly Route[] = [
   route('GET', '/api/accounts/:account/diff', 'diff', 'what changed between `from` and `to`', { account: Word, from: Word, to: Word }, {}, (c, p) =>
     diff(c.deps, { account: req(p, 'account'), from: req(p, 'from'), to: req(p, 'to') }),
   ),
-  route('GET', '/api/accounts/:account/activity', 'getActivity', 'changes per hour or day, deletions apart, with bucket boundaries in `tz`', { account: Word }, { bucket: t.keyof({ hour: null, day: null }), from: Word, to: Word, tz: Word }, (c, p) =>
-    getActivity(c.deps, { account: req(p, 'account'), ...(p.bucket !== undefined && { bucket: p.bucket === 'hour' ? 'hour' : 'day' }), ...defined({ from: p.from, to: p.to, zone: p.tz }) }),
+  route(
+    'GET',
+    '/api/accounts/:account/activity',
+    'getActivity',
+    'changes per hour or day, deletions apart, with bucket boundaries in `tz`',
+    { account: Word },
+    { bucket: t.keyof({ hour: null, day: null }), from: Word, to: Word, tz: Word },
+    (c, p) =>
+      getActivity(c.deps, {
+        account: req(p, 'account'),
+        ...(p.bucket !== undefined && { bucket: p.bucket === 'hour' ? 'hour' : 'day' }),
+        ...defined({ from: p.from, to: p.to, zone: p.tz }),
+      }),
   ),
   route(
     'GET',
@@ -118,8 +132,19 @@ export const ROUTES: readonly Route[] = [
     'doItemSearch',
     'items by text, type and dates',
     { account: Word },
-    { text: Word, type: t.keyof(Object.fromEntries([...SEARCHABLE_TYPES, 'all'].map((k) => [k, null])) as Record<string, null>), after: Word, before: Word, filter: t.keyof({ all: null, deleted: null, not_deleted: null }) },
-    (c, p) => search(c.deps, { account: req(p, 'account'), ...defined({ text: p.text, type: p.type, after: p.after, before: p.before }), ...(p.filter !== undefined && { filter: p.filter as SearchFilter }) }),
+    {
+      text: Word,
+      type: t.keyof(Object.fromEntries([...SEARCHABLE_TYPES, 'all'].map((k) => [k, null])) as Record<string, null>),
+      after: Word,
+      before: Word,
+      filter: t.keyof({ all: null, deleted: null, not_deleted: null }),
+    },
+    (c, p) =>
+      search(c.deps, {
+        account: req(p, 'account'),
+        ...defined({ text: p.text, type: p.type, after: p.after, before: p.before }),
+        ...(p.filter !== undefined && { filter: p.filter as SearchFilter }),
+      }),
   ),
   route(
     'POST',
@@ -128,7 +153,8 @@ export const ROUTES: readonly Route[] = [
     'plan (dry_run, the default) or start (a job) an undelete of what was deleted between `from` and `to`',
     { account: Word, from: Word, to: Word },
     { dry_run: Bool },
-    (c, p) => undelete(c.deps, c.restore, { account: req(p, 'account'), start: req(p, 'from'), end: req(p, 'to'), dryRun: p.dry_run ?? 'true', ...defined({ target: c.site.target }) }),
+    (c, p) =>
+      undelete(c.deps, c.restore, { account: req(p, 'account'), start: req(p, 'from'), end: req(p, 'to'), dryRun: p.dry_run ?? 'true', ...defined({ target: c.site.target }) }),
     unlessDryRun,
   ),
   route(
@@ -139,7 +165,13 @@ export const ROUTES: readonly Route[] = [
     { account: Word, destination: Word },
     { at: Word, undelete: Bool, dry_run: Bool },
     (c, p) =>
-      restoreOnNewAccount(c.deps, c.restore, { source: req(p, 'account'), destination: req(p, 'destination'), date: p.at ?? 'last', ...defined({ undelete: p.undelete, target: c.site.target }), dryRun: p.dry_run ?? 'true' }),
+      restoreOnNewAccount(c.deps, c.restore, {
+        source: req(p, 'account'),
+        destination: req(p, 'destination'),
+        date: p.at ?? 'last',
+        ...defined({ undelete: p.undelete, target: c.site.target }),
+        dryRun: p.dry_run ?? 'true',
+      }),
     unlessDryRun,
   ),
   route(
@@ -178,12 +210,26 @@ export const ROUTES: readonly Route[] = [
     always,
   ),
   route('GET', '/api/operations', 'getAllOperations', 'every operation (restores, exports, purges, holds, scans) with its state and counts', {}, {}, (c) => listOperations(c.deps)),
-  route('GET', '/api/operations/:id', 'monitor', 'one operation in detail (items, reasons, notifications)', { id: Word }, {}, (c, p) => getOperation(c.deps, { operationId: req(p, 'id') })),
+  route('GET', '/api/operations/:id', 'monitor', 'one operation in detail (items, reasons, notifications)', { id: Word }, {}, (c, p) =>
+    getOperation(c.deps, { operationId: req(p, 'id') }),
+  ),
 ]
 
 /** The parameter each error is about, with what was wrong. */
 const describeParams = (errors: t.Errors): string =>
-  [...new Set(errors.map((e) => `${e.context.map((c) => c.key).filter((k) => k !== '' && !/^\d+$/.test(k)).pop() ?? '(input)'}: ${e.message ?? (e.value === undefined ? 'missing' : 'not valid')}`))].join('; ')
+  [
+    ...new Set(
+      errors.map(
+        (e) =>
+          `${
+            e.context
+              .map((c) => c.key)
+              .filter((k) => k !== '' && !/^\d+$/.test(k))
+              .pop() ?? '(input)'
+          }: ${e.message ?? (e.value === undefined ? 'missing' : 'not valid')}`,
+      ),
+    ),
+  ].join('; ')
 
 /** Validates a route's input, or says which parameter is wrong. */
 export const validate = (r: Route, input: Record<string, unknown>): E.Either<string, Params> => {

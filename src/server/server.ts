@@ -37,7 +37,8 @@ export interface ServerOptions {
 export const DEFAULT_WEB_ROOT = path.resolve(__dirname, '../../web')
 
 /** Content-Security-Policy: nothing from elsewhere, no inline script, no framing. */
-export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+export const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
 export const buildServer = (o: ServerOptions): FastifyInstance => {
   // Required when first used, not at start-up: loading every driver and server made each CLI
@@ -57,12 +58,19 @@ export const buildServer = (o: ServerOptions): FastifyInstance => {
   let board: Promise<JobBoard> | undefined
   const runnerOf = (verb: string, params: Record<string, string>) => {
     const r = ROUTES.find((x) => x.verb === verb && x.job(params))
-    return r === undefined ? undefined : (progress: Progress, note: (line: string) => void) => r.call({ deps: o.deps(progress, note), restore: o.restore, rewind: o.rewind, site: o.site }, params)
+    return r === undefined
+      ? undefined
+      : (progress: Progress, note: (line: string) => void) => r.call({ deps: o.deps(progress, note), restore: o.restore, rewind: o.rewind, site: o.site }, params)
   }
   const running = (): Promise<JobBoard> =>
     (board ??= (async () => {
       const b = await o.deps(silentProgress, () => undefined).backend()
-      return b.jobQueue === undefined ? memoryBoard(jobs(Date.now)) : durableBoard(b.jobQueue, runnerOf, { holder: `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, log: (l) => process.stderr.write(`mailtime serve: ${l}\n`) })
+      return b.jobQueue === undefined
+        ? memoryBoard(jobs(Date.now))
+        : durableBoard(b.jobQueue, runnerOf, {
+            holder: `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+            log: (l) => process.stderr.write(`mailtime serve: ${l}\n`),
+          })
     })().catch((e: unknown) => {
       // A store that cannot be opened now is tried again by the next request.
       board = undefined
@@ -87,7 +95,9 @@ export const buildServer = (o: ServerOptions): FastifyInstance => {
     api.get('/api/jobs', async () => ({ jobs: await (await running()).list() }))
     api.get('/api/jobs/:id', async (req, reply) => {
       const j = await (await running()).get((req.params as { id: string }).id)
-      return j === undefined ? reply.code(404).send({ error: `no job ${JSON.stringify((req.params as { id: string }).id)} (with a SQLite store, jobs are kept in memory until the server stops)` }) : j
+      return j === undefined
+        ? reply.code(404).send({ error: `no job ${JSON.stringify((req.params as { id: string }).id)} (with a SQLite store, jobs are kept in memory until the server stops)` })
+        : j
     })
     for (const r of ROUTES) {
       api.route({
@@ -100,7 +110,9 @@ export const buildServer = (o: ServerOptions): FastifyInstance => {
           const call = (progress: Progress, note: (line: string) => void) => r.call({ deps: o.deps(progress, note), restore: o.restore, rewind: o.rewind, site: o.site }, p.right)
           if (r.job(p.right)) {
             // The same route with the same parameters is the same command (one run at a time).
-            const words = Object.entries(p.right).sort(([a], [b]) => a.localeCompare(b)).flatMap(([k, v]) => (v === undefined ? [] : [k, v]))
+            const words = Object.entries(p.right)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .flatMap(([k, v]) => (v === undefined ? [] : [k, v]))
             const jobsNow = await running()
             const j = await jobsNow.start(r.verb, words, p.right as Record<string, string>, call)
             return reply.code(j.started ? 202 : 409).send({ job: await jobsNow.get(j.id), ...(!j.started && { error: 'the same command is already running as this job' }) })

@@ -55,7 +55,12 @@ export const catchUpMirror = async (source: EventStore, copy: EventStore): Promi
       const rest = run.slice(known.length)
       const next = rest[0]
       if (next !== undefined && next.revision !== head.right + 1)
-        return E.left({ _tag: 'CorruptEvent', stream: next.stream, revision: next.revision, reason: `the copy beside the store holds revisions up to ${head.right}: an event is missing before this one (remove the copy named by --index; the next command copies the source again)` })
+        return E.left({
+          _tag: 'CorruptEvent',
+          stream: next.stream,
+          revision: next.revision,
+          reason: `the copy beside the store holds revisions up to ${head.right}: an event is missing before this one (remove the copy named by --index; the next command copies the source again)`,
+        })
       const r = await copy.appendToStream(
         first.stream,
         rest.map((e) => e.event),
@@ -63,7 +68,12 @@ export const catchUpMirror = async (source: EventStore, copy: EventStore): Promi
       )()
       if (E.isLeft(r)) return r
       if (rest.length > 0 && r.right.lastRevision !== last.revision)
-        return E.left({ _tag: 'CorruptEvent', stream: last.stream, revision: last.revision, reason: `copied as revision ${r.right.lastRevision}: the copy beside the store has other events in this stream (remove the copy named by --index; the next command copies the source again)` })
+        return E.left({
+          _tag: 'CorruptEvent',
+          stream: last.stream,
+          revision: last.revision,
+          reason: `copied as revision ${r.right.lastRevision}: the copy beside the store has other events in this stream (remove the copy named by --index; the next command copies the source again)`,
+        })
       fresh += r.right.appended
     }
     const tail = page.right[page.right.length - 1]

@@ -23,7 +23,10 @@ import { migrate } from './sqliteSchema'
 type Row = [globalPosition: number, revision: number, data: string, stream?: string]
 
 class Conflict extends Error {
-  constructor(readonly expected: number, readonly actual: number) {
+  constructor(
+    readonly expected: number,
+    readonly actual: number,
+  ) {
     super('conflict')
   }
 }
@@ -97,35 +100,20 @@ export const sqliteEventStore = (h: SqliteHandle, onAppended?: () => void): Even
     setHead: db.prepare('INSERT INTO streams (stream, revision) VALUES (?, ?) ON CONFLICT(stream) DO UPDATE SET revision = excluded.revision'),
     setCheckpoint: db.prepare('INSERT INTO checkpoints (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
     getCheckpoint: db.prepare<[string], { value: string }>('SELECT value FROM checkpoints WHERE name = ?'),
-    forwards: db
-      .prepare<[string, number, number], Row>('SELECT global_position, revision, data FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?')
-      .raw(),
+    forwards: db.prepare<[string, number, number], Row>('SELECT global_position, revision, data FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?').raw(),
     backwards: db
       .prepare<[string, number, number], Row>('SELECT global_position, revision, data FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?')
       .raw(),
     until: db.prepare<[string, number], Row>('SELECT global_position, revision, data FROM events WHERE stream = ? AND occurred_at <= ? ORDER BY revision').raw(),
-    all: db
-      .prepare<[number, number], Row>('SELECT global_position, revision, data, stream FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?')
-      .raw(),
-    streams: db.prepare<[string, string], { stream: string }>(
-      'SELECT stream FROM streams WHERE substr(stream, 1, length(?)) = ? ORDER BY stream',
-    ),
+    all: db.prepare<[number, number], Row>('SELECT global_position, revision, data, stream FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?').raw(),
+    streams: db.prepare<[string, string], { stream: string }>('SELECT stream FROM streams WHERE substr(stream, 1, length(?)) = ? ORDER BY stream'),
   }
 
   const append = db.transaction((stream: string, events: readonly MailEvent[], options: AppendOptions): AppendResult => {
     const current = st.head.get(stream)?.revision ?? -1
     let rev = current
     for (const e of events) {
-      const r = st.insert.run(
-        stream,
-        rev + 1,
-        e.eventId,
-        e.type,
-        isItemEvent(e) ? e.itemId : null,
-        e.occurredAt,
-        e.recordedAt,
-        encodeEvent(e),
-      )
+      const r = st.insert.run(stream, rev + 1, e.eventId, e.type, isItemEvent(e) ? e.itemId : null, e.occurredAt, e.recordedAt, encodeEvent(e))
       if (r.changes === 1) rev++
     }
     const appended = rev - current
@@ -164,9 +152,7 @@ export const sqliteEventStore = (h: SqliteHandle, onAppended?: () => void): Even
         const max = o.maxCount ?? Number.MAX_SAFE_INTEGER
         return rowsToEvents(
           stream,
-          o.direction === 'backwards'
-            ? st.backwards.all(stream, o.from ?? Number.MAX_SAFE_INTEGER, max)
-            : st.forwards.all(stream, o.from ?? 0, max),
+          o.direction === 'backwards' ? st.backwards.all(stream, o.from ?? Number.MAX_SAFE_INTEGER, max) : st.forwards.all(stream, o.from ?? 0, max),
           o.withText,
         )
       }),

@@ -37,9 +37,33 @@ export const sqliteOperationLog = (h: SqliteHandle): OperationLog => {
           ),
         ),
       ),
-    stopRequested: (id) => TE.fromEither(E.tryCatch(() => stop.get(id) !== undefined, (e) => storeFailure(where, e))),
-    list: () => TE.fromEither(E.tryCatch(() => startOrder(ids.all()), (e) => storeFailure(where, e))),
-    byResumeKey: (key) => TE.fromEither(E.tryCatch(() => startOrder(byKey.all(key)), (e) => storeFailure(where, e))),
-    restores: () => TE.fromEither(E.tryCatch(() => startOrder(withKey.all()), (e) => storeFailure(where, e))),
+    stopRequested: (id) =>
+      TE.fromEither(
+        E.tryCatch(
+          () => stop.get(id) !== undefined,
+          (e) => storeFailure(where, e),
+        ),
+      ),
+    list: () =>
+      TE.fromEither(
+        E.tryCatch(
+          () => startOrder(ids.all()),
+          (e) => storeFailure(where, e),
+        ),
+      ),
+    byResumeKey: (key) =>
+      TE.fromEither(
+        E.tryCatch(
+          () => startOrder(byKey.all(key)),
+          (e) => storeFailure(where, e),
+        ),
+      ),
+    restores: () =>
+      TE.fromEither(
+        E.tryCatch(
+          () => startOrder(withKey.all()),
+          (e) => storeFailure(where, e),
+        ),
+      ),
   }
 }

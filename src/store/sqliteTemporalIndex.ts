@@ -88,12 +88,8 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     itemEvents: db.prepare<[string, number, number], { revision: number; data: string }>(
       'SELECT revision, data FROM events WHERE stream = ? AND item_id = ? AND global_position <= ? ORDER BY revision',
     ),
-    accountEvents: db.prepare<[string], { revision: number; data: string }>(
-      'SELECT revision, data FROM events WHERE stream = ? AND item_id IS NULL ORDER BY revision',
-    ),
-    current: db.prepare<[string, number], CurrentRow>(
-      `SELECT rowid, kind, ev_recorded_at, ev_revision, ${cols} FROM item_versions WHERE account = ? AND item_id = ?`,
-    ),
+    accountEvents: db.prepare<[string], { revision: number; data: string }>('SELECT revision, data FROM events WHERE stream = ? AND item_id IS NULL ORDER BY revision'),
+    current: db.prepare<[string, number], CurrentRow>(`SELECT rowid, kind, ev_recorded_at, ev_revision, ${cols} FROM item_versions WHERE account = ? AND item_id = ?`),
     openRow: db.prepare<[string, number], CurrentRow>(
       `SELECT rowid, kind, ev_recorded_at, ev_revision, ${cols} FROM item_versions WHERE account = ? AND item_id = ? AND valid_to IS NULL
        ORDER BY valid_from DESC LIMIT 1`,
@@ -132,9 +128,7 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
       `SELECT state, kind FROM item_versions_superseded WHERE account = ? AND recorded_to > ? AND recorded_from <= ?
          AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)`,
     ),
-    itemRows: db.prepare<[string, number, number], VersionRow>(
-      `SELECT ${cols} FROM item_versions WHERE account = ? AND item_id = ? AND recorded_from <= ?`,
-    ),
+    itemRows: db.prepare<[string, number, number], VersionRow>(`SELECT ${cols} FROM item_versions WHERE account = ? AND item_id = ? AND recorded_from <= ?`),
     itemRowsSuperseded: db.prepare<[string, number, number, number], VersionRow>(
       `SELECT ${cols} FROM item_versions_superseded WHERE account = ? AND item_id = ? AND recorded_from <= ? AND recorded_to > ?`,
     ),
@@ -153,9 +147,7 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
       `SELECT ${cols} FROM item_versions_superseded WHERE account = ? AND valid_from >= ? AND valid_from <= ?
          AND recorded_from <= ? AND recorded_to > ? AND cause = 'ItemDeleted'`,
     ),
-    allItems: db.prepare<[], { stream: string; item_id: number }>(
-      'SELECT DISTINCT stream, item_id FROM events WHERE item_id IS NOT NULL ORDER BY stream, item_id',
-    ),
+    allItems: db.prepare<[], { stream: string; item_id: number }>('SELECT DISTINCT stream, item_id FROM events WHERE item_id IS NOT NULL ORDER BY stream, item_id'),
   }
 
   const decodeEvent = (stream: string, revision: number, data: string): RecordedEvent<ItemEvent> | undefined => {
@@ -195,8 +187,7 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
   const supersede = (account: string, item: number, row: CurrentRow, at: number): void => {
     st.deleteRow.run(row.rowid)
     // A row believed and corrected at the same system time was never believed: drop it.
-    if (row.recorded_from < at)
-      st.insertSuperseded.run(account, item, row.kind, row.valid_from, row.valid_to, row.recorded_from, at, row.cause, row.event_id, row.state)
+    if (row.recorded_from < at) st.insertSuperseded.run(account, item, row.kind, row.valid_from, row.valid_to, row.recorded_from, at, row.cause, row.event_id, row.state)
   }
 
   const orderFrom = (events: readonly RecordedEvent<ItemEvent>[]): OrderOf => {
@@ -207,8 +198,7 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
   const writeBitemporal = (account: string, item: number, versions: readonly BitemporalVersion[], order: OrderOf): void => {
     for (const v of versions) {
       if (v.recordedTo === null) insertVersion(account, item, v, v.recordedFrom, order)
-      else
-        st.insertSuperseded.run(account, item, kindOf(v.state), v.validFrom, v.validTo, v.recordedFrom, v.recordedTo, v.cause, v.eventId, stateText(v.state))
+      else st.insertSuperseded.run(account, item, kindOf(v.state), v.validFrom, v.validTo, v.recordedFrom, v.recordedTo, v.cause, v.eventId, stateText(v.state))
     }
   }
 
@@ -225,7 +215,13 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     const { closesAt, versions } = appendVersions(open === undefined ? undefined : decodeState(open.state), fresh)
     if (open !== undefined && closesAt !== undefined) {
       supersede(account, item, open, at)
-      const closed: ItemVersion = { validFrom: open.valid_from as Instant, validTo: closesAt, cause: open.cause as ItemVersion['cause'], eventId: open.event_id as ItemVersion['eventId'], state: decodeState(open.state) }
+      const closed: ItemVersion = {
+        validFrom: open.valid_from as Instant,
+        validTo: closesAt,
+        cause: open.cause as ItemVersion['cause'],
+        eventId: open.event_id as ItemVersion['eventId'],
+        state: decodeState(open.state),
+      }
       insertVersion(account, item, closed, at, () => ({ recordedAt: open.ev_recorded_at, revision: open.ev_revision }))
     }
     const order = orderFrom(fresh)
@@ -379,10 +375,20 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     if (hit !== undefined) return hit
     const list = (n: number) => Array.from({ length: n }, () => '?').join(',')
     const parts = [
-      ...(left > 0 ? [`SELECT item_id, state FROM item_versions WHERE account = ? AND kind IN (${list(kinds)}) AND fork IN (${list(left)}) AND upper >= ? AND valid_from <= ? AND recorded_from <= ?`] : []),
-      ...(right > 0 ? [`SELECT item_id, state FROM item_versions WHERE account = ? AND kind IN (${list(kinds)}) AND fork IN (${list(right)}) AND lower <= ? AND (valid_to IS NULL OR valid_to > ?) AND recorded_from <= ?`] : []),
+      ...(left > 0
+        ? [
+            `SELECT item_id, state FROM item_versions WHERE account = ? AND kind IN (${list(kinds)}) AND fork IN (${list(left)}) AND upper >= ? AND valid_from <= ? AND recorded_from <= ?`,
+          ]
+        : []),
+      ...(right > 0
+        ? [
+            `SELECT item_id, state FROM item_versions WHERE account = ? AND kind IN (${list(kinds)}) AND fork IN (${list(right)}) AND lower <= ? AND (valid_to IS NULL OR valid_to > ?) AND recorded_from <= ?`,
+          ]
+        : []),
       ...(known
-        ? [`SELECT item_id, state FROM item_versions_superseded WHERE account = ? AND recorded_to > ? AND recorded_from <= ? AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?) AND kind IN (${list(kinds)})`]
+        ? [
+            `SELECT item_id, state FROM item_versions_superseded WHERE account = ? AND recorded_to > ? AND recorded_from <= ? AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?) AND kind IN (${list(kinds)})`,
+          ]
         : []),
     ]
     const stmt = db.prepare<unknown[], string>(`SELECT state FROM (${parts.join(' UNION ALL ')}) ORDER BY item_id`).pluck()
@@ -439,7 +445,10 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
   const versionsOf = (account: AccountId, item: ItemId, knownAt: Instant | undefined): ItemVersion[] => {
     const K = knownAt ?? Number.MAX_SAFE_INTEGER
     const rows = [...st.itemRows.all(account, item, K), ...(knownAt === undefined ? [] : st.itemRowsSuperseded.all(account, item, K, K))]
-    return rows.map(rowToChange).sort(byItemThenTime).map(({ itemId: _i, ...v }) => v)
+    return rows
+      .map(rowToChange)
+      .sort(byItemThenTime)
+      .map(({ itemId: _i, ...v }) => v)
   }
 
   const windowed = (
@@ -469,8 +478,7 @@ export const sqliteTemporalIndex = (h: SqliteHandle): SqliteTemporalIndex => {
     liveRefsAsOf: (account, at) => query(() => stabRefs(account, at)),
     eachLiveItem: (account, at, visit) => query(() => stabEach(account, [KIND_FOLDER, KIND_ITEM], at, visit)),
     foldersAsOf: (account, at) => query(() => stab(account, [KIND_FOLDER], at)),
-    itemAsOf: (account, item, at) =>
-      query(() => versionsOf(account, item, at.knownAt).find((v) => v.validFrom <= at.validAt && (v.validTo === null || v.validTo > at.validAt))),
+    itemAsOf: (account, item, at) => query(() => versionsOf(account, item, at.knownAt).find((v) => v.validFrom <= at.validAt && (v.validTo === null || v.validTo > at.validAt))),
     itemHistory: (account, item, knownAt) => query(() => versionsOf(account, item, knownAt)),
     changesBetween: (account, w) => query(() => windowed(st.windowRows, st.windowRowsSuperseded, account, w)),
     deletedBetween: (account, w) => query(() => windowed(st.deletedRows, st.deletedRowsSuperseded, account, w)),

@@ -18,8 +18,7 @@ export const decodeStateText = (text: string): ItemState => {
   return r.state
 }
 
-const notAState = (text: string, from: number): StoreErrorRaised =>
-  new StoreErrorRaised(corruptState(`not a stored item state: ${JSON.stringify(text.slice(from, from + 40))}`))
+const notAState = (text: string, from: number): StoreErrorRaised => new StoreErrorRaised(corruptState(`not a stored item state: ${JSON.stringify(text.slice(from, from + 40))}`))
 
 /** A reference to the stored state at [start, end) of `text`: a class, so that 50,000 of them are cheap. */
 class TextRef implements LiveItemRef {

@@ -32,8 +32,7 @@ const LOCAL_FORMATS = ['dd/MM/yyyy HH:mm:ss', 'dd/MM/yyyy HH:mm', 'dd/MM/yyyy'] 
 const ISO_LOCAL = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?)?$/
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
 
-export const validZone = (zone: string): E.Either<DateError, string> =>
-  IANAZone.isValidZone(zone) || zone === 'UTC' ? E.right(zone) : E.left({ _tag: 'BadZone', zone })
+export const validZone = (zone: string): E.Either<DateError, string> => (IANAZone.isValidZone(zone) || zone === 'UTC' ? E.right(zone) : E.left({ _tag: 'BadZone', zone }))
 
 const withOffset = (dt: DateTime): string => dt.toFormat("yyyy-MM-dd'T'HH:mm:ssZZ")
 
@@ -83,9 +82,7 @@ export const parseDate = (raw: string, zone: string): E.Either<DateError, DateSp
   if (lower === 'last') return E.right({ kind: 'last' })
   if (ISO_WITH_OFFSET.test(input)) {
     const dt = DateTime.fromISO(input, { setZone: true })
-    return dt.isValid
-      ? E.right({ kind: 'at', at: instant(dt.toMillis()) })
-      : E.left({ _tag: 'BadDate', input, reason: whyInvalid(dt, 'invalid ISO-8601') })
+    return dt.isValid ? E.right({ kind: 'at', at: instant(dt.toMillis()) }) : E.left({ _tag: 'BadDate', input, reason: whyInvalid(dt, 'invalid ISO-8601') })
   }
   if (ISO_LOCAL.test(input)) {
     const dt = DateTime.fromISO(input, { zone })
@@ -104,8 +101,7 @@ export const parseDate = (raw: string, zone: string): E.Either<DateError, DateSp
 }
 
 /** Formats an instant for people: `03/03/2026 14:02:00 +01:00`, in the chosen zone. */
-export const formatInstant = (i: number, zone: string): string =>
-  DateTime.fromMillis(i, { zone }).toFormat('dd/MM/yyyy HH:mm:ss ZZ')
+export const formatInstant = (i: number, zone: string): string => DateTime.fromMillis(i, { zone }).toFormat('dd/MM/yyyy HH:mm:ss ZZ')
 
 /** Formats an instant for scripts: ISO-8601 with the zone's offset. */
 export const isoInZone = (i: number, zone: string): string => DateTime.fromMillis(i, { zone }).toISO() ?? new Date(i).toISOString()

@@ -21,7 +21,12 @@ const windowNote = (found: number, bounded: readonly BoundedDeletions[] | undefi
 const folderList = (cls: string, title: string, paths: readonly string[]): HTMLElement | null =>
   paths.length === 0
     ? null
-    : h('div', { class: cls }, h('p', {}, title), h('ul', {}, ...paths.slice(0, 50).map((f) => h('li', {}, f)), paths.length > 50 ? h('li', {}, `… ${paths.length - 50} more`) : null))
+    : h(
+        'div',
+        { class: cls },
+        h('p', {}, title),
+        h('ul', {}, ...paths.slice(0, 50).map((f) => h('li', {}, f)), paths.length > 50 ? h('li', {}, `… ${paths.length - 50} more`) : null),
+      )
 
 export const renderPlan = (title: string, doc: Plan, zone: string): void => {
   const p = doc.plan
@@ -31,10 +36,23 @@ export const renderPlan = (title: string, doc: Plan, zone: string): void => {
   fill(
     'plan',
     h('h3', {}, title),
-    h('p', { class: 'counts' }, `${plural(c.items + c.folderItems, 'item', 'items')} would be restored${into}: ${plural(c.items, 'message', 'messages')} in ${plural(c.folders, 'folder', 'folders')}${folders}; ${c.unrestorable} unrestorable.`),
+    h(
+      'p',
+      { class: 'counts' },
+      `${plural(c.items + c.folderItems, 'item', 'items')} would be restored${into}: ${plural(c.items, 'message', 'messages')} in ${plural(c.folders, 'folder', 'folders')}${folders}; ${c.unrestorable} unrestorable.`,
+    ),
     windowNote(c.items + c.folderItems + c.unrestorable, doc.possiblyInWindow, zone),
-    folderList('plan-folders', 'Folders recreated (among the items):', p.folderItems.map((f) => `/${f.folder}`)),
-    h('ul', { class: 'plan-items' }, ...p.items.slice(0, 50).map((i) => h('li', {}, `/${i.folder}: ${i.subject ?? `${i.itemType} ${i.itemId}`}`)), p.items.length > 50 ? h('li', {}, `… ${p.items.length - 50} more`) : null),
+    folderList(
+      'plan-folders',
+      'Folders recreated (among the items):',
+      p.folderItems.map((f) => `/${f.folder}`),
+    ),
+    h(
+      'ul',
+      { class: 'plan-items' },
+      ...p.items.slice(0, 50).map((i) => h('li', {}, `/${i.folder}: ${i.subject ?? `${i.itemType} ${i.itemId}`}`)),
+      p.items.length > 50 ? h('li', {}, `… ${p.items.length - 50} more`) : null,
+    ),
     p.unrestorable.length === 0 ? null : h('ul', { class: 'unrestorable' }, ...p.unrestorable.slice(0, 20).map((u) => h('li', {}, `${u.itemType} ${u.itemId}: ${u.reason}`))),
   )
 }
@@ -56,7 +74,11 @@ const restoreNotes = (result: unknown, zone: string): (HTMLElement | null)[] => 
   const accounts = new Set((r.foldersRecreated ?? []).map((f) => f.account))
   const found = (r.restored ?? 0) + (r.skipped ?? 0) + (r.unrestored?.length ?? 0)
   return [
-    folderList('folders-recreated', 'Folders recreated (among the restored items):', (r.foldersRecreated ?? []).map((f) => (accounts.size > 1 ? `${f.account} ${f.path}` : f.path))),
+    folderList(
+      'folders-recreated',
+      'Folders recreated (among the restored items):',
+      (r.foldersRecreated ?? []).map((f) => (accounts.size > 1 ? `${f.account} ${f.path}` : f.path)),
+    ),
     windowNote(found, r.possiblyInWindow, zone),
     ...(r.warnings ?? []).map((w) => h('p', { class: 'warning' }, `warning: ${w}`)),
   ]
@@ -68,7 +90,14 @@ const rewindNotes = (result: unknown): (HTMLElement | null)[] => {
   return [
     (r.foundApplied ?? 0) > 0 ? h('p', { class: 'note' }, `${r.foundApplied} action(s) of an interrupted earlier run were found done on the server and not sent again.`) : null,
     ...(r.failed ?? []).map((f) => h('p', { class: 'warning' }, `refused: ${f.action}: ${f.reason}`)),
-    (r.differences ?? []).length === 0 ? null : h('div', { class: 'differences' }, h('p', {}, `${r.differences?.length} difference(s) between the account and its state at the instant:`), h('ul', {}, ...(r.differences ?? []).map((d) => h('li', {}, d.text)))),
+    (r.differences ?? []).length === 0
+      ? null
+      : h(
+          'div',
+          { class: 'differences' },
+          h('p', {}, `${r.differences?.length} difference(s) between the account and its state at the instant:`),
+          h('ul', {}, ...(r.differences ?? []).map((d) => h('li', {}, d.text))),
+        ),
   ]
 }
 

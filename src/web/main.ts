@@ -104,7 +104,12 @@ const loadActivity = async (): Promise<Activity> => {
   page.plot = activityPlot(a.buckets, zone, (b) => guard(pickBucket)(b))
   fill('activity', page.plot.element)
   page.plot.mark(page.at)
-  fill('peak', a.peakDeletion === null ? 'No deletions recorded.' : `Most deletions: ${a.peakDeletion.deleted} in the ${bucket} from ${when(a.peakDeletion.start)}. Click a bar to see the account just before it.`)
+  fill(
+    'peak',
+    a.peakDeletion === null
+      ? 'No deletions recorded.'
+      : `Most deletions: ${a.peakDeletion.deleted} in the ${bucket} from ${when(a.peakDeletion.start)}. Click a bar to see the account just before it.`,
+  )
   return a
 }
 
@@ -152,13 +157,23 @@ const renderFolders = (): void => {
     h(
       'li',
       { class: page.folder === folder ? 'selected' : undefined },
-      h('button', { type: 'button', 'data-depth': depth, onclick: () => ((page.folder = folder), renderFolders(), renderList()) }, h('span', { class: 'name' }, text), h('span', { class: 'n' }, count)),
+      h(
+        'button',
+        { type: 'button', 'data-depth': depth, onclick: () => ((page.folder = folder), renderFolders(), renderList()) },
+        h('span', { class: 'name' }, text),
+        h('span', { class: 'n' }, count),
+      ),
     )
   const total = s.items.filter((i) => i.itemType !== 'folder').length
   fill(
     'folders',
     s.exists ? null : h('p', { class: 'note' }, 'The account did not exist at this instant.'),
-    h('ul', {}, button('All folders', undefined, total, 0), ...s.folders.map((f) => button(f.path.split('/').pop() ?? f.path, f.folderId, f.itemCount, f.path.split('/').length - 2))),
+    h(
+      'ul',
+      {},
+      button('All folders', undefined, total, 0),
+      ...s.folders.map((f) => button(f.path.split('/').pop() ?? f.path, f.folderId, f.itemCount, f.path.split('/').length - 2)),
+    ),
   )
   // Indentation by depth, set through the CSS object model (inline style attributes are refused by the CSP).
   for (const b of byId('folders').querySelectorAll<HTMLButtonElement>('button[data-depth]')) b.style.paddingLeft = `${0.4 + Number(b.dataset.depth) * 1.1}em`
@@ -175,7 +190,12 @@ const renderList = (): void => {
   const rows = items.slice(0, ROWS).map((i) =>
     h(
       'tr',
-      { 'data-item': i.itemId, tabindex: 0, onclick: () => guard(openItem)(page.account ?? '', i.itemId, zone), onkeydown: (e: Event) => (e as KeyboardEvent).key === 'Enter' && guard(openItem)(page.account ?? '', i.itemId, zone) },
+      {
+        'data-item': i.itemId,
+        tabindex: 0,
+        onclick: () => guard(openItem)(page.account ?? '', i.itemId, zone),
+        onkeydown: (e: Event) => (e as KeyboardEvent).key === 'Enter' && guard(openItem)(page.account ?? '', i.itemId, zone),
+      },
       h('td', { class: 'subject' }, label(i)),
       h('td', {}, secondary(i)),
       h('td', {}, when(i.internalDate ?? i.createdAt)),
@@ -183,7 +203,9 @@ const renderList = (): void => {
       h('td', {}, i.folderPath),
     ),
   )
-  byId('list').querySelector('tbody')?.replaceChildren(...rows)
+  byId('list')
+    .querySelector('tbody')
+    ?.replaceChildren(...rows)
   fill('count', items.length > ROWS ? `showing ${ROWS} of ${items.length} items (filter to narrow)` : `${items.length} ${items.length === 1 ? 'item' : 'items'}`)
 }
 
@@ -237,26 +259,50 @@ const wire = (): void => {
   })
   byId('now').addEventListener('click', () => guard(moveTo)(Number(slider().max)))
   input('filter').addEventListener('input', renderList)
-  byId('rewind-open').addEventListener('click', guard(() => openRewind(page.account ?? '', page.at, zone)))
-  byId('diff-run').addEventListener('click', guard(() => showDiff(page.account ?? '', field('diff-from', 'Compare from'), field('diff-to', 'Compare to'), zone)))
-  byId('und-preview').addEventListener('click', guard(async () => renderPlan('Undelete plan', await post<Plan>(accountPath(page.account ?? '', '/undelete'), { ...undeleteBody(), dry_run: 'true' }), zone)))
-  byId('und-run').addEventListener('click', guard(async () => {
-    const body = undeleteBody()
-    if (confirmRun(`Undelete into ${page.account ?? ''} what was deleted from ${showInstant(Date.parse(body.from), zone)} to ${showInstant(Date.parse(body.to), zone)}.`))
-      await startJob(accountPath(page.account ?? '', '/undelete'), { ...body, dry_run: 'false' }, zone)
-  }))
-  byId('rna-preview').addEventListener('click', guard(async () => renderPlan('Restore plan', await post<Plan>(accountPath(page.account ?? '', '/restore-new-account'), { ...newAccountBody(), dry_run: 'true' }), zone)))
-  byId('rna-run').addEventListener('click', guard(async () => {
-    const body = newAccountBody()
-    if (confirmRun(`Restore ${page.account ?? ''} as of ${showInstant(page.at, zone)} into ${body.destination}.`))
-      await startJob(accountPath(page.account ?? '', '/restore-new-account'), { ...body, dry_run: 'false' }, zone)
-  }))
+  byId('rewind-open').addEventListener(
+    'click',
+    guard(() => openRewind(page.account ?? '', page.at, zone)),
+  )
+  byId('diff-run').addEventListener(
+    'click',
+    guard(() => showDiff(page.account ?? '', field('diff-from', 'Compare from'), field('diff-to', 'Compare to'), zone)),
+  )
+  byId('und-preview').addEventListener(
+    'click',
+    guard(async () => renderPlan('Undelete plan', await post<Plan>(accountPath(page.account ?? '', '/undelete'), { ...undeleteBody(), dry_run: 'true' }), zone)),
+  )
+  byId('und-run').addEventListener(
+    'click',
+    guard(async () => {
+      const body = undeleteBody()
+      if (confirmRun(`Undelete into ${page.account ?? ''} what was deleted from ${showInstant(Date.parse(body.from), zone)} to ${showInstant(Date.parse(body.to), zone)}.`))
+        await startJob(accountPath(page.account ?? '', '/undelete'), { ...body, dry_run: 'false' }, zone)
+    }),
+  )
+  byId('rna-preview').addEventListener(
+    'click',
+    guard(async () => renderPlan('Restore plan', await post<Plan>(accountPath(page.account ?? '', '/restore-new-account'), { ...newAccountBody(), dry_run: 'true' }), zone)),
+  )
+  byId('rna-run').addEventListener(
+    'click',
+    guard(async () => {
+      const body = newAccountBody()
+      if (confirmRun(`Restore ${page.account ?? ''} as of ${showInstant(page.at, zone)} into ${body.destination}.`))
+        await startJob(accountPath(page.account ?? '', '/restore-new-account'), { ...body, dry_run: 'false' }, zone)
+    }),
+  )
   const exportBody = () => ({ to: iso(Math.min(page.at, Date.now())), format: byId<HTMLSelectElement>('exp-format').value })
-  byId('exp-preview').addEventListener('click', guard(async () => {
-    const r = await post<Record<string, unknown>>(accountPath(page.account ?? '', '/export'), { ...exportBody(), dry_run: 'true' })
-    fill('plan', h('h3', {}, 'Export preview (nothing written yet)'), report(r))
-  }))
-  byId('exp-run').addEventListener('click', guard(() => startJob(accountPath(page.account ?? '', '/export'), exportBody(), zone)))
+  byId('exp-preview').addEventListener(
+    'click',
+    guard(async () => {
+      const r = await post<Record<string, unknown>>(accountPath(page.account ?? '', '/export'), { ...exportBody(), dry_run: 'true' })
+      fill('plan', h('h3', {}, 'Export preview (nothing written yet)'), report(r))
+    }),
+  )
+  byId('exp-run').addEventListener(
+    'click',
+    guard(() => startJob(accountPath(page.account ?? '', '/export'), exportBody(), zone)),
+  )
 }
 
 wire()

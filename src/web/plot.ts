@@ -31,7 +31,11 @@ export const activityPlot = (buckets: readonly Bucket[], zone: string, pick: (b:
     return svg(
       'g',
       { class: 'bucket', 'data-start': b.start, 'data-deleted': b.deleted, onclick: () => pick(b) },
-      svg('title', {}, `${showInstant(Date.parse(b.start), zone)}: ${b.changes} changes (${b.created} created, ${b.deleted} deleted, ${b.moved} moved, ${b.flagged} flag or tag changes)`),
+      svg(
+        'title',
+        {},
+        `${showInstant(Date.parse(b.start), zone)}: ${b.changes} changes (${b.created} created, ${b.deleted} deleted, ${b.moved} moved, ${b.flagged} flag or tag changes)`,
+      ),
       // A full-height transparent hit area: thin buckets stay clickable.
       svg('rect', { class: 'hit', x, y: 0, width: Math.max(bw, 1), height: H - AXIS }),
       svg('rect', { class: 'changes', x, y: H - AXIS - total, width: Math.max(bw * 0.85, 0.6), height: Math.max(0, total - deleted) }),
@@ -40,7 +44,13 @@ export const activityPlot = (buckets: readonly Bucket[], zone: string, pick: (b:
   })
   const labels = [0, Math.floor(n / 2), n - 1]
     .filter((i, k, all) => all.indexOf(i) === k && buckets[i] !== undefined)
-    .map((i) => svg('text', { x: Math.min(W - 4, Math.max(4, i * bw)), y: H - 4, 'text-anchor': i === 0 ? 'start' : i === n - 1 ? 'end' : 'middle' }, showInstant(Date.parse(buckets[i]?.start ?? ''), zone)))
+    .map((i) =>
+      svg(
+        'text',
+        { x: Math.min(W - 4, Math.max(4, i * bw)), y: H - 4, 'text-anchor': i === 0 ? 'start' : i === n - 1 ? 'end' : 'middle' },
+        showInstant(Date.parse(buckets[i]?.start ?? ''), zone),
+      ),
+    )
   const marker = svg('line', { class: 'marker', x1: 0, x2: 0, y1: 0, y2: H - AXIS })
   const element = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'changes over time; deletions in red' }, ...bars, ...labels, marker)
   return {

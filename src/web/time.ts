@@ -6,8 +6,7 @@
 export const viewerZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone
 
 /** "3 Mar 2026, 14:02:00" in `zone`. */
-export const showInstant = (ms: number, zone: string): string =>
-  new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: zone }).format(new Date(ms))
+export const showInstant = (ms: number, zone: string): string => new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: zone }).format(new Date(ms))
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0')
 

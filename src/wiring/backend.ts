@@ -45,7 +45,8 @@ export const sqlitePathOf = (location: string): string | undefined => {
  */
 export const openReadOnlyBackend = (location: string, blobsDir: BlobsAt): E.Either<StoreError, ReadBackend> => {
   const file = sqlitePathOf(location)
-  if (file === undefined) return E.left({ _tag: 'StoreUnavailable', store: redactUrl(location), reason: 'unsupported store scheme (use a SQLite file or a directory holding mailtime.db)' })
+  if (file === undefined)
+    return E.left({ _tag: 'StoreUnavailable', store: redactUrl(location), reason: 'unsupported store scheme (use a SQLite file or a directory holding mailtime.db)' })
   const h = openSqliteDatabase(file, { readonly: true })
   if (E.isLeft(h)) return h
   const store = sqliteEventStore(h.right)
@@ -85,7 +86,8 @@ export const openBackend = (location: string, blobsDir: BlobsAt): E.Either<Store
  */
 export const openStoreBackend = async (location: string, blobsDir: BlobsAt, indexLocation = DEFAULT_ESDB_INDEX): Promise<E.Either<StoreError, Backend>> => {
   if (isEsdb(location)) {
-    if (isEsdb(indexLocation)) return E.left({ _tag: 'StoreUnavailable', store: redactUrl(indexLocation), reason: 'the index beside an EventStoreDB store must be a SQLite file or a postgres:// database' })
+    if (isEsdb(indexLocation))
+      return E.left({ _tag: 'StoreUnavailable', store: redactUrl(indexLocation), reason: 'the index beside an EventStoreDB store must be a SQLite file or a postgres:// database' })
     const beside = await openStoreBackend(indexLocation, blobsDir)
     if (E.isLeft(beside)) return beside
     const source = esdbEventStore(location)

@@ -21,7 +21,6 @@ export interface OpenedStore {
   readonly rebuildIndex?: () => TE.TaskEither<StoreError, { items: number; versions: number }>
 }
 
-
 export const openEventStore = async (location: string): Promise<E.Either<StoreError, OpenedStore>> => {
   if (isEsdb(location)) return E.right({ store: esdbEventStore(location) })
   if (isPostgres(location)) {

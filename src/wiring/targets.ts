@@ -33,14 +33,26 @@ export const chooseTarget = (settings: Settings, raw: string | undefined, option
     const asked = ownerOf(options.owner)
     if (E.isLeft(asked)) return asked
     const there = nearestExisting(dir)
-    const choice = chooseOwner({ ...(asked.right !== undefined && { asked: asked.right }), ...(options.owner !== undefined && { raw: options.owner }), directory: there.owner, where: there.path, self: { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 } })
+    const choice = chooseOwner({
+      ...(asked.right !== undefined && { asked: asked.right }),
+      ...(options.owner !== undefined && { raw: options.owner }),
+      directory: there.owner,
+      where: there.path,
+      self: { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 },
+    })
     if (E.isLeft(choice)) return E.left(usageError(choice.left))
-    return E.right({ target: maildirTarget(dir, { ...(choice.right.chown !== undefined && { owner: choice.right.chown }) }), server: false, warnings: choice.right.warning === undefined ? [] : [choice.right.warning] })
+    return E.right({
+      target: maildirTarget(dir, { ...(choice.right.chown !== undefined && { owner: choice.right.chown }) }),
+      server: false,
+      warnings: choice.right.warning === undefined ? [] : [choice.right.warning],
+    })
   }
   if (options.owner !== undefined) return E.left(usageError('owner applies to maildir targets only (an IMAP server owns its files)'))
-  if (raw !== undefined && !/^imaps?:\/\//i.test(raw)) return E.left(usageError(`unsupported target ${JSON.stringify(raw)}: use imap://host:port, imaps://host:port or maildir:<dir>`))
+  if (raw !== undefined && !/^imaps?:\/\//i.test(raw))
+    return E.left(usageError(`unsupported target ${JSON.stringify(raw)}: use imap://host:port, imaps://host:port or maildir:<dir>`))
   const src = imapSourceOf(settings, raw)
-  if (E.isLeft(src)) return E.left(usageError(raw === undefined ? `${src.left.reason}; or give target maildir:<dir> (Dovecot serves that tree as is), or dry_run true` : src.left.reason))
+  if (E.isLeft(src))
+    return E.left(usageError(raw === undefined ? `${src.left.reason}; or give target maildir:<dir> (Dovecot serves that tree as is), or dry_run true` : src.left.reason))
   const s = src.right
   const { batchSize, connections } = settings.restore
   return E.right({

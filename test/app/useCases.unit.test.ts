@@ -22,9 +22,18 @@ afterAll(cleanupTmp)
 
 const ACC = 'alice@example.com'
 const at = (min: number) => Date.parse('2026-03-02T10:00:00Z') + min * 60_000
-const folder = (id: number, parent: number, name: string, t: number) => ev('ItemCreated', ACC, t, { itemId: I(id), itemType: 'folder', folderId: I(parent), name, flags: [], tags: [] })
+const folder = (id: number, parent: number, name: string, t: number) =>
+  ev('ItemCreated', ACC, t, { itemId: I(id), itemType: 'folder', folderId: I(parent), name, flags: [], tags: [] })
 const message = (id: number, folderId: number, subject: string, t: number) =>
-  ev('ItemCreated', ACC, t, { itemId: I(id), itemType: 'message', folderId: I(folderId), flags: [], tags: [], headers: { subject }, content: { digest: `sha256:${'0'.repeat(63)}${id % 10}`, size: 10 } })
+  ev('ItemCreated', ACC, t, {
+    itemId: I(id),
+    itemType: 'message',
+    folderId: I(folderId),
+    flags: [],
+    tags: [],
+    headers: { subject },
+    content: { digest: `sha256:${'0'.repeat(63)}${id % 10}`, size: 10 },
+  })
 
 const storeWith = async (events: readonly MailEvent[]): Promise<Backend> => {
   const b = openBackend(`sqlite:${path.join(tmpDir(), 'm.db')}`, path.join(tmpDir(), 'blobs'))
@@ -93,7 +102,10 @@ describe('the undelete use case', () => {
     // before that deletion, and 302 goes into it (not into "Old", its name when 302 was deleted,
     // which made a second folder).
     const latePlan = late.right.json.plan as { items: { itemId: number; folder: string }[]; folderItems: { itemId: number; folder: string }[] }
-    expect({ message: latePlan.items.find((i) => i.itemId === 302)?.folder, folder: latePlan.folderItems.find((f) => f.itemId === 257)?.folder }).toEqual({ message: 'Archive', folder: 'Archive' })
+    expect({ message: latePlan.items.find((i) => i.itemId === 302)?.folder, folder: latePlan.folderItems.find((f) => f.itemId === 257)?.folder }).toEqual({
+      message: 'Archive',
+      folder: 'Archive',
+    })
     await b.close()
   })
 
@@ -129,7 +141,9 @@ describe('the undelete use case', () => {
   it('returns bad input and unknown accounts as errors, not exceptions', async () => {
     const b = await storeWith(history)
     expect(await undelete(depsOf(b), noTarget, { account: ACC, start: 'last', end: 'first', dryRun: 'true' })).toMatchObject(E.left({ _tag: 'Usage' }))
-    expect(await undelete(depsOf(b), noTarget, { account: ACC, start: new Date(at(30)).toISOString(), end: new Date(at(10)).toISOString() })).toEqual(E.left({ _tag: 'Usage', message: 'doUndelete: end is before start' }))
+    expect(await undelete(depsOf(b), noTarget, { account: ACC, start: new Date(at(30)).toISOString(), end: new Date(at(10)).toISOString() })).toEqual(
+      E.left({ _tag: 'Usage', message: 'doUndelete: end is before start' }),
+    )
     expect(await undelete(depsOf(b), noTarget, { account: 'nobody', start: 'first', end: 'last' })).toMatchObject(E.left({ _tag: 'NotFound' }))
     await b.close()
   })

@@ -114,7 +114,11 @@ const parent = (): void => {
     reports.push(report)
     // Written after each row, so that a long run stopped midway keeps the rows it finished.
     if (write) {
-      const w = replaceRows(fs.readFileSync(DOC, 'utf8'), [report], ROWS.map((r) => r.name))
+      const w = replaceRows(
+        fs.readFileSync(DOC, 'utf8'),
+        [report],
+        ROWS.map((r) => r.name),
+      )
       if (!w.ok) {
         process.stderr.write(`bench: cannot write ${DOC}: ${w.error}\n`)
         process.exitCode = 1
@@ -124,8 +128,18 @@ const parent = (): void => {
       }
     }
   }
-  const printed = replaceRows(`${REGION_START}\n${REGION_END}`, reports, ROWS.map((r) => r.name))
-  if (printed.ok) process.stdout.write(`${printed.doc.split('\n').filter((l) => l.startsWith('|')).join('\n')}\n`)
+  const printed = replaceRows(
+    `${REGION_START}\n${REGION_END}`,
+    reports,
+    ROWS.map((r) => r.name),
+  )
+  if (printed.ok)
+    process.stdout.write(
+      `${printed.doc
+        .split('\n')
+        .filter((l) => l.startsWith('|'))
+        .join('\n')}\n`,
+    )
 }
 
 if (process.argv.includes('--row')) {

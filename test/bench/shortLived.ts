@@ -82,7 +82,10 @@ const measure = async (mode: Mode, per: number, folder: string): Promise<Map<num
     const expunges: Promise<unknown>[] = []
     for (const life of LIFETIMES)
       for (let i = 0; i < per; i++) {
-        const a = await c.append(folder, Buffer.from(`From: a@example.com\r\nSubject: life-${life}-${i}\r\nMessage-ID: <life-${life}-${i}-${mode}@example.com>\r\n\r\n${'x'.repeat(2000)}\r\n`))
+        const a = await c.append(
+          folder,
+          Buffer.from(`From: a@example.com\r\nSubject: life-${life}-${i}\r\nMessage-ID: <life-${life}-${i}-${mode}@example.com>\r\n\r\n${'x'.repeat(2000)}\r\n`),
+        )
         if (a === false || a.uid === undefined) throw new Error('append failed')
         const uid = a.uid
         expunges.push(sleep(life * 1000).then(() => c.messageDelete(String(uid), { uid: true })))

@@ -27,7 +27,16 @@ export function* syntheticEvents(items: number, events: number, batch = 10_000):
     recordedAt: instant(YEAR_START + k * step + 60_000),
   })
   folders.forEach((f, i) =>
-    out.push(makeEvent('ItemCreated', p(-100 + i), instant(YEAR_START - 1000 + i), { itemId: f as ItemId, itemType: 'folder', folderId: 1 as ItemId, name: `Folder ${i}`, flags: [], tags: [] })),
+    out.push(
+      makeEvent('ItemCreated', p(-100 + i), instant(YEAR_START - 1000 + i), {
+        itemId: f as ItemId,
+        itemType: 'folder',
+        folderId: 1 as ItemId,
+        name: `Folder ${i}`,
+        flags: [],
+        tags: [],
+      }),
+    ),
   )
   const itemBase = 1000
   for (let k = 0; k < events; k++) {

@@ -140,7 +140,11 @@ describe.each(IMAP_SERVERS)('capture on $name', (kind) => {
       expect(item(st, 'Spam')).toBeUndefined()
       expect(item(st, 'Orphan')).toBeUndefined()
       expect(st.folders.map((f) => f.path)).not.toContain('/Old')
-      expect(runJson('doItemSearch', 'alice').items.map((i: { subject: string }) => i.subject).sort()).toEqual(['Lunch', 'Orphan', 'Spam'])
+      expect(
+        runJson('doItemSearch', 'alice')
+          .items.map((i: { subject: string }) => i.subject)
+          .sort(),
+      ).toEqual(['Lunch', 'Orphan', 'Spam'])
     })
 
     it('appends nothing when nothing changed, and survives a UIDVALIDITY change without duplicates', async () => {
@@ -198,7 +202,9 @@ describe.each(IMAP_SERVERS)('capture on $name', (kind) => {
 
     it('records the EMAILID of each message where the server offers OBJECTID, and none elsewhere', () => {
       const left = item(state(), 'Went left') as Item
-      const text = eventsOf({ args: store(), blobs: '' }, 'alice').filter((e) => e.includes(`"itemId":${left.itemId},`)).join('\n')
+      const text = eventsOf({ args: store(), blobs: '' }, 'alice')
+        .filter((e) => e.includes(`"itemId":${left.itemId},`))
+        .join('\n')
       expect(text).toContain('ItemCreated')
       if (s.objectId) expect(text).toMatch(/"emailId":"M[0-9a-f]{24}"/)
       else expect(text).not.toContain('emailId')

@@ -22,7 +22,9 @@ import { sha256 } from '../../src/blobs/blobStore'
 jest.setTimeout(120_000)
 
 const msg = (subject: string, id: string, body = 'Hello') =>
-  Buffer.from(`From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\n${body}\r\n`)
+  Buffer.from(
+    `From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\n${body}\r\n`,
+  )
 
 interface Item {
   itemId: number
@@ -288,7 +290,9 @@ describeWithService(cyrusAvailable(), 'Cyrus')('Cyrus IMAP 3.6: capture and rest
     expect(item(s, 'Spam')).toBeUndefined()
     expect(item(s, 'Orphan')).toBeUndefined()
     expect(s.folders.map((f) => f.path)).not.toContain('/Lone/Child')
-    const deleted = runJson('doItemSearch', 'alice').items.map((i: { subject: string }) => i.subject).sort()
+    const deleted = runJson('doItemSearch', 'alice')
+      .items.map((i: { subject: string }) => i.subject)
+      .sort()
     expect(deleted).toEqual(['Lunch', 'Old news', 'Orphan', 'Spam'])
   })
 

@@ -10,14 +10,7 @@ import type { AccountId } from '../../domain/ids'
 import { type Instant, instant } from '../../domain/instant'
 import type { ItemState } from '../../domain/state'
 import { checkpointAfter } from '../../src/capture/imap/appender'
-import {
-  type AccountDiff,
-  type FetchedMessage,
-  type FolderObservation,
-  type ObservedFlags,
-  diffAccount,
-  foldersToRead,
-} from '../../src/capture/imap/diffAccount'
+import { type AccountDiff, type FetchedMessage, type FolderObservation, type ObservedFlags, diffAccount, foldersToRead } from '../../src/capture/imap/diffAccount'
 import type { FolderCheckpoint, ScanCheckpoint } from '../../src/capture/scanCheckpoint'
 import type { ServerFolder } from '../../src/imap/list'
 import { folderItem, messageItem, notAMailbox, serverFolder } from '../support/scanFixtures'
@@ -107,7 +100,10 @@ describe('diffAccount', () => {
         {
           listing: [inbox, work],
           reads: {
-            INBOX: read([1, 2], { flags: { 1: { flags: ['\\Seen'], tags: [] } }, fetched: [fetched(1, 'a', { internalDate: d1, flags: ['\\Seen'] }), fetched(2, 'b', { internalDate: d2 })] }),
+            INBOX: read([1, 2], {
+              flags: { 1: { flags: ['\\Seen'], tags: [] } },
+              fetched: [fetched(1, 'a', { internalDate: d1, flags: ['\\Seen'] }), fetched(2, 'b', { internalDate: d2 })],
+            }),
             Work: read([1], { fetched: [fetched(1, 'c', { internalDate: d3, tags: ['project'] })] }),
           },
         },
@@ -165,14 +161,19 @@ describe('diffAccount', () => {
 
     it('asks only for flags changed since the last HIGHESTMODSEQ, and not for the content of messages it holds', () => {
       const inbox = box('INBOX', { uidNext: 3, messages: 2, highestModseq: '7' })
-      expect(foldersToRead({ account: ACCOUNT, live: known, deletedIds: [], revision: 10 }, [inbox], given.checkpoint)).toEqual([{ folder: inbox, changedSince: '5', knownUids: new Set([1]) }])
+      expect(foldersToRead({ account: ACCOUNT, live: known, deletedIds: [], revision: 10 }, [inbox], given.checkpoint)).toEqual([
+        { folder: inbox, changedSince: '5', knownUids: new Set([1]) },
+      ])
     })
 
     it('dates new mail at its INTERNALDATE inside the window, and at the scan with the window otherwise', () => {
       const inbox = box('INBOX', { uidNext: 4, messages: 3, highestModseq: '7' })
       const inWindow = LAST_SCAN + HOUR
       const before = LAST_SCAN - 48 * HOUR
-      const diff = scan(given, { listing: [inbox], reads: { INBOX: read([1, 2, 3], { fetched: [fetched(2, 'b', { internalDate: inWindow }), fetched(3, 'c', { internalDate: before })] }) } })
+      const diff = scan(given, {
+        listing: [inbox],
+        reads: { INBOX: read([1, 2, 3], { fetched: [fetched(2, 'b', { internalDate: inWindow }), fetched(3, 'c', { internalDate: before })] }) },
+      })
       expect(diff.firstScan).toBe(false)
       expect(facts(diff.events)).toMatchObject([
         { type: 'ItemCreated', itemId: 257, occurredAt: inWindow },
@@ -222,7 +223,12 @@ describe('diffAccount', () => {
     it('records a folder created, one renamed (same UIDVALIDITY) and one deleted after its messages', () => {
       const old = box('Old', { uidValidity: 7, highestModseq: '3' })
       const gone = box('Gone', { uidValidity: 8, uidNext: 2, messages: 1 })
-      const live = [...known, folderItem(300, FolderIds.USER_ROOT, 'Old'), folderItem(301, FolderIds.USER_ROOT, 'Gone'), mail(302, 301, { mailbox: 'Gone', uidValidity: 8, uid: 1 }, 'g')]
+      const live = [
+        ...known,
+        folderItem(300, FolderIds.USER_ROOT, 'Old'),
+        folderItem(301, FolderIds.USER_ROOT, 'Gone'),
+        mail(302, 301, { mailbox: 'Gone', uidValidity: 8, uid: 1 }, 'g'),
+      ]
       const checkpoint = checkpointOf({ INBOX: upToDate(FolderIds.INBOX, inbox0), Old: upToDate(300, old), Gone: upToDate(301, gone) }, 303)
       const renamed = box('New', { uidValidity: 7, highestModseq: '3' })
       const fresh = box('Fresh', { uidValidity: 9 })
@@ -273,7 +279,12 @@ describe('diffAccount', () => {
       expect(facts(diff.events)).toEqual([{ type: 'ItemDeleted', occurredAt: NOW, itemId: 256, folderId: FolderIds.INBOX }])
       expect(diff.complete).toBe(false)
       expect(diff.unreadFolders).toEqual([{ path: '/Work', serverPath: 'Work', reason: 'Internal error occurred', refused: true }])
-      expect(diff.checkpoint).toEqual({ version: 1, nextItemId: 302, lastScanAt: NOW, folders: { INBOX: upToDate(FolderIds.INBOX, inbox), Work: { folderId: 300, uidValidity: 2, uidNext: 0, messages: -1 } } })
+      expect(diff.checkpoint).toEqual({
+        version: 1,
+        nextItemId: 302,
+        lastScanAt: NOW,
+        folders: { INBOX: upToDate(FolderIds.INBOX, inbox), Work: { folderId: 300, uidValidity: 2, uidNext: 0, messages: -1 } },
+      })
       expect(diff.deferredChanges).toBe(0)
     })
 
@@ -301,7 +312,14 @@ describe('diffAccount', () => {
   describe('the checkpoint between batches', () => {
     it('marks no folder up to date and hands out ids after every item the batches so far created', () => {
       const diff = scan({}, { listing: [box('INBOX', { uidNext: 2, messages: 1 })], reads: { INBOX: read([1], { fetched: [fetched(1, 'a')] }) } })
-      expect(diff.between).toEqual({ version: 1, nextItemId: 256, folders: { INBOX: { folderId: FolderIds.INBOX, uidValidity: 1, uidNext: 0, messages: -1 } }, lastScanAt: NOW, round: 11, pendingFirstScan: true })
+      expect(diff.between).toEqual({
+        version: 1,
+        nextItemId: 256,
+        folders: { INBOX: { folderId: FolderIds.INBOX, uidValidity: 1, uidNext: 0, messages: -1 } },
+        lastScanAt: NOW,
+        round: 11,
+        pendingFirstScan: true,
+      })
       expect(checkpointAfter(diff.between, diff.events).nextItemId).toBe(257)
       expect(checkpointAfter(diff.between, []).nextItemId).toBe(256)
     })

@@ -95,10 +95,13 @@ describeWithService(dovecotAvailable(), 'Dovecot')('the Dovecot change feed (con
       await f.until('the append', () => signals().some((s) => s.mailbox === 'Work' && s.kind === 'messageNew' && s.uid === workUid))
       await c.mailboxOpen('INBOX')
       // MOVE: a new message in the destination, an expunge in the source.
-      const moved = await expectSignals(() => c.messageMove('1', 'Work', { uid: true }), [
-        { account: 'alice', mailbox: 'Work', kind: 'messageNew' },
-        { account: 'alice', mailbox: 'INBOX', kind: 'messageExpunged', uid: 1 },
-      ])
+      const moved = await expectSignals(
+        () => c.messageMove('1', 'Work', { uid: true }),
+        [
+          { account: 'alice', mailbox: 'Work', kind: 'messageNew' },
+          { account: 'alice', mailbox: 'INBOX', kind: 'messageExpunged', uid: 1 },
+        ],
+      )
       const movedUid = moved.find((s) => s.mailbox === 'Work' && s.kind === 'messageNew')?.uid
       if (workUid === undefined || movedUid === undefined) throw new Error('no UIDs')
       expect(movedUid).toBe(workUid + 1)
@@ -120,18 +123,24 @@ describeWithService(dovecotAvailable(), 'Dovecot')('the Dovecot change feed (con
     } finally {
       await c.logout()
     }
-    await expectSignals(() => doveadm(d, ['mailbox', 'create', '-u', 'alice', 'Quo"te\\Back', 'Emoji😀', '日本語.Sub']), [
-      { mailbox: 'Quo"te\\Back', kind: 'mailboxCreated' },
-      { mailbox: 'Emoji😀', kind: 'mailboxCreated' },
-      { mailbox: '日本語.Sub', kind: 'mailboxCreated' },
-    ])
+    await expectSignals(
+      () => doveadm(d, ['mailbox', 'create', '-u', 'alice', 'Quo"te\\Back', 'Emoji😀', '日本語.Sub']),
+      [
+        { mailbox: 'Quo"te\\Back', kind: 'mailboxCreated' },
+        { mailbox: 'Emoji😀', kind: 'mailboxCreated' },
+        { mailbox: '日本語.Sub', kind: 'mailboxCreated' },
+      ],
+    )
     await expectSignals(() => doveadm(d, ['save', '-u', 'alice', '-m', 'Quo"te\\Back'], message('quoted')), [{ mailbox: 'Quo"te\\Back', kind: 'messageNew', uid: 1 }])
     await expectSignals(() => doveadm(d, ['flags', 'add', '-u', 'alice', '\\Seen', 'mailbox', 'Quo"te\\Back', 'all']), [{ mailbox: 'Quo"te\\Back', kind: 'flagsChanged', uid: 1 }])
     // Deleting a folder that holds messages expunges them first.
-    await expectSignals(() => doveadm(d, ['mailbox', 'delete', '-u', 'alice', 'Éléments envoyés']), [
-      { mailbox: 'Éléments envoyés', kind: 'messageExpunged' },
-      { mailbox: 'Éléments envoyés', kind: 'mailboxDeleted' },
-    ])
+    await expectSignals(
+      () => doveadm(d, ['mailbox', 'delete', '-u', 'alice', 'Éléments envoyés']),
+      [
+        { mailbox: 'Éléments envoyés', kind: 'messageExpunged' },
+        { mailbox: 'Éléments envoyés', kind: 'mailboxDeleted' },
+      ],
+    )
   })
 
   it('lazy_expunge: the copy an expunge keeps in EXPUNGED is in the spool, but signalled only when not ignored', () => {
@@ -168,7 +177,9 @@ describeWithService(dovecotAvailable(), 'Dovecot')('the Dovecot change feed (con
   describeWithService(fs.existsSync(STRACE), 'strace')('what the script does inside the mail process', () => {
     it('only appends one line to the spool file, in one write, and talks to nothing (so the mail operation never waits on Mailtime)', () => {
       const trace = path.join(d.dir, 'save.strace')
-      const r = spawnSync(STRACE, ['-f', '-y', '-qq', '-e', 'trace=%file,%network,%desc', '-o', trace, '/usr/bin/doveadm', '-c', d.conf, 'save', '-u', 'alice'], { input: message('traced') })
+      const r = spawnSync(STRACE, ['-f', '-y', '-qq', '-e', 'trace=%file,%network,%desc', '-o', trace, '/usr/bin/doveadm', '-c', d.conf, 'save', '-u', 'alice'], {
+        input: message('traced'),
+      })
       expect(r.status).toBe(0)
       const lines = fs.readFileSync(trace, 'utf8').split('\n')
       const onSpool = lines.filter((l) => l.includes(`${spool}/`) && !l.includes('mailtime-feed.lua'))

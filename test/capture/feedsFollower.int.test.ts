@@ -23,7 +23,8 @@ const H14 = '2026120714.jsonl'
 const H15 = '2026120715.jsonl'
 const H16 = '2026120716.jsonl'
 
-const rec = (user: string, uid: number) => `{"v":1,"user":"${user}","svc":"imap","ok":true,"res":1,"events":[{"e":"MessageAppend","box":"INBOX","t":${T15 + uid},"uid":${uid},"uv":7}]}\n`
+const rec = (user: string, uid: number) =>
+  `{"v":1,"user":"${user}","svc":"imap","ok":true,"res":1,"events":[{"e":"MessageAppend","box":"INBOX","t":${T15 + uid},"uid":${uid},"uv":7}]}\n`
 
 /** Node's fs, counting the follower's passes (each lists the directory once) so a test can wait for passes. */
 const countingFs = () => {
@@ -215,7 +216,9 @@ describe('the spool follower', () => {
     expect(c).toEqual(E.right({ deleted: [H14], failures: [] }))
     expect(fs.readdirSync(e.dir).sort()).toEqual([H15, H16])
     // The stored position no longer names the deleted file.
-    expect(E.map((p: { files: readonly { name: string }[] }) => p.files.map((x) => x.name))(decodePosition(e.checkpoints.values.get(f0.checkpointName) ?? ''))).toEqual(E.right([H15, H16]))
+    expect(E.map((p: { files: readonly { name: string }[] }) => p.files.map((x) => x.name))(decodePosition(e.checkpoints.values.get(f0.checkpointName) ?? ''))).toEqual(
+      E.right([H15, H16]),
+    )
     const b2 = await it0.next()
     if (b2.done === true) throw new Error('no batch')
     expect(ids(b2.value.records)).toEqual(['a:4'])
@@ -354,7 +357,9 @@ describe('the spool follower', () => {
       await f.until('the record', () => f.records.length === 1)
       await f.stop()
       const stored = await store.readCheckpoint(`feed:dovecot:${e.dir}`)()
-      expect(E.map((s: string | undefined) => decodePosition(s ?? ''))(stored)).toEqual(E.right(E.right({ files: [{ name: H15, offset: Buffer.byteLength(rec('a', 1)), line: 1 }] })))
+      expect(E.map((s: string | undefined) => decodePosition(s ?? ''))(stored)).toEqual(
+        E.right(E.right({ files: [{ name: H15, offset: Buffer.byteLength(rec('a', 1)), line: 1 }] })),
+      )
       // The checkpoint wrote no event.
       expect(await store.listStreams('account-')()).toEqual(E.right([]))
     } finally {

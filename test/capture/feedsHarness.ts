@@ -105,4 +105,5 @@ export const follow = (f: SpoolFollower, options: { readonly commit?: boolean } 
 export const doveadm = (d: Dovecot, args: readonly string[], input?: string): string =>
   execFileSync('/usr/bin/doveadm', ['-c', d.conf, ...args], { input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'] }).toString('utf8')
 
-export const message = (subject: string, body = 'hello'): string => `From: sender@example.com\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.com>\r\n\r\n${body}\r\n`
+export const message = (subject: string, body = 'hello'): string =>
+  `From: sender@example.com\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.com>\r\n\r\n${body}\r\n`

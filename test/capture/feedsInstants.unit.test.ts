@@ -10,7 +10,13 @@ import type { SpoolBatch, SpoolFollower } from '../../src/capture/feeds/spoolFol
 import type { SpoolRecord } from '../../src/capture/feeds/spoolLine'
 import type { ChangeSignal } from '../../src/capture/feeds/signals'
 
-const sig = (s: Partial<ChangeSignal> & Pick<ChangeSignal, 'kind' | 'at'>): ChangeSignal => ({ source: 'dovecot-spool', account: 'alice', mailbox: 'INBOX', atPrecision: 'exact', ...s })
+const sig = (s: Partial<ChangeSignal> & Pick<ChangeSignal, 'kind' | 'at'>): ChangeSignal => ({
+  source: 'dovecot-spool',
+  account: 'alice',
+  mailbox: 'INBOX',
+  atPrecision: 'exact',
+  ...s,
+})
 
 describe('feed instants', () => {
   it('date a message added, expunged or flagged by folder, UID and UIDVALIDITY, exactly', () => {
@@ -41,7 +47,10 @@ describe('feed instants', () => {
   })
 
   it('never date by a NOTIFY signal (heard, not when it happened)', () => {
-    const i = feedInstants([sig({ source: 'imap-notify', kind: 'messageNew', uid: 1, at: 5000, atPrecision: 'received' }), sig({ source: 'imap-notify', kind: 'mailboxCreated', mailbox: 'X', at: 5000, atPrecision: 'received' })])
+    const i = feedInstants([
+      sig({ source: 'imap-notify', kind: 'messageNew', uid: 1, at: 5000, atPrecision: 'received' }),
+      sig({ source: 'imap-notify', kind: 'mailboxCreated', mailbox: 'X', at: 5000, atPrecision: 'received' }),
+    ])
     expect(i.added('INBOX', 1, 1)).toBeUndefined()
     expect(i.folderCreated('X')).toBeUndefined()
   })
@@ -133,7 +142,12 @@ describe('capture from the spool', () => {
     events: [{ name: 'MessageAppend', mailbox: 'INBOX', at: line, uid: line }],
     ignored: [],
   })
-  const batch = (records: SpoolRecord[]): SpoolBatch => ({ records, problems: [], failures: [], position: { files: [{ name: '2026120710.jsonl', offset: records.length * 100, line: records.length }] } })
+  const batch = (records: SpoolRecord[]): SpoolBatch => ({
+    records,
+    problems: [],
+    failures: [],
+    position: { files: [{ name: '2026120710.jsonl', offset: records.length * 100, line: records.length }] },
+  })
   /** A follower over given batches (our own port, in memory), recording what is committed. */
   const followerOf = (batches: SpoolBatch[]) => {
     const committed: number[] = []
@@ -162,11 +176,15 @@ describe('capture from the spool', () => {
   it('captures each account a batch names once, then commits the batch', async () => {
     const { f, committed } = followerOf([batch([record('alice', 1), record('bob', 2), record('alice', 3)])])
     const calls: string[] = []
-    const r = await captureFromSpool(f, async (a, s) => {
-      calls.push(`${a}:${s.map((x) => x.uid).join(',')}`)
-      expect(committed).toEqual([])
-      return { _tag: 'Captured', events: 1 }
-    }, options)
+    const r = await captureFromSpool(
+      f,
+      async (a, s) => {
+        calls.push(`${a}:${s.map((x) => x.uid).join(',')}`)
+        expect(committed).toEqual([])
+        return { _tag: 'Captured', events: 1 }
+      },
+      options,
+    )
     expect(E.isRight(r)).toBe(true)
     expect(calls).toEqual(['alice:1,3', 'bob:2'])
     expect(committed).toEqual([3])
@@ -184,7 +202,10 @@ describe('capture from the spool', () => {
   it('hands an account whose capture failed (the server) to the caller, and goes on', async () => {
     const { f, committed } = followerOf([batch([record('alice', 1), record('bob', 2)])])
     const failed: string[] = []
-    await captureFromSpool(f, async (a) => (a === 'alice' ? { _tag: 'Failed', reason: 'unreachable', fatal: false } : { _tag: 'Captured', events: 1 }), { ...options, onFailed: (a) => failed.push(a) })
+    await captureFromSpool(f, async (a) => (a === 'alice' ? { _tag: 'Failed', reason: 'unreachable', fatal: false } : { _tag: 'Captured', events: 1 }), {
+      ...options,
+      onFailed: (a) => failed.push(a),
+    })
     expect(failed).toEqual(['alice'])
     expect(committed).toEqual([2])
   })

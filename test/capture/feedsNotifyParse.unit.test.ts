@@ -10,11 +10,7 @@ const b = (s: string) => Buffer.from(s, 'utf8')
 describe('the response reader', () => {
   it('splits responses at CRLF and keeps literals, with their CRLFs, inside the response, however the bytes are cut', () => {
     const wire = b('* STATUS {19}\r\nÉléments envoyés (MESSAGES 0 UIDNEXT 1)\r\n* LIST () "." Sub2\r\n* LIST () "." {6}\r\nA\r\nB\r\n ("OLDNAME" ({2}\r\nXY))\r\n')
-    const expected = [
-      b('* STATUS {19}\r\nÉléments envoyés (MESSAGES 0 UIDNEXT 1)'),
-      b('* LIST () "." Sub2'),
-      b('* LIST () "." {6}\r\nA\r\nB\r\n ("OLDNAME" ({2}\r\nXY))'),
-    ]
+    const expected = [b('* STATUS {19}\r\nÉléments envoyés (MESSAGES 0 UIDNEXT 1)'), b('* LIST () "." Sub2'), b('* LIST () "." {6}\r\nA\r\nB\r\n ("OLDNAME" ({2}\r\nXY))')]
     for (const cut of [1, 2, 3, 7, 16, 50, wire.length]) {
       const read = responseReader()
       const out: Buffer[] = []
@@ -37,7 +33,13 @@ describe('the tokenizer', () => {
       { t: 'list', v: [{ t: 'atom', v: '\\NonExistent' }] },
       { t: 'string', v: b('.') },
       { t: 'string', v: b('Quo"te\\Back') },
-      { t: 'list', v: [{ t: 'string', v: b('OLDNAME') }, { t: 'list', v: [{ t: 'string', v: b('Old') }] }] },
+      {
+        t: 'list',
+        v: [
+          { t: 'string', v: b('OLDNAME') },
+          { t: 'list', v: [{ t: 'string', v: b('Old') }] },
+        ],
+      },
     ])
   })
 

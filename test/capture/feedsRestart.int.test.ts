@@ -80,7 +80,14 @@ const spoolLines = (spool: string): Ref[] =>
         .map((_, i) => ({ file, line: i + 1 })),
     )
 
-const recordedBy = (out: string): Ref[] => (fs.existsSync(out) ? fs.readFileSync(out, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Ref) : [])
+const recordedBy = (out: string): Ref[] =>
+  fs.existsSync(out)
+    ? fs
+        .readFileSync(out, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Ref)
+    : []
 
 const committedPosition = async (storeFile: string, spool: string): Promise<SpoolPosition> => {
   const h = openSqliteDatabase(storeFile)

@@ -103,7 +103,11 @@ describe('change signals of a spool record', () => {
   })
 
   it("one flag change, which Dovecot reports as FlagsClear, FlagsSet and MessageRead, is one signal at the first event's instant", () => {
-    const s = signalsOfRecord(record('{"e":"FlagsClear","box":"INBOX","t":5,"uid":3,"uv":9},{"e":"FlagsSet","box":"INBOX","t":6,"uid":3,"uv":9},{"e":"MessageRead","box":"INBOX","t":6,"uid":3,"uv":9},{"e":"FlagsSet","box":"INBOX","t":6,"uid":4,"uv":9}'))
+    const s = signalsOfRecord(
+      record(
+        '{"e":"FlagsClear","box":"INBOX","t":5,"uid":3,"uv":9},{"e":"FlagsSet","box":"INBOX","t":6,"uid":3,"uv":9},{"e":"MessageRead","box":"INBOX","t":6,"uid":3,"uv":9},{"e":"FlagsSet","box":"INBOX","t":6,"uid":4,"uv":9}',
+      ),
+    )
     expect(s.map((x) => [x.kind, x.uid, x.at])).toEqual([
       ['flagsChanged', 3, 5],
       ['flagsChanged', 4, 6],
@@ -136,7 +140,13 @@ describe('folder triggers', () => {
   })
 
   it('coalesce many signals into one trigger per account and folder, in the order each was first signalled', () => {
-    const signals = [sig('alice', 'INBOX', 'messageNew', 10, 1), sig('bob', 'INBOX', 'messageNew', 11, 1), sig('alice', 'INBOX', 'flagsChanged', 12, 1), sig('alice', 'Work', 'mailboxCreated', 9), sig('alice', 'INBOX', 'messageExpunged', 8, 1)]
+    const signals = [
+      sig('alice', 'INBOX', 'messageNew', 10, 1),
+      sig('bob', 'INBOX', 'messageNew', 11, 1),
+      sig('alice', 'INBOX', 'flagsChanged', 12, 1),
+      sig('alice', 'Work', 'mailboxCreated', 9),
+      sig('alice', 'INBOX', 'messageExpunged', 8, 1),
+    ]
     const t = coalesce(signals)
     expect(t.map((x) => [x.account, x.mailbox, x.kinds, x.relist, x.first, x.last, x.signals.length])).toEqual([
       ['alice', 'INBOX', ['messageNew', 'messageExpunged', 'flagsChanged'], false, 8, 12, 3],

@@ -67,7 +67,8 @@ const watch = (store: string, d: Dovecot, extra: readonly string[], env: Record<
       for (;;) {
         const i = lines.findIndex((l, j) => j >= from && re.test(l))
         if (i >= 0) return i
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the watch exited (${child.exitCode ?? child.signalCode}) before printing ${re}: ${lines.join('\n')}`)
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`the watch exited (${child.exitCode ?? child.signalCode}) before printing ${re}: ${lines.join('\n')}`)
         await new Promise<void>((resolve) => waiters.push(resolve))
       }
     },
@@ -101,9 +102,10 @@ const until = async (w: Watch, store: string, what: string, ok: (items: string[]
   let seen = from
   for (;;) {
     if (ok(backedUp(store))) return seen
-    seen = (await w.next(ROUND, seen).catch((e: Error) => {
-      throw new Error(`waiting for ${what}: ${e.message}; the backup holds ${JSON.stringify(backedUp(store))}`)
-    })) + 1
+    seen =
+      (await w.next(ROUND, seen).catch((e: Error) => {
+        throw new Error(`waiting for ${what}: ${e.message}; the backup holds ${JSON.stringify(backedUp(store))}`)
+      })) + 1
   }
 }
 

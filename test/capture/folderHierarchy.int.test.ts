@@ -98,7 +98,10 @@ describe.each(['maildir++', 'fs'] as const)('folders under parents that are not 
     it('names folders in the scan report as every other verb does, in text too', () => {
       const r = mailtime([...s.args, 'doAccountScan', 'hal'], env())
       expect(r.code).toBe(0)
-      const rows = r.stdout.split('\n').filter((l) => l.startsWith('/')).map((l) => l.split(/\s+/)[0])
+      const rows = r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('/'))
+        .map((l) => l.split(/\s+/)[0])
       expect(rows).toEqual(['/Archive', '/Archive/2019', '/Inbox', '/Lists', '/Lists/python-dev'])
       expect(r.stdout).not.toMatch(/^(INBOX|Lists|Archive)/m)
     })

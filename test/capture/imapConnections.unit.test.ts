@@ -34,7 +34,8 @@ describe('the number of IMAP connections', () => {
   })
 
   it('refuses what is not a whole number from 1 to 100, naming where it came from', () => {
-    for (const bad of ['0', '-1', '2.5', 'four', '', '101', '1e2']) expect(parseConnections(bad, 'connections')).toEqual(E.left(`connections: ${JSON.stringify(bad)} is not a whole number of connections from 1 to 100`))
+    for (const bad of ['0', '-1', '2.5', 'four', '', '101', '1e2'])
+      expect(parseConnections(bad, 'connections')).toEqual(E.left(`connections: ${JSON.stringify(bad)} is not a whole number of connections from 1 to 100`))
     expect(connectionsOf({ MAILTIME_IMAP_CONNECTIONS: 'many' })).toEqual(E.left('MAILTIME_IMAP_CONNECTIONS must be a whole number from 1 to 100'))
     expect(connectionsOf({}, 0)).toEqual(E.left('imap.connections must be a whole number from 1 to 100, not 0'))
     expect(connectionsOf({}, 2.5)).toEqual(E.left('imap.connections must be a whole number from 1 to 100, not 2.5'))

@@ -17,8 +17,9 @@ import type { Instant } from '../../domain/instant'
 import type { AccountId } from '../../domain/ids'
 
 const msg = (subject: string, id: string, body = 'Hello') =>
-  Buffer.from(`From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\n${body}\r\n`)
-
+  Buffer.from(
+    `From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\n${body}\r\n`,
+  )
 
 describeWithService(dovecotAvailable(), 'Dovecot')('IMAP scanner against Dovecot', () => {
   let d: Dovecot
@@ -65,7 +66,11 @@ describeWithService(dovecotAvailable(), 'Dovecot')('IMAP scanner against Dovecot
     expect(budget.digest).toBe(sha256(msg('Budget', 'm1')))
     // As of before the oldest message arrived, the account held nothing.
     expect(state('2026-03-01T08:00:00Z').items).toHaveLength(0)
-    expect(state('2026-03-02T10:30:00Z').items.map((i: { subject: string }) => i.subject).sort()).toEqual(['Budget', 'Spec'])
+    expect(
+      state('2026-03-02T10:30:00Z')
+        .items.map((i: { subject: string }) => i.subject)
+        .sort(),
+    ).toEqual(['Budget', 'Spec'])
   })
 
   it('records only the changes on the next scan: moves keep identity, flags, keywords, deletions, folders', async () => {
@@ -104,7 +109,6 @@ describeWithService(dovecotAvailable(), 'Dovecot')('IMAP scanner against Dovecot
     expect(deleted.items.map((i: { subject: string }) => i.subject)).toEqual(['Lunch'])
     // As of before this scan's window, the old state stands.
     expect(state('2026-03-02T13:00:00Z').items.find((i: { subject: string }) => i.subject === 'Travel').folderPath).toBe('/Inbox')
-
   })
 
   it('appends nothing when nothing changed, and survives a UIDVALIDITY change without duplicates', async () => {
@@ -171,7 +175,13 @@ describeWithService(dovecotAvailable(), 'Dovecot')('IMAP scanner against Dovecot
       }
       const client = await connectAs(src, 'bob')
       if (E.isLeft(client)) throw new Error('connect')
-      const r = await scanAccount(client.right, 'bob' as AccountId, { store, index: b.right.index, blobs: b.right.blobs, now: () => Date.parse('2026-03-05T00:00:00Z') as Instant, batchSize: 10 })
+      const r = await scanAccount(client.right, 'bob' as AccountId, {
+        store,
+        index: b.right.index,
+        blobs: b.right.blobs,
+        now: () => Date.parse('2026-03-05T00:00:00Z') as Instant,
+        batchSize: 10,
+      })
       await client.right.logout()
       await b.right.close()
       return r

@@ -39,7 +39,10 @@ describeWithService(dovecotAvailable(), 'Dovecot')('importLog refuses a file it 
     await c.messageDelete('3', { uid: true })
     await c.logout()
     for (let i = 0; i < 200 && !/imap\(eve\).*expunge: box=INBOX, uid=3/.test(fs.readFileSync(d.logPath, 'utf8')); i++) await new Promise((r) => setTimeout(r, 50))
-    real = fs.readFileSync(d.logPath, 'utf8').split('\n').filter((l) => /imap\(eve\)/.test(l))
+    real = fs
+      .readFileSync(d.logPath, 'utf8')
+      .split('\n')
+      .filter((l) => /imap\(eve\)/.test(l))
     expect(real.length).toBeGreaterThan(3)
   })
   afterAll(async () => {

@@ -20,7 +20,12 @@ describeWithService(dovecotAvailable(), 'Dovecot')('scanner killed with SIGKILL'
     for (const box of ['Work', 'Work.Old', 'Trash']) await c.mailboxCreate(box)
     const boxes = ['INBOX', 'Work', 'Work.Old', 'Trash']
     for (let i = 0; i < 240; i++)
-      await c.append(boxes[i % 4] as string, Buffer.from(`Subject: m${i}\r\nMessage-ID: <m${i}@k>\r\n\r\n${'x'.repeat(500 + i)}\r\n`), i % 3 ? ['\\Seen'] : [], new Date(Date.UTC(2026, 1, 1, 0, i)))
+      await c.append(
+        boxes[i % 4] as string,
+        Buffer.from(`Subject: m${i}\r\nMessage-ID: <m${i}@k>\r\n\r\n${'x'.repeat(500 + i)}\r\n`),
+        i % 3 ? ['\\Seen'] : [],
+        new Date(Date.UTC(2026, 1, 1, 0, i)),
+      )
     await c.logout()
   })
   afterAll(async () => {
@@ -28,7 +33,14 @@ describeWithService(dovecotAvailable(), 'Dovecot')('scanner killed with SIGKILL'
     cleanupTmp()
   })
 
-  const env = () => ({ PATH: process.env.PATH ?? '', TZ: 'UTC', MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw', MAILTIME_SCAN_BATCH_SIZE: '20' })
+  const env = () => ({
+    PATH: process.env.PATH ?? '',
+    TZ: 'UTC',
+    MAILTIME_IMAP_URL: d.url,
+    MAILTIME_IMAP_USER: 'admin',
+    MAILTIME_IMAP_PASSWORD: 'adminpw',
+    MAILTIME_SCAN_BATCH_SIZE: '20',
+  })
   const view = (store: string) => mailtime(['--store', store, '--json', 'getAccountState', 'erin'], {}).stdout
   const events = (store: string) => {
     const r = mailtime(['--store', store, '--json', 'getAccountInfo', 'erin'], {})

@@ -12,14 +12,21 @@ import { parseMailLogLine } from '../../src/capture/mailLog/parse'
 
 describe('mail_log lines', () => {
   it('reads saves, copies, expunges, flag changes and folder changes', () => {
-    expect(parseMailLogLine('2026-03-03 14:02:11 imap(alice)<123><abc>: Info: copy from INBOX: box=Projects, uid=4, msgid=<a@b>, size=36, vsize=40, from=x, subject=hi, flags=(\\Seen)')?.change).toEqual({
+    expect(
+      parseMailLogLine('2026-03-03 14:02:11 imap(alice)<123><abc>: Info: copy from INBOX: box=Projects, uid=4, msgid=<a@b>, size=36, vsize=40, from=x, subject=hi, flags=(\\Seen)')
+        ?.change,
+    ).toEqual({
       kind: 'copy',
       from: 'INBOX',
       box: 'Projects',
       uid: 4,
       msgid: '<a@b>',
     })
-    expect(parseMailLogLine('2026-03-03 14:02:12 imap(alice)<123><abc>: Info: flag_change: box=INBOX, uid=7, msgid=<c@d>, size=1, vsize=2, from=, subject=, flags=(\\Seen \\Flagged $Work)')?.change).toEqual({
+    expect(
+      parseMailLogLine(
+        '2026-03-03 14:02:12 imap(alice)<123><abc>: Info: flag_change: box=INBOX, uid=7, msgid=<c@d>, size=1, vsize=2, from=, subject=, flags=(\\Seen \\Flagged $Work)',
+      )?.change,
+    ).toEqual({
       kind: 'flag_change',
       box: 'INBOX',
       uid: 7,
@@ -106,7 +113,10 @@ describeWithService(dovecotAvailable(), 'Dovecot')('Dovecot mail_log import', ()
       await c.append('INBOX', Buffer.from(`Subject: ${s}\r\nMessage-ID: <${s}@erin>\r\n\r\n${s}\r\n`), [], new Date('2026-03-01T10:00:00Z'))
     await c.append('Old', Buffer.from('Subject: Filed\r\nMessage-ID: <Filed@erin>\r\n\r\nFiled\r\n'), [], new Date('2026-03-01T10:00:00Z'))
     expect(mailtime([...store, 'doAccountScan', 'erin'], env).code).toBe(0)
-    const state = JSON.parse(mailtime([...store, '--json', 'getAccountState', 'erin'], env).stdout) as { items: { subject: string; itemId: number }[]; folders: { path: string; folderId: number }[] }
+    const state = JSON.parse(mailtime([...store, '--json', 'getAccountState', 'erin'], env).stdout) as {
+      items: { subject: string; itemId: number }[]
+      folders: { path: string; folderId: number }[]
+    }
     const ids = Object.fromEntries(state.items.map((i) => [i.subject, i.itemId])) as Record<string, number>
     const oldFolder = state.folders.find((f) => f.path === '/Old')?.folderId as number
     await c.mailboxOpen('INBOX')
@@ -134,11 +144,20 @@ describeWithService(dovecotAvailable(), 'Dovecot')('Dovecot mail_log import', ()
     const before = new Set(eventIds())
     const dry = mailtime([...store, '--json', 'importLog', d.logPath, 'account', 'erin', 'dry_run', 'true'], env)
     expect(dry.code).toBe(0)
-    const shown = dry.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((l: { summary?: boolean }) => l.summary !== true).map((e: { eventId: string }) => e.eventId)
+    const shown = dry.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l: { summary?: boolean }) => l.summary !== true)
+      .map((e: { eventId: string }) => e.eventId)
     const imp = mailtime([...store, '--json', 'importLog', d.logPath, 'account', 'erin'], env)
     expect(imp.code).toBe(0)
     // The dry run showed exactly what the import recorded.
-    expect(shown.sort()).toEqual(eventIds().filter((id) => !before.has(id)).sort())
+    expect(shown.sort()).toEqual(
+      eventIds()
+        .filter((id) => !before.has(id))
+        .sort(),
+    )
 
     const hist = (id: number) =>
       JSON.parse(mailtime([...store, '--json', 'getItem', 'erin', String(id), 'date', 'all'], env).stdout).versions as {

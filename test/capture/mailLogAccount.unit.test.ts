@@ -10,7 +10,16 @@ import type { ItemChange } from '../../projections/timeTravel'
 import { type Found, accountLog } from '../../src/capture/mailLog/accountLog'
 import { ev } from '../support/build'
 
-const state = (over: Partial<ItemState>): ItemState => ({ itemId: 300 as never, itemType: 'message', folderId: 2 as never, flags: [], tags: [], status: 'live', known: true, ...over })
+const state = (over: Partial<ItemState>): ItemState => ({
+  itemId: 300 as never,
+  itemType: 'message',
+  folderId: 2 as never,
+  flags: [],
+  tags: [],
+  status: 'live',
+  known: true,
+  ...over,
+})
 const version = (validFrom: number, validTo: number | null, s: ItemState, cause: ItemChange['cause'] = 'ItemCreated'): ItemChange =>
   ({ itemId: s.itemId, validFrom, validTo, cause, eventId: `e${validFrom}`, state: s }) as ItemChange
 const at = (n: number) => n as Instant
@@ -42,9 +51,7 @@ describe('the mail_log view of an account', () => {
 
   it('sees what the import emitted for earlier lines, at the new place too', () => {
     const log = accountLog(versions, mapped)
-    log.record(
-      ev('ItemMoved', 'a@example.com', 5000, { itemId: 300 as never, folderId: 258 as never, imap: { mailbox: 'Work', uidValidity: 6, uid: 1 } }) as ItemEvent,
-    )
+    log.record(ev('ItemMoved', 'a@example.com', 5000, { itemId: 300 as never, folderId: 258 as never, imap: { mailbox: 'Work', uidValidity: 6, uid: 1 } }) as ItemEvent)
     expect(got(log.find('Work', 1, at(6000)))?.folderId).toBe(258)
     // UIDs are never reused in a mailbox: INBOX 7 names nothing once the message left it.
     expect(log.find('INBOX', 7, at(6000))).toEqual({ missing: 'not yet captured' })
@@ -91,10 +98,7 @@ describe('the mail_log view of an account', () => {
   it('tells apart two messages that had the same place in two lives of a folder', () => {
     const first = state({ itemId: 300 as never, imap: { mailbox: 'Old', uidValidity: 1, uid: 1 } })
     const second = state({ itemId: 301 as never, imap: { mailbox: 'Old', uidValidity: 2, uid: 1 } })
-    const log = accountLog(
-      [version(1000, 2000, first), version(2000, null, { ...first, status: 'deleted' }, 'ItemDeleted'), version(3000, null, second)],
-      new Map(),
-    )
+    const log = accountLog([version(1000, 2000, first), version(2000, null, { ...first, status: 'deleted' }, 'ItemDeleted'), version(3000, null, second)], new Map())
     expect(got(log.find('Old', 1, at(1500)))?.itemId).toBe(300)
     expect(got(log.find('Old', 1, at(3500)))?.itemId).toBe(301)
     // Deleted at 2000 and the other created at 3000: at 3000 the line is about the new one only

@@ -46,7 +46,9 @@ describeWithService(dovecotAvailable(), 'Dovecot')('mail_log lines resolved to t
     const Database = require('better-sqlite3') as typeof import('better-sqlite3')
     const h = new Database(db, { readonly: true })
     try {
-      const rows = h.prepare('SELECT item_id AS item, type, occurred_at AS at FROM events WHERE stream = ? AND item_id IS NOT NULL ORDER BY global_position').all(`account-${account}`) as { item: number; type: string; at: number }[]
+      const rows = h
+        .prepare('SELECT item_id AS item, type, occurred_at AS at FROM events WHERE stream = ? AND item_id IS NOT NULL ORDER BY global_position')
+        .all(`account-${account}`) as { item: number; type: string; at: number }[]
       const out = new Map<number, { type: string; at: number }[]>()
       for (const r of rows) (out.get(r.item) ?? out.set(r.item, []).get(r.item))?.push({ type: r.type, at: r.at })
       return out
@@ -73,7 +75,10 @@ describeWithService(dovecotAvailable(), 'Dovecot')('mail_log lines resolved to t
     await c.mailboxCreate('X')
     for (const n of ['Old1', 'Old2', 'Old3']) await c.append('X', msg(n), [], new Date('2026-03-01T10:00:00Z'))
     expect(mailtime([...s.args, 'doAccountScan', 'frank'], env()).code).toBe(0)
-    const before = JSON.parse(mailtime([...s.args, '--json', 'getAccountState', 'frank'], env()).stdout) as { items: { subject: string; itemId: number }[]; folders: { path: string; folderId: number }[] }
+    const before = JSON.parse(mailtime([...s.args, '--json', 'getAccountState', 'frank'], env()).stdout) as {
+      items: { subject: string; itemId: number }[]
+      folders: { path: string; folderId: number }[]
+    }
     const oldIds = before.items.map((i) => i.itemId)
     expect(oldIds).toHaveLength(3)
     await c.mailboxDelete('X')
@@ -92,7 +97,10 @@ describeWithService(dovecotAvailable(), 'Dovecot')('mail_log lines resolved to t
     expect(JSON.parse(again.stdout).appended).toBe(0)
 
     // The server holds X with its three new messages; so does the backup, as of now.
-    const after = JSON.parse(mailtime([...s.args, '--json', 'getAccountState', 'frank'], env()).stdout) as { items: { subject: string; folderPath: string }[]; folders: { path: string }[] }
+    const after = JSON.parse(mailtime([...s.args, '--json', 'getAccountState', 'frank'], env()).stdout) as {
+      items: { subject: string; folderPath: string }[]
+      folders: { path: string }[]
+    }
     expect(after.items.map((i) => [i.subject, i.folderPath]).sort()).toEqual([
       ['New1', '/X'],
       ['New2', '/X'],
@@ -128,7 +136,8 @@ describeWithService(dovecotAvailable(), 'Dovecot')('mail_log lines resolved to t
     await c.mailboxCreate('Y')
     for (const n of ['Y1', 'Y2']) await c.append('Y', msg(n), [], new Date('2026-03-01T10:00:00Z'))
     expect(mailtime([...s.args, 'doAccountScan', 'gina'], env()).code).toBe(0)
-    const y = (JSON.parse(mailtime([...s.args, '--json', 'getAccountState', 'gina'], env()).stdout).folders as { path: string; folderId: number }[]).find((f) => f.path === '/Y')?.folderId as number
+    const y = (JSON.parse(mailtime([...s.args, '--json', 'getAccountState', 'gina'], env()).stdout).folders as { path: string; folderId: number }[]).find((f) => f.path === '/Y')
+      ?.folderId as number
     await c.mailboxDelete('Y')
     await c.logout()
     await logged(/imap\(gina\).*Mailbox deleted: Y/)
@@ -156,7 +165,10 @@ describeWithService(dovecotAvailable(), 'Dovecot')('mail_log lines resolved to t
     await c.connect()
     for (const n of ['Py1', 'Py2']) await c.append('Lists.python-dev', msg(n), [], new Date('2026-03-01T10:00:00Z'))
     expect(mailtime([...s.args, 'doAccountScan', 'hugo'], env()).code).toBe(0)
-    const folderOf = () => (JSON.parse(mailtime([...s.args, '--json', 'getAccountState', 'hugo'], env()).stdout).folders as { path: string; folderId: number }[]).find((f) => f.path === '/Lists/python-dev')?.folderId
+    const folderOf = () =>
+      (JSON.parse(mailtime([...s.args, '--json', 'getAccountState', 'hugo'], env()).stdout).folders as { path: string; folderId: number }[]).find(
+        (f) => f.path === '/Lists/python-dev',
+      )?.folderId
     const old = folderOf() as number
     await c.mailboxDelete('Lists.python-dev')
     await c.logout()

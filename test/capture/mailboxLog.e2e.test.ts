@@ -53,7 +53,10 @@ describe('importLog', () => {
   it('dry run with --json writes one event per line, then a summary line, and appends nothing', () => {
     const r = run('--json', 'importLog', path.join(dir, 'mailbox.log'), path.join(dir, 'mailbox.log.2026-03-02.gz'), 'dry_run', 'true')
     expect(r.code).toBe(0)
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     const summary = lines[lines.length - 1]
     expect(summary).toMatchObject({ summary: true, dryRun: true, malformed: 2 })
     const events = lines.slice(0, -1)
@@ -157,7 +160,10 @@ describe('importLog dry run', () => {
   const dryRun = (db: string, ...files: string[]) => {
     const r = mailtime([...storeOf(db), '--json', 'importLog', ...files, 'dry_run', 'true'])
     expect(r.code).toBe(0)
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     return { events: lines.slice(0, -1).map((e: Row) => ({ eventId: e.eventId, type: e.type, itemId: e.itemId })), summary: lines[lines.length - 1] }
   }
   const byId = (xs: Row[]) => [...xs].sort((a, b) => (a.eventId < b.eventId ? -1 : 1))

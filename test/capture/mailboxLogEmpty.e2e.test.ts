@@ -33,7 +33,9 @@ describe('importLog of an emptied Trash', () => {
     const r = mailtime([...store, '--json', 'importLog', file, ...(dry ? ['dry_run', 'true'] : [])])
     expect([r.code, r.stderr]).toEqual([0, ''])
     // A dry run records nothing (not even the account): there is no state to read.
-    const state = dry ? { items: [], folders: [] } : (JSON.parse(mailtime([...store, '--json', 'getAccountState', 'alice@example.com']).stdout) as { items: { itemId: number }[]; folders: { path: string }[] })
+    const state = dry
+      ? { items: [], folders: [] }
+      : (JSON.parse(mailtime([...store, '--json', 'getAccountState', 'alice@example.com']).stdout) as { items: { itemId: number }[]; folders: { path: string }[] })
     return { out: r.stdout, state }
   }
 
@@ -50,7 +52,12 @@ describe('importLog of an emptied Trash', () => {
       .out.trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { type?: string; itemId?: number; summary?: boolean })
-    expect(dry.filter((e) => e.type === 'ItemDeleted').map((e) => e.itemId).sort()).toEqual([260, 261, 300, 301, 302, 303])
+    expect(
+      dry
+        .filter((e) => e.type === 'ItemDeleted')
+        .map((e) => e.itemId)
+        .sort(),
+    ).toEqual([260, 261, 300, 301, 302, 303])
   })
 
   it('with removeSubfolders=false deletes only what the folder itself held, and notes a count that differs from the log', () => {

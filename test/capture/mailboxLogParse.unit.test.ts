@@ -29,7 +29,10 @@ describe('the item-change catalogue', () => {
     ['moving Message (id=339) to Folder Trash (id=3)', { kind: 'moved', itemType: 'message', itemIds: [339], folderId: 3, folderName: 'Trash' }],
     ['Moving Message (id=339) to Folder Inbox (id=2).', { kind: 'moved', itemIds: [339], folderId: 2 }],
     ['moving Folder Projects 2021 (id=257) to Folder Trash (id=3)', { kind: 'moved', itemType: 'folder', itemIds: [257], folderId: 3 }],
-    ['Moving Conversation (id=-400) to Folder Archive (id=260).  Affected message ids: 401,402,403.', { kind: 'moved', itemType: 'message', itemIds: [401, 402, 403], folderId: 260 }],
+    [
+      'Moving Conversation (id=-400) to Folder Archive (id=260).  Affected message ids: 401,402,403.',
+      { kind: 'moved', itemType: 'message', itemIds: [401, 402, 403], folderId: 260 },
+    ],
     ['Moving Conversation (id=400) to Folder Trash (id=3). Affected message ids: 401.', { kind: 'moved', itemIds: [401], folderId: 3 }],
     ['Deleting Message (id=339).', { kind: 'deleted', itemType: 'message', itemIds: [339] }],
     ['Deleting Appointment (id=512).', { kind: 'deleted', itemType: 'appointment', itemIds: [512] }],
@@ -44,7 +47,10 @@ describe('the item-change catalogue', () => {
       'Adding CalendarItem: id=512, Message-ID="<inv@x>", folderId=10, subject="Budget review", UID=abc-123',
       { kind: 'created', itemType: 'appointment', itemId: 512, folderId: 10, subject: 'Budget review', uid: 'abc-123' },
     ],
-    ['Moving CalendarItem: id=512, src=Folder Calendar (id=10), dest=Folder Work (id=270), subject="x", UID=abc', { kind: 'moved', itemType: 'appointment', itemIds: [512], folderId: 270 }],
+    [
+      'Moving CalendarItem: id=512, src=Folder Calendar (id=10), dest=Folder Work (id=270), subject="x", UID=abc',
+      { kind: 'moved', itemType: 'appointment', itemIds: [512], folderId: 270 },
+    ],
     ['adding folder Projects: id=257, parentId=1.', { kind: 'created', itemType: 'folder', itemId: 257, folderId: 1, name: 'Projects' }],
     ['Adding Folder Old Style: id=258, parentId=257.', { kind: 'created', itemType: 'folder', itemId: 258, name: 'Old Style' }],
     ['Adding Tag urgent: id=64.', { kind: 'created', itemType: 'tag', itemId: 64, name: 'urgent' }],

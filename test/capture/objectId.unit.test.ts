@@ -36,7 +36,10 @@ describe('matchMoves with EMAILIDs', () => {
     expect(byId.moves.map((m) => m.from.state.itemId)).toEqual([301])
     expect(byId.left.map((v) => v.state.itemId)).toEqual([300])
     // By digest alone, the order decides: the wrong item is taken for the moved one.
-    const byDigest = matchMoves(gone.map((v) => ({ ...v, state: { ...v.state, imap: withoutIds(v.state.imap as { mailbox: string; uidValidity: number; uid: number; emailId?: string }) } })), [withoutIds(moved)])
+    const byDigest = matchMoves(
+      gone.map((v) => ({ ...v, state: { ...v.state, imap: withoutIds(v.state.imap as { mailbox: string; uidValidity: number; uid: number; emailId?: string }) } })),
+      [withoutIds(moved)],
+    )
     expect(byDigest.moves.map((m) => m.from.state.itemId)).toEqual([300])
   })
 
@@ -47,7 +50,7 @@ describe('matchMoves with EMAILIDs', () => {
     expect(matchMoves([{ state: message(300, 'd'), path: 'INBOX' }], [arrived('d', 'E2')]).moves.map((m) => m.from.state.itemId)).toEqual([300])
   })
 
-  it('a server that gives identical messages one EMAILID (Cyrus) leaves the digest\'s order to decide among them, as without OBJECTID', () => {
+  it("a server that gives identical messages one EMAILID (Cyrus) leaves the digest's order to decide among them, as without OBJECTID", () => {
     const gone = [
       { state: message(300, 'same', 'Msame'), path: 'INBOX' },
       { state: message(301, 'same', 'Msame'), path: 'INBOX' },
@@ -57,29 +60,37 @@ describe('matchMoves with EMAILIDs', () => {
 
   it('where messages are unique, matching by EMAILID and by digest give the same moves', () => {
     fc.assert(
-      fc.property(
-        fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { maxLength: 15 }),
-        fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { maxLength: 15 }),
-        (goneIds, newIds) => {
-          // One message per number: its digest and its EMAILID both follow from it.
-          const gone = goneIds.map((n) => ({ state: message(300 + n, `d${n}`, `E${n}`), path: 'INBOX' }))
-          const fresh = newIds.map((n) => arrived(`d${n}`, `E${n}`))
-          const summary = (r: ReturnType<typeof matchMoves>) => ({
-            moves: r.moves.map((m) => [m.from.state.itemId, m.message.digest]),
-            fresh: r.fresh.map((m) => m.digest),
-            left: r.left.map((v) => v.state.itemId),
-          })
-          const byId = summary(matchMoves(gone, fresh))
-          const byDigest = summary(matchMoves(gone.map((v) => ({ ...v, state: { ...v.state, imap: { mailbox: 'INBOX', uidValidity: 1, uid: v.state.itemId } } })), fresh.map(withoutIds)))
-          expect(byId).toEqual(byDigest)
-        },
-      ),
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { maxLength: 15 }), fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { maxLength: 15 }), (goneIds, newIds) => {
+        // One message per number: its digest and its EMAILID both follow from it.
+        const gone = goneIds.map((n) => ({ state: message(300 + n, `d${n}`, `E${n}`), path: 'INBOX' }))
+        const fresh = newIds.map((n) => arrived(`d${n}`, `E${n}`))
+        const summary = (r: ReturnType<typeof matchMoves>) => ({
+          moves: r.moves.map((m) => [m.from.state.itemId, m.message.digest]),
+          fresh: r.fresh.map((m) => m.digest),
+          left: r.left.map((v) => v.state.itemId),
+        })
+        const byId = summary(matchMoves(gone, fresh))
+        const byDigest = summary(
+          matchMoves(
+            gone.map((v) => ({ ...v, state: { ...v.state, imap: { mailbox: 'INBOX', uidValidity: 1, uid: v.state.itemId } } })),
+            fresh.map(withoutIds),
+          ),
+        )
+        expect(byId).toEqual(byDigest)
+      }),
     )
   })
 })
 
 const box = (path: string, uidValidity: number, mailboxId?: string): ServerFolder => serverFolder(path, { uidValidity, ...(mailboxId !== undefined && { mailboxId }) }, '/')
-const cp = (folderId: number, uidValidity: number, mailboxId?: string): FolderCheckpoint => ({ folderId, uidValidity, uidNext: 1, messages: 0, highestModseq: '1', ...(mailboxId !== undefined && { mailboxId }) })
+const cp = (folderId: number, uidValidity: number, mailboxId?: string): FolderCheckpoint => ({
+  folderId,
+  uidValidity,
+  uidNext: 1,
+  messages: 0,
+  highestModseq: '1',
+  ...(mailboxId !== undefined && { mailboxId }),
+})
 const folder = (itemId: number, name: string): ItemState => folderItem(itemId, FolderIds.USER_ROOT, name)
 const ids = (plan: ReturnType<typeof planFolders>) => Object.fromEntries(plan.byPath)
 
@@ -99,7 +110,7 @@ describe('planFolders with MAILBOXIDs', () => {
     expect(plan.gone).toEqual([])
   })
 
-  it('a folder renamed while a new one took its old name: a rename and a creation, not the new folder taking the old one\'s item', () => {
+  it("a folder renamed while a new one took its old name: a rename and a creation, not the new folder taking the old one's item", () => {
     const plan = planFolders([box('A', 30, 'mb-new'), box('C', 10, 'mb-A')], { A: cp(300, 10, 'mb-A') }, new Map([[300, folder(300, 'A')]]), 302)
     expect(ids(plan)).toEqual({ A: 302, C: 300 })
     expect(plan.changes.map((c) => [c.kind, c.folder.path, c.itemId])).toEqual([

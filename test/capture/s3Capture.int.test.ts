@@ -34,7 +34,12 @@ describeWithService(dovecotAvailable(), 'Dovecot')('capture with blobs in S3', (
     for (const box of ['Work', 'Trash']) await c.mailboxCreate(box)
     const boxes = ['INBOX', 'Work', 'Trash']
     for (let i = 0; i < MESSAGES; i++)
-      await c.append(boxes[i % 3] as string, Buffer.from(`Subject: m${i}\r\nMessage-ID: <m${i}@s3>\r\n\r\n${'body line\r\n'.repeat(20 + i * 40)}\r\n`), i % 2 ? ['\\Seen'] : [], new Date(Date.UTC(2026, 1, 1, 0, i)))
+      await c.append(
+        boxes[i % 3] as string,
+        Buffer.from(`Subject: m${i}\r\nMessage-ID: <m${i}@s3>\r\n\r\n${'body line\r\n'.repeat(20 + i * 40)}\r\n`),
+        i % 2 ? ['\\Seen'] : [],
+        new Date(Date.UTC(2026, 1, 1, 0, i)),
+      )
     await c.logout()
   })
   afterAll(async () => {
@@ -46,8 +51,10 @@ describeWithService(dovecotAvailable(), 'Dovecot')('capture with blobs in S3', (
   const imap = () => ({ MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw', MAILTIME_SCAN_BATCH_SIZE: '20' })
   // Run without blocking this process, which must keep reading the S3 server's output meanwhile.
   const mailtime = (args: string[], env: Record<string, string>) => mailtimeAsync(args, env).done
-  const view = async (store: string, env: Record<string, string>, blobs: string) => (await mailtime(['--store', store, '--blobs', blobs, '--json', 'getAccountState', 'erin'], env)).stdout
-  const events = async (store: string, env: Record<string, string>, blobs: string) => JSON.parse((await mailtime(['--store', store, '--blobs', blobs, '--json', 'getAccountInfo', 'erin'], env)).stdout).events
+  const view = async (store: string, env: Record<string, string>, blobs: string) =>
+    (await mailtime(['--store', store, '--blobs', blobs, '--json', 'getAccountState', 'erin'], env)).stdout
+  const events = async (store: string, env: Record<string, string>, blobs: string) =>
+    JSON.parse((await mailtime(['--store', store, '--blobs', blobs, '--json', 'getAccountInfo', 'erin'], env)).stdout).events
 
   let captured: { server: S3rver; store: string; blobs: string; env: Record<string, string> } | undefined
   it('stores every body in the bucket under its digest; the coherency check and an export read each back verified', async () => {
@@ -85,11 +92,24 @@ describeWithService(dovecotAvailable(), 'Dovecot')('capture with blobs in S3', (
     raw.destroy()
     const damaged = await mailtime(['--store', store, '--blobs', blobs, '--json', 'doCoherencyCheck', 'all', 'read_data', 'true'], env)
     expect(damaged.code).toBe(8)
-    const kinds = (out: string) => JSON.parse(out).problems.map((p: { kind: string; digest: string; repair: { repaired: boolean } | null }) => [p.kind, p.digest, p.repair?.repaired ?? false]).sort()
-    expect(kinds(damaged.stdout)).toEqual([['blob-corrupt', flipped, false], ['blob-missing', gone, false]].sort())
+    const kinds = (out: string) =>
+      JSON.parse(out)
+        .problems.map((p: { kind: string; digest: string; repair: { repaired: boolean } | null }) => [p.kind, p.digest, p.repair?.repaired ?? false])
+        .sort()
+    expect(kinds(damaged.stdout)).toEqual(
+      [
+        ['blob-corrupt', flipped, false],
+        ['blob-missing', gone, false],
+      ].sort(),
+    )
     const repaired = await mailtime(['--store', store, '--blobs', blobs, '--json', 'doCoherencyCheck', 'all', 'read_data', 'true', 'repair', 'true'], env)
-    expect({ code: repaired.code, out: repaired.code === 0 ? "" : repaired.stdout + repaired.stderr }).toEqual({ code: 0, out: "" })
-    expect(kinds(repaired.stdout)).toEqual([['blob-corrupt', flipped, true], ['blob-missing', gone, true]].sort())
+    expect({ code: repaired.code, out: repaired.code === 0 ? '' : repaired.stdout + repaired.stderr }).toEqual({ code: 0, out: '' })
+    expect(kinds(repaired.stdout)).toEqual(
+      [
+        ['blob-corrupt', flipped, true],
+        ['blob-missing', gone, true],
+      ].sort(),
+    )
     expect((await mailtime(['--store', store, '--blobs', blobs, 'doCoherencyCheck', 'all', 'read_data', 'true'], env)).code).toBe(0)
     // Nothing about the credentials in any output.
     for (const out of [damaged.stdout, damaged.stderr, repaired.stdout, repaired.stderr]) expect(out).not.toContain('S3RVER')
@@ -98,7 +118,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('capture with blobs in S3', (
     expect(server.puts()).toBe(MESSAGES + 3)
   })
 
-  it('stops with a clear error when the S3 server dies mid-capture, commits no event without its blob, and resumes to a clean capture\'s state', async () => {
+  it("stops with a clear error when the S3 server dies mid-capture, commits no event without its blob, and resumes to a clean capture's state", async () => {
     const clean = `sqlite:${path.join(tmpDir(), 'clean.db')}`
     const cleanBlobs = path.join(tmpDir(), 'blobs')
     expect((await mailtime(['--store', clean, '--blobs', cleanBlobs, 'doAccountScan', 'erin'], imap())).code).toBe(0)
@@ -113,7 +133,9 @@ describeWithService(dovecotAvailable(), 'Dovecot')('capture with blobs in S3', (
     const failed = await mailtime(['--store', store, '--blobs', blobs, 'doAccountScan', 'erin'], env)
     await dying.exited
     expect(failed.code).toBe(4)
-    expect(failed.stderr).toMatch(new RegExp(`blob store: blob [0-9a-f]{64} could not be read or written \\(s3://${S3_BUCKET}/blobs/[0-9a-f]{2}/[0-9a-f]{64}\\): .*(ECONNREFUSED|ECONNRESET|socket hang up)`))
+    expect(failed.stderr).toMatch(
+      new RegExp(`blob store: blob [0-9a-f]{64} could not be read or written \\(s3://${S3_BUCKET}/blobs/[0-9a-f]{2}/[0-9a-f]{64}\\): .*(ECONNREFUSED|ECONNRESET|socket hang up)`),
+    )
     // It died at its 41st PUT; the capture stores bodies several at a time, so a few of the 40 before
     // may have been cut short too.
     expect(dying.puts()).toBeGreaterThan(0)

@@ -170,7 +170,12 @@ describeWithService(dovecotAvailable(), 'Dovecot')('a scan that could not read e
         fs.chmodSync(secret(), 0o700)
       }
       const items = (accountState(s, 'fred') as { items: { folderPath: string; subject: string }[] }).items
-      expect(items.filter((i) => i.folderPath === '/Secret').map((i) => i.subject).sort()).toEqual(['s0', 's1'])
+      expect(
+        items
+          .filter((i) => i.folderPath === '/Secret')
+          .map((i) => i.subject)
+          .sort(),
+      ).toEqual(['s0', 's1'])
       expect(items.map((i) => i.subject)).toContain('w9')
     })
 
@@ -178,7 +183,12 @@ describeWithService(dovecotAvailable(), 'Dovecot')('a scan that could not read e
       const r = scan(s, 'fred')
       expect([r.code, r.stderr]).toEqual([0, ''])
       const items = (accountState(s, 'fred') as { items: { folderPath: string; subject: string }[] }).items
-      expect(items.filter((i) => i.folderPath === '/Secret').map((i) => i.subject).sort()).toEqual(['s0', 's1', 's9'])
+      expect(
+        items
+          .filter((i) => i.folderPath === '/Secret')
+          .map((i) => i.subject)
+          .sort(),
+      ).toEqual(['s0', 's1', 's9'])
     })
 
     it('does not hold back a first scan: the account and every folder are recorded, and the folder is read once it opens', async () => {

@@ -34,7 +34,9 @@ describe('planFolders', () => {
   it('repairs a store that recorded the child at the top level: the parent is created and the child moved under it', () => {
     const known = new Map([[300, folder(300, FolderIds.USER_ROOT, 'python-dev')]])
     const plan = planFolders([box('INBOX'), level('Lists'), box('Lists.python-dev')], { 'Lists.python-dev': cp(300, box('Lists.python-dev').uidValidity) }, known, 301)
-    expect(plan.changes.map((c) => ({ kind: c.kind, path: c.folder.path, itemId: c.itemId, ...(c.kind === 'move' && { parentId: c.parentId, fromParentId: c.fromParentId }) }))).toEqual([
+    expect(
+      plan.changes.map((c) => ({ kind: c.kind, path: c.folder.path, itemId: c.itemId, ...(c.kind === 'move' && { parentId: c.parentId, fromParentId: c.fromParentId }) })),
+    ).toEqual([
       { kind: 'create', path: 'INBOX', itemId: FolderIds.INBOX },
       { kind: 'create', path: 'Lists', itemId: 301 },
       { kind: 'move', path: 'Lists.python-dev', itemId: 300, parentId: 301, fromParentId: FolderIds.USER_ROOT },

@@ -118,4 +118,5 @@ export const eventsOf = (s: TestStore, account: string, rounds: readonly Round[]
 
 export const eventCount = (s: TestStore, account: string): number => (JSON.parse(mailtime([...s.args, '--json', 'getAccountInfo', account]).stdout) as { events: number }).events
 
-export const accountState = (s: TestStore, account: string, rounds: readonly Round[] = []): unknown => byRound(JSON.parse(mailtime([...s.args, '--json', 'getAccountState', account]).stdout), rounds)
+export const accountState = (s: TestStore, account: string, rounds: readonly Round[] = []): unknown =>
+  byRound(JSON.parse(mailtime([...s.args, '--json', 'getAccountState', account]).stdout), rounds)

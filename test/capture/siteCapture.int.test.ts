@@ -128,9 +128,20 @@ describeWithService(dovecotAvailable(), 'Dovecot')('site-wide capture with at mo
     const store = `sqlite:${path.join(tmpDir(), 'watch.db')}`
     for (const u of WATCHED) doveadm(d, ['mailbox', 'create', '-u', u, 'Work'])
     // Rounds every second, at most 3 connections for 3 accounts: each keeps its own.
-    const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, '--store', store, '--json', 'doSmartScan', 'start', 'watch', 'true', 'interval', '1', 'spool', d.spoolDir as string, 'connections', '3'], {
-      env: { PATH: process.env.PATH ?? '', TZ: 'UTC', MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw', MAILTIME_IMAP_ACCOUNTS: WATCHED.join(',') },
-    })
+    const child: ChildProcessWithoutNullStreams = spawn(
+      process.execPath,
+      [BIN, '--store', store, '--json', 'doSmartScan', 'start', 'watch', 'true', 'interval', '1', 'spool', d.spoolDir as string, 'connections', '3'],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          TZ: 'UTC',
+          MAILTIME_IMAP_URL: d.url,
+          MAILTIME_IMAP_USER: 'admin',
+          MAILTIME_IMAP_PASSWORD: 'adminpw',
+          MAILTIME_IMAP_ACCOUNTS: WATCHED.join(','),
+        },
+      },
+    )
     let stdout = ''
     let stderr = ''
     const waiters: (() => void)[] = []

@@ -117,10 +117,14 @@ describe('the site scheduler (promises)', () => {
   })
 
   it('rejects the submissions a failed capture answers, and goes on with the others', async () => {
-    const s = siteScheduler(1, async (a: string) => {
-      if (a === 'bad') throw new Error('boom')
-      return a
-    }, (x: number, y: number) => x + y)
+    const s = siteScheduler(
+      1,
+      async (a: string) => {
+        if (a === 'bad') throw new Error('boom')
+        return a
+      },
+      (x: number, y: number) => x + y,
+    )
     const bad = s.submit('bad', 1)
     const good = s.submit('good', 1)
     await expect(bad).rejects.toThrow('boom')
@@ -129,6 +133,12 @@ describe('the site scheduler (promises)', () => {
   })
 
   it('refuses a limit that is not a whole number of at least 1', () => {
-    expect(() => siteScheduler(0, async () => 0, (a: number) => a)).toThrow(RangeError)
+    expect(() =>
+      siteScheduler(
+        0,
+        async () => 0,
+        (a: number) => a,
+      ),
+    ).toThrow(RangeError)
   })
 })

@@ -20,13 +20,20 @@ const box = (path: string, o: Partial<ServerFolder> = {}): ServerFolder => ({
   highestModseq: '12',
   ...o,
 })
-const listing = [box('INBOX'), box('Archive', { messages: 2, uidNext: 3, highestModseq: '4' }), box('Archive.2019', { selectable: false, uidValidity: 0, uidNext: 0, messages: 0, highestModseq: undefined })]
+const listing = [
+  box('INBOX'),
+  box('Archive', { messages: 2, uidNext: 3, highestModseq: '4' }),
+  box('Archive.2019', { selectable: false, uidValidity: 0, uidNext: 0, messages: 0, highestModseq: undefined }),
+]
 const cpOf = (server: readonly ServerFolder[]): ScanCheckpoint => ({
   version: 1,
   nextItemId: 300,
   lastScanAt: 1,
   folders: Object.fromEntries(
-    server.map((f, i) => [f.path, { folderId: 260 + i, uidValidity: f.uidValidity, uidNext: f.uidNext, messages: f.messages, ...(f.highestModseq !== undefined && { highestModseq: f.highestModseq }) }]),
+    server.map((f, i) => [
+      f.path,
+      { folderId: 260 + i, uidValidity: f.uidValidity, uidNext: f.uidNext, messages: f.messages, ...(f.highestModseq !== undefined && { highestModseq: f.highestModseq }) },
+    ]),
   ),
 })
 const marked = markedUnchanged(cpOf(listing), 41, listing)
@@ -41,8 +48,23 @@ describe('whether an account is unchanged since its checkpoint', () => {
   })
 
   it('is changed when any folder moved, in any field the diff reads', () => {
-    const changes: Partial<ServerFolder>[] = [{ highestModseq: '5' }, { messages: 3 }, { uidNext: 4 }, { uidValidity: 8 }, { specialUse: '\\Archive' }, { mailboxId: 'x' }, { name: 'archive' }]
-    for (const c of changes) expect(accountUnchanged(marked, 41, listing.map((f) => (f.path === 'Archive' ? { ...f, ...c } : f)))).toBe(false)
+    const changes: Partial<ServerFolder>[] = [
+      { highestModseq: '5' },
+      { messages: 3 },
+      { uidNext: 4 },
+      { uidValidity: 8 },
+      { specialUse: '\\Archive' },
+      { mailboxId: 'x' },
+      { name: 'archive' },
+    ]
+    for (const c of changes)
+      expect(
+        accountUnchanged(
+          marked,
+          41,
+          listing.map((f) => (f.path === 'Archive' ? { ...f, ...c } : f)),
+        ),
+      ).toBe(false)
     expect(accountUnchanged(marked, 41, [...listing, box('New')])).toBe(false)
     expect(accountUnchanged(marked, 41, listing.slice(0, 2))).toBe(false)
   })

@@ -34,7 +34,8 @@ const stderrLines = (child: ChildProcessWithoutNullStreams) => {
       for (;;) {
         const i = lines.findIndex((l, j) => j >= from && re.test(l))
         if (i >= 0) return i
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the watch exited (${child.exitCode ?? child.signalCode}) before printing ${re}: ${lines.join('\n')}`)
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`the watch exited (${child.exitCode ?? child.signalCode}) before printing ${re}: ${lines.join('\n')}`)
         await new Promise<void>((resolve) => waiters.push(resolve))
       }
     },
@@ -53,7 +54,14 @@ describeWithService(dovecotAvailable(), 'Dovecot')('continuous capture (doSmartS
 
   it('captures new mail in near real time and stops cleanly on SIGTERM', async () => {
     const store = `sqlite:${path.join(tmpDir(), 'w.db')}`
-    const env = { PATH: process.env.PATH ?? '', TZ: 'UTC', MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw', MAILTIME_IMAP_ACCOUNTS: 'carol' }
+    const env = {
+      PATH: process.env.PATH ?? '',
+      TZ: 'UTC',
+      MAILTIME_IMAP_URL: d.url,
+      MAILTIME_IMAP_USER: 'admin',
+      MAILTIME_IMAP_PASSWORD: 'adminpw',
+      MAILTIME_IMAP_ACCOUNTS: 'carol',
+    }
     const child = spawn(process.execPath, [BIN, '--store', store, 'doSmartScan', 'start', 'watch', 'true', 'interval', '3600'], { env })
     try {
       let out = ''

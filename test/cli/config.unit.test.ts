@@ -68,7 +68,6 @@ describe('the config file', () => {
   it('still reports a value of the wrong type with its path', () => {
     expect(reasonOf({ smtp: { port: '25' } })).toContain('smtp.port: expected number, got "25"')
   })
-
 })
 
 describe('the settings, decoded once from flags, environment and config file', () => {
@@ -90,7 +89,11 @@ describe('the settings, decoded once from flags, environment and config file', (
   })
 
   it('refuses a bad number in the environment, naming the variable, before any verb runs', () => {
-    expect(resolveSettings({}, { MAILTIME_RESTORE_CONNECTIONS: '40' }, 'UTC')).toEqual(E.left({ _tag: 'ConfigError', file: 'environment', reason: 'MAILTIME_RESTORE_CONNECTIONS must be a whole number from 1 to 16' }))
-    expect(resolveSettings({}, { MAILTIME_SCAN_BATCH_SIZE: 'x' }, 'UTC')).toEqual(E.left({ _tag: 'ConfigError', file: 'environment', reason: 'MAILTIME_SCAN_BATCH_SIZE must be a positive whole number' }))
+    expect(resolveSettings({}, { MAILTIME_RESTORE_CONNECTIONS: '40' }, 'UTC')).toEqual(
+      E.left({ _tag: 'ConfigError', file: 'environment', reason: 'MAILTIME_RESTORE_CONNECTIONS must be a whole number from 1 to 16' }),
+    )
+    expect(resolveSettings({}, { MAILTIME_SCAN_BATCH_SIZE: 'x' }, 'UTC')).toEqual(
+      E.left({ _tag: 'ConfigError', file: 'environment', reason: 'MAILTIME_SCAN_BATCH_SIZE must be a positive whole number' }),
+    )
   })
 })

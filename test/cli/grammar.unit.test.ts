@@ -5,9 +5,7 @@ import { canonicalVerb } from '../../src/cli/main'
 
 describe('Carbonio grammar', () => {
   it('reads positionals then attribute value pairs', () => {
-    expect(parseWords(getItem, ['alice', '300', 'date', '03/03/2026 14:02:00'])).toEqual(
-      E.right({ positionals: ['alice', '300'], attrs: { date: '03/03/2026 14:02:00' } }),
-    )
+    expect(parseWords(getItem, ['alice', '300', 'date', '03/03/2026 14:02:00'])).toEqual(E.right({ positionals: ['alice', '300'], attrs: { date: '03/03/2026 14:02:00' } }))
   })
 
   it('names a missing positional, an unknown attribute and a missing value', () => {

@@ -14,8 +14,9 @@ import { clockPast, iso, nextWholeSecond } from '../support/clock'
 import { cleanupTmp, tmpDir } from '../support/tmp'
 
 const msg = (subject: string, id: string) =>
-  Buffer.from(`From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\nHello\r\n`)
-
+  Buffer.from(
+    `From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\nHello\r\n`,
+  )
 
 interface Item {
   itemId: number
@@ -128,7 +129,10 @@ describeWithService(dovecotAvailable(), 'Dovecot')('inspecting an account captur
   it('a date before the first scan gets a note that the state then is rebuilt from INTERNALDATEs; one after it gets none', () => {
     const before = run(['getAccountState', 'alice', 'date', '2026-03-04T00:00:00Z'])
     expect(before.code).toBe(0)
-    const note = /^mailtime: note: date 04\/03\/2026 00:00:00 \+00:00 is before the first scan of alice \((\d\d)\/(\d\d)\/(\d{4}) (\d\d:\d\d:\d\d) \+00:00\): the state then is rebuilt from the messages that scan found, dated by their INTERNALDATE; what was deleted, moved or re-flagged before it is unknown\n$/.exec(before.stderr)
+    const note =
+      /^mailtime: note: date 04\/03\/2026 00:00:00 \+00:00 is before the first scan of alice \((\d\d)\/(\d\d)\/(\d{4}) (\d\d:\d\d:\d\d) \+00:00\): the state then is rebuilt from the messages that scan found, dated by their INTERNALDATE; what was deleted, moved or re-flagged before it is unknown\n$/.exec(
+        before.stderr,
+      )
     expect(note).not.toBeNull()
     // The first scan named is the one that ran then (shown to the second).
     const [, dd, mm, yyyy, hms] = note ?? []
@@ -147,7 +151,11 @@ describeWithService(dovecotAvailable(), 'Dovecot')('inspecting an account captur
     expect(r.code).toBe(0)
     const state = (label: string) => JSON.parse(fs.readFileSync(path.join(dest, 'states', `${label}.json`), 'utf8'))
     expect(state('to').folders.map((f: { path: string }) => f.path)).toEqual(['/Archive', '/Inbox', '/Trash'])
-    const between = fs.readdirSync(path.join(dest, 'states')).find((f) => f.startsWith('at-'))?.replace(/\.json$/, '') ?? ''
+    const between =
+      fs
+        .readdirSync(path.join(dest, 'states'))
+        .find((f) => f.startsWith('at-'))
+        ?.replace(/\.json$/, '') ?? ''
     expect(state(between).folders.map((f: { path: string }) => f.path)).toEqual(['/Inbox', '/Lists', '/Trash'])
     expect(run(['verifyExport', dest]).code).toBe(0)
   })

@@ -58,7 +58,9 @@ describe('input checks', () => {
     const future = '2026-04-01T00:00:00Z'
     const text = mailtime([...store, 'getAccountState', 'alice@example.com', 'date', future], NOW)
     expect(text.code).toBe(0)
-    expect(notes(text.stderr)).toBe('mailtime: note: date 01/04/2026 00:00:00 +00:00 is in the future (now is 10/03/2026 00:00:00 +00:00); the backup holds nothing later than now\n')
+    expect(notes(text.stderr)).toBe(
+      'mailtime: note: date 01/04/2026 00:00:00 +00:00 is in the future (now is 10/03/2026 00:00:00 +00:00); the backup holds nothing later than now\n',
+    )
     const json = mailtime([...store, '--json', 'getAccountState', 'alice@example.com', 'date', future], NOW)
     expect(json.code).toBe(0)
     expect(json.stderr).toContain('is in the future')

@@ -21,7 +21,7 @@ describe('store locations on the command line', () => {
     for (const l of ['postgres://mt@db/x', 'esdb://es:2113?tls=false', 'esdb://admin@es:2113', 'sqlite:/tmp/a:b@c.db', './mailtime.db']) expect(noPasswordOnArgv(l)).toBe(l)
   })
 
-  it("puts MAILTIME_ESDB_PASSWORD into an EventStoreDB URL that names a user, and nowhere else", () => {
+  it('puts MAILTIME_ESDB_PASSWORD into an EventStoreDB URL that names a user, and nowhere else', () => {
     expect(withEsdbPassword('esdb://admin@es:2113?tls=false', 'p@ss:w/rd')).toBe('esdb://admin:p%40ss%3Aw%2Frd@es:2113?tls=false')
     expect(withEsdbPassword('esdb://es:2113', 'x')).toBe('esdb://es:2113')
     expect(withEsdbPassword('postgres://mt@db/x', 'x')).toBe('postgres://mt@db/x')

@@ -127,7 +127,12 @@ describe('the scan checkpoint against the stream', () => {
       ]),
       lastScanAt: T('2026-02-12T00:00:00Z'),
     })
-    expect(cp).toEqual({ version: 1, nextItemId: 341, lastScanAt: T('2026-02-12T00:00:00Z'), folders: { 'Projects/New': { folderId: 300, uidValidity: 11, uidNext: 0, messages: -1 } } })
+    expect(cp).toEqual({
+      version: 1,
+      nextItemId: 341,
+      lastScanAt: T('2026-02-12T00:00:00Z'),
+      folders: { 'Projects/New': { folderId: 300, uidValidity: 11, uidNext: 0, messages: -1 } },
+    })
     expect(isFinalForm(cp)).toBe(false)
   })
 

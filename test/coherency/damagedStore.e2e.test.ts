@@ -39,7 +39,9 @@ const messagesOf = (s: StoreDir): Captured[] => {
   const h = db(s)
   try {
     return h
-      .prepare<[], { revision: number; event_id: string; item_id: number; data: string }>("SELECT revision, event_id, item_id, data FROM events WHERE stream = 'account-alice' AND type = 'ItemCreated' ORDER BY revision")
+      .prepare<[], { revision: number; event_id: string; item_id: number; data: string }>(
+        "SELECT revision, event_id, item_id, data FROM events WHERE stream = 'account-alice' AND type = 'ItemCreated' ORDER BY revision",
+      )
       .all()
       .flatMap((r) => {
         const e = JSON.parse(r.data) as { content?: { digest: string; size: number } }
@@ -136,7 +138,9 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doCoherencyCheck on damaged 
     const { code, report } = check(s, ['read_data', 'true'])
     expect(code).toBe(8)
     expect(brief(report.problems)).toEqual(
-      damaged.map((m) => ({ kind: 'blob-corrupt', account: 'alice', itemId: m.itemId, revision: m.revision, digest: m.digest, repaired: null })).sort((a, b) => a.itemId - b.itemId),
+      damaged
+        .map((m) => ({ kind: 'blob-corrupt', account: 'alice', itemId: m.itemId, revision: m.revision, digest: m.digest, repaired: null }))
+        .sort((a, b) => a.itemId - b.itemId),
     )
   })
 
@@ -214,12 +218,29 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doCoherencyCheck on damaged 
 
   it('lists an interrupted restore as resumable and reports an operation record that does not decode', () => {
     const s = copyOf(pristine)
-    const started = { type: 'OperationStarted', operationId: 'op-20260301T000000-aaaaaa', at: Date.parse('2026-03-01T00:00:00Z'), kind: 'restore', verb: 'doUndelete', params: { account: 'alice', start: 'first', end: 'last' }, initiator: 'root', host: os.hostname(), pid: 2 ** 22 + 1, resumeKey: 'k1' }
+    const started = {
+      type: 'OperationStarted',
+      operationId: 'op-20260301T000000-aaaaaa',
+      at: Date.parse('2026-03-01T00:00:00Z'),
+      kind: 'restore',
+      verb: 'doUndelete',
+      params: { account: 'alice', start: 'first', end: 'last' },
+      initiator: 'root',
+      host: os.hostname(),
+      pid: 2 ** 22 + 1,
+      resumeKey: 'k1',
+    }
     sql(s, 'INSERT INTO operations (operation_id, seq, resume_key, type, data) VALUES (?, 0, ?, ?, ?)', started.operationId, 'k1', 'OperationStarted', JSON.stringify(started))
     sql(s, "INSERT INTO operations (operation_id, seq, resume_key, type, data) VALUES ('op-20260302T000000-bbbbbb', 0, NULL, 'OperationStarted', '{\"type\":')")
     const { code, report } = check(s)
     expect(report.operations?.open).toEqual([
-      { operationId: 'op-20260301T000000-aaaaaa', kind: 'restore', verb: 'doUndelete', startedAt: '2026-03-01T00:00:00.000Z', resume: 'run the same doUndelete command again (account alice, start first, end last)' },
+      {
+        operationId: 'op-20260301T000000-aaaaaa',
+        kind: 'restore',
+        verb: 'doUndelete',
+        startedAt: '2026-03-01T00:00:00.000Z',
+        resume: 'run the same doUndelete command again (account alice, start first, end last)',
+      },
     ])
     expect(report.problems.map((p) => [p.kind, p.operationId, p.revision])).toEqual([['operation-undecodable', 'op-20260302T000000-bbbbbb', 0]])
     expect(code).toBe(8)
@@ -237,7 +258,14 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doCoherencyCheck on damaged 
     expect(mailtime([...s.args, 'doAccountScan', 'alice'], imapEnv(d as Dovecot)).code).toBe(0)
     const b = openBackend(`sqlite:${path.join(s.dir, 'm.db')}`, blobsOf(s))
     if (E.isLeft(b)) throw new Error('cannot open the store')
-    const r = await purge(b.right, { policy: { dataDays: 1, accountDays: 30 }, now: instant(Date.now() + 5 * 86_400_000) as Instant, dryRun: false, by: 'test', operationId: 'op-test-purge', graceMs: 0 })
+    const r = await purge(b.right, {
+      policy: { dataDays: 1, accountDays: 30 },
+      now: instant(Date.now() + 5 * 86_400_000) as Instant,
+      dryRun: false,
+      by: 'test',
+      operationId: 'op-test-purge',
+      graceMs: 0,
+    })
     await b.right.close()
     expect(r.plan.purge.map((p) => p.itemId)).toEqual([gone.itemId])
     expect(fs.existsSync(blobFile(blobsOf(s), gone.digest))).toBe(false)

@@ -57,7 +57,9 @@ describeWithService(postgresAvailable() && dovecotAvailable(), 'PostgreSQL and D
   })
 
   it('finds an index row removed, the index position ahead and a damaged blob, and repairs all three', async () => {
-    const [row] = await query<{ item_id: number; data: string }>("SELECT item_id, data FROM events WHERE stream = 'account-carol' AND type = 'ItemCreated' AND data LIKE '%\"digest\"%' ORDER BY revision LIMIT 1")
+    const [row] = await query<{ item_id: number; data: string }>(
+      "SELECT item_id, data FROM events WHERE stream = 'account-carol' AND type = 'ItemCreated' AND data LIKE '%\"digest\"%' ORDER BY revision LIMIT 1",
+    )
     if (row === undefined) throw new Error('no message event')
     const digest = (JSON.parse(row.data) as { content: { digest: string } }).content.digest
     await query("DELETE FROM item_versions WHERE account = 'carol' AND item_id = $1", [row.item_id])
@@ -91,7 +93,7 @@ describeWithService(postgresAvailable() && dovecotAvailable(), 'PostgreSQL and D
   })
 
   it('finds an event that does not decode and a revision hole, and leaves the index as it is', async () => {
-    await query("UPDATE events SET data = '{\"type\":\"ItemCreated\"}' WHERE stream = 'account-carol' AND revision = 3")
+    await query('UPDATE events SET data = \'{"type":"ItemCreated"}\' WHERE stream = \'account-carol\' AND revision = 3')
     await query("DELETE FROM events WHERE stream = 'account-carol' AND revision = 6")
     const { code, report } = check(s, ['repair', 'true'], imapEnv(d as Dovecot))
     expect(report.problems.map((p) => [p.kind, p.account, p.revision, p.repair?.repaired])).toEqual([

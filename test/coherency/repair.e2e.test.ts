@@ -37,7 +37,9 @@ const blobsOf = (s: StoreDir) => path.join(s.dir, 'blobs')
 const capturedOf = (s: StoreDir): Map<number, Captured> => {
   const h = db(s)
   try {
-    const rows = h.prepare<[], { revision: number; item_id: number; data: string }>("SELECT revision, item_id, data FROM events WHERE stream = 'account-bob' AND type = 'ItemCreated'").all()
+    const rows = h
+      .prepare<[], { revision: number; item_id: number; data: string }>("SELECT revision, item_id, data FROM events WHERE stream = 'account-bob' AND type = 'ItemCreated'")
+      .all()
     const out = new Map<number, Captured>()
     for (const r of rows) {
       const e = JSON.parse(r.data) as { content?: { digest: string }; headers?: { messageId?: string } }
@@ -71,7 +73,10 @@ const scan = (s: StoreDir): { eventsAppended: number } => {
 const eventIds = (s: StoreDir): string[] => {
   const h = db(s)
   try {
-    return h.prepare<[], { event_id: string }>("SELECT event_id FROM events WHERE stream = 'account-bob' ORDER BY event_id").all().map((r) => r.event_id)
+    return h
+      .prepare<[], { event_id: string }>("SELECT event_id FROM events WHERE stream = 'account-bob' ORDER BY event_id")
+      .all()
+      .map((r) => r.event_id)
   } finally {
     h.close()
   }
@@ -177,7 +182,10 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doCoherencyCheck repair true
     const ahead = (s: StoreDir) => {
       const h = db(s)
       try {
-        const cp = JSON.parse((h.prepare("SELECT value FROM checkpoints WHERE name = 'imap-scan:bob'").get() as { value: string }).value) as { nextItemId: number; folders: Record<string, Record<string, unknown>> }
+        const cp = JSON.parse((h.prepare("SELECT value FROM checkpoints WHERE name = 'imap-scan:bob'").get() as { value: string }).value) as {
+          nextItemId: number
+          folders: Record<string, Record<string, unknown>>
+        }
         cp.folders.Work = { ...cp.folders.Work, uidNext: status.uidNext, messages: status.messages, highestModseq: String(status.highestModseq) }
         cp.nextItemId += 3
         h.prepare("UPDATE checkpoints SET value = ? WHERE name = 'imap-scan:bob'").run(JSON.stringify(cp))
@@ -189,7 +197,10 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doCoherencyCheck repair true
     const harmed = copyOf(pristine)
     ahead(harmed)
     const skipped = mailtime([...harmed.args, '--json', 'doAccountScan', 'bob'], imapEnv(d as Dovecot))
-    expect((JSON.parse(skipped.stdout) as { folders: { path: string; created: number; status: string }[] }).folders.find((f) => f.path === '/Work')).toMatchObject({ created: 0, status: 'unchanged' })
+    expect((JSON.parse(skipped.stdout) as { folders: { path: string; created: number; status: string }[] }).folders.find((f) => f.path === '/Work')).toMatchObject({
+      created: 0,
+      status: 'unchanged',
+    })
 
     const s = copyOf(pristine)
     ahead(s)

@@ -12,7 +12,9 @@ export const imapEnv = (d: Dovecot): Record<string, string> => ({ MAILTIME_IMAP_
 
 /** The bytes of message `i`: small ones are kept raw by the blob store, large ones gzipped. */
 export const message = (i: number): Buffer =>
-  Buffer.from(`Subject: message ${i}\r\nMessage-ID: <m${i}@coherency>\r\nFrom: a@example.com\r\n\r\n${i % 3 === 0 ? `${'all work and no play '.repeat(600)}${i}` : `body ${i} ${'x'.repeat(100 + i)}`}\r\n`)
+  Buffer.from(
+    `Subject: message ${i}\r\nMessage-ID: <m${i}@coherency>\r\nFrom: a@example.com\r\n\r\n${i % 3 === 0 ? `${'all work and no play '.repeat(600)}${i}` : `body ${i} ${'x'.repeat(100 + i)}`}\r\n`,
+  )
 
 /** Fills an account: INBOX, Work and Work.Old, `n` messages spread over them. */
 export const fill = async (d: Dovecot, user: string, n: number, first = 0): Promise<void> => {
@@ -64,7 +66,16 @@ export interface CheckProblem {
 export interface CheckJson {
   coherent: boolean
   interrupted: boolean
-  accounts: { account: string; events: number; undecodable: number; blobReferences: number; blobsRead: number; itemsCompared: number; scanCheckpoint: string; lastRevision: number }[]
+  accounts: {
+    account: string
+    events: number
+    undecodable: number
+    blobReferences: number
+    blobsRead: number
+    itemsCompared: number
+    scanCheckpoint: string
+    lastRevision: number
+  }[]
   index: { position: number | null; lastPosition: number | null }
   operations: { checked: number; closed: number; running: number; open: { operationId: string; verb: string; resume: string }[] } | null
   problems: CheckProblem[]
@@ -85,4 +96,5 @@ export const check = (s: StoreDir, words: readonly string[] = [], env: Record<st
 }
 
 /** Problems without the long detail, for readable expectations. */
-export const brief = (ps: readonly CheckProblem[]) => ps.map((p) => ({ kind: p.kind, account: p.account, itemId: p.itemId, revision: p.revision, digest: p.digest, repaired: p.repair?.repaired ?? null }))
+export const brief = (ps: readonly CheckProblem[]) =>
+  ps.map((p) => ({ kind: p.kind, account: p.account, itemId: p.itemId, revision: p.revision, digest: p.digest, repaired: p.repair?.repaired ?? null }))

@@ -52,7 +52,9 @@ export const blobStoreContract = (name: string, h: BlobStoreHarness): void => {
 
     it('stores a batch in order, each duplicate (in the batch or already stored) reported as not written', async () => {
       const b = await h.open()
-      const a = Buffer.from('first'), c = Buffer.from('second'), old = Buffer.from('stored before')
+      const a = Buffer.from('first'),
+        c = Buffer.from('second'),
+        old = Buffer.from('stored before')
       right(b.put(old))
       const r = right(await b.putAll([a, c, a, old]))
       expect(r).toEqual([

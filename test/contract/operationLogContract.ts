@@ -42,7 +42,12 @@ export const operationLogContract = (name: string, open: () => Promise<{ log: Op
       await must(ops.append('op-b', [started('op-b', 2000, 'key-1')]))
       await must(ops.append('op-a', [started('op-a', 1000)]))
       await must(ops.append('op-c', [started('op-c', 3000, 'key-1')]))
-      await must(ops.append('op-b', [{ type: 'StopRequested', operationId: 'op-b', at: 2500, by: 'x' }, { type: 'OperationEnded', operationId: 'op-b', at: 2600, status: 'stopped', restored: 0, skipped: 0, unrestored: 0 }]))
+      await must(
+        ops.append('op-b', [
+          { type: 'StopRequested', operationId: 'op-b', at: 2500, by: 'x' },
+          { type: 'OperationEnded', operationId: 'op-b', at: 2600, status: 'stopped', restored: 0, skipped: 0, unrestored: 0 },
+        ]),
+      )
       expect(await must(ops.list())).toEqual(['op-a', 'op-b', 'op-c'])
       expect(await must(ops.restores())).toEqual(['op-b', 'op-c'])
       expect(await must(ops.byResumeKey('key-1'))).toEqual(['op-b', 'op-c'])

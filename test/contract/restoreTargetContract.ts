@@ -164,15 +164,12 @@ interface MessageSpec {
 }
 
 const bytesOf = (subject: string, body = 'Hello'): Buffer =>
-  Buffer.from(`From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}.${nextId}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${body}\r\n`)
+  Buffer.from(
+    `From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}.${nextId}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${body}\r\n`,
+  )
 
 /** Items and folder items, with their bytes put in `blobs`. */
-export const planOf = (
-  account: string,
-  blobs: BlobStore,
-  messages: readonly (readonly [string, MessageSpec])[],
-  folderItems: readonly (readonly string[])[] = [],
-): RestorePlan => {
+export const planOf = (account: string, blobs: BlobStore, messages: readonly (readonly [string, MessageSpec])[], folderItems: readonly (readonly string[])[] = []): RestorePlan => {
   const items: RestoreItem[] = messages.map(([subject, m]) => {
     const bytes = m.bytes ?? bytesOf(subject, m.body)
     const put = blobs.put(bytes)
@@ -191,8 +188,7 @@ export const planOf = (
   })
   const fis: RestoreFolderItem[] = folderItems.map((folder) => ({ itemId: nextId++ as never, folder }))
   const keys = new Map<string, string[]>()
-  for (const f of [...items.map((i) => i.folder), ...fis.map((f) => f.folder)])
-    for (let n = 1; n <= f.length; n++) keys.set(JSON.stringify(f.slice(0, n)), f.slice(0, n))
+  for (const f of [...items.map((i) => i.folder), ...fis.map((f) => f.folder)]) for (let n = 1; n <= f.length; n++) keys.set(JSON.stringify(f.slice(0, n)), f.slice(0, n))
   const folders = [...keys.values()].sort((a, b) => a.length - b.length || (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1))
   return { kind: 'newAccount', sourceAccount: 'source@example.com', targetAccount: account, folders, items, folderItems: fis, unrestorable: [] }
 }
@@ -220,7 +216,7 @@ export const restoreTargetContract = (adapter: RestoreTargetAdapter): void => {
     })
     afterAll(() => cleanupTmp())
 
-    it('creates and subscribes every folder of the plan, nested, empty, non-ASCII, differing only in case, and named with either layout\'s separator, and reports each name it changed', async () => {
+    it("creates and subscribes every folder of the plan, nested, empty, non-ASCII, differing only in case, and named with either layout's separator, and reports each name it changed", async () => {
       const plan = planOf(
         fx.account,
         blobs,
@@ -242,7 +238,24 @@ export const restoreTargetContract = (adapter: RestoreTargetAdapter): void => {
       const parent = dot ? '__' : '_..'
       const s = await served(fx)
       expect(Object.keys(s).sort()).toEqual(
-        ['INBOX', 'Überweisungen', 'Überweisungen/März 2026', 'R&D', dotted, 'c_d', 'Archive', 'archive', parent, 'Projects', 'Projects/Alpha', 'Empty', '日本語', 'Post 📬', 'Later', 'Later/Someday'].sort(),
+        [
+          'INBOX',
+          'Überweisungen',
+          'Überweisungen/März 2026',
+          'R&D',
+          dotted,
+          'c_d',
+          'Archive',
+          'archive',
+          parent,
+          'Projects',
+          'Projects/Alpha',
+          'Empty',
+          '日本語',
+          'Post 📬',
+          'Later',
+          'Later/Someday',
+        ].sort(),
       )
       expect(s['Überweisungen/März 2026']).toHaveLength(1)
       expect(s['R&D']).toHaveLength(1)
@@ -252,9 +265,7 @@ export const restoreTargetContract = (adapter: RestoreTargetAdapter): void => {
       // Names differing only in case are two folders, each with its own message.
       expect([s.Archive?.length, s.archive?.length]).toEqual([1, 1])
       expect([s.Empty, s['Projects/Alpha'], s['Later/Someday']]).toEqual([[], [], []])
-      expect(report.renamedFolders.map((r) => `${r.original.join('/')} → ${r.mapped}`).sort()).toEqual(
-        [`.. → ${parent}`, 'c/d → c_d', ...(dot ? ['a.b → a_b'] : [])].sort(),
-      )
+      expect(report.renamedFolders.map((r) => `${r.original.join('/')} → ${r.mapped}`).sort()).toEqual([`.. → ${parent}`, 'c/d → c_d', ...(dot ? ['a.b → a_b'] : [])].sort())
       // Subscribed, as many clients show only subscribed folders.
       const c = await fx.imap()
       try {
@@ -328,7 +339,10 @@ export const restoreTargetContract = (adapter: RestoreTargetAdapter): void => {
         fx.account,
         blobs,
         // Two messages with the same bytes: each is its own item, and comes back once each.
-        Array.from({ length: 14 }, (_, n) => [`Batch ${n}`, { folder: n < 9 ? ['Inbox'] : ['Projects'], ...(n === 13 && { bytes: bytesOf('Twin') }), ...(n === 12 && { bytes: bytesOf('Twin') }) }] as const),
+        Array.from(
+          { length: 14 },
+          (_, n) => [`Batch ${n}`, { folder: n < 9 ? ['Inbox'] : ['Projects'], ...(n === 13 && { bytes: bytesOf('Twin') }), ...(n === 12 && { bytes: bytesOf('Twin') }) }] as const,
+        ),
       )
       const crashed = testJournal('k-crash', [], { crash: { on: 'record', nth: 1 } })
       const r = await run(fx.target, plan, blobs, crashed)
@@ -351,7 +365,11 @@ export const restoreTargetContract = (adapter: RestoreTargetAdapter): void => {
     })
 
     it('a restore that died after announcing a batch and before sending it writes that batch on the re-run', async () => {
-      const plan = planOf(fx.account, blobs, Array.from({ length: 7 }, (_, n) => [`Announced ${n}`, {}] as const))
+      const plan = planOf(
+        fx.account,
+        blobs,
+        Array.from({ length: 7 }, (_, n) => [`Announced ${n}`, {}] as const),
+      )
       const crashed = testJournal('k-intent', [], { crash: { on: 'intent', nth: 1 } })
       const r = await run(fx.target, plan, blobs, crashed)
       // A target that announces no batch (Maildir names its files instead) simply finishes.
@@ -359,14 +377,22 @@ export const restoreTargetContract = (adapter: RestoreTargetAdapter): void => {
       else right(r)
       const resumed = testJournal('k-intent', [crashed.events])
       right(await run(fx.target, plan, blobs, resumed))
-      expect(allMessages(await served(fx)).map((m) => m.digest).sort()).toEqual(plan.items.map((i) => i.digest).sort())
+      expect(
+        allMessages(await served(fx))
+          .map((m) => m.digest)
+          .sort(),
+      ).toEqual(plan.items.map((i) => i.digest).sort())
       const ids = [...crashed.outcomes, ...resumed.outcomes].filter((o) => o.outcome !== 'unrestored').map((o) => o.itemId)
       expect(new Set(ids)).toEqual(new Set(plan.items.map((i) => i.itemId)))
     })
 
     it('stops between batches when asked, having recorded every message it wrote; the same restore then finishes it', async () => {
       // More than one batch of any adapter (the Maildir target records every 200 messages).
-      const plan = planOf(fx.account, blobs, Array.from({ length: 230 }, (_, n) => [`Stop ${n}`, { folder: n % 2 === 0 ? ['Inbox'] : ['Later'] }] as const))
+      const plan = planOf(
+        fx.account,
+        blobs,
+        Array.from({ length: 230 }, (_, n) => [`Stop ${n}`, { folder: n % 2 === 0 ? ['Inbox'] : ['Later'] }] as const),
+      )
       const stopped = testJournal('k-stop', [], { stopAfterRestored: 1 })
       const report = right(await run(fx.target, plan, blobs, stopped))
       expect(report.stopped).toBe(true)
@@ -375,7 +401,11 @@ export const restoreTargetContract = (adapter: RestoreTargetAdapter): void => {
       expect(stopped.outcomes.filter((o) => o.outcome === 'restored')).toHaveLength(partial.length)
       const resumed = testJournal('k-stop', [stopped.events])
       expect(right(await run(fx.target, plan, blobs, resumed)).stopped).toBe(false)
-      expect(allMessages(await served(fx)).map((m) => m.digest).sort()).toEqual(plan.items.map((i) => i.digest).sort())
+      expect(
+        allMessages(await served(fx))
+          .map((m) => m.digest)
+          .sort(),
+      ).toEqual(plan.items.map((i) => i.digest).sort())
       expect(resumed.outcomes.filter((o) => o.outcome === 'restored')).toHaveLength(plan.items.length - partial.length)
     })
 
@@ -403,11 +433,24 @@ export const restoreTargetContract = (adapter: RestoreTargetAdapter): void => {
       expect(j.outcomes.filter((o) => o.outcome === 'restored')).toHaveLength(plan.items.length + plan.folderItems.length - inLong.size)
       const s = await served(fx)
       expect(Object.keys(s).sort()).toEqual(['INBOX', 'Projects', 'Projects/Empty'])
-      expect(allMessages(s).map((m) => m.digest).sort()).toEqual(plan.items.filter((i) => !inLong.has(i.itemId)).map((i) => i.digest).sort())
+      expect(
+        allMessages(s)
+          .map((m) => m.digest)
+          .sort(),
+      ).toEqual(
+        plan.items
+          .filter((i) => !inLong.has(i.itemId))
+          .map((i) => i.digest)
+          .sort(),
+      )
     })
 
     it('a message whose bytes are missing from the blob store is unrestored, naming the blob; the others are written', async () => {
-      const plan = planOf(fx.account, blobs, Array.from({ length: 5 }, (_, n) => [`Blob ${n}`, {}] as const))
+      const plan = planOf(
+        fx.account,
+        blobs,
+        Array.from({ length: 5 }, (_, n) => [`Blob ${n}`, {}] as const),
+      )
       const lost = plan.items[2] as RestoreItem
       expect(E.isRight(blobs.remove(lost.digest))).toBe(true)
       const j = testJournal('k-blob', [])
@@ -415,7 +458,16 @@ export const restoreTargetContract = (adapter: RestoreTargetAdapter): void => {
       const bad = j.outcomes.filter((o) => o.outcome === 'unrestored')
       expect(bad.map((o) => o.itemId)).toEqual([lost.itemId])
       expect(bad[0]?.reason).toContain(lost.digest)
-      expect(allMessages(await served(fx)).map((m) => m.digest).sort()).toEqual(plan.items.filter((i) => i !== lost).map((i) => i.digest).sort())
+      expect(
+        allMessages(await served(fx))
+          .map((m) => m.digest)
+          .sort(),
+      ).toEqual(
+        plan.items
+          .filter((i) => i !== lost)
+          .map((i) => i.digest)
+          .sort(),
+      )
     })
 
     it('adds to an account that already holds folders and messages, touching nothing of them; a parent folder only implied by its child becomes a folder', async () => {
@@ -445,24 +497,34 @@ export const restoreTargetContract = (adapter: RestoreTargetAdapter): void => {
       expect(j.outcomes.filter((o) => o.outcome !== 'restored')).toEqual([])
     })
 
-    it(adapter.refusesEmptyMessages ? 'a message the target refuses is unrestored with its words, and the rest of its batch is written' : 'an empty message is written as it is', async () => {
-      const plan = planOf(fx.account, blobs, [
-        ['Before', {}],
-        ['Empty', { bytes: Buffer.alloc(0) }],
-        ['After', {}],
-      ])
-      const empty = plan.items[1] as RestoreItem
-      const j = testJournal('k-refused', [])
-      right(await run(fx.target, plan, blobs, j))
-      const s = allMessages(await served(fx))
-      if (adapter.refusesEmptyMessages) {
-        expect(j.outcomes.filter((o) => o.outcome === 'unrestored').map((o) => [o.itemId, o.reason])).toEqual([[empty.itemId, expect.stringMatching(adapter.emptyMessageRefusal ?? /refused.*zero byte/)]])
-        expect(s.map((m) => m.digest).sort()).toEqual(plan.items.filter((i) => i !== empty).map((i) => i.digest).sort())
-      } else {
-        expect(j.outcomes.filter((o) => o.outcome !== 'restored')).toEqual([])
-        expect(s.map((m) => m.digest).sort()).toEqual(plan.items.map((i) => i.digest).sort())
-      }
-    })
+    it(
+      adapter.refusesEmptyMessages ? 'a message the target refuses is unrestored with its words, and the rest of its batch is written' : 'an empty message is written as it is',
+      async () => {
+        const plan = planOf(fx.account, blobs, [
+          ['Before', {}],
+          ['Empty', { bytes: Buffer.alloc(0) }],
+          ['After', {}],
+        ])
+        const empty = plan.items[1] as RestoreItem
+        const j = testJournal('k-refused', [])
+        right(await run(fx.target, plan, blobs, j))
+        const s = allMessages(await served(fx))
+        if (adapter.refusesEmptyMessages) {
+          expect(j.outcomes.filter((o) => o.outcome === 'unrestored').map((o) => [o.itemId, o.reason])).toEqual([
+            [empty.itemId, expect.stringMatching(adapter.emptyMessageRefusal ?? /refused.*zero byte/)],
+          ])
+          expect(s.map((m) => m.digest).sort()).toEqual(
+            plan.items
+              .filter((i) => i !== empty)
+              .map((i) => i.digest)
+              .sort(),
+          )
+        } else {
+          expect(j.outcomes.filter((o) => o.outcome !== 'restored')).toEqual([])
+          expect(s.map((m) => m.digest).sort()).toEqual(plan.items.map((i) => i.digest).sort())
+        }
+      },
+    )
 
     it('keeps every keyword of a folder up to the limit the adapter documents, and reports the keywords beyond it', async () => {
       const tags = Array.from({ length: 30 }, (_, n) => `tag${String(n).padStart(2, '0')}`)

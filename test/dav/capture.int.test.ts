@@ -57,7 +57,9 @@ describeWithService(radicaleAvailable(), 'Radicale')('DAV capture against Radica
   }
   /** What the store shows of the account, in a form two stores can be compared by. */
   const shape = async (b: Backend) =>
-    (await live(b)).map((s) => ({ type: s.itemType, name: s.name, folder: s.folderId, href: s.dav?.href, digest: s.content?.digest, uid: s.uid })).sort((x, y) => ((x.href ?? '') < (y.href ?? '') ? -1 : 1))
+    (await live(b))
+      .map((s) => ({ type: s.itemType, name: s.name, folder: s.folderId, href: s.dav?.href, digest: s.content?.digest, uid: s.uid }))
+      .sort((x, y) => ((x.href ?? '') < (y.href ?? '') ? -1 : 1))
 
   beforeAll(async () => {
     rad = await startRadicale(tmpDir('mailtime-radicale-'))
@@ -89,7 +91,12 @@ describeWithService(radicaleAvailable(), 'Radicale')('DAV capture against Radica
     ])
     expect(r.failed).toEqual([])
     const items = await live(main)
-    expect(items.filter((s) => s.itemType !== 'folder').map((s) => [s.itemType, s.name]).sort()).toEqual([
+    expect(
+      items
+        .filter((s) => s.itemType !== 'folder')
+        .map((s) => [s.itemType, s.name])
+        .sort(),
+    ).toEqual([
       ['appointment', 'Budget review (slides attached)'],
       ['appointment', 'Festa della Repubblica'],
       ['appointment', 'Weekly sync ☕ Ünïcødé'],
@@ -220,7 +227,10 @@ describeWithService(radicaleAvailable(), 'Radicale')('DAV capture against Radica
     const before = (await live(main)).length
     // The only way to put a checkpoint is with an append: an empty one.
     const rev = await main.store.streamRevision('account-alice')()
-    await main.store.appendToStream('account-alice', [], { expectedRevision: E.isRight(rev) ? rev.right : 'any', checkpoint: { name: davCheckpointName(alice), value: JSON.stringify(value) } })()
+    await main.store.appendToStream('account-alice', [], {
+      expectedRevision: E.isRight(rev) ? rev.right : 'any',
+      checkpoint: { name: davCheckpointName(alice), value: JSON.stringify(value) },
+    })()
     const r = await capture(main)
     expect(r.collections.find((c) => c.href === '/alice/contacts/')).toMatchObject({ read: 'full sync', created: 1, changed: 0, deleted: 0 })
     expect((await live(main)).length).toBe(before + 1)

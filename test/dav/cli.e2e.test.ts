@@ -19,7 +19,8 @@ import * as S from './samples'
 const VCARD = 'text/vcard; charset=utf-8'
 const ICS = 'text/calendar; charset=utf-8'
 
-const message = (subject: string) => Buffer.from(`From: bob@example.com\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.com>\r\n\r\nhello\r\n`)
+const message = (subject: string) =>
+  Buffer.from(`From: bob@example.com\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.com>\r\n\r\nhello\r\n`)
 
 describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radicale')('capture of mail, address books and calendars through the CLI', () => {
   let d: Dovecot
@@ -33,8 +34,7 @@ describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radi
     return { ...r, doc: JSON.parse(r.stdout === '' ? 'null' : r.stdout) as Record<string, unknown> }
   }
 
-  const search = (type: string, needle: string) =>
-    (json(['doItemSearch', 'alice', 'type', type, 'search_filter', 'all', 'search_string', needle]).doc.items as { itemId: number }[])
+  const search = (type: string, needle: string) => json(['doItemSearch', 'alice', 'type', type, 'search_filter', 'all', 'search_string', needle]).doc.items as { itemId: number }[]
 
   beforeAll(async () => {
     d = await startDovecot()
@@ -83,7 +83,7 @@ describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radi
   })
 
   it('shows a contact’s versions with what changed field by field, and finds contacts, appointments and tasks by their fields', () => {
-    const ann = (json(['doItemSearch', 'alice', 'type', 'contact', 'search_filter', 'all', 'search_string', 'ann@example.com']).doc.items as { itemId: number }[])
+    const ann = json(['doItemSearch', 'alice', 'type', 'contact', 'search_filter', 'all', 'search_string', 'ann@example.com']).doc.items as { itemId: number }[]
     expect(ann).toHaveLength(1)
     const id = String(ann[0]?.itemId)
     return rad.put('/alice/contacts/ann.vcf', S.simpleContact('ann', 'Ann Rossi', 'ann@rossi.example'), VCARD).then(() => {
@@ -140,7 +140,9 @@ describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radi
     expect(run(['doAccountScan', 'alice']).code).toBe(0)
     const c = json(['diff', 'alice', t2, 'last'])
     expect((c.doc.changed as { name: string; changes: string[] }[]).map((x) => [x.name, x.changes])).toEqual([['Max Mustermann', ['e-mail +max@neu.example −max@example.com']]])
-    expect(run(['diff', 'alice', t2, 'last']).stdout).toMatch(/changed 1\n[\s\S]*changed:\n\d+ +contact +\/Contacts\/Personal +Max Mustermann +e-mail \+max@neu\.example −max@example\.com/)
+    expect(run(['diff', 'alice', t2, 'last']).stdout).toMatch(
+      /changed 1\n[\s\S]*changed:\n\d+ +contact +\/Contacts\/Personal +Max Mustermann +e-mail \+max@neu\.example −max@example\.com/,
+    )
     const deleted = json(['doItemSearch', 'alice', 'type', 'appointment']).doc.items as { name: string; status: string }[]
     expect(deleted.map((i) => [i.name, i.status])).toEqual([['Weekly sync ☕ Ünïcødé', 'deleted']])
   })
@@ -181,7 +183,12 @@ describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radi
 
   it('takes an account without a DAV home for one without address books or calendars, and a known home gone for a failure that keeps its collections', async () => {
     const bob = json(['doAccountScan', 'bob'])
-    expect([bob.code, bob.stderr, (bob.doc.dav as { collections: unknown[]; failed: unknown[] }).collections, (bob.doc.dav as { failed: unknown[] }).failed]).toEqual([0, '', [], []])
+    expect([bob.code, bob.stderr, (bob.doc.dav as { collections: unknown[]; failed: unknown[] }).collections, (bob.doc.dav as { failed: unknown[] }).failed]).toEqual([
+      0,
+      '',
+      [],
+      [],
+    ])
     await rad.makeAddressBook('erin', 'book', 'Erin')
     d.addUser('erin', 'erinpw')
     expect(run(['doAccountScan', 'erin']).code).toBe(0)

@@ -25,8 +25,24 @@ const obj = (href: string, body: string, kind: 'addressbook' | 'calendar' = 'add
   size: Buffer.byteLength(body),
   parsed: parseDavObject(Buffer.from(body), kind),
 })
-const full = (token: string, fetched: FetchedObject[], members = fetched.map((f) => f.href)): CollectionRead => ({ _tag: 'Read', mode: 'sync', full: true, token, members, fetched, removed: [] })
-const since = (token: string, fetched: FetchedObject[], removed: string[] = []): CollectionRead => ({ _tag: 'Read', mode: 'sync', full: false, token, members: [], fetched, removed })
+const full = (token: string, fetched: FetchedObject[], members = fetched.map((f) => f.href)): CollectionRead => ({
+  _tag: 'Read',
+  mode: 'sync',
+  full: true,
+  token,
+  members,
+  fetched,
+  removed: [],
+})
+const since = (token: string, fetched: FetchedObject[], removed: string[] = []): CollectionRead => ({
+  _tag: 'Read',
+  mode: 'sync',
+  full: false,
+  token,
+  members: [],
+  fetched,
+  removed,
+})
 
 /** The live items after these events (a plain fold in order: these tests' events are in order). */
 const liveAfter = (events: readonly MailEvent[]): ItemState[] => {
@@ -89,7 +105,11 @@ describe('diffDav: the first round', () => {
     ])
     expect(items[0]?.content).toEqual({ digest: sha256(Buffer.from(ann)), size: Buffer.byteLength(ann) })
     expect(items[2]?.davFields).toMatchObject({ tzid: 'Europe/Rome', recurring: true })
-    expect(r.checkpoint.collections).toEqual({ '/alice/contacts/': { mode: 'sync', token: 'tok-b1' }, '/alice/work/': { mode: 'sync', token: 'tok-c1' }, '/alice/todo/': { mode: 'sync', token: 'tok-t1' } })
+    expect(r.checkpoint.collections).toEqual({
+      '/alice/contacts/': { mode: 'sync', token: 'tok-b1' },
+      '/alice/work/': { mode: 'sync', token: 'tok-c1' },
+      '/alice/todo/': { mode: 'sync', token: 'tok-t1' },
+    })
     expect(r.collectionsCreated).toBe(3)
   })
 
@@ -137,7 +157,14 @@ describe('diffDav: later rounds', () => {
       { info: cal, read: { _tag: 'Unchanged' } },
     ])
     expect(r.events).toEqual([
-      expect.objectContaining({ type: 'ItemContentChanged', itemId: annId, name: 'Ann Lee-Rossi', content: { digest: sha256(Buffer.from(annEdited)), size: Buffer.byteLength(annEdited) }, occurredAt: T1, occurredWindow: { from: T0, to: T1 } }),
+      expect.objectContaining({
+        type: 'ItemContentChanged',
+        itemId: annId,
+        name: 'Ann Lee-Rossi',
+        content: { digest: sha256(Buffer.from(annEdited)), size: Buffer.byteLength(annEdited) },
+        occurredAt: T1,
+        occurredWindow: { from: T0, to: T1 },
+      }),
     ])
     expect(liveAfter(w.events).find((s) => s.itemId === annId)?.davFields?.emails).toEqual(['ann@rossi.example'])
     expect(r.checkpoint.collections['/alice/contacts/']).toEqual({ mode: 'sync', token: 'tok-b2' })
@@ -146,8 +173,16 @@ describe('diffDav: later rounds', () => {
 
   it('records nothing for an ETag that changed with the same bytes, nor for a round read again', () => {
     const w = start()
-    expect(round(w, T1, [{ info: book, read: since('tok-b2', [obj('/alice/contacts/ann.vcf', ann, 'addressbook', '"other"')]) }, { info: cal, read: { _tag: 'Unchanged' } }]).events).toEqual([])
-    const again = [{ info: book, read: since('tok-b3', [obj('/alice/contacts/ann.vcf', annEdited)]) }, { info: cal, read: { _tag: 'Unchanged' } as const }]
+    expect(
+      round(w, T1, [
+        { info: book, read: since('tok-b2', [obj('/alice/contacts/ann.vcf', ann, 'addressbook', '"other"')]) },
+        { info: cal, read: { _tag: 'Unchanged' } },
+      ]).events,
+    ).toEqual([])
+    const again = [
+      { info: book, read: since('tok-b3', [obj('/alice/contacts/ann.vcf', annEdited)]) },
+      { info: cal, read: { _tag: 'Unchanged' } as const },
+    ]
     expect(types(round(w, T1, again))).toEqual(['ItemContentChanged'])
     expect(round(w, T1, again).events).toEqual([])
   })
@@ -165,7 +200,10 @@ describe('diffDav: later rounds', () => {
 
   it('records a deletion the server reports, and one a full listing shows', () => {
     const w = start()
-    const r = round(w, T1, [{ info: book, read: since('tok-b2', [], ['/alice/contacts/bob.vcf', '/alice/contacts/never-known.vcf']) }, { info: cal, read: full('tok-c9', [], []) }])
+    const r = round(w, T1, [
+      { info: book, read: since('tok-b2', [], ['/alice/contacts/bob.vcf', '/alice/contacts/never-known.vcf']) },
+      { info: cal, read: full('tok-c9', [], []) },
+    ])
     expect(r.events.map((e) => [e.type, 'itemId' in e ? e.itemId : 0])).toEqual([
       ['ItemDeleted', idOf(start(), 'bob')],
       ['ItemDeleted', idOf(start(), '6A1B7C2E-0F3D-4C55-9E0A-2B7D8E9F1A11')],
@@ -194,7 +232,10 @@ describe('diffDav: later rounds', () => {
 
   it('follows a collection’s display name, and deletes a collection gone from the home after its objects', () => {
     const w = start()
-    const renamed = round(w, T1, [{ info: { ...book, displayName: 'Private' }, read: { _tag: 'Unchanged' } }, { info: cal, read: { _tag: 'Unchanged' } }])
+    const renamed = round(w, T1, [
+      { info: { ...book, displayName: 'Private' }, read: { _tag: 'Unchanged' } },
+      { info: cal, read: { _tag: 'Unchanged' } },
+    ])
     expect(renamed.events).toEqual([expect.objectContaining({ type: 'ItemRenamed', name: 'Private', itemType: 'folder' })])
     const gone = round(w, instant(T1 + 1000), [{ info: cal, read: { _tag: 'Unchanged' } }])
     expect(types(gone)).toEqual(['ItemDeleted', 'ItemDeleted', 'ItemDeleted'])
@@ -215,10 +256,29 @@ describe('diffDav: later rounds', () => {
   it('records an object a restore wrote as restored, at the restore’s instant, by its initiator', () => {
     const w = start()
     const carol = S.simpleContact('carol', 'Carol')
-    const r = round(w, T1, [{ info: book, read: since('tok-b2', [obj('/alice/contacts/carol.vcf', carol)]) }, { info: cal, read: { _tag: 'Unchanged' } }], {
-      restored: (href, digest) => (href === '/alice/contacts/carol.vcf' && digest === sha256(Buffer.from(carol)) ? { operationId: 'op-1', itemId: 300, at: T0 + 5, initiator: 'admin@example.com' } : undefined),
-    })
-    expect(r.events).toEqual([expect.objectContaining({ type: 'ItemCreated', observedVia: 'restore', by: 'admin@example.com', occurredAt: T0 + 5, source: { kind: 'restore', operationId: 'op-1', seq: 300, href: '/alice/contacts/carol.vcf' } })])
+    const r = round(
+      w,
+      T1,
+      [
+        { info: book, read: since('tok-b2', [obj('/alice/contacts/carol.vcf', carol)]) },
+        { info: cal, read: { _tag: 'Unchanged' } },
+      ],
+      {
+        restored: (href, digest) =>
+          href === '/alice/contacts/carol.vcf' && digest === sha256(Buffer.from(carol))
+            ? { operationId: 'op-1', itemId: 300, at: T0 + 5, initiator: 'admin@example.com' }
+            : undefined,
+      },
+    )
+    expect(r.events).toEqual([
+      expect.objectContaining({
+        type: 'ItemCreated',
+        observedVia: 'restore',
+        by: 'admin@example.com',
+        occurredAt: T0 + 5,
+        source: { kind: 'restore', operationId: 'op-1', seq: 300, href: '/alice/contacts/carol.vcf' },
+      }),
+    ])
     expect(r.collections[0]?.restored).toBe(1)
   })
 })

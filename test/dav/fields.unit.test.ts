@@ -55,7 +55,17 @@ describe('the fields of a DAV item, shown and searched', () => {
   })
 
   it('lets the item panel of the console say the same', () => {
-    const s = (over: object) => ({ folderPath: '/Contacts/Personal', flags: [], tags: [], status: 'live', name: 'Ann Lee', dav: { href: '/alice/contacts/ann.vcf' }, digest: 'd1', davFields: { emails: ['ann@example.com'] }, ...over })
+    const s = (over: object) => ({
+      folderPath: '/Contacts/Personal',
+      flags: [],
+      tags: [],
+      status: 'live',
+      name: 'Ann Lee',
+      dav: { href: '/alice/contacts/ann.vcf' },
+      digest: 'd1',
+      davFields: { emails: ['ann@example.com'] },
+      ...over,
+    })
     expect(changesOf(s({}), s({ digest: 'd2', davFields: { emails: ['ann@rossi.example'] } }))).toEqual(['e-mail +ann@rossi.example −ann@example.com'])
     expect(changesOf(s({}), s({ name: 'Ann Rossi', digest: 'd2' }))).toEqual(['renamed Ann Lee → Ann Rossi'])
   })

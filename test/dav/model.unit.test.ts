@@ -13,7 +13,12 @@ import { oracleApplyItem } from '../support/oracle'
 
 const account = 'alice' as AccountId
 const at = (s: string): Instant => instant(Date.parse(s))
-const prov = (seq: number) => ({ accountId: account, observedVia: 'dav-sync' as const, source: { kind: 'dav', href: '/alice/contacts/a.vcf', etag: `"e${seq}"`, seq }, recordedAt: at('2026-03-01T10:00:00Z') })
+const prov = (seq: number) => ({
+  accountId: account,
+  observedVia: 'dav-sync' as const,
+  source: { kind: 'dav', href: '/alice/contacts/a.vcf', etag: `"e${seq}"`, seq },
+  recordedAt: at('2026-03-01T10:00:00Z'),
+})
 
 const created = makeEvent('ItemCreated', prov(1), at('2026-03-01T09:00:00Z'), {
   itemId: 300 as ItemId,

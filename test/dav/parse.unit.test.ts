@@ -40,11 +40,19 @@ describe('parseDavObject', () => {
       fields: { emails: ['zoe@example.com', 'zoe.home@example.org'], n: 'Ünal-Şahin;Zoë;;Dr.;' },
       stamp: Date.UTC(2026, 0, 15, 10, 20, 30),
     })
-    expect(parseDavObject(b(S.contactV4()), 'addressbook')).toMatchObject({ uid: 'urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1', name: '田中 太郎', fields: { emails: ['taro.tanaka@example.jp'] } })
+    expect(parseDavObject(b(S.contactV4()), 'addressbook')).toMatchObject({
+      uid: 'urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1',
+      name: '田中 太郎',
+      fields: { emails: ['taro.tanaka@example.jp'] },
+    })
   })
 
   it('reads an event with a large binary attachment', () => {
-    expect(parseDavObject(b(S.eventWithAttachment()), 'calendar')).toMatchObject({ uid: '040000008200E00074C5B7101A82E00800000000', name: 'Budget review (slides attached)', fields: { tzid: 'Europe/Rome' } })
+    expect(parseDavObject(b(S.eventWithAttachment()), 'calendar')).toMatchObject({
+      uid: '040000008200E00074C5B7101A82E00800000000',
+      name: 'Budget review (slides attached)',
+      fields: { tzid: 'Europe/Rome' },
+    })
   })
 
   it('records a contact without UID with its other fields', () => {
@@ -60,14 +68,33 @@ describe('parseDavObject', () => {
   })
 
   it('types something that is neither format by its collection, and says so', () => {
-    expect(parseDavObject(b('hello world'), 'addressbook')).toEqual({ format: 'unknown', itemType: 'contact', fields: { problem: expect.stringMatching(/^not a valid vCard or iCalendar object/) as unknown as string } })
-    expect(parseDavObject(b('BEGIN:VNOTE\r\nBODY:x\r\nEND:VNOTE\r\n'), 'calendar')).toMatchObject({ format: 'unknown', itemType: 'appointment', fields: { problem: 'neither a vCard nor an iCalendar object (BEGIN:VNOTE)' } })
+    expect(parseDavObject(b('hello world'), 'addressbook')).toEqual({
+      format: 'unknown',
+      itemType: 'contact',
+      fields: { problem: expect.stringMatching(/^not a valid vCard or iCalendar object/) as unknown as string },
+    })
+    expect(parseDavObject(b('BEGIN:VNOTE\r\nBODY:x\r\nEND:VNOTE\r\n'), 'calendar')).toMatchObject({
+      format: 'unknown',
+      itemType: 'appointment',
+      fields: { problem: 'neither a vCard nor an iCalendar object (BEGIN:VNOTE)' },
+    })
     expect(parseDavObject(Buffer.alloc(0), 'calendar').fields.problem).toBeDefined()
   })
 
   it('bounds what it keeps from a hostile object: 100 attendees, 1,000 characters a value', () => {
     const many = Array.from({ length: 500 }, (_, i) => `ATTENDEE:mailto:p${i}@example.com`)
-    const ics = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', 'UID:many', `SUMMARY:${'x'.repeat(5000)}`, 'DTSTART:20260101T000000Z', ...many, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n')
+    const ics = [
+      'BEGIN:VCALENDAR',
+      'VERSION:2.0',
+      'BEGIN:VEVENT',
+      'UID:many',
+      `SUMMARY:${'x'.repeat(5000)}`,
+      'DTSTART:20260101T000000Z',
+      ...many,
+      'END:VEVENT',
+      'END:VCALENDAR',
+      '',
+    ].join('\r\n')
     const p = parseDavObject(b(ics), 'calendar')
     expect(p.fields.attendees).toHaveLength(100)
     expect(p.name).toHaveLength(1000)

@@ -57,7 +57,16 @@ describeWithService(radicaleAvailable(), 'Radicale')('DAV restore against Radica
   }
   const restore = (plan: DavRestorePlan, verb: string): Promise<RestoreOutcome> =>
     runRestore(
-      { operations: b.operations, blobs: b.blobs, now: () => clock, host: os.hostname(), pid: process.pid, isAlive: () => true, show: (ms) => new Date(ms).toISOString(), signalled: () => false },
+      {
+        operations: b.operations,
+        blobs: b.blobs,
+        now: () => clock,
+        host: os.hostname(),
+        pid: process.pid,
+        isAlive: () => true,
+        show: (ms) => new Date(ms).toISOString(),
+        signalled: () => false,
+      },
       { verb, params: {}, resumeKey: `${verb}:${plan.targetAccount}:${clock}`, plans: [plan], target: davRestoreTarget(client()), initiator: 'admin@example.com', recipients: [] },
     )
   const live = async (): Promise<ItemState[]> => {
@@ -182,11 +191,13 @@ describeWithService(radicaleAvailable(), 'Radicale')('DAV restore against Radica
 
   it('restores every address book and calendar of the account as it was into a new account, at the same paths', async () => {
     const before = instant(Date.parse('2026-03-01T12:00:30Z'))
-    const states = (await (async () => {
-      const r = await b.index.liveItemsAsOf(alice, { validAt: before })()
-      if (E.isLeft(r)) throw new Error('as of')
-      return r.right
-    })()).filter((s) => s.dav !== undefined)
+    const states = (
+      await (async () => {
+        const r = await b.index.liveItemsAsOf(alice, { validAt: before })()
+        if (E.isLeft(r)) throw new Error('as of')
+        return r.right
+      })()
+    ).filter((s) => s.dav !== undefined)
     const plan = planDavRestoreOnNewAccount('alice', 'alice.new', await placed(states, () => before), { source: '/alice/', target: '/alice.new/' })
     expect(plan.unrestorable).toEqual([])
     // A dry run: the plan names every request, and nothing is written.

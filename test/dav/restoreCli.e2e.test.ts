@@ -17,7 +17,8 @@ import * as S from './samples'
 
 const VCARD = 'text/vcard; charset=utf-8'
 const ICS = 'text/calendar; charset=utf-8'
-const message = (subject: string) => Buffer.from(`From: bob@example.com\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.com>\r\n\r\nhello\r\n`)
+const message = (subject: string) =>
+  Buffer.from(`From: bob@example.com\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.com>\r\n\r\nhello\r\n`)
 
 describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radicale')('restore of contacts, appointments and tasks through the CLI', () => {
   let d: Dovecot
@@ -38,7 +39,7 @@ describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radi
     return r.doc.dav as { collections: { href: string; created: number; restored: number }[] }
   }
   const search = (type: string, needle: string) =>
-    (json(['doItemSearch', 'alice', 'type', type, 'search_filter', 'all', 'search_string', needle]).doc.items as { itemId: number; status: string; name: string }[])
+    json(['doItemSearch', 'alice', 'type', type, 'search_filter', 'all', 'search_string', needle]).doc.items as { itemId: number; status: string; name: string }[]
   const inbox = async (user: string): Promise<string[]> => {
     const c = clientAs(d, user)
     await c.connect()
@@ -73,7 +74,8 @@ describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radi
     await rad.put('/alice/work/weekly.ics', S.recurringWithExceptions(), ICS)
     await rad.put('/alice/work/passport.ics', S.task(), ICS)
     await rad.put('/alice/trip/flight.ics', S.simpleEvent('flight', 'Flight to Tokyo'), ICS)
-    for (const p of ['/alice/contacts/ann.vcf', '/alice/contacts/zoe.vcf', '/alice/work/weekly.ics', '/alice/work/passport.ics', '/alice/trip/flight.ics']) original.set(p, await rad.get(encodeURI(p)))
+    for (const p of ['/alice/contacts/ann.vcf', '/alice/contacts/zoe.vcf', '/alice/work/weekly.ics', '/alice/work/passport.ics', '/alice/trip/flight.ics'])
+      original.set(p, await rad.get(encodeURI(p)))
     scan()
   }, 60_000)
   afterAll(async () => {
@@ -135,7 +137,8 @@ describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radi
     const r = json(['doUndelete', 'alice', from, 'last'])
     expect([r.code, r.doc.restored, r.doc.skipped, r.doc.unrestored]).toEqual([0, 5, 0, []])
     expect(r.doc.target).toBe(`${d.url.replace(/\/$/, '')} as admin + dav:${rad.url} as admin`.replace(/^imap:\/\//, 'imap://'))
-    for (const p of ['/alice/work/weekly.ics', '/alice/work/passport.ics', '/alice/trip/flight.ics']) expect([p, (await rad.get(encodeURI(p))).equals(original.get(p) as Buffer)]).toEqual([p, true])
+    for (const p of ['/alice/work/weekly.ics', '/alice/work/passport.ics', '/alice/trip/flight.ics'])
+      expect([p, (await rad.get(encodeURI(p))).equals(original.get(p) as Buffer)]).toEqual([p, true])
     expect(await inbox('alice')).toEqual(['Delete me', 'Keep me'])
     // Capture finds them as restored, not as new.
     const after = scan()
@@ -178,7 +181,8 @@ describeWithService(dovecotAvailable() && radicaleAvailable(), 'Dovecot and Radi
       const r = json(args)
       expect([r.code, r.doc.unrestored]).toEqual([0, []])
       expect(r.doc.target).toBe(`maildir:${maildir} + dav:${other.url} as admin`)
-      for (const p of ['/alice/contacts/zoe.vcf', '/alice/work/weekly.ics', '/alice/trip/flight.ics']) expect([p, (await other.get(encodeURI(p))).equals(original.get(p) as Buffer)]).toEqual([p, true])
+      for (const p of ['/alice/contacts/zoe.vcf', '/alice/work/weekly.ics', '/alice/trip/flight.ics'])
+        expect([p, (await other.get(encodeURI(p))).equals(original.get(p) as Buffer)]).toEqual([p, true])
       const again = json(args)
       expect([again.code, again.doc.restored]).toEqual([0, 0])
     } finally {

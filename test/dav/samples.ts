@@ -163,7 +163,18 @@ export const simpleContact = (uid: string, fn: string, email = `${uid}@example.c
 
 /** A simple event. */
 export const simpleEvent = (uid: string, summary: string, start = '20260310T100000Z'): string =>
-  crlf(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Mailtime tests//EN', 'BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20260301T000000Z', `DTSTART:${start}`, `SUMMARY:${summary}`, 'END:VEVENT', 'END:VCALENDAR'])
+  crlf([
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//Mailtime tests//EN',
+    'BEGIN:VEVENT',
+    `UID:${uid}`,
+    'DTSTAMP:20260301T000000Z',
+    `DTSTART:${start}`,
+    `SUMMARY:${summary}`,
+    'END:VEVENT',
+    'END:VCALENDAR',
+  ])
 
 /** An event with a binary attachment of `bytes` bytes (Outlook's shape for an attached file). */
 export const eventWithAttachment = (uid = '040000008200E00074C5B7101A82E00800000000', bytes = 1_000_000): string => {

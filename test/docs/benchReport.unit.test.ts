@@ -2,8 +2,23 @@
 import { REGION_END, REGION_START, type RunInfo, medianIndex, replaceRows, summarize } from '../bench/report'
 import type { Line, RowResult } from '../bench/row'
 
-const info = (over: Partial<RunInfo> = {}): RunInfo => ({ at: '2026-12-07T10:00:00.000Z', commit: 'abc1234', machine: '2 cores', command: 'npm run bench -- --rows x', scale: 1, ...over })
-const line = (ratio: number, pass: boolean | undefined, over: Partial<Line> = {}): Line => ({ what: 'w', ours: `ours ${ratio}`, baseline: 'b', ratio, goal: pass === undefined ? '' : '≥ 1×', pass, ...over })
+const info = (over: Partial<RunInfo> = {}): RunInfo => ({
+  at: '2026-12-07T10:00:00.000Z',
+  commit: 'abc1234',
+  machine: '2 cores',
+  command: 'npm run bench -- --rows x',
+  scale: 1,
+  ...over,
+})
+const line = (ratio: number, pass: boolean | undefined, over: Partial<Line> = {}): Line => ({
+  what: 'w',
+  ours: `ours ${ratio}`,
+  baseline: 'b',
+  ratio,
+  goal: pass === undefined ? '' : '≥ 1×',
+  pass,
+  ...over,
+})
 const run = (...rows: Line[]): RowResult => ({ rows, peakRssMB: 100 + rows.length })
 
 describe('a row of several runs', () => {
@@ -66,7 +81,7 @@ describe('writing docs/performance.md', () => {
 })
 
 describe('a line without a baseline', () => {
-  it("lists its runs by its own figure, and nothing when it has none", () => {
+  it('lists its runs by its own figure, and nothing when it has none', () => {
     const index = (rate: number): Line => ({ ...line(NaN, undefined), figure: { value: rate, text: `${rate}/s` } })
     expect(summarize('append', [run(index(5)), run(index(9)), run(index(7))], info()).lines[0]).toMatchObject({ runs: '5/s, 9/s, 7/s', ratio: '' })
     expect(summarize('pgstore', [run(line(NaN, undefined)), run(line(NaN, undefined)), run(line(NaN, undefined))], info()).lines[0]?.runs).toBe('')

@@ -15,7 +15,14 @@ afterAll(cleanupTmp)
 jest.setTimeout(300_000)
 
 const ROOT = path.join(__dirname, '..', '..')
-const FILES = ['README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)]
+const FILES = [
+  'README.md',
+  ...fs
+    .readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+]
 const parsed = FILES.map((f) => parseExamples(f, fs.readFileSync(path.join(ROOT, f), 'utf8')))
 const examples: Example[] = parsed.flatMap((p) => p.examples)
 const problems: Problem[] = parsed.flatMap((p) => p.problems)
@@ -25,7 +32,9 @@ const shims = (): string => {
   const bin = tmpDir('mailtime-docs-bin-')
   const run = `exec "${process.execPath}" "${BIN}" "$@"`
   fs.writeFileSync(path.join(bin, 'mailtime'), `#!/bin/sh\n${run}\n`, { mode: 0o755 })
-  fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\n[ "$1" = mailtime ] || { echo "npx $1: the docs' examples run only npx mailtime" >&2; exit 127; }\nshift\n${run}\n`, { mode: 0o755 })
+  fs.writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\n[ "$1" = mailtime ] || { echo "npx $1: the docs' examples run only npx mailtime" >&2; exit 127; }\nshift\n${run}\n`, {
+    mode: 0o755,
+  })
   return bin
 }
 
@@ -64,7 +73,12 @@ const sessionOf = (ex: Example): Session => {
 /** Runs one command with sh in the session's directory, stdout and stderr in one stream as a terminal shows them. With `stopAfter`, sends SIGINT once that many lines were printed. */
 const runCommand = (command: string, s: Session, stopAfter: number | undefined): Promise<{ code: number; output: string }> =>
   new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', `exec 2>&1\n${stopAfter === undefined ? '' : 'exec '}${command}`], { cwd: s.dir, env: s.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    const child = spawn('/bin/sh', ['-c', `exec 2>&1\n${stopAfter === undefined ? '' : 'exec '}${command}`], {
+      cwd: s.dir,
+      env: s.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    })
     let output = ''
     let shown: string | undefined
     let stopped = false
@@ -119,7 +133,9 @@ const runExample = async (ex: Example): Promise<string[]> => {
     if (r.code !== 0 && r.code !== ex.marker.exit && !(stopAfter !== undefined && r.code === 130))
       failures.push(`${where} exited ${r.code}${ex.marker.exit === undefined ? '' : ` (the block allows 0 or ${ex.marker.exit})`}; it printed:\n${real.join('\n')}`)
     else if (!matches(c.expected, real, ex.marker.elided))
-      failures.push(`${where} prints something else than the doc shows (- the doc, + the program${ex.marker.elided ? '; … is elided text' : ''}):\n${lineDiff(c.expected, real, ex.marker.elided)}`)
+      failures.push(
+        `${where} prints something else than the doc shows (- the doc, + the program${ex.marker.elided ? '; … is elided text' : ''}):\n${lineDiff(c.expected, real, ex.marker.elided)}`,
+      )
   }
   return failures
 }

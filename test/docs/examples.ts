@@ -63,7 +63,10 @@ const parseMarker = (text: string): Marker | string => {
   let elided = false
   let exit: number | undefined
   let stop = false
-  for (const word of text.trim().split(/\s+/).filter((w) => w !== '')) {
+  for (const word of text
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '')) {
     const [k, v] = word.split('=', 2) as [string, string | undefined]
     if (k === 'session' && v !== undefined && /^[\w-]+$/.test(v)) session = v
     else if (k === 'setup' && (v === 'demo' || v === 'empty')) setup = v
@@ -98,8 +101,7 @@ export const parseExamples = (file: string, text: string): { examples: Example[]
       const marker = parseMarker(markerText[1] as string)
       if (typeof marker === 'string') problems.push({ ...at, message: marker })
       else if (firstCommand !== 0) problems.push({ ...at, message: 'an example block must begin with a `$ ` command line' })
-      else if (marker.setup === 'demo' && sessions.has(marker.session))
-        problems.push({ ...at, message: `setup=demo on a block that continues session ${marker.session}` })
+      else if (marker.setup === 'demo' && sessions.has(marker.session)) problems.push({ ...at, message: `setup=demo on a block that continues session ${marker.session}` })
       else {
         sessions.add(marker.session)
         const commands: Command[] = []

@@ -24,7 +24,10 @@ describe('reading example blocks', () => {
   })
 
   it('names a block that shows commands with output but no marker, and leaves blocks of bare commands alone', () => {
-    const { examples, problems } = parseExamples('b.md', doc('```sh', 'npx mailtime demo', '```', '', '```sh', '$ npx mailtime serve', 'listening on x', '```', '```', '$ a', '$ b', '```'))
+    const { examples, problems } = parseExamples(
+      'b.md',
+      doc('```sh', 'npx mailtime demo', '```', '', '```sh', '$ npx mailtime serve', 'listening on x', '```', '```', '$ a', '$ b', '```'),
+    )
     expect(examples).toEqual([])
     expect(problems).toEqual([{ file: 'b.md', line: 5, message: expect.stringContaining('no example marker') }])
   })

@@ -25,7 +25,7 @@ const damage = (o: Json, pick: number, action: number, value: unknown, nested: b
   const objects = nested ? Object.values(copy).filter((v): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)) : []
   const target = objects.length > 0 ? (objects[pick % objects.length] as Json) : copy
   const keys = Object.keys(target)
-  const key = action === 2 || keys.length === 0 ? ['extra', 'itemId', 'type', 'size', 'from', 'kind', 'internalDate'][pick % 7] as string : (keys[pick % keys.length] as string)
+  const key = action === 2 || keys.length === 0 ? (['extra', 'itemId', 'type', 'size', 'from', 'kind', 'internalDate'][pick % 7] as string) : (keys[pick % keys.length] as string)
   if (action === 0) delete target[key]
   else target[key] = value
   return copy
@@ -46,7 +46,10 @@ describe('fast event decoding', () => {
   })
 
   it('accepts a damaged event only when the codec does, with the same value or message', () => {
-    const values = fc.oneof(fc.jsonValue(), fc.constantFrom('2026-03-03T14:02:00Z', '2026-13-03T14:02:00Z', '\\Seen', 'message', 0, -1, 1.5, 2 ** 53, 'ItemMoved', 'AccountDeleted', null, [], {}))
+    const values = fc.oneof(
+      fc.jsonValue(),
+      fc.constantFrom('2026-03-03T14:02:00Z', '2026-13-03T14:02:00Z', '\\Seen', 'message', 0, -1, 1.5, 2 ** 53, 'ItemMoved', 'AccountDeleted', null, [], {}),
+    )
     fc.assert(
       fc.property(historyArb, fc.nat(), fc.nat(), fc.integer({ min: 0, max: 2 }), values, fc.boolean(), (h, which, pick, action, value, nested) => {
         const events = h.batches.flat()
@@ -63,7 +66,6 @@ describe('fast event decoding', () => {
   })
 
   it('refuses what is not an event object, with the codec message', () => {
-    for (const u of [null, 1, 'x', [], {}, { type: 'Nope' }, { type: 'toString' }])
-      expect(decodeMailEvent(u)).toEqual(codec(u))
+    for (const u of [null, 1, 'x', [], {}, { type: 'Nope' }, { type: 'toString' }]) expect(decodeMailEvent(u)).toEqual(codec(u))
   })
 })

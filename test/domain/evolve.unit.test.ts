@@ -38,7 +38,11 @@ describe('evolve', () => {
   })
 
   it('a purge after a deletion marks the item purged with the reason', () => {
-    const s = fold([msg, ev('ItemDeleted', 'a', t2, { itemId: 300 as never }) as ItemEvent, ev('ItemPurged', 'a', t3, { itemId: 300 as never, reason: 'retention 30 days' }) as ItemEvent])
+    const s = fold([
+      msg,
+      ev('ItemDeleted', 'a', t2, { itemId: 300 as never }) as ItemEvent,
+      ev('ItemPurged', 'a', t3, { itemId: 300 as never, reason: 'retention 30 days' }) as ItemEvent,
+    ])
     expect(s).toMatchObject({ status: 'purged', purgedAt: t3, purgeReason: 'retention 30 days', deletedAt: t2 })
   })
 

@@ -1,12 +1,44 @@
 import { type OperationEvent, alreadyRestored, pendingIntents, summarize } from '../../domain/operations'
 
-const start: OperationEvent = { type: 'OperationStarted', operationId: 'op1', at: 1, kind: 'restore', verb: 'doUndelete', params: { account: 'a' }, initiator: 'ops', host: 'h', pid: 42, resumeKey: 'k', total: 4 }
+const start: OperationEvent = {
+  type: 'OperationStarted',
+  operationId: 'op1',
+  at: 1,
+  kind: 'restore',
+  verb: 'doUndelete',
+  params: { account: 'a' },
+  initiator: 'ops',
+  host: 'h',
+  pid: 42,
+  resumeKey: 'k',
+  total: 4,
+}
 
 describe('operations stream fold', () => {
   const run: OperationEvent[] = [
     start,
-    { type: 'AppendIntent', operationId: 'op1', at: 2, account: 'a', folder: 'INBOX', uidValidity: 7, uidNext: 10, items: [{ itemId: 1, digest: 'd1' }, { itemId: 2, digest: 'd2' }] },
-    { type: 'ItemsRecorded', operationId: 'op1', at: 3, items: [{ account: 'a', itemId: 1, outcome: 'restored', location: 'INBOX;7;10' }, { account: 'a', itemId: 3, outcome: 'unrestored', reason: 'purged' }] },
+    {
+      type: 'AppendIntent',
+      operationId: 'op1',
+      at: 2,
+      account: 'a',
+      folder: 'INBOX',
+      uidValidity: 7,
+      uidNext: 10,
+      items: [
+        { itemId: 1, digest: 'd1' },
+        { itemId: 2, digest: 'd2' },
+      ],
+    },
+    {
+      type: 'ItemsRecorded',
+      operationId: 'op1',
+      at: 3,
+      items: [
+        { account: 'a', itemId: 1, outcome: 'restored', location: 'INBOX;7;10' },
+        { account: 'a', itemId: 3, outcome: 'unrestored', reason: 'purged' },
+      ],
+    },
     { type: 'AppendIntent', operationId: 'op1', at: 4, account: 'a', folder: 'INBOX', uidValidity: 7, uidNext: 12, items: [{ itemId: 4, digest: 'd4' }] },
   ]
 
@@ -35,7 +67,10 @@ describe('operations stream fold', () => {
     expect([...alreadyRestored([run])]).toEqual([['a#1', 'INBOX;7;10']])
     // The first intent is half settled (item 2 unknown), the second not at all.
     expect(pendingIntents([run]).map((i) => i.uidNext)).toEqual([10, 12])
-    const settled: OperationEvent[] = [...run, { type: 'ItemsRecorded', operationId: 'op1', at: 8, items: [{ account: 'a', itemId: 2, outcome: 'skipped', location: 'INBOX;7;11' }] }]
+    const settled: OperationEvent[] = [
+      ...run,
+      { type: 'ItemsRecorded', operationId: 'op1', at: 8, items: [{ account: 'a', itemId: 2, outcome: 'skipped', location: 'INBOX;7;11' }] },
+    ]
     expect(pendingIntents([settled]).map((i) => i.uidNext)).toEqual([12])
   })
 })

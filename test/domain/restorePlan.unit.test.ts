@@ -16,7 +16,7 @@ const msg = (id: number, extra: Partial<ItemState> = {}): ItemState =>
   }) as unknown as ItemState
 
 describe('restore plans', () => {
-  it("undelete tags each item with the run day, strips \\Deleted and keeps its source folder", () => {
+  it('undelete tags each item with the run day, strips \\Deleted and keeps its source folder', () => {
     const tag = undeleteTag({ day: 3, month: 11, year: 2021 })
     expect(tag).toBe('undelete_03_11_21')
     const p = planUndelete('a', [{ state: msg(300), folder: ['Conference 2021'] }], tag, undefined)
@@ -48,7 +48,8 @@ describe('restore plans', () => {
   })
 
   it('a deleted folder is a folder item to recreate at its own path, not an unrestorable item', () => {
-    const folder = (id: number, name: string, parent: number): ItemState => msg(id, { itemType: 'folder', name, folderId: parent, content: undefined } as unknown as Partial<ItemState>)
+    const folder = (id: number, name: string, parent: number): ItemState =>
+      msg(id, { itemType: 'folder', name, folderId: parent, content: undefined } as unknown as Partial<ItemState>)
     const p = planUndelete(
       'a',
       [

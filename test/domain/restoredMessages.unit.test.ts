@@ -36,7 +36,21 @@ describe('restoredMessages', () => {
 
   it('finds a recorded location, and an unrecorded batch by folder, UIDVALIDITY, UIDNEXT and digest, each item once', () => {
     const ops = [
-      [started('op1', 'imap://mail.example.com:143 as admin'), intent('op1', 2000, 'INBOX', 7, 10, [[101, 'd1'], [102, 'd2']]), recorded('op1', 2100, [[101, 'INBOX;7;10'], [102, 'INBOX;7;11']]), intent('op1', 3000, 'INBOX', 7, 12, [[103, 'd3'], [104, 'd3']])],
+      [
+        started('op1', 'imap://mail.example.com:143 as admin'),
+        intent('op1', 2000, 'INBOX', 7, 10, [
+          [101, 'd1'],
+          [102, 'd2'],
+        ]),
+        recorded('op1', 2100, [
+          [101, 'INBOX;7;10'],
+          [102, 'INBOX;7;11'],
+        ]),
+        intent('op1', 3000, 'INBOX', 7, 12, [
+          [103, 'd3'],
+          [104, 'd3'],
+        ]),
+      ],
     ]
     const r = restoredMessages(ops, 'alice', server)
     expect(r.find({ folder: 'INBOX', uidValidity: 7, uid: 11, digest: 'anything' })).toEqual({ operationId: 'op1', itemId: 102, initiator: 'ops@example.com', at: 2100 })
@@ -58,6 +72,13 @@ describe('restoredMessages', () => {
     expect(r.find({ folder: 'INBOX', uidValidity: 7, uid: 30, digest: 'd1' })).toBeUndefined()
     expect(restoredMessages(ops, 'alice', serverOf('imap://other:143')).find({ folder: 'INBOX', uidValidity: 7, uid: 10, digest: 'd1' })).toBeUndefined()
     expect(restoredMessages(ops, 'bob', server).find({ folder: 'INBOX', uidValidity: 7, uid: 10, digest: 'd1' })).toBeUndefined()
-    expect(restoredMessages([[started('op2', 'maildir:/srv/x'), intent('op2', 1, 'INBOX', 7, 1, [[1, 'd1']])]], 'alice', server).find({ folder: 'INBOX', uidValidity: 7, uid: 10, digest: 'd1' })).toBeUndefined()
+    expect(
+      restoredMessages([[started('op2', 'maildir:/srv/x'), intent('op2', 1, 'INBOX', 7, 1, [[1, 'd1']])]], 'alice', server).find({
+        folder: 'INBOX',
+        uidValidity: 7,
+        uid: 10,
+        digest: 'd1',
+      }),
+    ).toBeUndefined()
   })
 })

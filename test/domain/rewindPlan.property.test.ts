@@ -173,7 +173,9 @@ const apply = (s: Server, plan: RewindPlan): void => {
         break
       case 'removeFolder':
         need(
-          s.folders.has(k(a.path)) && ![...s.msgs.values()].some((m) => k(m.path) === k(a.path)) && ![...s.folders.keys()].some((p) => p !== k(a.path) && p.startsWith(k(a.path).slice(0, -1) + ',')),
+          s.folders.has(k(a.path)) &&
+            ![...s.msgs.values()].some((m) => k(m.path) === k(a.path)) &&
+            ![...s.folders.keys()].some((p) => p !== k(a.path) && p.startsWith(k(a.path).slice(0, -1) + ',')),
           `DELETE ${k(a.path)} (it must be empty)`,
         )
         s.folders.delete(k(a.path))
@@ -182,7 +184,8 @@ const apply = (s: Server, plan: RewindPlan): void => {
   }
 }
 
-const sortKey = (x: { path: readonly string[]; digest: string; flags: readonly string[]; tags: readonly string[] }) => JSON.stringify([x.path, x.digest, [...x.flags].sort(), [...x.tags].sort()])
+const sortKey = (x: { path: readonly string[]; digest: string; flags: readonly string[]; tags: readonly string[] }) =>
+  JSON.stringify([x.path, x.digest, [...x.flags].sort(), [...x.tags].sort()])
 
 const history = fc.record({
   before: fc.array(fc.array(fc.nat(50), { minLength: 5, maxLength: 5 }), { minLength: 3, maxLength: 30 }),
@@ -234,7 +237,10 @@ describe('rewind plan against an oracle', () => {
         const count = (xs: readonly { digest: string }[], d: string) => xs.filter((x) => x.digest === d).length
         const rest = [...left].flatMap(([key, n]) => Array.from({ length: n }, () => JSON.parse(key) as [string[], string, string[], string[]]))
         for (const d of new Set([...later.map((x) => x.digest), ...rest.map((x) => x[1])])) {
-          const gone = count(then.msgs.filter((x) => !nowIds.has(x.id)), d)
+          const gone = count(
+            then.msgs.filter((x) => !nowIds.has(x.id)),
+            d,
+          )
           expect({ d, kept: rest.filter((x) => x[1] === d).length }).toEqual({ d, kept: Math.max(0, count(later, d) - gone) })
           // No later mail is lost: the account holds at least as many copies of its bytes as arrived.
           expect(result.filter((x) => x.digest === d).length).toBeGreaterThanOrEqual(count(later, d))
@@ -259,7 +265,11 @@ describe('rewind plan against an oracle', () => {
             expect({ folder: p, emptyAndLeft: !holds }).toEqual({ folder: p, emptyAndLeft: false })
           }
         // The plan's own expectation agrees with the oracle.
-        expect(plan.expected.messages.map((x) => sortKey({ path: x.folder.map((s, i) => (i === 0 && s === 'Inbox' ? 'Inbox' : s)), digest: x.digest, flags: x.flags, tags: x.tags })).sort()).toEqual(result.map(sortKey).sort())
+        expect(
+          plan.expected.messages
+            .map((x) => sortKey({ path: x.folder.map((s, i) => (i === 0 && s === 'Inbox' ? 'Inbox' : s)), digest: x.digest, flags: x.flags, tags: x.tags }))
+            .sort(),
+        ).toEqual(result.map(sortKey).sort())
       }),
       { numRuns: 500 },
     )

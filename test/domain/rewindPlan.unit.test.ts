@@ -3,7 +3,16 @@ import { type RewindFolder, type RewindMessage, type RewindOptions, type RewindP
 const INBOX: RewindFolder = { folderId: 2, parentId: 1, name: 'Inbox', system: true }
 const TRASH: RewindFolder = { folderId: 3, parentId: 1, name: 'Trash', system: true }
 const folder = (folderId: number, name: string, parentId = 1): RewindFolder => ({ folderId, parentId, name, system: false })
-const msg = (itemId: number, folderId: number, extra: Partial<RewindMessage> = {}): RewindMessage => ({ itemId, folderId, flags: [], tags: [], digest: `d${itemId}`, size: 10, subject: `s${itemId}`, ...extra })
+const msg = (itemId: number, folderId: number, extra: Partial<RewindMessage> = {}): RewindMessage => ({
+  itemId,
+  folderId,
+  flags: [],
+  tags: [],
+  digest: `d${itemId}`,
+  size: 10,
+  subject: `s${itemId}`,
+  ...extra,
+})
 /** The same message as a capture finds it now: with its place on the server. */
 const live = (m: RewindMessage, mailbox: string): RewindMessage => ({ ...m, location: { mailbox, uidValidity: 7, uid: m.itemId } })
 
@@ -14,13 +23,31 @@ const kinds = (p: RewindPlan) => p.actions.map((a) => a.kind)
 describe('rewind plan', () => {
   it('a message moved since goes back to the folder it was in at the instant', () => {
     const p = given({ folders: [INBOX, TRASH], messages: [msg(300, 2)] }, { folders: [INBOX, TRASH], messages: [live(msg(300, 3), 'Trash')] })
-    expect(p.actions).toEqual([{ kind: 'moveBack', itemId: 300, ofItem: 300, from: ['Trash'], location: { mailbox: 'Trash', uidValidity: 7, uid: 300 }, to: ['Inbox'], digest: 'd300', subject: 's300' }])
+    expect(p.actions).toEqual([
+      { kind: 'moveBack', itemId: 300, ofItem: 300, from: ['Trash'], location: { mailbox: 'Trash', uidValidity: 7, uid: 300 }, to: ['Inbox'], digest: 'd300', subject: 's300' },
+    ])
     expect(p.unachievable).toEqual([])
   })
 
   it('flags and tags changed since are set back to the exact lists of the instant', () => {
-    const p = given({ folders: [INBOX], messages: [msg(300, 2, { flags: ['\\Seen'], tags: ['work'] })] }, { folders: [INBOX], messages: [live(msg(300, 2, { flags: ['\\Flagged'], tags: [] }), 'INBOX')] })
-    expect(p.actions).toEqual([{ kind: 'reflag', itemId: 300, ofItem: 300, folder: ['Inbox'], fromFlags: ['\\Flagged'], fromTags: [], location: { mailbox: 'INBOX', uidValidity: 7, uid: 300 }, flags: ['\\Seen'], tags: ['work'], subject: 's300' }])
+    const p = given(
+      { folders: [INBOX], messages: [msg(300, 2, { flags: ['\\Seen'], tags: ['work'] })] },
+      { folders: [INBOX], messages: [live(msg(300, 2, { flags: ['\\Flagged'], tags: [] }), 'INBOX')] },
+    )
+    expect(p.actions).toEqual([
+      {
+        kind: 'reflag',
+        itemId: 300,
+        ofItem: 300,
+        folder: ['Inbox'],
+        fromFlags: ['\\Flagged'],
+        fromTags: [],
+        location: { mailbox: 'INBOX', uidValidity: 7, uid: 300 },
+        flags: ['\\Seen'],
+        tags: ['work'],
+        subject: 's300',
+      },
+    ])
   })
 
   it('a message moved and re-flagged is moved, then re-flagged where it lands', () => {
@@ -31,7 +58,9 @@ describe('rewind plan', () => {
 
   it('a message deleted since comes back with its bytes, flags and tags of the instant', () => {
     const p = given({ folders: [INBOX], messages: [msg(300, 2, { flags: ['\\Seen'], tags: ['work'], internalDate: 1000 })] }, { folders: [INBOX], messages: [] })
-    expect(p.actions).toEqual([{ kind: 'comeBack', itemId: 300, folder: ['Inbox'], flags: ['\\Seen'], tags: ['work'], digest: 'd300', size: 10, internalDate: 1000, subject: 's300' }])
+    expect(p.actions).toEqual([
+      { kind: 'comeBack', itemId: 300, folder: ['Inbox'], flags: ['\\Seen'], tags: ['work'], digest: 'd300', size: 10, internalDate: 1000, subject: 's300' },
+    ])
   })
 
   it('a message gone since whose copy is already back (an interrupted rewind wrote it) is not written twice', () => {
@@ -57,7 +86,16 @@ describe('rewind plan', () => {
     const p = given({ folders: [INBOX], messages: [] }, { folders: [INBOX], messages: [live(msg(400, 2, { flags: ['\\Seen'] }), 'INBOX')] }, { keepAfter: ['rewind_07_12_26'] })
     expect(p.actions).toEqual([
       { kind: 'createKeepFolder', path: ['rewind_07_12_26'] },
-      { kind: 'keepAside', itemId: 400, ofItem: 400, from: ['Inbox'], location: { mailbox: 'INBOX', uidValidity: 7, uid: 400 }, to: ['rewind_07_12_26'], digest: 'd400', subject: 's400' },
+      {
+        kind: 'keepAside',
+        itemId: 400,
+        ofItem: 400,
+        from: ['Inbox'],
+        location: { mailbox: 'INBOX', uidValidity: 7, uid: 400 },
+        to: ['rewind_07_12_26'],
+        digest: 'd400',
+        subject: 's400',
+      },
     ])
     // Its flags are its own: nothing of the instant says what they should be.
     expect(p.expected.messages).toEqual([{ itemId: 400, folder: ['rewind_07_12_26'], digest: 'd400', flags: ['\\Seen'], tags: [], later: true }])
@@ -141,7 +179,13 @@ describe('comparing the account after a rewind with the expected state', () => {
     const p = given({ folders: [INBOX, folder(500, 'P')], messages: [msg(1, 2, { flags: ['\\Seen'] }), msg(2, 2)] }, { folders: [INBOX, folder(500, 'P')], messages: [] })
     const d = compareWithExpected(p.expected, { folders: [INBOX, folder(600, 'X')], messages: [msg(1, 2), msg(7, 2)] })
     expect(d.map((x) => x.text).sort()).toEqual(
-      ['folder /P is missing', 'folder /X (item 600) should not be there', 'item 1 in /Inbox has flags [], expected [\\Seen]', 'item 2 (at the instant) is not in /Inbox', 'item 7 in /Inbox should not be there'].sort(),
+      [
+        'folder /P is missing',
+        'folder /X (item 600) should not be there',
+        'item 1 in /Inbox has flags [], expected [\\Seen]',
+        'item 2 (at the instant) is not in /Inbox',
+        'item 7 in /Inbox should not be there',
+      ].sort(),
     )
   })
 })

@@ -11,7 +11,6 @@ import { pushJoinedRefs, sortRefs, stateRef } from '../../src/store/stateRefs'
 import type { LiveItemRef } from '../../projections/timeTravel'
 import { historyArb } from '../support/histories'
 
-
 const stateHead = (text: string): StateHead | undefined => {
   const h: StateHead = { itemId: 0, itemType: 'message', folderId: 0 }
   return readStateHead(text, 0, h) ? h : undefined
@@ -21,7 +20,10 @@ describe('stored state heads', () => {
   it('agree with the decoded state, alone and joined, and references decode to the same state', () => {
     fc.assert(
       fc.property(historyArb, (h) => {
-        const items = h.batches.flat().filter(isItemEvent).map((event, revision) => ({ event, revision }))
+        const items = h.batches
+          .flat()
+          .filter(isItemEvent)
+          .map((event, revision) => ({ event, revision }))
         const states = itemVersions(items).map((v) => v.state)
         for (const s of states) {
           expect(stateHead(stateText(s))).toEqual({ itemId: s.itemId, itemType: s.itemType, folderId: s.folderId })
@@ -37,10 +39,24 @@ describe('stored state heads', () => {
   })
 
   it('refuses what does not start as a stored state', () => {
-    for (const bad of ['', '[', '[2,5,"message",2,', '[1,0,"message",2,', '[1,05,"message",2,', '[1,5,"messages",2,', '[1,5,"message",x,', '[1,5,message,2,', '[1,5,"message",2]', '[1,1234567890123456,"message",2,', '{"itemId":5}'])
+    for (const bad of [
+      '',
+      '[',
+      '[2,5,"message",2,',
+      '[1,0,"message",2,',
+      '[1,05,"message",2,',
+      '[1,5,"messages",2,',
+      '[1,5,"message",x,',
+      '[1,5,message,2,',
+      '[1,5,"message",2]',
+      '[1,1234567890123456,"message",2,',
+      '{"itemId":5}',
+    ])
       expect(stateHead(bad)).toBeUndefined()
     expect(() => stateRef('[1,5,"message"')).toThrow(/not a stored item state/)
-    expect(() => pushJoinedRefs(`${'[1,5,"message",2,[],[],"live",1,null,null,null,null,null,null,null,null,null,null]'}\ngarbage`, [])).toThrow(/not a stored item state: "garbage"/)
+    expect(() => pushJoinedRefs(`${'[1,5,"message",2,[],[],"live",1,null,null,null,null,null,null,null,null,null,null]'}\ngarbage`, [])).toThrow(
+      /not a stored item state: "garbage"/,
+    )
   })
 
   it('a reference whose state is corrupt raises a store error naming it when read', () => {

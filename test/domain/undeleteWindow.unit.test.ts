@@ -10,7 +10,13 @@ const account = 'alice' as AccountId
 const deleted = (item: number, scan: number, since?: number): MailEvent =>
   makeEvent(
     'ItemDeleted',
-    { accountId: account, observedVia: since === undefined ? 'mail-log' : 'imap-scan', source: { kind: 'test', seq: item }, recordedAt: instant(scan), ...(since !== undefined && { occurredWindow: { from: instant(since), to: instant(scan) } }) },
+    {
+      accountId: account,
+      observedVia: since === undefined ? 'mail-log' : 'imap-scan',
+      source: { kind: 'test', seq: item },
+      recordedAt: instant(scan),
+      ...(since !== undefined && { occurredWindow: { from: instant(since), to: instant(scan) } }),
+    },
     instant(scan),
     { itemId: item as ItemId },
   )

@@ -13,7 +13,10 @@ const job: fc.Arbitrary<ContentJob> = fc
     digest: hex,
     size: fc.nat(),
     rel: fc.option(fc.constantFrom('messages', 'contacts', 'calendar'), { nil: undefined }),
-    mbox: fc.option(fc.record({ rel: fc.oneof(fc.constantFrom('mbox/INBOX.mbox', 'mbox/Sent Items.mbox', 'mbox/a\nb.mbox'), fc.string()), date: fc.integer({ min: 0, max: 2 ** 43 }) }), { nil: undefined }),
+    mbox: fc.option(
+      fc.record({ rel: fc.oneof(fc.constantFrom('mbox/INBOX.mbox', 'mbox/Sent Items.mbox', 'mbox/a\nb.mbox'), fc.string()), date: fc.integer({ min: 0, max: 2 ** 43 }) }),
+      { nil: undefined },
+    ),
   })
   .map(({ digest, size, rel, mbox }) => ({ digest, size, ...(rel === undefined ? {} : { rel: `${rel}/${digest}.x` }), ...(mbox === undefined ? {} : { mbox }) }))
 

@@ -57,7 +57,11 @@ describe('exportHistory and verifyExport', () => {
     // Each .eml is named by the SHA-256 of its bytes, and each distinct body appears once.
     const emls = fs.readdirSync(path.join(exp, 'messages'))
     for (const f of emls.slice(0, 50)) expect(sha(fs.readFileSync(path.join(exp, 'messages', f)))).toBe(f.replace('.eml', ''))
-    const timeline = fs.readFileSync(path.join(exp, 'timeline.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    const timeline = fs
+      .readFileSync(path.join(exp, 'timeline.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(timeline).toHaveLength(manifest.timeline.events)
     const digests = new Set(timeline.flatMap((l) => (l.event.content?.digest && l.event.itemType === 'message' ? [l.event.content.digest] : [])))
     expect(new Set(emls.map((f) => f.replace('.eml', '')))).toEqual(digests)
@@ -69,51 +73,78 @@ describe('exportHistory and verifyExport', () => {
 
   it('MBOX files open in Python’s mailbox module, one message per item of the folder, byte for byte', () => {
     const to = JSON.parse(fs.readFileSync(path.join(exp, 'states/to.json'), 'utf8'))
-    const inbox = to.items.filter((i: { folder: string; itemType: string }) => i.folder === '/Inbox' && i.itemType === 'message').map((i: { digest: string }) => i.digest).sort()
+    const inbox = to.items
+      .filter((i: { folder: string; itemType: string }) => i.folder === '/Inbox' && i.itemType === 'message')
+      .map((i: { digest: string }) => i.digest)
+      .sort()
     const py = spawnSync('python3', ['-c', PY, path.join(exp, 'mbox', 'Inbox.mbox')], { encoding: 'utf8' })
     expect(py.status).toBe(0)
     expect((JSON.parse(py.stdout) as string[]).sort()).toEqual(inbox)
   })
 
   it.each([
-    ['one byte of an .eml changed', (p: string) => {
-      const f = path.join(p, 'messages', fs.readdirSync(path.join(p, 'messages'))[3] as string)
-      const b = fs.readFileSync(f)
-      b.writeUInt8((b.readUInt8(b.length - 3) ^ 1) & 0xff, b.length - 3)
-      fs.writeFileSync(f, b)
-    }, /messages\/[0-9a-f]{64}\.eml: SHA-256 mismatch/],
-    ['a timeline line deleted', (p: string) => {
-      const f = path.join(p, 'timeline.jsonl')
-      const lines = fs.readFileSync(f, 'utf8').split('\n')
-      lines.splice(9, 1)
-      fs.writeFileSync(f, lines.join('\n'))
-    }, /timeline\.jsonl line 10: the hash chain is broken/],
-    ['two timeline lines swapped', (p: string) => {
-      const f = path.join(p, 'timeline.jsonl')
-      const lines = fs.readFileSync(f, 'utf8').split('\n')
-      ;[lines[4], lines[5]] = [lines[5] as string, lines[4] as string]
-      fs.writeFileSync(f, lines.join('\n'))
-    }, /timeline\.jsonl line 5: the hash chain is broken/],
-    ['the last timeline line removed', (p: string) => {
-      const f = path.join(p, 'timeline.jsonl')
-      const lines = fs.readFileSync(f, 'utf8').trimEnd().split('\n')
-      fs.writeFileSync(f, `${lines.slice(0, -1).join('\n')}\n`)
-    }, /lines were removed from or added at the end/],
-    ['a state file edited', (p: string) => {
-      const f = path.join(p, 'states', 'to.json')
-      fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('"\\\\Seen"', '"\\\\Flagged"'))
-    }, /states\/to\.json: SHA-256 mismatch/],
-    ['a state file edited and its hash updated in the manifest', (p: string) => {
-      const f = path.join(p, 'states', 'to.json')
-      const text = fs.readFileSync(f, 'utf8').replace('"\\\\Seen"', '"\\\\Flagged"')
-      fs.writeFileSync(f, text)
-      const mf = path.join(p, 'manifest.json')
-      const m = JSON.parse(fs.readFileSync(mf, 'utf8'))
-      const entry = m.files.find((x: { path: string }) => x.path === 'states/to.json')
-      entry.sha256 = sha(text)
-      entry.size = Buffer.byteLength(text)
-      fs.writeFileSync(mf, JSON.stringify(m))
-    }, /states\/to\.json: differs from the replayed timeline at items\[\d+\]\.flags/],
+    [
+      'one byte of an .eml changed',
+      (p: string) => {
+        const f = path.join(p, 'messages', fs.readdirSync(path.join(p, 'messages'))[3] as string)
+        const b = fs.readFileSync(f)
+        b.writeUInt8((b.readUInt8(b.length - 3) ^ 1) & 0xff, b.length - 3)
+        fs.writeFileSync(f, b)
+      },
+      /messages\/[0-9a-f]{64}\.eml: SHA-256 mismatch/,
+    ],
+    [
+      'a timeline line deleted',
+      (p: string) => {
+        const f = path.join(p, 'timeline.jsonl')
+        const lines = fs.readFileSync(f, 'utf8').split('\n')
+        lines.splice(9, 1)
+        fs.writeFileSync(f, lines.join('\n'))
+      },
+      /timeline\.jsonl line 10: the hash chain is broken/,
+    ],
+    [
+      'two timeline lines swapped',
+      (p: string) => {
+        const f = path.join(p, 'timeline.jsonl')
+        const lines = fs.readFileSync(f, 'utf8').split('\n')
+        ;[lines[4], lines[5]] = [lines[5] as string, lines[4] as string]
+        fs.writeFileSync(f, lines.join('\n'))
+      },
+      /timeline\.jsonl line 5: the hash chain is broken/,
+    ],
+    [
+      'the last timeline line removed',
+      (p: string) => {
+        const f = path.join(p, 'timeline.jsonl')
+        const lines = fs.readFileSync(f, 'utf8').trimEnd().split('\n')
+        fs.writeFileSync(f, `${lines.slice(0, -1).join('\n')}\n`)
+      },
+      /lines were removed from or added at the end/,
+    ],
+    [
+      'a state file edited',
+      (p: string) => {
+        const f = path.join(p, 'states', 'to.json')
+        fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('"\\\\Seen"', '"\\\\Flagged"'))
+      },
+      /states\/to\.json: SHA-256 mismatch/,
+    ],
+    [
+      'a state file edited and its hash updated in the manifest',
+      (p: string) => {
+        const f = path.join(p, 'states', 'to.json')
+        const text = fs.readFileSync(f, 'utf8').replace('"\\\\Seen"', '"\\\\Flagged"')
+        fs.writeFileSync(f, text)
+        const mf = path.join(p, 'manifest.json')
+        const m = JSON.parse(fs.readFileSync(mf, 'utf8'))
+        const entry = m.files.find((x: { path: string }) => x.path === 'states/to.json')
+        entry.sha256 = sha(text)
+        entry.size = Buffer.byteLength(text)
+        fs.writeFileSync(mf, JSON.stringify(m))
+      },
+      /states\/to\.json: differs from the replayed timeline at items\[\d+\]\.flags/,
+    ],
     ['a file added', (p: string) => fs.writeFileSync(path.join(p, 'messages', 'extra.eml'), 'x'), /messages\/extra\.eml: not in the manifest/],
   ])('%s is detected and named', (name, tamper, message) => {
     const p = copy(name.replace(/\W+/g, '-'))
@@ -146,7 +177,11 @@ describe('exportHistory and verifyExport', () => {
     const to = JSON.parse(fs.readFileSync(path.join(exp, 'states/to.json'), 'utf8')) as { items: { digest: string | null; folder: string }[] }
     const [gone, bad] = [...new Set(to.items.filter((i) => i.folder === '/Inbox').flatMap((i) => (i.digest === null ? [] : [i.digest])))]
     if (gone === undefined || bad === undefined) throw new Error('the demo has too few messages')
-    const blobFile = (digest: string) => fs.readdirSync(path.join(d2, 'blobs', digest.slice(0, 2))).filter((f) => f.startsWith(digest)).map((f) => path.join(d2, 'blobs', digest.slice(0, 2), f))[0] as string
+    const blobFile = (digest: string) =>
+      fs
+        .readdirSync(path.join(d2, 'blobs', digest.slice(0, 2)))
+        .filter((f) => f.startsWith(digest))
+        .map((f) => path.join(d2, 'blobs', digest.slice(0, 2), f))[0] as string
     fs.rmSync(blobFile(gone))
     fs.writeFileSync(blobFile(bad), 'not what was stored')
     const out = path.join(dir, 'partial-export')

@@ -33,7 +33,15 @@ describe('folder names in an export', () => {
       return { digest: r.right.digest, size: 40 }
     }
     const message = (id: number, folder: number, minutes: number, subject: string) =>
-      ev('ItemCreated', ACC, at(minutes), { itemId: id as never, itemType: 'message', folderId: folder as never, flags: [], tags: [], content: body(subject), headers: { subject } })
+      ev('ItemCreated', ACC, at(minutes), {
+        itemId: id as never,
+        itemType: 'message',
+        folderId: folder as never,
+        flags: [],
+        tags: [],
+        content: body(subject),
+        headers: { subject },
+      })
     // A log that files messages into a folder after its deletion, and into one it never saw created.
     await ok(
       b.right.store.appendToStream(streamOfAccount(ACC as never), [
@@ -59,7 +67,11 @@ describe('folder names in an export', () => {
     const state = JSON.parse(run('--json', 'getAccountState', ACC, 'date', new Date(at(10)).toISOString()).stdout)
     expect(state.items.map((i: { folderPath: string }) => i.folderPath)).toEqual(['/Inbox', '/Lists', '/unknown_999'])
     expect(fs.readdirSync(path.join(dest, 'mbox')).sort()).toEqual(['Inbox.mbox', 'Lists.mbox', 'unknown_999.mbox'])
-    for (const [file, subject] of [['Inbox', 'Hello'], ['Lists', 'Late digest'], ['unknown_999', 'Stray']]) {
+    for (const [file, subject] of [
+      ['Inbox', 'Hello'],
+      ['Lists', 'Late digest'],
+      ['unknown_999', 'Stray'],
+    ]) {
       const mbox = fs.readFileSync(path.join(dest, 'mbox', `${file}.mbox`), 'utf8')
       expect(mbox.match(/^Subject: .*$/gm)).toEqual([`Subject: ${subject}`])
     }

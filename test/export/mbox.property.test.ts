@@ -8,7 +8,12 @@ import { mboxEntry } from '../../src/export/mbox'
  */
 const reference = (bytes: Buffer, date: number): Buffer => {
   const d = new Date(date)
-  const asctime = d.toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/, (_, wd: string, day: string, mon: string, y: string, t: string) => `${wd} ${mon} ${String(Number(day)).padStart(2, ' ')} ${t} ${y}`)
+  const asctime = d
+    .toUTCString()
+    .replace(
+      /^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/,
+      (_, wd: string, day: string, mon: string, y: string, t: string) => `${wd} ${mon} ${String(Number(day)).padStart(2, ' ')} ${t} ${y}`,
+    )
   const body = bytes.toString('latin1').replace(/^(>*From )/gm, '>$1')
   return Buffer.from(`From MAILER-DAEMON ${asctime}\n${body}${body.endsWith('\n') ? '' : '\n'}\n`, 'latin1')
 }
@@ -19,7 +24,10 @@ describe('mboxEntry', () => {
   it('equals the line-by-line definition for any bytes', () => {
     fc.assert(
       fc.property(
-        fc.oneof(fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)), fc.array(pieces, { maxLength: 30 }).map((p) => Buffer.from(p.join(''), 'utf8'))),
+        fc.oneof(
+          fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
+          fc.array(pieces, { maxLength: 30 }).map((p) => Buffer.from(p.join(''), 'utf8')),
+        ),
         fc.integer({ min: 0, max: 4_102_444_800_000 }),
         (bytes, date) => {
           const entry = Buffer.concat(mboxEntry(bytes, date).map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p)))

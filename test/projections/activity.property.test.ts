@@ -10,7 +10,11 @@ import { type Boundaries, activity } from '../../projections/activity'
 
 const zoned = (unit: 'hour' | 'day', zone: string): Boundaries => ({
   floor: (ms) => DateTime.fromMillis(ms, { zone }).startOf(unit).toMillis(),
-  next: (s) => DateTime.fromMillis(s, { zone }).plus({ [unit]: 1 }).startOf(unit).toMillis(),
+  next: (s) =>
+    DateTime.fromMillis(s, { zone })
+      .plus({ [unit]: 1 })
+      .startOf(unit)
+      .toMillis(),
 })
 
 const CAUSES: EventType[] = ['ItemCreated', 'ItemDeleted', 'ItemMoved', 'ItemFlagsChanged', 'ItemTagsChanged', 'ItemPurged', 'ItemRenamed', 'ItemContentChanged']

@@ -22,19 +22,21 @@ type Open = (given: readonly MailEvent[]) => Promise<{ answers: Answers; dispose
 
 const stream = `account-${EXAMPLE_ACCOUNT}`
 
-const sqlite = (how: 'replay' | 'each event' | 'rebuilt'): Open => async (given) => {
-  const h = openSqliteDatabase(':memory:')
-  if (E.isLeft(h)) throw new Error(`cannot open SQLite: ${JSON.stringify(h.left)}`)
-  const store = sqliteEventStore(h.right)
-  const index = sqliteTemporalIndex(h.right)
-  for (const e of given) {
-    await ok(store.appendToStream(stream, [e]))
-    if (how === 'each event' && E.isLeft(index.catchUp())) throw new Error('catch-up failed')
+const sqlite =
+  (how: 'replay' | 'each event' | 'rebuilt'): Open =>
+  async (given) => {
+    const h = openSqliteDatabase(':memory:')
+    if (E.isLeft(h)) throw new Error(`cannot open SQLite: ${JSON.stringify(h.left)}`)
+    const store = sqliteEventStore(h.right)
+    const index = sqliteTemporalIndex(h.right)
+    for (const e of given) {
+      await ok(store.appendToStream(stream, [e]))
+      if (how === 'each event' && E.isLeft(index.catchUp())) throw new Error('catch-up failed')
+    }
+    if (how === 'rebuilt' && E.isLeft(index.rebuild())) throw new Error('rebuild failed')
+    const tt = how === 'replay' ? replayTimeTravel(streamReader(store)) : index
+    return { answers: timeTravelAnswers(tt), dispose: () => store.close() }
   }
-  if (how === 'rebuilt' && E.isLeft(index.rebuild())) throw new Error('rebuild failed')
-  const tt = how === 'replay' ? replayTimeTravel(streamReader(store)) : index
-  return { answers: timeTravelAnswers(tt), dispose: () => store.close() }
-}
 
 const oracle: Open = async (given) => ({ answers: oracleAnswers(oracleOf(EXAMPLE_ACCOUNT, given, AS_DOCUMENTED)), dispose: async () => undefined })
 

@@ -15,11 +15,14 @@ import { ok } from '../support/run'
 
 const ACC = 'naming@example.com'
 const tt = (events: readonly MailEvent[]) => replayTimeTravel(() => TE.right(events.map((event, revision) => ({ event, revision }))))
-const folder = (id: number, parent: number, name: string, at: number) => ev('ItemCreated', ACC, at, { itemId: I(id), itemType: 'folder', folderId: I(parent), name, flags: [], tags: [] })
+const folder = (id: number, parent: number, name: string, at: number) =>
+  ev('ItemCreated', ACC, at, { itemId: I(id), itemType: 'folder', folderId: I(parent), name, flags: [], tags: [] })
 const message = (id: number, folderId: number, at: number) => ev('ItemCreated', ACC, at, { itemId: I(id), itemType: 'message', folderId: I(folderId), flags: [], tags: [] })
 const deleted = (id: number, at: number) => ev('ItemDeleted', ACC, at, { itemId: I(id) })
 const scanned = (at: number, recordedAt: number): MailEvent =>
-  makeEvent('AccountCreated', { accountId: A(ACC), observedVia: 'imap-scan', source: { kind: 'imap-account', seq: 0 }, recordedAt: recordedAt as Instant }, at as Instant, { name: ACC })
+  makeEvent('AccountCreated', { accountId: A(ACC), observedVia: 'imap-scan', source: { kind: 'imap-account', seq: 0 }, recordedAt: recordedAt as Instant }, at as Instant, {
+    name: ACC,
+  })
 
 const pathAt = async (events: readonly MailEvent[], at: number, id: number) => (await ok(folderNamer(tt(events), A(ACC)).treeAt(at, [id]))).pathOf(id)
 
@@ -56,7 +59,10 @@ describe('naming a folder as of an instant', () => {
 
   it('an account view names the items of a folder deleted before them the same way, and lists that folder', async () => {
     const v = await ok(accountAsOf(tt([...history, message(302, 257, 1500)]), A(ACC), { validAt: 6500 as Instant }))
-    expect(v.items.map((i) => [i.itemId, i.folderPath])).toEqual([[301, '/unknown_258'], [302, '/Projects/Alpha 2026']])
+    expect(v.items.map((i) => [i.itemId, i.folderPath])).toEqual([
+      [301, '/unknown_258'],
+      [302, '/Projects/Alpha 2026'],
+    ])
     expect(v.folders.map((f) => f.path)).toContain('/Projects/Alpha 2026')
   })
 })
@@ -65,7 +71,14 @@ describe('the folders an account view lists', () => {
   const paths = async (events: readonly MailEvent[], at: number) => (await ok(accountAsOf(tt(events), A(ACC), { validAt: at as Instant }))).folders.map((f) => f.path)
 
   it('a Carbonio account has Inbox, Trash, Junk, Sent and Drafts even when they hold nothing', async () => {
-    expect(await paths([ev('AccountCreated', ACC, 500, { name: ACC }), folder(256, 1, 'Projects', 1000)], 2000)).toEqual(['/Drafts', '/Inbox', '/Junk', '/Projects', '/Sent', '/Trash'])
+    expect(await paths([ev('AccountCreated', ACC, 500, { name: ACC }), folder(256, 1, 'Projects', 1000)], 2000)).toEqual([
+      '/Drafts',
+      '/Inbox',
+      '/Junk',
+      '/Projects',
+      '/Sent',
+      '/Trash',
+    ])
   })
 
   it('an IMAP account has INBOX and the system folders its scans recorded, as long as they existed, and no folder before it existed', async () => {

@@ -13,7 +13,10 @@ describe('snapshotItemJson', () => {
   it('equals stableStringify of the snapshot item, for every state of random histories, with any folder path and subject', () => {
     fc.assert(
       fc.property(historyArb, textArb, fc.option(textArb, { nil: undefined }), (h, folder, subject) => {
-        const items = h.batches.flat().filter(isItemEvent).map((event, revision) => ({ event, revision }))
+        const items = h.batches
+          .flat()
+          .filter(isItemEvent)
+          .map((event, revision) => ({ event, revision }))
         const states: ItemState[] = itemVersions(items).map((v) => v.state)
         for (const s of states) {
           const withSubject: ItemState = subject === undefined ? s : { ...s, headers: { ...s.headers, subject } }

@@ -14,7 +14,9 @@ import { cleanupTmp, tmpDir } from '../support/tmp'
 jest.setTimeout(240_000)
 
 const msg = (subject: string, id: string) =>
-  Buffer.from(`From: Marco <marco@example.org>\r\nTo: someone@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\nHello ${id}\r\n`)
+  Buffer.from(
+    `From: Marco <marco@example.org>\r\nTo: someone@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\nHello ${id}\r\n`,
+  )
 
 interface Folder {
   serverPath: string
@@ -59,7 +61,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('concurrency', () => {
     cleanupTmp()
   })
 
-  it("a restore running while capture scans the account: its messages are recorded as restored, once, never as new mail", async () => {
+  it('a restore running while capture scans the account: its messages are recorded as restored, once, never as new mail', async () => {
     await deliver('alice', 40, 'Mail')
     json('doAccountScan', 'alice')
     const c = clientAs(d, 'alice')
@@ -77,7 +79,11 @@ describeWithService(dovecotAvailable(), 'Dovecot')('concurrency', () => {
     const beforeRestore = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString()
 
     // Slow batches of three, so that scans land in the middle of the restore.
-    const restore = mailtimeAsync([...store(), '--json', 'doUndelete', 'alice', 'first', 'last'], { ...env, MAILTIME_RESTORE_BATCH_SIZE: '3', MAILTIME_FAULT: 'pause-after-append:250' })
+    const restore = mailtimeAsync([...store(), '--json', 'doUndelete', 'alice', 'first', 'last'], {
+      ...env,
+      MAILTIME_RESTORE_BATCH_SIZE: '3',
+      MAILTIME_FAULT: 'pause-after-append:250',
+    })
     let running = true
     void restore.done.then(() => (running = false))
     const scans: Folder[][] = []

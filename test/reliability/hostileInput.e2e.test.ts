@@ -53,7 +53,9 @@ describe('hostile mailbox.log lines', () => {
       expect([r.code, r.stderr]).toEqual([0, ''])
       // Event ids differ (they name the file and line each fact came from); the history must not.
       const history = (id: string) =>
-        (JSON.parse(mailtime([...store, '--json', 'getItem', 'alice@example.com', id, 'date', 'all']).stdout) as { versions: { eventId: string }[] }).versions.map(({ eventId: _id, ...v }) => v)
+        (JSON.parse(mailtime([...store, '--json', 'getItem', 'alice@example.com', id, 'date', 'all']).stdout) as { versions: { eventId: string }[] }).versions.map(
+          ({ eventId: _id, ...v }) => v,
+        )
       return { summary: JSON.parse(r.stdout) as { events: number; malformedSamples: { file: string; line: number; reason: string }[] }, history: ['300', '301'].map(history) }
     }
     const a = run(clean)
@@ -71,11 +73,17 @@ describe('hostile mailbox.log lines', () => {
 
   it('the record parser and the change classifier are total over any text', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 300 }).map((s) => `2026-03-02 09:00:00,000 INFO  [t] [name=a;] mailop - ${s}`)), (line) => {
-        const r = parseRecordLine(line)
-        if (r !== undefined) classify(r.message)
-        classify(line)
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 300 }),
+          fc.string({ unit: 'grapheme', maxLength: 300 }).map((s) => `2026-03-02 09:00:00,000 INFO  [t] [name=a;] mailop - ${s}`),
+        ),
+        (line) => {
+          const r = parseRecordLine(line)
+          if (r !== undefined) classify(r.message)
+          classify(line)
+        },
+      ),
       { numRuns: 2000 },
     )
   })
@@ -95,7 +103,10 @@ describe('a broken store or blob', () => {
     for (const damage of ['truncate', 'overwrite'] as const) {
       const copy = path.join(tmpDir(), 'broken.db')
       const bytes = fs.readFileSync(path.join(dir, 'm.db'))
-      fs.writeFileSync(copy, damage === 'truncate' ? bytes.subarray(0, Math.floor(bytes.length / 3)) : Buffer.concat([Buffer.from('this is not a database'.padEnd(4096, '!')), bytes.subarray(4096)]))
+      fs.writeFileSync(
+        copy,
+        damage === 'truncate' ? bytes.subarray(0, Math.floor(bytes.length / 3)) : Buffer.concat([Buffer.from('this is not a database'.padEnd(4096, '!')), bytes.subarray(4096)]),
+      )
       const broken = ['--store', `sqlite:${copy}`, '--blobs', path.join(dir, 'blobs'), '--tz', 'UTC']
       const r = mailtime([...broken, 'getAccountState', 'alice@example.com'])
       expect({ damage, code: r.code }).toEqual({ damage, code: 4 })

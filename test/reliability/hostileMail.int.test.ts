@@ -52,7 +52,9 @@ describeWithService(dovecotAvailable(), 'Dovecot')('awkward mail and folder name
       [
         'R&D',
         Buffer.concat([
-          Buffer.from('From: a@example.org\r\nSubject: 50 MB attachment\r\nMessage-ID: <big@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="big.txt"\r\n\r\n'),
+          Buffer.from(
+            'From: a@example.org\r\nSubject: 50 MB attachment\r\nMessage-ID: <big@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="big.txt"\r\n\r\n',
+          ),
           big,
           Buffer.from('\r\n--b--\r\n'),
         ]),

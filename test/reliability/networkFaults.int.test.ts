@@ -63,7 +63,12 @@ describeWithService(dovecotAvailable(), 'Dovecot')('the IMAP server stops and st
     const clean = store()
     expect(mailtime([...clean, 'doAccountScan', 'erin'], imapEnv(d)).code).toBe(0)
     const s = store()
-    const cut = await withOutage([...s, 'doAccountScan', 'erin'], (url) => imapEnv(d, { MAILTIME_IMAP_URL: url }), (relay) => relay.holding, true)
+    const cut = await withOutage(
+      [...s, 'doAccountScan', 'erin'],
+      (url) => imapEnv(d, { MAILTIME_IMAP_URL: url }),
+      (relay) => relay.holding,
+      true,
+    )
     expect(cut.code).toBe(6)
     expect(cut.stderr).toMatch(/imap:\/\/127\.0\.0\.1:\d+/)
     expect(cut.stderr).not.toMatch(/at .*\.js:\d+/) // a message, not a stack trace
@@ -81,7 +86,11 @@ describeWithService(dovecotAvailable(), 'Dovecot')('the IMAP server stops and st
     const env = (url: string) => imapEnv(d, { MAILTIME_IMAP_URL: url, MAILTIME_RESTORE_BATCH_SIZE: '10', MAILTIME_FAULT: 'pause-after-append:400' })
     // Once the restore has recorded its first items, the relay holds the server's answers (the
     // restore then waits on its next APPEND), and the server stops.
-    const restoredSoFar = () => (JSON.parse(mailtime([...s, '--json', 'getAllOperations', 'state', 'running']).stdout) as { operations: { restored: number }[] }).operations.reduce((n, o) => n + o.restored, 0)
+    const restoredSoFar = () =>
+      (JSON.parse(mailtime([...s, '--json', 'getAllOperations', 'state', 'running']).stdout) as { operations: { restored: number }[] }).operations.reduce(
+        (n, o) => n + o.restored,
+        0,
+      )
     const cut = await withOutage([...s, '--json', 'doRestoreOnNewAccount', 'erin', 'cut', 'last'], env, async (relay) => {
       while (restoredSoFar() === 0) await new Promise((r) => setTimeout(r, 100))
       relay.hold()
@@ -94,7 +103,9 @@ describeWithService(dovecotAvailable(), 'Dovecot')('the IMAP server stops and st
     expect(report.error).toMatch(/127\.0\.0\.1|connection|closed|ECONNREFUSED|unavailable/i)
     // The same server as the operation recorded: through a relay on the same port, passing all.
     const relay = await startRelay(d.port, { port: cut.port })
-    const again = await mailtimeAsync([...s, '--json', 'doRestoreOnNewAccount', 'erin', 'cut', 'last'], imapEnv(d, { MAILTIME_IMAP_URL: relay.url })).done.finally(() => relay.close())
+    const again = await mailtimeAsync([...s, '--json', 'doRestoreOnNewAccount', 'erin', 'cut', 'last'], imapEnv(d, { MAILTIME_IMAP_URL: relay.url })).done.finally(() =>
+      relay.close(),
+    )
     expect(again.code).toBe(0)
     expect((JSON.parse(again.stdout) as { skipped: number }).skipped).toBeGreaterThanOrEqual(report.restored)
     expect(await mailboxOf(d, 'cut')).toEqual(await mailboxOf(d, 'clean'))

@@ -28,7 +28,9 @@ describe('the gate of test-only switches', () => {
       expect(E.isRight(g)).toBe(true)
       if (E.isLeft(g)) return
       expect([g.right.env.MAILTIME_FAULT, g.right.env.MAILTIME_TEST_BUG, g.right.env.MAILTIME_NOW, g.right.env.PATH]).toEqual([undefined, undefined, undefined, '/bin'])
-      expect(g.right.warnings).toEqual(['mailtime: ignoring MAILTIME_FAULT, MAILTIME_TEST_BUG, MAILTIME_NOW: test-only switches act only under the test harness (MAILTIME_TEST_MODE=1); this is a normal run'])
+      expect(g.right.warnings).toEqual([
+        'mailtime: ignoring MAILTIME_FAULT, MAILTIME_TEST_BUG, MAILTIME_NOW: test-only switches act only under the test harness (MAILTIME_TEST_MODE=1); this is a normal run',
+      ])
     }
   })
 
@@ -37,7 +39,9 @@ describe('the gate of test-only switches', () => {
     expect(g).toEqual(
       E.right({
         env: { MAILTIME_TEST_MODE: '1', MAILTIME_FAULT: 'pause-after-append:5' },
-        warnings: ['mailtime: WARNING: TEST-ONLY SWITCHES ACTIVE (MAILTIME_TEST_MODE=1): MAILTIME_FAULT=pause-after-append:5; this run may be killed, slowed, given a planted bug or a false clock on purpose'],
+        warnings: [
+          'mailtime: WARNING: TEST-ONLY SWITCHES ACTIVE (MAILTIME_TEST_MODE=1): MAILTIME_FAULT=pause-after-append:5; this run may be killed, slowed, given a planted bug or a false clock on purpose',
+        ],
       }),
     )
   })
@@ -52,7 +56,9 @@ describe('the gate of test-only switches', () => {
     for (const verb of REAL_CLOCK_VERBS) {
       expect(VERBS.map((v) => v.name)).toContain(verb)
       for (const marker of [{ MAILTIME_TEST_MODE: '1' }, {}])
-        expect(gateTestSwitches({ ...marker, MAILTIME_NOW: FUTURE }, verb)).toEqual(E.left(`MAILTIME_NOW cannot be used with ${verb}: capture runs on the real clock (an instant it records stays in the backup for good); unset MAILTIME_NOW`))
+        expect(gateTestSwitches({ ...marker, MAILTIME_NOW: FUTURE }, verb)).toEqual(
+          E.left(`MAILTIME_NOW cannot be used with ${verb}: capture runs on the real clock (an instant it records stays in the backup for good); unset MAILTIME_NOW`),
+        )
       // The other switches still act for it.
       expect(E.isRight(gateTestSwitches({ MAILTIME_TEST_MODE: '1', MAILTIME_FAULT: 'pause-after-folder:10' }, verb))).toBe(true)
     }
@@ -76,12 +82,22 @@ describe('MAILTIME_NOW from the command line', () => {
   })
 
   it('is refused with exit 2 by doAccountScan, doSmartScan, importLog and doRewind (whatever the case of the verb), marker or not, before anything is opened', () => {
-    for (const args of [['doAccountScan', 'erin'], ['doSmartScan'], ['importLog', 'erin', '/nonexistent/mailbox.log'], ['doRewind', 'erin', '2026-03-01T12:00:00Z', 'dry_run', 'true'], ['DOACCOUNTSCAN', 'erin']])
+    for (const args of [
+      ['doAccountScan', 'erin'],
+      ['doSmartScan'],
+      ['importLog', 'erin', '/nonexistent/mailbox.log'],
+      ['doRewind', 'erin', '2026-03-01T12:00:00Z', 'dry_run', 'true'],
+      ['DOACCOUNTSCAN', 'erin'],
+    ])
       for (const marker of [{}, USER]) {
         const dir = tmpDir()
         const r = mailtime(['--store', `sqlite:${path.join(dir, 'm.db')}`, ...args], { ...marker, MAILTIME_NOW: '2026-03-01T12:00:00Z' })
         const verb = VERBS.find((v) => v.name.toLowerCase() === args[0]?.toLowerCase())?.name
-        expect([r.code, r.stdout, r.stderr]).toEqual([2, '', `mailtime: MAILTIME_NOW cannot be used with ${verb}: capture runs on the real clock (an instant it records stays in the backup for good); unset MAILTIME_NOW\n`])
+        expect([r.code, r.stdout, r.stderr]).toEqual([
+          2,
+          '',
+          `mailtime: MAILTIME_NOW cannot be used with ${verb}: capture runs on the real clock (an instant it records stays in the backup for good); unset MAILTIME_NOW\n`,
+        ])
         expect(fs.readdirSync(dir)).toEqual([])
       }
   })
@@ -102,9 +118,15 @@ describeWithService(dovecotAvailable(), 'Dovecot')('MAILTIME_FAULT and MAILTIME_
 
   it('a planted bug warns under the marker and is ignored, with a note, without it', () => {
     const user = mailtime([...store, 'doAccountScan', 'erin'], imapEnv(d, { ...USER, MAILTIME_TEST_BUG: 'checkpoint-ahead' }))
-    expect([user.code, user.stderr]).toEqual([0, 'mailtime: ignoring MAILTIME_TEST_BUG: test-only switches act only under the test harness (MAILTIME_TEST_MODE=1); this is a normal run\n'])
+    expect([user.code, user.stderr]).toEqual([
+      0,
+      'mailtime: ignoring MAILTIME_TEST_BUG: test-only switches act only under the test harness (MAILTIME_TEST_MODE=1); this is a normal run\n',
+    ])
     const test = mailtime([...store, 'doAccountScan', 'erin'], imapEnv(d, { MAILTIME_TEST_BUG: 'checkpoint-ahead' }))
-    expect([test.code, test.stderr]).toEqual([0, 'mailtime: WARNING: TEST-ONLY SWITCHES ACTIVE (MAILTIME_TEST_MODE=1): MAILTIME_TEST_BUG=checkpoint-ahead; this run may be killed, slowed, given a planted bug or a false clock on purpose\n'])
+    expect([test.code, test.stderr]).toEqual([
+      0,
+      'mailtime: WARNING: TEST-ONLY SWITCHES ACTIVE (MAILTIME_TEST_MODE=1): MAILTIME_TEST_BUG=checkpoint-ahead; this run may be killed, slowed, given a planted bug or a false clock on purpose\n',
+    ])
   })
 
   it('a fault kills the export under the marker, saying so, and does nothing without it', () => {
@@ -115,7 +137,10 @@ describeWithService(dovecotAvailable(), 'Dovecot')('MAILTIME_FAULT and MAILTIME_
     expect(killed.stderr).toContain('mailtime: WARNING: test fault MAILTIME_FAULT=kill-after-step:1: killing this process now')
     expect(fs.existsSync(dest)).toBe(false)
     const user = mailtime([...store, 'exportHistory', 'erin', 'dest', dest], { ...USER, MAILTIME_FAULT: 'kill-after-step:1' })
-    expect([user.code, user.stderr]).toEqual([0, 'mailtime: ignoring MAILTIME_FAULT: test-only switches act only under the test harness (MAILTIME_TEST_MODE=1); this is a normal run\n'])
+    expect([user.code, user.stderr]).toEqual([
+      0,
+      'mailtime: ignoring MAILTIME_FAULT: test-only switches act only under the test harness (MAILTIME_TEST_MODE=1); this is a normal run\n',
+    ])
     expect(fs.existsSync(path.join(dest, 'manifest.json'))).toBe(true)
   })
 })

@@ -56,9 +56,11 @@ describeWithService(dovecotAvailable() && postgresAvailable(), 'Dovecot and Post
   }
 
   it(`capture on SQLite resumes to the events of a clean scan (seed ${SEED})`, async () => check(await torture(captureScenario(d, 'erin', sqlite), TRIALS, SEED, DEADLINE)))
-  it(`capture on PostgreSQL resumes to the events of a clean scan (seed ${SEED})`, async () => check(await torture(captureScenario(d, 'erin', postgres, {}, 'capture (PostgreSQL)'), TRIALS, SEED + 1, DEADLINE)))
+  it(`capture on PostgreSQL resumes to the events of a clean scan (seed ${SEED})`, async () =>
+    check(await torture(captureScenario(d, 'erin', postgres, {}, 'capture (PostgreSQL)'), TRIALS, SEED + 1, DEADLINE)))
   it(`restore over IMAP resumes to the mailbox of a clean restore (seed ${SEED})`, async () => check(await torture(restoreScenario(d, store, 'erin'), TRIALS, SEED + 2, DEADLINE)))
-  it(`export resumes to the files of a clean export (seed ${SEED})`, async () => check(await torture(exportScenario(store, 'erin', '2026-11-01T00:00:00Z'), TRIALS, SEED + 3, DEADLINE)))
+  it(`export resumes to the files of a clean export (seed ${SEED})`, async () =>
+    check(await torture(exportScenario(store, 'erin', '2026-11-01T00:00:00Z'), TRIALS, SEED + 3, DEADLINE)))
   it(`rewind of a hijacked account resumes to the account of a clean rewind on its twin (seed ${SEED})`, async () =>
     check(await torture(rewindScenario(d, ['--store', `sqlite:${path.join(tmpDir(), 'rewind.db')}`, '--tz', 'UTC']), TRIALS, SEED + 5, DEADLINE)))
 

@@ -28,7 +28,11 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restore reports an admin can
     return { code: r.code, out: JSON.parse(r.stdout), stderr: r.stderr }
   }
   const doveadm = (...args: string[]) => execFileSync('/usr/bin/doveadm', ['-c', path.join(d.dir, 'dovecot.conf'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
-  const save = (user: string, folder: string, subject: string) => execFileSync('/usr/bin/doveadm', ['-c', path.join(d.dir, 'dovecot.conf'), 'save', '-u', user, '-m', folder], { input: msg(subject, subject.replace(/\W/g, '')), stdio: ['pipe', 'pipe', 'pipe'] })
+  const save = (user: string, folder: string, subject: string) =>
+    execFileSync('/usr/bin/doveadm', ['-c', path.join(d.dir, 'dovecot.conf'), 'save', '-u', user, '-m', folder], {
+      input: msg(subject, subject.replace(/\W/g, '')),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
   /** Folder → subjects, as Dovecot serves the account. */
   const served = (user: string): Promise<Record<string, string[]>> => withClient(clientAs(d, user), subjectsByFolder)
 
@@ -77,7 +81,11 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restore reports an admin can
     save('carol', 'INBOX', 'Carol one')
     save('carol', 'INBOX', 'Carol two')
     expect((await run(['doAccountScan', 'carol'])).code).toBe(0)
-    const refusedLogins = () => fs.readFileSync(d.logPath, 'utf8').split('\n').filter((l) => l.includes('user=<nobody>') && /authorization failed|auth failed/i.test(l)).length
+    const refusedLogins = () =>
+      fs
+        .readFileSync(d.logPath, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('user=<nobody>') && /authorization failed|auth failed/i.test(l)).length
 
     const r = await runJson(['doRestoreOnNewAccount', 'carol', 'nobody', 'last'])
     expect(r.code).toBe(7)
@@ -107,7 +115,10 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restore reports an admin can
     await c.logout()
     expect((await run(['doAccountScan', 'dora'])).code).toBe(0)
     const items = (await runJson(['getAccountState', 'dora'])).out.items as { itemId: number; tags: string[] }[]
-    const lost = items.filter((i) => i.tags.includes('k26') || i.tags.includes('k27')).map((i) => i.itemId).sort((a, b) => a - b)
+    const lost = items
+      .filter((i) => i.tags.includes('k26') || i.tags.includes('k27'))
+      .map((i) => i.itemId)
+      .sort((a, b) => a - b)
     expect(lost).toHaveLength(2)
 
     const maildir = path.join(fs.mkdtempSync(path.join(dir, 'tree-')), 'dora')
@@ -144,7 +155,8 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restore reports an admin can
     const iso = (ms: number) => new Date(ms).toISOString()
     const inner = [iso(t1 + 1), iso(t2 - 1)]
 
-    const note = /^0 items deleted in this window; 2 deletions were recorded between (\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d) \+00:00 and (\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d) \+00:00, whose exact instants are unknown — widen the window or import the server's log$/m
+    const note =
+      /^0 items deleted in this window; 2 deletions were recorded between (\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d) \+00:00 and (\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d) \+00:00, whose exact instants are unknown — widen the window or import the server's log$/m
     const dryText = await run(['doUndelete', 'bob', ...inner, 'dry_run', 'true'])
     expect(dryText.code).toBe(0)
     expect(dryText.stdout).toMatch(note)

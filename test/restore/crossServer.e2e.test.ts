@@ -18,7 +18,9 @@ import { sha256 } from '../../src/blobs/blobStore'
 jest.setTimeout(240_000)
 
 const msg = (subject: string) =>
-  Buffer.from(`From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\nHello\r\n`)
+  Buffer.from(
+    `From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\nHello\r\n`,
+  )
 
 const [dovecotKind, cyrusKind] = IMAP_SERVERS as readonly [(typeof IMAP_SERVERS)[number], (typeof IMAP_SERVERS)[number]]
 const DEEP = Array.from({ length: 12 }, (_, i) => `L${i + 1}`)
@@ -37,7 +39,18 @@ const readTree = (s: MailServer, user: string) =>
       try {
         if ((c.mailbox as { exists: number }).exists > 0)
           for await (const m of c.fetch('1:*', { flags: true, internalDate: true, envelope: true, source: true }))
-            messages.push([name, m.envelope?.subject, [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort().join(' '), new Date(m.internalDate ?? 0).toISOString(), sha256(m.source ?? Buffer.alloc(0))].join(' | '))
+            messages.push(
+              [
+                name,
+                m.envelope?.subject,
+                [...(m.flags ?? [])]
+                  .filter((f) => f !== '\\Recent')
+                  .sort()
+                  .join(' '),
+                new Date(m.internalDate ?? 0).toISOString(),
+                sha256(m.source ?? Buffer.alloc(0)),
+              ].join(' | '),
+            )
       } finally {
         lock.release()
       }
@@ -70,8 +83,7 @@ describeWithService(dovecotKind.available() && cyrusKind.available(), 'Dovecot a
     if (r.code !== 0) throw new Error(`${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`)
     return JSON.parse(r.stdout)
   }
-  const folderPaths = (store: string, account: string): string[] =>
-    (run(store, {}, 'getAccountState', account).folders as { path: string }[]).map((f) => f.path).sort()
+  const folderPaths = (store: string, account: string): string[] => (run(store, {}, 'getAccountState', account).folders as { path: string }[]).map((f) => f.path).sort()
 
   const fill = async (s: MailServer, user: string, extra: readonly (readonly string[])[]) =>
     asUser(s, user, async (c) => {
@@ -154,7 +166,10 @@ describeWithService(dovecotKind.available() && cyrusKind.available(), 'Dovecot a
     const items = run(storeOf('erin'), {}, 'getAccountState', 'erin').items as { itemId: number; subject: string; digest: string }[]
     // Dovecot serves every line ending as CRLF over IMAP, so its capture holds no bare LF.
     expect(items.find((i) => i.subject === 'Bare LF')?.digest).toBe(sha256(Buffer.from(bareLf.toString().replace(/\n/g, '\r\n'))))
-    const r = mailtime(['--store', `sqlite:${path.join(dir, 'local-erin.db')}`, '--tz', 'UTC', '--json', 'doExternalRestore', path.join(dir, 'erin'), 'accounts', 'erin', 'target', cyrus.url], envFor(cyrus))
+    const r = mailtime(
+      ['--store', `sqlite:${path.join(dir, 'local-erin.db')}`, '--tz', 'UTC', '--json', 'doExternalRestore', path.join(dir, 'erin'), 'accounts', 'erin', 'target', cyrus.url],
+      envFor(cyrus),
+    )
     expect(r.code).toBe(7)
     const out = JSON.parse(r.stdout)
     const bad = items.find((i) => i.subject === 'Bad header')
@@ -162,7 +177,7 @@ describeWithService(dovecotKind.available() && cyrusKind.available(), 'Dovecot a
     expect((await readTree(cyrus, 'erin')).messages.map((m) => m.split(' | ')[1]).sort()).toEqual(['Bare LF', 'Fine'])
   })
 
-  it('doExternalRestore of the Cyrus capture into Dovecot keeps the tree; a name holding Dovecot\'s separator is renamed and reported', async () => {
+  it("doExternalRestore of the Cyrus capture into Dovecot keeps the tree; a name holding Dovecot's separator is renamed and reported", async () => {
     const source = await readTree(cyrus, 'cyril')
     const r = run(path.join(dir, 'local-d.db'), envFor(dovecot), 'doExternalRestore', path.join(dir, 'cyril'), 'accounts', 'cyril', 'target', dovecot.url)
     expect(r).toMatchObject({ state: 'done', unrestored: [] })

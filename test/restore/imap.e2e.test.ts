@@ -168,7 +168,12 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
     expect(r).toMatchObject({ restored: 1 })
     const now = await readAccount(d, 'alice')
     // "Projects" was renamed "Work" since; the restore recreates "Projects" and leaves "Work" as it is.
-    expect(now.filter((m) => m.subject === 'Spec').map((m) => m.folder).sort()).toEqual(['Projects', 'Work'])
+    expect(
+      now
+        .filter((m) => m.subject === 'Spec')
+        .map((m) => m.folder)
+        .sort(),
+    ).toEqual(['Projects', 'Work'])
     expect(now.find((m) => m.folder === 'Projects')).toEqual(expected([spec])[0])
     const into = await runJson('doItemRestore', 'alice', String(travel.itemId), 'date', t0, 'restore_folder', 'Restored/March')
     expect(into.restored).toBe(1)
@@ -178,7 +183,11 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
   it('getAllOperations and monitor show every restore with its counts and notifications', async () => {
     const all = (await runJson('getAllOperations')).operations
     // Captures are in the audit trail too.
-    expect(all.filter((o: { kind: string }) => o.kind === 'scan').map((o: { verb: string; state: string }) => `${o.verb}:${o.state}`)).toEqual(['doAccountScan:done', 'doAccountScan:done', 'doAccountScan:done'])
+    expect(all.filter((o: { kind: string }) => o.kind === 'scan').map((o: { verb: string; state: string }) => `${o.verb}:${o.state}`)).toEqual([
+      'doAccountScan:done',
+      'doAccountScan:done',
+      'doAccountScan:done',
+    ])
     const ops = all.filter((o: { kind: string }) => o.kind === 'restore')
     expect(ops.map((o: { verb: string }) => o.verb)).toEqual(['doRestoreOnNewAccount', 'doUndelete', 'doUndelete', 'doUndelete', 'doItemRestore', 'doItemRestore'])
     expect(ops.every((o: { state: string; initiator: string }) => o.state === 'done' && o.initiator === 'ops@example.com')).toBe(true)
@@ -190,7 +199,10 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
 
   it('an unreachable SMTP server does not stop a restore; the operation records that the notification failed', async () => {
     const closed = await freePort()
-    const config = configFile('nosmtp.json', { smtp: { host: '127.0.0.1', port: closed, from: 'm@example.com', admin: 'admin@example.com' }, provisioning: { passwdFile: d.usersFile } })
+    const config = configFile('nosmtp.json', {
+      smtp: { host: '127.0.0.1', port: closed, from: 'm@example.com', admin: 'admin@example.com' },
+      provisioning: { passwdFile: d.usersFile },
+    })
     const r = await mailtimeAsync([...store(), '--json', 'doRestoreOnNewAccount', 'alice', 'alice.nosmtp', t0], { ...env, MAILTIME_CONFIG: config }).done
     expect(r.code).toBe(0)
     const out = JSON.parse(r.stdout)
@@ -207,7 +219,8 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
     fs.cpSync(path.join(dir, 'blobs'), path.join(copy, 'blobs'), { recursive: true })
     const config = configFile('ext.json', { provisioning: { passwdFile: d2.usersFile } })
     const local = ['--store', `sqlite:${path.join(dir, 'local.db')}`, '--tz', 'UTC']
-    const ext = (...more: string[]) => mailtime([...local, '--json', 'doExternalRestore', copy, 'accounts', 'alice', 'target', d2.url, ...more], { ...env, MAILTIME_CONFIG: config })
+    const ext = (...more: string[]) =>
+      mailtime([...local, '--json', 'doExternalRestore', copy, 'accounts', 'alice', 'target', d2.url, ...more], { ...env, MAILTIME_CONFIG: config })
     // SQLite may add its empty -wal/-shm companions beside a database it reads; the database itself must not change.
     const hashes = () => sha256(fs.readFileSync(path.join(copy, 'mailtime.db')))
     const untouched = hashes()
@@ -220,7 +233,11 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
     const folders = ((await runJson('getAccountState', 'alice')).folders as { folderId: number; path: string; system: boolean }[]).filter((f) => !f.system)
     expect(folders.map((f) => f.path)).toEqual(['/Work'])
     expect(out.restored).toBe(live.length + folders.length)
-    const lines = fs.readFileSync(idMap, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    const lines = fs
+      .readFileSync(idMap, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(lines.map((l: { itemId: number }) => l.itemId).sort()).toEqual([...live.map((i) => i.itemId), ...folders.map((f) => f.folderId)].sort())
     const messageIds = new Set(live.map((i) => i.itemId))
     expect(lines.every((l: { itemId: number; location: string }) => (messageIds.has(l.itemId) ? /^[^;]+;\d+;\d+$/.test(l.location) : l.location === 'Work'))).toBe(true)
@@ -239,7 +256,11 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Dovecot over I
     await c.logout()
     await scan('bob')
     const want = expected(await state('bob'))
-    const killed = await mailtimeAsync([...store(), '--json', 'doRestoreOnNewAccount', 'bob', 'bob.restored', 'last'], { ...env, MAILTIME_RESTORE_BATCH_SIZE: '5', MAILTIME_FAULT: 'kill-after-append:3' }).done
+    const killed = await mailtimeAsync([...store(), '--json', 'doRestoreOnNewAccount', 'bob', 'bob.restored', 'last'], {
+      ...env,
+      MAILTIME_RESTORE_BATCH_SIZE: '5',
+      MAILTIME_FAULT: 'kill-after-append:3',
+    }).done
     expect(killed.code).not.toBe(0)
     const partial = (await readAccount(d, 'bob.restored')).length
     const interrupted = (await runJson('getAllOperations')).operations.at(-1)

@@ -99,7 +99,7 @@ describeWithService(cyrusAvailable(), 'Cyrus')('the IMAP target into a strict se
     }
   }
 
-  it('each refused message is unrestored with the server\'s reason, the repair that would help named; the others are written', async () => {
+  it("each refused message is unrestored with the server's reason, the repair that would help named; the others are written", async () => {
     const account = await fresh()
     const blobs = fsBlobStore(tmpDir('mailtime-strict-'))
     const plan = planOf(account, blobs, [
@@ -113,10 +113,14 @@ describeWithService(cyrusAvailable(), 'Cyrus')('the IMAP target into a strict se
     const [lf, bad, ok] = plan.items as [RestoreItem, RestoreItem, RestoreItem]
     const reasons = Object.fromEntries(j.outcomes.filter((o) => o.outcome === 'unrestored').map((o) => [o.itemId, o.reason]))
     expect(reasons).toEqual({
-      [lf.itemId]: 'the server refused it: Message contains bare newlines (the restore\'s attribute `repair bare_lf` would send it with bare LF line endings converted to CRLF)',
+      [lf.itemId]: "the server refused it: Message contains bare newlines (the restore's attribute `repair bare_lf` would send it with bare LF line endings converted to CRLF)",
       [bad.itemId]: 'the server refused it: Message contains invalid header',
     })
-    expect(Object.values(await served(account)).flat().map((m) => m.digest)).toEqual([ok.digest])
+    expect(
+      Object.values(await served(account))
+        .flat()
+        .map((m) => m.digest),
+    ).toEqual([ok.digest])
   })
 
   it('with repair bare_lf, such a message is written with CRLF line endings and reported; a re-run finds it; a message it cannot repair stays unrestored', async () => {
@@ -131,7 +135,12 @@ describeWithService(cyrusAvailable(), 'Cyrus')('the IMAP target into a strict se
     const j = testJournal('k-repair', [])
     const r = await target.materialize(plan, blobs, j)
     expect(E.isRight(r) && r.right.warnings).toEqual([`item ${lf.itemId} in /Inbox: bare LF line endings converted to CRLF (repair bare_lf)`])
-    expect(j.outcomes.map((o) => [o.itemId, o.outcome])).toEqual(expect.arrayContaining([[lf.itemId, 'restored'], [bad.itemId, 'unrestored']]))
+    expect(j.outcomes.map((o) => [o.itemId, o.outcome])).toEqual(
+      expect.arrayContaining([
+        [lf.itemId, 'restored'],
+        [bad.itemId, 'unrestored'],
+      ]),
+    )
     const inbox = (await served(account)).INBOX ?? []
     expect(inbox.map((m) => ({ digest: m.digest, flags: m.flags, keywords: m.keywords }))).toEqual([
       { digest: sha256(Buffer.from(bareLf.toString().replace(/\n/g, '\r\n'))), flags: ['\\Seen'], keywords: ['$Work'] },

@@ -46,7 +46,12 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Maildir, read 
       const msgs: { subject: string; flags: string[]; date: number; digest: string }[] = []
       if ((c.mailbox as { exists: number }).exists > 0)
         for await (const m of c.fetch('1:*', { flags: true, internalDate: true, envelope: true, source: true }))
-          msgs.push({ subject: m.envelope?.subject ?? '', flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort(), date: new Date(m.internalDate ?? 0).getTime(), digest: sha256(m.source ?? Buffer.alloc(0)) })
+          msgs.push({
+            subject: m.envelope?.subject ?? '',
+            flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort(),
+            date: new Date(m.internalDate ?? 0).getTime(),
+            digest: sha256(m.source ?? Buffer.alloc(0)),
+          })
       lock.release()
       out.set(box.path, msgs)
     }
@@ -142,7 +147,9 @@ describeWithService(dovecotAvailable(), 'Dovecot')('restores into Maildir, read 
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout).idMap[0].location).toMatch(/^\.Trash\/cur\//)
     expect(run('doItemRestore', 'alice@example.com', '99999999', 'dry_run', 'true').code).toBe(3)
-    const into = JSON.parse(run('--json', 'doItemRestore', 'alice@example.com', String(meta.showcaseItem), 'restore_folder', '../Escape/Here', 'target', `maildir:${maildir}`).stdout)
+    const into = JSON.parse(
+      run('--json', 'doItemRestore', 'alice@example.com', String(meta.showcaseItem), 'restore_folder', '../Escape/Here', 'target', `maildir:${maildir}`).stdout,
+    )
     expect(into.idMap[0].location).toMatch(/^\.__\.Escape\.Here\/cur\//)
     expect(fs.existsSync(path.join(path.dirname(maildir), 'Escape'))).toBe(false)
   })

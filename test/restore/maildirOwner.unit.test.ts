@@ -30,10 +30,12 @@ describe('the owner of a restored Maildir tree', () => {
     expect(E.isRight(r) && r.right.warning).toMatch(/owned by root \(like \/srv\): Dovecot does not serve mail as root/)
   })
 
-  it('not as root: files stay the process user\'s, and giving them away is refused', () => {
+  it("not as root: files stay the process user's, and giving them away is refused", () => {
     const self = { uid: 1000, gid: 1000 }
     expect(chooseOwner({ directory: self, where: '/home/a', self })).toEqual(E.right({}))
     expect(chooseOwner({ asked: self, directory: self, where: '/home/a', self })).toEqual(E.right({ chown: self }))
-    expect(chooseOwner({ asked: { uid: 8, gid: 8 }, raw: 'mail', directory: self, where: '/home/a', self })).toEqual(E.left('owner mail: only root can give the files to another user (Mailtime runs as uid 1000)'))
+    expect(chooseOwner({ asked: { uid: 8, gid: 8 }, raw: 'mail', directory: self, where: '/home/a', self })).toEqual(
+      E.left('owner mail: only root can give the files to another user (Mailtime runs as uid 1000)'),
+    )
   })
 })

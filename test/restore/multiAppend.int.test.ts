@@ -7,8 +7,7 @@ import { type Dovecot, clientAs, dovecotAvailable, removeDovecot, startDovecot }
 import { describeWithService } from '../support/services'
 import { ImapCommandError, imapDateTime, openAppendSession, parseUidSet } from '../../src/imap/multiAppend'
 
-const message = (n: number, size: number): Buffer =>
-  Buffer.from(`From: a@example.com\r\nSubject: m${n}\r\nMessage-ID: <m${n}@example.com>\r\n\r\n${'x'.repeat(size)}\r\n`)
+const message = (n: number, size: number): Buffer => Buffer.from(`From: a@example.com\r\nSubject: m${n}\r\nMessage-ID: <m${n}@example.com>\r\n\r\n${'x'.repeat(size)}\r\n`)
 
 test('uid sets and IMAP dates', () => {
   expect(parseUidSet('5:7,9')).toEqual([5, 6, 7, 9])
@@ -32,7 +31,11 @@ describeWithService(dovecotAvailable(), 'Dovecot')('MULTIAPPEND into Dovecot', (
   it('appends a batch in one command, with flags, keywords, dates and exact bytes, and returns the UIDs', async () => {
     const s = await openAppendSession({ host: '127.0.0.1', port: d.port, secure: false, user: d.admin.user, pass: d.admin.password, authzid: 'alice' })
     expect(s.literalPlus).toBe(true)
-    const msgs = Array.from({ length: 30 }, (_, i) => ({ bytes: message(i, i * 700), flags: i % 2 === 0 ? ['\\Seen', 'kw_even'] : ['\\Flagged'], internalDate: Date.UTC(2026, 0, 1 + i, 12) }))
+    const msgs = Array.from({ length: 30 }, (_, i) => ({
+      bytes: message(i, i * 700),
+      flags: i % 2 === 0 ? ['\\Seen', 'kw_even'] : ['\\Flagged'],
+      internalDate: Date.UTC(2026, 0, 1 + i, 12),
+    }))
     const r1 = await s.append('INBOX', msgs.slice(0, 20))
     const r2 = await s.append('INBOX', msgs.slice(20))
     await s.close()

@@ -136,7 +136,12 @@ describe.each(IMAP_SERVERS)('restores into $name', (kind) => {
       const tag = `undelete_${String(now.getUTCDate()).padStart(2, '0')}_${String(now.getUTCMonth() + 1).padStart(2, '0')}_${String(now.getUTCFullYear() % 100).padStart(2, '0')}`
       const inAccount = await readAccount(s, 'alice')
       // Spam was in Trash when Trash was emptied: that is where it comes back.
-      expect(inAccount.filter((m) => ['Old news', 'Spam'].includes(m.subject))).toEqual(expected(deleted.map((i) => (i.subject === 'Spam' ? { ...i, folderPath: '/Trash' } : i)), [tag]))
+      expect(inAccount.filter((m) => ['Old news', 'Spam'].includes(m.subject))).toEqual(
+        expected(
+          deleted.map((i) => (i.subject === 'Spam' ? { ...i, folderPath: '/Trash' } : i)),
+          [tag],
+        ),
+      )
       expect(runJson('doUndelete', 'alice', 'first', 'last')).toMatchObject({ state: 'done', restored: 0, skipped: 2 })
       expect(await readAccount(s, 'alice')).toEqual(inAccount)
       const dedicated = runJson('doUndelete', 'alice', 'first', 'last', 'target_original_folder', 'false')
@@ -151,7 +156,12 @@ describe.each(IMAP_SERVERS)('restores into $name', (kind) => {
       expect(runJson('doItemRestore', 'alice', String(spec.itemId), 'date', t0)).toMatchObject({ restored: 1 })
       const now = await readAccount(s, 'alice')
       // "Projects" was renamed "Work" since; the restore recreates "Projects/Alpha" and leaves "Work" as it is.
-      expect(now.filter((m) => m.subject === 'Spec').map((m) => m.folder).sort()).toEqual(['Projects/Alpha', 'Work/Alpha'])
+      expect(
+        now
+          .filter((m) => m.subject === 'Spec')
+          .map((m) => m.folder)
+          .sort(),
+      ).toEqual(['Projects/Alpha', 'Work/Alpha'])
       expect(now.find((m) => m.folder === 'Projects/Alpha')).toEqual(expected([spec])[0])
       const travel = state('alice', t0).find((i) => i.subject === 'Travel') as Item
       expect(runJson('doItemRestore', 'alice', String(travel.itemId), 'date', t0, 'restore_folder', 'Restored/March').restored).toBe(1)

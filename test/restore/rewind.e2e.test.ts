@@ -155,7 +155,12 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
     const r = await runJson('doRewind', 'bob', instant)
     expect(r).toMatchObject({ state: 'done', differences: [], failed: [] })
     expect(r.foundApplied).toBeGreaterThan(0)
-    expect(await readAccount(d, 'bob')).toEqual(expectedAfter(before, attacked, keepFolderToday()).filter((l) => !l.startsWith('Loot')).concat(attacked.includes('Loot/') ? ['Loot/'] : []).sort())
+    expect(await readAccount(d, 'bob')).toEqual(
+      expectedAfter(before, attacked, keepFolderToday())
+        .filter((l) => !l.startsWith('Loot'))
+        .concat(attacked.includes('Loot/') ? ['Loot/'] : [])
+        .sort(),
+    )
   })
 
   it('doStopOperation stops a running rewind between actions; the same command finishes it', async () => {
@@ -178,7 +183,12 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
     expect(await readAccount(d, 'dave')).not.toEqual(expectedAfter(before, attacked, keepFolderToday()))
     const resumed = await runJson('doRewind', 'dave', instant)
     expect(resumed).toMatchObject({ state: 'done', differences: [] })
-    expect(await readAccount(d, 'dave')).toEqual(expectedAfter(before, attacked, keepFolderToday()).filter((l) => !l.startsWith('Loot')).concat(['Loot/']).sort())
+    expect(await readAccount(d, 'dave')).toEqual(
+      expectedAfter(before, attacked, keepFolderToday())
+        .filter((l) => !l.startsWith('Loot'))
+        .concat(['Loot/'])
+        .sort(),
+    )
   })
 
   it('a change made while the rewind runs is found by its last capture: listed item by item, exit 7; the same command then finishes it', async () => {
@@ -213,11 +223,18 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind puts a hijacked IMA
     expect({ code: r.code, err: r.stderr.slice(-500) }).toMatchObject({ code: 7 })
     const out = JSON.parse(r.stdout)
     expect(out.state).toBe('partial')
-    expect(out.differences).toEqual([expect.objectContaining({ kind: 'missing message', folder: ['Projects'], text: expect.stringMatching(/^item \d+ \(at the instant\) is not in \/Projects$/) })])
+    expect(out.differences).toEqual([
+      expect.objectContaining({ kind: 'missing message', folder: ['Projects'], text: expect.stringMatching(/^item \d+ \(at the instant\) is not in \/Projects$/) }),
+    ])
     const m = await runJson('monitor', id as string)
     expect(JSON.stringify(m)).toContain('after the rewind: item')
     const again = await runJson('doRewind', 'erin', instant)
     expect(again).toMatchObject({ state: 'done', differences: [], plan: { counts: { 'come back': 1 } } })
-    expect(await readAccount(d, 'erin')).toEqual(expectedAfter(before, attacked, keepFolderToday()).filter((l) => !l.startsWith('Loot')).concat(['Loot/']).sort())
+    expect(await readAccount(d, 'erin')).toEqual(
+      expectedAfter(before, attacked, keepFolderToday())
+        .filter((l) => !l.startsWith('Loot'))
+        .concat(['Loot/'])
+        .sort(),
+    )
   })
 })

@@ -47,7 +47,12 @@ const read = async (d: Dovecot, user: string): Promise<{ messages: string[]; fol
       try {
         if ((c.mailbox as { exists: number }).exists > 0)
           for await (const m of c.fetch('1:*', { flags: true, envelope: true, source: true }))
-            messages.push(`${box.path}: ${m.envelope?.subject ?? ''} [${[...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort().join(' ')}] ${sha256(Buffer.isBuffer(m.source) ? m.source : Buffer.alloc(0)).slice(0, 8)}`)
+            messages.push(
+              `${box.path}: ${m.envelope?.subject ?? ''} [${[...(m.flags ?? [])]
+                .filter((f) => f !== '\\Recent')
+                .sort()
+                .join(' ')}] ${sha256(Buffer.isBuffer(m.source) ? m.source : Buffer.alloc(0)).slice(0, 8)}`,
+            )
       } finally {
         lock.release()
       }
@@ -63,7 +68,11 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind on random histories
   let dir: string
   const users = Array.from({ length: HISTORIES }, (_, i) => `user${i}`)
   const run = async (...args: string[]) => {
-    const r = await mailtimeAsync(['--store', `sqlite:${path.join(dir, 'm.db')}`, '--tz', 'UTC', '--json', ...args], { MAILTIME_IMAP_URL: d.url, MAILTIME_IMAP_USER: 'admin', MAILTIME_IMAP_PASSWORD: 'adminpw' }).done
+    const r = await mailtimeAsync(['--store', `sqlite:${path.join(dir, 'm.db')}`, '--tz', 'UTC', '--json', ...args], {
+      MAILTIME_IMAP_URL: d.url,
+      MAILTIME_IMAP_USER: 'admin',
+      MAILTIME_IMAP_PASSWORD: 'adminpw',
+    }).done
     return { code: r.code, out: r.stdout, err: r.stderr }
   }
 
@@ -76,7 +85,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind on random histories
     cleanupTmp()
   })
 
-  it('a read shows the account as the server holds it, also while the test\'s client has a folder open from before changes other sessions made (as the rewind makes them)', async () => {
+  it("a read shows the account as the server holds it, also while the test's client has a folder open from before changes other sessions made (as the rewind makes them)", async () => {
     const c = clientAs(d, 'reader')
     const other = clientAs(d, 'reader')
     await c.connect()
@@ -95,7 +104,10 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind on random histories
       }
       await other.append('INBOX', mail('reader-2'), ['\\Flagged'])
       const line = (box: string, n: string, flags: string) => `${box}: m${n} [${flags}] ${sha256(mail(n)).slice(0, 8)}`
-      expect(await read(d, 'reader')).toEqual({ folders: ['INBOX', 'kept'], messages: [line('INBOX', 'reader-1', ''), line('INBOX', 'reader-2', '\\Flagged'), line('kept', 'reader-0', '\\Seen')].sort() })
+      expect(await read(d, 'reader')).toEqual({
+        folders: ['INBOX', 'kept'],
+        messages: [line('INBOX', 'reader-1', ''), line('INBOX', 'reader-2', '\\Flagged'), line('kept', 'reader-0', '\\Seen')].sort(),
+      })
     } finally {
       await c.logout().catch(() => undefined)
       await other.logout().catch(() => undefined)
@@ -185,7 +197,13 @@ describeWithService(dovecotAvailable(), 'Dovecot')('doRewind on random histories
       expect({ seed, kill, code: [0, 137].includes(killed.code) ? 'killed or done' : killed.code }).toEqual({ seed, kill, code: 'killed or done' })
       const r = await run('doRewind', user as string, instant, 'keep_after', 'kept')
       const out = r.out === '' ? {} : JSON.parse(r.out)
-      expect({ seed, code: r.code, state: out.state, differences: out.differences, failed: out.failed, err: r.err.slice(0, 500) }).toMatchObject({ seed, code: 0, state: 'done', differences: [], failed: [] })
+      expect({ seed, code: r.code, state: out.state, differences: out.differences, failed: out.failed, err: r.err.slice(0, 500) }).toMatchObject({
+        seed,
+        code: 0,
+        state: 'done',
+        differences: [],
+        failed: [],
+      })
 
       const after = await read(d, user as string)
       // Later mail still in the account before the rewind, as it was, in the keep-aside folder.

@@ -51,12 +51,20 @@ describe('doPurge and legalHold on the demo store', () => {
     // A retention that keeps alice's mass deletion and lets older deletions go.
     days = Math.floor((Date.now() - massDeletionAt) / DAY) + 1
     const cutoff = Date.now() - days * DAY
-    const expected = all.filter((i) => Date.parse(i.deletedAt as string) <= cutoff).map((i) => `${i.account}#${i.itemId}`).sort()
+    const expected = all
+      .filter((i) => Date.parse(i.deletedAt as string) <= cutoff)
+      .map((i) => `${i.account}#${i.itemId}`)
+      .sort()
     expect(expected.length).toBeGreaterThan(10)
     expect(expected.length).toBeLessThan(all.length)
     const dry = json('doPurge', 'purgeDays', String(days), 'dry_run', 'true')
     expect(dry.items.map((i: { account: string; itemId: number }) => `${i.account}#${i.itemId}`).sort()).toEqual(expected)
-    expect(dry.items.every((i: { itemType: string; size: number; reason: string }) => (i.itemType === 'folder' || i.size > 0) && new RegExp(`data retention \\(${days} days\\): deleted on`).test(i.reason))).toBe(true)
+    expect(
+      dry.items.every(
+        (i: { itemType: string; size: number; reason: string }) =>
+          (i.itemType === 'folder' || i.size > 0) && new RegExp(`data retention \\(${days} days\\): deleted on`).test(i.reason),
+      ),
+    ).toBe(true)
     expect(dry.itemBytes).toBe(dry.items.reduce((n: number, i: { size: number }) => n + i.size, 0))
     expect(deleted('alice@example.com').every((i) => i.status === 'deleted')).toBe(true)
     // Purging with a clock in the future is refused; previewing it is allowed.
@@ -179,7 +187,10 @@ describe('a store that fails in the middle of a long operation', () => {
     const h = new Database(db)
     h.prepare("UPDATE events SET data = json_set(data, '$.occurredAt', 'yesterday') WHERE stream = 'account-carol@example.com' AND revision = 3").run()
     h.close()
-    for (const args of [['exportHistory', 'carol@example.com', 'dest', path.join(dir, 'x')], ['migrateStore', `sqlite:${db}`, `sqlite:${path.join(dir, 'copy.db')}`]]) {
+    for (const args of [
+      ['exportHistory', 'carol@example.com', 'dest', path.join(dir, 'x')],
+      ['migrateStore', `sqlite:${db}`, `sqlite:${path.join(dir, 'copy.db')}`],
+    ]) {
       const r = mailtime(args[0] === 'migrateStore' ? args : [...store, ...args])
       expect({ args: args[0], code: r.code }).toEqual({ args: args[0], code: 4 })
       expect(r.stderr).toMatch(/account-carol@example\.com@3 cannot be decoded/)

@@ -34,7 +34,8 @@ afterAll(async () => {
 
 /** `token` null sends no Authorization header at all. */
 const get = (p: string, token: string | null = TOKEN) => fetch(`${base}${p}`, { headers: token === null ? {} : { Authorization: `Bearer ${token}` } })
-const post = (p: string, body: unknown) => fetch(`${base}${p}`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+const post = (p: string, body: unknown) =>
+  fetch(`${base}${p}`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
 const cli = (...words: string[]) => JSON.parse(mailtime([...store, '--json', ...words]).stdout) as unknown
 
 describe('the web console API', () => {
@@ -119,10 +120,12 @@ const finished = async (id: string): Promise<{ state: string; done: number; tota
 }
 
 describe('jobs: restores and exports started from the console', () => {
-  it('runs a restore into a new account as a job, with its progress and the verb\'s report', async () => {
+  it("runs a restore into a new account as a job, with its progress and the verb's report", async () => {
     const meta = (cli('demo', 'end', END) as { accounts: { massDeletionAt: string }[] }).accounts[0]
     const before = new Date(Date.parse(meta?.massDeletionAt ?? '') - 60_000).toISOString()
-    const plan = cli('doRestoreOnNewAccount', 'alice@example.com', 'alice.job@example.com', before, 'dry_run', 'true') as { plan: { counts: { items: number; folderItems: number; unrestorable: number } } }
+    const plan = cli('doRestoreOnNewAccount', 'alice@example.com', 'alice.job@example.com', before, 'dry_run', 'true') as {
+      plan: { counts: { items: number; folderItems: number; unrestorable: number } }
+    }
     // Messages and folders (every folder of the account is an item the restore recreates).
     const writable = plan.plan.counts.items + plan.plan.counts.folderItems
     expect(plan.plan.counts.folderItems).toBeGreaterThan(0)

@@ -59,7 +59,9 @@ const local = (t: number): string => new Date(t).toLocaleString('sv-SE', { timeZ
 const shown = (iso: string) => new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: ZONE }).format(new Date(iso))
 
 const msg = (subject: string) =>
-  Buffer.from(`From: Marco <marco@example.org>\r\nTo: dave@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@example.org>\r\nDate: Mon, 02 Feb 2026 10:00:00 +0000\r\n\r\nHello ${subject}\r\n`)
+  Buffer.from(
+    `From: Marco <marco@example.org>\r\nTo: dave@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@example.org>\r\nDate: Mon, 02 Feb 2026 10:00:00 +0000\r\n\r\nHello ${subject}\r\n`,
+  )
 
 describeWithService(chromiumAvailable() && dovecotAvailable(), 'Chromium (browser) and Dovecot')('the web console in Chromium', () => {
   let dir: string
@@ -133,7 +135,7 @@ describeWithService(chromiumAvailable() && dovecotAvailable(), 'Chromium (browse
   const rows = () => page.locator('#list tbody tr')
   const waitForCount = (text: RegExp) => page.locator('#count', { hasText: text }).waitFor()
 
-  it('asks for the token, refuses a wrong one, and shows the account in the viewer\'s time zone', async () => {
+  it("asks for the token, refuses a wrong one, and shows the account in the viewer's time zone", async () => {
     await page.goto(server.base)
     await page.locator('#login').waitFor()
     await page.fill('#token', 'not-the-token-at-all')
@@ -154,7 +156,8 @@ describeWithService(chromiumAvailable() && dovecotAvailable(), 'Chromium (browse
   })
 
   it('moves the slider to before the mass deletion, and the deleted messages come back in the list', async () => {
-    const removed = (cli('diff', 'alice@example.com', new Date(massDeletionAt - 60_000).toISOString(), new Date(massDeletionAt + 60_000).toISOString()) as { removed: Item[] }).removed
+    const removed = (cli('diff', 'alice@example.com', new Date(massDeletionAt - 60_000).toISOString(), new Date(massDeletionAt + 60_000).toISOString()) as { removed: Item[] })
+      .removed
     const target = massDeletionAt - 86_400_000
     const gone = removed.find((i) => i.itemType === 'message' && i.subject !== null && Date.parse(i.createdAt) < target - 86_400_000)
     if (gone?.subject == null) throw new Error('no deleted message to look for')
@@ -191,7 +194,13 @@ describeWithService(chromiumAvailable() && dovecotAvailable(), 'Chromium (browse
     await page.fill('#filter', gone.subject)
     await page.locator('#list tbody tr', { hasText: gone.subject }).first().click()
     await page.locator('#item ol.versions').waitFor()
-    const history = cli('getItem', 'alice@example.com', String((await page.locator('#list tbody tr', { hasText: gone.subject }).first().getAttribute('data-item')) ?? ''), 'date', 'all') as { versions: { cause: string }[] }
+    const history = cli(
+      'getItem',
+      'alice@example.com',
+      String((await page.locator('#list tbody tr', { hasText: gone.subject }).first().getAttribute('data-item')) ?? ''),
+      'date',
+      'all',
+    ) as { versions: { cause: string }[] }
     expect(await page.locator('#item ol.versions > li').count()).toBe(history.versions.length)
     expect(await page.textContent('#item')).toContain('ItemDeleted')
     expect(await page.textContent('#item')).toMatch(/live → deleted/)
@@ -232,14 +241,21 @@ describeWithService(chromiumAvailable() && dovecotAvailable(), 'Chromium (browse
     await page.fill('#rna-dest', 'alice.before@example.com')
     await page.click('#rna-run')
     await page.locator('#job h3', { hasText: /doRestoreOnNewAccount: (done|partial)/ }).waitFor({ timeout: 120_000 })
-    const restored = Number(await page.locator('#job .report tr', { hasText: /^restored/ }).locator('td').textContent())
+    const restored = Number(
+      await page
+        .locator('#job .report tr', { hasText: /^restored/ })
+        .locator('td')
+        .textContent(),
+    )
     expect(restored).toBeGreaterThan(1000)
     const ops = cli('getAllOperations') as { operations: { verb: string; restored: number; operationId: string }[] }
     const runs = ops.operations.filter((o) => o.verb === 'doRestoreOnNewAccount')
     expect(runs.map((o) => o.restored)).toEqual([restored])
     expect(fs.existsSync(path.join(dir, 'restored'))).toBe(true)
     // The report names the folders the restore recreated: every user folder of the account then.
-    const state = cli('getAccountState', 'alice@example.com', 'date', new Date(Number(await page.inputValue('#slider'))).toISOString()) as { folders: { folderId: number; path: string; system: boolean }[] }
+    const state = cli('getAccountState', 'alice@example.com', 'date', new Date(Number(await page.inputValue('#slider'))).toISOString()) as {
+      folders: { folderId: number; path: string; system: boolean }[]
+    }
     const userFolders = state.folders.filter((f) => !f.system)
     expect(userFolders.length).toBeGreaterThan(0)
     expect((await page.locator('#job .folders-recreated li').allTextContents()).sort()).toEqual(userFolders.map((f) => f.path).sort())
@@ -247,7 +263,14 @@ describeWithService(chromiumAvailable() && dovecotAvailable(), 'Chromium (browse
 
     await page.click('#exp-preview')
     await page.locator('#plan h3', { hasText: /Export preview/ }).waitFor()
-    expect(Number(await page.locator('#plan .report tr', { hasText: /^itemChanges/ }).locator('td').textContent())).toBeGreaterThan(1000)
+    expect(
+      Number(
+        await page
+          .locator('#plan .report tr', { hasText: /^itemChanges/ })
+          .locator('td')
+          .textContent(),
+      ),
+    ).toBeGreaterThan(1000)
     await page.click('#exp-run')
     await page.locator('#job h3', { hasText: /exportHistory: done/ }).waitFor({ timeout: 120_000 })
     const dest = await page.locator('#job .report tr', { hasText: /^dest/ }).locator('td').textContent()
@@ -257,7 +280,7 @@ describeWithService(chromiumAvailable() && dovecotAvailable(), 'Chromium (browse
     expect(errors).toEqual([])
   })
 
-  it("an undelete window between two scans says how many deletions the scans could only bound, in the preview and in the report; widened, it recreates the deleted folders", async () => {
+  it('an undelete window between two scans says how many deletions the scans could only bound, in the preview and in the report; widened, it recreates the deleted folders', async () => {
     await page.fill('#filter', '')
     await page.selectOption('#account', 'dave')
     const narrow = cli('doUndelete', 'dave', iso(windowFrom), iso(windowTo), 'dry_run', 'true') as DryRun
@@ -296,7 +319,14 @@ describeWithService(chromiumAvailable() && dovecotAvailable(), 'Chromium (browse
     await page.click('#und-run')
     await page.locator('#job h3', { hasText: /doUndelete: done/ }).waitFor({ timeout: 120_000 })
     expect(await page.locator('#job .folders-recreated li').allTextContents()).toEqual(['/Old', '/Old/Sub'])
-    expect(Number(await page.locator('#job .report tr', { hasText: /^restored/ }).locator('td').textContent())).toBe(5)
+    expect(
+      Number(
+        await page
+          .locator('#job .report tr', { hasText: /^restored/ })
+          .locator('td')
+          .textContent(),
+      ),
+    ).toBe(5)
     await page.locator('#job .folders-recreated').scrollIntoViewIfNeeded()
     await screenshot(page, 'console-8-undelete-folders-report')
     expect(errors).toEqual([])

@@ -51,6 +51,11 @@ describe('jobs', () => {
     expect(j.get(bad.id)).toMatchObject({ state: 'failed', status: 400, error: 'exportHistory: from is after to', notes: ['first note'] })
     expect(j.get(gone.id)).toMatchObject({ state: 'failed', status: 503, error: 'the target is down' })
     expect(j.get(bug.id)).toMatchObject({ state: 'failed', status: 500, error: 'internal error: oops' })
-    expect(j.list().map((x) => x.id).sort()).toEqual([bad.id, gone.id, bug.id].sort())
+    expect(
+      j
+        .list()
+        .map((x) => x.id)
+        .sort(),
+    ).toEqual([bad.id, gone.id, bug.id].sort())
   })
 })

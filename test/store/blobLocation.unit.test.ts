@@ -28,15 +28,35 @@ describe('blob store locations', () => {
     const env = { MAILTIME_S3_ENDPOINT: 'http://127.0.0.1:9000/', AWS_ACCESS_KEY_ID: 'envkey', AWS_SECRET_ACCESS_KEY: 'envsecret', AWS_REGION: 'eu-west-3' }
     const config = { endpoint: 'https://s3.example.org', region: 'us-east-2', accessKeyId: 'cfgkey', secretAccessKey: 'cfgsecret' }
     expect(resolveBlobSpec('s3://mail-backup/p', env, config)).toEqual(
-      E.right({ kind: 's3', bucket: 'mail-backup', prefix: 'p', endpoint: 'http://127.0.0.1:9000', region: 'eu-west-3', forcePathStyle: true, credentials: { accessKeyId: 'envkey', secretAccessKey: 'envsecret' }, tuning: DEFAULT_S3_TUNING }),
+      E.right({
+        kind: 's3',
+        bucket: 'mail-backup',
+        prefix: 'p',
+        endpoint: 'http://127.0.0.1:9000',
+        region: 'eu-west-3',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'envkey', secretAccessKey: 'envsecret' },
+        tuning: DEFAULT_S3_TUNING,
+      }),
     )
     expect(resolveBlobSpec('s3://mail-backup/p', {}, config)).toEqual(
-      E.right({ kind: 's3', bucket: 'mail-backup', prefix: 'p', endpoint: 'https://s3.example.org', region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'cfgkey', secretAccessKey: 'cfgsecret' }, tuning: DEFAULT_S3_TUNING }),
+      E.right({
+        kind: 's3',
+        bucket: 'mail-backup',
+        prefix: 'p',
+        endpoint: 'https://s3.example.org',
+        region: 'us-east-2',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'cfgkey', secretAccessKey: 'cfgsecret' },
+        tuning: DEFAULT_S3_TUNING,
+      }),
     )
   })
 
   it('uses virtual-hosted addressing and the SDK credential chain for AWS itself, unless told otherwise', () => {
-    expect(resolveBlobSpec('s3://mail-backup', {})).toEqual(E.right({ kind: 's3', bucket: 'mail-backup', prefix: '', region: 'us-east-1', forcePathStyle: false, tuning: DEFAULT_S3_TUNING }))
+    expect(resolveBlobSpec('s3://mail-backup', {})).toEqual(
+      E.right({ kind: 's3', bucket: 'mail-backup', prefix: '', region: 'us-east-1', forcePathStyle: false, tuning: DEFAULT_S3_TUNING }),
+    )
     expect(resolveBlobSpec('s3://mail-backup', { MAILTIME_S3_ENDPOINT: 'http://garage:3900', MAILTIME_S3_PATH_STYLE: 'false' })).toMatchObject(E.right({ forcePathStyle: false }))
     expect(resolveBlobSpec('s3://mail-backup', { MAILTIME_S3_PATH_STYLE: 'maybe' })).toEqual(E.left('MAILTIME_S3_PATH_STYLE must be true or false, got "maybe"'))
   })

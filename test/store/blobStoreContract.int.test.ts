@@ -83,7 +83,7 @@ describe('S3 blob store faults', () => {
     }
   })
 
-  it('gives up after its tries on a server that keeps throttling, with the server\'s answer', async () => {
+  it("gives up after its tries on a server that keeps throttling, with the server's answer", async () => {
     const s3 = await startS3rver(tmpDir(), { failFirst: 1000 })
     try {
       const b = s3BlobStore(s3.spec('p', { maxAttempts: 2 }))
@@ -116,7 +116,9 @@ describe('S3 blob store faults', () => {
       const digest = sha256(Buffer.from('x'))
       const r = b.get(digest)
       expect(r).toMatchObject(E.left({ _tag: 'BlobIOError', digest }))
-      expect(E.isLeft(r) && r.left._tag === 'BlobIOError' && r.left.reason).toBe(`the bucket no-such-bucket does not exist on ${s3.endpoint} (HTTP 404); Mailtime never creates one`)
+      expect(E.isLeft(r) && r.left._tag === 'BlobIOError' && r.left.reason).toBe(
+        `the bucket no-such-bucket does not exist on ${s3.endpoint} (HTTP 404); Mailtime never creates one`,
+      )
       expect(() => b.has(digest)).toThrow(/the bucket no-such-bucket does not exist/)
       expect(b.put(Buffer.from('x'))).toMatchObject(E.left({ _tag: 'BlobIOError' }))
     } finally {
@@ -158,7 +160,13 @@ if (own === undefined) {
     open: () => s3BlobStore({ ...base, prefix: `${base.prefix === '' ? '' : `${base.prefix}/`}${run}/${++n}` }),
     tamper: async (b, digest, stored) => {
       const spec = b.spec as S3Spec
-      const client = new S3Client({ region: spec.region, forcePathStyle: spec.forcePathStyle, ...(spec.endpoint !== undefined && { endpoint: spec.endpoint }), ...(spec.credentials !== undefined && { credentials: spec.credentials }), requestChecksumCalculation: 'WHEN_REQUIRED' })
+      const client = new S3Client({
+        region: spec.region,
+        forcePathStyle: spec.forcePathStyle,
+        ...(spec.endpoint !== undefined && { endpoint: spec.endpoint }),
+        ...(spec.credentials !== undefined && { credentials: spec.credentials }),
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+      })
       await client.send(new PutObjectCommand({ Bucket: spec.bucket, Key: blobKey(spec.prefix, digest), Body: stored, Metadata: { 'mailtime-encoding': 'identity' } }))
       client.destroy()
     },

@@ -35,12 +35,21 @@ if (url === undefined) {
   })
   describe('EventStoreDB with its temporal index beside it (a SQLite copy)', () => {
     it('agrees with the naive replay on every query for random histories', async () => {
-      await indexAgreesWithReplay(async () => {
-        const beside = openBackend(':memory:', tmpDir())
-        if (E.isLeft(beside)) throw new Error(JSON.stringify(beside.left))
-        const m = mirroredBackend(fresh(), beside.right)
-        return { store: m.store, index: m.index, catchUp: async () => void (await ok(m.sync())), rebuild: async () => void (await ok(m.index.rebuild())), dispose: () => m.close() }
-      }, Number(process.env.MAILTIME_PROPERTY_RUNS ?? 10))
+      await indexAgreesWithReplay(
+        async () => {
+          const beside = openBackend(':memory:', tmpDir())
+          if (E.isLeft(beside)) throw new Error(JSON.stringify(beside.left))
+          const m = mirroredBackend(fresh(), beside.right)
+          return {
+            store: m.store,
+            index: m.index,
+            catchUp: async () => void (await ok(m.sync())),
+            rebuild: async () => void (await ok(m.index.rebuild())),
+            dispose: () => m.close(),
+          }
+        },
+        Number(process.env.MAILTIME_PROPERTY_RUNS ?? 10),
+      )
     })
     it('a catch-up subscription brings the copy up to date without a query', async () => {
       const beside = openBackend(':memory:', tmpDir())
@@ -50,7 +59,11 @@ if (url === undefined) {
       const errors: unknown[] = []
       const stop = m.follow((e) => errors.push(e))
       await new Promise((r) => setTimeout(r, 500))
-      await ok(source.appendToStream('account-sub@example.com', [ev('ItemCreated', 'sub@example.com', 1000, { itemId: 300 as never, itemType: 'message', folderId: 2 as never, flags: [], tags: [] })]))
+      await ok(
+        source.appendToStream('account-sub@example.com', [
+          ev('ItemCreated', 'sub@example.com', 1000, { itemId: 300 as never, itemType: 'message', folderId: 2 as never, flags: [], tags: [] }),
+        ]),
+      )
       for (let i = 0; i < 100 && (await ok(m.copy.streamRevision('account-sub@example.com'))) < 0; i++) await new Promise((r) => setTimeout(r, 100))
       stop()
       expect(await ok(m.copy.streamRevision('account-sub@example.com'))).toBe(0)

@@ -49,7 +49,11 @@ describe('migrateBlobs', () => {
     const back = path.join(tmpDir(), 'back')
     const down = await mailtime(['migrateBlobs', bucket, back], s3.env)
     expect([down.code, down.stderr]).toEqual([0, ''])
-    expect(down.stdout).toMatch(new RegExp(`^12 of 12 blob\\(s\\) in ${back} verified \\(SHA-256 of each read back\\): 12 copied \\(\\d+\\.\\d MB\\), 0 already there, 0 damaged and copied again; from ${bucket} in \\d+\\.\\d s\\n$`))
+    expect(down.stdout).toMatch(
+      new RegExp(
+        `^12 of 12 blob\\(s\\) in ${back} verified \\(SHA-256 of each read back\\): 12 copied \\(\\d+\\.\\d MB\\), 0 already there, 0 damaged and copied again; from ${bucket} in \\d+\\.\\d s\\n$`,
+      ),
+    )
     const copy = fsBlobStore(back)
     expect(copy.list()).toEqual(src.digests)
     for (const body of src.bodies) expect(copy.get(sha256(body))).toEqual(E.right(body))

@@ -41,7 +41,11 @@ describeWithService(postgresAvailable(), 'PostgreSQL')('migrateStore SQLite ⇄ 
     expect(there.appended).toBe(there.events)
     const back = json('migrateStore', url, b)
     expect(back).toMatchObject({ verified: true, streams: 3, appended: there.events, indexRebuilt: true })
-    for (const args of [['getAccountState', 'alice@example.com', 'date', '2026-09-22T14:00:00Z'], ['getItem', 'alice@example.com', '265', 'date', 'all'], ['doItemSearch', 'bob@example.com', 'search_filter', 'all']])
+    for (const args of [
+      ['getAccountState', 'alice@example.com', 'date', '2026-09-22T14:00:00Z'],
+      ['getItem', 'alice@example.com', '265', 'date', 'all'],
+      ['doItemSearch', 'bob@example.com', 'search_filter', 'all'],
+    ])
       expect(json('--store', b, ...args)).toEqual(json('--store', a, ...args))
   })
 

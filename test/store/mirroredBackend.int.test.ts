@@ -71,7 +71,11 @@ describe('the copy beside a store without an index, on SQLite', () => {
     const m = await mirrored(besideSqlite)
     const events = Array.from({ length: 2500 }, (_, i) => created(i))
     await ok(m.store.appendToStream(stream, events.slice(0, 1200)))
-    await ok(m.store.appendToStream('account-other@example.com', [ev('ItemCreated', 'other@example.com', 5, { itemId: 300 as never, itemType: 'message', folderId: 2 as never, flags: [], tags: [] })]))
+    await ok(
+      m.store.appendToStream('account-other@example.com', [
+        ev('ItemCreated', 'other@example.com', 5, { itemId: 300 as never, itemType: 'message', folderId: 2 as never, flags: [], tags: [] }),
+      ]),
+    )
     await ok(m.store.appendToStream(stream, events.slice(1200)))
     expect(await ok(m.backend.sync())).toBe(2501)
     expect(await ok(m.backend.sync())).toBe(0)
@@ -106,21 +110,26 @@ describe('the copy beside a store without an index, on SQLite', () => {
 describeWithService(postgresAvailable(), 'PostgreSQL')('the copy beside a store without an index, on PostgreSQL', () => {
   it('agrees with the naive replay over the source on every query, for random histories', async () => {
     const pg = await sharedPostgres()
-    await indexAgreesWithReplay(async () => {
-      const url = await pg.freshDatabase()
-      return mirrored(async () => {
-        const b = await openStoreBackend(url, tmpDir())
-        if (E.isLeft(b)) throw new Error(JSON.stringify(b.left))
-        return b.right
-      })
-    }, Number(process.env.MAILTIME_PROPERTY_RUNS ?? 10))
+    await indexAgreesWithReplay(
+      async () => {
+        const url = await pg.freshDatabase()
+        return mirrored(async () => {
+          const b = await openStoreBackend(url, tmpDir())
+          if (E.isLeft(b)) throw new Error(JSON.stringify(b.left))
+          return b.right
+        })
+      },
+      Number(process.env.MAILTIME_PROPERTY_RUNS ?? 10),
+    )
   })
 })
 
 describe('--store esdb://', () => {
   it('a server that is down exits 4, naming the store without its password; the copy is a SQLite file by default', () => {
     const dir = tmpDir()
-    const r = mailtime(['--store', 'esdb://admin@127.0.0.1:1?tls=false', '--index', `sqlite:${path.join(dir, 'copy.db')}`, 'getAccountState', 'a@example.com'], { MAILTIME_ESDB_PASSWORD: 's3cret-pw' })
+    const r = mailtime(['--store', 'esdb://admin@127.0.0.1:1?tls=false', '--index', `sqlite:${path.join(dir, 'copy.db')}`, 'getAccountState', 'a@example.com'], {
+      MAILTIME_ESDB_PASSWORD: 's3cret-pw',
+    })
     expect(r.code).toBe(4)
     expect(r.stderr).toMatch(/esdb:\/\/admin:\*\*\*@127\.0\.0\.1:1/)
     expect(r.stderr + r.stdout).not.toContain('s3cret-pw')

@@ -19,7 +19,8 @@ const server = sharedPostgres
 const open = openPg
 afterAll(stopSharedPostgres)
 
-const created = (account: string, item: number, at: number) => ev('ItemCreated', account, at, { itemId: item as never, itemType: 'message', folderId: 2 as never, flags: [], tags: [] })
+const created = (account: string, item: number, at: number) =>
+  ev('ItemCreated', account, at, { itemId: item as never, itemType: 'message', folderId: 2 as never, flags: [], tags: [] })
 
 describeWithService(postgresAvailable(), 'PostgreSQL')('PostgreSQL event store', () => {
   eventStoreContract('postgres', async () => {
@@ -41,7 +42,10 @@ describeWithService(postgresAvailable(), 'PostgreSQL')('PostgreSQL event store',
       const conflict = [ra, rb].find(E.isLeft)
       expect(conflict !== undefined && conflict.left).toMatchObject({ _tag: 'ConcurrencyConflict', stream: 'account-x', expected: 0, actual: 2 })
       const items = (await ok(a.readStream('account-x'))).map((s) => (s.event as { itemId: number }).itemId)
-      expect([[300, 301, 302], [300, 401, 402]]).toContainEqual(items)
+      expect([
+        [300, 301, 302],
+        [300, 401, 402],
+      ]).toContainEqual(items)
       await a.close()
       await b.close()
     })
@@ -78,7 +82,13 @@ describeWithService(postgresAvailable(), 'PostgreSQL')('PostgreSQL event store',
         }
       })()
       const write = async (s: PgStore, w: number) => {
-        for (let k = 0; k < 10; k++) await ok(s.appendToStream(`account-w${w}`, [0, 1, 2, 3, 4].map((i) => created(`w${w}`, 300 + k * 5 + i, k))))
+        for (let k = 0; k < 10; k++)
+          await ok(
+            s.appendToStream(
+              `account-w${w}`,
+              [0, 1, 2, 3, 4].map((i) => created(`w${w}`, 300 + k * 5 + i, k)),
+            ),
+          )
       }
       await Promise.all(writers.map(write))
       writing = false

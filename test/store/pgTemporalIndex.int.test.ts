@@ -27,17 +27,20 @@ describeWithService(postgresAvailable(), 'PostgreSQL')('PostgreSQL temporal inde
   it('agrees with the naive replay and the independent oracle on every query for random histories, instants and system times', async () => {
     const store = await open(await (await server()).freshDatabase())
     try {
-      await indexAgreesWithReplay(async () => {
-        await store.pool.query('TRUNCATE events, streams, checkpoints, item_versions')
-        const index = pgTemporalIndex(store.pool, 'test')
-        return {
-          store,
-          index,
-          catchUp: async () => void (await ok(index.catchUp())),
-          rebuild: async () => void (await ok(index.rebuild())),
-          dispose: async () => undefined,
-        }
-      }, Number(process.env.MAILTIME_PROPERTY_RUNS ?? 25))
+      await indexAgreesWithReplay(
+        async () => {
+          await store.pool.query('TRUNCATE events, streams, checkpoints, item_versions')
+          const index = pgTemporalIndex(store.pool, 'test')
+          return {
+            store,
+            index,
+            catchUp: async () => void (await ok(index.catchUp())),
+            rebuild: async () => void (await ok(index.rebuild())),
+            dispose: async () => undefined,
+          }
+        },
+        Number(process.env.MAILTIME_PROPERTY_RUNS ?? 25),
+      )
     } finally {
       await store.close()
     }

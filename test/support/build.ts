@@ -10,13 +10,7 @@ export const T = (iso: string): Instant => Date.parse(iso) as Instant
 
 let seq = 0
 /** An event of `account` at `occurredAt`, recorded at `recordedAt` (default: same instant). */
-export const ev = <K extends EventType>(
-  type: K,
-  account: string,
-  occurredAt: number,
-  payload: Payload<K>,
-  opts: { recordedAt?: number; seq?: number } = {},
-): MailEvent =>
+export const ev = <K extends EventType>(type: K, account: string, occurredAt: number, payload: Payload<K>, opts: { recordedAt?: number; seq?: number } = {}): MailEvent =>
   makeEvent(
     type,
     {

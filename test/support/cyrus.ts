@@ -154,8 +154,7 @@ EVENTS {
     asAdmin(async (c) => {
       await c.mailboxCreate(`user/${name}`)
     })
-  const userExists = (name: string) =>
-    asAdmin(async (c) => (await c.list({ statusQuery: { messages: true } })).some((l) => l.path === `user/${name}`))
+  const userExists = (name: string) => asAdmin(async (c) => (await c.list({ statusQuery: { messages: true } })).some((l) => l.path === `user/${name}`))
 
   // The provisioner runs a command without a shell; this script creates (or checks) the account.
   const script = path.join(dir, 'provision.js')

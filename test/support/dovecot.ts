@@ -133,9 +133,13 @@ export const startDovecot = async (users: Record<string, string> = { alice: 'ali
   const usersFile = path.join(dir, 'users')
   const mastersFile = path.join(dir, 'masters')
   const logPath = path.join(dir, 'dovecot.log')
-  const line = (u: string, p: string, home?: string) =>
-    home === undefined ? `${u}:{PLAIN}${p}::::::\n` : `${u}:{PLAIN}${p}:8:8::${home}::userdb_mail=maildir:${home}\n`
-  fs.writeFileSync(usersFile, Object.entries(users).map(([u, p]) => line(u, p)).join(''))
+  const line = (u: string, p: string, home?: string) => (home === undefined ? `${u}:{PLAIN}${p}::::::\n` : `${u}:{PLAIN}${p}:8:8::${home}::userdb_mail=maildir:${home}\n`)
+  fs.writeFileSync(
+    usersFile,
+    Object.entries(users)
+      .map(([u, p]) => line(u, p))
+      .join(''),
+  )
   fs.writeFileSync(mastersFile, 'admin:{PLAIN}adminpw\n')
   for (const f of [usersFile, mastersFile]) {
     execFileSync('chown', ['root:dovecot', f])

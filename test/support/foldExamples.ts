@@ -100,23 +100,13 @@ const createdState: ItemState = {
   createdAt: t1,
 }
 
-const folderCreated = ev(
-  'ItemCreated',
-  A,
-  t1,
-  { itemId: FOLDER as never, itemType: 'folder', folderId: 1 as never, name: 'Projects', flags: [], tags: [] },
-  at(t1),
-)
+const folderCreated = ev('ItemCreated', A, t1, { itemId: FOLDER as never, itemType: 'folder', folderId: 1 as never, name: 'Projects', flags: [], tags: [] }, at(t1))
 
-const flags = (when: number, fs: string[], recorded?: number) =>
-  ev('ItemFlagsChanged', A, when, { itemId: MSG as never, flags: fs as never }, at(when, recorded))
-const tags = (when: number, ts: string[], recorded?: number) =>
-  ev('ItemTagsChanged', A, when, { itemId: MSG as never, tags: ts as never }, at(when, recorded))
-const moved = (when: number, folder: number, recorded?: number) =>
-  ev('ItemMoved', A, when, { itemId: MSG as never, folderId: folder as never }, at(when, recorded))
+const flags = (when: number, fs: string[], recorded?: number) => ev('ItemFlagsChanged', A, when, { itemId: MSG as never, flags: fs as never }, at(when, recorded))
+const tags = (when: number, ts: string[], recorded?: number) => ev('ItemTagsChanged', A, when, { itemId: MSG as never, tags: ts as never }, at(when, recorded))
+const moved = (when: number, folder: number, recorded?: number) => ev('ItemMoved', A, when, { itemId: MSG as never, folderId: folder as never }, at(when, recorded))
 const deleted = (when: number, recorded?: number) => ev('ItemDeleted', A, when, { itemId: MSG as never }, at(when, recorded))
-const purged = (when: number, reason: string, recorded?: number) =>
-  ev('ItemPurged', A, when, { itemId: MSG as never, reason }, at(when, recorded))
+const purged = (when: number, reason: string, recorded?: number) => ev('ItemPurged', A, when, { itemId: MSG as never, reason }, at(when, recorded))
 
 /**
  * Two changes of one item at one instant, the first recorded earlier, whose event ids sort the other
@@ -192,7 +182,10 @@ export const FOLD_EXAMPLES: readonly FoldExample[] = [
   },
   {
     name: 'a move that carries the new IMAP location replaces the old one',
-    given: [created(t1), ev('ItemMoved', A, t2, { itemId: MSG as never, folderId: FOLDER as never, fromFolderId: 2 as never, imap: { mailbox: 'Projects', uidValidity: 9, uid: 3 } }, at(t2))],
+    given: [
+      created(t1),
+      ev('ItemMoved', A, t2, { itemId: MSG as never, folderId: FOLDER as never, fromFolderId: 2 as never, imap: { mailbox: 'Projects', uidValidity: 9, uid: 3 } }, at(t2)),
+    ],
     when: { kind: 'item', item: MSG, validAt: t2 },
     then: { ...createdState, folderId: FOLDER as never, imap: { mailbox: 'Projects', uidValidity: 9, uid: 3 } },
   },
@@ -490,6 +483,4 @@ export const oracleAnswers =
 
 /** The example's answer in the shape the queries give it (a version's event as its id). */
 export const expectedAnswer = (ex: FoldExample): unknown =>
-  ex.when.kind === 'history'
-    ? (ex.then as ExpectedVersion[]).map(({ event, ...v }) => ({ ...v, eventId: ex.given[event]?.eventId }))
-    : ex.then
+  ex.when.kind === 'history' ? (ex.then as ExpectedVersion[]).map(({ event, ...v }) => ({ ...v, eventId: ex.given[event]?.eventId })) : ex.then

@@ -183,7 +183,13 @@ export const readMessages = async (c: ImapFlow, folderName: (box: ListResponse) 
 /** The account as the store says it was (`\Deleted` left out, keywords and `extraTags` as flags), in the shape `readMessages` reads; `folderOf` names a backup path's folder as the reader does. */
 export const expectedMessages = (items: readonly Item[], folderOf: (folderPath: string) => string, extraTags: readonly string[] = []): Seen[] =>
   items
-    .map((i) => ({ folder: folderOf(i.folderPath), subject: i.subject, flags: [...i.flags.filter((f) => f !== '\\Deleted'), ...i.tags, ...extraTags].sort(), date: Date.parse(i.internalDate), digest: i.digest }))
+    .map((i) => ({
+      folder: folderOf(i.folderPath),
+      subject: i.subject,
+      flags: [...i.flags.filter((f) => f !== '\\Deleted'), ...i.tags, ...extraTags].sort(),
+      date: Date.parse(i.internalDate),
+      digest: i.digest,
+    }))
     .sort(bySeenPlace)
 
 /** Folder → the subjects of its messages (sorted), as the server serves the account `c` is logged in to. */

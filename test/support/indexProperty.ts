@@ -111,7 +111,11 @@ export const compareAll = async (index: TimeTravel, replay: TimeTravel, validAt:
         o(() => asJson({ account: oracle?.accountAt({ validAt: t, knownAt: k }), states: liveOthers() })),
       )
       for (const item of ITEMS) {
-        const v = () => versionAt(versions.filter((x) => x.itemId === item), t)
+        const v = () =>
+          versionAt(
+            versions.filter((x) => x.itemId === item),
+            t,
+          )
         agree(
           q(`itemAsOf ${item}`),
           await ok(index.itemAsOf(account, item as never, at)),
@@ -172,7 +176,10 @@ export const indexAgreesWithReplay = async (open: () => Promise<IndexedStore>, r
       ),
       fc.array(
         fc.option(
-          fc.oneof(fc.integer({ min: 20_000, max: 160_000 }), fc.integer({ min: 20, max: 160 }).map((n) => n * 1000)),
+          fc.oneof(
+            fc.integer({ min: 20_000, max: 160_000 }),
+            fc.integer({ min: 20, max: 160 }).map((n) => n * 1000),
+          ),
           { nil: undefined },
         ),
         { minLength: 1, maxLength: 3 },

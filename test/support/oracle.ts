@@ -218,8 +218,7 @@ export interface Oracle {
  */
 export const oracleOf = (accountId: string, events: readonly (MailEvent | OracleEvent)[], rules: Divergences = AS_DOCUMENTED): Oracle => {
   const recorded: OracleEvent[] = events.map((x, i) => ('revision' in x && 'event' in x ? x : { event: x as MailEvent, revision: i }))
-  const known = (knownAt: number | undefined): OracleEvent[] =>
-    recorded.filter((r) => knownAt === undefined || r.event.recordedAt <= knownAt).sort(effectOrder)
+  const known = (knownAt: number | undefined): OracleEvent[] => recorded.filter((r) => knownAt === undefined || r.event.recordedAt <= knownAt).sort(effectOrder)
 
   const itemsAt = (at: OracleAsOf): ItemState[] => {
     const states = new Map<number, ItemState>()

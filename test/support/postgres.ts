@@ -54,7 +54,10 @@ export const startPostgres = async (): Promise<Postgres> => {
   execFileSync('chown', ['-R', 'postgres:postgres', dir])
   asPostgres('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8'])
   const port = await freePort()
-  fs.appendFileSync(path.join(data, 'postgresql.conf'), `\nlisten_addresses = '127.0.0.1'\nport = ${port}\nunix_socket_directories = '${sock}'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n`)
+  fs.appendFileSync(
+    path.join(data, 'postgresql.conf'),
+    `\nlisten_addresses = '127.0.0.1'\nport = ${port}\nunix_socket_directories = '${sock}'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n`,
+  )
   asPostgres('pg_ctl', ['-D', data, '-l', path.join(dir, 'server.log'), '-w', 'start'])
   return withDatabases(`postgres://postgres@127.0.0.1:${port}/postgres`, async () => {
     try {

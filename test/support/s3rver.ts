@@ -37,7 +37,14 @@ export interface S3rverOptions {
 }
 
 export const startS3rver = async (directory: string, o: S3rverOptions = {}): Promise<S3rver> => {
-  const args = ['--openssl-legacy-provider', path.join(__dirname, 's3rverMain.js'), directory, String(o.port ?? 0), S3_BUCKET, ...(o.dieAfterPuts !== undefined || o.failFirst !== undefined ? [String(o.dieAfterPuts ?? 1e9), String(o.failFirst ?? 0)] : [])]
+  const args = [
+    '--openssl-legacy-provider',
+    path.join(__dirname, 's3rverMain.js'),
+    directory,
+    String(o.port ?? 0),
+    S3_BUCKET,
+    ...(o.dieAfterPuts !== undefined || o.failFirst !== undefined ? [String(o.dieAfterPuts ?? 1e9), String(o.failFirst ?? 0)] : []),
+  ]
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', S3RVER_EXIT_WITH_STDIN: '1' } })
   let puts = 0
   let out = ''

@@ -28,7 +28,11 @@ import { type RestoreOptions, type RestoreResult, optionWords, restorePlans } fr
  * unrestorable (their content is gone), with the purge's reason.
  */
 const purgedSince = async (b: ReadBackend, account: AccountId, from: number): Promise<Map<number, ItemState>> =>
-  new Map((await must(b.index.changesBetween(account, { from: from as Instant, to: MAX_INSTANT as Instant }))).filter((v) => v.cause === 'ItemPurged').map((v) => [v.itemId as number, v.state]))
+  new Map(
+    (await must(b.index.changesBetween(account, { from: from as Instant, to: MAX_INSTANT as Instant })))
+      .filter((v) => v.cause === 'ItemPurged')
+      .map((v) => [v.itemId as number, v.state]),
+  )
 
 const unlessPurged = (purged: ReadonlyMap<number, ItemState>, s: ItemState): ItemState => purged.get(s.itemId) ?? s
 
@@ -37,8 +41,7 @@ const unlessPurged = (purged: ReadonlyMap<number, ItemState>, s: ItemState): Ite
  * there are any (without the mail plan when it is empty, so that a restore of DAV items alone needs
  * no mail target).
  */
-const withDav = (mail: RestorePlan, dav: DavRestorePlan | undefined): RestorePlan[] =>
-  dav === undefined || !nonEmpty(dav) ? [mail] : planSize(mail) === 0 ? [dav] : [mail, dav]
+const withDav = (mail: RestorePlan, dav: DavRestorePlan | undefined): RestorePlan[] => (dav === undefined || !nonEmpty(dav) ? [mail] : planSize(mail) === 0 ? [dav] : [mail, dav])
 
 const human = (i: number, zone: string): string => (i >= MAX_INSTANT ? '…' : formatInstant(i, zone))
 
@@ -83,7 +86,16 @@ export const undeletePlan = async (b: ReadBackend, a: AccountId, window: { from:
   const d = DateTime.fromMillis(now, { zone })
   const tag = undeleteTag({ day: d.day, month: d.month, year: d.year })
   const plan = planUndelete(a, deleted, tag, originalFolder ? undefined : tag)
-  const davPlan = split.dav.length === 0 ? undefined : await must(() => davUndeletePlan(b.index, a, split.dav.map((v) => unlessPurged(purged, v.state))))
+  const davPlan =
+    split.dav.length === 0
+      ? undefined
+      : await must(() =>
+          davUndeletePlan(
+            b.index,
+            a,
+            split.dav.map((v) => unlessPurged(purged, v.state)),
+          ),
+        )
   // Deletions a scan could only bound, dated after the window though they may lie in it.
   const possibly = await readDeletionsPossiblyIn(b.store, b.index, a, { from, to }, new Set(latestAll.keys()))
   return { plans: withDav(plan, davPlan), tag, possibly, found: latestAll.size }
@@ -104,11 +116,20 @@ export const undelete = (deps: AppDeps, ports: RestorePorts, req: UndeleteReques
       ports,
       {
         verb: 'doUndelete',
-        params: { account: a, start: req.start, end: req.end, ...(req.targetOriginalFolder !== undefined && { target_original_folder: req.targetOriginalFolder }), ...optionWords(req) },
+        params: {
+          account: a,
+          start: req.start,
+          end: req.end,
+          ...(req.targetOriginalFolder !== undefined && { target_original_folder: req.targetOriginalFolder }),
+          ...optionWords(req),
+        },
         identity: ['undelete', a, from, to, original, tag],
         plans,
         provision: false,
-        extra: { json: { possiblyInWindow: possibly.map((p) => ({ from: when(p.from, deps.zone), to: when(p.to, deps.zone), deletions: p.deletions })) }, text: note === undefined ? [] : [note] },
+        extra: {
+          json: { possiblyInWindow: possibly.map((p) => ({ from: when(p.from, deps.zone), to: when(p.to, deps.zone), deletions: p.deletions })) },
+          text: note === undefined ? [] : [note],
+        },
       },
       req,
     )
@@ -144,7 +165,10 @@ export const newAccountPlans = async (
   if (info.deletedAt !== undefined && at >= info.deletedAt) at = instant(info.deletedAt - 1)
   const view = await must(accountAsOf(b.index, src, { validAt: at }))
   const tree = folderTreesOf(b, src)
-  const t = await tree(at, view.items.map((i) => i.folderId))
+  const t = await tree(
+    at,
+    view.items.map((i) => i.folderId),
+  )
   const purged = await purgedSince(b, src, Math.min(at, undeleteFrom ?? at))
   const placed: PlacedItem[] = view.items.map((i) => ({ state: unlessPurged(purged, i.state), folder: t.segmentsOf(i.folderId) }))
   // Every folder alive then, empty ones included: the whole tree is recreated.
@@ -158,7 +182,16 @@ export const newAccountPlans = async (
   const mail = planRestoreOnNewAccount(src, dst, split.mail)
   if (split.dav.length === 0) return [mail]
   // The view lists items, not the collections themselves: each object's collection comes with it.
-  const dav = await must(() => davNewAccountPlan(b.index, src, dst, split.dav.map((p) => p.state), at, homes))
+  const dav = await must(() =>
+    davNewAccountPlan(
+      b.index,
+      src,
+      dst,
+      split.dav.map((p) => p.state),
+      at,
+      homes,
+    ),
+  )
   return withDav(mail, dav)
 }
 
@@ -218,7 +251,8 @@ export const itemRestore = (deps: AppDeps, ports: RestorePorts, req: ItemRestore
     const purged = await purgedSince(b, a, at)
     // A contact, appointment or task (or a collection) goes back to its own path on the DAV server.
     const isDav = splitDav([v.state], (s) => s).dav.length > 0
-    if (isDav && restoreFolder !== undefined) return fail(usageError(`restore_folder applies to messages: ${v.state.itemType} ${item} goes back to its own collection on the CardDAV/CalDAV server`))
+    if (isDav && restoreFolder !== undefined)
+      return fail(usageError(`restore_folder applies to messages: ${v.state.itemType} ${item} goes back to its own collection on the CardDAV/CalDAV server`))
     const plan: RestorePlan = isDav
       ? await must(() => davItemPlan(b.index, a, unlessPurged(purged, v.state), at))
       : planItemRestore(a, { state: unlessPurged(purged, v.state), folder: t.segmentsOf(v.state.folderId) }, restoreFolder)
@@ -227,7 +261,13 @@ export const itemRestore = (deps: AppDeps, ports: RestorePorts, req: ItemRestore
       ports,
       {
         verb: 'doItemRestore',
-        params: { account: a, item_id: req.itemId, ...(req.date !== undefined && { date: req.date }), ...(req.restoreFolder !== undefined && { restore_folder: req.restoreFolder }), ...optionWords(req) },
+        params: {
+          account: a,
+          item_id: req.itemId,
+          ...(req.date !== undefined && { date: req.date }),
+          ...(req.restoreFolder !== undefined && { restore_folder: req.restoreFolder }),
+          ...optionWords(req),
+        },
         identity: ['item', a, item, at, req.restoreFolder ?? ''],
         plans: [plan],
         provision: false,

@@ -51,7 +51,10 @@ export const optionWords = (o: RestoreOptions): Record<string, string> => ({
 /** The `repair` word's repairs, or a usage error naming the one not known. */
 export const repairsOf = (raw: string | undefined): E.Either<AppError, ReadonlySet<Repair>> => {
   const out = new Set<Repair>()
-  for (const r of (raw ?? '').split(',').map((x) => x.trim()).filter((x) => x.length > 0)) {
+  for (const r of (raw ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0)) {
     if (!isRepair(r)) return E.left(usageError(`unknown repair ${JSON.stringify(r)}: the repairs are ${REPAIRS.join(', ')}`))
     out.add(r)
   }
@@ -103,7 +106,10 @@ export type RestoreResult =
 
 export const recipientsOf = (initiator: string, admin: string | undefined, extra: string | undefined): string[] => {
   const addresses = [initiator, admin, ...(extra ?? '').split(',')].map((a) => a?.trim() ?? '').filter((a) => a.includes('@'))
-  const bad = (extra ?? '').split(',').map((a) => a.trim()).filter((a) => a.length > 0 && !/^[^@\s,]+@[^@\s,]+$/.test(a))
+  const bad = (extra ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a.length > 0 && !/^[^@\s,]+@[^@\s,]+$/.test(a))
   if (bad.length > 0) fail(usageError(`notifications: not an e-mail address: ${bad.join(', ')}`))
   return [...new Set(addresses)]
 }
@@ -113,7 +119,10 @@ const orFail = <A>(r: E.Either<AppError, A>): A => (E.isLeft(r) ? fail(r.left) :
 /** A restore's identity: the same command against the same target gets the same key, so a re-run skips what is done. */
 export const resumeKeyOf = (parts: readonly unknown[]): string => createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16)
 
-const show = (zone: string) => (i: number | null | undefined): string => (i === null || i === undefined || i >= MAX_INSTANT ? '…' : formatInstant(i, zone))
+const show =
+  (zone: string) =>
+  (i: number | null | undefined): string =>
+    i === null || i === undefined || i >= MAX_INSTANT ? '…' : formatInstant(i, zone)
 
 /** Returns the plans (dry run), or runs the restore as an operation and reports it. */
 export const restorePlans = async (deps: AppDeps, ports: RestorePorts, run: RestoreRun, options: RestoreOptions): Promise<RestoreResult> => {
@@ -126,7 +135,12 @@ export const restorePlans = async (deps: AppDeps, ports: RestorePorts, run: Rest
       outcome: 'done',
       plans: run.plans,
       extraText: run.extra?.text ?? [],
-      json: { dryRun: true, plans: run.plans.map((p) => planJson(p, deps.zone)), ...(run.plans.length === 1 && { plan: planJson(run.plans[0] as RestorePlan, deps.zone) }), ...run.extra?.json },
+      json: {
+        dryRun: true,
+        plans: run.plans.map((p) => planJson(p, deps.zone)),
+        ...(run.plans.length === 1 && { plan: planJson(run.plans[0] as RestorePlan, deps.zone) }),
+        ...run.extra?.json,
+      },
     }
   const created = new Set<string>()
   // Messages go to the mail target; contacts, appointments and tasks to the DAV server. A restore
@@ -223,6 +237,15 @@ export const restorePlans = async (deps: AppDeps, ports: RestorePorts, run: Rest
     outcome: result,
     json,
     extraText: run.extra?.text ?? [],
-    report: { summary: s, target: chosen.target.description, foldersRecreated, renamedFolders: outcome.renamedFolders, failedNotes, warnings, seconds: outcome.seconds, accounts: run.plans.length },
+    report: {
+      summary: s,
+      target: chosen.target.description,
+      foldersRecreated,
+      renamedFolders: outcome.renamedFolders,
+      failedNotes,
+      warnings,
+      seconds: outcome.seconds,
+      accounts: run.plans.length,
+    },
   }
 }

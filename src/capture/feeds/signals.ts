@@ -88,7 +88,16 @@ const KIND_OF: Record<FeedEventName, ChangeKind> = {
   MailboxUnsubscribe: 'subscriptionChanged',
 }
 
-const KIND_ORDER: readonly ChangeKind[] = ['messageNew', 'messageExpunged', 'flagsChanged', 'mailboxCreated', 'mailboxDeleted', 'mailboxRenamed', 'subscriptionChanged', 'mailboxChanged']
+const KIND_ORDER: readonly ChangeKind[] = [
+  'messageNew',
+  'messageExpunged',
+  'flagsChanged',
+  'mailboxCreated',
+  'mailboxDeleted',
+  'mailboxRenamed',
+  'subscriptionChanged',
+  'mailboxChanged',
+]
 
 const signalOfEvent = (record: SpoolRecord, e: FeedEvent): ChangeSignal => ({
   source: 'dovecot-spool',

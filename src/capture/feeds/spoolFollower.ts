@@ -304,7 +304,8 @@ const follower = (deps: FollowerDeps, options: FollowerOptions, checkpointName: 
           if (wait > 0) {
             await new Promise((resolve) => setTimeout(resolve, wait))
             const more = await serially(pass)
-            if (more !== undefined) b = { records: [...b.records, ...more.records], problems: [...b.problems, ...more.problems], failures: [...b.failures, ...more.failures], position: more.position }
+            if (more !== undefined)
+              b = { records: [...b.records, ...more.records], problems: [...b.problems, ...more.problems], failures: [...b.failures, ...more.failures], position: more.position }
           }
         }
         if (b === undefined) options.onCaughtUp?.()

@@ -80,10 +80,7 @@ export interface SpoolProblem extends LineRef {
 const NonNegativeInt = t.refinement(t.Int, (n) => n >= 0, 'NonNegativeInt')
 const PositiveInt = t.refinement(t.Int, (n) => n > 0, 'PositiveInt')
 
-const EventCodec = t.intersection([
-  t.type({ e: FeedEventName, box: t.string, t: NonNegativeInt }),
-  t.partial({ uid: PositiveInt, uv: PositiveInt, old: t.string }),
-])
+const EventCodec = t.intersection([t.type({ e: FeedEventName, box: t.string, t: NonNegativeInt }), t.partial({ uid: PositiveInt, uv: PositiveInt, old: t.string })])
 
 export const SpoolLineCodec = t.type({
   v: t.literal(1),
@@ -99,7 +96,13 @@ export const SpoolLineCodec = t.type({
 const EXCERPT = 200
 const excerptOf = (text: string): string => (text.length > EXCERPT ? `${text.slice(0, EXCERPT)}…` : text)
 
-const problem = (tag: SpoolProblem['_tag'], where: LineRef, reason: string, text: string): SpoolProblem => ({ _tag: tag, file: where.file, line: where.line, reason, excerpt: excerptOf(text) })
+const problem = (tag: SpoolProblem['_tag'], where: LineRef, reason: string, text: string): SpoolProblem => ({
+  _tag: tag,
+  file: where.file,
+  line: where.line,
+  reason,
+  excerpt: excerptOf(text),
+})
 
 /** Decodes one complete line (without its newline). */
 export const decodeSpoolLine = (text: string, where: LineRef): E.Either<SpoolProblem, SpoolRecord> => {

@@ -276,7 +276,9 @@ export const planFolders = (
     // both have MAILBOXIDs and they differ.
     const renamed =
       f.selectable && f.uidValidity !== 0
-        ? vanished.find(([, c]) => c.uidValidity === f.uidValidity && !used.has(c.folderId) && (c.mailboxId === undefined || f.mailboxId === undefined || c.mailboxId === f.mailboxId))
+        ? vanished.find(
+            ([, c]) => c.uidValidity === f.uidValidity && !used.has(c.folderId) && (c.mailboxId === undefined || f.mailboxId === undefined || c.mailboxId === f.mailboxId),
+          )
         : undefined
     const id = renamed !== undefined ? renamed[1].folderId : nextItemId++
     byPath.set(f.path, id)
@@ -395,12 +397,7 @@ interface Basis {
 }
 
 const basisOf = (known: KnownAccount, server: readonly ServerFolder[], checkpoint: ScanCheckpoint | undefined): Basis => {
-  const firstFreeId = Math.max(
-    checkpoint?.nextItemId ?? FIRST_USER_ITEM_ID,
-    FIRST_USER_ITEM_ID,
-    ...known.live.map((s) => s.itemId + 1),
-    ...known.deletedIds.map((id) => id + 1),
-  )
+  const firstFreeId = Math.max(checkpoint?.nextItemId ?? FIRST_USER_ITEM_ID, FIRST_USER_ITEM_ID, ...known.live.map((s) => s.itemId + 1), ...known.deletedIds.map((id) => id + 1))
   const knownFolders = new Map(known.live.filter((s) => s.itemType === 'folder').map((s) => [s.itemId as number, s]))
   const messagesByFolder = new Map<number, ItemState[]>()
   for (const s of known.live) {
@@ -423,7 +420,12 @@ const basisOf = (known: KnownAccount, server: readonly ServerFolder[], checkpoin
 
 /** Whether a folder's STATUS is the one the checkpoint holds: it is not opened. */
 export const unchangedSince = (cp: FolderCheckpoint | undefined, f: ServerFolder): boolean =>
-  cp !== undefined && cp.uidValidity === f.uidValidity && cp.uidNext === f.uidNext && cp.messages === f.messages && f.highestModseq !== undefined && cp.highestModseq === f.highestModseq
+  cp !== undefined &&
+  cp.uidValidity === f.uidValidity &&
+  cp.uidNext === f.uidNext &&
+  cp.messages === f.messages &&
+  f.highestModseq !== undefined &&
+  cp.highestModseq === f.highestModseq
 
 /**
  * The folders a scan must read, in listing order: mailboxes whose STATUS differs from the
@@ -495,7 +497,14 @@ const diffFolders = (
     vanished.push(...d.vanished)
     flagChanges.push(...d.flagChanges)
     status.set(f.path, 'read')
-    cpFolders[f.path] = { folderId, uidValidity: f.uidValidity, uidNext: f.uidNext, messages: f.messages, ...(f.highestModseq !== undefined && { highestModseq: f.highestModseq }), ...(f.mailboxId !== undefined && { mailboxId: f.mailboxId }) }
+    cpFolders[f.path] = {
+      folderId,
+      uidValidity: f.uidValidity,
+      uidNext: f.uidNext,
+      messages: f.messages,
+      ...(f.highestModseq !== undefined && { highestModseq: f.highestModseq }),
+      ...(f.mailboxId !== undefined && { mailboxId: f.mailboxId }),
+    }
   }
   return { created, vanished, flagChanges, status, unread }
 }
@@ -628,7 +637,13 @@ export const diffAccount = (known: KnownAccount, observed: ObservedAccount, chec
     // A message the feed dated arrived then (not at INTERNALDATE, to the second).
     const arrivedAt = restoredBy === undefined && !first ? fed(fi?.added(m.path, m.uidValidity, m.uid)) : undefined
     const arrival =
-      restoredBy !== undefined ? Math.min(restoredBy.at, now) : first || window === undefined ? internalDate : internalDate >= window.from && internalDate <= window.to ? internalDate : now
+      restoredBy !== undefined
+        ? Math.min(restoredBy.at, now)
+        : first || window === undefined
+          ? internalDate
+          : internalDate >= window.from && internalDate <= window.to
+            ? internalDate
+            : now
     const w = restoredBy === undefined && !first && arrival === now ? window : undefined
     const payload: Payload<'ItemCreated'> = {
       itemId: nextItemId++ as ItemId,
@@ -666,11 +681,17 @@ export const diffAccount = (known: KnownAccount, observed: ObservedAccount, chec
     for (const v of paired.left) {
       countsOf(v.path).deleted++
       const imap = v.state.imap
-      emitFed('ItemDeleted', imap === undefined ? undefined : fed(fi?.expunged(imap.mailbox, imap.uidValidity, imap.uid)), now, { kind: 'imap-expunge', mailbox: v.state.imap?.mailbox ?? v.path, uidValidity: v.state.imap?.uidValidity ?? 0, uid: v.state.imap?.uid ?? 0, seq: round }, {
-        itemId: v.state.itemId,
-        itemType: v.state.itemType,
-        folderId: v.state.folderId,
-      })
+      emitFed(
+        'ItemDeleted',
+        imap === undefined ? undefined : fed(fi?.expunged(imap.mailbox, imap.uidValidity, imap.uid)),
+        now,
+        { kind: 'imap-expunge', mailbox: v.state.imap?.mailbox ?? v.path, uidValidity: v.state.imap?.uidValidity ?? 0, uid: v.state.imap?.uid ?? 0, seq: round },
+        {
+          itemId: v.state.itemId,
+          itemType: v.state.itemType,
+          folderId: v.state.folderId,
+        },
+      )
     }
     for (const [p, c] of plan.gone) {
       delete cpFolders[p]
@@ -678,7 +699,13 @@ export const diffAccount = (known: KnownAccount, observed: ObservedAccount, chec
       if (!knownFolders.has(c.folderId)) continue
       foldersDeleted++
       status.set(p, 'deleted')
-      emitFed('ItemDeleted', fed(fi?.folderDeleted(p)), now, { kind: 'imap-folder-delete', mailbox: p, uidValidity: c.uidValidity, seq: round }, { itemId: c.folderId as ItemId, itemType: 'folder' })
+      emitFed(
+        'ItemDeleted',
+        fed(fi?.folderDeleted(p)),
+        now,
+        { kind: 'imap-folder-delete', mailbox: p, uidValidity: c.uidValidity, seq: round },
+        { itemId: c.folderId as ItemId, itemType: 'folder' },
+      )
     }
   }
 
@@ -738,7 +765,8 @@ const folderDating = (
     // A message a feed dated is dated so, whatever its INTERNALDATE.
     for (const m of created) {
       const at = fedArrival(m) ?? (m.internalDate >= window.from && m.internalDate <= window.to ? m.internalDate : undefined)
-      if (at !== undefined) for (let p: string | undefined = m.path; p !== undefined && p !== ''; p = parentPath.get(p)) firstDatedIn.set(p, Math.min(firstDatedIn.get(p) ?? at, at))
+      if (at !== undefined)
+        for (let p: string | undefined = m.path; p !== undefined && p !== ''; p = parentPath.get(p)) firstDatedIn.set(p, Math.min(firstDatedIn.get(p) ?? at, at))
     }
   }
   return { earliest, firstDatedIn, folderEventsAt: (path) => (first ? earliest - 1000 : Math.min(now, Math.max(lastScanAt, (firstDatedIn.get(path) ?? now + 1000) - 1000))) }
@@ -771,14 +799,20 @@ const emitFolderChanges = (
         // On a first scan, dated before the earliest message: only a complete scan knows it.
         if (s.first && s.cut) break
         if (c.system !== true) created++
-        s.emitFed('ItemCreated', s.createdAt(f.path), s.at(f.path), { kind: 'imap-folder', mailbox: f.path, uidValidity: f.uidValidity }, {
-          itemId,
-          itemType: 'folder',
-          folderId: c.parentId as ItemId,
-          name: f.name,
-          flags: folderFlags(f),
-          tags: [],
-        })
+        s.emitFed(
+          'ItemCreated',
+          s.createdAt(f.path),
+          s.at(f.path),
+          { kind: 'imap-folder', mailbox: f.path, uidValidity: f.uidValidity },
+          {
+            itemId,
+            itemType: 'folder',
+            folderId: c.parentId as ItemId,
+            name: f.name,
+            flags: folderFlags(f),
+            tags: [],
+          },
+        )
         break
       case 'rename':
         renamed++
@@ -805,7 +839,16 @@ const pathsOf = (server: readonly ServerFolder[], plan: FolderPlan): Map<string,
     const id = plan.byPath.get(f.path)
     // System folders are named by the tree itself (INBOX is /Inbox).
     if (id === undefined || isSystemFolder(id)) continue
-    states.push({ itemId: id as ItemId, itemType: 'folder', folderId: (plan.parentOf.get(f.path) ?? FolderIds.USER_ROOT) as ItemId, name: f.name, flags: [], tags: [], status: 'live', known: true })
+    states.push({
+      itemId: id as ItemId,
+      itemType: 'folder',
+      folderId: (plan.parentOf.get(f.path) ?? FolderIds.USER_ROOT) as ItemId,
+      name: f.name,
+      flags: [],
+      tags: [],
+      status: 'live',
+      known: true,
+    })
   }
   const tree = folderTree(states)
   return new Map(server.map((f) => [f.path, tree.pathOf(plan.byPath.get(f.path) ?? FolderIds.USER_ROOT)]))

@@ -69,10 +69,18 @@ import { searchUids } from '../../imap/search'
 import { ScanCheckpoint, checkpointName } from '../scanCheckpoint'
 import { appendScan } from './appender'
 import { accountUnchanged, comparable, markedUnchanged } from './unchanged'
-import { type FetchedMessage, type FolderObservation, type FolderToRead, type KnownAccount, type ObservedFlags, diffAccount, foldersToRead, unchangedFolderReports } from './diffAccount'
+import {
+  type FetchedMessage,
+  type FolderObservation,
+  type FolderToRead,
+  type KnownAccount,
+  type ObservedFlags,
+  diffAccount,
+  foldersToRead,
+  unchangedFolderReports,
+} from './diffAccount'
 import type { ScanError, ScanReport } from './report'
 import type { FeedInstants } from '../feeds/instants'
-
 
 export interface ScanDeps {
   readonly store: EventStore
@@ -157,7 +165,8 @@ const readFolder = async (client: ImapFlow, t: FolderToRead, blobs: BlobStore, n
   const f = t.folder
   const uids: number[] = []
   const flags = new Map<number, ObservedFlags>()
-  const observe = (m: { uid: number; flags: readonly string[]; modseq?: string }) => flags.set(m.uid, { ...splitFlags(m.flags), ...(m.modseq !== undefined && { modseq: m.modseq }) })
+  const observe = (m: { uid: number; flags: readonly string[]; modseq?: string }) =>
+    flags.set(m.uid, { ...splitFlags(m.flags), ...(m.modseq !== undefined && { modseq: m.modseq }) })
   if (f.messages > 0 && t.changedSince !== undefined && hasCondstore(client)) {
     // CONDSTORE: the UID list tells what is new or gone; flags come only for messages changed
     // since the modseq of the last scan (RFC 7162 CHANGEDSINCE). Others keep their recorded flags.
@@ -183,7 +192,15 @@ const readFolder = async (client: ImapFlow, t: FolderToRead, blobs: BlobStore, n
       bytesRead += m.source.length
       if (stored.written) bytesStored += m.source.length
       const idate = m.internalDate === undefined ? now : new Date(m.internalDate).getTime()
-      fetched.push({ uid: m.uid, ...splitFlags(m.flags), internalDate: Math.max(idate, 0), digest: stored.digest, size: m.source.length, headers: headersOf(m.envelope), ...(m.emailId !== undefined && { emailId: m.emailId }) })
+      fetched.push({
+        uid: m.uid,
+        ...splitFlags(m.flags),
+        internalDate: Math.max(idate, 0),
+        digest: stored.digest,
+        size: m.source.length,
+        headers: headersOf(m.envelope),
+        ...(m.emailId !== undefined && { emailId: m.emailId }),
+      })
     }
   }
   // A message listed but whose content did not come was either expunged meanwhile (it is simply
@@ -192,7 +209,8 @@ const readFolder = async (client: ImapFlow, t: FolderToRead, blobs: BlobStore, n
   const missing = wanted.filter((u) => !got.has(u))
   if (missing.length > 0) {
     const still = await searchUids(client, { uid: missing.join(',') }, f.path)
-    if (still.length > 0) throw new Error(`the server did not return the content of ${still.length} message(s) (UID ${still.slice(0, 5).join(', ')}${still.length > 5 ? ', …' : ''})`)
+    if (still.length > 0)
+      throw new Error(`the server did not return the content of ${still.length} message(s) (UID ${still.slice(0, 5).join(', ')}${still.length > 5 ? ', …' : ''})`)
   }
   return E.right({ read: { _tag: 'Read', uids, flags, fetched }, bytesRead, bytesStored })
 }
@@ -210,7 +228,13 @@ interface Observations {
  * A folder the server refuses is not read, and the scan goes on; once the connection is lost, no
  * folder after it is read either.
  */
-const observeFolders = async (client: ImapFlow, server: readonly ServerFolder[], toRead: readonly FolderToRead[], deps: ScanDeps, now: Instant): Promise<E.Either<ScanError, Observations>> => {
+const observeFolders = async (
+  client: ImapFlow,
+  server: readonly ServerFolder[],
+  toRead: readonly FolderToRead[],
+  deps: ScanDeps,
+  now: Instant,
+): Promise<E.Either<ScanError, Observations>> => {
   const byPath = new Map(toRead.map((t) => [t.folder.path, t]))
   const reads = new Map<string, FolderObservation>()
   let connectionLost: string | undefined
@@ -263,7 +287,14 @@ const listFolders = async (client: ImapFlow): Promise<ServerFolder[]> => {
  * the checkpoint's scan instant moved on (in a transaction of its own, expecting the stream where
  * it was), so that the next change is dated within a window that starts here.
  */
-const unchangedScan = async (deps: ScanDeps, account: AccountId, checkpoint: ScanCheckpoint, revision: number, server: readonly ServerFolder[], startedAt: Instant): Promise<E.Either<ScanError, ScanReport>> => {
+const unchangedScan = async (
+  deps: ScanDeps,
+  account: AccountId,
+  checkpoint: ScanCheckpoint,
+  revision: number,
+  server: readonly ServerFolder[],
+  startedAt: Instant,
+): Promise<E.Either<ScanError, ScanReport>> => {
   const cp: ScanCheckpoint = { ...checkpoint, lastScanAt: startedAt }
   const appended = await appendScan(deps, account, { events: [], checkpoint: cp, between: cp }, revision)
   if (E.isLeft(appended)) return appended

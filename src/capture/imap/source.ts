@@ -20,7 +20,8 @@ export const parseImapUrl = (url: string): E.Either<SourceError, { host: string;
   const secure = (m[1] ?? '').toLowerCase() === 'imaps'
   const port = m[3] === undefined ? (secure ? 993 : 143) : Number(m[3])
   // A port no server can listen on is a mistyped URL, not an unreachable server: say so before connecting.
-  if (port < 1 || port > 65535) return E.left({ _tag: 'NoSource', reason: `bad IMAP URL ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}: port ${m[3] ?? port} is not between 1 and 65535` })
+  if (port < 1 || port > 65535)
+    return E.left({ _tag: 'NoSource', reason: `bad IMAP URL ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}: port ${m[3] ?? port} is not between 1 and 65535` })
   return E.right({ host: (m[2] ?? '').replace(/^\[|\]$/g, ''), port, secure })
 }
 
@@ -31,7 +32,11 @@ export const parseImapUrl = (url: string): E.Either<SourceError, { host: string;
 export const imapSourceOf = (s: Settings, url0?: string): E.Either<SourceError, ImapSource> => {
   const c = s.config.imap ?? {}
   const url = url0 ?? c.url
-  if (url === undefined) return E.left({ _tag: 'NoSource', reason: 'no IMAP server configured: set MAILTIME_IMAP_URL (and MAILTIME_IMAP_USER, MAILTIME_IMAP_PASSWORD) or the "imap" section of the config file' })
+  if (url === undefined)
+    return E.left({
+      _tag: 'NoSource',
+      reason: 'no IMAP server configured: set MAILTIME_IMAP_URL (and MAILTIME_IMAP_USER, MAILTIME_IMAP_PASSWORD) or the "imap" section of the config file',
+    })
   const where = parseImapUrl(url)
   if (E.isLeft(where)) return where
   const user = c.user
@@ -39,7 +44,10 @@ export const imapSourceOf = (s: Settings, url0?: string): E.Either<SourceError, 
   const accounts = (c.accounts ?? []).map((a) => a.trim()).filter((a) => a.length > 0)
   const passwords = c.passwords ?? {}
   if ((user === undefined || password === undefined) && Object.keys(passwords).length === 0)
-    return E.left({ _tag: 'NoSource', reason: 'no IMAP credentials: set MAILTIME_IMAP_USER and MAILTIME_IMAP_PASSWORD (an admin who logs in on behalf of users), or imap.passwords in the config file' })
+    return E.left({
+      _tag: 'NoSource',
+      reason: 'no IMAP credentials: set MAILTIME_IMAP_USER and MAILTIME_IMAP_PASSWORD (an admin who logs in on behalf of users), or imap.passwords in the config file',
+    })
   return E.right({
     ...where.right,
     ...(user !== undefined && password !== undefined && { admin: { user, password } }),
@@ -52,7 +60,9 @@ export const imapSourceOf = (s: Settings, url0?: string): E.Either<SourceError, 
 /** A number of connections as the `connections` attribute gives it. Pure. */
 export const parseConnections = (raw: string, where: string): E.Either<string, number> => {
   const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN
-  return Number.isInteger(n) && n >= 1 && n <= MAX_IMAP_CONNECTIONS ? E.right(n) : E.left(`${where}: ${JSON.stringify(raw)} is not a whole number of connections from 1 to ${MAX_IMAP_CONNECTIONS}`)
+  return Number.isInteger(n) && n >= 1 && n <= MAX_IMAP_CONNECTIONS
+    ? E.right(n)
+    : E.left(`${where}: ${JSON.stringify(raw)} is not a whole number of connections from 1 to ${MAX_IMAP_CONNECTIONS}`)
 }
 
 /**

@@ -26,7 +26,19 @@ export const listingDigest = (server: readonly ServerFolder[]): string =>
   createHash('sha256')
     .update(
       JSON.stringify(
-        server.map((f) => [f.path, f.name, f.parentPath, f.delimiter, f.specialUse ?? null, f.selectable, f.uidValidity, f.uidNext, f.messages, f.highestModseq ?? null, f.mailboxId ?? null]),
+        server.map((f) => [
+          f.path,
+          f.name,
+          f.parentPath,
+          f.delimiter,
+          f.specialUse ?? null,
+          f.selectable,
+          f.uidValidity,
+          f.uidNext,
+          f.messages,
+          f.highestModseq ?? null,
+          f.mailboxId ?? null,
+        ]),
       ),
     )
     .digest('hex')
@@ -51,5 +63,7 @@ export const accountUnchanged = (checkpoint: ScanCheckpoint | undefined, revisio
   comparable(checkpoint) &&
   checkpoint.revision === revision &&
   checkpoint.listing === listingDigest(server) &&
-  server.every((f) => (f.selectable ? f.uidValidity !== 0 && f.highestModseq !== undefined && unchangedSince(checkpoint.folders[f.path], f) : checkpoint.folders[f.path] !== undefined)) &&
+  server.every((f) =>
+    f.selectable ? f.uidValidity !== 0 && f.highestModseq !== undefined && unchangedSince(checkpoint.folders[f.path], f) : checkpoint.folders[f.path] !== undefined,
+  ) &&
   Object.keys(checkpoint.folders).every((p) => server.some((f) => f.path === p))

@@ -67,7 +67,14 @@ export type ImportError =
   | { readonly _tag: 'Store'; readonly error: StoreError }
   | { readonly _tag: 'File'; readonly file: string; readonly reason: string }
   /** A file that is not a log the import can read: no usable line, or mostly malformed ones. */
-  | { readonly _tag: 'Unusable'; readonly file: string; readonly lines: number; readonly malformed: number; readonly first: Malformed & { readonly text?: string }; readonly hint: string }
+  | {
+      readonly _tag: 'Unusable'
+      readonly file: string
+      readonly lines: number
+      readonly malformed: number
+      readonly first: Malformed & { readonly text?: string }
+      readonly hint: string
+    }
 
 /** Rotated files oldest first: `mailbox.log.2026-03-01.gz` before `mailbox.log.2026-03-02`, the live `mailbox.log` last. */
 export const rotationOrder = (files: readonly string[]): string[] => {

@@ -149,10 +149,12 @@ export const accountLog = (versions: readonly ItemChange[], mapped: ReadonlyMap<
       const m = mapped.get(box)
       if (m !== undefined && isSystemFolder(m.folderId)) return { found: m }
       // The folder that had that name then: by its recorded name and parents.
-      const byName = [...folderIds].filter((f) => !isSystemFolder(f) || f === FolderIds.INBOX).filter((f) => {
-        const seg = segmentsAt(f, at)
-        return seg !== undefined && names(box, seg)
-      })
+      const byName = [...folderIds]
+        .filter((f) => !isSystemFolder(f) || f === FolderIds.INBOX)
+        .filter((f) => {
+          const seg = segmentsAt(f, at)
+          return seg !== undefined && names(box, seg)
+        })
       if (byName.length > 0) return { found: asMapped(m !== undefined && byName.includes(m.folderId) ? m.folderId : Math.min(...byName)) }
       // Else the scanner's mapping, or a folder messages were seen in under that name, if it was alive then.
       const other = [m?.folderId, ...(seenIn.get(box) ?? [])].filter((f): f is number => f !== undefined)

@@ -29,7 +29,21 @@ import type { TimeTravel } from '../../../projections/timeTravel'
 import type { EventStore } from '../../store/eventStore'
 import { ScanCheckpoint, checkpointName } from '../scanCheckpoint'
 import { splitFlags } from '../../imap/flags'
-import { type ImportError, type ImportOptions, type ImportSummary, bump, emitter, identityOf, newSummary, noteLine, noteMalformed, openLines, recorderFor, rotationOrder, unusableFile } from '../logImport/common'
+import {
+  type ImportError,
+  type ImportOptions,
+  type ImportSummary,
+  bump,
+  emitter,
+  identityOf,
+  newSummary,
+  noteLine,
+  noteMalformed,
+  openLines,
+  recorderFor,
+  rotationOrder,
+  unusableFile,
+} from '../logImport/common'
 import { type AccountLog, type MappedFolder, accountLog } from './accountLog'
 import { parseMailLogLine } from './parse'
 
@@ -141,7 +155,13 @@ export const importMailLogs = async (store: EventStore, index: TimeTravel, o: Im
             if (!('found' in dest)) bump(summary.skipped, `move to a folder ${dest.missing}`)
             else {
               const to = dest.found
-              emit('ItemMoved', { itemId: s.itemId, folderId: to.folderId as ItemId, fromFolderId: s.folderId, itemType: s.itemType, imap: { mailbox: pair.box, uidValidity: to.uidValidity, uid: pair.uid } })
+              emit('ItemMoved', {
+                itemId: s.itemId,
+                folderId: to.folderId as ItemId,
+                fromFolderId: s.folderId,
+                itemType: s.itemType,
+                imap: { mailbox: pair.box, uidValidity: to.uidValidity, uid: pair.uid },
+              })
             }
             break
           }

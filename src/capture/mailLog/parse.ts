@@ -4,7 +4,13 @@
  * Pure parsing into the change it records.
  */
 export type MailLogChange =
-  | { readonly kind: 'save' | 'expunge' | 'flag_change' | 'delete' | 'undelete'; readonly box: string; readonly uid: number; readonly msgid?: string; readonly flags?: readonly string[] }
+  | {
+      readonly kind: 'save' | 'expunge' | 'flag_change' | 'delete' | 'undelete'
+      readonly box: string
+      readonly uid: number
+      readonly msgid?: string
+      readonly flags?: readonly string[]
+    }
   | { readonly kind: 'copy'; readonly from: string; readonly box: string; readonly uid: number; readonly msgid?: string }
   | { readonly kind: 'mailbox_create' | 'mailbox_delete'; readonly box: string }
   | { readonly kind: 'mailbox_rename'; readonly from: string; readonly box: string }
@@ -34,7 +40,12 @@ const fields = (s: string): Record<string, string> => {
 }
 
 const flagList = (raw: string | undefined): string[] | undefined =>
-  raw === undefined ? undefined : raw.replace(/^\(|\)$/g, '').split(/\s+/).filter((f) => f.length > 0)
+  raw === undefined
+    ? undefined
+    : raw
+        .replace(/^\(|\)$/g, '')
+        .split(/\s+/)
+        .filter((f) => f.length > 0)
 
 export const parseMailLogLine = (line: string): MailLogLine | undefined => {
   const m = LINE.exec(line)

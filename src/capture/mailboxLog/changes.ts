@@ -6,7 +6,17 @@
 import type { ItemType } from '../../../domain/itemTypes'
 
 export type LogChange =
-  | { readonly kind: 'created'; readonly itemType: ItemType; readonly itemId: number; readonly folderId: number; readonly name?: string; readonly messageId?: string; readonly subject?: string; readonly uid?: string; readonly email?: string }
+  | {
+      readonly kind: 'created'
+      readonly itemType: ItemType
+      readonly itemId: number
+      readonly folderId: number
+      readonly name?: string
+      readonly messageId?: string
+      readonly subject?: string
+      readonly uid?: string
+      readonly email?: string
+    }
   | { readonly kind: 'moved'; readonly itemType: ItemType; readonly itemIds: readonly number[]; readonly folderId: number; readonly folderName: string }
   | { readonly kind: 'deleted'; readonly itemType: ItemType; readonly itemIds: readonly number[] }
   | { readonly kind: 'emptied'; readonly folderPath: string; readonly count: number; readonly removeSubfolders: boolean }
@@ -29,7 +39,15 @@ const TYPE_OF_CLASS: Readonly<Record<string, ItemType>> = {
   Mountpoint: 'folder',
   Chat: 'chat',
 }
-const typeOf = (cls: string): ItemType => TYPE_OF_CLASS[cls] ?? TYPE_OF_CLASS[cls.replace(/S$/, '').toLowerCase().replace(/^./, (c) => c.toUpperCase())] ?? 'unknown'
+const typeOf = (cls: string): ItemType =>
+  TYPE_OF_CLASS[cls] ??
+  TYPE_OF_CLASS[
+    cls
+      .replace(/S$/, '')
+      .toLowerCase()
+      .replace(/^./, (c) => c.toUpperCase())
+  ] ??
+  'unknown'
 const ids = (list: string): number[] =>
   list
     .split(',')
@@ -61,7 +79,10 @@ const RULES: readonly [RegExp, (m: RegExpExecArray) => LogChange | undefined][] 
     /^Moving CalendarItem: id=(\d+), src=.*?, dest=Folder (.*?) \(id=(\d+)\)/,
     (m) => ({ kind: 'moved', itemType: 'appointment', itemIds: [Number(m[1])], folderId: Number(m[3]), folderName: m[2] as string }),
   ],
-  [/^Deleting ([A-Z_]+)S: ([\d,\s]+)\.?$/, (m) => ({ kind: 'deleted', itemType: typeOf((m[1] as string).charAt(0) + (m[1] as string).slice(1).toLowerCase()), itemIds: ids(m[2] as string) })],
+  [
+    /^Deleting ([A-Z_]+)S: ([\d,\s]+)\.?$/,
+    (m) => ({ kind: 'deleted', itemType: typeOf((m[1] as string).charAt(0) + (m[1] as string).slice(1).toLowerCase()), itemIds: ids(m[2] as string) }),
+  ],
   [
     new RegExp(`^Deleting ${CTX}\\.?$`),
     (m) => {
@@ -69,7 +90,10 @@ const RULES: readonly [RegExp, (m: RegExpExecArray) => LogChange | undefined][] 
       return id > 0 ? { kind: 'deleted', itemType: typeOf(m[1] as string), itemIds: [id] } : undefined
     },
   ],
-  [/^Emptying (\d+) items from (.*?), removeSubfolders=(true|false)\.?$/, (m) => ({ kind: 'emptied', folderPath: m[2] as string, count: Number(m[1]), removeSubfolders: m[3] === 'true' })],
+  [
+    /^Emptying (\d+) items from (.*?), removeSubfolders=(true|false)\.?$/,
+    (m) => ({ kind: 'emptied', folderPath: m[2] as string, count: Number(m[1]), removeSubfolders: m[3] === 'true' }),
+  ],
   [
     new RegExp(`^(?:Copying|Performing IMAP copy of) ${CTX}: copyId=(\\d+), folderId=(\\d+), folderName=.*?, parentId=-?\\d+\\.?$`),
     (m) => ({ kind: 'copied', itemType: typeOf(m[1] as string), itemId: Number(m[4]), originalId: Number(m[3]), folderId: Number(m[5]) }),
@@ -82,7 +106,10 @@ const RULES: readonly [RegExp, (m: RegExpExecArray) => LogChange | undefined][] 
     /^Adding CalendarItem: id=(\d+), Message-ID="(.*?)", folderId=(\d+), subject="(.*?)", UID=(\S+?)(?:, recurId=.*)?$/,
     (m) => ({ kind: 'created', itemType: 'appointment', itemId: Number(m[1]), folderId: Number(m[3]), subject: m[4] as string, name: m[4] as string, uid: m[5] as string }),
   ],
-  [/^[Aa]dding [Ff]older (.*?): id=(\d+), parentId=(\d+)\.?$/, (m) => ({ kind: 'created', itemType: 'folder', itemId: Number(m[2]), folderId: Number(m[3]), name: m[1] as string })],
+  [
+    /^[Aa]dding [Ff]older (.*?): id=(\d+), parentId=(\d+)\.?$/,
+    (m) => ({ kind: 'created', itemType: 'folder', itemId: Number(m[2]), folderId: Number(m[3]), name: m[1] as string }),
+  ],
   [/^Adding SearchFolder (.*?): id=(\d+), parentId=(\d+)/, (m) => ({ kind: 'created', itemType: 'search', itemId: Number(m[2]), folderId: Number(m[3]), name: m[1] as string })],
   [/^Adding Mountpoint (.*?): id=(\d+), parentId=(\d+)/, (m) => ({ kind: 'created', itemType: 'folder', itemId: Number(m[2]), folderId: Number(m[3]), name: m[1] as string })],
   [/^Adding Tag (.*?): id=(\d+)\.?$/, (m) => ({ kind: 'created', itemType: 'tag', itemId: Number(m[2]), folderId: 8, name: m[1] as string })],

@@ -17,7 +17,9 @@ export const emptiedItems = (live: readonly ItemState[], folderPath: string, rem
   }
   const items = live.filter((s) => s.itemType !== 'folder' && emptied(s.folderId))
   const subfolders = removeSubfolders
-    ? live.filter((s) => s.itemType === 'folder' && inside(tree.pathOf(s.itemId))).sort((a, b) => tree.segmentsOf(b.itemId).length - tree.segmentsOf(a.itemId).length || a.itemId - b.itemId)
+    ? live
+        .filter((s) => s.itemType === 'folder' && inside(tree.pathOf(s.itemId)))
+        .sort((a, b) => tree.segmentsOf(b.itemId).length - tree.segmentsOf(a.itemId).length || a.itemId - b.itemId)
     : []
   return [...items, ...subfolders]
 }

@@ -25,7 +25,22 @@ import type { Flag, Tag } from '../../../domain/flags'
 import { emptiedItems } from './empty'
 import type { TimeTravel } from '../../../projections/timeTravel'
 import type { EventStore } from '../../store/eventStore'
-import { type Emit, type ImportError, type ImportOptions, type ImportSummary, bump, emitter, identityOf, newSummary, noteLine, noteMalformed, openLines, recorderFor, rotationOrder, unusableFile } from '../logImport/common'
+import {
+  type Emit,
+  type ImportError,
+  type ImportOptions,
+  type ImportSummary,
+  bump,
+  emitter,
+  identityOf,
+  newSummary,
+  noteLine,
+  noteMalformed,
+  openLines,
+  recorderFor,
+  rotationOrder,
+  unusableFile,
+} from '../logImport/common'
 import { type LogChange, CHANGE_LOGGERS, classify } from './changes'
 import { type LogRecord, parseContext, parseRecordLine, soapRequestOf, startsRecord } from './record'
 
@@ -75,7 +90,11 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
       const account = parseAccountId(rawAccount)
       if (account === undefined) return malformed(name, line, `bad account name ${JSON.stringify(rawAccount)}`)
       if (o.account !== undefined && account !== o.account) return bump(summary.skipped, 'other account')
-      const local = DateTime.fromFormat(rec.timestamp.replace(/,(\d{1,2})$/, (_m, d: string) => `,${d.padEnd(3, '0')}`), 'yyyy-MM-dd HH:mm:ss,SSS', { zone: o.zone })
+      const local = DateTime.fromFormat(
+        rec.timestamp.replace(/,(\d{1,2})$/, (_m, d: string) => `,${d.padEnd(3, '0')}`),
+        'yyyy-MM-dd HH:mm:ss,SSS',
+        { zone: o.zone },
+      )
       if (!local.isValid) return malformed(name, line, `bad timestamp ${rec.timestamp}`)
       if (local.toFormat('yyyy-MM-dd HH:mm:ss') !== rec.timestamp.slice(0, 19) || local.getPossibleOffsets().length > 1) summary.dstAdjusted++
       const at = instant(local.toMillis())
@@ -97,13 +116,7 @@ export const importMailboxLogs = async (store: EventStore, index: TimeTravel, o:
       await emitChange(change, account, at, emit, line)
     }
 
-    const emitChange = async (
-      c: LogChange,
-      account: AccountId,
-      at: Instant,
-      emit: Emit,
-      line: number,
-    ): Promise<void> => {
+    const emitChange = async (c: LogChange, account: AccountId, at: Instant, emit: Emit, line: number): Promise<void> => {
       switch (c.kind) {
         case 'created': {
           const headers = {

@@ -43,7 +43,9 @@ export const getActivity: Verb = {
               `${account}: ${r.total} changes, per ${unit} in ${r.zone} (empty ${unit}s not shown)`,
               table([
                 [unit, 'changes', 'created', 'deleted', 'moved', 'flags', ''],
-                ...buckets.filter((k) => k.changes > 0).map((k) => [human(k.start, r.zone), String(k.changes), String(k.created), String(k.deleted), String(k.moved), String(k.flagged), bar(k.changes, max)]),
+                ...buckets
+                  .filter((k) => k.changes > 0)
+                  .map((k) => [human(k.start, r.zone), String(k.changes), String(k.created), String(k.deleted), String(k.moved), String(k.flagged), bar(k.changes, max)]),
               ]),
               ...(peak !== undefined ? [`most deletions: ${peak.deleted} in the ${unit} from ${human(peak.start, r.zone)}`] : []),
             ].join('\n'),

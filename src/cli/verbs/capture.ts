@@ -215,7 +215,8 @@ const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, serve
 
 export const doAccountScan: Verb = {
   name: 'doAccountScan',
-  summary: 'Scans one account on the configured IMAP server (and its address books and calendars on the configured CardDAV/CalDAV server) and records what changed since the last scan.',
+  summary:
+    'Scans one account on the configured IMAP server (and its address books and calendars on the configured CardDAV/CalDAV server) and records what changed since the last scan.',
   positionals: [{ name: 'account', help: 'IMAP login name, such as alice or alice@example.com' }],
   attributes: [],
   examples: [
@@ -252,7 +253,11 @@ export const doAccountScan: Verb = {
       const errors = [mailFailed?.error, davFailed].filter((x): x is string => x !== undefined)
       return {
         json: { ...(mail !== undefined ? reportJson(mail) : { account }), ...(dav !== undefined && { dav: davReportJson(dav) }) },
-        text: [...(mail !== undefined ? [reportText(mail)] : []), ...(dav !== undefined ? davReportText(dav) : []), ...(src.dav !== undefined && dav === undefined ? ['address books and calendars not read (stopped); run again'] : [])].join('\n'),
+        text: [
+          ...(mail !== undefined ? [reportText(mail)] : []),
+          ...(dav !== undefined ? davReportText(dav) : []),
+          ...(src.dav !== undefined && dav === undefined ? ['address books and calendars not read (stopped); run again'] : []),
+        ].join('\n'),
         exitCode: interrupted ? ExitCode.INTERRUPTED : mailFailed?.exitCode === ExitCode.UNAVAILABLE ? ExitCode.UNAVAILABLE : errors.length > 0 ? ExitCode.PARTIAL : ExitCode.OK,
         ...(errors.length > 0 && { error: errors.join('; ') }),
       }
@@ -286,11 +291,16 @@ export const doSmartScan: Verb = {
       help: 'at most this many IMAP connections, reused across rounds and triggers, and as many accounts captured at once (one capture per account at a time); default: MAILTIME_IMAP_CONNECTIONS, imap.connections in the config file, or 4. An account unchanged since a scan that recorded nothing costs one LIST-STATUS command where the server offers LIST-STATUS and CONDSTORE',
     },
   ],
-  examples: ['mailtime doSmartScan', 'mailtime doSmartScan start connections 8', 'mailtime doSmartScan start watch true interval 30', 'mailtime doSmartScan start watch true spool /var/spool/mailtime/dovecot'],
+  examples: [
+    'mailtime doSmartScan',
+    'mailtime doSmartScan start connections 8',
+    'mailtime doSmartScan start watch true interval 30',
+    'mailtime doSmartScan start watch true spool /var/spool/mailtime/dovecot',
+  ],
   exitCodes: [
     '6: no account was scanned to the end (the IMAP or DAV server is unreachable, or every scan failed or was incomplete)',
     '7: some accounts, address books or calendars failed or were not scanned to the end (the others were)',
-    '4: the store failed, or the change feed\'s position could not be read or written (what was recorded stays; the feed resumes from its last position)',
+    "4: the store failed, or the change feed's position could not be read or written (what was recorded stays; the feed resumes from its last position)",
   ],
   run: async (ctx, { positionals, attrs }): Promise<Output> => {
     if (positionals[0] !== undefined && positionals[0].toLowerCase() !== 'start') throw usage(`doSmartScan: unexpected ${JSON.stringify(positionals[0])}`)
@@ -307,10 +317,13 @@ export const doSmartScan: Verb = {
     if (spoolDir !== undefined && spoolDir.trim() === '') throw usage('spool: an empty directory name')
     const both = sources(ctx)
     const src = both.imap
-    const configured = accountsToScan(ctx, src).map((a) => parseAccountId(a)).filter((a): a is AccountId => a !== undefined)
+    const configured = accountsToScan(ctx, src)
+      .map((a) => parseAccountId(a))
+      .filter((a): a is AccountId => a !== undefined)
     // With a spool and no configured accounts, capture is site-wide: every account the feed names.
-    const accounts = configured.length > 0 ? configured : await must(listAccountIds((await ctx.backend())))
-    if (accounts.length === 0 && spoolDir === undefined) throw usage('no accounts to scan: set MAILTIME_IMAP_ACCOUNTS or imap.accounts, or scan one account first with doAccountScan')
+    const accounts = configured.length > 0 ? configured : await must(listAccountIds(await ctx.backend()))
+    if (accounts.length === 0 && spoolDir === undefined)
+      throw usage('no accounts to scan: set MAILTIME_IMAP_ACCOUNTS or imap.accounts, or scan one account first with doAccountScan')
     const sig = stopSignal()
     // Capture leases (src/capture/fleet): on a PostgreSQL store the workers share the accounts, each
     // capturing only those it holds; elsewhere this process holds every account.
@@ -361,7 +374,10 @@ export const doSmartScan: Verb = {
     const watchChanges = (src: ImapSource, a: AccountId, client: ImapFlow): void => {
       if (!watch.right || spoolDir !== undefined || notifiers.has(a)) return
       if (notify.right && client.capabilities.has('NOTIFY')) {
-        const login = src.passwords[a] !== undefined ? { user: a, password: src.passwords[a] as string, onBehalf: false } : { user: src.admin?.user ?? '', password: src.admin?.password ?? '', onBehalf: true }
+        const login =
+          src.passwords[a] !== undefined
+            ? { user: a, password: src.passwords[a] as string, onBehalf: false }
+            : { user: src.admin?.user ?? '', password: src.admin?.password ?? '', onBehalf: true }
         notifiers.set(
           a,
           watchAccount({ host: src.host, port: src.port, secure: src.secure, account: a, login }, (e) => {
@@ -462,22 +478,22 @@ export const doSmartScan: Verb = {
       if (dav !== undefined && sig.stopped()) cutShort = true
       if (dav === undefined || sig.stopped()) return dav === undefined
       let davScanned = false
-          // Polled every round: a sync token per collection makes an unchanged round one PROPFIND per home.
-            try {
-              const d = await davScanOne(ctx, dav, a, sig.stopped)
-              davReports.push(d)
-              const incomplete = davRoundIncomplete(d)
-              if (incomplete !== undefined) {
-                failures.push({ account: a, error: `${incomplete}: ${d.failed.map((f) => f.reason).join('; ')}` })
-                ctx.note(`mailtime: ${incomplete}`)
-              } else davScanned = true
-              if (watch.right && d.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${d.eventsAppended} events (CardDAV/CalDAV)`)
-            } catch (e) {
-              if (!(e instanceof CliFailure)) throw e
-              if (e.exitCode === ExitCode.STORE || e.exitCode === ExitCode.USAGE) throw e
-              failures.push({ account: a, error: e.message })
-              ctx.note(`mailtime: ${e.message}`)
-            }
+      // Polled every round: a sync token per collection makes an unchanged round one PROPFIND per home.
+      try {
+        const d = await davScanOne(ctx, dav, a, sig.stopped)
+        davReports.push(d)
+        const incomplete = davRoundIncomplete(d)
+        if (incomplete !== undefined) {
+          failures.push({ account: a, error: `${incomplete}: ${d.failed.map((f) => f.reason).join('; ')}` })
+          ctx.note(`mailtime: ${incomplete}`)
+        } else davScanned = true
+        if (watch.right && d.eventsAppended > 0) ctx.note(`${new Date(ctx.now()).toISOString()} ${a}: ${d.eventsAppended} events (CardDAV/CalDAV)`)
+      } catch (e) {
+        if (!(e instanceof CliFailure)) throw e
+        if (e.exitCode === ExitCode.STORE || e.exitCode === ExitCode.USAGE) throw e
+        failures.push({ account: a, error: e.message })
+        ctx.note(`mailtime: ${e.message}`)
+      }
       return davScanned
     }
 
@@ -510,10 +526,14 @@ export const doSmartScan: Verb = {
       }
       return mail
     }
-    const scheduler = siteScheduler(connections.right, (a: string, job: { readonly signals: readonly ChangeSignal[]; readonly round: boolean }) => runJob(a as AccountId, job), (x, y) => ({
-      signals: [...x.signals, ...y.signals],
-      round: x.round || y.round,
-    }))
+    const scheduler = siteScheduler(
+      connections.right,
+      (a: string, job: { readonly signals: readonly ChangeSignal[]; readonly round: boolean }) => runJob(a as AccountId, job),
+      (x, y) => ({
+        signals: [...x.signals, ...y.signals],
+        round: x.round || y.round,
+      }),
+    )
     const scanNow = (a: AccountId, signals: readonly ChangeSignal[]): Promise<CaptureResult> => scheduler.submit(a, { signals, round: false })
 
     /** A capture a feed triggered: what would end a round's scan ends the watch. */
@@ -523,7 +543,10 @@ export const doSmartScan: Verb = {
         sig.wakeNow()
         return { _tag: 'Failed', reason: fatal.message, fatal: true }
       })
-    const trigger = triggerOnSignal((a, s) => capture(a as AccountId, s), () => undefined)
+    const trigger = triggerOnSignal(
+      (a, s) => capture(a as AccountId, s),
+      () => undefined,
+    )
 
     let follower: SpoolFollower | undefined
     let following: Promise<void> = Promise.resolve()
@@ -631,7 +654,9 @@ export const doSmartScan: Verb = {
       text: [
         ...(watch.right ? [`stopped after ${rounds} round(s)`] : [...reports.map(reportText), ...davReports.flatMap(davReportText)]),
         ...(watch.right ? [table([['account', 'events recorded'], ...[...totals.entries()].map(([a, n]) => [a, String(n)])])] : []),
-        ...(heldElsewhere.length > 0 ? [`not captured by this run: ${heldElsewhere.length} account(s) held by another worker of the fleet, which captures them: ${heldElsewhere.join(', ')}`] : []),
+        ...(heldElsewhere.length > 0
+          ? [`not captured by this run: ${heldElsewhere.length} account(s) held by another worker of the fleet, which captures them: ${heldElsewhere.join(', ')}`]
+          : []),
         ...failures.map((f) => `FAILED ${f.account}: ${f.error}`),
         ...(interrupted && !watch.right ? ['stopped before every account was scanned to the end; run again to resume'] : []),
       ].join('\n'),
@@ -645,7 +670,9 @@ export const doSmartScan: Verb = {
               ? ExitCode.PARTIAL
               : ExitCode.UNAVAILABLE
             : ExitCode.OK,
-      ...(failures.length > 0 && { error: `${new Set(failures.map((f) => f.account)).size} account(s) not scanned to the end: ${[...new Set(failures.map((f) => f.account))].join(', ')} (see failures)` }),
+      ...(failures.length > 0 && {
+        error: `${new Set(failures.map((f) => f.account)).size} account(s) not scanned to the end: ${[...new Set(failures.map((f) => f.account))].join(', ')} (see failures)`,
+      }),
     }
   },
 }

@@ -92,10 +92,9 @@ export const reportText = (r: CoherencyReport, zone: string): string => {
           `repair: ${r.repairs.blobsRestored} blob(s) fetched again, ${r.repairs.checkpointsReset} scan checkpoint(s) reset, ${r.repairs.indexRebuilt === null ? 'index not rebuilt' : `index rebuilt (${r.repairs.indexRebuilt.items} items, ${r.repairs.indexRebuilt.versions} versions)`}`,
         ]),
     ...(r.problems.length === 0 ? [] : ['', `${r.problems.length} problem(s):`]),
-    ...r.problems.slice(0, SHOWN).flatMap((p) => [
-      `${p.kind}  ${where(p)}: ${p.detail}`,
-      ...(p.repair === undefined ? [] : [`  ${p.repair.repaired ? 'repaired' : 'not repaired'}: ${p.repair.how}`]),
-    ]),
+    ...r.problems
+      .slice(0, SHOWN)
+      .flatMap((p) => [`${p.kind}  ${where(p)}: ${p.detail}`, ...(p.repair === undefined ? [] : [`  ${p.repair.repaired ? 'repaired' : 'not repaired'}: ${p.repair.how}`])]),
     ...(r.problems.length > SHOWN ? [`… ${r.problems.length - SHOWN} more (use --json for all)`] : []),
     '',
     r.interrupted
@@ -124,9 +123,16 @@ export const doCoherencyCheck: Verb = {
   attributes: [
     { name: 'read_data', help: 'true: read every referenced blob and check its SHA-256 (default: only that it exists)' },
     { name: 'full', help: `true: compare every item's index history with a replay (default: a random sample of up to ${DEFAULT_SAMPLE} items per account)` },
-    { name: 'repair', help: 'true: fetch missing or damaged blobs again from the IMAP server (verified by digest), rebuild the index, reset a scan checkpoint ahead of the events' },
+    {
+      name: 'repair',
+      help: 'true: fetch missing or damaged blobs again from the IMAP server (verified by digest), rebuild the index, reset a scan checkpoint ahead of the events',
+    },
   ],
-  examples: ['mailtime doCoherencyCheck', 'mailtime doCoherencyCheck alice@example.com read_data true full true', 'mailtime doCoherencyCheck all read_data true repair true --json'],
+  examples: [
+    'mailtime doCoherencyCheck',
+    'mailtime doCoherencyCheck alice@example.com read_data true full true',
+    'mailtime doCoherencyCheck all read_data true repair true --json',
+  ],
   exitCodes: ['8: problems found and not repaired (each is listed)', '130: interrupted (run it again)'],
   run: async (ctx, { positionals: [rawAccount], attrs }): Promise<Output> => {
     const readData = flag(attrs, 'read_data')
@@ -162,15 +168,11 @@ export const doCoherencyCheck: Verb = {
     try {
       const report = repair
         ? (
-            await recorded(
-              appDeps(ctx),
-              { kind: 'check', verb: 'doCoherencyCheck', params: { account: account ?? 'all', ...attrs } },
-              async () => {
-                const r = await check()
-                const left = remaining(r).length
-                return { result: r, status: r.interrupted ? 'stopped' : left > 0 ? 'partial' : 'done', counts: { problems: r.problems.length, remaining: left } }
-              },
-            )
+            await recorded(appDeps(ctx), { kind: 'check', verb: 'doCoherencyCheck', params: { account: account ?? 'all', ...attrs } }, async () => {
+              const r = await check()
+              const left = remaining(r).length
+              return { result: r, status: r.interrupted ? 'stopped' : left > 0 ? 'partial' : 'done', counts: { problems: r.problems.length, remaining: left } }
+            })
           ).result
         : await check()
       return { json: reportJson(report, ctx.zone), text: reportText(report, ctx.zone), exitCode: exitOf(report) }

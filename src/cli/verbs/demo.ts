@@ -88,8 +88,7 @@ export const demo: Verb = {
     const now = await folderSummary(ctx, alice, MAX_INSTANT as Instant)
     const before = wipe === null ? undefined : await folderSummary(ctx, alice, instant(wipe - 60_000))
     const showcase = m?.showcaseItem ?? null
-    const life =
-      showcase === null ? undefined : await getItem.run(ctx, { positionals: [alice, String(showcase)], attrs: { date: 'all' } })
+    const life = showcase === null ? undefined : await getItem.run(ctx, { positionals: [alice, String(showcase)], attrs: { date: 'all' } })
     const q = (i: number) => `"${human(i, zone).slice(0, 19)}"`
     const lines = [
       appended > 0

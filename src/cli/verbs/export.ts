@@ -29,7 +29,10 @@ export const exportHistoryVerb: Verb = {
     { name: 'force', help: 'true: write into a directory that is not empty' },
     { name: 'dry_run', help: 'true: say what would be exported (changes, live items and folders at to, states, dest) and write nothing' },
   ],
-  examples: ['mailtime exportHistory alice@example.com dest /srv/legal/case-117', 'mailtime exportHistory alice@example.com from "01/03/2026 00:00:00" to last at "03/03/2026 14:02:00" format zip'],
+  examples: [
+    'mailtime exportHistory alice@example.com dest /srv/legal/case-117',
+    'mailtime exportHistory alice@example.com from "01/03/2026 00:00:00" to last at "03/03/2026 14:02:00" format zip',
+  ],
   exitCodes: ['2: dest is not empty (force true overrides), or from/at are after to'],
   run: async (ctx, { positionals: [raw = ''], attrs }) => {
     // Test-only (faults.ts): MAILTIME_FAULT=kill-after-step:N.
@@ -90,7 +93,10 @@ export const verifyExportVerb: Verb = {
     try {
       const r = await verifyExport(dir)
       if (E.isLeft(r)) throw new CliFailure(`${p}: does not verify: ${r.left}`, ExitCode.VERIFY)
-      return { json: { path: p, verified: true, ...r.right }, text: `${p}: verified (${r.right.events} events in an unbroken chain, ${r.right.files} files, ${r.right.states} states equal to the replayed timeline)` }
+      return {
+        json: { path: p, verified: true, ...r.right },
+        text: `${p}: verified (${r.right.events} events in an unbroken chain, ${r.right.files} files, ${r.right.states} states equal to the replayed timeline)`,
+      }
     } finally {
       if (tmp !== undefined) fs.rmSync(tmp, { recursive: true, force: true })
     }

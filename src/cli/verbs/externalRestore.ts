@@ -36,7 +36,8 @@ const sourceOf = (raw: string, blobs: string | undefined): { store: string; blob
 
 export const doExternalRestore: Verb = {
   name: 'doExternalRestore',
-  summary: "Restores the accounts of another installation's store (a copied SQLite file and blob folder) into this installation's target; never deletes, skips what earlier runs restored.",
+  summary:
+    "Restores the accounts of another installation's store (a copied SQLite file and blob folder) into this installation's target; never deletes, skips what earlier runs restored.",
   positionals: [{ name: 'source', help: 'a directory holding mailtime.db and blobs/, or the SQLite file' }],
   attributes: [
     { name: 'accounts', help: 'comma list of accounts (default: all)' },
@@ -45,7 +46,10 @@ export const doExternalRestore: Verb = {
     { name: 'id_map', help: 'also write the id map (JSON lines: account, item, location) to this file' },
     ...RESTORE_ATTRS,
   ],
-  examples: ['mailtime doExternalRestore /mnt/old-server/mailtime-data', 'mailtime doExternalRestore /mnt/old/mailtime.db accounts alice@example.com target imap://127.0.0.1:1143 dry_run true'],
+  examples: [
+    'mailtime doExternalRestore /mnt/old-server/mailtime-data',
+    'mailtime doExternalRestore /mnt/old/mailtime.db accounts alice@example.com target imap://127.0.0.1:1143 dry_run true',
+  ],
   exitCodes: ['3: the source or an account in `accounts` does not exist', ...RESTORE_EXIT_CODES],
   run: async (ctx, { positionals: [raw = ''], attrs }) => {
     const where = sourceOf(raw, attrs.blobs)
@@ -59,7 +63,10 @@ export const doExternalRestore: Verb = {
       let wanted: AccountId[] = all
       if (attrs.accounts !== undefined) {
         wanted = []
-        for (const a of attrs.accounts.split(',').map((x) => x.trim()).filter((x) => x.length > 0)) {
+        for (const a of attrs.accounts
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x.length > 0)) {
           const id = parseAccountId(a)
           if (id === undefined || !all.includes(id)) throw notFound(`account ${JSON.stringify(a)} is not in the source store (it holds ${all.length} account(s))`)
           wanted.push(id)
@@ -78,7 +85,14 @@ export const doExternalRestore: Verb = {
       for (const a of skippedAccounts) ctx.note(`${a} is deleted in the source; skipped (filter_deleted false restores it)`)
       const out = await runRestoreVerb(
         ctx,
-        { verb: 'doExternalRestore', params: { source: raw, ...attrs }, identity: ['external', path.resolve(where.store.slice('sqlite:'.length)), wanted], plans, provision: true, blobs: src.blobs },
+        {
+          verb: 'doExternalRestore',
+          params: { source: raw, ...attrs },
+          identity: ['external', path.resolve(where.store.slice('sqlite:'.length)), wanted],
+          plans,
+          provision: true,
+          blobs: src.blobs,
+        },
         attrs,
       )
       if (attrs.id_map !== undefined && (out.json as { dryRun?: boolean }).dryRun === false) {

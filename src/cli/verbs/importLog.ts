@@ -123,8 +123,18 @@ export const importLog: Verb = {
       jsonLine: dry.right,
       text: [
         `${dry.right ? 'dry run: ' : ''}${s.linesRead} lines, ${s.records} records: ${s.events} events, ${dry.right ? `${s.events - s.duplicates} would be appended` : `${s.appended} appended`}, ${s.duplicates} already recorded, ${s.malformed} malformed`,
-        table([['event', 'count'], ...Object.entries(s.byType).sort().map(([k, v]) => [k, String(v)])]),
-        table([['skipped', 'count'], ...Object.entries(s.skipped).sort().map(([k, v]) => [k, String(v)])]),
+        table([
+          ['event', 'count'],
+          ...Object.entries(s.byType)
+            .sort()
+            .map(([k, v]) => [k, String(v)]),
+        ]),
+        table([
+          ['skipped', 'count'],
+          ...Object.entries(s.skipped)
+            .sort()
+            .map(([k, v]) => [k, String(v)]),
+        ]),
         ...s.malformedSamples.slice(0, 20).map((m) => `malformed ${m.file}:${m.line}: ${m.reason}`),
         ...s.notes.slice(0, 20).map((n) => `note ${n.file}:${n.line}: ${n.note}`),
         ...(s.dstAdjusted > 0 ? [`${s.dstAdjusted} line(s) fell in a DST gap or overlap of ${zone}; they were read with the later offset`] : []),

@@ -17,4 +17,34 @@ import { getActivity } from './activity'
 import { doCoherencyCheck } from './coherency'
 import { diffVerb, doItemSearch, getAccountInfo, getAccountState, getAvailableAccounts, getItem, rebuildIndex } from './inspect'
 
-export const VERBS: readonly Verb[] = [getItem, getAccountState, doItemSearch, diffVerb, getActivity, getAvailableAccounts, getAccountInfo, rebuildIndex, doCoherencyCheck, audited('scan', doAccountScan), audited('scan', doSmartScan), getCaptureStatus, audited('import', importLog), doItemRestore, doRestoreOnNewAccount, doUndelete, doRewind, doExternalRestore, getAllOperations, monitor, doStopOperation, doPurge, legalHold, exportHistoryVerb, verifyExportVerb, migrateStoreVerb, migrateBlobsVerb, demo, serve]
+export const VERBS: readonly Verb[] = [
+  getItem,
+  getAccountState,
+  doItemSearch,
+  diffVerb,
+  getActivity,
+  getAvailableAccounts,
+  getAccountInfo,
+  rebuildIndex,
+  doCoherencyCheck,
+  audited('scan', doAccountScan),
+  audited('scan', doSmartScan),
+  getCaptureStatus,
+  audited('import', importLog),
+  doItemRestore,
+  doRestoreOnNewAccount,
+  doUndelete,
+  doRewind,
+  doExternalRestore,
+  getAllOperations,
+  monitor,
+  doStopOperation,
+  doPurge,
+  legalHold,
+  exportHistoryVerb,
+  verifyExportVerb,
+  migrateStoreVerb,
+  migrateBlobsVerb,
+  demo,
+  serve,
+]

@@ -83,7 +83,14 @@ export const getAccountState: Verb = {
   ],
   examples: ['mailtime getAccountState alice@example.com date "03/03/2026 14:02:00"'],
   run: async (ctx, { positionals: [account = ''], attrs }) => {
-    const { json, view: v, validAt, knownAt } = orExit(await accountState(appDeps(ctx), { account, ...(attrs.date !== undefined && { date: attrs.date }), ...(attrs.known_at !== undefined && { knownAt: attrs.known_at }) }))
+    const {
+      json,
+      view: v,
+      validAt,
+      knownAt,
+    } = orExit(
+      await accountState(appDeps(ctx), { account, ...(attrs.date !== undefined && { date: attrs.date }), ...(attrs.known_at !== undefined && { knownAt: attrs.known_at }) }),
+    )
     const { zone } = ctx
     const lines = [
       `${v.account.name} as of ${validAt >= MAX_INSTANT ? 'last' : human(validAt, zone)}${knownAt !== undefined ? `, as known at ${human(knownAt, zone)}` : ''}` +
@@ -107,7 +114,10 @@ export const doItemSearch: Verb = {
   summary: 'Finds items in the backup; by default lists deleted messages, as Carbonio does.',
   positionals: [account],
   attributes: [
-    { name: 'search_string', help: 'case-sensitive text matched against subject, from, to, Message-ID and names (contacts, events, tasks: also UID, e-mail addresses, organizer, attendees)' },
+    {
+      name: 'search_string',
+      help: 'case-sensitive text matched against subject, from, to, Message-ID and names (contacts, events, tasks: also UID, e-mail addresses, organizer, attendees)',
+    },
     { name: 'type', help: 'item type (default message)', values: [...SEARCHABLE_TYPES, 'all'] },
     { name: 'before', help: 'only items deleted (filter deleted) or created (otherwise) before this date' },
     { name: 'after', help: 'only items deleted (filter deleted) or created (otherwise) at or after this date' },
@@ -133,14 +143,7 @@ export const doItemSearch: Verb = {
           ? `no ${filter === 'all' ? '' : `${filter.replace('_', ' ')} `}${type === 'all' ? 'item' : type} matches`
           : table([
               ['id', 'type', 'status', 'folder', 'date', 'subject / name'],
-              ...rows.map(({ s, path }) => [
-                String(s.itemId),
-                s.itemType,
-                s.status,
-                path,
-                human(s.status === 'live' ? s.createdAt : s.deletedAt, zone),
-                clip(itemLabel(s)),
-              ]),
+              ...rows.map(({ s, path }) => [String(s.itemId), s.itemType, s.status, path, human(s.status === 'live' ? s.createdAt : s.deletedAt, zone), clip(itemLabel(s))]),
             ]),
     }
   },
@@ -155,8 +158,7 @@ export const diffVerb: Verb = {
   run: async (ctx, { positionals: [account = '', from = '', to = ''] }) => {
     const { zone } = ctx
     const { json, account: a, from: t1, to: t2, diff: d, changed } = orExit(await diff(appDeps(ctx), { account, from, to }))
-    const line = (i: { itemId: number; itemType: string; folderPath: string; state: ItemState }) =>
-      [String(i.itemId), i.itemType, i.folderPath, clip(itemLabel(i.state))]
+    const line = (i: { itemId: number; itemType: string; folderPath: string; state: ItemState }) => [String(i.itemId), i.itemType, i.folderPath, clip(itemLabel(i.state))]
     const text = [
       `${a}: ${human(t1, zone)} → ${human(t2, zone)}`,
       `added ${d.added.length}, removed ${d.removed.length}, moved ${d.moved.length}, re-flagged ${d.reflagged.length}, changed ${changed.length}`,
@@ -164,9 +166,23 @@ export const diffVerb: Verb = {
       ...(d.removed.length ? ['', 'removed:', table(d.removed.slice(0, 50).map(line))] : []),
       ...(d.moved.length ? ['', 'moved:', table(d.moved.slice(0, 50).map((m) => [String(m.itemId), m.itemType, `${m.fromPath} → ${m.toPath}`]))] : []),
       ...(d.reflagged.length
-        ? ['', 're-flagged:', table(d.reflagged.slice(0, 50).map((r) => [String(r.itemId), `${r.flagsBefore.join(' ') || '-'} → ${r.flagsAfter.join(' ') || '-'}`, `${r.tagsBefore.join(',') || '-'} → ${r.tagsAfter.join(',') || '-'}`]))]
+        ? [
+            '',
+            're-flagged:',
+            table(
+              d.reflagged
+                .slice(0, 50)
+                .map((r) => [
+                  String(r.itemId),
+                  `${r.flagsBefore.join(' ') || '-'} → ${r.flagsAfter.join(' ') || '-'}`,
+                  `${r.tagsBefore.join(',') || '-'} → ${r.tagsAfter.join(',') || '-'}`,
+                ]),
+            ),
+          ]
         : []),
-      ...(changed.length ? ['', 'changed:', table(changed.slice(0, 50).map((c) => [String(c.itemId), c.itemType, c.folderPath, clip(c.name), c.changes.join('; ') || 'content changed']))] : []),
+      ...(changed.length
+        ? ['', 'changed:', table(changed.slice(0, 50).map((c) => [String(c.itemId), c.itemType, c.folderPath, clip(c.name), c.changes.join('; ') || 'content changed']))]
+        : []),
     ]
     return { json, text: text.join('\n') }
   },
@@ -247,4 +263,3 @@ export const rebuildIndex: Verb = {
     }
   },
 }
-

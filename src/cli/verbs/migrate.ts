@@ -16,7 +16,6 @@ import { CliFailure, ExitCode, fromStoreError, notFound, usage } from '../failur
 import type { Verb } from '../grammar'
 import { noPasswordOnArgv, withEsdbPassword } from '../storeLocation'
 
-
 export const migrateStoreVerb: Verb = {
   name: 'migrateStore',
   summary: 'Copies a whole event store to another (sqlite:<file>, postgres://… or esdb://…, any way), verifies every stream, and rebuilds the target index.',
@@ -48,7 +47,17 @@ export const migrateStoreVerb: Verb = {
       if (idx !== undefined && E.isLeft(idx)) throw fromStoreError(idx.left)
       const seconds = (Date.now() - started) / 1000
       return {
-        json: { from: a.right.store.description, to: b.right.store.description, streams: r.streams, events: r.events, appended: r.appended, duplicates: r.duplicates, verified: true, indexRebuilt: idx !== undefined, seconds },
+        json: {
+          from: a.right.store.description,
+          to: b.right.store.description,
+          streams: r.streams,
+          events: r.events,
+          appended: r.appended,
+          duplicates: r.duplicates,
+          verified: true,
+          indexRebuilt: idx !== undefined,
+          seconds,
+        },
         text: `copied ${r.events} events in ${r.streams} streams (${r.appended} new, ${r.duplicates} already there) from ${a.right.store.description} to ${b.right.store.description}; every stream verified (count and SHA-256)${idx !== undefined ? '; index rebuilt' : ''} in ${seconds.toFixed(1)} s`,
       }
     } finally {
@@ -103,7 +112,19 @@ export const migrateBlobsVerb: Verb = {
         ...(failed > 0 || r.interrupted ? ['run the same command again to copy what is missing'] : []),
       ].join('\n')
       return {
-        json: { from: fromName, to: toName, total: r.total, copied: r.copied, alreadyThere: r.alreadyThere, repaired: r.repaired, verified: r.verified, bytesCopied: r.bytesCopied, failed: r.failed, interrupted: r.interrupted, seconds },
+        json: {
+          from: fromName,
+          to: toName,
+          total: r.total,
+          copied: r.copied,
+          alreadyThere: r.alreadyThere,
+          repaired: r.repaired,
+          verified: r.verified,
+          bytesCopied: r.bytesCopied,
+          failed: r.failed,
+          interrupted: r.interrupted,
+          seconds,
+        },
         text,
         exitCode: r.interrupted ? ExitCode.INTERRUPTED : failed > 0 ? ExitCode.PARTIAL : ExitCode.OK,
       }

@@ -33,7 +33,17 @@ export const getAllOperations: Verb = {
           ? 'no operations'
           : table([
               ['operation', 'verb', 'state', 'started', 'progress', 'restored', 'skipped', 'unrestored', 'by'],
-              ...all.map((s) => [s.operationId, s.verb, s.state, human(s.startedAt, ctx.zone), progressText(s), String(s.restored), String(s.skipped), String(s.unrestored.length), s.initiator]),
+              ...all.map((s) => [
+                s.operationId,
+                s.verb,
+                s.state,
+                human(s.startedAt, ctx.zone),
+                progressText(s),
+                String(s.restored),
+                String(s.skipped),
+                String(s.unrestored.length),
+                s.initiator,
+              ]),
             ]),
     }
   },
@@ -92,4 +102,3 @@ export const doStopOperation: Verb = {
     return { json, text: `asked operation ${id} to stop; it stops after its current batch (monitor ${id} follow true)` }
   },
 }
-

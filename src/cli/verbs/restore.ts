@@ -39,7 +39,10 @@ export const doUndelete: Verb = {
     { name: 'end', help: 'end of the window ("dd/MM/yyyy HH:mm:ss" or last); both ends included' },
   ],
   attributes: [
-    { name: 'target_original_folder', help: 'true (default): each item goes to its source folder; false: all messages under one folder named undelete_DD_MM_YY (contacts, appointments and tasks always go back to their collections)' },
+    {
+      name: 'target_original_folder',
+      help: 'true (default): each item goes to its source folder; false: all messages under one folder named undelete_DD_MM_YY (contacts, appointments and tasks always go back to their collections)',
+    },
     ...RESTORE_ATTRS,
   ],
   examples: [
@@ -54,7 +57,8 @@ export const doUndelete: Verb = {
 
 export const doRestoreOnNewAccount: Verb = {
   name: 'doRestoreOnNewAccount',
-  summary: 'Recreates every item that existed in an account at an instant into a new account; the source is never touched. On a deleted account, "last" means the moment before it was deleted (Account Restore).',
+  summary:
+    'Recreates every item that existed in an account at an instant into a new account; the source is never touched. On a deleted account, "last" means the moment before it was deleted (Account Restore).',
   positionals: [
     { name: 'source', help: 'source account' },
     { name: 'destination', help: 'the new account' },
@@ -92,7 +96,10 @@ export const doItemRestore: Verb = {
     { name: 'restore_folder', help: 'folder path to restore a message into, such as Restored/March (contacts, appointments and tasks go back to their collections)' },
     ...RESTORE_ATTRS,
   ],
-  examples: ['mailtime doItemRestore alice@example.com 1042 date "03/03/2026 14:00:00"', 'mailtime doItemRestore alice@example.com 1042 restore_folder Restored target maildir:/srv/restore/alice'],
+  examples: [
+    'mailtime doItemRestore alice@example.com 1042 date "03/03/2026 14:00:00"',
+    'mailtime doItemRestore alice@example.com 1042 restore_folder Restored target maildir:/srv/restore/alice',
+  ],
   exitCodes: ['3: the item never existed or did not exist at that date', ...RESTORE_EXIT_CODES],
   run: (ctx, { positionals: [account = '', itemId = ''], attrs }) =>
     restoreWith(itemRestore)(ctx, { account, itemId, ...attrFields(attrs, { date: 'date', restore_folder: 'restoreFolder' }), ...restoreOptionsOf(attrs) }),

@@ -21,7 +21,11 @@ const planLines = (plan: RewindPlan): string[] => {
   const groups = groupActions(plan)
   return [
     ...(groups.length === 0 ? ['nothing to do: the account is as it was then'] : []),
-    ...groups.flatMap((g) => [`${g.group}: ${g.actions.length}`, ...g.actions.slice(0, 20).map((a) => `  ${describeAction(a)}`), ...(g.actions.length > 20 ? [`  … ${g.actions.length - 20} more (--json lists all)`] : [])]),
+    ...groups.flatMap((g) => [
+      `${g.group}: ${g.actions.length}`,
+      ...g.actions.slice(0, 20).map((a) => `  ${describeAction(a)}`),
+      ...(g.actions.length > 20 ? [`  … ${g.actions.length - 20} more (--json lists all)`] : []),
+    ]),
     ...(plan.keptInPlace > 0 ? [`mail from after the instant left where it is: ${plan.keptInPlace}`] : []),
     ...(plan.foldersLeft.length > 0 ? [`folders created since, left in place: ${plan.foldersLeft.map(show).join(', ')}`] : []),
     ...plan.unachievable.map((u) => `cannot put back ${u.what} ${u.itemId}: ${u.reason}`),
@@ -74,7 +78,11 @@ const render = (r: RewindResult): Output => {
   if (r.dryRun)
     return {
       json: r.json,
-      text: [`dry run: nothing changed; the plan to put the account back as it was at ${instantText}:`, ...planLines(r.plan), ...(r.hold !== undefined ? [`the rewind itself will be refused: ${r.hold}`] : [])].join('\n'),
+      text: [
+        `dry run: nothing changed; the plan to put the account back as it was at ${instantText}:`,
+        ...planLines(r.plan),
+        ...(r.hold !== undefined ? [`the rewind itself will be refused: ${r.hold}`] : []),
+      ].join('\n'),
     }
   const o = r.ran
   const s = o.summary
@@ -83,7 +91,11 @@ const render = (r: RewindResult): Output => {
     ...(o.foundApplied > 0 ? [`${o.foundApplied} action(s) of an interrupted earlier run were found done on the server and not sent again`] : []),
     ...planLines(o.plan),
     ...o.failed.map((f) => `refused: ${describeAction(f.action)}: ${f.reason}`),
-    ...(s.state === 'done' ? [`the account is as it was at ${instantText}${o.plan.keptInPlace + o.plan.actions.filter((a) => a.kind === 'keepAside').length > 0 ? ', plus the mail kept from after it' : ''}`] : []),
+    ...(s.state === 'done'
+      ? [
+          `the account is as it was at ${instantText}${o.plan.keptInPlace + o.plan.actions.filter((a) => a.kind === 'keepAside').length > 0 ? ', plus the mail kept from after it' : ''}`,
+        ]
+      : []),
     ...(o.differences.length > 0 ? [`${o.differences.length} difference(s) between the account and its state at ${instantText}:`, ...o.differences.map((d) => `  ${d.text}`)] : []),
     ...r.failedNotes,
     `in ${o.seconds.toFixed(1)} s`,

@@ -25,7 +25,8 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
 
 export const serve: Verb = {
   name: 'serve',
-  summary: "Serves the web console (page and JSON API) on 127.0.0.1; the API token comes from MAILTIME_API_TOKEN, the config file's api.token, or a token file it creates beside the data.",
+  summary:
+    "Serves the web console (page and JSON API) on 127.0.0.1; the API token comes from MAILTIME_API_TOKEN, the config file's api.token, or a token file it creates beside the data.",
   positionals: [],
   attributes: [
     { name: 'port', help: 'TCP port (default 8025; 0 picks a free one)' },
@@ -35,7 +36,10 @@ export const serve: Verb = {
     { name: 'exports', help: 'the folder under which console exports are written, one new directory each (default ./mailtime-exports)' },
   ],
   examples: ['mailtime serve', 'MAILTIME_API_TOKEN=$(openssl rand -hex 24) mailtime serve', 'mailtime serve port 9000 target maildir:/srv/restore exports /srv/legal/exports'],
-  exitCodes: ['2: a token shorter than 16 characters or a token file others can read, a bad port or target, or a non-loopback host without allow_remote true', '6: the port cannot be bound'],
+  exitCodes: [
+    '2: a token shorter than 16 characters or a token file others can read, a bad port or target, or a non-loopback host without allow_remote true',
+    '6: the port cannot be bound',
+  ],
   run: async (ctx, { attrs }) => {
     const resolved = resolveApiToken(ctx.settings)
     if (E.isLeft(resolved)) throw usage(resolved.left)

@@ -76,14 +76,21 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
   const description = server.description
   return {
     description,
-    materialize: async (plan: RestorePlan, blobs: BlobStore, journal: Journal, onProgress?: (done: number, total: number) => void): Promise<E.Either<TargetError, MaterializeReport>> => {
+    materialize: async (
+      plan: RestorePlan,
+      blobs: BlobStore,
+      journal: Journal,
+      onProgress?: (done: number, total: number) => void,
+    ): Promise<E.Either<TargetError, MaterializeReport>> => {
       const account = plan.targetAccount
       const where = `${description} (account ${account})`
       const login = server.loginFor(account)
       if (login === undefined) return failure(where, `no IMAP credentials for ${account}: configure an admin (MAILTIME_IMAP_USER) or imap.passwords`)
       const connected = await server.connect(account)
       if (E.isLeft(connected))
-        return connected.left._tag === 'NoSuchAccount' ? E.left({ _tag: 'NoSuchAccount', target: description, account, reason: connected.left.reason }) : failure(where, connected.left.reason)
+        return connected.left._tag === 'NoSuchAccount'
+          ? E.left({ _tag: 'NoSuchAccount', target: description, account, reason: connected.left.reason })
+          : failure(where, connected.left.reason)
       const client = connected.right
       const sessions: AppendSession[] = []
       const renamedFolders: MaterializeReport['renamedFolders'] = []
@@ -137,7 +144,14 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
         for (const intent of journal.pendingIntents.filter((i) => i.account === account)) {
           const st = await client.status(intent.folder, { uidValidity: true, uidNext: true }).catch(() => undefined)
           if (st === undefined || st === false || Number(st.uidValidity) !== intent.uidValidity || (st.uidNext ?? 0) <= intent.uidNext) continue
-          const wanted = new Map([...groupBy(intent.items.filter((i) => journal.doneAt(account, i.itemId) === undefined), (i) => i.digest)].map(([d, is]) => [d, is.map((i) => i.itemId)]))
+          const wanted = new Map(
+            [
+              ...groupBy(
+                intent.items.filter((i) => journal.doneAt(account, i.itemId) === undefined),
+                (i) => i.digest,
+              ),
+            ].map(([d, is]) => [d, is.map((i) => i.itemId)]),
+          )
           const lock = await client.getMailboxLock(intent.folder, { readOnly: true })
           try {
             for await (const m of client.fetch(`${intent.uidNext}:*`, { uid: true, source: true }, { uid: true })) {
@@ -169,7 +183,8 @@ export const imapTarget = (server: ImapTargetServer, options: ImapTargetOptions 
           }),
         )
 
-        for (let k = 0; k < connections; k++) sessions.push(await openAppendSession({ host: server.host, port: server.port, secure: server.secure, ...login } satisfies AppendEndpoint))
+        for (let k = 0; k < connections; k++)
+          sessions.push(await openAppendSession({ host: server.host, port: server.port, secure: server.secure, ...login } satisfies AppendEndpoint))
         let done = 0
         let batches = 0
         const progress = (n: number) => {
@@ -375,14 +390,7 @@ interface Sending {
  * One MULTIAPPEND; when the server refuses the whole command (one bad message fails them all), each
  * message is sent alone so that only the bad ones are reported unrestored.
  */
-const appendBatch = async (
-  s: AppendSession,
-  wireName: string,
-  folder: string,
-  uidValidity: number,
-  account: string,
-  batch: readonly Sending[],
-): Promise<ItemOutcome[]> => {
+const appendBatch = async (s: AppendSession, wireName: string, folder: string, uidValidity: number, account: string, batch: readonly Sending[]): Promise<ItemOutcome[]> => {
   const located = (itemId: number, uv: number | undefined, uid: number | undefined): ItemOutcome => ({
     account,
     itemId,
@@ -400,7 +408,10 @@ const appendBatch = async (
       if (e instanceof ImapCommandError) {
         // Say which repair would overcome the refusal, never apply it unasked.
         const fix = repairFor(e.text)
-        const hint = fix !== undefined && batch[0]?.repaired.includes(fix) !== true ? ` (the restore's attribute \`repair ${fix}\` would send it with ${REPAIR_TEXT[fix].replace(/ \(repair .*\)$/, '')})` : ''
+        const hint =
+          fix !== undefined && batch[0]?.repaired.includes(fix) !== true
+            ? ` (the restore's attribute \`repair ${fix}\` would send it with ${REPAIR_TEXT[fix].replace(/ \(repair .*\)$/, '')})`
+            : ''
         return [{ account, itemId: batch[0]?.item.itemId ?? 0, outcome: 'unrestored', reason: `the server refused it: ${e.text}${hint}` }]
       }
       throw e

@@ -24,7 +24,12 @@ export const newPassword = (given: string | undefined): string => given ?? rando
 
 /** Dovecot's `{SSHA512}` scheme: base64(SHA-512(password ‖ salt) ‖ salt). */
 export const ssha512 = (password: string, salt: Buffer = randomBytes(8)): string =>
-  `{SSHA512}${Buffer.concat([createHash('sha512').update(Buffer.concat([Buffer.from(password), salt])).digest(), salt]).toString('base64')}`
+  `{SSHA512}${Buffer.concat([
+    createHash('sha512')
+      .update(Buffer.concat([Buffer.from(password), salt]))
+      .digest(),
+    salt,
+  ]).toString('base64')}`
 
 export const passwdFileProvisioner = (file: string, password: () => string): Provisioner => ({
   description: `passwd-file:${file}`,

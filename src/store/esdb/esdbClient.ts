@@ -36,14 +36,22 @@ const revisionOf = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : 
 export const connectEsdb = (url: string): EsdbClient => {
   // Required when first used, not at start-up: loading every driver and server made each CLI
   // run half a second slower (docs/performance.md).
-  const { ANY, BACKWARDS, END, EventStoreDBClient, FORWARDS, NO_STREAM, START, StreamNotFoundError, WrongExpectedVersionError, jsonEvent, streamNameFilter } = require('@eventstore/db-client') as typeof Db
+  const { ANY, BACKWARDS, END, EventStoreDBClient, FORWARDS, NO_STREAM, START, StreamNotFoundError, WrongExpectedVersionError, jsonEvent, streamNameFilter } =
+    require('@eventstore/db-client') as typeof Db
   const client = EventStoreDBClient.connectionString(url)
   const collect = async (reads: AsyncIterable<{ event?: { streamId: string; revision: bigint; id: string; type: string; data: unknown; position?: { commit: bigint } } }>) => {
     const out: (EsdbRecorded & { position?: number })[] = []
     for await (const r of reads) {
       const e = r.event
       if (e === undefined) continue
-      out.push({ streamId: e.streamId, revision: Number(e.revision), id: e.id, type: e.type, data: e.data, ...(e.position !== undefined && { position: Number(e.position.commit) }) })
+      out.push({
+        streamId: e.streamId,
+        revision: Number(e.revision),
+        id: e.id,
+        type: e.type,
+        data: e.data,
+        ...(e.position !== undefined && { position: Number(e.position.commit) }),
+      })
     }
     return out
   }

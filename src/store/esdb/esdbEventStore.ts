@@ -109,12 +109,22 @@ export const esdbEventStore = (location: string): EsdbEventStore => {
           k.revision = last
         }
         if (options?.checkpoint !== undefined)
-          await client.append(`${CHECKPOINT_PREFIX}${options.checkpoint.name}`, [{ id: crypto.randomUUID(), type: 'Checkpoint', data: { value: options.checkpoint.value }, metadata: { mailtime: { eventId: '', schemaVersion: 1 } } }], 'any')
+          await client.append(
+            `${CHECKPOINT_PREFIX}${options.checkpoint.name}`,
+            [{ id: crypto.randomUUID(), type: 'Checkpoint', data: { value: options.checkpoint.value }, metadata: { mailtime: { eventId: '', schemaVersion: 1 } } }],
+            'any',
+          )
         return { lastRevision: last, appended: fresh.length, duplicates: events.length - fresh.length }
       }),
     readStream: (stream, o) =>
       attempt(async () =>
-        (await client.read(stream, { direction: o?.direction ?? 'forwards', ...(o?.from !== undefined && { from: o.from }), ...(o?.maxCount !== undefined && { maxCount: o.maxCount }) })).map(decode),
+        (
+          await client.read(stream, {
+            direction: o?.direction ?? 'forwards',
+            ...(o?.from !== undefined && { from: o.from }),
+            ...(o?.maxCount !== undefined && { maxCount: o.maxCount }),
+          })
+        ).map(decode),
       ),
     readStreamUntil: (stream, until) => attempt(async () => (await readWhole(stream)).filter((s) => s.event.occurredAt <= until)),
     readAll: (o) =>

@@ -35,7 +35,6 @@ interface Row {
 /** The advisory lock key that orders global positions (any constant; "mailtime" in ASCII). */
 const POSITION_LOCK = 0x6d61696c74696d65n
 
-
 class Conflict extends Error {
   constructor(
     readonly expected: number,
@@ -92,7 +91,6 @@ export const openPgEventStore = async (url: string, onAppended?: () => void): Pr
 
   const transaction = <A>(f: (c: PoolClient) => Promise<A>): Promise<A> => inTransaction(pool, f)
 
-
   const appendOnce = (stream: string, events: readonly MailEvent[], options: AppendOptions): Promise<AppendResult> =>
     transaction(async (c) => {
       await c.query('INSERT INTO streams (stream, revision) VALUES ($1, -1) ON CONFLICT (stream) DO NOTHING', [stream])
@@ -136,7 +134,10 @@ export const openPgEventStore = async (url: string, onAppended?: () => void): Pr
         await c.query('UPDATE streams SET revision = $2 WHERE stream = $1', [stream, current + fresh.length])
       }
       if (options.checkpoint !== undefined)
-        await c.query('INSERT INTO checkpoints (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [options.checkpoint.name, options.checkpoint.value])
+        await c.query('INSERT INTO checkpoints (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [
+          options.checkpoint.name,
+          options.checkpoint.value,
+        ])
       return { lastRevision: current + fresh.length, appended: fresh.length, duplicates: events.length - fresh.length }
     })
 
@@ -167,20 +168,38 @@ export const openPgEventStore = async (url: string, onAppended?: () => void): Pr
                 o.from ?? 2 ** 31 - 1,
                 max,
               ])
-            : await pool.query<Row>('SELECT global_position, stream, revision, data FROM events WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3', [stream, o.from ?? 0, max])
+            : await pool.query<Row>('SELECT global_position, stream, revision, data FROM events WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3', [
+                stream,
+                o.from ?? 0,
+                max,
+              ])
         return rowsToEvents(r.rows, o.withText)
       }),
     readStreamUntil: (stream, until) =>
-      run(async () => rowsToEvents((await pool.query<Row>('SELECT global_position, stream, revision, data FROM events WHERE stream = $1 AND occurred_at <= $2 ORDER BY revision', [stream, until])).rows)),
+      run(async () =>
+        rowsToEvents(
+          (await pool.query<Row>('SELECT global_position, stream, revision, data FROM events WHERE stream = $1 AND occurred_at <= $2 ORDER BY revision', [stream, until])).rows,
+        ),
+      ),
     readAll: (o) =>
       run(async () =>
         rowsToEvents(
-          (await pool.query<Row>('SELECT global_position, stream, revision, data FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2', [o.after ?? 0, o.maxCount ?? 2 ** 31 - 1])).rows,
+          (
+            await pool.query<Row>('SELECT global_position, stream, revision, data FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2', [
+              o.after ?? 0,
+              o.maxCount ?? 2 ** 31 - 1,
+            ])
+          ).rows,
         ),
       ),
-    streamRevision: (stream) => run(async () => E.right((await pool.query<{ revision: number }>('SELECT revision FROM streams WHERE stream = $1', [stream])).rows[0]?.revision ?? -1)),
+    streamRevision: (stream) =>
+      run(async () => E.right((await pool.query<{ revision: number }>('SELECT revision FROM streams WHERE stream = $1', [stream])).rows[0]?.revision ?? -1)),
     listStreams: (prefix = '') =>
-      run(async () => E.right((await pool.query<{ stream: string }>('SELECT stream FROM streams WHERE starts_with(stream, $1) AND revision >= 0 ORDER BY stream', [prefix])).rows.map((r) => r.stream))),
+      run(async () =>
+        E.right(
+          (await pool.query<{ stream: string }>('SELECT stream FROM streams WHERE starts_with(stream, $1) AND revision >= 0 ORDER BY stream', [prefix])).rows.map((r) => r.stream),
+        ),
+      ),
     readCheckpoint: (name) => run(async () => E.right((await pool.query<{ value: string }>('SELECT value FROM checkpoints WHERE name = $1', [name])).rows[0]?.value)),
     close: async () => {
       await pool.end().catch(() => undefined)

@@ -36,11 +36,15 @@ export const pgOperationLog = (pool: Pool, description: string): OperationLog =>
         if (E.isLeft(d)) throw new StoreErrorRaised(d.left)
         return d.right
       }),
-    stopRequested: (id) =>
-      attempt(async () => (await pool.query("SELECT 1 FROM operations WHERE operation_id = $1 AND type = 'StopRequested' LIMIT 1", [id])).rows.length > 0),
+    stopRequested: (id) => attempt(async () => (await pool.query("SELECT 1 FROM operations WHERE operation_id = $1 AND type = 'StopRequested' LIMIT 1", [id])).rows.length > 0),
     list: () => attempt(async () => startOrder((await pool.query<{ operation_id: string; data: string }>('SELECT operation_id, data FROM operations WHERE seq = 0')).rows)),
     byResumeKey: (key) =>
-      attempt(async () => startOrder((await pool.query<{ operation_id: string; data: string }>('SELECT operation_id, data FROM operations WHERE resume_key = $1 AND seq = 0', [key])).rows)),
-    restores: () => attempt(async () => startOrder((await pool.query<{ operation_id: string; data: string }>('SELECT operation_id, data FROM operations WHERE resume_key IS NOT NULL AND seq = 0')).rows)),
+      attempt(async () =>
+        startOrder((await pool.query<{ operation_id: string; data: string }>('SELECT operation_id, data FROM operations WHERE resume_key = $1 AND seq = 0', [key])).rows),
+      ),
+    restores: () =>
+      attempt(async () =>
+        startOrder((await pool.query<{ operation_id: string; data: string }>('SELECT operation_id, data FROM operations WHERE resume_key IS NOT NULL AND seq = 0')).rows),
+      ),
   }
 }

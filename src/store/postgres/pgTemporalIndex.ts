@@ -99,7 +99,20 @@ export const pgTemporalIndex = (pool: Pool, description: string): PgTemporalInde
       for (const [item, events] of byItem)
         for (const v of bitemporalVersions(events)) {
           const upper = upperOf(v.validTo)
-          const row = [item, kindOf(v.state), v.validFrom, v.validTo, v.recordedFrom, v.recordedTo, forkNode(v.validFrom, upper), v.validFrom, upper, v.cause, v.eventId, stateText(v.state)]
+          const row = [
+            item,
+            kindOf(v.state),
+            v.validFrom,
+            v.validTo,
+            v.recordedFrom,
+            v.recordedTo,
+            forkNode(v.validFrom, upper),
+            v.validFrom,
+            upper,
+            v.cause,
+            v.eventId,
+            stateText(v.state),
+          ]
           row.forEach((x, k) => cols[k]?.push(x))
           versions++
         }
@@ -227,8 +240,12 @@ export const pgTemporalIndex = (pool: Pool, description: string): PgTemporalInde
          UNION ALL
          SELECT v.item_id, v.state FROM unnest($4::bigint[]) AS n(fork), LATERAL (
            SELECT item_id, state FROM item_versions WHERE account = $1 AND kind = ANY($2) AND recorded_to IS NULL AND fork = n.fork AND lower <= $5 AND (valid_to IS NULL OR valid_to > $5) AND recorded_from <= $6) v
-         ${at.knownAt === undefined ? '' : `UNION ALL
-         SELECT item_id, state FROM item_versions WHERE account = $1 AND recorded_to > $6 AND recorded_from <= $6 AND kind = ANY($2) AND valid_from <= $5 AND (valid_to IS NULL OR valid_to > $5)`}`
+         ${
+           at.knownAt === undefined
+             ? ''
+             : `UNION ALL
+         SELECT item_id, state FROM item_versions WHERE account = $1 AND recorded_to > $6 AND recorded_from <= $6 AND kind = ANY($2) AND valid_from <= $5 AND (valid_to IS NULL OR valid_to > $5)`
+         }`
   const liveParams = (account: AccountId, kinds: readonly number[], at: AsOf) => {
     const plan = stabbingPlan(at.validAt)
     return [account, kinds, plan.leftNodes, plan.rightNodes, at.validAt, at.knownAt ?? NOW]
@@ -258,7 +275,10 @@ export const pgTemporalIndex = (pool: Pool, description: string): PgTemporalInde
   const sorted = async (account: AccountId, kinds: readonly number[], at: AsOf): Promise<ItemState[]> => (await refsOfKinds(account, kinds, at)).map((r) => r.state())
 
   /** Folders decoded, other items as references (what an account view needs). */
-  const refs = async (account: AccountId, at: AsOf): Promise<LiveRefs> => ({ folders: await sorted(account, [KIND_FOLDER], at), items: await refsOfKinds(account, [KIND_ITEM], at) })
+  const refs = async (account: AccountId, at: AsOf): Promise<LiveRefs> => ({
+    folders: await sorted(account, [KIND_FOLDER], at),
+    items: await refsOfKinds(account, [KIND_ITEM], at),
+  })
 
   const cols = 'item_id, valid_from, valid_to, cause, event_id, state'
   /** Rows believed at K ($2 of the query); with K = NOW, the current rows. */

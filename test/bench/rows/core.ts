@@ -71,9 +71,7 @@ export const appendRow: RowSpec = {
     raw.pragma('journal_mode = WAL')
     raw.pragma('synchronous = NORMAL')
     migrate(raw)
-    const ins = raw.prepare(
-      'INSERT INTO events (stream, revision, event_id, type, item_id, occurred_at, recorded_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    )
+    const ins = raw.prepare('INSERT INTO events (stream, revision, event_id, type, item_id, occurred_at, recorded_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
     const tx = raw.transaction((rows: readonly MailEvent[], base: number) => {
       rows.forEach((e, j) => {
         ins.run(STREAM, base + j, e.eventId, e.type, isItemEvent(e) ? e.itemId : null, e.occurredAt, e.recordedAt, eventJson(e))
@@ -154,9 +152,7 @@ export const asOfRow: RowSpec = {
     // every item's state, so it is compared with the views whose states were all read (`full`), at
     // the same instants.
     const all = await must(store.readStream(STREAM))
-    const sorted = sortRecorded(
-      all.filter((s) => isItemEvent(s.event)).map((s) => ({ event: s.event as ItemEvent, revision: s.revision })),
-    )
+    const sorted = sortRecorded(all.filter((s) => isItemEvent(s.event)).map((s) => ({ event: s.event as ItemEvent, revision: s.revision })))
     const fold = await timeAll(replaySamples, (i) => {
       const at = instants[i] as number
       const m = new Map<number, ItemState>()

@@ -25,7 +25,17 @@ const PARALLEL = 4
 const crlf = (lines: readonly string[]) => `${lines.join('\r\n')}\r\n`
 
 const contact = (i: number): string =>
-  crlf(['BEGIN:VCARD', 'VERSION:3.0', `UID:bench-contact-${i}`, `FN:Contact ${i} Müller`, `N:Müller;Contact ${i};;;`, `EMAIL;TYPE=INTERNET:contact${i}@example.org`, `TEL;TYPE=CELL:+39 333 ${String(1_000_000 + i)}`, `ORG:Example ${i % 50}`, 'END:VCARD'])
+  crlf([
+    'BEGIN:VCARD',
+    'VERSION:3.0',
+    `UID:bench-contact-${i}`,
+    `FN:Contact ${i} Müller`,
+    `N:Müller;Contact ${i};;;`,
+    `EMAIL;TYPE=INTERNET:contact${i}@example.org`,
+    `TEL;TYPE=CELL:+39 333 ${String(1_000_000 + i)}`,
+    `ORG:Example ${i % 50}`,
+    'END:VCARD',
+  ])
 
 const event = (i: number): string => {
   const day = String(1 + (i % 28)).padStart(2, '0')
@@ -123,7 +133,8 @@ export const davRow: RowSpec = {
       const first = await captureDavAccount(client, 'bench' as AccountId, ['/bench/'], deps)
       const oursFirst = now() - t1
       if (E.isLeft(first)) throw new Error(`capture: ${JSON.stringify(first.left)}`)
-      if (first.right.objectsRead !== 2 * n || first.right.failed.length > 0) throw new Error(`capture read ${first.right.objectsRead} objects, failed ${JSON.stringify(first.right.failed)}`)
+      if (first.right.objectsRead !== 2 * n || first.right.failed.length > 0)
+        throw new Error(`capture read ${first.right.objectsRead} objects, failed ${JSON.stringify(first.right.failed)}`)
 
       const t2 = now()
       for (const [i, c] of collections.entries()) {
@@ -134,7 +145,8 @@ export const davRow: RowSpec = {
       const t3 = now()
       const idle = await captureDavAccount(client, 'bench' as AccountId, ['/bench/'], deps)
       const oursIdle = now() - t3
-      if (E.isLeft(idle) || idle.right.eventsAppended !== 0 || idle.right.objectsRead !== 0) throw new Error(`a round with nothing changed: ${JSON.stringify(E.isLeft(idle) ? idle.left : idle.right.eventsAppended)}`)
+      if (E.isLeft(idle) || idle.right.eventsAppended !== 0 || idle.right.objectsRead !== 0)
+        throw new Error(`a round with nothing changed: ${JSON.stringify(E.isLeft(idle) ? idle.left : idle.right.eventsAppended)}`)
 
       const rate = (ms: number) => ((2 * n) / ms) * 1000
       const size = `${n.toLocaleString('en-US')} contacts + ${n.toLocaleString('en-US')} events, ${fmt(mb)} MB`

@@ -54,7 +54,12 @@ export const exportRow: RowSpec = {
     // takes several times longer (the inode allocator checks each recently freed inode), and the
     // export, which creates its files first, would pay for it and cp would not (docs/performance.md).
     const dir = path.join(data, `export-${Date.now()}`)
-    const leftovers = fs.existsSync(data) ? fs.readdirSync(data).filter((f) => f === 'export' || f.startsWith('export-')).map((f) => path.join(data, f)) : []
+    const leftovers = fs.existsSync(data)
+      ? fs
+          .readdirSync(data)
+          .filter((f) => f === 'export' || f.startsWith('export-'))
+          .map((f) => path.join(data, f))
+      : []
     fs.mkdirSync(dir, { recursive: true })
     const store = `sqlite:${path.join(dir, 'm.db')}`
     const b = openBackend(store, path.join(dir, 'blobs'))
@@ -68,7 +73,9 @@ export const exportRow: RowSpec = {
     const prov = (at: number) => ({ accountId: account as never, observedVia: 'demo' as const, source: { kind: 'bench', seq: seq++ }, recordedAt: instant(at) })
     for (let i = 0; i < n; i++) {
       const at = start + i * 60_000
-      const body = Buffer.from(`From: s${i % 50}@example.org\r\nTo: ${account}\r\nSubject: ${words[i % words.length]} ${i}\r\nMessage-ID: <e${i}@example.org>\r\n\r\n${Array.from({ length: r.int(20, 60) }, () => words[r.int(0, words.length - 1)]).join(' ')}\r\n`)
+      const body = Buffer.from(
+        `From: s${i % 50}@example.org\r\nTo: ${account}\r\nSubject: ${words[i % words.length]} ${i}\r\nMessage-ID: <e${i}@example.org>\r\n\r\n${Array.from({ length: r.int(20, 60) }, () => words[r.int(0, words.length - 1)]).join(' ')}\r\n`,
+      )
       const put = b.right.blobs.put(body)
       if (E.isLeft(put)) throw new Error('blob')
       batch.push(

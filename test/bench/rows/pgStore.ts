@@ -92,7 +92,11 @@ export const pgStoreRow: RowSpec = {
       const readMs = now() - t
       t = now()
       for (let from = 0; ; from += 1000) {
-        const r = await raw.query('SELECT global_position, stream, revision, data FROM events WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3', [STREAM, from, 1000])
+        const r = await raw.query('SELECT global_position, stream, revision, data FROM events WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3', [
+          STREAM,
+          from,
+          1000,
+        ])
         if (r.rows.length < 1000) break
       }
       const rawReadMs = now() - t

@@ -82,9 +82,26 @@ export const restoreRow: RowSpec = {
     const planItems: RestoreItem[] = msgs.map((m, i) => {
       const put = blobs.put(m)
       if (E.isLeft(put)) throw new Error('blob put failed')
-      return { itemId: (256 + i) as ItemId, itemType: 'message', folder: ['Inbox'], flags: ['\\Seen'], tags: [], internalDate: date(i) as Instant, digest: put.right.digest, size: m.length }
+      return {
+        itemId: (256 + i) as ItemId,
+        itemType: 'message',
+        folder: ['Inbox'],
+        flags: ['\\Seen'],
+        tags: [],
+        internalDate: date(i) as Instant,
+        digest: put.right.digest,
+        size: m.length,
+      }
     })
-    const plan = (target: string): RestorePlan => ({ kind: 'newAccount', sourceAccount: 'bench', targetAccount: target, folders: [['Inbox']], items: planItems, folderItems: [], unrestorable: [] })
+    const plan = (target: string): RestorePlan => ({
+      kind: 'newAccount',
+      sourceAccount: 'bench',
+      targetAccount: target,
+      folders: [['Inbox']],
+      items: planItems,
+      folderItems: [],
+      unrestorable: [],
+    })
     const backend = openBackend(`sqlite:${path.join(dir, 'm.db')}`, path.join(dir, 'blobs'))
     if (E.isLeft(backend)) throw new Error('store')
     const d = await startDovecot({ bare: 'pw', ours: 'pw' })
@@ -108,17 +125,20 @@ export const restoreRow: RowSpec = {
       const bare = now() - t0
       const src = { host: '127.0.0.1', port: d.port, secure: false, admin: d.admin, passwords: {}, accounts: [], description: d.url }
       const ours = await restore(
-        imapTarget({
-          host: '127.0.0.1',
-          port: d.port,
-          secure: false,
-          description: d.url,
-          loginFor: (a) => ({ user: d.admin.user, pass: d.admin.password, authzid: a }),
-          connect: async (a) => {
-            const c = await connectAs(src, a)
-            return E.isLeft(c) ? E.left({ _tag: 'Failure' as const, reason: c.left._tag }) : E.right(c.right)
+        imapTarget(
+          {
+            host: '127.0.0.1',
+            port: d.port,
+            secure: false,
+            description: d.url,
+            loginFor: (a) => ({ user: d.admin.user, pass: d.admin.password, authzid: a }),
+            connect: async (a) => {
+              const c = await connectAs(src, a)
+              return E.isLeft(c) ? E.left({ _tag: 'Failure' as const, reason: c.left._tag }) : E.right(c.right)
+            },
           },
-        }, { batchSize: BATCH, batchBytes: BATCH_BYTES, connections: CONNECTIONS }),
+          { batchSize: BATCH, batchBytes: BATCH_BYTES, connections: CONNECTIONS },
+        ),
         'ours',
       )
       for (const u of ['bare', 'ours']) if ((await count(d, u)) !== n) throw new Error(`${u} does not hold ${n} messages`)
@@ -134,7 +154,11 @@ export const restoreRow: RowSpec = {
         fs.mkdirSync(out)
         fs.chownSync(out, 8, 8)
         const t = now()
-        const ds = spawnSync('doveadm', ['-c', path.join(d.dir, 'dovecot.conf'), '-o', 'maildir_copy_with_hardlinks=no', ...options.flatMap((o) => ['-o', o]), 'backup', '-u', 'bare', `maildir:${out}`], { encoding: 'utf8' })
+        const ds = spawnSync(
+          'doveadm',
+          ['-c', path.join(d.dir, 'dovecot.conf'), '-o', 'maildir_copy_with_hardlinks=no', ...options.flatMap((o) => ['-o', o]), 'backup', '-u', 'bare', `maildir:${out}`],
+          { encoding: 'utf8' },
+        )
         const ms = now() - t
         if (ds.status !== 0) throw new Error(`doveadm backup failed: ${ds.stderr}`)
         const copied = fs.readdirSync(path.join(out, 'cur')).length + fs.readdirSync(path.join(out, 'new')).length
