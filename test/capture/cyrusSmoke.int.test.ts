@@ -17,6 +17,7 @@ import { type Cyrus, cyrusAvailable, removeCyrus, startCyrus } from '../support/
 import { describeWithService } from '../support/services'
 import { mailtime } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
+import { withClient } from '../support/imapServers'
 import { sha256 } from '../../src/blobs/blobStore'
 
 jest.setTimeout(120_000)
@@ -124,19 +125,7 @@ describeWithService(cyrusAvailable(), 'Cyrus')('Cyrus IMAP 3.6: capture and rest
   const folderCounts = (s: { folders: { path: string; itemCount: number }[] }) => Object.fromEntries(s.folders.map((f) => [f.path, f.itemCount]))
   const item = (s: { items: Item[] }, subject: string) => s.items.find((i) => i.subject === subject)
   /** A plain IMAP client as alice, for the changes a user makes. */
-  const asAlice = async <A>(f: (c: ReturnType<Cyrus['clientAs']>) => Promise<A>): Promise<A> => {
-    const c = cyrus.clientAs('alice')
-    await c.connect()
-    try {
-      return await f(c)
-    } catch (e) {
-      // imapflow says only "Command failed"; the command and the server's answer say what.
-      const x = e as { executedCommand?: string; response?: string }
-      throw new Error(`${String(e)}: ${x.executedCommand ?? ''} -> ${x.response ?? ''}`)
-    } finally {
-      await c.logout()
-    }
-  }
+  const asAlice = <A>(f: (c: ReturnType<Cyrus['clientAs']>) => Promise<A>): Promise<A> => withClient(cyrus.clientAs('alice'), f)
   const uidsIn = async (c: ReturnType<Cyrus['clientAs']>, folder: string): Promise<Record<string, number>> => {
     const lock = await c.getMailboxLock(folder)
     try {

@@ -13,6 +13,7 @@ import type { ImapFlow } from 'imapflow'
 import { mailtime, mailtimeAsync } from '../support/cli'
 import { type Dovecot, clientAs } from '../support/dovecot'
 import { tmpDir } from '../support/tmp'
+import { readAccountWith } from '../support/hijack'
 
 export interface Trial {
   readonly scenario: string
@@ -261,35 +262,8 @@ const rewindMail = (id: string, body: string) =>
  * `folder: <Message-ID> <body SHA-256> [flags] <INTERNALDATE>` per message, sorted; so a message
  * lost or written twice is a line missing or repeated.
  */
-export const accountOf = async (d: Dovecot, user: string): Promise<string[]> => {
-  const c = clientAs(d, user)
-  await c.connect()
-  const out: string[] = []
-  try {
-    for (const box of await c.list()) {
-      if ([...box.flags].some((f) => /noselect|nonexistent/i.test(f))) continue
-      out.push(`${box.path}/`)
-      const lock = await c.getMailboxLock(box.path, { readOnly: true })
-      try {
-        if ((c.mailbox as { exists: number }).exists > 0)
-          for await (const m of c.fetch('1:*', { flags: true, internalDate: true, envelope: true, source: true }))
-            out.push(
-              `${box.path}: ${m.envelope?.messageId ?? '(no Message-ID)'} ${createHash('sha256')
-                .update(m.source ?? Buffer.alloc(0))
-                .digest('hex')} [${[...(m.flags ?? [])]
-                .filter((f) => f !== '\\Recent')
-                .sort()
-                .join(' ')}] ${new Date(m.internalDate ?? 0).toISOString()}`,
-            )
-      } finally {
-        lock.release()
-      }
-    }
-  } finally {
-    await c.logout().catch(() => undefined)
-  }
-  return out.sort()
-}
+export const accountOf = (d: Dovecot, user: string): Promise<string[]> =>
+  readAccountWith(d, user, (folder, m) => `${folder}: ${m.messageId} ${createHash('sha256').update(m.source).digest('hex')} [${m.flags}] ${m.internalDate}`)
 
 /** Resolves once the clock has passed `t`: whatever is done next happens after it. */
 const clockPast = async (t: number): Promise<void> => {

@@ -8,8 +8,22 @@ import { sha256 } from '../../src/blobs/blobStore'
 import { type Dovecot, clientAs } from './dovecot'
 import { message } from './imapServers'
 
-/** What a mailbox holds, read over IMAP: `folder/` and `folder: subject [flags] date digest`, sorted. */
-export const readAccount = async (d: Dovecot, user: string): Promise<string[]> => {
+/** A fetched message as the account readers see it. */
+export interface ReadMessage {
+  readonly subject: string
+  readonly messageId: string
+  readonly flags: string
+  readonly internalDate: string
+  readonly source: Buffer
+}
+
+/**
+ * What a mailbox holds, read over IMAP by a session of its own (a session with a folder open from
+ * before other sessions' changes keeps a stale view of it): `folder/` per selectable folder, and one
+ * line per message as `line` writes it, sorted; so a message lost or written twice is a line missing
+ * or repeated.
+ */
+export const readAccountWith = async (d: Dovecot, user: string, line: (folder: string, m: ReadMessage) => string): Promise<string[]> => {
   const c = clientAs(d, user)
   await c.connect()
   const out: string[] = []
@@ -22,20 +36,30 @@ export const readAccount = async (d: Dovecot, user: string): Promise<string[]> =
         if ((c.mailbox as { exists: number }).exists > 0)
           for await (const m of c.fetch('1:*', { flags: true, internalDate: true, envelope: true, source: true }))
             out.push(
-              `${box.path}: ${m.envelope?.subject ?? ''} [${[...(m.flags ?? [])]
-                .filter((f) => f !== '\\Recent')
-                .sort()
-                .join(' ')}] ${new Date(m.internalDate ?? 0).toISOString()} ${sha256(m.source ?? Buffer.alloc(0)).slice(0, 12)}`,
+              line(box.path, {
+                subject: m.envelope?.subject ?? '',
+                messageId: m.envelope?.messageId ?? '(no Message-ID)',
+                flags: [...(m.flags ?? [])]
+                  .filter((f) => f !== '\\Recent')
+                  .sort()
+                  .join(' '),
+                internalDate: new Date(m.internalDate ?? 0).toISOString(),
+                source: m.source ?? Buffer.alloc(0),
+              }),
             )
       } finally {
         lock.release()
       }
     }
   } finally {
-    await c.logout()
+    await c.logout().catch(() => undefined)
   }
   return out.sort()
 }
+
+/** What a mailbox holds, read over IMAP: `folder/` and `folder: subject [flags] date digest`, sorted. */
+export const readAccount = (d: Dovecot, user: string): Promise<string[]> =>
+  readAccountWith(d, user, (folder, m) => `${folder}: ${m.subject} [${m.flags}] ${m.internalDate} ${sha256(m.source).slice(0, 12)}`)
 
 /** The account before the hijack: two folders besides INBOX, four messages with flags and a keyword. */
 export const fillAccount = async (d: Dovecot, user: string): Promise<void> => {
