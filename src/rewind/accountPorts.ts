@@ -7,14 +7,13 @@ import * as E from 'fp-ts/Either'
 import type { ImapFlow } from 'imapflow'
 import type { AccountId } from '../../domain/ids'
 import { MAX_INSTANT, instant, type Instant } from '../../domain/instant'
-import type { OperationEvent } from '../../domain/operations'
-import { restoredMessages, serverOf } from '../../domain/restore/restoredMessages'
 import type { RewindFolder, RewindMessage, Snapshot } from '../../domain/rewind/plan'
 import type { LegalHold } from '../../domain/state'
 import { accountAsOf, accountStateAt } from '../../projections/accountView'
 import { describeStoreError, orRaise } from '../../projections/errors'
 import type { Backend, ReadBackend } from '../wiring/backend'
 import { scanAccount } from '../capture/imap/scanner'
+import { restoredInto } from '../capture/restoredInto'
 import type { ScanError } from '../capture/imap/report'
 
 /** The account at `at`: its live folders (system ones with their names) and messages, with where the capture saw them. */
@@ -80,17 +79,7 @@ export const captureAccount = async (
     blobs: b.blobs,
     now,
     shouldStop,
-    restored: async () => {
-      const ids = await b.operations.restores()()
-      if (E.isLeft(ids)) return ids
-      const ops: OperationEvent[][] = []
-      for (const id of ids.right) {
-        const events = await b.operations.read(id)()
-        if (E.isLeft(events)) return events
-        ops.push(events.right)
-      }
-      return E.right(restoredMessages(ops, account, serverOf(server)))
-    },
+    restored: restoredInto(b.operations, account, server),
   })
   if (E.isLeft(r)) return E.left(describeScanError(r.left))
   if (r.right.interrupted) return E.left('the capture was interrupted')

@@ -12,6 +12,7 @@ import { type Dovecot, clientAs, dovecotAvailable, freePort, removeDovecot, star
 import { describeWithService } from '../support/services'
 import { mailtime, mailtimeAsync } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
+import { subjectsByFolder, withClient } from '../support/imapServers'
 
 jest.setTimeout(120_000)
 
@@ -29,26 +30,7 @@ describeWithService(dovecotAvailable(), 'Dovecot')('what an admin trying the pro
   const save = (user: string, folder: string, subject: string) =>
     execFileSync('/usr/bin/doveadm', ['-c', d.conf, 'save', '-u', user, '-m', folder], { input: msg(subject), stdio: ['pipe', 'pipe', 'pipe'] })
   /** Folder → subjects, as Dovecot serves the account. */
-  const served = async (user: string): Promise<Record<string, string[]>> => {
-    const c = clientAs(d, user)
-    await c.connect()
-    const out: Record<string, string[]> = {}
-    try {
-      for (const box of await c.list()) {
-        const lock = await c.getMailboxLock(box.path, { readOnly: true })
-        try {
-          const subjects: string[] = []
-          if ((c.mailbox as { exists: number }).exists > 0) for await (const m of c.fetch('1:*', { envelope: true })) subjects.push(m.envelope?.subject ?? '')
-          out[box.path] = subjects.sort()
-        } finally {
-          lock.release()
-        }
-      }
-    } finally {
-      await c.logout()
-    }
-    return out
-  }
+  const served = (user: string): Promise<Record<string, string[]>> => withClient(clientAs(d, user), subjectsByFolder)
   /** The one JSON document a --json run printed on stdout. */
   const jsonOf = (r: { stdout: string; stderr: string; code: number }) => {
     if (r.stdout.trim() === '') throw new Error(`exit ${r.code} printed nothing on stdout (stderr: ${r.stderr})`)

@@ -7,11 +7,8 @@
 import * as E from 'fp-ts/Either'
 import type { ImapFlow } from 'imapflow'
 import { type AccountId, parseAccountId } from '../../../domain/ids'
-import type { OperationEvent } from '../../../domain/operations'
-import { type RestoredMessages, restoredMessages, serverOf } from '../../../domain/restore/restoredMessages'
-import type { StoreError } from '../../../projections/errors'
 import { listAccountIds } from '../../app/accounts'
-import type { Backend } from '../../app/ports'
+import { restoredInto } from '../../capture/restoredInto'
 import { type ImapSource, imapConnectionsOf, imapSourceOf } from '../../capture/imap/source'
 import { type ConnectError, connectAs, describeConnectError } from '../../imap/connection'
 import { connectionPool } from '../../imap/pool'
@@ -160,22 +157,6 @@ export const incompleteScan = (r: ScanReport, server: string): { error: string; 
 }
 
 /**
- * What restores wrote into the account on this server, read afresh for every scan: a restore may be
- * running while capture watches the account. Only restores are read, not the other operations.
- */
-const restoredInto = (b: Backend, account: AccountId, server: string) => async (): Promise<E.Either<StoreError, RestoredMessages>> => {
-  const ids = await b.operations.restores()()
-  if (E.isLeft(ids)) return ids
-  const ops: OperationEvent[][] = []
-  for (const id of ids.right) {
-    const events = await b.operations.read(id)()
-    if (E.isLeft(events)) return events
-    ops.push(events.right)
-  }
-  return E.right(restoredMessages(ops, account, serverOf(server)))
-}
-
-/**
  * Test-only switches (docs/reliability.md): `MAILTIME_FAULT=kill-after-batch:N`, `pause-after-folder:MS`… (faults.ts), and
  * `MAILTIME_TEST_BUG=checkpoint-ahead`, a bug planted for the torture harness to find.
  */
@@ -200,7 +181,7 @@ const scanOne = async (ctx: Context, account: AccountId, client: ImapFlow, serve
     now: ctx.now,
     batchSize: batch,
     shouldStop: stopped,
-    restored: restoredInto(b, account, server),
+    restored: restoredInto(b.operations, account, server),
     ...scanFaults(ctx.settings.test),
     ...(instants !== undefined && { instants }),
     onProgress: (p) => {
