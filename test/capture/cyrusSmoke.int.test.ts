@@ -17,65 +17,15 @@ import { type Cyrus, cyrusAvailable, removeCyrus, startCyrus } from '../support/
 import { describeWithService } from '../support/services'
 import { mailtime } from '../support/cli'
 import { cleanupTmp, tmpDir } from '../support/tmp'
-import { withClient } from '../support/imapServers'
+import { type Item, type Seen, expectedMessages, message, readMessages, withClient } from '../support/imapServers'
 import { sha256 } from '../../src/blobs/blobStore'
 
 jest.setTimeout(120_000)
 
-const msg = (subject: string, id: string, body = 'Hello') =>
-  Buffer.from(
-    `From: Marco <marco@example.org>\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\n${body}\r\n`,
-  )
-
-interface Item {
-  itemId: number
-  folderPath: string
-  subject: string
-  flags: string[]
-  tags: string[]
-  digest: string
-  internalDate: string
-  createdAt: string
-}
-
-interface Seen {
-  folder: string
-  subject: string
-  flags: string[]
-  date: number
-  digest: string
-}
-
-const bySubject = (a: { folder: string; subject: string }, b: { folder: string; subject: string }) => (a.folder + a.subject < b.folder + b.subject ? -1 : 1)
+const msg = (subject: string, id: string, body = 'Hello') => message('alice', subject, id, body)
 
 /** What a Cyrus account holds, read over IMAP by a plain client: one entry per message, with the bytes' digest. */
-const readAccount = async (c: Cyrus, user: string): Promise<Seen[]> => {
-  const client = c.clientAs(user)
-  await client.connect()
-  const out: Seen[] = []
-  try {
-    for (const box of await client.list()) {
-      if (box.flags.has('\\Noselect')) continue
-      const lock = await client.getMailboxLock(box.path, { readOnly: true })
-      try {
-        if ((client.mailbox as { exists: number }).exists > 0)
-          for await (const m of client.fetch('1:*', { flags: true, internalDate: true, envelope: true, source: true }))
-            out.push({
-              folder: box.path,
-              subject: m.envelope?.subject ?? '',
-              flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort(),
-              date: new Date(m.internalDate ?? 0).getTime(),
-              digest: sha256(m.source ?? Buffer.alloc(0)),
-            })
-      } finally {
-        lock.release()
-      }
-    }
-  } finally {
-    await client.logout()
-  }
-  return out.sort(bySubject)
-}
+const readAccount = (c: Cyrus, user: string): Promise<Seen[]> => withClient(c.clientAs(user), (x) => readMessages(x))
 
 /** The folders of a Cyrus account, as LIST gives them (path and flags). */
 const foldersOf = async (c: Cyrus, user: string): Promise<string[]> => {
@@ -95,16 +45,7 @@ const imapPathOf = (displayPath: string): string => {
 }
 
 /** The account as the store says it was, in the shape `readAccount` reads. */
-const expected = (items: readonly Item[], extraTags: readonly string[] = []): Seen[] =>
-  items
-    .map((i) => ({
-      folder: imapPathOf(i.folderPath),
-      subject: i.subject,
-      flags: [...i.flags.filter((f) => f !== '\\Deleted'), ...i.tags, ...extraTags].sort(),
-      date: Date.parse(i.internalDate),
-      digest: i.digest,
-    }))
-    .sort(bySubject)
+const expected = (items: readonly Item[], extraTags: readonly string[] = []): Seen[] => expectedMessages(items, imapPathOf, extraTags)
 
 describeWithService(cyrusAvailable(), 'Cyrus')('Cyrus IMAP 3.6: capture and restore with the real CLI (discovery run)', () => {
   let cyrus: Cyrus
